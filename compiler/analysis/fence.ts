@@ -1,0 +1,61 @@
+/**
+ * The fence that needs activity: constructs that are fine on constants but would make a
+ * derivative silently wrong if a differentiated value flowed through them. Each gets a
+ * diagnostic at its position; nothing is emitted for a file with one.
+ */
+import type { Code } from "../diagnostics.js";
+import type { Expr, IrFunction, Stmt } from "../ir/ir.js";
+import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
+
+const OBSERVERS = new Set(["console.log", "console.info", "console.warn", "console.error", "console.debug"]);
+
+export type Report = (code: Code, e: { pos: { start: number; end: number } }, message: string, hint?: string) => void;
+
+export function fence(fn: IrFunction, isVaried: (e: Expr) => boolean, isActive: (n: string) => boolean, report: Report): void {
+  const params = new Set(fn.params.map((p) => p.name));
+  forEachStmt(fn.body, (s) => {
+    const observer = s.k === "expr" && s.e.k === "call" && s.e.fn.k === "opaque" && OBSERVERS.has(s.e.fn.text);
+    const activeStmt = definesActive(s, isActive);
+    for (const root of stmtExprs(s)) {
+      forEachExpr(root, (e) => {
+        if (e.k === "stop") return;
+        if (e.k === "call" && e.fn.k === "opaque") {
+          const text = e.fn.text.startsWith("@") ? e.fn.text.slice(1) : e.fn.text;
+          if (text === "Math.random" && activeStmt)
+            return report("ADC1003", e, "Math.random() in a differentiated computation", "draw the random numbers outside and pass them in as an argument");
+          if (observer && e === root) return;
+          if (e.args.some(isVaried)) {
+            if (e.ty.k === "other" && /string/.test(e.ty.text))
+              return report("ADC1004", e, `a differentiated value is turned into a string by '${shortText(text)}'`, "keep differentiated values as numbers; format them outside the differentiated function");
+            return report("ADC1002", e, `adc cannot differentiate through '${shortText(text)}'`, "use Math functions and functions declared in this build, or wrap a constant in stopGradient");
+          }
+        }
+        if (e.k === "bin" && e.ty.k === "other" && (isVaried(e.l) || isVaried(e.r)))
+          report("ADC1004", e, "a differentiated value is combined with a string", "keep differentiated values as numbers; format them outside the differentiated function");
+      });
+    }
+    // Array aliasing: two names for one differentiated array.
+    if ((s.k === "let" && s.init) || (s.k === "assign" && s.target.k === "var")) {
+      const name = s.k === "let" ? s.name : (s.target as { name: string }).name;
+      const value = s.k === "let" ? s.init! : s.value;
+      const ty = s.k === "let" ? s.ty : (s.target as { ty: import("../ir/ir.js").Ty }).ty;
+      if (ty.k === "arr" && value.k === "var" && (isVaried(value) || isActive(name)))
+        report("ADC1011", s, `'${name}' would become a second name for the array '${value.name}'`, `copy it instead: ${value.name}.slice()`);
+      if (s.k === "assign" && ty.k === "arr" && params.has(name) && isActive(name))
+        report("ADC1017", s, `the array parameter '${name}' is replaced inside the function`, "declare a new local array instead");
+    }
+    if (s.k === "return" && s.value?.k === "var" && fn.ret.k === "arr" && params.has(s.value.name) && isVaried(s.value))
+      report("ADC1011", s, `returning the parameter array '${s.value.name}' makes the result alias the argument`, `return a copy: ${s.value.name}.slice()`);
+  });
+}
+
+function definesActive(s: Stmt, isActive: (n: string) => boolean): boolean {
+  if (s.k === "let") return isActive(s.name);
+  if (s.k === "assign") return isActive(s.target.k === "var" ? s.target.name : s.target.arr);
+  if (s.k === "return") return true;
+  return false;
+}
+
+function shortText(t: string): string {
+  return t.length > 40 ? t.slice(0, 37) + "..." : t;
+}

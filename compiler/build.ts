@@ -1,0 +1,397 @@
+/**
+ * The pipeline, on one screen:
+ *
+ *   find targets   adc API calls in the build's files (targets.ts)
+ *   lower          each function reached, to IR; unsupported syntax is refused here (ir/lower.ts)
+ *   summarize      which array parameters each function writes (analysis/summaries.ts)
+ *   for each derivative requested, once per (function, mode, active parameters):
+ *     analyze      activity, then A-normal form (diff/prepare.ts); fence what activity rules out
+ *     differentiate  forward (diff/forward.ts) or reverse (diff/reverse.ts), asking for the
+ *                  derivatives of callees, which joins them to the queue
+ *   emit           generated functions next to their originals, call sites rewritten (emit/splice.ts)
+ *
+ * Nothing is emitted if anything was refused.
+ */
+import type { Project, SourceFile } from "ts-morph";
+import { ts } from "ts-morph";
+import { DiagnosticSink, Refusal, sortDiagnostics, type Code, type Diagnostic } from "./diagnostics.js";
+import { fence } from "./analysis/fence.js";
+import { computeMutations, fnKey, type Mutations } from "./analysis/summaries.js";
+import type { NdInfo } from "./analysis/activity.js";
+import { prepare, type Prepared, type Specializer } from "./diff/prepare.js";
+import { emitFused, emitJvp, emitJvpPair, emitSplit, emitVjp } from "./emit/functions.js";
+import { splice, type Insertion, type SpliceResult } from "./emit/splice.js";
+import { isDiffTy, type FnId, type IrFunction } from "./ir/ir.js";
+import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower.js";
+import { forEachStmt } from "./ir/walk.js";
+import { adcExportName, findCallSites, functionOf, type CallSite } from "./targets.js";
+import { ndInfo, ndOpOf } from "./rules/ndarray.js";
+
+export interface BuildResult {
+  /** Transformed text of every file that changed, keyed by file name. */
+  readonly outputs: ReadonlyMap<string, SpliceResult>;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+interface FnInfo {
+  readonly id: FnId;
+  readonly node: FunctionNode;
+  readonly sf: ts.SourceFile;
+  ir?: IrFunction | null;
+}
+
+type JobKind = "jvp" | "split" | "grad" | "valueAndGrad" | "vjp" | "jvpPair";
+interface Job {
+  readonly kind: JobKind;
+  readonly key: string;
+  readonly mask: readonly boolean[];
+  readonly wrt?: readonly number[];
+}
+
+export function build(project: Project, roots: readonly SourceFile[]): BuildResult {
+  return new Build(project, roots.map((r) => r.compilerNode)).run();
+}
+
+class Build {
+  private readonly checker: ts.TypeChecker;
+  private readonly sink: DiagnosticSink;
+  private readonly fns = new Map<string, FnInfo>();
+  private readonly names = new Map<string, Map<string, string>>(); // file -> name -> fn key
+  private inlineCount = new Map<string, number>();
+  private readonly insertions = new Map<string, Insertion[]>();
+  private readonly emitted = new Set<string>();
+  private readonly imports = new Map<string, Map<string, Set<string>>>();
+  private readonly edits = new Map<string, { start: number; end: number; text: string }[]>();
+  private readonly prepared = new Map<string, Prepared>();
+  private readonly queue: Job[] = [];
+  private mutations: Mutations = new Map();
+
+  constructor(
+    project: Project,
+    private readonly roots: readonly ts.SourceFile[],
+  ) {
+    this.checker = project.getTypeChecker().compilerObject;
+    this.sink = new DiagnosticSink((file, offset) => {
+      const sf = project.getSourceFile(file)?.compilerNode;
+      if (!sf) return { line: 1, column: 1 };
+      const lc = sf.getLineAndCharacterOfPosition(offset);
+      return { line: lc.line + 1, column: lc.character + 1 };
+    });
+  }
+
+  run(): BuildResult {
+    // Find targets and lower everything they reach.
+    const sites: CallSite[] = [];
+    for (const sf of this.roots) sites.push(...findCallSites(sf, this.checker, this.sink, sf.fileName));
+    for (const site of sites) this.lowerReachable(this.register(site.fnNode));
+    if (this.sink.hasErrors) return this.result(false);
+    this.mutations = computeMutations(new Map([...this.fns].filter(([, f]) => f.ir).map(([k, f]) => [k, f.ir!])));
+
+    for (const site of sites) this.requestSite(site);
+    while (this.queue.length) this.runJob(this.queue.shift()!);
+    return this.result(!this.sink.hasErrors);
+  }
+
+  private result(ok: boolean): BuildResult {
+    const outputs = new Map<string, SpliceResult>();
+    if (ok) {
+      const files = new Set([...this.insertions.keys(), ...this.edits.keys()]);
+      for (const file of [...files].sort()) {
+        const sf = this.sourceFile(file);
+        outputs.set(file, splice(sf, this.insertions.get(file) ?? [], this.edits.get(file) ?? [], this.imports.get(file)));
+      }
+    }
+    return { outputs, diagnostics: sortDiagnostics(this.sink.list) };
+  }
+
+  private sourceFile(file: string): ts.SourceFile {
+    for (const f of this.fns.values()) if (f.sf.fileName === file) return f.sf;
+    return this.roots.find((r) => r.fileName === file)!;
+  }
+
+  // ---- functions --------------------------------------------------------------------------
+
+  /** The function's record, giving it a module-unique name to derive generated names from. */
+  private register(node: FunctionNode): FnInfo {
+    const sf = node.getSourceFile();
+    const key = fnKey({ file: sf.fileName, pos: node.getStart(), name: "" });
+    let info = this.fns.get(key);
+    if (info) return info;
+    let base: string;
+    if (ts.isFunctionDeclaration(node) && node.name) base = node.name.text;
+    else if (ts.isVariableDeclaration(node.parent) && ts.isIdentifier(node.parent.name)) base = node.parent.name.text;
+    else {
+      const k = this.inlineCount.get(sf.fileName) ?? 0;
+      this.inlineCount.set(sf.fileName, k + 1);
+      base = `_lambda${k}`;
+    }
+    const taken = this.names.get(sf.fileName) ?? new Map<string, string>();
+    this.names.set(sf.fileName, taken);
+    let name = base;
+    for (let k = 2; taken.has(name) && taken.get(name) !== key; k++) name = `${base}_${k}`;
+    taken.set(name, key);
+    info = { id: { file: sf.fileName, pos: node.getStart(), name }, node, sf };
+    this.fns.set(key, info);
+    return info;
+  }
+
+  private lowerReachable(start: FnInfo): void {
+    const work = [start];
+    while (work.length) {
+      const f = work.pop()!;
+      if (f.ir !== undefined) continue;
+      f.ir = null;
+      const env: LowerEnv = {
+        checker: this.checker,
+        sink: this.sink,
+        file: f.sf.fileName,
+        resolveUser: (callee) => {
+          if (!ts.isIdentifier(callee)) return undefined;
+          const target = functionOf(callee, this.checker);
+          if (typeof target === "string") return undefined;
+          const info = this.register(target);
+          if (info.ir === undefined) work.push(info);
+          return info.id;
+        },
+        isAdcApi: (callee, name) => adcExportName(callee, this.checker) === name,
+        ndOp: (e) => ndOpOf(e, this.checker),
+      };
+      try {
+        f.ir = lowerFunction(f.node, f.id, env);
+        this.checkCaptures(f);
+      } catch (err) {
+        if (!(err instanceof Refusal)) this.internal(f, err);
+      }
+    }
+  }
+
+  /** Generated code lives at module level, so a function may not read locals of an enclosing function. */
+  private checkCaptures(f: FnInfo): void {
+    const outer = enclosingFunction(f.node);
+    if (!outer) return;
+    const visit = (n: ts.Node): void => {
+      if (ts.isIdentifier(n)) {
+        const decl = this.checker.getSymbolAtLocation(n)?.valueDeclaration;
+        if (decl && decl.getSourceFile() === f.sf && decl.pos >= outer.pos && decl.end <= outer.end && !(decl.pos >= f.node.pos && decl.end <= f.node.end))
+          this.refuse("ADC1016", f.sf.fileName, n, `the differentiated function reads '${n.text}' from the enclosing function`, "declare the function at module level and pass the value as an argument");
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(f.node);
+  }
+
+  private refuse(code: Code, file: string, n: ts.Node, message: string, hint?: string): void {
+    this.sink.report(code, file, n.getStart(), n.getEnd(), message, hint);
+  }
+
+  private internal(f: FnInfo, err: unknown): void {
+    const msg = err instanceof Error ? err.message : String(err);
+    this.sink.report("ADC1001", f.sf.fileName, f.node.getStart(), f.node.getStart() + 1, `adc could not differentiate this function (internal error: ${msg})`, "please report this program");
+  }
+
+  private info(id: FnId): FnInfo {
+    return this.fns.get(fnKey(id))!;
+  }
+
+  // ---- requests ---------------------------------------------------------------------------
+
+  private requestSite(site: CallSite): void {
+    const f = this.register(site.fnNode);
+    const ir = f.ir!;
+    const file = site.call.getSourceFile().fileName;
+    const diffParams = ir.params.map((p) => isDiffTy(p.ty));
+    const call = site.call;
+    const key = fnKey(f.id);
+    if (site.kind === "grad" || site.kind === "valueAndGrad") {
+      if (ir.ret.k !== "num") {
+        this.refuse("ADC1007", file, call, `${site.kind} needs a function that returns a number; '${f.id.name}' returns ${ir.ret.k === "nd" ? "an NDArray" : ir.ret.k === "arr" ? "an array" : "something else"}`, "reduce the result to a number (for example with .sum()), or use vjp for a non-scalar result");
+        return;
+      }
+      for (const k of site.argnums!)
+        if (!diffParams[k]) {
+          this.refuse("ADC1012", file, call, `parameter '${ir.params[k].name}' of '${f.id.name}' has a type adc cannot differentiate`, "differentiate with respect to numbers, number arrays, Float64Array or NDArray");
+          return;
+        }
+      const mask = ir.params.map((_, i) => site.argnums!.includes(i));
+      const name = this.enqueue({ kind: site.kind, key, mask, wrt: site.argnums! });
+      this.edit(file, call.getStart(), call.getEnd(), this.importName(file, f, name));
+      return;
+    }
+    if (!diffParams.some(Boolean)) {
+      this.refuse("ADC1012", file, call, `'${f.id.name}' has no parameter adc can differentiate`);
+      return;
+    }
+    if (!isDiffTy(ir.ret)) {
+      this.refuse("ADC1007", file, call, `${site.kind} needs a function that returns a number, an array or an NDArray`);
+      return;
+    }
+    const kind = site.kind === "vjp" ? "vjp" : "jvpPair";
+    const name = this.enqueue({ kind, key, mask: diffParams });
+    const rest = call.arguments[1];
+    const text = `${this.importName(file, f, name)}(`;
+    if (rest) this.edit(file, call.getStart(), rest.getStart(), text);
+    else this.edit(file, call.getStart(), call.getEnd(), `${text})`);
+  }
+
+  private edit(file: string, start: number, end: number, text: string): void {
+    const list = this.edits.get(file) ?? [];
+    list.push({ start, end, text });
+    this.edits.set(file, list);
+  }
+
+  /** The name a generated function has in `file`, importing it if it lives in another module. */
+  private importName(file: string, f: FnInfo, name: string): string {
+    if (f.sf.fileName === file) return name;
+    const spec = this.specifierFor(file, f.sf);
+    const m = this.imports.get(file) ?? new Map<string, Set<string>>();
+    const set = m.get(spec) ?? new Set<string>();
+    set.add(name);
+    m.set(spec, set);
+    this.imports.set(file, m);
+    return name;
+  }
+
+  /** How `file` already imports `target` (its module specifier). */
+  private specifierFor(file: string, target: ts.SourceFile): string {
+    const sf = this.sourceFileOf(file);
+    for (const st of sf.statements) {
+      if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) continue;
+      const sym = this.checker.getSymbolAtLocation(st.moduleSpecifier);
+      const decl = sym?.valueDeclaration ?? sym?.declarations?.[0];
+      if (decl && decl.getSourceFile() === target) return st.moduleSpecifier.text;
+    }
+    throw new Error(`${file} does not import ${target.fileName}`);
+  }
+
+  private sourceFileOf(file: string): ts.SourceFile {
+    return this.sourceFile(file);
+  }
+
+  private suffix(ir: IrFunction, mask: readonly boolean[]): string {
+    const all = ir.params.every((p, i) => mask[i] === isDiffTy(p.ty));
+    return all ? "" : "_" + ir.params.filter((_, i) => mask[i]).map((p) => p.name).join("_");
+  }
+
+  private jobName(job: Job): string {
+    const f = this.fns.get(job.key)!;
+    const ir = f.ir!;
+    const base = f.id.name;
+    switch (job.kind) {
+      case "jvp":
+        return `${base}_jvp${this.suffix(ir, job.mask)}`;
+      case "split":
+        return `${base}_fwd${this.suffix(ir, job.mask)}`;
+      case "grad":
+      case "valueAndGrad": {
+        const natural = job.wrt!.every((k, i) => i === 0 || k > job.wrt![i - 1]) && ir.params.every((p, i) => !isDiffTy(p.ty) || job.mask[i]);
+        const sfx = natural ? "" : "_" + job.wrt!.map((k) => ir.params[k].name).join("_");
+        return `${base}_${job.kind}${sfx}`;
+      }
+      case "vjp":
+        return `${base}_vjp`;
+      case "jvpPair":
+        return `${base}_jvpPair`;
+    }
+  }
+
+  private enqueue(job: Job): string {
+    const name = this.jobName(job);
+    const id = `${this.fns.get(job.key)!.sf.fileName}\0${name}`;
+    if (!this.emitted.has(id)) {
+      this.emitted.add(id);
+      this.queue.push(job);
+    }
+    return name;
+  }
+
+  private prepareFor(key: string, mask: readonly boolean[]): Prepared {
+    const pk = `${key}|${mask.map((b) => (b ? 1 : 0)).join("")}`;
+    let p = this.prepared.get(pk);
+    if (!p) {
+      const f = this.fns.get(key)!;
+      const ir = f.ir!;
+      const active = new Set(ir.params.filter((_, i) => mask[i]).map((q) => q.name));
+      p = prepare(ir, active, this.specializer(f));
+      fence(ir, p.isVaried, p.isActive, (code, e, message, hint) => this.sink.report(code, f.sf.fileName, e.pos.start, e.pos.end, message, hint));
+      this.prepared.set(pk, p);
+    }
+    return p;
+  }
+
+  private resultActive(key: string, mask: readonly boolean[]): boolean {
+    const p = this.prepareFor(key, mask);
+    let active = false;
+    forEachStmt(p.body, (s) => {
+      if (s.k === "return" && s.value && p.isActiveAtom(s.value)) active = true;
+    });
+    return active;
+  }
+
+  /** What the differentiators of `from` use to reach other functions' derivatives. */
+  private specializer(from: FnInfo): Specializer {
+    const file = from.sf.fileName;
+    return {
+      callee: (id) => this.info(id).ir!,
+      jvpName: (id, mask) => this.importName(file, this.info(id), this.enqueue({ kind: "jvp", key: fnKey(id), mask })),
+      splitNames: (id, mask) => {
+        const fwd = this.importName(file, this.info(id), this.enqueue({ kind: "split", key: fnKey(id), mask }));
+        const rev = fwd.replace(/_fwd(?=(_|$))/, "_rev");
+        this.importName(file, this.info(id), rev);
+        return { fwd, rev };
+      },
+      resultActive: (id, mask) => this.resultActive(fnKey(id), mask),
+      mutations: this.mutations,
+      nd: ndInfo as NdInfo,
+    };
+  }
+
+  private runJob(job: Job): void {
+    const f = this.fns.get(job.key)!;
+    const before = this.sink.list.length;
+    try {
+      const p = this.prepareFor(job.key, job.mask);
+      if (this.sink.list.length > before) return;
+      const spec = this.specializer(f);
+      const name = this.jobName(job);
+      let text: string;
+      switch (job.kind) {
+        case "jvp":
+          text = emitJvp(p, spec, name);
+          break;
+        case "split":
+          text = emitSplit(p, spec, { fwd: name, rev: name.replace(/_fwd(?=(_|$))/, "_rev") }, this.resultActive(job.key, job.mask));
+          break;
+        case "grad":
+        case "valueAndGrad":
+          text = emitFused(p, spec, name, job.wrt!.map((k) => f.ir!.params[k]), job.kind === "valueAndGrad");
+          break;
+        case "vjp": {
+          const split = this.enqueue({ kind: "split", key: job.key, mask: job.mask });
+          text = emitVjp(p, { fwd: split, rev: split.replace(/_fwd(?=(_|$))/, "_rev"), vjp: name }, this.resultActive(job.key, job.mask));
+          break;
+        }
+        case "jvpPair": {
+          const jvp = this.enqueue({ kind: "jvp", key: job.key, mask: job.mask });
+          text = emitJvpPair(p, { jvp, pair: name });
+          break;
+        }
+      }
+      const anchor = topLevelStatement(f.node);
+      const list = this.insertions.get(f.sf.fileName) ?? [];
+      list.push({ at: anchor.getEnd(), text });
+      this.insertions.set(f.sf.fileName, list);
+    } catch (err) {
+      if (!(err instanceof Refusal)) this.internal(f, err);
+    }
+  }
+}
+
+function topLevelStatement(n: ts.Node): ts.Node {
+  while (n.parent && !ts.isSourceFile(n.parent)) n = n.parent;
+  return n;
+}
+
+function enclosingFunction(n: ts.Node): ts.Node | undefined {
+  for (let p = n.parent; p; p = p.parent) if (ts.isFunctionLike(p)) return p;
+  return undefined;
+}

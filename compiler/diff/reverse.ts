@@ -1,0 +1,611 @@
+/**
+ * Reverse mode: the adjoint of a function, as one fused function (forward sweep, then reverse
+ * sweep) or as a split pair (`f_fwd` records, `f_rev` replays) for calls from other adjoints.
+ *
+ * The forward sweep is the primal code (jumps removed by `structurize`) plus records:
+ * - a branch record per `if` and a trip count per loop whose reverse has work; outside loops in
+ *   a fused function these are plain locals (`_br0`, `_n0`), elsewhere they go on the tape;
+ * - the old value of a variable (or array element) just before it is overwritten, when the
+ *   reverse sweep reads that variable ("to be recorded", docs/design.md). The reverse sweep
+ *   restores it at the same point, so there every variable holds the value it had at the
+ *   matching point of the forward sweep, and adjoint statements read primal variables directly.
+ * The reverse sweep visits statements backwards: each active `v = op(a, b)` becomes
+ * `a_bar += v_bar * da; b_bar += v_bar * db`, each `if` pops its branch record, each loop pops its
+ * trip count (a counted `for` recounts its index instead of recording it).
+ *
+ * Which variables the reverse sweep reads is only known once it is written, and restoring a
+ * variable can make the sweep read more (an array element's index). So the emitter runs to a
+ * fixed point: emit with a guess of the read set, collect what was read, repeat until stable.
+ */
+import { Code } from "../emit/code.js";
+import type { Namer } from "../emit/names.js";
+import { operands, ruleArgs, ruleName, scale } from "../emit/terms.js";
+import type { Expr, FnId, Loop, Stmt, Ty } from "../ir/ir.js";
+import { isDiffTy } from "../ir/ir.js";
+import { printExpr, printTy } from "../ir/print.js";
+import { structurize } from "../ir/structurize.js";
+import { forEachStmt, reads } from "../ir/walk.js";
+import { scalarRule } from "../rules/scalar.js";
+import { callMask, type Prepared, type Specializer } from "./prepare.js";
+import { assignText, declText, emitIf } from "./shared.js";
+
+export type AdjointMode = "fused" | "split";
+
+export interface Adjoint {
+  /** Declarations hoisted to the top of the function (variables the reverse sweep reads). */
+  readonly hoisted: Code;
+  readonly fwd: Code;
+  /** Split mode: the snapshot pushed at the end of the forward sweep. */
+  readonly snapshotPush: Code;
+  /** Split mode: the snapshot popped at the start of the reverse sweep. */
+  readonly snapshotPop: Code;
+  /** Adjoint variable declarations (at the start of the reverse sweep). */
+  readonly barDecls: Code;
+  readonly rev: Code;
+  /** The atom the function returns (null for void). */
+  readonly output: Expr | null;
+  /** Whether the output carries a derivative. */
+  readonly outputActive: boolean;
+  readonly namer: Namer;
+  bar(name: string): string;
+}
+
+export function emitAdjoint(p: Prepared, spec: Specializer, mode: AdjointMode, outBar: string, base: Namer): Adjoint {
+  const s = structurize(p.body, p.fn.ret, (b, numbered) => base.fresh(b, numbered));
+  let R = new Set<string>();
+  for (let round = 0; ; round++) {
+    const em = new ReverseEmitter(p, spec, mode, s.body, s.retVar, R, base.clone(), outBar);
+    const result = em.run();
+    if ([...em.reads].every((v) => R.has(v)) || round > 20) return result;
+    R = new Set([...R, ...em.reads]);
+  }
+}
+
+interface Rec {
+  /** A local's name, or null when the record goes on the tape. */
+  local: string | null;
+}
+
+class ReverseEmitter {
+  readonly reads = new Set<string>();
+  private readonly recs = new Map<Stmt, Rec>();
+  private readonly counterScope = new Set<string>();
+  private readonly defs = new Map<string, Stmt[]>();
+  private readonly inLoop = new Set<Stmt>();
+  private readonly topDecl = new Set<string>();
+  private readonly params: Set<string>;
+  private readonly retActive: boolean;
+  private readonly vars: Map<string, Ty>;
+  private output: Expr | null = null;
+
+  constructor(
+    private readonly p: Prepared,
+    private readonly spec: Specializer,
+    private readonly mode: AdjointMode,
+    private readonly body: readonly Stmt[],
+    private readonly retVar: string | null,
+    private readonly R: ReadonlySet<string>,
+    private readonly namer: Namer,
+    private readonly outBar: string,
+  ) {
+    this.params = new Set(p.fn.params.map((q) => q.name));
+    this.vars = new Map(p.vars);
+    for (const st of body) if (st.k === "let" && !this.vars.has(st.name)) this.vars.set(st.name, st.ty);
+    let retActive = false;
+    forEachStmt(body, (st) => {
+      if (retVar && st.k === "assign" && st.target.k === "var" && st.target.name === retVar && p.isActiveAtom(st.value)) retActive = true;
+    });
+    this.retActive = retActive;
+    this.indexDefs(body, false);
+    for (const st of body) if (st.k === "let") this.topDecl.add(st.name);
+  }
+
+  // ---- facts about the body ---------------------------------------------------------------
+
+  private isActive(n: string): boolean {
+    return this.p.isActive(n) || (n === this.retVar && this.retActive);
+  }
+
+  private isActiveAtom(e: Expr): boolean {
+    return e.k === "var" && this.isActive(e.name);
+  }
+
+  private ty(n: string): Ty {
+    return this.vars.get(n) ?? { k: "num" };
+  }
+
+  private indexDefs(stmts: readonly Stmt[], loop: boolean): void {
+    for (const s of stmts) {
+      if (loop) this.inLoop.add(s);
+      const def = (n: string): void => {
+        const l = this.defs.get(n) ?? [];
+        l.push(s);
+        this.defs.set(n, l);
+      };
+      if (s.k === "let" && s.init) def(s.name);
+      if (s.k === "assign" && s.target.k === "var") def(s.target.name);
+      if (s.k === "if") {
+        this.indexDefs(s.then, loop);
+        this.indexDefs(s.else, loop);
+      }
+      if (s.k === "block") this.indexDefs(s.body, loop);
+      if (s.k === "loop") {
+        this.indexDefs(s.init, loop);
+        this.indexDefs(s.body, true);
+        this.indexDefs(s.update, true);
+      }
+    }
+  }
+
+  /** Whether this definition may overwrite a value some other part of the sweep needs. */
+  private overwrites(site: Stmt, v: string): boolean {
+    return this.inLoop.has(site) || this.defs.get(v)?.[0] !== site || this.params.has(v);
+  }
+
+  private needsSave(site: Stmt, v: string): boolean {
+    return this.R.has(v) && !this.counterScope.has(v) && this.overwrites(site, v);
+  }
+
+  private hoisted(v: string): boolean {
+    if (!this.R.has(v) || this.params.has(v)) return false;
+    if (!this.topDecl.has(v)) return true;
+    const decl = this.body.find((s) => s.k === "let" && s.name === v) as Extract<Stmt, { k: "let" }> | undefined;
+    return !decl?.init;
+  }
+
+  /** Whether a statement's reverse has anything to do (so its branch or trip records are needed). */
+  private hasWork(s: Stmt): boolean {
+    let work = false;
+    forEachStmt([s], (x) => {
+      if (work) return;
+      switch (x.k) {
+        case "let":
+          if (x.init && (this.isActive(x.name) || this.needsSave(x, x.name))) work = true;
+          break;
+        case "assign":
+          if (x.target.k === "var" ? this.isActive(x.target.name) || this.needsSave(x, x.target.name) : this.isActive(x.target.arr) || this.R.has(x.target.arr)) work = true;
+          break;
+        case "expr":
+          if (this.isActiveCall(x.e)) work = true;
+          break;
+      }
+    });
+    return work;
+  }
+
+  private isActiveCall(e: Expr): boolean {
+    return e.k === "call" && e.fn.k === "user" && e.args.some((a) => this.isActiveAtom(a));
+  }
+
+  private read(e: Expr | string): void {
+    if (typeof e === "string") {
+      if (!this.counterScope.has(e)) this.reads.add(e);
+      return;
+    }
+    for (const v of reads(e)) if (!this.counterScope.has(v)) this.reads.add(v);
+  }
+
+  private bar(n: string): string {
+    return this.namer.bar(n);
+  }
+
+  private pushOf(v: string): string {
+    return isObjTy(this.ty(v)) ? `_rt.tape.pushO(${v});` : `_rt.tape.pushF(${v});`;
+  }
+
+  private popOf(v: string): string {
+    const t = this.ty(v);
+    return isObjTy(t) ? `_rt.tape.popO<${printTy(t)}>()` : "_rt.tape.popF()";
+  }
+
+  // ---- the whole function -----------------------------------------------------------------
+
+  run(): Adjoint {
+    const fwd = new Code();
+    this.fs(this.body, fwd, false);
+    const rev = new Code();
+    if (this.output && this.isActiveAtom(this.output)) {
+      rev.line(`${this.bar((this.output as { name: string }).name)} += ${this.outBarFor(this.output)};`);
+    }
+    this.rs(this.body, rev, false);
+
+    const hoisted = new Code();
+    const snapshotPush = new Code();
+    const snapshotPop = new Code();
+    const order = [...this.vars.keys()].filter((v) => this.R.has(v) && !this.counterScope.has(v));
+    for (const v of order) if (this.hoisted(v)) hoisted.line(hoistDecl(v, this.ty(v)));
+    if (this.mode === "split") {
+      for (const v of order) snapshotPush.line(this.pushOf(v));
+      for (const v of [...order].reverse()) snapshotPop.line(`let ${v} = ${this.popOf(v)};`);
+    }
+    const barDecls = new Code();
+    for (const [v, t] of this.vars) {
+      if (!this.isActive(v) || (this.params.has(v) && t.k !== "num")) continue;
+      barDecls.line(barDecl(this.bar(v), t, v));
+      if (t.k !== "num") this.read(v);
+    }
+    return {
+      hoisted, fwd, snapshotPush, snapshotPop, barDecls, rev,
+      output: this.output,
+      outputActive: !!this.output && this.isActiveAtom(this.output),
+      namer: this.namer,
+      bar: (n) => this.bar(n),
+    };
+  }
+
+  private outBarFor(_out: Expr): string {
+    return this.outBar;
+  }
+
+  // ---- forward sweep ----------------------------------------------------------------------
+
+  private fs(stmts: readonly Stmt[], c: Code, loop: boolean): void {
+    for (const s of stmts) this.fsStmt(s, c, loop);
+  }
+
+  private fsStmt(s: Stmt, c: Code, loop: boolean): void {
+    switch (s.k) {
+      case "let": {
+        if (!s.init) {
+          if (!this.hoisted(s.name)) c.line(declText(s));
+          return;
+        }
+        if (this.needsSave(s, s.name)) c.line(this.pushOf(s.name));
+        const value = this.fsValue(s.init, s.name);
+        if (this.hoisted(s.name)) c.line(`${s.name} = ${value};`);
+        else c.line(`${s.isConst ? "const" : "let"} ${s.name} = ${value};`);
+        return;
+      }
+      case "assign": {
+        const t = s.target;
+        if (t.k === "var") {
+          if (this.needsSave(s, t.name)) c.line(this.pushOf(t.name));
+          c.line(`${t.name} = ${this.fsValue(s.value, t.name)};`);
+        } else {
+          if (this.R.has(t.arr)) c.line(`_rt.tape.pushF(${t.arr}[${printExpr(t.idx)}]);`);
+          c.line(`${assignText(s)};`);
+        }
+        return;
+      }
+      case "if": {
+        if (!this.hasWork(s)) return emitIf(c, s, (b) => this.fs(b, c, loop));
+        const rec = this.record(s, loop);
+        if (rec.local) {
+          c.line(`const ${rec.local} = ${printExpr(s.cond)};`);
+          return emitIf(c, s, (b) => this.fs(b, c, loop), rec.local);
+        }
+        c.open(`if (${printExpr(s.cond)})`);
+        this.fs(s.then, c, loop);
+        c.line("_rt.tape.pushB(true);");
+        c.mid("} else {");
+        this.fs(s.else, c, loop);
+        c.line("_rt.tape.pushB(false);");
+        c.close();
+        return;
+      }
+      case "loop":
+        return this.fsLoop(s, c, loop);
+      case "block":
+        c.open("");
+        this.fs(s.body, c, loop);
+        c.close();
+        return;
+      case "return":
+        this.output = s.value ?? null;
+        if (this.mode === "split") return; // the caller (emitSplit) pushes the snapshot, then returns
+        return;
+      case "expr":
+        c.line(`${this.fsValue(s.e, null)};`);
+        return;
+      case "break":
+      case "continue":
+        throw new Error("reverse mode: jumps should have been structurized");
+    }
+  }
+
+  /** A right-hand side in the forward sweep: active user calls go to their recording version. */
+  private fsValue(e: Expr, _target: string | null): string {
+    if (e.k === "call" && e.fn.k === "user" && e.args.some((a) => this.isActiveAtom(a))) {
+      const { fwd } = this.spec.splitNames(e.fn.fn, callMask(this.p, e.args));
+      return `${fwd}(${e.args.map((a) => printExpr(a)).join(", ")})`;
+    }
+    return printExpr(e);
+  }
+
+  /** A record is a plain local only for a top-level statement of a fused function; else it is taped. */
+  private record(s: Stmt, _loop: boolean): Rec {
+    let r = this.recs.get(s);
+    if (!r) {
+      const local = this.mode === "fused" && this.body.includes(s);
+      r = { local: local ? this.namer.fresh(s.k === "if" ? "_br" : "_n") : null };
+      this.recs.set(s, r);
+    }
+    return r;
+  }
+
+  private fsLoop(s: Loop, c: Code, loop: boolean): void {
+    const work = this.hasWork(s);
+    const rec = work ? this.record(s, loop) : null;
+    const count = rec ? rec.local ?? this.namer.fresh("_n") : null;
+    if (rec && !rec.local) (rec as { count?: string }).count = count!;
+    const plainInit = s.init.every((x) => x.k === "let" && !this.hoisted(x.name) && !this.needsSave(x, x.name)) || s.init.every((x) => x.k === "assign" && !this.needsSave(x, (x.target as { name: string }).name));
+    const plainUpdate = s.update.every((u) => u.k === "assign" && u.target.k === "var" && !this.isActive(u.target.name) && !this.needsSave(u, u.target.name));
+    const wrap = !plainInit && s.init.length > 0;
+    if (count) c.line(`let ${count} = 0;`);
+    if (wrap) {
+      c.open("");
+      this.fs(s.init, c, loop);
+    }
+    if (s.doWhile) {
+      c.open("do");
+    } else {
+      const init = wrap ? [] : s.init;
+      const update = plainUpdate ? s.update : [];
+      c.open(loopHead(s, init, update));
+    }
+    if (count) c.line(`${count}++;`);
+    this.fs(s.body, c, true);
+    if (!plainUpdate || s.doWhile) this.fs(s.update, c, true);
+    if (s.doWhile) c.close(`} while (${printExpr(s.cond!)});`);
+    else c.close();
+    if (wrap) c.close();
+    if (count && !rec!.local) c.line(`_rt.tape.pushI(${count});`);
+  }
+
+  // ---- reverse sweep ----------------------------------------------------------------------
+
+  private rs(stmts: readonly Stmt[], c: Code, loop: boolean): void {
+    for (let i = stmts.length - 1; i >= 0; i--) this.rsStmt(stmts[i], c, loop);
+  }
+
+  private rsStmt(s: Stmt, c: Code, loop: boolean): void {
+    switch (s.k) {
+      case "let":
+        if (s.init) this.rsDefinition(s, s.name, s.init, c, `${s.name} = ${printExpr(s.init)}`);
+        return;
+      case "assign": {
+        const t = s.target;
+        if (t.k === "var") return this.rsDefinition(s, t.name, s.value, c, assignText(s));
+        const active = this.isActive(t.arr);
+        if (!active && !this.R.has(t.arr)) return;
+        c.line(`// adjoint of: ${assignText(s)}`);
+        const idx = printExpr(t.idx);
+        if (active) {
+          this.read(t.idx);
+          const ab = `${this.bar(t.arr)}[${idx}]`;
+          if (this.isActiveAtom(s.value)) c.line(`${this.bar((s.value as { name: string }).name)} += ${ab};`);
+          c.line(`${ab} = 0;`);
+        }
+        if (this.R.has(t.arr)) {
+          this.read(t.idx);
+          this.read(t.arr);
+          c.line(`${t.arr}[${idx}] = _rt.tape.popF();`);
+        }
+        return;
+      }
+      case "if": {
+        if (!this.hasWork(s)) return;
+        const rec = this.recs.get(s)!;
+        const cond = rec.local ?? "_rt.tape.popB()";
+        const then = new Code();
+        this.rs(s.then, then, loop);
+        const els = new Code();
+        this.rs(s.else, els, loop);
+        if (then.isEmpty && els.isEmpty) {
+          if (!rec.local) c.line("_rt.tape.popB();");
+          return;
+        }
+        if (then.isEmpty) {
+          c.open(`if (!${cond})`).append(els).close();
+          return;
+        }
+        c.open(`if (${cond})`).append(then);
+        if (!els.isEmpty) c.mid("} else {").append(els);
+        c.close();
+        return;
+      }
+      case "loop":
+        return this.rsLoop(s, c, loop);
+      case "block": {
+        const inner = new Code();
+        this.rs(s.body, inner, loop);
+        if (!inner.isEmpty) c.open("").append(inner).close();
+        return;
+      }
+      case "expr":
+        if (this.isActiveCall(s.e)) {
+          c.line(`// adjoint of: ${printExpr(s.e)}`);
+          this.rsUserCall(s.e as Extract<Expr, { k: "call" }>, null, c);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The adjoint of `v = value`, then the restore of v's old value if it was recorded. */
+  private rsDefinition(site: Stmt, v: string, value: Expr, c: Code, text: string): void {
+    const active = this.isActive(v);
+    const save = this.needsSave(site, v);
+    if (!active && !save) return;
+    c.line(`// adjoint of: ${text}`);
+    const ty = this.ty(v);
+    const reset = this.overwrites(site, v);
+    if (active) {
+      this.rsOperation(v, value, c);
+      if (reset && ty.k === "num") c.line(`${this.bar(v)} = 0;`);
+    }
+    if (save) c.line(`${v} = ${this.popOf(v)};`);
+    if (active && reset && ty.k !== "num") {
+      this.read(v);
+      c.line(`${this.bar(v)} = ${barInit(ty, v)};`);
+    }
+  }
+
+  /** Propagates v_bar to the operands of `v = value`. */
+  private rsOperation(v: string, value: Expr, c: Code): void {
+    if (!this.p.isVaried(value) && !(value.k === "var" && this.isActive(value.name))) return;
+    const g = this.bar(v);
+    const rule = ruleName(value);
+    if (value.k === "var") {
+      if (this.isActive(value.name)) {
+        const t = this.ty(v);
+        if (t.k === "arr") c.line(`_rt.addInto(${this.bar(value.name)}, ${g});`);
+        else c.line(`${this.bar(value.name)} += ${g};`);
+      }
+      return;
+    }
+    if (rule) {
+      const r = scalarRule(rule)!;
+      const args = ruleArgs(value);
+      const ops = operands(args, v, (x) => this.read(x));
+      args.forEach((a, i) => {
+        if (!this.isActiveAtom(a)) return;
+        const part = r.partial(i, ops);
+        if (part !== null) c.line(`${this.bar((a as { name: string }).name)} += ${scale(part, g)};`);
+      });
+      return;
+    }
+    switch (value.k) {
+      case "index":
+        if (this.isActiveAtom(value.arr)) {
+          this.read(value.idx);
+          c.line(`${this.bar((value.arr as { name: string }).name)}[${printExpr(value.idx)}] += ${g};`);
+        }
+        return;
+      case "call":
+        if (value.fn.k === "user") return this.rsUserCall(value, g, c);
+        break;
+      case "arrlit":
+        value.elems.forEach((x, k) => {
+          if (this.isActiveAtom(x)) c.line(`${this.bar((x as { name: string }).name)} += ${g}[${k}];`);
+        });
+        return;
+      case "copy":
+        if (this.isActiveAtom(value.e)) c.line(`_rt.addInto(${this.bar((value.e as { name: string }).name)}, ${g});`);
+        return;
+      case "alloc":
+      case "stop":
+        return;
+    }
+    throw new Error(`reverse mode: no adjoint for ${value.k}`);
+  }
+
+  /** `g_rev(array bars..., out_bar)`; scalar adjoints come back as the result or in `_rt.retF`. */
+  private rsUserCall(e: Extract<Expr, { k: "call" }>, g: string | null, c: Code): void {
+    const fn: FnId = (e.fn as { fn: FnId }).fn;
+    const mask = callMask(this.p, e.args);
+    const { rev } = this.spec.splitNames(fn, mask);
+    const callee = this.spec.callee(fn);
+    const passed: string[] = [];
+    const returned: { name: string; lane: "retF" | "retO" }[] = [];
+    e.args.forEach((a, i) => {
+      if (!mask[i]) return;
+      const name = (a as { name: string }).name;
+      const t = callee.params[i]?.ty ?? this.ty(name);
+      if (t.k === "arr") passed.push(this.bar(name));
+      else returned.push({ name, lane: t.k === "num" ? "retF" : "retO" });
+    });
+    if (g !== null && this.spec.resultActive(fn, mask)) passed.push(g);
+    const call = `${rev}(${passed.join(", ")})`;
+    if (returned.length === 0) c.line(`${call};`);
+    else if (returned.length === 1) c.line(`${this.bar(returned[0].name)} += ${call};`);
+    else {
+      c.line(`${call};`);
+      let f = 0;
+      let o = 0;
+      for (const r of returned) c.line(`${this.bar(r.name)} += _rt.${r.lane}[${r.lane === "retF" ? f++ : o++}];`);
+    }
+  }
+
+  private rsLoop(s: Loop, c: Code, loop: boolean): void {
+    const rec = this.recs.get(s);
+    if (!rec) return; // no work in the reverse
+    const count = rec.local ?? (rec as { count?: string }).count!;
+    const counter = this.counterFor(s);
+    if (counter) this.counterScope.add(counter.name);
+    const body = new Code();
+    this.rs(s.update, body, true);
+    this.rs(s.body, body, true);
+    if (counter) this.counterScope.delete(counter.name);
+    if (!rec.local) c.line(`const ${count} = _rt.tape.popI();`);
+    if (counter) {
+      const init = printExpr(counter.init);
+      this.read(counter.init);
+      const i = counter.name;
+      if (counter.step === 1) c.open(`for (let ${i} = ${init === "0" ? "" : `${init} + `}${count} - 1; ${i} >= ${init}; ${i}--)`);
+      else if (counter.step === -1) c.open(`for (let ${i} = ${init} - ${count} + 1; ${i} <= ${init}; ${i}++)`);
+      else {
+        const k = this.namer.fresh("_k");
+        c.open(`for (let ${k} = ${count} - 1; ${k} >= 0; ${k}--)`);
+        c.line(`const ${i} = ${init} + ${k} * ${counter.step};`);
+      }
+    } else {
+      const k = this.namer.fresh("_k");
+      c.open(`for (let ${k} = 0; ${k} < ${count}; ${k}++)`);
+    }
+    c.append(body).close();
+    const init = new Code();
+    this.rs(s.init, init, loop);
+    c.append(init);
+  }
+
+  /** A counted loop whose index the reverse sweep can recount (its start is not changed by the loop). */
+  private counterFor(s: Loop): Loop["counter"] {
+    const k = s.counter;
+    if (!k || s.doWhile) return undefined;
+    const initReads = reads(k.init);
+    let changed = false;
+    forEachStmt([...s.body, ...s.update], (x) => {
+      if ((x.k === "assign" && x.target.k === "var" && initReads.has(x.target.name)) || (x.k === "let" && initReads.has(x.name))) changed = true;
+    });
+    return changed ? undefined : k;
+  }
+}
+
+function isObjTy(t: Ty): boolean {
+  return t.k === "arr" || t.k === "nd" || t.k === "obj" || t.k === "other";
+}
+
+function hoistDecl(v: string, t: Ty): string {
+  switch (t.k) {
+    case "num":
+      return `let ${v} = 0;`;
+    case "bool":
+      return `let ${v} = false;`;
+    case "arr":
+      return t.ctor === "Float64Array" ? `let ${v}: Float64Array = _rt.EMPTY_F64;` : `let ${v}: number[] = [];`;
+    default:
+      return `let ${v}!: ${printTy(t)};`;
+  }
+}
+
+function barInit(t: Ty, like: string): string {
+  switch (t.k) {
+    case "num":
+      return "0";
+    case "arr":
+      return `_rt.zerosLike(${like})`;
+    default:
+      return "null";
+  }
+}
+
+function barDecl(bar: string, t: Ty, v: string): string {
+  if (t.k === "num") return `let ${bar} = 0;`;
+  if (t.k === "arr") return `let ${bar} = _rt.zerosLike(${v});`;
+  return `let ${bar}: ${printTy(t)} | null = null;`;
+}
+
+function loopHead(s: Loop, init: readonly Stmt[], update: readonly Stmt[]): string {
+  const cond = s.cond ? printExpr(s.cond) : "";
+  if (init.length === 0 && update.length === 0) return s.cond ? `while (${cond})` : "for (;;)";
+  let initText = "";
+  if (init.length) {
+    if (init.every((x) => x.k === "let")) initText = "let " + (init as Extract<Stmt, { k: "let" }>[]).map((l) => (l.init ? `${l.name} = ${printExpr(l.init)}` : l.name)).join(", ");
+    else initText = (init as Extract<Stmt, { k: "assign" }>[]).map((x) => assignText(x)).join(", ");
+  }
+  return `for (${initText}; ${cond}; ${update.map((u) => assignText(u as Extract<Stmt, { k: "assign" }>)).join(", ")})`;
+}
+
+export { isDiffTy };

@@ -1,0 +1,74 @@
+/**
+ * Printing helpers shared by the emitters: primal declarations, loop heads, `if` chains and
+ * zero values of each type.
+ */
+import type { Code } from "../emit/code.js";
+import type { Expr, Loop, Stmt, Ty } from "../ir/ir.js";
+import { printExpr, printTy } from "../ir/print.js";
+
+/** A primal `let`/`const` as written. */
+export function declText(s: Extract<Stmt, { k: "let" }>, rename?: (n: string) => string): string {
+  if (!s.init) return `let ${s.name}: ${printTy(s.ty)};`;
+  return `${s.isConst ? "const" : "let"} ${s.name} = ${printExpr(s.init, rename)};`;
+}
+
+/** An assignment statement as text without the semicolon (`i++`, `s += x`, `a[i] = v`). */
+export function assignText(s: Extract<Stmt, { k: "assign" }>): string {
+  const t = s.target;
+  const lhs = t.k === "var" ? t.name : `${t.arr}[${printExpr(t.idx)}]`;
+  const v = s.value;
+  if (t.k === "var" && v.k === "bin" && v.l.k === "var" && v.l.name === t.name && v.r.k === "num" && (v.op === "+" || v.op === "-")) {
+    if (v.r.v === 1) return `${lhs}${v.op}${v.op}`;
+    return `${lhs} ${v.op}= ${printExpr(v.r)}`;
+  }
+  return `${lhs} = ${printExpr(v)}`;
+}
+
+/** `for (init; cond; update)` or `while (cond)`; `init` and `update` must be plain statements. */
+export function printLoopHead(s: Loop, init: readonly Stmt[], update: readonly Stmt[]): string {
+  const cond = s.cond ? printExpr(s.cond) : "";
+  if (init.length === 0 && update.length === 0) return s.cond ? `while (${cond})` : "for (;;)";
+  let initText = "";
+  if (init.length) {
+    const lets = init.filter((x): x is Extract<Stmt, { k: "let" }> => x.k === "let");
+    if (lets.length === init.length) initText = "let " + lets.map((l) => (l.init ? `${l.name} = ${printExpr(l.init)}` : l.name)).join(", ");
+    else initText = init.map((x) => (x.k === "assign" ? assignText(x) : "")).join(", ");
+  }
+  const updateText = update.map((u) => (u.k === "assign" ? assignText(u) : "")).join(", ");
+  return `for (${initText}; ${cond}; ${updateText})`;
+}
+
+/** Prints an `if` with `else if` chains; `block` prints a branch's statements. */
+export function emitIf(c: Code, s: Extract<Stmt, { k: "if" }>, block: (b: readonly Stmt[]) => void, cond = printExpr(s.cond)): void {
+  c.open(`if (${cond})`);
+  block(s.then);
+  let e = s.else;
+  while (e.length === 1 && e[0].k === "if") {
+    c.mid(`} else if (${printExpr(e[0].cond)}) {`);
+    block(e[0].then);
+    e = e[0].else;
+  }
+  if (e.length) {
+    c.mid("} else {");
+    block(e);
+  }
+  c.close();
+}
+
+/** The zero of a type, shaped like the value `like` for arrays. */
+export function zeroOf(ty: Ty, like: string): string {
+  switch (ty.k) {
+    case "num":
+      return "0";
+    case "arr":
+      return `_rt.zerosLike(${like})`;
+    case "nd":
+      return `_rt.nd.zerosLikeOperand(${like})`;
+    default:
+      return "0";
+  }
+}
+
+export function isAtomExpr(e: Expr): boolean {
+  return e.k === "var" || e.k === "num" || e.k === "free";
+}

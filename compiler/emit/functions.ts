@@ -1,0 +1,146 @@
+/**
+ * Assembles whole generated functions from the differentiators' parts:
+ *   f_jvp           tangent version (forward mode)
+ *   f_fwd / f_rev   split adjoint: records, then replays (used when another adjoint calls f)
+ *   f_grad          fused gradient: forward sweep then reverse sweep in one function
+ *   f_valueAndGrad  the same, also returning the value
+ *   f_vjp           `[out, pullback]`; the pullback owns its tape segment
+ *   f_jvpPair       `jvp(f, primals, tangents)` as JAX spells it: `[out, outDot]`
+ */
+import { emitAdjoint, type Adjoint } from "../diff/reverse.js";
+import { emitJvp } from "../diff/forward.js";
+import type { Prepared, Specializer } from "../diff/prepare.js";
+import type { Param, Ty } from "../ir/ir.js";
+import { printExpr, printTy } from "../ir/print.js";
+import { Code } from "./code.js";
+import { Namer } from "./names.js";
+
+export { emitJvp };
+
+/** `f_grad` or `f_valueAndGrad`: one fused function, gradients for `wrt` in order. */
+export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: readonly Param[], withValue: boolean): string {
+  const namer = p.namer.clone();
+  const adj = emitAdjoint(p, spec, "fused", "1", namer);
+  const c = new Code();
+  const fn = p.fn;
+  const grads = wrt.map((q) => gradText(p, adj, q));
+  const gradTy = wrt.length === 1 ? printTy(wrt[0].ty) : `[${wrt.map((q) => printTy(q.ty)).join(", ")}]`;
+  const retTy = withValue ? `[number, ${gradTy}]` : gradTy;
+  c.open(`export function ${name}(${paramList(fn.params)}): ${retTy}`);
+  c.append(adj.hoisted);
+  c.line("// forward sweep");
+  c.append(adj.fwd);
+  let value = "";
+  if (withValue) {
+    value = adj.namer.fresh("_value", false);
+    c.line(`const ${value} = ${adj.output ? printExpr(adj.output) : "0"};`);
+  }
+  c.line("// reverse sweep");
+  for (const q of wrt) if (q.ty.k === "arr") c.line(`const ${adj.bar(q.name)} = _rt.zerosLike(${q.name});`);
+  c.append(adj.barDecls);
+  c.append(adj.rev);
+  const g = wrt.length === 1 ? grads[0] : `[${grads.join(", ")}]`;
+  c.line(`return ${withValue ? `[${value}, ${g}]` : g};`);
+  c.close();
+  return c.toString();
+}
+
+/** The adjoint of parameter q, or a zero if q turned out not to be active. */
+function gradText(p: Prepared, adj: Adjoint, q: Param): string {
+  return p.isActive(q.name) || q.ty.k === "arr" ? adj.bar(q.name) : "0";
+}
+
+/** The split pair: `fwd(params)` records and returns the value; `rev(bars..., out_bar)` replays. */
+export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; rev: string }, resultActive: boolean): string {
+  const namer = p.namer.clone();
+  const outBar = namer.fresh("out_bar", false);
+  const adj = emitAdjoint(p, spec, "split", outBar, namer);
+  const fn = p.fn;
+  const c = new Code();
+  c.open(`export function ${names.fwd}(${paramList(fn.params)}): ${printTy(fn.ret)}`);
+  c.append(adj.hoisted).append(adj.fwd).append(adj.snapshotPush);
+  if (adj.output) c.line(`return ${printExpr(adj.output)};`);
+  c.close();
+  c.line("");
+  const active = p.activeParams;
+  const revParams = active.filter((q) => q.ty.k === "arr").map((q) => `${adj.bar(q.name)}: ${printTy(q.ty)}`);
+  if (resultActive) revParams.push(`${outBar}: ${printTy(fn.ret)}`);
+  const returned = active.filter((q) => q.ty.k !== "arr");
+  const revRet = returned.length === 1 ? printTy(returned[0].ty) : "void";
+  c.open(`export function ${names.rev}(${revParams.join(", ")}): ${revRet}`);
+  c.append(adj.snapshotPop).append(adj.barDecls).append(adj.rev);
+  const barOf = (q: Param): string => (p.isActive(q.name) ? adj.bar(q.name) : q.ty.k === "num" ? "0" : "null");
+  if (returned.length === 1) c.line(`return ${barOf(returned[0])};`);
+  else {
+    let f = 0;
+    let o = 0;
+    for (const q of returned) c.line(q.ty.k === "num" ? `_rt.retF[${f++}] = ${barOf(q)};` : `_rt.retO[${o++}] = ${barOf(q)};`);
+  }
+  c.close();
+  return c.toString();
+}
+
+/** `f_vjp(params)`: runs the recording version and returns the value with a pullback owning its records. */
+export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: string }, resultActive: boolean): string {
+  const fn = p.fn;
+  const namer = new Namer(fn.reserved);
+  const out = namer.fresh("out", false);
+  const mark = namer.fresh("_mark", false);
+  const seg = namer.fresh("_seg", false);
+  const outBar = namer.fresh("out_bar", false);
+  const active = new Set(p.activeParams.map((q) => q.name));
+  const bars = new Map(fn.params.map((q) => [q.name, namer.fresh(`${q.name}_bar`, false)]));
+  const ctTy = `[${fn.params.map((q) => (active.has(q.name) ? printTy(q.ty) : "undefined")).join(", ")}]`;
+  const retTy = printTy(fn.ret);
+  const c = new Code();
+  c.open(`export function ${names.vjp}(${paramList(fn.params)}): [${retTy}, (${outBar}: ${retTy}) => ${ctTy}]`);
+  c.line(`const ${mark} = _rt.tape.mark();`);
+  c.line(`const ${out} = ${names.fwd}(${fn.params.map((q) => q.name).join(", ")});`);
+  c.line(`const ${seg} = _rt.tape.cut(${mark});`);
+  c.open(`const pullback = (${outBar}: ${retTy}): ${ctTy} =>`);
+  c.line(`_rt.tape.paste(${seg});`);
+  const args: string[] = [];
+  for (const q of p.activeParams) if (q.ty.k === "arr") {
+    c.line(`const ${bars.get(q.name)} = _rt.zerosLike(${q.name});`);
+    args.push(bars.get(q.name)!);
+  }
+  if (resultActive) args.push(outBar);
+  const returned = p.activeParams.filter((q) => q.ty.k !== "arr");
+  if (returned.length === 1) c.line(`const ${bars.get(returned[0].name)} = ${names.rev}(${args.join(", ")});`);
+  else {
+    c.line(`${names.rev}(${args.join(", ")});`);
+    let f = 0;
+    let o = 0;
+    for (const q of returned) c.line(`const ${bars.get(q.name)} = ${q.ty.k === "num" ? `_rt.retF[${f++}]` : `_rt.retO[${o++}] as ${printTy(q.ty)}`};`);
+  }
+  c.line(`return [${fn.params.map((q) => (active.has(q.name) ? bars.get(q.name) : "undefined")).join(", ")}];`);
+  c.close("};");
+  c.line(`return [${out}, pullback];`);
+  c.close();
+  return c.toString();
+}
+
+/** `f_jvpPair(primals, tangents)`: JAX's `jvp` calling convention over `f_jvp`. */
+export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }): string {
+  const fn = p.fn;
+  const namer = new Namer(fn.reserved);
+  const primals = namer.fresh("primals", false);
+  const tangents = namer.fresh("tangents", false);
+  const out = namer.fresh("out", false);
+  const active = new Set(p.activeParams.map((q) => q.name));
+  const tup = (f: (q: Param) => string): string => `[${fn.params.map(f).join(", ")}]`;
+  const retTy = printTy(fn.ret);
+  const c = new Code();
+  c.open(`export function ${names.pair}(${primals}: ${tup((q) => printTy(q.ty))}, ${tangents}: ${tup((q) => (active.has(q.name) ? printTy(q.ty) : "unknown"))}): [${retTy}, ${retTy}]`);
+  const args = fn.params.flatMap((q, i) => (active.has(q.name) ? [`${primals}[${i}]`, `${tangents}[${i}]`] : [`${primals}[${i}]`]));
+  c.line(`const ${out} = ${names.jvp}(${args.join(", ")});`);
+  c.line(`return [${out}, ${fn.ret.k === "num" ? "_rt.retF[0]" : `_rt.retO[0] as ${retTy}`}];`);
+  c.close();
+  return c.toString();
+}
+
+function paramList(params: readonly Param[]): string {
+  return params.map((q) => `${q.name}: ${printTy(q.ty)}`).join(", ");
+}
+
+export type { Ty };

@@ -1,0 +1,71 @@
+/**
+ * adc/compiler: the programmatic API.
+ *
+ *   compile(source, { fileName })  ->  { code, map, diagnostics }
+ *   compileFiles(paths)            ->  every changed file of a build that may span modules
+ *
+ * `code` is empty when there are diagnostics: adc never returns derivative code it refused.
+ */
+import { resolve } from "node:path";
+import { build } from "./build.js";
+import type { Diagnostic } from "./diagnostics.js";
+import { sharedProject } from "./program.js";
+import type { SpliceResult } from "./emit/splice.js";
+
+export { formatDiagnostic, CODES } from "./diagnostics.js";
+export type { Diagnostic } from "./diagnostics.js";
+
+export interface CompileOptions {
+  /** Used for diagnostics, source maps and resolving relative imports. Default "input.ts". */
+  readonly fileName?: string;
+}
+
+export interface CompileResult {
+  readonly code: string;
+  readonly map: SpliceResult["map"] | null;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Compiles one module given as text. Imports of other modules are read from disk. */
+export function compile(source: string, options: CompileOptions = {}): CompileResult {
+  const project = sharedProject();
+  const path = resolve(options.fileName ?? "input.ts");
+  const sf = project.createSourceFile(path, source, { overwrite: true });
+  const result = build(project, [sf]);
+  if (result.diagnostics.length) return { code: "", map: null, diagnostics: result.diagnostics.map((d) => ({ ...d, file: options.fileName ?? d.file })) };
+  const out = result.outputs.get(sf.getFilePath()) ?? result.outputs.get(path);
+  return { code: out?.code ?? source, map: out?.map ?? null, diagnostics: [] };
+}
+
+export interface FilesResult {
+  /** Output text per input file (unchanged files included), keyed by absolute path. */
+  readonly outputs: ReadonlyMap<string, SpliceResult | { code: string; map: null }>;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/**
+ * Compiles a set of files (and whatever local modules they import) as one build, so a function
+ * differentiated in one module may call functions of another. `overrides` gives file texts that
+ * are not (yet) on disk.
+ */
+export function compileFiles(paths: readonly string[], overrides: ReadonlyMap<string, string> = new Map()): FilesResult {
+  const project = sharedProject();
+  const roots = paths.map((p) => {
+    const abs = resolve(p);
+    const text = overrides.get(abs);
+    if (text !== undefined) return project.createSourceFile(abs, text, { overwrite: true });
+    const existing = project.getSourceFile(abs);
+    if (existing) {
+      existing.refreshFromFileSystemSync();
+      return existing;
+    }
+    return project.addSourceFileAtPath(abs);
+  });
+  const result = build(project, roots);
+  const outputs = new Map<string, SpliceResult | { code: string; map: null }>();
+  if (!result.diagnostics.length) {
+    for (const r of roots) outputs.set(r.getFilePath(), result.outputs.get(r.getFilePath()) ?? { code: r.getFullText(), map: null });
+    for (const [f, o] of result.outputs) outputs.set(f, o);
+  }
+  return { outputs, diagnostics: result.diagnostics };
+}

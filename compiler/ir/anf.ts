@@ -1,0 +1,226 @@
+/**
+ * A-normal form for active code: after this pass, every statement that carries a derivative
+ * applies one operation to atoms, so each differentiator handles one operation per statement.
+ *
+ * Takes a lowered function and its activity; gives a new body plus the temporaries it made.
+ * Atoms are variables, literals, outer names, and small inactive expressions (arithmetic on
+ * constants and indices, no calls), which stay inline so the output keeps the user's
+ * `x * (i + 1)` instead of a temporary per subterm. Inactive statements are left as written.
+ *
+ * Invariants on the result, for an active `let`/`assign` `v = op(a...)`:
+ * - the operands are atoms, and `v` is not one of them (a self-update `v = v * x` goes through a
+ *   temporary), so both modes may compute the new value before its derivative;
+ * - a conditional expression or `&&`/`||`/`??` with an active operand became an `if`, so only
+ *   the branch taken is evaluated, as in the source.
+ */
+import type { Activity } from "../analysis/activity.js";
+import { BOOL, NUM, isDiffTy, type Expr, type IrFunction, type Pos, type Stmt, type Ty } from "./ir.js";
+import { reads } from "./walk.js";
+
+export interface AnfResult {
+  readonly body: Stmt[];
+  /** Every variable, temporaries included, with its type. */
+  readonly vars: Map<string, Ty>;
+  /** Temporaries that carry a derivative. */
+  readonly activeTemps: ReadonlySet<string>;
+}
+
+export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => string): AnfResult {
+  const vars = new Map(fn.vars);
+  const activeTemps = new Set<string>();
+  const isActive = (n: string): boolean => act.isActive(n) || activeTemps.has(n);
+  const varied = (e: Expr): boolean => act.isVariedExpr(e) || (e.k === "var" && activeTemps.has(e.name));
+
+  const temp = (ty: Ty, active: boolean): string => {
+    const name = fresh("_t");
+    vars.set(name, ty);
+    if (active) {
+      activeTemps.add(name);
+      act.addActive(name);
+    }
+    return name;
+  };
+  const v = (name: string, pos: Pos): Expr => ({ k: "var", name, ty: vars.get(name)!, pos });
+
+  /** Small inactive expressions stay inline: no calls, so re-evaluating them is cheap and pure. */
+  const simple = (e: Expr): boolean => {
+    switch (e.k) {
+      case "var": case "num": case "bool": case "str": case "free":
+        return true;
+      case "len":
+        return simple(e.arr);
+      case "bin":
+        return simple(e.l) && simple(e.r);
+      case "un": case "stop":
+        return simple(e.e);
+      case "index":
+        return simple(e.arr) && simple(e.idx);
+      case "field":
+        return simple(e.obj);
+      case "call":
+        return e.fn.k === "prim" && e.args.every(simple);
+      default:
+        return false;
+    }
+  };
+
+  /** An operand: returns an atom, emitting statements for anything bigger. */
+  const atom = (e: Expr, out: Stmt[]): Expr => {
+    if (e.k === "var" || e.k === "num" || e.k === "free") return e;
+    if (!varied(e)) {
+      if (simple(e)) return e;
+      const t = temp(e.k === "stop" ? e.ty : tyOf(e, vars), false);
+      out.push({ k: "let", name: t, ty: vars.get(t)!, init: e, isConst: true, pos: e.pos });
+      return v(t, e.pos);
+    }
+    const op = operation(e, out);
+    if (op.k === "var") return op;
+    const t = temp(tyOf(e, vars), true);
+    out.push({ k: "let", name: t, ty: vars.get(t)!, init: op, isConst: true, pos: e.pos });
+    return v(t, e.pos);
+  };
+
+  /** One operation over atoms, for a varied expression. */
+  const operation = (e: Expr, out: Stmt[]): Expr => {
+    switch (e.k) {
+      case "bin":
+        if (e.op === "&&" || e.op === "||" || e.op === "??") return shortCircuit(e, out);
+        return { ...e, l: atom(e.l, out), r: atom(e.r, out) };
+      case "un":
+        return e.op === "+" ? atom(e.e, out) : { ...e, e: atom(e.e, out) };
+      case "call":
+        return { ...e, args: e.args.map((a) => (isDiffTy(tyOf(a, vars)) || a.k === "var" ? atom(a, out) : a)) };
+      case "index":
+        return { ...e, arr: atom(e.arr, out), idx: inactiveAtom(e.idx, out) };
+      case "field":
+        return { ...e, obj: atom(e.obj, out) };
+      case "cond": {
+        const t = temp(e.ty, true);
+        out.push({ k: "let", name: t, ty: e.ty, isConst: false, pos: e.pos });
+        const a: Stmt[] = [];
+        const b: Stmt[] = [];
+        a.push({ k: "assign", target: { k: "var", name: t, ty: e.ty, pos: e.pos }, value: operationOrAtom(e.a, a), pos: e.a.pos });
+        b.push({ k: "assign", target: { k: "var", name: t, ty: e.ty, pos: e.pos }, value: operationOrAtom(e.b, b), pos: e.b.pos });
+        out.push({ k: "if", cond: e.c, then: a, else: b, pos: e.pos });
+        return v(t, e.pos);
+      }
+      case "arrlit":
+        return { ...e, elems: e.elems.map((x) => atom(x, out)) };
+      case "copy":
+        return { ...e, e: atom(e.e, out) };
+      default:
+        return e;
+    }
+  };
+
+  const operationOrAtom = (e: Expr, out: Stmt[]): Expr => (varied(e) ? operation(e, out) : atom(e, out));
+
+  /** An index or other non-differentiated operand: inline if simple, else a constant temporary. */
+  const inactiveAtom = (e: Expr, out: Stmt[]): Expr => {
+    if (simple(e)) return e;
+    const t = temp(NUM, false);
+    out.push({ k: "let", name: t, ty: NUM, init: e, isConst: true, pos: e.pos });
+    return v(t, e.pos);
+  };
+
+  /** `a && b`, `a || b`, `a ?? b` on numbers: an `if`, so `b` runs only when the source would run it. */
+  const shortCircuit = (e: Extract<Expr, { k: "bin" }>, out: Stmt[]): Expr => {
+    const t = temp(NUM, true);
+    const tv = v(t, e.pos);
+    out.push({ k: "let", name: t, ty: NUM, init: operationOrAtom(e.l, out), isConst: false, pos: e.pos });
+    const test: Expr =
+      e.op === "&&" ? tv
+      : e.op === "||" ? { k: "un", op: "!", e: tv, ty: BOOL, pos: e.pos }
+      : { k: "bin", op: "==", l: tv, r: { k: "free", text: "null", ty: NUM, pos: e.pos }, ty: BOOL, pos: e.pos };
+    const then: Stmt[] = [];
+    then.push({ k: "assign", target: { k: "var", name: t, ty: NUM, pos: e.pos }, value: operationOrAtom(e.r, then), pos: e.pos });
+    out.push({ k: "if", cond: test, then, else: [], pos: e.pos });
+    return tv;
+  };
+
+  /** The value of an active definition of `name`: one operation, never reading `name` itself. */
+  const definition = (name: string, value: Expr, out: Stmt[]): Expr => {
+    if (!varied(value)) return value; // a constant: the derivative is reset to zero
+    const op = operation(value, out);
+    if (op.k !== "var" && reads(op).has(name)) {
+      const t = temp(tyOf(value, vars), true);
+      out.push({ k: "let", name: t, ty: vars.get(t)!, init: op, isConst: true, pos: value.pos });
+      return v(t, value.pos);
+    }
+    return op;
+  };
+
+  const block = (stmts: readonly Stmt[]): Stmt[] => {
+    const out: Stmt[] = [];
+    for (const s of stmts) stmt(s, out);
+    return out;
+  };
+
+  const stmt = (s: Stmt, out: Stmt[]): void => {
+    switch (s.k) {
+      case "let":
+        if (s.init && isActive(s.name)) {
+          out.push({ ...s, init: definition(s.name, s.init, out) });
+          return;
+        }
+        break;
+      case "assign": {
+        const t = s.target;
+        if (t.k === "var" && isActive(t.name)) {
+          out.push({ ...s, value: definition(t.name, s.value, out) });
+          return;
+        }
+        if (t.k === "index" && isActive(t.arr)) {
+          const idx = inactiveAtom(t.idx, out);
+          out.push({ ...s, target: { ...t, idx }, value: varied(s.value) ? atom(s.value, out) : s.value });
+          return;
+        }
+        break;
+      }
+      case "if":
+        out.push({ ...s, then: block(s.then), else: block(s.else) });
+        return;
+      case "loop":
+        out.push({ ...s, init: block(s.init), body: block(s.body), update: block(s.update) });
+        return;
+      case "block":
+        out.push({ ...s, body: block(s.body) });
+        return;
+      case "return":
+        if (s.value && varied(s.value)) {
+          out.push({ ...s, value: atom(s.value, out) });
+          return;
+        }
+        break;
+      case "expr":
+        if (s.e.k === "call" && s.e.fn.k === "user" && s.e.args.some(varied)) {
+          out.push({ ...s, e: operation(s.e, out) });
+          return;
+        }
+        break;
+    }
+    out.push(s);
+  };
+
+  return { body: block(fn.body), vars, activeTemps };
+}
+
+/** The type of an expression's value. */
+export function tyOf(e: Expr, vars: ReadonlyMap<string, Ty>): Ty {
+  switch (e.k) {
+    case "num": case "len":
+      return NUM;
+    case "bool":
+      return BOOL;
+    case "str":
+      return { k: "other", text: "string" };
+    case "var":
+      return vars.get(e.name) ?? e.ty;
+    case "index":
+      return NUM;
+    case "alloc": case "arrlit": case "copy":
+      return { k: "arr", ctor: e.ctor };
+    default:
+      return e.ty;
+  }
+}

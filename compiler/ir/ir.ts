@@ -1,0 +1,153 @@
+/**
+ * adc's intermediate representation.
+ *
+ * Lowering turns a TypeScript function into this small structured language; analyses and both
+ * differentiators work on it; the emitters print it back as TypeScript. It keeps the source's
+ * structure (blocks, loops, branches, jumps) so printed code reads like the original, and every
+ * node keeps a source position for diagnostics.
+ *
+ * Invariants:
+ * - Variable names are unique within a function (lowering renames shadowed declarations), so
+ *   analyses can key facts by name and emitters can hoist declarations.
+ * - Expressions have no side effects except `call` of user functions (which may write into
+ *   array arguments) and opaque observer calls (console.log) in expression statements.
+ */
+
+export interface Pos {
+  /** Character offsets in the source file. */
+  readonly start: number;
+  readonly end: number;
+}
+
+export type Ctor = "Float64Array" | "Array";
+
+/** The types adc distinguishes. `other` values are never differentiated. */
+export type Ty =
+  | { readonly k: "num" }
+  | { readonly k: "bool" }
+  | { readonly k: "arr"; readonly ctor: Ctor }
+  | { readonly k: "nd" }
+  | { readonly k: "obj"; readonly fields: ReadonlyArray<readonly [string, Ty]>; readonly text: string }
+  | { readonly k: "void" }
+  | { readonly k: "other"; readonly text: string };
+
+export const NUM: Ty = { k: "num" };
+export const BOOL: Ty = { k: "bool" };
+export const VOID: Ty = { k: "void" };
+export const F64: Ty = { k: "arr", ctor: "Float64Array" };
+export const NUMARR: Ty = { k: "arr", ctor: "Array" };
+export const ND: Ty = { k: "nd" };
+
+/** Types whose values can carry a derivative. */
+export function isDiffTy(t: Ty): boolean {
+  return t.k === "num" || t.k === "arr" || t.k === "nd" || t.k === "obj";
+}
+
+export type BinOp =
+  | "+" | "-" | "*" | "/" | "%" | "**"
+  | "<" | "<=" | ">" | ">=" | "===" | "!==" | "==" | "!="
+  | "&&" | "||" | "??"
+  | "&" | "|" | "^" | "<<" | ">>" | ">>>";
+
+export type UnOp = "-" | "+" | "!" | "~";
+
+/** What a call calls. */
+export type Callee =
+  /** A scalar primitive with a rule in the registry (Math.sin, ...). */
+  | { readonly k: "prim"; readonly name: string }
+  /** A user function that adc differentiates (declared in this build). */
+  | { readonly k: "user"; readonly fn: FnId }
+  /** An NDArray operation from the runtime registry. */
+  | { readonly k: "nd"; readonly op: string }
+  /** Anything else: printed as written, never differentiated (fenced by analysis). */
+  | { readonly k: "opaque"; readonly text: string };
+
+/** Identifies a user function: the file and the declaration's start offset. */
+export interface FnId {
+  readonly file: string;
+  readonly pos: number;
+  /** The name generated functions derive theirs from. */
+  readonly name: string;
+}
+
+export type Expr =
+  | { readonly k: "num"; readonly v: number; readonly text: string; readonly pos: Pos }
+  | { readonly k: "bool"; readonly v: boolean; readonly pos: Pos }
+  | { readonly k: "str"; readonly text: string; readonly pos: Pos }
+  | { readonly k: "var"; readonly name: string; readonly ty: Ty; readonly pos: Pos }
+  /** A name from an enclosing scope (module constant, captured value): never active. */
+  | { readonly k: "free"; readonly text: string; readonly ty: Ty; readonly pos: Pos }
+  | { readonly k: "bin"; readonly op: BinOp; readonly l: Expr; readonly r: Expr; readonly ty: Ty; readonly pos: Pos }
+  | { readonly k: "un"; readonly op: UnOp; readonly e: Expr; readonly ty: Ty; readonly pos: Pos }
+  | { readonly k: "call"; readonly fn: Callee; readonly args: readonly Expr[]; readonly ty: Ty; readonly pos: Pos }
+  | { readonly k: "index"; readonly arr: Expr; readonly idx: Expr; readonly pos: Pos }
+  | { readonly k: "len"; readonly arr: Expr; readonly pos: Pos }
+  | { readonly k: "field"; readonly obj: Expr; readonly name: string; readonly ty: Ty; readonly pos: Pos }
+  | { readonly k: "cond"; readonly c: Expr; readonly a: Expr; readonly b: Expr; readonly ty: Ty; readonly pos: Pos }
+  /** `stopGradient(e)`: e's value, with zero derivative. */
+  | { readonly k: "stop"; readonly e: Expr; readonly ty: Ty; readonly pos: Pos }
+  /** A fresh array: `new Float64Array(n)`, `new Array(n).fill(0)`. Zero-filled. */
+  | { readonly k: "alloc"; readonly ctor: Ctor; readonly size: Expr; readonly pos: Pos }
+  /** An array literal `[a, b, c]` or `new Float64Array([a, b])`. */
+  | { readonly k: "arrlit"; readonly ctor: Ctor; readonly elems: readonly Expr[]; readonly pos: Pos }
+  /** A copy of an array: `a.slice()`, `Float64Array.from(a)`, `[...a]`. */
+  | { readonly k: "copy"; readonly ctor: Ctor; readonly e: Expr; readonly pos: Pos };
+
+export type Target =
+  | { readonly k: "var"; readonly name: string; readonly ty: Ty; readonly pos: Pos }
+  | { readonly k: "index"; readonly arr: string; readonly arrTy: Ty; readonly idx: Expr; readonly pos: Pos };
+
+/** A canonical counted loop: `for (let i = init; i < bound; i += step)` with i not assigned in the body. */
+export interface Counter {
+  readonly name: string;
+  readonly init: Expr;
+  readonly step: number;
+}
+
+export type Stmt =
+  /** `let`/`const` declaration; `init` absent for `let x: number;`. */
+  | { readonly k: "let"; readonly name: string; readonly ty: Ty; readonly init?: Expr; readonly isConst: boolean; readonly pos: Pos }
+  | { readonly k: "assign"; readonly target: Target; readonly value: Expr; readonly pos: Pos }
+  | { readonly k: "if"; readonly cond: Expr; readonly then: Stmt[]; readonly else: Stmt[]; readonly pos: Pos }
+  | Loop
+  /** A labelled block; `break label` leaves it (lowered `switch`, labelled blocks). */
+  | { readonly k: "block"; readonly label: string; readonly body: Stmt[]; readonly pos: Pos }
+  | { readonly k: "break"; readonly label?: string; readonly pos: Pos }
+  | { readonly k: "continue"; readonly label?: string; readonly pos: Pos }
+  | { readonly k: "return"; readonly value?: Expr; readonly pos: Pos }
+  /** An expression for its effects (a user call writing into arrays, console.log). */
+  | { readonly k: "expr"; readonly e: Expr; readonly pos: Pos };
+
+/**
+ * A loop. Each iteration: (`cond` at the top unless `doWhile`) body, update; `doWhile` tests
+ * after the body. `init` runs once, scoped to the loop.
+ */
+export interface Loop {
+  readonly k: "loop";
+  readonly label?: string;
+  readonly init: Stmt[];
+  readonly cond: Expr | null;
+  readonly doWhile: boolean;
+  readonly body: Stmt[];
+  readonly update: Stmt[];
+  readonly counter?: Counter;
+  readonly pos: Pos;
+}
+
+export interface Param {
+  readonly name: string;
+  readonly ty: Ty;
+  readonly pos: Pos;
+}
+
+export interface IrFunction {
+  readonly id: FnId;
+  readonly params: readonly Param[];
+  readonly body: Stmt[];
+  readonly ret: Ty;
+  /** Every local (params included) with its type. */
+  readonly vars: ReadonlyMap<string, Ty>;
+  /** Names the function text uses from outside (free names), so generated names avoid them. */
+  readonly reserved: ReadonlySet<string>;
+  readonly pos: Pos;
+}

@@ -1,0 +1,804 @@
+/**
+ * Lowering: a TypeScript function (declaration, arrow or function expression) to adc's IR.
+ *
+ * Takes the function node, the checker and a sink; gives an IrFunction or throws a Refusal after
+ * reporting why. This is where the language is fenced: every construct is either lowered here or
+ * refused with a diagnostic at its position. Whether a construct touches a differentiated value
+ * is decided later, by activity analysis (an unknown call with constant arguments is fine).
+ *
+ * Desugaring done here: compound assignment and ++/-- become plain assignments; `for...of`,
+ * `map`, `reduce` and `forEach` with inline callbacks become counted loops; `switch` becomes a
+ * labelled block of `if`s; shadowed names are renamed so names are unique per function.
+ */
+import { ts } from "ts-morph";
+import type { Code, DiagnosticSink } from "../diagnostics.js";
+import {
+  BOOL, NUM, VOID,
+  type BinOp, type Callee, type Counter, type Ctor, type Expr, type FnId, type IrFunction,
+  type Param, type Pos, type Stmt, type Target, type Ty, type UnOp,
+} from "./ir.js";
+import { classifyType } from "./types.js";
+import { MATH_CONSTANTS, scalarRule } from "../rules/scalar.js";
+
+export type FunctionNode = ts.FunctionDeclaration | ts.ArrowFunction | ts.FunctionExpression;
+
+export interface LowerEnv {
+  readonly checker: ts.TypeChecker;
+  readonly sink: DiagnosticSink;
+  readonly file: string;
+  /** The user function a callee refers to, if adc can differentiate it. */
+  resolveUser(callee: ts.Expression): FnId | undefined;
+  /** Whether `callee` is the named export of the `adc` package. */
+  isAdcApi(callee: ts.Expression, name: string): boolean;
+  /** If `callee` is an NDArray operation (`np.add`, `x.add`), its registry name. */
+  ndOp?(call: ts.CallExpression | ts.PropertyAccessExpression): { op: string; args: ts.Expression[] } | undefined;
+}
+
+const OBSERVERS = new Set(["console.log", "console.info", "console.warn", "console.error", "console.debug"]);
+
+const ASSIGN_OPS: Partial<Record<ts.SyntaxKind, BinOp>> = {
+  [ts.SyntaxKind.PlusEqualsToken]: "+",
+  [ts.SyntaxKind.MinusEqualsToken]: "-",
+  [ts.SyntaxKind.AsteriskEqualsToken]: "*",
+  [ts.SyntaxKind.SlashEqualsToken]: "/",
+  [ts.SyntaxKind.PercentEqualsToken]: "%",
+  [ts.SyntaxKind.AsteriskAsteriskEqualsToken]: "**",
+};
+
+const BIN_OPS: Partial<Record<ts.SyntaxKind, BinOp>> = {
+  [ts.SyntaxKind.PlusToken]: "+",
+  [ts.SyntaxKind.MinusToken]: "-",
+  [ts.SyntaxKind.AsteriskToken]: "*",
+  [ts.SyntaxKind.SlashToken]: "/",
+  [ts.SyntaxKind.PercentToken]: "%",
+  [ts.SyntaxKind.AsteriskAsteriskToken]: "**",
+  [ts.SyntaxKind.LessThanToken]: "<",
+  [ts.SyntaxKind.LessThanEqualsToken]: "<=",
+  [ts.SyntaxKind.GreaterThanToken]: ">",
+  [ts.SyntaxKind.GreaterThanEqualsToken]: ">=",
+  [ts.SyntaxKind.EqualsEqualsEqualsToken]: "===",
+  [ts.SyntaxKind.ExclamationEqualsEqualsToken]: "!==",
+  [ts.SyntaxKind.EqualsEqualsToken]: "==",
+  [ts.SyntaxKind.ExclamationEqualsToken]: "!=",
+  [ts.SyntaxKind.AmpersandAmpersandToken]: "&&",
+  [ts.SyntaxKind.BarBarToken]: "||",
+  [ts.SyntaxKind.QuestionQuestionToken]: "??",
+  [ts.SyntaxKind.AmpersandToken]: "&",
+  [ts.SyntaxKind.BarToken]: "|",
+  [ts.SyntaxKind.CaretToken]: "^",
+  [ts.SyntaxKind.LessThanLessThanToken]: "<<",
+  [ts.SyntaxKind.GreaterThanGreaterThanToken]: ">>",
+  [ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken]: ">>>",
+};
+
+const COMPARISONS = new Set<BinOp>(["<", "<=", ">", ">=", "===", "!==", "==", "!="]);
+const INT_OPS = new Set<BinOp>(["&", "|", "^", "<<", ">>", ">>>"]);
+
+export function lowerFunction(node: FunctionNode, id: FnId, env: LowerEnv): IrFunction {
+  return new Lowerer(node, id, env).run();
+}
+
+class Lowerer {
+  private readonly locals = new Map<ts.Symbol, string>();
+  private readonly vars = new Map<string, Ty>();
+  private readonly taken = new Set<string>();
+  private readonly reserved = new Set<string>();
+  private temps = 0;
+  /** Statements an expression needs run before it (map/reduce loops); null where none may go. */
+  private pre: Stmt[] | null = null;
+  /** Labels of the jump targets we are inside, innermost last: loops, blocks, map callbacks. */
+  private readonly targets: { label: string | undefined; kind: "loop" | "block" | "switch" }[] = [];
+  /** Inside an inlined callback: `return e` assigns here and continues the generated loop. */
+  private callbackReturn: { label: string; assign: (e: Expr, pos: Pos) => Stmt } | null = null;
+
+  constructor(
+    private readonly fn: FunctionNode,
+    private readonly id: FnId,
+    private readonly env: LowerEnv,
+  ) {}
+
+  run(): IrFunction {
+    const fn = this.fn;
+    this.collectReserved(fn);
+    if (fn.asteriskToken) this.refuse("ADC1015", fn, "generator functions are not differentiable", "write the function as a plain loop");
+    if (ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword))
+      this.refuse("ADC1015", fn, "async functions are not differentiable", "differentiate a synchronous function and await outside it");
+    const params: Param[] = fn.parameters.map((p) => {
+      if (!ts.isIdentifier(p.name)) this.refuse("ADC1001", p, "destructured parameters are not supported", "take the value as one parameter and read its parts inside");
+      if (p.dotDotDotToken) this.refuse("ADC1001", p, "rest parameters are not supported", "pass an array instead");
+      if (p.initializer) this.refuse("ADC1001", p, "default parameter values are not supported", "pass every argument explicitly");
+      const ty = this.typeOf(p.name);
+      const name = this.declare(p.name, ty);
+      return { name, ty, pos: this.pos(p) };
+    });
+    const sig = this.env.checker.getSignatureFromDeclaration(fn);
+    const ret = sig ? classifyType(this.env.checker.getReturnTypeOfSignature(sig), this.env.checker) : VOID;
+    let body: Stmt[];
+    if (!fn.body) this.refuse("ADC1001", fn, "a function without a body cannot be differentiated");
+    if (ts.isBlock(fn.body)) body = this.block(fn.body.statements);
+    else {
+      const out: Stmt[] = [];
+      const value = this.withPre(out, () => this.expr(fn.body as ts.Expression));
+      out.push({ k: "return", value, pos: this.pos(fn.body) });
+      body = out;
+    }
+    return { id: this.id, params, body, ret, vars: this.vars, reserved: this.reserved, pos: this.pos(fn) };
+  }
+
+  // ---- names, types, positions ------------------------------------------------------------
+
+  private collectReserved(node: ts.Node): void {
+    const visit = (n: ts.Node): void => {
+      if (ts.isIdentifier(n)) this.reserved.add(n.text);
+      ts.forEachChild(n, visit);
+    };
+    visit(node);
+  }
+
+  private pos(n: ts.Node): Pos {
+    return { start: n.getStart(), end: n.getEnd() };
+  }
+
+  private refuse(code: Code, n: ts.Node, message: string, hint?: string): never {
+    return this.env.sink.refuse(code, this.env.file, n.getStart(), n.getEnd(), message, hint);
+  }
+
+  private typeOf(n: ts.Node): Ty {
+    return classifyType(this.env.checker.getTypeAtLocation(n), this.env.checker);
+  }
+
+  /** Gives a declared identifier its unique IR name. */
+  private declare(ident: ts.Identifier, ty: Ty): string {
+    const sym = this.env.checker.getSymbolAtLocation(ident);
+    const name = this.fresh(ident.text);
+    if (sym) this.locals.set(sym, name);
+    this.vars.set(name, ty);
+    return name;
+  }
+
+  private fresh(base: string): string {
+    let name = base;
+    for (let k = 1; this.taken.has(name); k++) name = `${base}_${k}`;
+    this.taken.add(name);
+    this.reserved.add(name);
+    return name;
+  }
+
+  /** A compiler-made local (loop index of a for...of, a map result). */
+  private temp(base: string, ty: Ty): string {
+    let name: string;
+    do name = `${base}${this.temps++}`;
+    while (this.taken.has(name) || this.reserved.has(name));
+    this.taken.add(name);
+    this.reserved.add(name);
+    this.vars.set(name, ty);
+    return name;
+  }
+
+  private localName(ident: ts.Identifier): string | undefined {
+    const sym = this.env.checker.getSymbolAtLocation(ident);
+    return sym ? this.locals.get(sym) : undefined;
+  }
+
+  private withPre<T>(list: Stmt[] | null, f: () => T): T {
+    const saved = this.pre;
+    this.pre = list;
+    try {
+      return f();
+    } finally {
+      this.pre = saved;
+    }
+  }
+
+  // ---- statements -------------------------------------------------------------------------
+
+  private block(stmts: readonly ts.Statement[] | ts.NodeArray<ts.Statement>): Stmt[] {
+    const out: Stmt[] = [];
+    for (const s of stmts) this.stmt(s, out);
+    return out;
+  }
+
+  private body(s: ts.Statement): Stmt[] {
+    return ts.isBlock(s) ? this.block(s.statements) : this.block([s]);
+  }
+
+  private stmt(s: ts.Statement, out: Stmt[]): void {
+    const p = this.pos(s);
+    if (ts.isVariableStatement(s)) return this.varDecls(s.declarationList, out);
+    if (ts.isExpressionStatement(s)) return this.exprStmt(s.expression, out);
+    if (ts.isBlock(s)) {
+      out.push(...this.block(s.statements));
+      return;
+    }
+    if (ts.isEmptyStatement(s)) return;
+    if (ts.isIfStatement(s)) {
+      const cond = this.withPre(out, () => this.expr(s.expression));
+      out.push({ k: "if", cond, then: this.body(s.thenStatement), else: s.elseStatement ? this.body(s.elseStatement) : [], pos: p });
+      return;
+    }
+    if (ts.isReturnStatement(s)) {
+      if (this.callbackReturn) {
+        const cb = this.callbackReturn;
+        if (!s.expression) this.refuse("ADC1001", s, "a callback must return a value");
+        const v = this.withPre(out, () => this.expr(s.expression!));
+        out.push(cb.assign(v, p), { k: "continue", label: cb.label, pos: p });
+        return;
+      }
+      const value = s.expression ? this.withPre(out, () => this.expr(s.expression!)) : undefined;
+      out.push({ k: "return", value, pos: p });
+      return;
+    }
+    if (ts.isForStatement(s) || ts.isWhileStatement(s) || ts.isDoStatement(s) || ts.isForOfStatement(s))
+      return this.loop(s, undefined, out);
+    if (ts.isLabeledStatement(s)) {
+      const label = s.label.text;
+      const inner = s.statement;
+      if (ts.isForStatement(inner) || ts.isWhileStatement(inner) || ts.isDoStatement(inner) || ts.isForOfStatement(inner))
+        return this.loop(inner, label, out);
+      this.targets.push({ label, kind: "block" });
+      const body = this.body(inner);
+      this.targets.pop();
+      out.push({ k: "block", label, body, pos: p });
+      return;
+    }
+    if (ts.isBreakStatement(s) || ts.isContinueStatement(s)) {
+      const label = s.label?.text;
+      const isBreak = ts.isBreakStatement(s);
+      // An unlabelled break inside a lowered switch leaves the switch's block.
+      if (isBreak && !label) {
+        const inner = this.targets[this.targets.length - 1];
+        if (inner?.kind === "switch") {
+          out.push({ k: "break", label: inner.label, pos: p });
+          return;
+        }
+      }
+      if (!isBreak && label && this.targets.find((t) => t.label === label)?.kind !== "loop")
+        this.refuse("ADC1001", s, "`continue` must name a loop");
+      out.push(isBreak ? { k: "break", label, pos: p } : { k: "continue", label, pos: p });
+      return;
+    }
+    if (ts.isSwitchStatement(s)) return this.switchStmt(s, out);
+    if (ts.isTryStatement(s))
+      this.refuse("ADC1015", s, "try/catch is not supported in differentiated code", "move the try/catch outside the differentiated function");
+    if (ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s))
+      this.refuse("ADC1016", s, "declaring functions or classes inside a differentiated function is not supported", "declare it at module level and call it");
+    if (ts.isThrowStatement(s))
+      this.refuse("ADC1001", s, "throw is not supported in differentiated code", "check arguments before calling the differentiated function");
+    this.refuse("ADC1001", s, `${ts.SyntaxKind[s.kind]} is not supported in differentiated code`);
+  }
+
+  private varDecls(list: ts.VariableDeclarationList, out: Stmt[]): void {
+    const isConst = (list.flags & ts.NodeFlags.Const) !== 0;
+    for (const d of list.declarations) {
+      if (!ts.isIdentifier(d.name))
+        this.refuse("ADC1001", d, "destructuring is not supported in differentiated code", "declare each value on its own");
+      const ty = this.typeOf(d.name);
+      const init = d.initializer;
+      // `const b = a.map(...)` lowers straight into b, with no intermediate array.
+      if (init && this.isCallbackCall(init)) {
+        const name = this.declare(d.name, ty);
+        out.push({ k: "let", name, ty, isConst: false, pos: this.pos(d) });
+        this.withPre(out, () => this.callbackCall(init as ts.CallExpression, { k: "var", name, ty, pos: this.pos(d.name) }));
+        continue;
+      }
+      const value = init ? this.withPre(out, () => this.expr(init)) : undefined;
+      const name = this.declare(d.name, ty);
+      out.push({ k: "let", name, ty, init: value, isConst, pos: this.pos(d) });
+    }
+  }
+
+  private exprStmt(e: ts.Expression, out: Stmt[]): void {
+    const p = this.pos(e);
+    while (ts.isParenthesizedExpression(e)) e = e.expression;
+    if (ts.isBinaryExpression(e)) {
+      const op = e.operatorToken.kind;
+      if (op === ts.SyntaxKind.EqualsToken || ASSIGN_OPS[op]) {
+        const target = this.target(e.left);
+        if (op === ts.SyntaxKind.EqualsToken && target.k === "var" && this.isCallbackCall(e.right)) {
+          this.withPre(out, () => this.callbackCall(e.right as ts.CallExpression, target));
+          return;
+        }
+        let value = this.withPre(out, () => this.expr(e.right));
+        const bop = ASSIGN_OPS[op];
+        if (bop) value = this.binary(bop, this.targetRead(target, e.left), value, p);
+        out.push({ k: "assign", target, value, pos: p });
+        return;
+      }
+      if (op === ts.SyntaxKind.CommaToken) {
+        this.exprStmt(e.left, out);
+        this.exprStmt(e.right, out);
+        return;
+      }
+    }
+    if (ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) {
+      const op = e.operator;
+      if (op === ts.SyntaxKind.PlusPlusToken || op === ts.SyntaxKind.MinusMinusToken) {
+        const target = this.target(e.operand);
+        const one: Expr = { k: "num", v: 1, text: "1", pos: p };
+        const value = this.binary(op === ts.SyntaxKind.PlusPlusToken ? "+" : "-", this.targetRead(target, e.operand), one, p);
+        out.push({ k: "assign", target, value, pos: p });
+        return;
+      }
+    }
+    if (ts.isCallExpression(e)) {
+      if (this.isCallbackCall(e)) {
+        this.withPre(out, () => this.callbackCall(e, null));
+        return;
+      }
+      const call = this.withPre(out, () => this.expr(e));
+      out.push({ k: "expr", e: call, pos: p });
+      return;
+    }
+    this.refuse("ADC1001", e, "this expression statement is not supported in differentiated code");
+  }
+
+  private target(e: ts.Expression): Target {
+    while (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
+    const p = this.pos(e);
+    if (ts.isIdentifier(e)) {
+      const name = this.localName(e);
+      if (!name)
+        this.refuse("ADC1005", e, `'${e.text}' is declared outside the differentiated function and cannot be written here`, "return the value instead, or declare the variable inside the function");
+      return { k: "var", name, ty: this.vars.get(name)!, pos: p };
+    }
+    if (ts.isElementAccessExpression(e)) {
+      const obj = e.expression;
+      if (!ts.isIdentifier(obj))
+        this.refuse("ADC1001", e, "only writes to a named array (`a[i] = ...`) are supported", "write through a local array variable");
+      const arr = this.localName(obj);
+      if (!arr)
+        this.refuse("ADC1005", e, `'${obj.text}' is declared outside the differentiated function and cannot be written here`, "pass the array as a parameter");
+      const arrTy = this.vars.get(arr)!;
+      if (arrTy.k !== "arr") this.refuse("ADC1012", e, "only number arrays and Float64Array can be written by index");
+      const idx = this.withPre(null, () => this.expr(e.argumentExpression));
+      return { k: "index", arr, arrTy, idx, pos: p };
+    }
+    if (ts.isPropertyAccessExpression(e))
+      this.refuse("ADC1001", e, "writing object properties is not supported in differentiated code", "build a new object, or use a local variable");
+    this.refuse("ADC1001", e, "this assignment target is not supported");
+  }
+
+  private targetRead(t: Target, n: ts.Node): Expr {
+    if (t.k === "var") return { k: "var", name: t.name, ty: t.ty, pos: t.pos };
+    return { k: "index", arr: { k: "var", name: t.arr, ty: t.arrTy, pos: this.pos(n) }, idx: t.idx, pos: t.pos };
+  }
+
+  private loop(s: ts.ForStatement | ts.WhileStatement | ts.DoStatement | ts.ForOfStatement, label: string | undefined, out: Stmt[]): void {
+    const p = this.pos(s);
+    this.targets.push({ label, kind: "loop" });
+    try {
+      if (ts.isWhileStatement(s) || ts.isDoStatement(s)) {
+        const cond = this.withPre(null, () => this.condExpr(s.expression));
+        out.push({ k: "loop", label, init: [], cond, doWhile: ts.isDoStatement(s), body: this.body(s.statement), update: [], pos: p });
+        return;
+      }
+      if (ts.isForStatement(s)) {
+        const init: Stmt[] = [];
+        if (s.initializer) {
+          if (ts.isVariableDeclarationList(s.initializer)) this.varDecls(s.initializer, init);
+          else this.exprStmt(s.initializer, init);
+        }
+        const cond = s.condition ? this.withPre(null, () => this.condExpr(s.condition!)) : null;
+        const update: Stmt[] = [];
+        if (s.incrementor) this.withPre(null, () => this.exprStmt(s.incrementor!, update));
+        const body = this.body(s.statement);
+        const counter = this.counterOf(init, update, body);
+        out.push({ k: "loop", label, init, cond, doWhile: false, body, update, counter, pos: p });
+        return;
+      }
+      // for (const x of arr): a counted loop over the array's indices.
+      const arrExpr = this.withPre(out, () => this.expr(s.expression));
+      const arrTy = arrExpr.k === "var" || arrExpr.k === "free" ? arrExpr.ty : this.typeOf(s.expression);
+      if (arrTy.k !== "arr") this.refuse("ADC1012", s.expression, "for...of is supported over number arrays and Float64Array");
+      const decl = s.initializer;
+      if (!ts.isVariableDeclarationList(decl) || decl.declarations.length !== 1 || !ts.isIdentifier(decl.declarations[0].name))
+        this.refuse("ADC1001", s.initializer, "for...of must declare one variable");
+      const idx = this.temp("_i", NUM);
+      const ep = this.pos(s.expression);
+      const arr = arrExpr;
+      const idxVar: Expr = { k: "var", name: idx, ty: NUM, pos: ep };
+      const elemName = this.declare(decl.declarations[0].name as ts.Identifier, NUM);
+      const body: Stmt[] = [
+        { k: "let", name: elemName, ty: NUM, init: { k: "index", arr, idx: idxVar, pos: ep }, isConst: true, pos: this.pos(decl) },
+        ...this.body(s.statement),
+      ];
+      const zero: Expr = { k: "num", v: 0, text: "0", pos: ep };
+      out.push({
+        k: "loop", label, doWhile: false, body, pos: p,
+        init: [{ k: "let", name: idx, ty: NUM, init: zero, isConst: false, pos: ep }],
+        cond: { k: "bin", op: "<", l: idxVar, r: { k: "len", arr, pos: ep }, ty: BOOL, pos: ep },
+        update: [{ k: "assign", target: { k: "var", name: idx, ty: NUM, pos: ep }, value: { k: "bin", op: "+", l: idxVar, r: { k: "num", v: 1, text: "1", pos: ep }, ty: NUM, pos: ep }, pos: ep }],
+        counter: { name: idx, init: zero, step: 1 },
+      });
+    } finally {
+      this.targets.pop();
+    }
+  }
+
+  /** A loop condition is evaluated every iteration, so it may not need statements run before it. */
+  private condExpr(e: ts.Expression): Expr {
+    return this.expr(e);
+  }
+
+  /** `for (let i = a; ...; i += c)` with i not assigned in the body: the reverse sweep can recount i. */
+  private counterOf(init: Stmt[], update: Stmt[], body: Stmt[]): Counter | undefined {
+    if (init.length !== 1 || init[0].k !== "let" || init[0].ty.k !== "num" || !init[0].init) return undefined;
+    if (update.length !== 1 || update[0].k !== "assign") return undefined;
+    const name = init[0].name;
+    const u = update[0];
+    if (u.target.k !== "var" || u.target.name !== name || u.value.k !== "bin") return undefined;
+    const { op, l, r } = u.value;
+    if (l.k !== "var" || l.name !== name || r.k !== "num" || (op !== "+" && op !== "-")) return undefined;
+    if (!Number.isInteger(r.v) || r.v === 0) return undefined;
+    if (assigns(body, name)) return undefined;
+    return { name, init: init[0].init, step: op === "+" ? r.v : -r.v };
+  }
+
+  private switchStmt(s: ts.SwitchStatement, out: Stmt[]): void {
+    const p = this.pos(s);
+    const label = this.temp("_switch", VOID);
+    this.vars.delete(label);
+    let disc = this.withPre(out, () => this.expr(s.expression));
+    if (disc.k !== "var" && disc.k !== "num" && disc.k !== "free") {
+      const name = this.temp("_d", this.typeOf(s.expression));
+      out.push({ k: "let", name, ty: this.vars.get(name)!, init: disc, isConst: true, pos: this.pos(s.expression) });
+      disc = { k: "var", name, ty: this.vars.get(name)!, pos: this.pos(s.expression) };
+    }
+    this.targets.push({ label, kind: "switch" });
+    // Group empty clauses with the next non-empty one; refuse fall-through into code.
+    type Arm = { tests: Expr[]; isDefault: boolean; body: Stmt[] };
+    const arms: Arm[] = [];
+    let pending: Arm = { tests: [], isDefault: false, body: [] };
+    const clauses = s.caseBlock.clauses;
+    clauses.forEach((c, i) => {
+      if (ts.isDefaultClause(c)) pending.isDefault = true;
+      else pending.tests.push(this.withPre(null, () => this.expr(c.expression)));
+      if (c.statements.length === 0 && i < clauses.length - 1) return;
+      const stmts = [...c.statements];
+      const last = stmts[stmts.length - 1];
+      if (i < clauses.length - 1 && !(last && endsAbruptly(last)))
+        this.refuse("ADC1013", c, "this switch case falls through into the next one", "end the case with break, return or continue");
+      if (last && ts.isBreakStatement(last) && !last.label) stmts.pop();
+      pending.body = this.block(stmts);
+      arms.push(pending);
+      pending = { tests: [], isDefault: false, body: [] };
+    });
+    this.targets.pop();
+    // Build the if-chain from the last arm up; the default arm (if any) is the final else.
+    const def = arms.find((a) => a.isDefault);
+    let chain: Stmt[] = def ? def.body : [];
+    for (let i = arms.length - 1; i >= 0; i--) {
+      const a = arms[i];
+      const tests = a.tests.map<Expr>((t) => ({ k: "bin", op: "===", l: disc, r: t, ty: BOOL, pos: t.pos }));
+      if (tests.length === 0) continue;
+      const cond = tests.reduce((x, y) => ({ k: "bin", op: "||", l: x, r: y, ty: BOOL, pos: p }));
+      chain = [{ k: "if", cond, then: a.body, else: chain, pos: p }];
+    }
+    out.push({ k: "block", label, body: chain, pos: p });
+  }
+
+  // ---- expressions ------------------------------------------------------------------------
+
+  expr(e: ts.Expression): Expr {
+    const p = this.pos(e);
+    if (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isTypeAssertionExpression(e))
+      return this.expr(e.expression);
+    if (ts.isNumericLiteral(e)) return { k: "num", v: Number(e.text), text: e.getText(), pos: p };
+    if (e.kind === ts.SyntaxKind.TrueKeyword || e.kind === ts.SyntaxKind.FalseKeyword)
+      return { k: "bool", v: e.kind === ts.SyntaxKind.TrueKeyword, pos: p };
+    if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return { k: "str", text: e.getText(), pos: p };
+    if (ts.isIdentifier(e)) return this.identifier(e);
+    if (ts.isPrefixUnaryExpression(e)) {
+      const ops: Partial<Record<ts.SyntaxKind, UnOp>> = {
+        [ts.SyntaxKind.MinusToken]: "-", [ts.SyntaxKind.PlusToken]: "+",
+        [ts.SyntaxKind.ExclamationToken]: "!", [ts.SyntaxKind.TildeToken]: "~",
+      };
+      const op = ops[e.operator];
+      if (!op) this.refuse("ADC1001", e, "increments inside expressions are not supported", "write `i++` as its own statement");
+      const inner = this.expr(e.operand);
+      if (op === "-" && inner.k === "num") return { k: "num", v: -inner.v, text: `-${inner.text}`, pos: p };
+      if (op === "+") return inner;
+      return { k: "un", op, e: inner, ty: op === "!" ? BOOL : NUM, pos: p };
+    }
+    if (ts.isPostfixUnaryExpression(e))
+      this.refuse("ADC1001", e, "increments inside expressions are not supported", "write `i++` as its own statement");
+    if (ts.isBinaryExpression(e)) {
+      const kind = e.operatorToken.kind;
+      const op = BIN_OPS[kind];
+      if (!op) {
+        if (kind === ts.SyntaxKind.EqualsToken || ASSIGN_OPS[kind])
+          this.refuse("ADC1001", e, "assignments inside expressions are not supported", "assign in a statement of its own");
+        this.refuse("ADC1001", e, `the operator ${e.operatorToken.getText()} is not supported`);
+      }
+      const l = this.expr(e.left);
+      const r = op === "&&" || op === "||" || op === "??" ? this.withPre(null, () => this.expr(e.right)) : this.expr(e.right);
+      return this.binary(op, l, r, p, this.typeOf(e));
+    }
+    if (ts.isConditionalExpression(e)) {
+      const c = this.expr(e.condition);
+      const a = this.withPre(null, () => this.expr(e.whenTrue));
+      const b = this.withPre(null, () => this.expr(e.whenFalse));
+      return { k: "cond", c, a, b, ty: this.typeOf(e), pos: p };
+    }
+    if (ts.isCallExpression(e)) return this.call(e);
+    if (ts.isElementAccessExpression(e)) {
+      const arr = this.expr(e.expression);
+      const t = arr.k === "var" || arr.k === "free" ? arr.ty : this.typeOf(e.expression);
+      if (t.k !== "arr") {
+        if (t.k === "obj" || t.k === "nd") this.refuse("ADC1012", e, "indexing this value is not supported", "index number arrays or Float64Array");
+        return this.opaque(e);
+      }
+      return { k: "index", arr, idx: this.withPre(this.pre, () => this.expr(e.argumentExpression)), pos: p };
+    }
+    if (ts.isPropertyAccessExpression(e)) return this.property(e);
+    if (ts.isArrayLiteralExpression(e)) {
+      const t = this.typeOf(e);
+      if (e.elements.some((x) => ts.isSpreadElement(x))) {
+        if (e.elements.length === 1) return { k: "copy", ctor: "Array", e: this.expr((e.elements[0] as ts.SpreadElement).expression), pos: p };
+        this.refuse("ADC1001", e, "spreading into an array literal is supported only as a copy `[...a]`");
+      }
+      if (t.k !== "arr") return this.opaque(e);
+      return { k: "arrlit", ctor: "Array", elems: e.elements.map((x) => this.expr(x)), pos: p };
+    }
+    if (ts.isNewExpression(e)) return this.newExpr(e);
+    if (ts.isArrowFunction(e) || ts.isFunctionExpression(e))
+      this.refuse("ADC1016", e, "a function value inside a differentiated function is supported only as the callback of map, reduce or forEach", "declare the function at module level and call it");
+    if (ts.isTemplateExpression(e)) return this.opaque(e);
+    if (ts.isTypeOfExpression(e)) return this.opaque(e);
+    this.refuse("ADC1001", e, `${ts.SyntaxKind[e.kind]} is not supported in differentiated code`);
+  }
+
+  binary(op: BinOp, l: Expr, r: Expr, p: Pos, ty?: Ty): Expr {
+    const t = ty ?? (COMPARISONS.has(op) ? BOOL : NUM);
+    return { k: "bin", op, l, r, ty: COMPARISONS.has(op) ? BOOL : INT_OPS.has(op) ? NUM : t, pos: p };
+  }
+
+  private identifier(e: ts.Identifier): Expr {
+    const p = this.pos(e);
+    if (e.text === "arguments") this.refuse("ADC1001", e, "`arguments` is not supported", "name the parameters");
+    const name = this.localName(e);
+    if (name) return { k: "var", name, ty: this.vars.get(name)!, pos: p };
+    if (e.text === "undefined" || e.text === "NaN" || e.text === "Infinity") return { k: "free", text: e.text, ty: e.text === "undefined" ? VOID : NUM, pos: p };
+    return { k: "free", text: e.text, ty: this.typeOf(e), pos: p };
+  }
+
+  private property(e: ts.PropertyAccessExpression): Expr {
+    const p = this.pos(e);
+    const name = e.name.text;
+    if (ts.isIdentifier(e.expression) && e.expression.text === "Math" && !this.localName(e.expression)) {
+      if (MATH_CONSTANTS.has(name)) return { k: "free", text: `Math.${name}`, ty: NUM, pos: p };
+      this.refuse("ADC1001", e, `Math.${name} used as a value is not supported`, "call it directly");
+    }
+    const obj = this.expr(e.expression);
+    const objTy = obj.k === "var" || obj.k === "free" ? obj.ty : this.typeOf(e.expression);
+    if (name === "length" && objTy.k === "arr") return { k: "len", arr: obj, pos: p };
+    if (objTy.k === "obj") {
+      const f = objTy.fields.find(([n]) => n === name);
+      if (f) return { k: "field", obj, name, ty: f[1], pos: p };
+    }
+    if (this.env.ndOp) {
+      const nd = this.env.ndOp(e);
+      if (nd) return { k: "call", fn: { k: "nd", op: nd.op }, args: nd.args.map((a) => this.expr(a)), ty: this.typeOf(e), pos: p };
+    }
+    // Some other property (a getter, a field of a non-numeric object): read as it is.
+    return { k: "call", fn: { k: "opaque", text: `.${name}` }, args: [obj], ty: this.typeOf(e), pos: p };
+  }
+
+  private newExpr(e: ts.NewExpression): Expr {
+    const p = this.pos(e);
+    const ctor = e.expression.getText();
+    const args = e.arguments ?? [];
+    if (ctor === "Float64Array") {
+      if (args.length !== 1) this.refuse("ADC1001", e, "new Float64Array takes one argument here (a length, an array literal or an array)");
+      const a = args[0];
+      if (ts.isArrayLiteralExpression(a)) return { k: "arrlit", ctor: "Float64Array", elems: a.elements.map((x) => this.expr(x)), pos: p };
+      const arg = this.expr(a);
+      const t = this.typeOf(a);
+      if (t.k === "arr") return { k: "copy", ctor: "Float64Array", e: arg, pos: p };
+      return { k: "alloc", ctor: "Float64Array", size: arg, pos: p };
+    }
+    if (ctor === "Array") this.refuse("ADC1014", e, "new Array(n) must be filled before use", "write `new Array(n).fill(0)` or use new Float64Array(n)");
+    return this.opaque(e);
+  }
+
+  /** An expression adc prints as written and never differentiates (fenced by activity analysis). */
+  private opaque(e: ts.Expression): Expr {
+    // Its free names must still be the function's own names: refuse if it reads a renamed local.
+    const reads: Expr[] = [];
+    const visit = (n: ts.Node): void => {
+      if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n)) {
+        const name = this.localName(n);
+        if (name) {
+          if (name !== n.text) this.refuse("ADC1001", n, `'${n.text}' is shadowed here; adc cannot keep this expression as written`, "rename the variable");
+          reads.push({ k: "var", name, ty: this.vars.get(name)!, pos: this.pos(n) });
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(e);
+    return { k: "call", fn: { k: "opaque", text: `@${e.getText()}` }, args: reads, ty: this.typeOf(e), pos: this.pos(e) };
+  }
+
+  private call(e: ts.CallExpression): Expr {
+    const p = this.pos(e);
+    const callee = e.expression;
+    const ty = this.typeOf(e);
+    if (e.questionDotToken) this.refuse("ADC1001", e, "optional calls are not supported");
+    if (this.env.isAdcApi(callee, "stopGradient")) {
+      if (e.arguments.length !== 1) this.refuse("ADC1001", e, "stopGradient takes one argument");
+      return { k: "stop", e: this.expr(e.arguments[0]), ty, pos: p };
+    }
+    for (const api of ["grad", "valueAndGrad", "vjp", "jvp"])
+      if (this.env.isAdcApi(callee, api))
+        this.refuse("ADC1001", e, `${api} inside a differentiated function (higher-order derivatives) is not supported yet`, "differentiate at module level");
+    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && !this.localName(callee.expression)) {
+      const name = `Math.${callee.name.text}`;
+      const args = e.arguments.map((a) => this.expr(a));
+      if (scalarRule(name)) return { k: "call", fn: { k: "prim", name }, args, ty: NUM, pos: p };
+      return { k: "call", fn: { k: "opaque", text: name }, args, ty, pos: p };
+    }
+    if (this.env.ndOp) {
+      const nd = this.env.ndOp(e);
+      if (nd) return { k: "call", fn: { k: "nd", op: nd.op }, args: nd.args.map((a) => this.expr(a)), ty, pos: p };
+    }
+    const user = this.env.resolveUser(callee);
+    if (user) {
+      const args = e.arguments.map((a) => {
+        if (ts.isSpreadElement(a)) this.refuse("ADC1001", a, "spread arguments are not supported");
+        return this.expr(a);
+      });
+      return { k: "call", fn: { k: "user", fn: user }, args, ty, pos: p };
+    }
+    if (ts.isPropertyAccessExpression(callee)) {
+      const objTy = this.typeOf(callee.expression);
+      const method = callee.name.text;
+      if (objTy.k === "arr") {
+        if (method === "slice" && e.arguments.length === 0) return { k: "copy", ctor: objTy.ctor, e: this.expr(callee.expression), pos: p };
+        if (method === "fill" && ts.isNewExpression(callee.expression) && callee.expression.expression.getText() === "Array") {
+          const size = callee.expression.arguments?.[0];
+          const fill = e.arguments[0];
+          if (size && fill && ts.isNumericLiteral(fill) && Number(fill.text) === 0)
+            return { k: "alloc", ctor: "Array", size: this.expr(size), pos: p };
+          this.refuse("ADC1014", e, "new Array(n).fill(v) is supported with v = 0", "fill with 0, then write the values");
+        }
+        if (this.isCallbackCall(e)) {
+          if (!this.pre) this.refuse("ADC1014", e, `${method} cannot be used where statements cannot run before it (a loop condition, a short-circuit operand)`, "compute it in a variable first");
+          const name = this.temp(method === "reduce" ? "_acc" : "_map", method === "reduce" ? NUM : ty);
+          const target: Target = { k: "var", name, ty: this.vars.get(name)!, pos: p };
+          this.pre.push({ k: "let", name, ty: target.ty, isConst: false, pos: p });
+          this.callbackCall(e, target);
+          return { k: "var", name, ty: target.ty, pos: p };
+        }
+        const args = [this.expr(callee.expression), ...e.arguments.map((a) => this.expr(a))];
+        return { k: "call", fn: { k: "opaque", text: `.${method}()` }, args, ty, pos: p };
+      }
+      const text = callee.getText();
+      if (OBSERVERS.has(text)) return { k: "call", fn: { k: "opaque", text }, args: e.arguments.map((a) => this.expr(a)), ty, pos: p };
+      const recv = this.expr(callee.expression);
+      return { k: "call", fn: { k: "opaque", text: `.${method}()` }, args: [recv, ...e.arguments.map((a) => this.expr(a))], ty, pos: p };
+    }
+    if (ts.isIdentifier(callee)) {
+      if (this.localName(callee))
+        this.refuse("ADC1002", callee, `'${callee.text}' is a function value adc cannot follow`, "call a function declared at module level");
+      return { k: "call", fn: { k: "opaque", text: callee.text }, args: e.arguments.map((a) => this.expr(a)), ty, pos: p };
+    }
+    this.refuse("ADC1002", e, "adc cannot tell which function this call calls", "call a named function declared at module level");
+  }
+
+  // ---- inline callbacks: map, reduce, forEach ---------------------------------------------
+
+  private isCallbackCall(e: ts.Expression): boolean {
+    if (!ts.isCallExpression(e) || !ts.isPropertyAccessExpression(e.expression)) return false;
+    const m = e.expression.name.text;
+    if (m !== "map" && m !== "reduce" && m !== "forEach") return false;
+    return this.typeOf(e.expression.expression).k === "arr";
+  }
+
+  /**
+   * Lowers `a.map(cb)`, `a.reduce(cb, init)` or `a.forEach(cb)` into a counted loop in `this.pre`.
+   * The callback's body is inlined: its parameters become loop locals, and its `return v`
+   * becomes "store v, continue the loop". `target` receives the result (null for forEach).
+   */
+  private callbackCall(e: ts.CallExpression, target: Target | null): void {
+    const out = this.pre!;
+    const p = this.pos(e);
+    const access = e.expression as ts.PropertyAccessExpression;
+    const method = access.name.text;
+    const cb = e.arguments[0];
+    if (!cb || !(ts.isArrowFunction(cb) || ts.isFunctionExpression(cb)))
+      this.refuse("ADC1014", e, `${method} is supported with an inline callback`, "write the callback as an arrow function in the call");
+    if (cb.parameters.some((q) => !ts.isIdentifier(q.name) || q.dotDotDotToken || q.initializer))
+      this.refuse("ADC1001", cb, "callback parameters must be plain names");
+    const arr = this.expr(access.expression);
+    const arrTy = this.typeOf(access.expression);
+    const ctor: Ctor = arrTy.k === "arr" ? arrTy.ctor : "Array";
+    const loopLabel = this.temp(`_${method}`, VOID);
+    this.vars.delete(loopLabel);
+    const idx = this.temp("_i", NUM);
+    const idxVar: Expr = { k: "var", name: idx, ty: NUM, pos: p };
+    const num = (v: number): Expr => ({ k: "num", v, text: String(v), pos: p });
+    const elemAt = (i: Expr): Expr => ({ k: "index", arr, idx: i, pos: p });
+    let start = 0;
+    const [q0, q1, q2] = cb.parameters;
+    const body: Stmt[] = [];
+    let assign: (v: Expr, pos: Pos) => Stmt;
+    if (method === "reduce") {
+      if (!target || target.k !== "var") this.refuse("ADC1014", e, "reduce must produce a value");
+      if (!q0 || !q1) this.refuse("ADC1014", cb, "a reduce callback takes (accumulator, element)");
+      const init = e.arguments[1];
+      out.push({ k: "assign", target, value: init ? this.expr(init) : elemAt(num(0)), pos: p });
+      if (!init) start = 1;
+      const acc = this.declare(q0.name as ts.Identifier, NUM);
+      body.push({ k: "let", name: acc, ty: NUM, init: { k: "var", name: target.name, ty: NUM, pos: p }, isConst: false, pos: p });
+      body.push({ k: "let", name: this.declare(q1.name as ts.Identifier, NUM), ty: NUM, init: elemAt(idxVar), isConst: true, pos: p });
+      if (q2) body.push({ k: "let", name: this.declare(q2.name as ts.Identifier, NUM), ty: NUM, init: idxVar, isConst: true, pos: p });
+      assign = (v, vp) => ({ k: "assign", target, value: v, pos: vp });
+    } else {
+      if (method === "map") {
+        if (!target) this.refuse("ADC1014", e, "the result of map must be used");
+        out.push({ k: "assign", target, value: { k: "alloc", ctor, size: { k: "len", arr, pos: p }, pos: p }, pos: p });
+      }
+      if (q0) body.push({ k: "let", name: this.declare(q0.name as ts.Identifier, NUM), ty: NUM, init: elemAt(idxVar), isConst: true, pos: p });
+      if (q1) body.push({ k: "let", name: this.declare(q1.name as ts.Identifier, NUM), ty: NUM, init: idxVar, isConst: true, pos: p });
+      assign =
+        method === "map" && target
+          ? (v, vp) => ({ k: "assign", target: { k: "index", arr: (target as Extract<Target, { k: "var" }>).name, arrTy: (target as { ty: Ty }).ty, idx: idxVar, pos: vp }, value: v, pos: vp })
+          : (_v, vp) => ({ k: "expr", e: _v, pos: vp });
+    }
+    const savedCb = this.callbackReturn;
+    this.callbackReturn = { label: loopLabel, assign };
+    this.targets.push({ label: loopLabel, kind: "loop" });
+    try {
+      if (ts.isBlock(cb.body)) body.push(...this.block(cb.body.statements));
+      else {
+        const v = this.withPre(body, () => this.expr(cb.body as ts.Expression));
+        if (method !== "forEach") body.push(assign(v, this.pos(cb.body)));
+      }
+    } finally {
+      this.targets.pop();
+      this.callbackReturn = savedCb;
+    }
+    const zero = num(start);
+    out.push({
+      k: "loop", label: loopLabel, doWhile: false, body, pos: p,
+      init: [{ k: "let", name: idx, ty: NUM, init: zero, isConst: false, pos: p }],
+      cond: { k: "bin", op: "<", l: idxVar, r: { k: "len", arr, pos: p }, ty: BOOL, pos: p },
+      update: [{ k: "assign", target: { k: "var", name: idx, ty: NUM, pos: p }, value: { k: "bin", op: "+", l: idxVar, r: num(1), ty: NUM, pos: p }, pos: p }],
+      counter: { name: idx, init: zero, step: 1 },
+    });
+  }
+}
+
+/** Whether `name` is assigned anywhere in `stmts`. */
+export function assigns(stmts: readonly Stmt[], name: string): boolean {
+  for (const s of stmts) {
+    switch (s.k) {
+      case "assign":
+        if (s.target.k === "var" && s.target.name === name) return true;
+        break;
+      case "let":
+        if (s.name === name) return true;
+        break;
+      case "if":
+        if (assigns(s.then, name) || assigns(s.else, name)) return true;
+        break;
+      case "loop":
+        if (assigns(s.init, name) || assigns(s.body, name) || assigns(s.update, name)) return true;
+        break;
+      case "block":
+        if (assigns(s.body, name)) return true;
+        break;
+    }
+  }
+  return false;
+}
+
+function endsAbruptly(s: ts.Statement): boolean {
+  if (ts.isBreakStatement(s) || ts.isReturnStatement(s) || ts.isContinueStatement(s) || ts.isThrowStatement(s)) return true;
+  if (ts.isBlock(s)) {
+    const last = s.statements[s.statements.length - 1];
+    return !!last && endsAbruptly(last);
+  }
+  if (ts.isIfStatement(s)) return !!s.elseStatement && endsAbruptly(s.thenStatement) && endsAbruptly(s.elseStatement);
+  return false;
+}

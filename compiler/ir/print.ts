@@ -1,0 +1,135 @@
+/**
+ * Prints IR expressions as TypeScript, with only the parentheses precedence needs.
+ * `rename` maps an IR variable to the name the emitted code uses (identity by default).
+ */
+import type { BinOp, Expr, Ty } from "./ir.js";
+
+const PREC: Record<BinOp, number> = {
+  "??": 1, "||": 2, "&&": 3, "|": 4, "^": 5, "&": 6,
+  "==": 7, "!=": 7, "===": 7, "!==": 7,
+  "<": 8, "<=": 8, ">": 8, ">=": 8,
+  "<<": 9, ">>": 9, ">>>": 9,
+  "+": 10, "-": 10, "*": 11, "/": 11, "%": 11, "**": 12,
+};
+const UNARY = 13;
+const POSTFIX = 15; // member access, call, index
+const COND = 0.5;
+
+export type Rename = (name: string) => string;
+const same: Rename = (n) => n;
+
+export function printExpr(e: Expr, rename: Rename = same): string {
+  return print(e, rename)[0];
+}
+
+/** Returns the text and its precedence. */
+function print(e: Expr, rn: Rename): [string, number] {
+  switch (e.k) {
+    case "num":
+      return [e.text, e.v < 0 || e.text.startsWith("-") ? UNARY : POSTFIX];
+    case "bool":
+      return [String(e.v), POSTFIX];
+    case "str":
+      return [e.text, POSTFIX];
+    case "var":
+      return [rn(e.name), POSTFIX];
+    case "free":
+      return [e.text, POSTFIX];
+    case "bin": {
+      const p = PREC[e.op];
+      // `**` is right-associative and its left operand may not be a unary expression.
+      const lp = e.op === "**" ? p + 1 : p;
+      const rp = e.op === "**" ? p : p + 1;
+      const l = wrap(print(e.l, rn), lp, e.op === "**");
+      const r = wrap(print(e.r, rn), rp);
+      return [`${l} ${e.op} ${r}`, p];
+    }
+    case "un": {
+      const [t, p] = print(e.e, rn);
+      // Avoid `--x` and `- -x` ambiguity.
+      const inner = p < UNARY || (e.op === "-" && t.startsWith("-")) || (e.op === "+" && t.startsWith("+")) ? `(${t})` : t;
+      return [`${e.op}${inner}`, UNARY];
+    }
+    case "call": {
+      const args = e.args.map((a) => printExpr(a, rn));
+      if (e.fn.k === "opaque") {
+        const t = e.fn.text;
+        // "@text": kept verbatim; ".m()": a method call on args[0]; ".p": a property of args[0].
+        if (t.startsWith("@")) return [t.slice(1), isAtomic(t.slice(1)) ? POSTFIX : 0];
+        if (t.startsWith(".")) {
+          const recv = wrap(print(e.args[0], rn), POSTFIX);
+          return t.endsWith("()") ? [`${recv}${t.slice(0, -2)}(${args.slice(1).join(", ")})`, POSTFIX] : [`${recv}${t}`, POSTFIX];
+        }
+        return [`${t}(${args.join(", ")})`, POSTFIX];
+      }
+      const callee = e.fn.k === "prim" ? e.fn.name : e.fn.k === "user" ? e.fn.fn.name : `np.${e.fn.op}`;
+      return [`${callee}(${args.join(", ")})`, POSTFIX];
+    }
+    case "index":
+      return [`${wrap(print(e.arr, rn), POSTFIX)}[${printExpr(e.idx, rn)}]`, POSTFIX];
+    case "len":
+      return [`${wrap(print(e.arr, rn), POSTFIX)}.length`, POSTFIX];
+    case "field":
+      return [`${wrap(print(e.obj, rn), POSTFIX)}.${e.name}`, POSTFIX];
+    case "cond": {
+      const c = wrap(print(e.c, rn), COND + 0.5);
+      return [`${c} ? ${printExpr(e.a, rn)} : ${printExpr(e.b, rn)}`, COND];
+    }
+    case "stop":
+      return print(e.e, rn);
+    case "alloc":
+      return e.ctor === "Float64Array"
+        ? [`new Float64Array(${printExpr(e.size, rn)})`, POSTFIX]
+        : [`new Array<number>(${printExpr(e.size, rn)}).fill(0)`, POSTFIX];
+    case "arrlit": {
+      const items = e.elems.map((x) => printExpr(x, rn)).join(", ");
+      return e.ctor === "Float64Array" ? [`new Float64Array([${items}])`, POSTFIX] : [`[${items}]`, POSTFIX];
+    }
+    case "copy":
+      return e.ctor === "Float64Array"
+        ? [`Float64Array.from(${printExpr(e.e, rn)})`, POSTFIX]
+        : [`${wrap(print(e.e, rn), POSTFIX)}.slice()`, POSTFIX];
+  }
+}
+
+function wrap([t, p]: [string, number], min: number, noUnary = false): string {
+  return p < min || (noUnary && p === UNARY) ? `(${t})` : t;
+}
+
+/** Parenthesizes a text unless it is plainly one operand (a name, a number, a call or member chain). */
+export function paren(t: string): string {
+  return isAtomic(t) ? t : `(${t})`;
+}
+
+export function isAtomic(t: string): boolean {
+  if (/^[\w$.]+$/.test(t)) return true;
+  // A call or index chain whose brackets close at the very end, with no top-level operator.
+  let depth = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t[i];
+    if (c === "(" || c === "[") depth++;
+    else if (c === ")" || c === "]") depth--;
+    else if (depth === 0 && !/[\w$.]/.test(c)) return false;
+  }
+  return true;
+}
+
+/** A type as TypeScript text, for declarations the emitters add. */
+export function printTy(t: Ty, ndName = "_rt.NDArray"): string {
+  switch (t.k) {
+    case "num":
+      return "number";
+    case "bool":
+      return "boolean";
+    case "arr":
+      return t.ctor === "Float64Array" ? "Float64Array" : "number[]";
+    case "nd":
+      return ndName;
+    case "obj":
+      return t.text;
+    case "void":
+      return "void";
+    case "other":
+      return t.text;
+  }
+}

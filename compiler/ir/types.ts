@@ -1,0 +1,43 @@
+/**
+ * Classifies TypeScript types into the few kinds adc distinguishes (ir.Ty), using the checker.
+ */
+import { ts } from "ts-morph";
+import { BOOL, F64, ND, NUM, NUMARR, VOID, type Ty } from "./ir.js";
+
+export function classifyType(t: ts.Type, checker: ts.TypeChecker, depth = 0): Ty {
+  const f = t.flags;
+  if (f & ts.TypeFlags.NumberLike) return NUM;
+  if (f & ts.TypeFlags.BooleanLike) return BOOL;
+  if (f & (ts.TypeFlags.Void | ts.TypeFlags.Undefined)) return VOID;
+  if (t.isUnion()) {
+    const kinds = t.types.map((m) => classifyType(m, checker, depth + 1));
+    if (kinds.every((k) => k.k === kinds[0].k && k.k !== "arr" && k.k !== "obj" && k.k !== "other")) return kinds[0];
+    return { k: "other", text: checker.typeToString(t) };
+  }
+  const sym = t.getSymbol() ?? t.aliasSymbol;
+  const name = sym?.getName();
+  if (name === "Float64Array") return F64;
+  if (name === "NDArray") return ND;
+  if (checker.isArrayType(t)) {
+    const [elem] = checker.getTypeArguments(t as ts.TypeReference);
+    if (elem && classifyType(elem, checker, depth + 1).k === "num") return NUMARR;
+  }
+  if (depth < 4 && f & ts.TypeFlags.Object && !(t as ts.ObjectType).getCallSignatures().length && !checker.isArrayType(t) && !checker.isTupleType(t)) {
+    const props = t.getProperties();
+    if (props.length > 0 && props.every((p) => p.valueDeclaration && ts.isPropertySignature(p.valueDeclaration) || (p.valueDeclaration && ts.isPropertyAssignment(p.valueDeclaration)))) {
+      const fields: [string, Ty][] = [];
+      for (const p of props) {
+        const pt = checker.getTypeOfSymbol(p);
+        fields.push([p.getName(), classifyType(pt, checker, depth + 1)]);
+      }
+      return { k: "obj", fields, text: checker.typeToString(t) };
+    }
+  }
+  return { k: "other", text: checker.typeToString(t) };
+}
+
+export function sameTy(a: Ty, b: Ty): boolean {
+  if (a.k !== b.k) return false;
+  if (a.k === "arr" && b.k === "arr") return a.ctor === b.ctor;
+  return true;
+}

@@ -1,0 +1,104 @@
+/**
+ * Small generic walks over IR statements and expressions, shared by the analyses.
+ */
+import type { Expr, Stmt } from "./ir.js";
+
+/** Calls `f` on every statement, nested ones included, in program order. */
+export function forEachStmt(stmts: readonly Stmt[], f: (s: Stmt) => void): void {
+  for (const s of stmts) {
+    f(s);
+    switch (s.k) {
+      case "if":
+        forEachStmt(s.then, f);
+        forEachStmt(s.else, f);
+        break;
+      case "loop":
+        forEachStmt(s.init, f);
+        forEachStmt(s.body, f);
+        forEachStmt(s.update, f);
+        break;
+      case "block":
+        forEachStmt(s.body, f);
+        break;
+    }
+  }
+}
+
+/** The expressions a statement evaluates itself (not those of nested statements). */
+export function stmtExprs(s: Stmt): Expr[] {
+  switch (s.k) {
+    case "let":
+      return s.init ? [s.init] : [];
+    case "assign":
+      return s.target.k === "index" ? [s.target.idx, s.value] : [s.value];
+    case "if":
+      return [s.cond];
+    case "loop":
+      return s.cond ? [s.cond] : [];
+    case "return":
+      return s.value ? [s.value] : [];
+    case "expr":
+      return [s.e];
+    default:
+      return [];
+  }
+}
+
+/** Calls `f` on `e` and every subexpression. */
+export function forEachExpr(e: Expr, f: (e: Expr) => void): void {
+  f(e);
+  switch (e.k) {
+    case "bin":
+      forEachExpr(e.l, f);
+      forEachExpr(e.r, f);
+      break;
+    case "un":
+    case "stop":
+      forEachExpr(e.e, f);
+      break;
+    case "call":
+      e.args.forEach((a) => forEachExpr(a, f));
+      break;
+    case "index":
+      forEachExpr(e.arr, f);
+      forEachExpr(e.idx, f);
+      break;
+    case "len":
+      forEachExpr(e.arr, f);
+      break;
+    case "field":
+      forEachExpr(e.obj, f);
+      break;
+    case "cond":
+      forEachExpr(e.c, f);
+      forEachExpr(e.a, f);
+      forEachExpr(e.b, f);
+      break;
+    case "alloc":
+      forEachExpr(e.size, f);
+      break;
+    case "arrlit":
+      e.elems.forEach((x) => forEachExpr(x, f));
+      break;
+    case "copy":
+      forEachExpr(e.e, f);
+      break;
+  }
+}
+
+/** Names of the variables an expression reads. */
+export function reads(e: Expr, into: Set<string> = new Set()): Set<string> {
+  forEachExpr(e, (x) => {
+    if (x.k === "var") into.add(x.name);
+  });
+  return into;
+}
+
+/** Whether the expression calls anything (user, primitive, NDArray or opaque) or allocates. */
+export function hasCall(e: Expr): boolean {
+  let found = false;
+  forEachExpr(e, (x) => {
+    if (x.k === "call" || x.k === "alloc" || x.k === "arrlit" || x.k === "copy") found = true;
+  });
+  return found;
+}

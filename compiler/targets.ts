@@ -1,0 +1,124 @@
+/**
+ * Finding what must be differentiated: calls of adc's API (`grad`, `valueAndGrad`, `vjp`,
+ * `jvp`, imported from "adc" under any local name or through a namespace import) and the
+ * functions they name, resolved through the checker (declarations, `const` arrows and function
+ * expressions, inline arrows, imports from other modules of the build).
+ */
+import { ts } from "ts-morph";
+import type { DiagnosticSink } from "./diagnostics.js";
+import type { FunctionNode } from "./ir/lower.js";
+
+export type ApiKind = "grad" | "valueAndGrad" | "vjp" | "jvp";
+const API_KINDS = new Set<string>(["grad", "valueAndGrad", "vjp", "jvp"]);
+
+export interface CallSite {
+  readonly kind: ApiKind;
+  readonly call: ts.CallExpression;
+  readonly fnNode: FunctionNode;
+  /** The parameters differentiated, in the order gradients are returned (grad/valueAndGrad). */
+  readonly argnums: readonly number[] | null;
+}
+
+function importedFrom(decl: ts.Node): string | undefined {
+  let n: ts.Node | undefined = decl;
+  while (n && !ts.isImportDeclaration(n)) n = n.parent;
+  return n && ts.isStringLiteral(n.moduleSpecifier) ? n.moduleSpecifier.text : undefined;
+}
+
+/** If `callee` names an export of the "adc" package, its exported name. */
+export function adcExportName(callee: ts.Expression, checker: ts.TypeChecker): string | undefined {
+  while (ts.isParenthesizedExpression(callee)) callee = callee.expression;
+  if (ts.isIdentifier(callee)) {
+    const decl = checker.getSymbolAtLocation(callee)?.declarations?.[0];
+    if (decl && ts.isImportSpecifier(decl) && importedFrom(decl) === "adc") return (decl.propertyName ?? decl.name).text;
+    return undefined;
+  }
+  if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression)) {
+    const decl = checker.getSymbolAtLocation(callee.expression)?.declarations?.[0];
+    if (decl && ts.isNamespaceImport(decl) && importedFrom(decl) === "adc") return callee.name.text;
+  }
+  return undefined;
+}
+
+/**
+ * The function an expression denotes, if adc can see its body: a function declaration, a `const`
+ * bound to an arrow or function expression, or an inline arrow. Imports are followed.
+ */
+export function functionOf(e: ts.Expression, checker: ts.TypeChecker): FunctionNode | string {
+  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
+  if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) return e;
+  if (!ts.isIdentifier(e)) return "adc differentiates a named function or an inline arrow";
+  let sym = checker.getSymbolAtLocation(e);
+  if (!sym) return `cannot resolve '${e.text}'`;
+  if (sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+  const decl = sym.valueDeclaration ?? sym.declarations?.[0];
+  if (!decl) return `cannot find the declaration of '${e.text}'`;
+  if (decl.getSourceFile().isDeclarationFile) return `'${e.text}' is declared in a .d.ts file; adc needs its source`;
+  if (ts.isFunctionDeclaration(decl)) {
+    if (!decl.body) return `'${e.text}' has no body`;
+    return decl;
+  }
+  if (ts.isVariableDeclaration(decl) && decl.initializer) {
+    const init = decl.initializer;
+    if (!(decl.parent.flags & ts.NodeFlags.Const)) return `'${e.text}' is not a const, so it may be reassigned`;
+    if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return init;
+    return `'${e.text}' is not bound to a function adc can read`;
+  }
+  return `'${e.text}' is not a function adc can read`;
+}
+
+/** Every adc API call in a file, in source order. Bad arguments are reported to the sink. */
+export function findCallSites(sf: ts.SourceFile, checker: ts.TypeChecker, sink: DiagnosticSink, file: string): CallSite[] {
+  const out: CallSite[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isCallExpression(n)) {
+      const name = adcExportName(n.expression, checker);
+      if (name && API_KINDS.has(name)) {
+        const site = callSite(n, name as ApiKind, checker, sink, file);
+        if (site) out.push(site);
+      }
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecker, sink: DiagnosticSink, file: string): CallSite | undefined {
+  const report = (code: Parameters<DiagnosticSink["report"]>[0], n: ts.Node, msg: string, hint?: string): undefined => {
+    sink.report(code, file, n.getStart(), n.getEnd(), msg, hint);
+    return undefined;
+  };
+  const [fnArg, second] = call.arguments;
+  if (!fnArg) return report("ADC1008", call, `${kind} needs a function`);
+  const fnNode = functionOf(fnArg, checker);
+  if (typeof fnNode === "string")
+    return report("ADC1008", fnArg, `${kind}: ${fnNode}`, "pass a function declared with `function` or a `const` arrow, or an inline arrow");
+  let argnums: number[] | null = null;
+  if (kind === "grad" || kind === "valueAndGrad") {
+    if (!second) argnums = [0];
+    else {
+      const lit = (x: ts.Expression): number | undefined => {
+        while (ts.isParenthesizedExpression(x) || ts.isAsExpression(x)) x = x.expression;
+        return ts.isNumericLiteral(x) && Number.isInteger(Number(x.text)) ? Number(x.text) : undefined;
+      };
+      let arg = second;
+      while (ts.isAsExpression(arg) || ts.isParenthesizedExpression(arg)) arg = arg.expression;
+      if (ts.isArrayLiteralExpression(arg)) {
+        const nums = arg.elements.map(lit);
+        if (nums.some((x) => x === undefined) || nums.length === 0)
+          return report("ADC1006", second, "argnums must be a literal number or an array of literal numbers", "write the positions, e.g. grad(f, [0, 1])");
+        argnums = nums as number[];
+      } else {
+        const k = lit(arg);
+        if (k === undefined) return report("ADC1006", second, "argnums must be a literal number or an array of literal numbers", "write the positions, e.g. grad(f, 1)");
+        argnums = [k];
+      }
+      const count = fnNode.parameters.length;
+      const bad = argnums.find((k) => k < 0 || k >= count);
+      if (bad !== undefined) return report("ADC1010", second, `argnums ${bad} is outside the function's ${count} parameter(s)`);
+      if (new Set(argnums).size !== argnums.length) return report("ADC1006", second, "argnums lists a parameter twice");
+    }
+  }
+  return { kind, call, fnNode, argnums };
+}

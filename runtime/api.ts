@@ -1,0 +1,86 @@
+/**
+ * adc's user API: what a program imports from "adc".
+ *
+ * `grad`, `valueAndGrad`, `vjp` and `jvp` are markers: adc's compiler finds each call at build
+ * time and replaces it with generated derivative code, so at run time no graph is built. If one
+ * of them runs, the program was not built by adc, and the call says so.
+ *
+ * `stopGradient` is the identity at run time on purpose: the user's own (primal) functions keep
+ * running unchanged in a compiled program, and there it must return its argument. Inside a
+ * differentiated function the compiler treats it as a constant with zero derivative.
+ *
+ * Types: a gradient (or cotangent, or tangent) has the type of the value it belongs to, as in
+ * JAX, so `Parameters<F>[i]` is the type of the gradient for argument i.
+ */
+
+type AnyFn = (...args: any[]) => any;
+type Args<F extends AnyFn> = Parameters<F>;
+type Picked<F extends AnyFn, A extends readonly number[]> = { -readonly [K in keyof A]: Args<F>[A[K]] };
+
+const notCompiled = (name: string): Error =>
+  new Error(
+    `adc: ${name}() ran without being compiled. Build this program with \`adc build\` ` +
+      `or the esbuild plugin (adc/esbuild); adc replaces ${name}() with generated derivative code at build time.`,
+  );
+
+/** Gradient of a number-valued function with respect to argument 0 (as JAX's `grad`). */
+export function grad<F extends (...args: any[]) => number>(f: F): (...args: Args<F>) => Args<F>[0];
+/** Gradient with respect to argument `argnums` (a literal number). */
+export function grad<F extends (...args: any[]) => number, const A extends number>(
+  f: F,
+  argnums: A,
+): (...args: Args<F>) => Args<F>[A];
+/** Gradients with respect to several arguments (a literal array), returned in that order. */
+export function grad<F extends (...args: any[]) => number, const A extends readonly number[]>(
+  f: F,
+  argnums: A,
+): (...args: Args<F>) => Picked<F, A>;
+export function grad(_f: AnyFn, _argnums?: number | readonly number[]): never {
+  throw notCompiled("grad");
+}
+
+/** Like `grad`, returning `[value, gradient]`. */
+export function valueAndGrad<F extends (...args: any[]) => number>(
+  f: F,
+): (...args: Args<F>) => [number, Args<F>[0]];
+export function valueAndGrad<F extends (...args: any[]) => number, const A extends number>(
+  f: F,
+  argnums: A,
+): (...args: Args<F>) => [number, Args<F>[A]];
+export function valueAndGrad<F extends (...args: any[]) => number, const A extends readonly number[]>(
+  f: F,
+  argnums: A,
+): (...args: Args<F>) => [number, Picked<F, A>];
+export function valueAndGrad(_f: AnyFn, _argnums?: number | readonly number[]): never {
+  throw notCompiled("valueAndGrad");
+}
+
+/**
+ * Reverse mode at a point: `[out, pullback]`; `pullback(outBar)` returns one cotangent per
+ * argument. The pullback owns its records: several can live at once and run in any order.
+ */
+export function vjp<F extends AnyFn>(
+  f: F,
+  ...primals: Args<F>
+): [ReturnType<F>, (outBar: ReturnType<F>) => Args<F>] {
+  void f;
+  void primals;
+  throw notCompiled("vjp");
+}
+
+/** Forward mode at a point: `[out, outDot]` for tangents given per argument. */
+export function jvp<F extends AnyFn>(
+  f: F,
+  primals: Args<F>,
+  tangents: Args<F>,
+): [ReturnType<F>, ReturnType<F>] {
+  void f;
+  void primals;
+  void tangents;
+  throw notCompiled("jvp");
+}
+
+/** A value treated as a constant by differentiation: its derivative is zero. */
+export function stopGradient<T>(x: T): T {
+  return x;
+}

@@ -1,0 +1,111 @@
+/**
+ * The tape: growable typed stacks that an adjoint's forward sweep pushes onto and its reverse
+ * sweep pops from. One lane per kind of record, so no value is boxed:
+ *   f: float64 values overwritten in the forward sweep and needed by the reverse sweep
+ *   i: int32 trip counts and saved integers
+ *   b: uint8 branch records
+ *   o: object references (arrays, NDArrays) overwritten and needed later
+ * Invariants: pushes and pops are balanced per call, so a fused gradient leaves the tape as it
+ * found it and nested or re-entrant gradients stack cleanly. A `vjp` pullback that must outlive
+ * the call moves its segment off the tape (`cut`) and puts it back when called (`paste`).
+ * Lanes grow by doubling and are never shrunk, so a warm tape allocates nothing per push.
+ */
+
+/** A copied-out tape segment, owned by one pullback. */
+export interface TapeSegment {
+  readonly f: Float64Array;
+  readonly i: Int32Array;
+  readonly b: Uint8Array;
+  readonly o: unknown[];
+}
+
+/** Lane tops at one moment; `cut` copies everything pushed since. */
+export interface TapeMark {
+  readonly f: number;
+  readonly i: number;
+  readonly b: number;
+  readonly o: number;
+}
+
+export class Tape {
+  f = new Float64Array(1024);
+  fTop = 0;
+  i = new Int32Array(256);
+  iTop = 0;
+  b = new Uint8Array(256);
+  bTop = 0;
+  o: unknown[] = [];
+  oTop = 0;
+
+  pushF(x: number): void {
+    if (this.fTop === this.f.length) this.f = grow(this.f, new Float64Array(this.f.length * 2));
+    this.f[this.fTop++] = x;
+  }
+  popF(): number {
+    return this.f[--this.fTop];
+  }
+  pushI(x: number): void {
+    if (this.iTop === this.i.length) this.i = grow(this.i, new Int32Array(this.i.length * 2));
+    this.i[this.iTop++] = x;
+  }
+  popI(): number {
+    return this.i[--this.iTop];
+  }
+  pushB(x: boolean): void {
+    if (this.bTop === this.b.length) this.b = grow(this.b, new Uint8Array(this.b.length * 2));
+    this.b[this.bTop++] = x ? 1 : 0;
+  }
+  popB(): boolean {
+    return this.b[--this.bTop] === 1;
+  }
+  pushO(x: unknown): void {
+    this.o[this.oTop++] = x;
+  }
+  popO<T>(): T {
+    const x = this.o[--this.oTop] as T;
+    this.o[this.oTop] = undefined; // let the reference go
+    return x;
+  }
+
+  mark(): TapeMark {
+    return { f: this.fTop, i: this.iTop, b: this.bTop, o: this.oTop };
+  }
+  /** Copies out everything pushed since `m` and pops it, leaving the tape as it was at `m`. */
+  cut(m: TapeMark): TapeSegment {
+    const seg: TapeSegment = {
+      f: this.f.slice(m.f, this.fTop),
+      i: this.i.slice(m.i, this.iTop),
+      b: this.b.slice(m.b, this.bTop),
+      o: this.o.slice(m.o, this.oTop),
+    };
+    this.reset(m);
+    return seg;
+  }
+  /** Pushes a cut segment back, so the reverse sweep that belongs to it can pop it. */
+  paste(seg: TapeSegment): void {
+    for (let k = 0; k < seg.f.length; k++) this.pushF(seg.f[k]);
+    for (let k = 0; k < seg.i.length; k++) this.pushI(seg.i[k]);
+    for (let k = 0; k < seg.b.length; k++) this.pushB(seg.b[k] === 1);
+    for (let k = 0; k < seg.o.length; k++) this.pushO(seg.o[k]);
+  }
+  /** Drops everything above `m` (used when a sweep is abandoned by an exception). */
+  reset(m: TapeMark): void {
+    this.fTop = m.f;
+    this.iTop = m.i;
+    this.bTop = m.b;
+    for (let k = m.o; k < this.oTop; k++) this.o[k] = undefined;
+    this.oTop = m.o;
+  }
+  /** Bytes currently held by records (what the docs quote per loop iteration). */
+  bytesInUse(): number {
+    return this.fTop * 8 + this.iTop * 4 + this.bTop + this.oTop * 8;
+  }
+}
+
+function grow<T extends Float64Array | Int32Array | Uint8Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+/** The process-wide tape that generated code uses. */
+export const tape = new Tape();

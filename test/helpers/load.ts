@@ -1,0 +1,37 @@
+/**
+ * Runs generated code in tests: bundles a compiled module with esbuild (the runtime and user API
+ * resolved to this checkout's sources) and imports the bundle from memory. Each load gets its
+ * own copy of the runtime, so tests cannot disturb each other's tapes.
+ */
+import { build } from "esbuild";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const ALIASES = {
+  adc: resolve(root, "runtime/api.ts"),
+  "adc/runtime": resolve(root, "runtime/index.ts"),
+};
+
+/** Bundles TypeScript text (as if it lived at `fileName`) and returns the JavaScript. */
+export async function bundle(code: string, fileName: string): Promise<string> {
+  const res = await build({
+    stdin: { contents: code, loader: "ts", resolveDir: dirname(resolve(fileName)), sourcefile: fileName },
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    write: false,
+    alias: ALIASES,
+    logLevel: "silent",
+  });
+  return res.outputFiles[0].text;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Loaded = Record<string, any>;
+
+/** Bundles and imports a module given as TypeScript text. */
+export async function load(code: string, fileName = "module.ts"): Promise<Loaded> {
+  const js = await bundle(code, fileName);
+  return import("data:text/javascript;base64," + Buffer.from(js).toString("base64"));
+}
