@@ -30,8 +30,12 @@ export function fence(fn: IrFunction, isVaried: (e: Expr) => boolean, isActive: 
             return report("ADC1002", e, `adc cannot differentiate through '${shortText(text)}'`, "use Math functions and functions declared in this build, or wrap a constant in stopGradient");
           }
         }
-        if (e.k === "bin" && e.ty.k === "other" && (isVaried(e.l) || isVaried(e.r)))
-          report("ADC1004", e, "a differentiated value is combined with a string", "keep differentiated values as numbers; format them outside the differentiated function");
+        if (e.k === "bin" && e.ty.k === "other" && (isVaried(e.l) || isVaried(e.r))) {
+          if (/string/.test(e.ty.text))
+            report("ADC1004", e, "a differentiated value is combined with a string", "keep differentiated values as numbers; format them outside the differentiated function");
+          else
+            report("ADC1012", e, `this expression mixes a differentiated number with other types (${e.ty.text})`, "make both operands numbers");
+        }
       });
     }
     // Array aliasing: two names for one differentiated array.

@@ -20,7 +20,7 @@
 import { Code } from "../emit/code.js";
 import type { Namer } from "../emit/names.js";
 import { operands, ruleArgs, ruleName, scale } from "../emit/terms.js";
-import type { Expr, FnId, Loop, Stmt, Ty } from "../ir/ir.js";
+import { originText, type Expr, type FnId, type Loop, type Pos, type Stmt, type Ty } from "../ir/ir.js";
 import { isDiffTy } from "../ir/ir.js";
 import { printExpr, printTy } from "../ir/print.js";
 import { structurize } from "../ir/structurize.js";
@@ -70,6 +70,7 @@ class ReverseEmitter {
   readonly reads = new Set<string>();
   private readonly recs = new Map<Stmt, Rec>();
   private readonly counterScope = new Set<string>();
+  private readonly lastOrigin = new Map<Code, Pos | undefined>();
   private readonly defs = new Map<string, Stmt[]>();
   private readonly inLoop = new Set<Stmt>();
   private readonly topDecl = new Set<string>();
@@ -359,6 +360,7 @@ class ReverseEmitter {
   }
 
   private rsStmt(s: Stmt, c: Code, loop: boolean): void {
+    if (s.k === "if" || s.k === "loop" || s.k === "block") this.lastOrigin.delete(c);
     switch (s.k) {
       case "let":
         if (s.init) this.rsDefinition(s, s.name, s.init, c, `${s.name} = ${printExpr(s.init)}`);
@@ -368,7 +370,7 @@ class ReverseEmitter {
         if (t.k === "var") return this.rsDefinition(s, t.name, s.value, c, assignText(s));
         const active = this.isActive(t.arr);
         if (!active && !this.R.has(t.arr)) return;
-        c.line(`// adjoint of: ${assignText(s)}`);
+        this.comment(c, s, assignText(s));
         const idx = printExpr(t.idx);
         if (active) {
           this.read(t.idx);
@@ -414,7 +416,7 @@ class ReverseEmitter {
       }
       case "expr":
         if (this.isActiveCall(s.e)) {
-          c.line(`// adjoint of: ${printExpr(s.e)}`);
+          this.comment(c, s, printExpr(s.e));
           this.rsUserCall(s.e as Extract<Expr, { k: "call" }>, null, c);
         }
         return;
@@ -423,12 +425,24 @@ class ReverseEmitter {
     }
   }
 
+  /**
+   * `// adjoint of: <the user's statement>`, once for the run of normalized statements that came
+   * from one user statement (the reverse sweep meets them one after another).
+   */
+  private comment(c: Code, s: Stmt, fallback: string): void {
+    const origin = s.k === "let" || s.k === "assign" || s.k === "expr" ? s.origin : undefined;
+    const last = this.lastOrigin.get(c);
+    if (origin && last && last.start === origin.start && last.end === origin.end) return;
+    this.lastOrigin.set(c, origin);
+    c.line(`// adjoint of: ${origin ? originText(this.p.fn.source, origin) : fallback}`);
+  }
+
   /** The adjoint of `v = value`, then the restore of v's old value if it was recorded. */
   private rsDefinition(site: Stmt, v: string, value: Expr, c: Code, text: string): void {
     const active = this.isActive(v);
     const save = this.needsSave(site, v);
     if (!active && !save) return;
-    c.line(`// adjoint of: ${text}`);
+    this.comment(c, site, text);
     const ty = this.ty(v);
     const reset = this.overwrites(site, v);
     if (active) {

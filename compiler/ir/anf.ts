@@ -152,7 +152,16 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
 
   const block = (stmts: readonly Stmt[]): Stmt[] => {
     const out: Stmt[] = [];
-    for (const s of stmts) stmt(s, out);
+    for (const s of stmts) {
+      const start = out.length;
+      stmt(s, out);
+      // Remember which user statement each flat statement came from, for generated comments.
+      if (s.k === "let" || s.k === "assign" || s.k === "expr" || s.k === "return")
+        for (let i = start; i < out.length; i++) {
+          const o = out[i];
+          if ((o.k === "let" || o.k === "assign" || o.k === "expr") && !o.origin) out[i] = { ...o, origin: s.k === "return" ? s.pos : s.origin ?? s.pos };
+        }
+    }
     return out;
   };
 

@@ -97,6 +97,12 @@ export type Target =
   | { readonly k: "var"; readonly name: string; readonly ty: Ty; readonly pos: Pos }
   | { readonly k: "index"; readonly arr: string; readonly arrTy: Ty; readonly idx: Expr; readonly pos: Pos };
 
+/** The user's statement a normalized statement came from, quoted in generated comments. */
+export function originText(source: string, p: Pos): string {
+  const text = source.slice(p.start, p.end).split("\n")[0].trim().replace(/\s+/g, " ").replace(/;$/, "");
+  return text.length > 90 ? text.slice(0, 87) + "..." : text;
+}
+
 /** A canonical counted loop: `for (let i = init; i < bound; i += step)` with i not assigned in the body. */
 export interface Counter {
   readonly name: string;
@@ -106,8 +112,8 @@ export interface Counter {
 
 export type Stmt =
   /** `let`/`const` declaration; `init` absent for `let x: number;`. */
-  | { readonly k: "let"; readonly name: string; readonly ty: Ty; readonly init?: Expr; readonly isConst: boolean; readonly pos: Pos }
-  | { readonly k: "assign"; readonly target: Target; readonly value: Expr; readonly pos: Pos }
+  | { readonly k: "let"; readonly name: string; readonly ty: Ty; readonly init?: Expr; readonly isConst: boolean; readonly pos: Pos; readonly origin?: Pos }
+  | { readonly k: "assign"; readonly target: Target; readonly value: Expr; readonly pos: Pos; readonly origin?: Pos }
   | { readonly k: "if"; readonly cond: Expr; readonly then: Stmt[]; readonly else: Stmt[]; readonly pos: Pos }
   | Loop
   /** A labelled block; `break label` leaves it (lowered `switch`, labelled blocks). */
@@ -116,7 +122,7 @@ export type Stmt =
   | { readonly k: "continue"; readonly label?: string; readonly pos: Pos }
   | { readonly k: "return"; readonly value?: Expr; readonly pos: Pos }
   /** An expression for its effects (a user call writing into arrays, console.log). */
-  | { readonly k: "expr"; readonly e: Expr; readonly pos: Pos };
+  | { readonly k: "expr"; readonly e: Expr; readonly pos: Pos; readonly origin?: Pos };
 
 /**
  * A loop. Each iteration: (`cond` at the top unless `doWhile`) body, update; `doWhile` tests
@@ -150,4 +156,6 @@ export interface IrFunction {
   /** Names the function text uses from outside (free names), so generated names avoid them. */
   readonly reserved: ReadonlySet<string>;
   readonly pos: Pos;
+  /** The text of the file the function is in (for comments quoting the user's statements). */
+  readonly source: string;
 }

@@ -122,7 +122,7 @@ class Lowerer {
       out.push({ k: "return", value, pos: this.pos(fn.body) });
       body = out;
     }
-    return { id: this.id, params, body, ret, vars: this.vars, reserved: this.reserved, pos: this.pos(fn) };
+    return { id: this.id, params, body, ret, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text };
   }
 
   // ---- names, types, positions ------------------------------------------------------------

@@ -13,9 +13,23 @@ export const ALIASES = {
   "adc/runtime": resolve(root, "runtime/index.ts"),
 };
 
-/** Bundles TypeScript text (as if it lived at `fileName`) and returns the JavaScript. */
-export async function bundle(code: string, fileName: string): Promise<string> {
+/**
+ * Bundles TypeScript text (as if it lived at `fileName`) and returns the JavaScript.
+ * `overrides` gives the compiled text of other modules the bundle imports (by absolute path).
+ */
+export async function bundle(code: string, fileName: string, overrides: ReadonlyMap<string, string> = new Map()): Promise<string> {
   const res = await build({
+    plugins: overrides.size
+      ? [{
+          name: "compiled-modules",
+          setup(b) {
+            b.onLoad({ filter: /\.[cm]?tsx?$/ }, (args) => {
+              const text = overrides.get(args.path);
+              return text === undefined ? undefined : { contents: text, loader: "ts" };
+            });
+          },
+        }]
+      : [],
     stdin: { contents: code, loader: "ts", resolveDir: dirname(resolve(fileName)), sourcefile: fileName },
     bundle: true,
     format: "esm",
@@ -31,7 +45,7 @@ export async function bundle(code: string, fileName: string): Promise<string> {
 export type Loaded = Record<string, any>;
 
 /** Bundles and imports a module given as TypeScript text. */
-export async function load(code: string, fileName = "module.ts"): Promise<Loaded> {
-  const js = await bundle(code, fileName);
+export async function load(code: string, fileName = "module.ts", overrides: ReadonlyMap<string, string> = new Map()): Promise<Loaded> {
+  const js = await bundle(code, fileName, overrides);
   return import("data:text/javascript;base64," + Buffer.from(js).toString("base64"));
 }

@@ -1,0 +1,135 @@
+// The NDArray class: an owned, contiguous, row-major Float64Array plus a
+// frozen shape and a dtype, with numpy-like methods whose receiver is operand
+// 0 of the registry op of the same name.
+// Invariants:
+//   - data.length === product(shape); data is never shared with another
+//     NDArray (every op returns a fresh buffer), so nothing observes aliasing;
+//   - bool arrays store exactly 0/1 and come from comparisons; arithmetic
+//     reads them as numbers and returns float64;
+//   - methods only forward to the op functions. The op modules import this
+//     class and this module imports them back; the cycle is safe because
+//     neither side touches the other's bindings while modules evaluate.
+// The class is deliberately small: an imperative autograd layer (grad fields
+// etc.) is to be added later, so its only state is data, shape and dtype.
+
+import { formatNDArray } from "./format.js";
+import { sizeOf, toShape, type Shape } from "./layout.js";
+import type { DType, Nested, Operand } from "./types.js";
+import * as bin from "./ops/binary.js";
+import * as cmp from "./ops/compare.js";
+import * as idx from "./ops/indexing.js";
+import * as la from "./ops/linalg.js";
+import * as red from "./ops/reduce.js";
+import * as shp from "./ops/shape.js";
+import * as un from "./ops/unary.js";
+
+export class NDArray {
+  readonly data: Float64Array;
+  readonly shape: Shape;
+  readonly dtype: DType;
+
+  /** Adopts `data` (no copy): the caller hands over ownership of the buffer. */
+  constructor(data: Float64Array, shape: readonly number[], dtype: DType = "float64") {
+    if (!(data instanceof Float64Array)) throw new TypeError("NDArray data must be a Float64Array");
+    const s = toShape(shape);
+    if (data.length !== sizeOf(s)) {
+      throw new RangeError(`data has ${data.length} elements but shape [${s.join(", ")}] needs ${sizeOf(s)}`);
+    }
+    this.data = data;
+    this.shape = s;
+    this.dtype = dtype;
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** The single element as a number; throws unless size is 1. */
+  item(): number {
+    return idx.item(this);
+  }
+
+  /** Nested JS arrays (booleans for bool dtype); a 0-d array gives its value. */
+  toArray(): Nested {
+    const { data, shape, dtype } = this;
+    const value = (x: number): number | boolean => (dtype === "bool" ? x !== 0 : x);
+    if (shape.length === 0) return value(data[0]);
+    let pos = 0;
+    const build = (axis: number): Nested[] => {
+      const n = shape[axis];
+      const row: Nested[] = new Array(n);
+      for (let i = 0; i < n; i++) row[i] = axis === shape.length - 1 ? value(data[pos++]) : build(axis + 1);
+      return row;
+    };
+    return build(0);
+  }
+
+  /** Index along axis 0, dropping it (alias of index(i)). */
+  get(i: number): NDArray {
+    return idx.index(this, i);
+  }
+
+  toString(): string {
+    return formatNDArray(this.data, this.shape, this.dtype);
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  // ---- elementwise ----
+  add(b: Operand): NDArray { return bin.add(this, b); }
+  sub(b: Operand): NDArray { return bin.sub(this, b); }
+  mul(b: Operand): NDArray { return bin.mul(this, b); }
+  div(b: Operand): NDArray { return bin.div(this, b); }
+  pow(b: Operand): NDArray { return bin.pow(this, b); }
+  maximum(b: Operand): NDArray { return bin.maximum(this, b); }
+  minimum(b: Operand): NDArray { return bin.minimum(this, b); }
+  neg(): NDArray { return un.neg(this); }
+  square(): NDArray { return un.square(this); }
+  exp(): NDArray { return un.exp(this); }
+  log(): NDArray { return un.log(this); }
+  sqrt(): NDArray { return un.sqrt(this); }
+  sin(): NDArray { return un.sin(this); }
+  cos(): NDArray { return un.cos(this); }
+  tanh(): NDArray { return un.tanh(this); }
+  sigmoid(): NDArray { return un.sigmoid(this); }
+  relu(): NDArray { return un.relu(this); }
+  abs(): NDArray { return un.abs(this); }
+
+  // ---- reductions ----
+  sum(axis?: number | null, keepdims?: boolean): NDArray { return red.sum(this, axis, keepdims); }
+  mean(axis?: number | null, keepdims?: boolean): NDArray { return red.mean(this, axis, keepdims); }
+  max(axis?: number | null, keepdims?: boolean): NDArray { return red.max(this, axis, keepdims); }
+  min(axis?: number | null, keepdims?: boolean): NDArray { return red.min(this, axis, keepdims); }
+
+  // ---- linear algebra ----
+  dot(b: Operand): NDArray { return la.dot(this, b); }
+  matmul(b: Operand): NDArray { return la.matmul(this, b); }
+  norm(): NDArray { return la.norm(this); }
+
+  // ---- shape ----
+  reshape(shape: number | readonly number[]): NDArray { return shp.reshape(this, shape); }
+  transpose(axes?: readonly number[] | null): NDArray { return shp.transpose(this, axes); }
+  /** transpose() with reversed axes, as numpy's `.T`. */
+  get T(): NDArray { return shp.transpose(this); }
+  expandDims(axis: number): NDArray { return shp.expandDims(this, axis); }
+  squeeze(axis?: number | null): NDArray { return shp.squeeze(this, axis); }
+  copy(): NDArray { return shp.copy(this); }
+  slice(begin: readonly number[], end: readonly number[]): NDArray { return idx.slice(this, begin, end); }
+  index(i: number): NDArray { return idx.index(this, i); }
+
+  // ---- comparisons and logic (not differentiable) ----
+  greater(b: Operand): NDArray { return cmp.greater(this, b); }
+  less(b: Operand): NDArray { return cmp.less(this, b); }
+  greaterEqual(b: Operand): NDArray { return cmp.greaterEqual(this, b); }
+  lessEqual(b: Operand): NDArray { return cmp.lessEqual(this, b); }
+  equal(b: Operand): NDArray { return cmp.equal(this, b); }
+  notEqual(b: Operand): NDArray { return cmp.notEqual(this, b); }
+  all(): boolean { return cmp.all(this); }
+  any(): boolean { return cmp.any(this); }
+}
