@@ -82,7 +82,7 @@ class Build {
   run(): BuildResult {
     // Find targets and lower everything they reach.
     const sites: CallSite[] = [];
-    for (const sf of this.roots) sites.push(...findCallSites(sf, this.checker, this.sink, sf.fileName));
+    for (const sf of this.modules()) sites.push(...findCallSites(sf, this.checker, this.sink, sf.fileName));
     for (const site of sites) this.lowerReachable(this.register(site.fnNode));
     if (this.sink.hasErrors) return this.result(false);
     this.mutations = computeMutations(new Map([...this.fns].filter(([, f]) => f.ir).map(([k, f]) => [k, f.ir!])));
@@ -91,6 +91,27 @@ class Build {
     while (this.queue.length) this.runJob(this.queue.shift()!);
     return this.result(!this.sink.hasErrors);
   }
+
+  /** The roots and every local module they import, transitively, in a stable order. */
+  private modules(): ts.SourceFile[] {
+    const seen = new Set<ts.SourceFile>();
+    const visit = (sf: ts.SourceFile): void => {
+      if (seen.has(sf) || sf.isDeclarationFile || sf.fileName.includes("/node_modules/")) return;
+      seen.add(sf);
+      for (const st of sf.statements) {
+        const spec = (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier;
+        if (!spec || !ts.isStringLiteral(spec)) continue;
+        const sym = this.checker.getSymbolAtLocation(spec);
+        const target = sym?.valueDeclaration ?? sym?.declarations?.[0];
+        if (target && ts.isSourceFile(target)) visit(target);
+      }
+    };
+    for (const r of this.roots) visit(r);
+    this.moduleList = [...seen];
+    return this.moduleList;
+  }
+
+  private moduleList: ts.SourceFile[] = [];
 
   private result(ok: boolean): BuildResult {
     const outputs = new Map<string, SpliceResult>();
@@ -106,7 +127,7 @@ class Build {
 
   private sourceFile(file: string): ts.SourceFile {
     for (const f of this.fns.values()) if (f.sf.fileName === file) return f.sf;
-    return this.roots.find((r) => r.fileName === file)!;
+    return this.moduleList.find((r) => r.fileName === file) ?? this.roots.find((r) => r.fileName === file)!;
   }
 
   // ---- functions --------------------------------------------------------------------------

@@ -50,6 +50,8 @@ export interface FilesResult {
  */
 export function compileFiles(paths: readonly string[], overrides: ReadonlyMap<string, string> = new Map()): FilesResult {
   const project = sharedProject();
+  // Files read from disk may have changed since the last build (watch mode, a rebuild).
+  for (const sf of project.getSourceFiles()) if (!sf.isDeclarationFile() && !sf.isInNodeModules()) sf.refreshFromFileSystemSync();
   const roots = paths.map((p) => {
     const abs = resolve(p);
     const text = overrides.get(abs);

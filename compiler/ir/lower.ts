@@ -598,6 +598,7 @@ class Lowerer {
       return { k: "alloc", ctor: "Float64Array", size: arg, pos: p };
     }
     if (ctor === "Array") this.refuse("ADC1014", e, "new Array(n) must be filled before use", "write `new Array(n).fill(0)` or use new Float64Array(n)");
+    if (ctor === "Function") this.refuse("ADC1001", e, "new Function() is not supported in differentiated code", "write the computation as code");
     return this.opaque(e);
   }
 
@@ -631,6 +632,8 @@ class Lowerer {
     for (const api of ["grad", "valueAndGrad", "vjp", "jvp"])
       if (this.env.isAdcApi(callee, api))
         this.refuse("ADC1001", e, `${api} inside a differentiated function (higher-order derivatives) is not supported yet`, "differentiate at module level");
+    if (ts.isIdentifier(callee) && (callee.text === "eval" || callee.text === "Function") && !this.localName(callee))
+      this.refuse("ADC1001", e, `${callee.text}() is not supported in differentiated code`, "write the computation as code");
     if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && !this.localName(callee.expression)) {
       const name = `Math.${callee.name.text}`;
       const args = e.arguments.map((a) => this.expr(a));
@@ -661,6 +664,8 @@ class Lowerer {
             return { k: "alloc", ctor: "Array", size: this.expr(size), pos: p };
           this.refuse("ADC1014", e, "new Array(n).fill(v) is supported with v = 0", "fill with 0, then write the values");
         }
+        if (method !== "map" && method !== "reduce" && method !== "forEach" && e.arguments.some((a) => ts.isArrowFunction(a) || ts.isFunctionExpression(a)))
+          this.refuse("ADC1014", e, `the array method ${method} is not supported in differentiated code (map, reduce and forEach with an inline callback are)`, "write it as a loop");
         if (this.isCallbackCall(e)) {
           if (!this.pre) this.refuse("ADC1014", e, `${method} cannot be used where statements cannot run before it (a loop condition, a short-circuit operand)`, "compute it in a variable first");
           const name = this.temp(method === "reduce" ? "_acc" : "_map", method === "reduce" ? NUM : ty);

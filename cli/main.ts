@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+/**
+ * The `adc` command line. `adc build` compiles files and folders, writing JavaScript (or the
+ * transformed TypeScript) to --outdir. It exits 0 on success, 1 when the program has
+ * diagnostics (printed like tsc's, nothing written), 2 on a usage error. It never writes over an
+ * input file. The compiler is loaded only for `build`, so --help and --version stay fast.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs, styleText } from "node:util";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const USAGE = `Usage: adc build <files|dirs...> --outdir DIR [options]
+
+Compiles TypeScript that calls adc's grad, valueAndGrad, vjp or jvp: each call is replaced
+by generated derivative code, ahead of time.
+
+Options:
+  --outdir DIR     where to write the output (required)
+  --emit js|ts     write JavaScript (default) or the transformed TypeScript, to read
+  --bundle         write one self-contained file per input, runtime included
+  --sourcemap      write source maps that point back to the input files
+  -h, --help       show this help
+  -v, --version    print adc's version
+
+Exit status: 0 built, 1 the program has diagnostics (nothing written), 2 usage error.`;
+
+function version(): string {
+  const pkg = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "package.json");
+  try {
+    return (JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version;
+  } catch {
+    return JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "package.json"), "utf8")).version;
+  }
+}
+
+function usageError(msg: string): never {
+  process.stderr.write(`adc: ${msg}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        outdir: { type: "string" },
+        emit: { type: "string", default: "js" },
+        bundle: { type: "boolean", default: false },
+        sourcemap: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+        version: { type: "boolean", short: "v", default: false },
+      },
+    });
+  } catch (e) {
+    usageError((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(version() + "\n");
+    return 0;
+  }
+  const [command, ...inputs] = positionals;
+  if (!command) usageError("no command given");
+  if (command !== "build") usageError(`unknown command '${command}'`);
+  if (inputs.length === 0) usageError("build needs at least one file or folder");
+  if (!values.outdir) usageError("build needs --outdir");
+  if (values.emit !== "js" && values.emit !== "ts") usageError(`--emit must be js or ts, not '${values.emit}'`);
+  if (values.bundle && values.emit === "ts") usageError("--bundle writes JavaScript; it cannot be combined with --emit ts");
+  const { runBuild } = await import("./build.js");
+  const color = process.stdout.isTTY ? (s: string, c: Parameters<typeof styleText>[0]) => styleText(c, s) : (s: string) => s;
+  return runBuild({ inputs, outdir: values.outdir, emit: values.emit as "js" | "ts", bundle: values.bundle!, sourcemap: values.sourcemap! }, color);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`adc: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,71 @@
+/**
+ * The esbuild plugin: bundles an example with it and runs the bundle; reports diagnostics as
+ * esbuild errors with locations; maps bundle positions back to the user's source.
+ */
+import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
+import { build } from "esbuild";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { adc } from "../esbuild/plugin.js";
+import { ALIASES } from "./helpers/load.js";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+mkdirSync(join(root, ".vitest-tmp"), { recursive: true });
+const tmp = mkdtempSync(join(root, ".vitest-tmp", "esb-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function bundleWith(entry: string) {
+  return build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    write: false,
+    outfile: join(tmp, "out.js"),
+    sourcemap: "external",
+    alias: ALIASES,
+    logLevel: "silent",
+    plugins: [adc()],
+  });
+}
+
+describe("adc/esbuild", () => {
+  it("bundles an example; the bundle runs and prints the gradients", async () => {
+    const res = await bundleWith(join(root, "examples/scalar.ts"));
+    const js = res.outputFiles!.find((f) => f.path.endsWith(".js"))!.text;
+    const logs: unknown[][] = [];
+    const orig = console.log;
+    console.log = (...a: unknown[]) => void logs.push(a);
+    try {
+      await import("data:text/javascript;base64," + Buffer.from(js).toString("base64"));
+    } finally {
+      console.log = orig;
+    }
+    expect(logs[0][0]).toBeCloseTo(4.009849108754793, 8);
+  });
+
+  it("maps generated positions back to the user's file", async () => {
+    const res = await bundleWith(join(root, "examples/scalar.ts"));
+    const js = res.outputFiles!.find((f) => f.path.endsWith(".js"))!.text;
+    const map = new TraceMap(res.outputFiles!.find((f) => f.path.endsWith(".map"))!.text);
+    const lines = js.split("\n");
+    const line = lines.findIndex((l) => l.includes("Math.log(1 + Math.exp(x))"));
+    expect(line).toBeGreaterThanOrEqual(0);
+    const pos = originalPositionFor(map, { line: line + 1, column: lines[line].indexOf("Math.log") });
+    expect(pos.source).toMatch(/examples\/scalar\.ts$/);
+    expect(pos.line).toBe(5);
+  });
+
+  it("reports adc diagnostics as esbuild errors with locations", async () => {
+    const file = join(tmp, "bad.ts");
+    writeFileSync(file, 'import { grad } from "adc";\nexport function f(x: number): number {\n  return Number(String(x)) * x;\n}\nexport const g = grad(f);\n');
+    const err = await bundleWith(file).catch((e: { errors: { text: string; location: { line: number; column: number; file: string } }[] }) => e);
+    expect("errors" in err).toBe(true);
+    const first = (err as { errors: { text: string; location: { line: number; column: number; file: string } }[] }).errors[0];
+    expect(first.text).toMatch(/^ADC1004: /);
+    expect(first.location.line).toBe(3);
+    expect(first.location.column).toBe(16);
+  });
+});
