@@ -273,7 +273,7 @@ class ReverseEmitter {
         const rec = this.record(s, loop);
         if (rec.local) {
           c.line(`const ${rec.local} = ${printExpr(s.cond)};`);
-          return emitIf(c, s, (b) => this.fs(b, c, loop), rec.local);
+          return emitIf(c, s, (b) => this.fs(b, c, loop), rec.local, false);
         }
         c.open(`if (${printExpr(s.cond)})`);
         this.fs(s.then, c, loop);
@@ -445,9 +445,10 @@ class ReverseEmitter {
     this.comment(c, site, text);
     const ty = this.ty(v);
     const reset = this.overwrites(site, v);
+    let inPlace = false;
     if (active) {
-      this.rsOperation(v, value, c);
-      if (reset && ty.k === "num") c.line(`${this.bar(v)} = 0;`);
+      inPlace = this.rsOperation(v, value, c);
+      if (reset && ty.k === "num" && !inPlace) c.line(`${this.bar(v)} = 0;`);
     }
     if (save) c.line(`${v} = ${this.popOf(v)};`);
     if (active && reset && ty.k !== "num") {
@@ -456,18 +457,37 @@ class ReverseEmitter {
     }
   }
 
-  /** Propagates v_bar to the operands of `v = value`. */
-  private rsOperation(v: string, value: Expr, c: Code): void {
-    if (!this.p.isVaried(value) && !(value.k === "var" && this.isActive(value.name))) return;
+  /**
+   * Propagates v_bar to the operands of `v = value`. Returns true for a self-update linear in v
+   * (`s = s + t`), whose adjoint scales v_bar in place instead of resetting it.
+   */
+  private rsOperation(v: string, value: Expr, c: Code): boolean {
+    if (!this.p.isVaried(value) && !(value.k === "var" && this.isActive(value.name))) return false;
     const g = this.bar(v);
     const rule = ruleName(value);
+    if (rule && ruleArgs(value).some((a) => a.k === "var" && a.name === v)) {
+      const r = scalarRule(rule)!;
+      const args = ruleArgs(value);
+      const ops = operands(args, v, (x) => this.read(x));
+      let selfPartial = "0";
+      args.forEach((a, i) => {
+        const self = a.k === "var" && a.name === v;
+        if (!self && !this.isActiveAtom(a)) return; // only needed partials: each one records its reads
+        const part = r.partial(i, ops);
+        if (self) selfPartial = part ?? "0";
+        else if (part !== null) c.line(`${this.bar((a as { name: string }).name)} += ${scale(part, g)};`);
+      });
+      if (selfPartial === "-1") c.line(`${g} = -${g};`);
+      else if (selfPartial !== "1") c.line(`${g} = ${scale(selfPartial, g)};`);
+      return true;
+    }
     if (value.k === "var") {
       if (this.isActive(value.name)) {
         const t = this.ty(v);
         if (t.k === "arr") c.line(`_rt.addInto(${this.bar(value.name)}, ${g});`);
         else c.line(`${this.bar(value.name)} += ${g};`);
       }
-      return;
+      return false;
     }
     if (rule) {
       const r = scalarRule(rule)!;
@@ -478,7 +498,7 @@ class ReverseEmitter {
         const part = r.partial(i, ops);
         if (part !== null) c.line(`${this.bar((a as { name: string }).name)} += ${scale(part, g)};`);
       });
-      return;
+      return false;
     }
     switch (value.k) {
       case "index":
@@ -486,21 +506,24 @@ class ReverseEmitter {
           this.read(value.idx);
           c.line(`${this.bar((value.arr as { name: string }).name)}[${printExpr(value.idx)}] += ${g};`);
         }
-        return;
+        return false;
       case "call":
-        if (value.fn.k === "user") return this.rsUserCall(value, g, c);
+        if (value.fn.k === "user") {
+          this.rsUserCall(value, g, c);
+          return false;
+        }
         break;
       case "arrlit":
         value.elems.forEach((x, k) => {
           if (this.isActiveAtom(x)) c.line(`${this.bar((x as { name: string }).name)} += ${g}[${k}];`);
         });
-        return;
+        return false;
       case "copy":
         if (this.isActiveAtom(value.e)) c.line(`_rt.addInto(${this.bar((value.e as { name: string }).name)}, ${g});`);
-        return;
+        return false;
       case "alloc":
       case "stop":
-        return;
+        return false;
     }
     throw new Error(`reverse mode: no adjoint for ${value.k}`);
   }

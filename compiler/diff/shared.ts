@@ -39,11 +39,11 @@ export function printLoopHead(s: Loop, init: readonly Stmt[], update: readonly S
 }
 
 /** Prints an `if` with `else if` chains; `block` prints a branch's statements. */
-export function emitIf(c: Code, s: Extract<Stmt, { k: "if" }>, block: (b: readonly Stmt[]) => void, cond = printExpr(s.cond)): void {
+export function emitIf(c: Code, s: Extract<Stmt, { k: "if" }>, block: (b: readonly Stmt[]) => void, cond = printExpr(s.cond), flatten = true): void {
   c.open(`if (${cond})`);
   block(s.then);
   let e = s.else;
-  while (e.length === 1 && e[0].k === "if") {
+  while (flatten && e.length === 1 && e[0].k === "if") {
     c.mid(`} else if (${printExpr(e[0].cond)}) {`);
     block(e[0].then);
     e = e[0].else;

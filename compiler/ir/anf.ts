@@ -138,11 +138,15 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
     return tv;
   };
 
-  /** The value of an active definition of `name`: one operation, never reading `name` itself. */
+  /**
+   * The value of an active definition of `name`: one operation, reading `name` itself only when
+   * the operation is linear in it (`s = s + t`, `s = s * c` with c constant), whose adjoint
+   * updates `s_bar` in place and needs no old value.
+   */
   const definition = (name: string, value: Expr, out: Stmt[]): Expr => {
     if (!varied(value)) return value; // a constant: the derivative is reset to zero
     const op = operation(value, out);
-    if (op.k !== "var" && reads(op).has(name)) {
+    if (op.k !== "var" && reads(op).has(name) && !linearSelfUpdate(op, name, varied)) {
       const t = temp(tyOf(value, vars), true);
       out.push({ k: "let", name: t, ty: vars.get(t)!, init: op, isConst: true, pos: value.pos });
       return v(t, value.pos);
@@ -212,6 +216,23 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
   };
 
   return { body: block(fn.body), vars, activeTemps };
+}
+
+/**
+ * Whether `op` uses `name` exactly once, as an operand it is linear in: `name + a`, `a - name`,
+ * `name * c` or `name / c` with c constant, `-name`.
+ */
+export function linearSelfUpdate(op: Expr, name: string, varied: (e: Expr) => boolean): boolean {
+  const isSelf = (e: Expr): boolean => e.k === "var" && e.name === name;
+  if (op.k === "un" && op.op === "-") return isSelf(op.e);
+  if (op.k !== "bin") return false;
+  const l = isSelf(op.l);
+  const r = isSelf(op.r);
+  if (l === r) return false;
+  if (op.op === "+" || op.op === "-") return true;
+  if (op.op === "*") return !varied(l ? op.r : op.l);
+  if (op.op === "/") return l && !varied(op.r);
+  return false;
 }
 
 /** The type of an expression's value. */

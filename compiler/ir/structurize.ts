@@ -53,10 +53,15 @@ export function structurize(body: readonly Stmt[], retTy: Ty, fresh: (base: stri
     throw new Error(`no target for jump ${label ?? ""}`);
   };
 
-  const seq = (stmts: readonly Stmt[]): Stmt[] => {
+  const seq = (stmts: readonly Stmt[], top = false): Stmt[] => {
     const out: Stmt[] = [];
     for (let i = 0; i < stmts.length; i++) {
       const s = stmts[i];
+      // The function's own last statement may stay a plain return.
+      if (top && s.k === "return" && i === stmts.length - 1 && !retVar) {
+        out.push(s);
+        return out;
+      }
       out.push(...stmt(s));
       if (s.k === "break" || s.k === "continue" || s.k === "return") return out; // the rest is dead
       if (mayJump(s)) {
@@ -108,7 +113,7 @@ export function structurize(body: readonly Stmt[], retTy: Ty, fresh: (base: stri
     }
   };
 
-  const result = seq(body);
+  const result = seq(body, true);
   const out: Stmt[] = [{ k: "let", name: jump, ty: NUM, init: num(0), isConst: false, pos: pos0 }];
   if (retVar) out.push({ k: "let", name: retVar, ty: retTy, isConst: false, pos: pos0 });
   out.push(...result);
