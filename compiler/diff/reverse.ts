@@ -24,7 +24,9 @@ import { originText, type Expr, type FnId, type Loop, type Pos, type Stmt, type 
 import { isDiffTy } from "../ir/ir.js";
 import { printExpr, printTy } from "../ir/print.js";
 import { structurize } from "../ir/structurize.js";
-import { forEachStmt, reads } from "../ir/walk.js";
+import { forEachExpr, forEachStmt, reads, stmtExprs } from "../ir/walk.js";
+import { findRemat, type Remat } from "../analysis/remat.js";
+import { fnKey } from "../analysis/summaries.js";
 import { scalarRule } from "../rules/scalar.js";
 import { callMask, type Prepared, type Specializer } from "./prepare.js";
 import { assignText, declText, emitIf } from "./shared.js";
@@ -71,6 +73,9 @@ class ReverseEmitter {
   private readonly recs = new Map<Stmt, Rec>();
   private readonly counterScope = new Set<string>();
   private readonly lastOrigin = new Map<Code, Pos | undefined>();
+  private readonly remat: Remat;
+  /** Recomputed variables the reverse sweep has read (their loop's prologue defines them). */
+  private readonly rematUsed = new Set<string>();
   private readonly defs = new Map<string, Stmt[]>();
   private readonly inLoop = new Set<Stmt>();
   private readonly topDecl = new Set<string>();
@@ -99,6 +104,16 @@ class ReverseEmitter {
     this.retActive = retActive;
     this.indexDefs(body, false);
     for (const st of body) if (st.k === "let") this.topDecl.add(st.name);
+    const mutated = new Set<string>();
+    forEachStmt(body, (st) => {
+      for (const e of stmtExprs(st))
+        forEachExpr(e, (x) => {
+          if (x.k !== "call" || x.fn.k !== "user") return;
+          const m = spec.mutations.get(fnKey(x.fn.fn));
+          x.args.forEach((a, j) => m?.has(j) && a.k === "var" && mutated.add(a.name));
+        });
+    });
+    this.remat = findRemat(body, p.fn.params.map((q) => q.name), mutated, (l) => this.counterFor(l)?.name);
   }
 
   // ---- facts about the body ---------------------------------------------------------------
@@ -179,11 +194,11 @@ class ReverseEmitter {
   }
 
   private read(e: Expr | string): void {
-    if (typeof e === "string") {
-      if (!this.counterScope.has(e)) this.reads.add(e);
-      return;
+    for (const v of typeof e === "string" ? [e] : reads(e)) {
+      if (this.counterScope.has(v)) continue;
+      if (this.remat.names.has(v)) this.rematUsed.add(v);
+      else this.reads.add(v);
     }
-    for (const v of reads(e)) if (!this.counterScope.has(v)) this.reads.add(v);
   }
 
   private bar(n: string): string {
@@ -206,7 +221,9 @@ class ReverseEmitter {
     this.fs(this.body, fwd, false);
     const rev = new Code();
     if (this.output && this.isActiveAtom(this.output)) {
-      rev.line(`${this.bar((this.output as { name: string }).name)} += ${this.outBarFor(this.output)};`);
+      const out = (this.output as { name: string }).name;
+      if (this.ty(out).k === "arr") rev.line(`_rt.addInto(${this.bar(out)}, ${this.outBar});`);
+      else rev.line(`${this.bar(out)} += ${this.outBar};`);
     }
     this.rs(this.body, rev, false);
 
@@ -232,10 +249,6 @@ class ReverseEmitter {
       namer: this.namer,
       bar: (n) => this.bar(n),
     };
-  }
-
-  private outBarFor(_out: Expr): string {
-    return this.outBar;
   }
 
   // ---- forward sweep ----------------------------------------------------------------------
@@ -564,6 +577,12 @@ class ReverseEmitter {
     const body = new Code();
     this.rs(s.update, body, true);
     this.rs(s.body, body, true);
+    // Recompute this body's cheap variables that the reverse iteration reads (analysis/remat.ts).
+    const prologue = new Code();
+    const recompute = this.remat.byLoop.get(s) ?? [];
+    for (let i = recompute.length - 1; i >= 0; i--) if (this.rematUsed.has(recompute[i].name)) this.read(recompute[i].init);
+    for (const r of recompute) if (this.rematUsed.has(r.name)) prologue.line(`const ${r.name} = ${printExpr(r.init)};`);
+    if (!prologue.isEmpty) prologue.prepend("// recomputed, not recorded");
     if (counter) this.counterScope.delete(counter.name);
     if (!rec.local) c.line(`const ${count} = _rt.tape.popI();`);
     if (counter) {
@@ -581,7 +600,7 @@ class ReverseEmitter {
       const k = this.namer.fresh("_k");
       c.open(`for (let ${k} = 0; ${k} < ${count}; ${k}++)`);
     }
-    c.append(body).close();
+    c.append(prologue).append(body).close();
     const init = new Code();
     this.rs(s.init, init, loop);
     c.append(init);

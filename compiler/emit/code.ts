@@ -42,6 +42,12 @@ export class Code {
     return this;
   }
 
+  /** Puts a line before everything written so far (at depth 0 of this builder). */
+  prepend(text: string): this {
+    this.lines.unshift(text);
+    return this;
+  }
+
   get isEmpty(): boolean {
     return this.lines.length === 0;
   }

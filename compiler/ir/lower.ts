@@ -282,8 +282,10 @@ class Lowerer {
         continue;
       }
       const value = init ? this.withPre(out, () => this.expr(init)) : undefined;
-      const name = this.declare(d.name, ty);
-      out.push({ k: "let", name, ty, init: value, isConst, pos: this.pos(d) });
+      // `new Array(n).fill(0)` has type any[] to TypeScript; it is a number array here.
+      const declTy: Ty = value && (value.k === "alloc" || value.k === "arrlit" || value.k === "copy") && ty.k !== "arr" ? { k: "arr", ctor: value.ctor } : ty;
+      const name = this.declare(d.name, declTy);
+      out.push({ k: "let", name, ty: declTy, init: value, isConst, pos: this.pos(d) });
     }
   }
 
@@ -652,18 +654,17 @@ class Lowerer {
       });
       return { k: "call", fn: { k: "user", fn: user }, args, ty, pos: p };
     }
+    if (ts.isPropertyAccessExpression(callee) && callee.name.text === "fill" && ts.isNewExpression(callee.expression) && callee.expression.expression.getText() === "Array") {
+      const size = callee.expression.arguments?.[0];
+      const fill = e.arguments[0];
+      if (size && fill && ts.isNumericLiteral(fill) && Number(fill.text) === 0) return { k: "alloc", ctor: "Array", size: this.expr(size), pos: p };
+      this.refuse("ADC1014", e, "new Array(n).fill(v) is supported with v = 0", "fill with 0, then write the values");
+    }
     if (ts.isPropertyAccessExpression(callee)) {
       const objTy = this.typeOf(callee.expression);
       const method = callee.name.text;
       if (objTy.k === "arr") {
         if (method === "slice" && e.arguments.length === 0) return { k: "copy", ctor: objTy.ctor, e: this.expr(callee.expression), pos: p };
-        if (method === "fill" && ts.isNewExpression(callee.expression) && callee.expression.expression.getText() === "Array") {
-          const size = callee.expression.arguments?.[0];
-          const fill = e.arguments[0];
-          if (size && fill && ts.isNumericLiteral(fill) && Number(fill.text) === 0)
-            return { k: "alloc", ctor: "Array", size: this.expr(size), pos: p };
-          this.refuse("ADC1014", e, "new Array(n).fill(v) is supported with v = 0", "fill with 0, then write the values");
-        }
         if (method !== "map" && method !== "reduce" && method !== "forEach" && e.arguments.some((a) => ts.isArrowFunction(a) || ts.isFunctionExpression(a)))
           this.refuse("ADC1014", e, `the array method ${method} is not supported in differentiated code (map, reduce and forEach with an inline callback are)`, "write it as a loop");
         if (this.isCallbackCall(e)) {
