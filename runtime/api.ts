@@ -84,3 +84,6 @@ export function jvp<F extends AnyFn>(
 export function stopGradient<T>(x: T): T {
   return x;
 }
+
+export { np, NDArray } from "./ndarray/index.js";
+export type { Operand } from "./ndarray/index.js";

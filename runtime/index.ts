@@ -5,3 +5,6 @@
 export { tape, Tape } from "./tape.js";
 export type { TapeMark, TapeSegment } from "./tape.js";
 export { retF, retO, zerosLike, addInto, EMPTY_F64 } from "./scratch.js";
+export { NDArray } from "./ndarray/ndarray.js";
+export { np } from "./ndarray/np.js";
+export { ndJvp, ndVjp, ndVjpNum, ndAcc, ndOrZeros, ndZerosLike, barOf, fillBar, type Bar } from "./nd-ad.js";

@@ -14,6 +14,7 @@ import type { Expr, IrFunction, Stmt } from "../ir/ir.js";
 import { isDiffTy } from "../ir/ir.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
 import { isZeroRule } from "../rules/scalarInfo.js";
+import { ndDiffPositions } from "../rules/ndarray.js";
 import { fnKey, type Mutations } from "./summaries.js";
 
 export interface Activity {
@@ -28,7 +29,7 @@ export interface Activity {
 }
 
 /** Whether an nd op returns a differentiable value and which operands are differentiable. */
-export type NdInfo = (op: string) => { diff: readonly number[]; returns: "ndarray" | "number" | "bool" } | undefined;
+export type NdInfo = (op: string) => { diff: readonly number[]; returns: "ndarray" | "number" | "bool" | "boolean" } | undefined;
 
 export function analyzeActivity(fn: IrFunction, activeParams: ReadonlySet<string>, mutations: Mutations, nd: NdInfo): Activity {
   const varied = new Set<string>([...activeParams]);
@@ -54,7 +55,7 @@ export function analyzeActivity(fn: IrFunction, activeParams: ReadonlySet<string
             return isDiffTy(e.ty) && e.args.some(variedExpr);
           case "nd": {
             const info = nd(e.fn.op);
-            return !!info && info.returns !== "bool" && info.diff.some((i) => i < e.args.length && variedExpr(e.args[i]));
+            return !!info && info.returns !== "bool" && info.returns !== "boolean" && ndDiffPositions(e.fn.op, e.fn.list).some((i) => i < e.args.length && variedExpr(e.args[i]));
           }
           case "opaque":
             return false;
@@ -91,10 +92,7 @@ export function analyzeActivity(fn: IrFunction, activeParams: ReadonlySet<string
       case "call":
         if (e.fn.k === "prim" && !isZeroRule(e.fn.name)) e.args.forEach((a) => diffReads(a, out));
         if (e.fn.k === "user") e.args.forEach((a) => diffReads(a, out));
-        if (e.fn.k === "nd") {
-          const info = nd(e.fn.op);
-          info?.diff.forEach((i) => i < e.args.length && diffReads(e.args[i], out));
-        }
+        if (e.fn.k === "nd") ndDiffPositions(e.fn.op, e.fn.list).forEach((i) => i < e.args.length && diffReads(e.args[i], out));
         return;
       case "index":
         diffReads(e.arr, out);

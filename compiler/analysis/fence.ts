@@ -8,6 +8,8 @@ import type { Expr, IrFunction, Stmt } from "../ir/ir.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
 
 const OBSERVERS = new Set(["console.log", "console.info", "console.warn", "console.error", "console.debug"]);
+/** Properties that describe a value without carrying its derivative (shapes, sizes). */
+const METADATA = new Set([".shape", ".size", ".ndim", ".dtype", ".length"]);
 
 export type Report = (code: Code, e: { pos: { start: number; end: number } }, message: string, hint?: string) => void;
 
@@ -24,6 +26,7 @@ export function fence(fn: IrFunction, isVaried: (e: Expr) => boolean, isActive: 
           if (text === "Math.random" && activeStmt)
             return report("ADC1003", e, "Math.random() in a differentiated computation", "draw the random numbers outside and pass them in as an argument");
           if (observer && e === root) return;
+          if (METADATA.has(e.fn.text)) return;
           if (e.args.some(isVaried)) {
             if (e.ty.k === "other" && /string/.test(e.ty.text))
               return report("ADC1004", e, `a differentiated value is turned into a string by '${shortText(text)}'`, "keep differentiated values as numbers; format them outside the differentiated function");

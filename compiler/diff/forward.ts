@@ -17,7 +17,7 @@ import { isDiffTy } from "../ir/ir.js";
 import { printExpr, printTy } from "../ir/print.js";
 import { scalarRule } from "../rules/scalar.js";
 import { callMask, type Prepared, type Specializer } from "./prepare.js";
-import { declText, emitIf, printLoopHead, zeroOf } from "./shared.js";
+import { declText, emitIf, ndOperands, printLoopHead, zeroOf } from "./shared.js";
 
 export function emitJvp(prepared: Prepared, spec: Specializer, name: string): string {
   const p: Prepared = { ...prepared, namer: prepared.namer.clone() };
@@ -158,7 +158,18 @@ class ForwardEmitter {
           c.line(`${kw}${vd} = _rt.${ty.k === "num" ? "retF" : "retO"}[0]${ty.k === "num" ? "" : ` as ${printTy(ty)}`};`);
           return;
         }
+        if (value.fn.k === "nd") {
+          // The registry's tangent rules, summed over the active operands (null: inactive).
+          const { args, dots } = ndOperands(value, (a) => this.dot(a) ?? "null");
+          c.line(`${kw}${v} = ${printExpr(value)};`);
+          c.line(`${kw}${vd} = _rt.ndJvp(${JSON.stringify(value.fn.op)}, ${args}, ${dots}, ${v}) as ${printTy(ty)};`);
+          return;
+        }
         break;
+      case "field":
+        c.line(`${kw}${v} = ${printExpr(value)};`);
+        c.line(`${kw}${vd} = ${this.dot(value.obj)}.${value.name};`);
+        return;
       case "arrlit":
         c.line(`${kw}${v} = ${printExpr(value)};`);
         c.line(`${kw}${vd} = ${printExpr({ ...value, elems: value.elems.map((x) => ({ k: "free", text: this.dot(x) ?? "0", ty: x.k === "var" ? x.ty : { k: "num" }, pos: x.pos })) })};`);

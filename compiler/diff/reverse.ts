@@ -29,7 +29,7 @@ import { findRemat, type Remat } from "../analysis/remat.js";
 import { fnKey } from "../analysis/summaries.js";
 import { scalarRule } from "../rules/scalar.js";
 import { callMask, type Prepared, type Specializer } from "./prepare.js";
-import { assignText, declText, emitIf } from "./shared.js";
+import { assignText, declText, emitIf, ndOperands } from "./shared.js";
 
 export type AdjointMode = "fused" | "split";
 
@@ -222,8 +222,7 @@ class ReverseEmitter {
     const rev = new Code();
     if (this.output && this.isActiveAtom(this.output)) {
       const out = (this.output as { name: string }).name;
-      if (this.ty(out).k === "arr") rev.line(`_rt.addInto(${this.bar(out)}, ${this.outBar});`);
-      else rev.line(`${this.bar(out)} += ${this.outBar};`);
+      this.accumulate(rev, out, this.outBar);
     }
     this.rs(this.body, rev, false);
 
@@ -238,7 +237,7 @@ class ReverseEmitter {
     }
     const barDecls = new Code();
     for (const [v, t] of this.vars) {
-      if (!this.isActive(v) || (this.params.has(v) && t.k !== "num")) continue;
+      if (!this.isActive(v) || (this.params.has(v) && (t.k === "arr" || t.k === "obj"))) continue;
       barDecls.line(barDecl(this.bar(v), t, v));
       if (t.k !== "num") this.read(v);
     }
@@ -495,11 +494,7 @@ class ReverseEmitter {
       return true;
     }
     if (value.k === "var") {
-      if (this.isActive(value.name)) {
-        const t = this.ty(v);
-        if (t.k === "arr") c.line(`_rt.addInto(${this.bar(value.name)}, ${g});`);
-        else c.line(`${this.bar(value.name)} += ${g};`);
-      }
+      if (this.isActive(value.name)) this.accumulate(c, value.name, g);
       return false;
     }
     if (rule) {
@@ -525,7 +520,27 @@ class ReverseEmitter {
           this.rsUserCall(value, g, c);
           return false;
         }
+        if (value.fn.k === "nd") {
+          // The registry's adjoint rules, one per active operand; they may read any operand and the result.
+          const op = JSON.stringify(value.fn.op);
+          const { args } = ndOperands(value, () => "null");
+          const list = value.fn.list;
+          value.args.forEach((a) => this.read(a));
+          this.read(v);
+          value.args.forEach((a, i) => {
+            if (!this.isActiveAtom(a)) return;
+            const name = (a as { name: string }).name;
+            // A list element's adjoint is element k of operand 0's adjoint.
+            const [pos, elem] = list === undefined ? [i, ""] : i < list ? [0, `, ${i}`] : [i - list + 1, ""];
+            const fn = this.ty(name).k === "num" ? "ndVjpNum" : "ndVjp";
+            this.accumulate(c, name, `_rt.${fn}(${op}, ${pos}, ${g}, ${args}, ${v}${elem})`);
+          });
+          return false;
+        }
         break;
+      case "field":
+        if (this.isActiveAtom(value.obj)) this.accumulateField(c, (value.obj as { name: string }).name, value.name, value.ty, g);
+        return false;
       case "arrlit":
         value.elems.forEach((x, k) => {
           if (this.isActiveAtom(x)) c.line(`${this.bar((x as { name: string }).name)} += ${g}[${k}];`);
@@ -541,6 +556,22 @@ class ReverseEmitter {
     throw new Error(`reverse mode: no adjoint for ${value.k}`);
   }
 
+  /** `name_bar += contrib`, spelled for the variable's type (arrays elementwise; NDArray nulls are zeros). */
+  private accumulate(c: Code, name: string, contrib: string): void {
+    const t = this.ty(name);
+    const b = this.bar(name);
+    if (t.k === "arr") c.line(`_rt.addInto(${b}, ${contrib});`);
+    else if (t.k === "nd") c.line(`${b} = _rt.ndAcc(${b}, ${contrib});`);
+    else c.line(`${b} += ${contrib};`);
+  }
+
+  /** `obj_bar.field += contrib` for a field of an object of parameters. */
+  private accumulateField(c: Code, obj: string, field: string, ty: Ty, contrib: string): void {
+    const b = `${this.bar(obj)}.${field}`;
+    if (ty.k === "nd") c.line(`${b} = _rt.ndAcc(${b}, ${contrib});`);
+    else c.line(`${b} += ${contrib};`);
+  }
+
   /** `g_rev(array bars..., out_bar)`; scalar adjoints come back as the result or in `_rt.retF`. */
   private rsUserCall(e: Extract<Expr, { k: "call" }>, g: string | null, c: Code): void {
     const fn: FnId = (e.fn as { fn: FnId }).fn;
@@ -553,18 +584,18 @@ class ReverseEmitter {
       if (!mask[i]) return;
       const name = (a as { name: string }).name;
       const t = callee.params[i]?.ty ?? this.ty(name);
-      if (t.k === "arr") passed.push(this.bar(name));
+      if (t.k === "arr" || t.k === "obj") passed.push(this.bar(name));
       else returned.push({ name, lane: t.k === "num" ? "retF" : "retO" });
     });
     if (g !== null && this.spec.resultActive(fn, mask)) passed.push(g);
     const call = `${rev}(${passed.join(", ")})`;
     if (returned.length === 0) c.line(`${call};`);
-    else if (returned.length === 1) c.line(`${this.bar(returned[0].name)} += ${call};`);
+    else if (returned.length === 1) this.accumulate(c, returned[0].name, call);
     else {
       c.line(`${call};`);
       let f = 0;
       let o = 0;
-      for (const r of returned) c.line(`${this.bar(r.name)} += _rt.${r.lane}[${r.lane === "retF" ? f++ : o++}];`);
+      for (const r of returned) this.accumulate(c, r.name, r.lane === "retF" ? `_rt.retF[${f++}]` : `_rt.retO[${o++}] as ${printTy(this.ty(r.name))} | null`);
     }
   }
 
@@ -642,6 +673,8 @@ function barInit(t: Ty, like: string): string {
       return "0";
     case "arr":
       return `_rt.zerosLike(${like})`;
+    case "obj":
+      return `_rt.barOf(${like})`;
     default:
       return "null";
   }
@@ -650,6 +683,7 @@ function barInit(t: Ty, like: string): string {
 function barDecl(bar: string, t: Ty, v: string): string {
   if (t.k === "num") return `let ${bar} = 0;`;
   if (t.k === "arr") return `let ${bar} = _rt.zerosLike(${v});`;
+  if (t.k === "obj") return `let ${bar} = _rt.barOf(${v});`;
   return `let ${bar}: ${printTy(t)} | null = null;`;
 }
 

@@ -63,10 +63,23 @@ export function zeroOf(ty: Ty, like: string): string {
     case "arr":
       return `_rt.zerosLike(${like})`;
     case "nd":
-      return `_rt.nd.zerosLikeOperand(${like})`;
+      return `_rt.ndZerosLike(${like})`;
     default:
       return "0";
   }
+}
+
+/**
+ * The argument list of an NDArray op call as the runtime rules take it, with the list operand of
+ * concat/stack gathered back into one array; `dotOf` gives each argument's tangent text.
+ */
+export function ndOperands(e: Extract<Expr, { k: "call" }>, dotOf: (a: Expr) => string): { args: string; dots: string } {
+  const list = e.fn.k === "nd" ? e.fn.list : undefined;
+  const a = e.args.map((x) => printExpr(x));
+  const d = e.args.map(dotOf);
+  if (list === undefined) return { args: `[${a.join(", ")}]`, dots: `[${d.join(", ")}]` };
+  const gather = (xs: string[]): string => `[[${xs.slice(0, list).join(", ")}]${xs.slice(list).map((x) => `, ${x}`).join("")}]`;
+  return { args: gather(a), dots: gather(d) };
 }
 
 export function isAtomExpr(e: Expr): boolean {

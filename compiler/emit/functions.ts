@@ -36,7 +36,10 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
     c.line(`const ${value} = ${adj.output ? printExpr(adj.output) : "0"};`);
   }
   c.line("// reverse sweep");
-  for (const q of wrt) if (q.ty.k === "arr") c.line(`const ${adj.bar(q.name)} = _rt.zerosLike(${q.name});`);
+  for (const q of wrt) {
+    if (q.ty.k === "arr") c.line(`const ${adj.bar(q.name)} = _rt.zerosLike(${q.name});`);
+    if (q.ty.k === "obj") c.line(`const ${adj.bar(q.name)} = _rt.barOf(${q.name});`);
+  }
   c.append(adj.barDecls);
   c.append(adj.rev);
   const g = wrt.length === 1 ? grads[0] : `[${grads.join(", ")}]`;
@@ -47,7 +50,17 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
 
 /** The adjoint of parameter q, or a zero if q turned out not to be active. */
 function gradText(p: Prepared, adj: Adjoint, q: Param): string {
-  return p.isActive(q.name) || q.ty.k === "arr" ? adj.bar(q.name) : "0";
+  const active = p.isActive(q.name);
+  switch (q.ty.k) {
+    case "arr":
+      return adj.bar(q.name);
+    case "nd":
+      return active ? `_rt.ndOrZeros(${adj.bar(q.name)}, ${q.name})` : `_rt.ndZerosLike(${q.name})`;
+    case "obj":
+      return `_rt.fillBar(${adj.bar(q.name)}, ${q.name})`;
+    default:
+      return active ? adj.bar(q.name) : "0";
+  }
 }
 
 /** The split pair: `fwd(params)` records and returns the value; `rev(bars..., out_bar)` replays. */
@@ -63,13 +76,14 @@ export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; 
   c.close();
   c.line("");
   const active = p.activeParams;
-  const revParams = active.filter((q) => q.ty.k === "arr").map((q) => `${adj.bar(q.name)}: ${printTy(q.ty)}`);
+  const revParams = active.filter((q) => q.ty.k === "arr" || q.ty.k === "obj").map((q) => `${adj.bar(q.name)}: ${q.ty.k === "obj" ? `_rt.Bar<${printTy(q.ty)}>` : printTy(q.ty)}`);
   if (resultActive) revParams.push(`${outBar}: ${printTy(fn.ret)}`);
-  const returned = active.filter((q) => q.ty.k !== "arr");
-  const revRet = returned.length === 1 ? printTy(returned[0].ty) : "void";
+  const returned = active.filter((q) => q.ty.k !== "arr" && q.ty.k !== "obj");
+  const revRet = returned.length === 1 ? (returned[0].ty.k === "nd" ? `${printTy(returned[0].ty)} | null` : printTy(returned[0].ty)) : "void";
   c.open(`export function ${names.rev}(${revParams.join(", ")}): ${revRet}`);
   c.append(adj.snapshotPop).append(adj.barDecls).append(adj.rev);
   const barOf = (q: Param): string => (p.isActive(q.name) ? adj.bar(q.name) : q.ty.k === "num" ? "0" : "null");
+  // Array and object adjoints were passed in and accumulated in place; others come back.
   if (returned.length === 1) c.line(`return ${barOf(returned[0])};`);
   else {
     let f = 0;
@@ -100,20 +114,28 @@ export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: str
   c.open(`const pullback = (${outBar}: ${retTy}): ${ctTy} =>`);
   c.line(`_rt.tape.paste(${seg});`);
   const args: string[] = [];
-  for (const q of p.activeParams) if (q.ty.k === "arr") {
-    c.line(`const ${bars.get(q.name)} = _rt.zerosLike(${q.name});`);
-    args.push(bars.get(q.name)!);
+  for (const q of p.activeParams) {
+    if (q.ty.k === "arr") c.line(`const ${bars.get(q.name)} = _rt.zerosLike(${q.name});`);
+    if (q.ty.k === "obj") c.line(`const ${bars.get(q.name)} = _rt.barOf(${q.name});`);
+    if (q.ty.k === "arr" || q.ty.k === "obj") args.push(bars.get(q.name)!);
   }
   if (resultActive) args.push(outBar);
-  const returned = p.activeParams.filter((q) => q.ty.k !== "arr");
+  const returned = p.activeParams.filter((q) => q.ty.k !== "arr" && q.ty.k !== "obj");
   if (returned.length === 1) c.line(`const ${bars.get(returned[0].name)} = ${names.rev}(${args.join(", ")});`);
   else {
     c.line(`${names.rev}(${args.join(", ")});`);
     let f = 0;
     let o = 0;
-    for (const q of returned) c.line(`const ${bars.get(q.name)} = ${q.ty.k === "num" ? `_rt.retF[${f++}]` : `_rt.retO[${o++}] as ${printTy(q.ty)}`};`);
+    for (const q of returned) c.line(`const ${bars.get(q.name)} = ${q.ty.k === "num" ? `_rt.retF[${f++}]` : `_rt.retO[${o++}] as ${printTy(q.ty)} | null`};`);
   }
-  c.line(`return [${fn.params.map((q) => (active.has(q.name) ? bars.get(q.name) : "undefined")).join(", ")}];`);
+  const final = (q: Param): string => {
+    const b = bars.get(q.name)!;
+    if (!active.has(q.name)) return "undefined";
+    if (q.ty.k === "nd") return `_rt.ndOrZeros(${b}, ${q.name})`;
+    if (q.ty.k === "obj") return `_rt.fillBar(${b}, ${q.name})`;
+    return b;
+  };
+  c.line(`return [${fn.params.map(final).join(", ")}];`);
   c.close("};");
   c.line(`return [${out}, pullback];`);
   c.close();

@@ -58,7 +58,8 @@ export type Callee =
   /** A user function that adc differentiates (declared in this build). */
   | { readonly k: "user"; readonly fn: FnId }
   /** An NDArray operation from the runtime registry. */
-  | { readonly k: "nd"; readonly op: string }
+  /** An NDArray operation; `list` leading arguments form its list operand (concat, stack). */
+  | { readonly k: "nd"; readonly op: string; readonly list?: number }
   /** Anything else: printed as written, never differentiated (fenced by analysis). */
   | { readonly k: "opaque"; readonly text: string };
 

@@ -19,6 +19,7 @@ import {
 } from "./ir.js";
 import { classifyType } from "./types.js";
 import { MATH_CONSTANTS, scalarRule } from "../rules/scalar.js";
+import { isListOp } from "../rules/ndarray.js";
 
 export type FunctionNode = ts.FunctionDeclaration | ts.ArrowFunction | ts.FunctionExpression;
 
@@ -580,7 +581,7 @@ class Lowerer {
     }
     if (this.env.ndOp) {
       const nd = this.env.ndOp(e);
-      if (nd) return { k: "call", fn: { k: "nd", op: nd.op }, args: nd.args.map((a) => this.expr(a)), ty: this.typeOf(e), pos: p };
+      if (nd) return this.ndCall(nd.op, nd.args, this.typeOf(e), e);
     }
     // Some other property (a getter, a field of a non-numeric object): read as it is.
     return { k: "call", fn: { k: "opaque", text: `.${name}` }, args: [obj], ty: this.typeOf(e), pos: p };
@@ -644,7 +645,7 @@ class Lowerer {
     }
     if (this.env.ndOp) {
       const nd = this.env.ndOp(e);
-      if (nd) return { k: "call", fn: { k: "nd", op: nd.op }, args: nd.args.map((a) => this.expr(a)), ty, pos: p };
+      if (nd) return this.ndCall(nd.op, nd.args, ty, e);
     }
     const user = this.env.resolveUser(callee);
     if (user) {
@@ -689,6 +690,19 @@ class Lowerer {
       return { k: "call", fn: { k: "opaque", text: callee.text }, args: e.arguments.map((a) => this.expr(a)), ty, pos: p };
     }
     this.refuse("ADC1002", e, "adc cannot tell which function this call calls", "call a named function declared at module level");
+  }
+
+  /** An NDArray op; the list operand of concat/stack is spread into the arguments. */
+  private ndCall(op: string, args: readonly ts.Expression[], ty: Ty, e: ts.Node): Expr {
+    const p = this.pos(e);
+    if (isListOp(op)) {
+      const [list, ...rest] = args;
+      if (!list || !ts.isArrayLiteralExpression(list) || list.elements.some((x) => ts.isSpreadElement(x)))
+        this.refuse("ADC1001", list ?? e, `${op} needs its arrays written as a list literal here`, `write np.${op}([a, b, ...])`);
+      const elems = list.elements.map((x) => this.expr(x));
+      return { k: "call", fn: { k: "nd", op, list: elems.length }, args: [...elems, ...rest.map((a) => this.expr(a))], ty, pos: p };
+    }
+    return { k: "call", fn: { k: "nd", op }, args: args.map((a) => this.expr(a)), ty, pos: p };
   }
 
   // ---- inline callbacks: map, reduce, forEach ---------------------------------------------

@@ -16,6 +16,12 @@ const POSTFIX = 15; // member access, call, index
 const COND = 0.5;
 
 export type Rename = (name: string) => string;
+
+/** Where an NDArray op lives under `np` (set by the NDArray rules module; the op name by default). */
+let ndPath: (op: string) => string = (op) => op;
+export function setNdPath(f: (op: string) => string): void {
+  ndPath = f;
+}
 const same: Rename = (n) => n;
 
 export function printExpr(e: Expr, rename: Rename = same): string {
@@ -62,7 +68,8 @@ function print(e: Expr, rn: Rename): [string, number] {
         }
         return [`${t}(${args.join(", ")})`, POSTFIX];
       }
-      const callee = e.fn.k === "prim" ? e.fn.name : e.fn.k === "user" ? e.fn.fn.name : `np.${e.fn.op}`;
+      const callee = e.fn.k === "prim" ? e.fn.name : e.fn.k === "user" ? e.fn.fn.name : `_rt.np.${ndPath(e.fn.op)}`;
+      if (e.fn.k === "nd" && e.fn.list !== undefined) return [`${callee}([${args.slice(0, e.fn.list).join(", ")}]${args.slice(e.fn.list).map((a) => `, ${a}`).join("")})`, POSTFIX];
       return [`${callee}(${args.join(", ")})`, POSTFIX];
     }
     case "index":

@@ -19,7 +19,11 @@ export function checkProbe(mod: Loaded, spec: ProbeFn, seed: number, points = 3)
   const fail = (at: Value[], msg: string): void => {
     failures.push(`${spec.name} at (${at.map((a) => (typeof a === "number" ? a : `[${Array.from(a).join(", ")}]`)).join(", ")}): ${msg}`);
   };
-  const primal = (args: Value[]): number[] => flat(probe.primal(...args.map(clone)));
+  // NDArray arguments are built with the module's own np (each bundle has its own runtime).
+  const np = mod.__np;
+  const toArgs = (args: readonly Value[]): unknown[] =>
+    args.map((a, i) => (kinds[i].k === "nd" ? np.reshape(np.array(Array.from(a as Float64Array)), (kinds[i] as { shape: readonly number[] }).shape) : clone(a)));
+  const primal = (args: Value[]): number[] => flat(probe.primal(...toArgs(args)));
   const diffIdx = kinds.map((k, i) => [k, i] as const).filter(([k]) => k.k !== "fixed").map(([, i]) => i);
   const samples = randomValues(kinds, spec.domain, seed, points);
   const tangents = randomValues(kinds.map((k) => (k.k === "fixed" ? { k: "fixed" as const, value: 0 } : k)), { lo: -1, hi: 1, length: spec.domain.length }, seed + 1, points);
@@ -34,18 +38,18 @@ export function checkProbe(mod: Loaded, spec: ProbeFn, seed: number, points = 3)
 
     let grad: Value[] | null = null;
     if (spec.returns === "num") {
-      const [value, g] = probe.vg(...args.map(clone));
+      const [value, g] = probe.vg(...toArgs(args));
       if (!close(value, f0[0], EXACT_RTOL, 1e-12 * scale)) fail(args, `valueAndGrad value ${value} != f ${f0[0]}`);
       grad = diffIdx.length === 1 ? [g] : g;
       const full: Value[] = kinds.map(() => 0);
       diffIdx.forEach((i, k) => (full[i] = grad![k]));
       for (const c of coords) {
         const d = fd.get(c.join(","));
-        const r = get(full[c[0]], c[1]);
+        const r = flat(full[c[0]])[Math.max(0, c[1])];
         if (d && !close(r, d[0], FD_RTOL, FD_RTOL * scale)) fail(args, `reverse d/d${spec.params[c[0]].name}${c[1] >= 0 ? `[${c[1]}]` : ""} = ${r}, finite differences ${d[0]}`);
       }
       diffIdx.forEach((i, k) => {
-        const gi = probe.g[k](...args.map(clone));
+        const gi = probe.g[k](...toArgs(args));
         const a = flat(gi);
         const b = flat(grad![k]);
         if (a.some((x, j) => !close(x, b[j], EXACT_RTOL, 1e-12 * scale))) fail(args, `grad(f, ${i}) = ${a} differs from valueAndGrad's ${b}`);
@@ -55,7 +59,7 @@ export function checkProbe(mod: Loaded, spec: ProbeFn, seed: number, points = 3)
 
     // Forward mode: jvp against directional finite differences and against reverse.
     const t = tangents[n];
-    const [out2, outDot] = probe.jvp(args.map(clone), t.map(clone));
+    const [out2, outDot] = probe.jvp(toArgs(args), toArgs(t));
     const o2 = flat(out2);
     if (o2.some((x, k) => !close(x, f0[k], EXACT_RTOL, 1e-12 * scale))) fail(args, `jvp value ${o2} != f ${f0}`);
     const od = flat(outDot);
@@ -73,11 +77,15 @@ export function checkProbe(mod: Loaded, spec: ProbeFn, seed: number, points = 3)
     if (dirKnown && od.some((x, k) => !close(x, dir[k], FD_RTOL * 10, FD_RTOL * scale * 10))) fail(args, `jvp tangent ${od} vs finite differences ${dir}`);
 
     // vjp with a random cotangent; the dot-product identity ties it to jvp.
-    const [out3, pullback] = probe.vjp(...args.map(clone));
+    const [out3, pullback] = probe.vjp(...toArgs(args));
     const o3 = flat(out3);
     if (o3.some((x, k) => !close(x, f0[k], EXACT_RTOL, 1e-12 * scale))) fail(args, `vjp value ${o3} != f ${f0}`);
     const ctFlat = f0.map((_, k) => Math.sin(k + 1.3 + n));
-    const ct = typeof out3 === "number" ? ctFlat[0] : out3 instanceof Float64Array ? Float64Array.from(ctFlat) : ctFlat;
+    const ct =
+      typeof out3 === "number" ? ctFlat[0]
+      : out3 instanceof Float64Array ? Float64Array.from(ctFlat)
+      : Array.isArray(out3) ? ctFlat
+      : np.reshape(np.array(ctFlat), out3.shape);
     const cot: unknown[] = pullback(ct);
     let lhs = dot(ctFlat, od);
     let rhs = 0;

@@ -9,7 +9,11 @@
 import fc from "fast-check";
 
 export type Value = number | Float64Array | number[];
-export type ParamKind = { k: "num" } | { k: "arr"; ctor: "Float64Array" | "Array" } | { k: "fixed"; value: number };
+export type ParamKind =
+  | { k: "num" }
+  | { k: "arr"; ctor: "Float64Array" | "Array" }
+  | { k: "nd"; shape: readonly number[] }
+  | { k: "fixed"; value: number };
 
 export interface Domain {
   readonly lo: number;
@@ -24,6 +28,10 @@ export function randomValues(kinds: readonly ParamKind[], d: Domain, seed: numbe
       // Uniform points: fc.double favours special values (0, tiny, extremes), which are kinks.
       const x = fc.integer({ min: 0, max: 2 ** 30 }).map((k) => d.lo + ((d.hi - d.lo) * k) / 2 ** 30);
       if (k.k === "num") return x;
+      if (k.k === "nd") {
+        const n = k.shape.reduce((a, b) => a * b, 1);
+        return fc.array(x, { minLength: n, maxLength: n }).map((a) => Float64Array.from(a));
+      }
       return fc.array(x, { minLength: d.length, maxLength: d.length }).map((a) => (k.ctor === "Float64Array" ? Float64Array.from(a) : a));
     }),
   );

@@ -6,7 +6,8 @@
  * Checked functions are exported, with annotated parameter and return types among number,
  * number[] and Float64Array. JSDoc tags tune the check: `@domain lo hi` (default 0.5 2),
  * `@length n` for array arguments (default 4), `@fixed name value` for a parameter held
- * constant (a count or an index).
+ * constant (a count or an index), `@shape name 3,4` for an NDArray argument (default 3; `scalar`
+ * for shape []).
  */
 import { ts } from "ts-morph";
 import type { Domain, ParamKind } from "./numeric.js";
@@ -20,9 +21,10 @@ export interface ProbeFn {
   readonly noFd: boolean;
 }
 
-function kindOf(type: string): ParamKind | undefined {
+function kindOf(type: string, shape?: readonly number[]): ParamKind | undefined {
   const t = type.replace(/^readonly\s+/, "").trim();
   if (t === "number") return { k: "num" };
+  if (t === "NDArray") return { k: "nd", shape: shape ?? [3] };
   if (t === "Float64Array") return { k: "arr", ctor: "Float64Array" };
   if (t === "number[]") return { k: "arr", ctor: "Array" };
   return undefined;
@@ -32,7 +34,7 @@ export function probeSpecs(source: string, fileName: string): ProbeFn[] {
   const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.ES2022, true);
   const out: ProbeFn[] = [];
   const consider = (name: string, fn: ts.SignatureDeclaration, docNode: ts.Node): void => {
-    const ret = fn.type ? kindOf(fn.type.getText()) : undefined;
+    const ret = fn.type ? kindOf(fn.type.getText(), []) : undefined;
     if (!ret) return;
     const tags = ts.getJSDocTags(docNode);
     const tag = (n: string): string[] =>
@@ -40,11 +42,12 @@ export function probeSpecs(source: string, fileName: string): ProbeFn[] {
     const [lo, hi] = (tag("domain")[0] ?? "0.5 2").split(/\s+/).map(Number);
     const length = Number(tag("length")[0] ?? 4);
     const fixed = new Map(tag("fixed").map((c) => c.split(/\s+/)).map(([n, v]) => [n, Number(v)]));
+    const shapes = new Map(tag("shape").map((c) => c.split(/\s+/)).map(([n, v]) => [n, v === "scalar" ? [] : v.split(",").map(Number)]));
     const params: ProbeFn["params"][number][] = [];
     for (const p of fn.parameters) {
       const pname = p.name.getText();
       const type = p.type?.getText() ?? "";
-      const kind = fixed.has(pname) ? ({ k: "fixed", value: fixed.get(pname)! } as ParamKind) : kindOf(type);
+      const kind = fixed.has(pname) ? ({ k: "fixed", value: fixed.get(pname)! } as ParamKind) : kindOf(type, shapes.get(pname));
       if (!kind) return;
       params.push({ name: pname, kind, type });
     }
@@ -67,7 +70,7 @@ export function probeSpecs(source: string, fileName: string): ProbeFn[] {
 
 /** The fixture's text with the probe appended. */
 export function probeText(source: string, fns: readonly ProbeFn[]): string {
-  const lines = [source, "", 'import { grad as __grad, valueAndGrad as __valueAndGrad, vjp as __vjp, jvp as __jvp } from "adc";'];
+  const lines = [source, "", 'import { grad as __grad, valueAndGrad as __valueAndGrad, vjp as __vjp, jvp as __jvp } from "adc";', 'export { np as __np } from "adc";'];
   for (const f of fns) {
     const diff = f.params.map((p, i) => [p, i] as const).filter(([p]) => p.kind.k !== "fixed").map(([, i]) => i);
     const sig = f.params.map((p, i) => `__a${i}: ${p.type}`).join(", ");

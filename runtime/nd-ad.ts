@@ -1,0 +1,79 @@
+/**
+ * What generated code calls for NDArray operations: the tangent of an op given its operands'
+ * tangents, and the adjoint contribution to one operand, over the op registry. `null` is a
+ * symbolic zero at run time: an adjoint nothing has flowed into yet, or an inactive tangent.
+ * Keeping zeros symbolic means no zero arrays are allocated for unused paths.
+ */
+import { NDArray } from "./ndarray/ndarray.js";
+import { accumulate, ndOps, zerosLikeOperand } from "./ndarray/registry.js";
+import type { Operand } from "./ndarray/types.js";
+
+function op(name: string) {
+  const o = ndOps[name];
+  if (!o) throw new Error(`adc: no NDArray op '${name}'`);
+  return o;
+}
+
+/** The tangent of `out = name(...args)` given tangents per argument (null: inactive). */
+export function ndJvp(name: string, args: readonly unknown[], dots: readonly (Operand | null)[], out: unknown): Operand {
+  const o = op(name);
+  let acc: Operand | null = null;
+  for (const i of o.diff) {
+    const t = dots[i];
+    if (t === null || t === undefined) continue;
+    acc = accumulate(acc, o.jvp(i, t, args, out));
+  }
+  return acc ?? zerosLikeOperand(out as Operand);
+}
+
+/**
+ * The adjoint contribution of `g` to argument i of `out = name(...args)`; null when g is.
+ * `elem` picks one array of a list operand (concat, stack), whose adjoint is a list.
+ */
+export function ndVjp(name: string, i: number, g: Operand | null, args: readonly unknown[], out: unknown, elem?: number): NDArray | null {
+  if (g === null) return null;
+  const r = op(name).vjp(i, g, args, out);
+  return (elem === undefined ? r : (r as unknown as Operand[])[elem]) as NDArray;
+}
+
+/** The same for a number argument (a scalar broadcast into the op). */
+export function ndVjpNum(name: string, i: number, g: Operand | null, args: readonly unknown[], out: unknown, elem?: number): number {
+  if (g === null) return 0;
+  const r = op(name).vjp(i, g, args, out);
+  return (elem === undefined ? r : (r as unknown as Operand[])[elem]) as number;
+}
+
+/** acc + contrib, where either may be a symbolic zero (null). */
+export function ndAcc(acc: NDArray | null, contrib: NDArray | null): NDArray | null {
+  if (contrib === null) return acc;
+  return accumulate(acc, contrib) as NDArray;
+}
+
+/** An adjoint that may still be symbolic, made concrete in x's shape. */
+export function ndOrZeros(bar: NDArray | null, x: NDArray): NDArray {
+  return bar ?? (zerosLikeOperand(x) as NDArray);
+}
+
+/** A tangent that is zero: float64 zeros in x's shape. */
+export function ndZerosLike(x: NDArray): NDArray {
+  return zerosLikeOperand(x) as NDArray;
+}
+
+/** Adjoints of an object of parameters (a pytree of NDArrays and numbers): same fields, all zero. */
+export type Bar<T> = { -readonly [K in keyof T]: T[K] extends NDArray ? NDArray | null : T[K] extends number ? number : Bar<T[K]> };
+
+export function barOf<T extends object>(x: T): Bar<T> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(x)) out[k] = typeof v === "number" ? 0 : v instanceof NDArray ? null : barOf(v as object);
+  return out as Bar<T>;
+}
+
+/** The final gradient for an object of parameters: symbolic zeros made concrete. */
+export function fillBar<T extends object>(bar: Bar<T>, like: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(like)) {
+    const b = (bar as Record<string, unknown>)[k];
+    out[k] = typeof v === "number" ? b : v instanceof NDArray ? ((b as NDArray | null) ?? zerosLikeOperand(v)) : fillBar(b as Bar<object>, v as object);
+  }
+  return out as T;
+}

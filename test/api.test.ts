@@ -1,0 +1,129 @@
+/**
+ * The user API end to end: what happens without compilation, stopGradient's meaning, the
+ * chapter's exact identity f'(a) = f(a)/a, vjp pullbacks that live at once and run in any order,
+ * re-entrant use of the tape, and tape memory on a long loop.
+ */
+import { describe, expect, it } from "vitest";
+import * as api from "../runtime/api.js";
+import { compile, formatDiagnostic } from "../compiler/index.js";
+import { load, type Loaded } from "./helpers/load.js";
+import { readFileSync } from "node:fs";
+
+async function build(source: string, fileName = "test-input.ts"): Promise<Loaded> {
+  const r = compile(source, { fileName });
+  expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+  return load(r.code, fileName);
+}
+
+describe("the user API", () => {
+  it("throws a clear error when a program was not compiled", () => {
+    const f = (x: number) => x * x;
+    expect(() => api.grad(f)).toThrow(/adc build.*esbuild plugin/);
+    expect(() => api.valueAndGrad(f)).toThrow(/not being compiled|without being compiled/);
+    expect(() => api.vjp(f, 1)).toThrow(/adc build/);
+    expect(() => api.jvp(f, [1], [1])).toThrow(/adc build/);
+    // stopGradient is the identity at run time: the user's own functions keep running.
+    expect(api.stopGradient(3)).toBe(3);
+  });
+
+  it("stopGradient: the stopped term contributes no derivative", async () => {
+    const m = await build(readFileSync("examples/scalar.ts", "utf8").replace(/^console\.log.*$/m, "export { dfdx, dfdy, both };"), "examples/scalar.ts");
+    const f = m.f as (x: number, y: number) => number; // at run time stopGradient is the identity
+    const x = 1.5, y = 2, h = 1e-6;
+    const fdx = (f(x + h, y) - f(x - h, y)) / (2 * h);
+    const fdy = (f(x, y + h) - f(x, y - h)) / (2 * h);
+    // f = t(x, y) - stop(y) * x: d/dx is the full derivative; d/dy misses the -x from y * x.
+    expect(m.dfdx(x, y)).toBeCloseTo(fdx, 7);
+    expect(m.dfdy(x, y)).toBeCloseTo(fdy + x, 7);
+    expect(m.both(x, y)).toEqual([m.dfdx(x, y), m.dfdy(x, y)]);
+  });
+
+  it("the chapter's f: grad(f)(a) equals f(a) / a exactly", async () => {
+    const m = await build(`
+      import { grad } from "adc";
+      export function f(a: number): number {
+        let b = a * 2;
+        while (Math.abs(b) < 1000) b = b * 2;
+        let c: number;
+        if (b > 0) c = b;
+        else c = 100 * b;
+        return c;
+      }
+      export const df = grad(f);
+    `);
+    for (const a of [0.37, -0.37, 1.234, -2.5, 0.001, 999.5, -1e-3]) expect(m.df(a)).toBe(m.f(a) / a);
+  });
+
+  it("vjp pullbacks own their records: several live at once and run in any order, repeatedly", async () => {
+    const m = await build(`
+      import { vjp, grad } from "adc";
+      export function f(x: number, y: number): number {
+        let s = x;
+        for (let i = 0; i < 5; i++) s = Math.sin(s * y) + x;
+        return s;
+      }
+      export const df = grad(f, [0, 1]);
+      export const pull = (x: number, y: number) => vjp(f, x, y);
+      export { tape } from "adc/runtime";
+    `);
+    const [, p1] = m.pull(0.3, 1.1);
+    const [, p2] = m.pull(0.7, 0.9);
+    const [, p3] = m.pull(-0.2, 1.3);
+    const g2 = p2(1);
+    const g1 = p1(1);
+    const mid = m.df(0.5, 0.5); // a fused gradient in between
+    const g3 = p3(2);
+    expect(g1).toEqual(m.df(0.3, 1.1));
+    expect(g2).toEqual(m.df(0.7, 0.9));
+    expect(g3).toEqual(m.df(-0.2, 1.3).map((v: number) => 2 * v));
+    expect(p1(1)).toEqual(g1); // again
+    expect(mid).toEqual(m.df(0.5, 0.5));
+    // Nothing is left on the tape.
+    expect([m.tape.fTop, m.tape.iTop, m.tape.bTop, m.tape.oTop]).toEqual([0, 0, 0, 0]);
+  });
+
+  it("recursion and nesting leave the tape balanced", async () => {
+    const m = await build(`
+      import { grad } from "adc";
+      function p(x: number, n: number): number {
+        if (n === 0) return 1;
+        let acc = 0;
+        for (let i = 0; i < 2; i++) acc += Math.cos(x * i);
+        return x * p(x, n - 1) + acc;
+      }
+      export function f(x: number): number { return p(x, 6); }
+      export const df = grad(f);
+      export { tape } from "adc/runtime";
+    `);
+    const h = 1e-6;
+    expect(m.df(0.8)).toBeCloseTo((m.f(0.8 + h) - m.f(0.8 - h)) / (2 * h), 6);
+    expect([m.tape.fTop, m.tape.iTop, m.tape.bTop, m.tape.oTop]).toEqual([0, 0, 0, 0]);
+  });
+
+  it("a loop of 10 million iterations tapes 8 bytes per iteration and 1 per branch", async () => {
+    const m = await build(`
+      import { grad } from "adc";
+      export function f(x: number, n: number): number {
+        let y = x;
+        for (let i = 0; i < n; i++) {
+          y = Math.sin(y) + x;
+          if (y > 2) y = y * 0.5;
+        }
+        return y;
+      }
+      export const df = grad(f);
+      export { tape } from "adc/runtime";
+    `);
+    const n = 10_000_000;
+    const g = m.df(0.5, n);
+    expect(Number.isFinite(g)).toBe(true);
+    // Lanes grow by doubling, so capacity is below twice the peak use.
+    expect(m.tape.f.length * 8).toBeLessThan(2 * 8 * n + 8192);
+    expect(m.tape.f.length * 8).toBeGreaterThanOrEqual(8 * n);
+    expect(m.tape.b.length).toBeLessThan(2 * n + 512);
+    expect(m.tape.i.length).toBeLessThanOrEqual(256);
+    // Small n: the same program against finite differences.
+    const h = 1e-6;
+    expect(m.df(0.5, 50)).toBeCloseTo((m.f(0.5 + h, 50) - m.f(0.5 - h, 50)) / (2 * h), 6);
+  });
+});
