@@ -52,11 +52,15 @@ export interface Adjoint {
   bar(name: string): string;
 }
 
-export function emitAdjoint(p: Prepared, spec: Specializer, mode: AdjointMode, outBar: string, base: Namer): Adjoint {
+/**
+ * `needValue`: whether the caller uses the function's value (valueAndGrad, the split forward
+ * sweep); when it does not (grad), forward-sweep code that only computes the value is dropped.
+ */
+export function emitAdjoint(p: Prepared, spec: Specializer, mode: AdjointMode, outBar: string, base: Namer, needValue = true): Adjoint {
   const s = structurize(p.body, p.fn.ret, (b, numbered) => base.fresh(b, numbered));
   let R = new Set<string>();
   for (let round = 0; ; round++) {
-    const em = new ReverseEmitter(p, spec, mode, s.body, s.retVar, R, base.clone(), outBar);
+    const em = new ReverseEmitter(p, spec, mode, s.body, s.retVar, R, base.clone(), outBar, needValue);
     const result = em.run();
     if ([...em.reads].every((v) => R.has(v)) || round > 20) return result;
     R = new Set([...R, ...em.reads]);
@@ -93,6 +97,7 @@ class ReverseEmitter {
     private readonly R: ReadonlySet<string>,
     private readonly namer: Namer,
     private readonly outBar: string,
+    private readonly needValue: boolean,
   ) {
     this.params = new Set(p.fn.params.map((q) => q.name));
     this.vars = new Map(p.vars);
@@ -217,6 +222,7 @@ class ReverseEmitter {
   // ---- the whole function -----------------------------------------------------------------
 
   run(): Adjoint {
+    this.findNeeded();
     const fwd = new Code();
     this.fs(this.body, fwd, false);
     const rev = new Code();
@@ -250,6 +256,84 @@ class ReverseEmitter {
     };
   }
 
+  // ---- forward-sweep liveness ---------------------------------------------------------------
+
+  /** Variables whose forward-sweep values matter: read by the reverse sweep, by needed statements, or returned. */
+  private readonly neededVars = new Set<string>();
+
+  /**
+   * Dead code in the forward sweep: a definition is kept only if the reverse sweep reads the
+   * variable (R), a kept statement reads it, or it is the returned value and the caller wants the
+   * value. Calls, writes into parameter arrays and observers are always kept; so is the control
+   * (conditions) around anything kept or recorded. A fixed point, per variable.
+   */
+  private findNeeded(): void {
+    const need = this.neededVars;
+    for (const v of this.R) need.add(v);
+    const outputAtoms: Expr[] = [];
+    forEachStmt(this.body, (st) => {
+      if (st.k === "return" && st.value) outputAtoms.push(st.value);
+    });
+    if (this.needValue) for (const e of outputAtoms) for (const v of reads(e)) need.add(v);
+    const addReads = (e: Expr | null | undefined): boolean => {
+      let grew = false;
+      if (e) for (const v of reads(e)) if (!need.has(v)) {
+        need.add(v);
+        grew = true;
+      }
+      return grew;
+    };
+    for (let changed = true; changed; ) {
+      changed = false;
+      const visit = (stmts: readonly Stmt[]): boolean => {
+        let any = false;
+        for (const st of stmts) {
+          if (this.stmtNeeded(st)) {
+            any = true;
+            for (const e of stmtExprs(st)) if (st.k !== "if" && st.k !== "loop" && addReads(e)) changed = true;
+          }
+          if (st.k === "if") {
+            const inner = [visit(st.then), visit(st.else)].some(Boolean);
+            if ((inner || this.hasWork(st)) && addReads(st.cond)) changed = true;
+            any ||= inner;
+          } else if (st.k === "loop") {
+            const inner = [visit(st.init), visit(st.body), visit(st.update)].some(Boolean);
+            if ((inner || this.hasWork(st)) && addReads(st.cond)) changed = true;
+            any ||= inner;
+          } else if (st.k === "block") any = visit(st.body) || any;
+        }
+        return any;
+      };
+      visit(this.body);
+    }
+  }
+
+  /** Whether a flat statement must run in the forward sweep (nested ones are judged by their contents). */
+  private stmtNeeded(st: Stmt): boolean {
+    switch (st.k) {
+      case "let":
+        return this.neededVars.has(st.name) || (!!st.init && hasCall(st.init));
+      case "assign":
+        if (st.target.k === "var") return this.neededVars.has(st.target.name) || hasUserCall(st.value);
+        return this.neededVars.has(st.target.arr) || this.params.has(st.target.arr);
+      case "expr":
+        return true;
+      case "return":
+        return this.needValue || this.mode === "split";
+      default:
+        return false;
+    }
+  }
+
+  /** Whether anything in the statements is kept in the forward sweep. */
+  private anyNeeded(stmts: readonly Stmt[]): boolean {
+    let any = false;
+    forEachStmt(stmts, (st) => {
+      if (this.stmtNeeded(st)) any = true;
+    });
+    return any;
+  }
+
   // ---- forward sweep ----------------------------------------------------------------------
 
   private fs(stmts: readonly Stmt[], c: Code, loop: boolean): void {
@@ -257,6 +341,8 @@ class ReverseEmitter {
   }
 
   private fsStmt(s: Stmt, c: Code, loop: boolean): void {
+    if ((s.k === "let" || s.k === "assign") && !this.stmtNeeded(s)) return;
+    if ((s.k === "if" || s.k === "block") && !this.hasWork(s) && !this.anyNeeded([s])) return;
     switch (s.k) {
       case "let": {
         if (!s.init) {
@@ -283,9 +369,15 @@ class ReverseEmitter {
       case "if": {
         if (!this.hasWork(s)) return emitIf(c, s, (b) => this.fs(b, c, loop));
         const rec = this.record(s, loop);
+        const empty = !this.anyNeeded(s.then) && !this.anyNeeded(s.else) && !hasLoopWork(s, (x) => this.hasWork(x));
         if (rec.local) {
           c.line(`const ${rec.local} = ${printExpr(s.cond)};`);
-          return emitIf(c, s, (b) => this.fs(b, c, loop), rec.local, false);
+          if (!empty) emitIf(c, s, (b) => this.fs(b, c, loop), rec.local, false);
+          return;
+        }
+        if (empty) {
+          c.line(`_rt.tape.pushB(${printExpr(s.cond)});`);
+          return;
         }
         c.open(`if (${printExpr(s.cond)})`);
         this.fs(s.then, c, loop);
@@ -338,6 +430,7 @@ class ReverseEmitter {
 
   private fsLoop(s: Loop, c: Code, loop: boolean): void {
     const work = this.hasWork(s);
+    if (!work && !this.anyNeeded([s])) return;
     const rec = work ? this.record(s, loop) : null;
     const count = rec ? rec.local ?? this.namer.fresh("_n") : null;
     if (rec && !rec.local) (rec as { count?: string }).count = count!;
@@ -648,6 +741,27 @@ class ReverseEmitter {
     });
     return changed ? undefined : k;
   }
+}
+
+/** Whether a nested loop inside the statement records something (and so must still run). */
+function hasLoopWork(s: Stmt, work: (x: Stmt) => boolean): boolean {
+  let found = false;
+  forEachStmt([s], (x) => {
+    if (x !== s && (x.k === "loop" || x.k === "if") && work(x)) found = true;
+  });
+  return found;
+}
+
+function hasCall(e: Expr): boolean {
+  let found = false;
+  forEachExpr(e, (x) => {
+    if (x.k === "call" && (x.fn.k === "user" || x.fn.k === "opaque")) found = true;
+  });
+  return found;
+}
+
+function hasUserCall(e: Expr): boolean {
+  return hasCall(e);
 }
 
 function isObjTy(t: Ty): boolean {

@@ -20,7 +20,7 @@ export { emitJvp };
 /** `f_grad` or `f_valueAndGrad`: one fused function, gradients for `wrt` in order. */
 export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: readonly Param[], withValue: boolean): string {
   const namer = p.namer.clone();
-  const adj = emitAdjoint(p, spec, "fused", "1", namer);
+  const adj = emitAdjoint(p, spec, "fused", "1", namer, withValue);
   const c = new Code();
   const fn = p.fn;
   const grads = wrt.map((q) => gradText(p, adj, q));

@@ -1,0 +1,65 @@
+/**
+ * Benchmark plumbing: compile a module with adc and load it (bundled with this checkout's
+ * runtime), and time functions with tinybench. Fast calls are timed in batches, so a sample
+ * measures work rather than the timer. Results are medians; ratios are taken between tasks of
+ * the same run, never against numbers from another run.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { Bench } from "tinybench";
+import { compileFiles, formatDiagnostic } from "../../compiler/index.js";
+import { load, type Loaded } from "../../test/helpers/load.js";
+
+export async function compileAndLoad(path: string): Promise<Loaded> {
+  const abs = resolve(path);
+  const r = compileFiles([abs]);
+  if (r.diagnostics.length) throw new Error(r.diagnostics.map(formatDiagnostic).join("\n"));
+  const compiled = new Map([...r.outputs].map(([f, o]) => [f, o.code]));
+  return load(compiled.get(abs) ?? readFileSync(abs, "utf8"), abs, compiled);
+}
+
+export interface Task {
+  readonly name: string;
+  readonly fn: () => unknown;
+  /** Calls per sample (for calls that take nanoseconds). */
+  readonly batch?: number;
+}
+
+/** Median time per call, in nanoseconds, for each task (one tinybench run). */
+export async function medians(tasks: readonly Task[], timeMs = 400): Promise<Map<string, number>> {
+  const bench = new Bench({ time: timeMs, warmup: true, warmupTime: 100 });
+  let sink = 0;
+  for (const t of tasks) {
+    const n = t.batch ?? 1;
+    bench.add(t.name, () => {
+      for (let i = 0; i < n; i++) if (t.fn() === undefined) sink++;
+    });
+  }
+  await bench.run();
+  const out = new Map<string, number>();
+  for (const task of bench.tasks) {
+    const r = task.result;
+    if (r.state !== "completed") throw new Error(`benchmark ${task.name} did not complete: ${r.state}`);
+    const t = tasks.find((x) => x.name === task.name)!;
+    out.set(task.name, (r.latency.p50 * 1e6) / (t.batch ?? 1));
+  }
+  if (sink < 0) console.log(sink);
+  return out;
+}
+
+export function fmtNs(ns: number): string {
+  if (ns < 1e3) return `${ns.toFixed(1)} ns`;
+  if (ns < 1e6) return `${(ns / 1e3).toFixed(2)} µs`;
+  if (ns < 1e9) return `${(ns / 1e6).toFixed(2)} ms`;
+  return `${(ns / 1e9).toFixed(2)} s`;
+}
+
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const line = (r: readonly string[]) => `| ${r.map((x, c) => x.padEnd(widths[c])).join(" | ")} |`;
+  return [line(rows[0]), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...rows.slice(1).map(line)].join("\n");
+}
+
+export function machine(): string {
+  return `Node ${process.version}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}`;
+}
