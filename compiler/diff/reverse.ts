@@ -22,10 +22,11 @@ import type { Namer } from "../emit/names.js";
 import { operands, ruleArgs, ruleName, scale } from "../emit/terms.js";
 import { originText, type Expr, type FnId, type Loop, type Pos, type Stmt, type Ty } from "../ir/ir.js";
 import { isDiffTy } from "../ir/ir.js";
-import { printExpr, printTy } from "../ir/print.js";
+import { paren, printExpr, printTy } from "../ir/print.js";
 import { structurize } from "../ir/structurize.js";
 import { forEachExpr, forEachStmt, reads, stmtExprs } from "../ir/walk.js";
 import { findRemat, type Remat } from "../analysis/remat.js";
+import { linearSelfUpdate } from "../ir/anf.js";
 import { fnKey } from "../analysis/summaries.js";
 import { scalarRule } from "../rules/scalar.js";
 import { callMask, type Prepared, type Specializer } from "./prepare.js";
@@ -78,6 +79,12 @@ class ReverseEmitter {
   private readonly counterScope = new Set<string>();
   private readonly lastOrigin = new Map<Code, Pos | undefined>();
   private readonly remat: Remat;
+  /**
+   * Temporaries with one definition and one use, next to each other in one statement list: their
+   * adjoint gets exactly one contribution, so it is a `const` declared where that contribution is
+   * made, not an accumulator declared at the top and reset.
+   */
+  private readonly singleUse = new Set<string>();
   /** Recomputed variables the reverse sweep has read (their loop's prologue defines them). */
   private readonly rematUsed = new Set<string>();
   private readonly defs = new Map<string, Stmt[]>();
@@ -119,6 +126,7 @@ class ReverseEmitter {
         });
     });
     this.remat = findRemat(body, p.fn.params.map((q) => q.name), mutated, (l) => this.counterFor(l)?.name);
+    this.findSingleUse(body);
   }
 
   // ---- facts about the body ---------------------------------------------------------------
@@ -243,7 +251,7 @@ class ReverseEmitter {
     }
     const barDecls = new Code();
     for (const [v, t] of this.vars) {
-      if (!this.isActive(v) || (this.params.has(v) && (t.k === "arr" || t.k === "obj"))) continue;
+      if (!this.isActive(v) || this.singleUse.has(v) || (this.params.has(v) && (t.k === "arr" || t.k === "obj"))) continue;
       barDecls.line(barDecl(this.bar(v), t, v));
       if (t.k !== "num") this.read(v);
     }
@@ -254,6 +262,56 @@ class ReverseEmitter {
       namer: this.namer,
       bar: (n) => this.bar(n),
     };
+  }
+
+  private findSingleUse(body: readonly Stmt[]): void {
+    const uses = new Map<string, number>();
+    const defs = new Map<string, number>();
+    forEachStmt(body, (st) => {
+      for (const e of stmtExprs(st)) forEachExpr(e, (x) => x.k === "var" && uses.set(x.name, (uses.get(x.name) ?? 0) + 1));
+      if (st.k === "let" && st.init) defs.set(st.name, (defs.get(st.name) ?? 0) + 1);
+      if (st.k === "assign") {
+        const n = st.target.k === "var" ? st.target.name : st.target.arr;
+        defs.set(n, (defs.get(n) ?? 0) + 2); // an assignment disqualifies
+      }
+    });
+    const visit = (stmts: readonly Stmt[]): void => {
+      stmts.forEach((st, i) => {
+        if (st.k === "if") {
+          visit(st.then);
+          visit(st.else);
+        } else if (st.k === "loop") {
+          visit(st.body);
+        } else if (st.k === "block") visit(st.body);
+        if (st.k !== "let" || !st.init || !this.isActive(st.name) || (st.ty.k !== "num" && st.ty.k !== "nd")) return;
+        const v = st.name;
+        if (defs.get(v) !== 1 || uses.get(v) !== 1 || this.params.has(v)) return;
+        const user = stmts.slice(i + 1).find((x) => stmtExprs(x).some((e) => reads(e).has(v)));
+        if (user && this.contributesTo(user, v)) this.singleUse.add(v);
+      });
+    };
+    visit(body);
+  }
+
+  /** Whether the reverse sweep of `st` adds exactly one contribution to v's adjoint. */
+  private contributesTo(st: Stmt, v: string): boolean {
+    const operand = (e: Expr): boolean => e.k === "var" && e.name === v;
+    let value: Expr | undefined;
+    let target: string | undefined;
+    if (st.k === "let" && st.init) [value, target] = [st.init, st.name];
+    else if (st.k === "assign" && st.target.k === "var") [value, target] = [st.value, st.target.name];
+    else if (st.k === "return") return !!st.value && operand(st.value) && this.body[this.body.length - 1] === st;
+    if (!value || !target || !this.isActive(target) || !this.p.isVaried(value)) return false;
+    if (operand(value)) return true;
+    const rule = ruleName(value);
+    if (rule) {
+      const args = ruleArgs(value);
+      const self = args.some((a) => a.k === "var" && a.name === target);
+      return args.filter(operand).length === 1 && (!self || linearSelfUpdate(value, target, (e) => this.p.isVaried(e)));
+    }
+    if (value.k === "call" && value.fn.k === "nd") return value.args.some(operand);
+    if (value.k === "field") return operand(value.obj);
+    return false;
   }
 
   // ---- forward-sweep liveness ---------------------------------------------------------------
@@ -437,6 +495,13 @@ class ReverseEmitter {
     const plainInit = s.init.every((x) => x.k === "let" && !this.hoisted(x.name) && !this.needsSave(x, x.name)) || s.init.every((x) => x.k === "assign" && !this.needsSave(x, (x.target as { name: string }).name));
     const plainUpdate = s.update.every((u) => u.k === "assign" && u.target.k === "var" && !this.isActive(u.target.name) && !this.needsSave(u, u.target.name));
     const wrap = !plainInit && s.init.length > 0;
+    const closed = count ? this.closedTripCount(s) : undefined;
+    if (count && closed !== undefined) {
+      // Nothing in the body runs in the forward sweep: count the iterations without looping.
+      c.line(`${rec!.local ? "let" : "const"} ${count} = ${closed};`);
+      if (!rec!.local) c.line(`_rt.tape.pushI(${count});`);
+      return;
+    }
     if (count) c.line(`let ${count} = 0;`);
     if (wrap) {
       c.open("");
@@ -456,6 +521,38 @@ class ReverseEmitter {
     else c.close();
     if (wrap) c.close();
     if (count && !rec!.local) c.line(`_rt.tape.pushI(${count});`);
+  }
+
+  /**
+   * The trip count of a counted loop whose body does nothing in the forward sweep, in closed
+   * form: `for (let i = a; i < b; i++)` runs max(0, ceil(b - a)) times (b not changed by the loop).
+   */
+  private closedTripCount(s: Loop): string | undefined {
+    const k = this.counterFor(s);
+    const cond = s.cond;
+    if (!k || !cond || cond.k !== "bin" || Math.abs(k.step) !== 1) return undefined;
+    if (cond.l.k !== "var" || cond.l.name !== k.name || reads(cond.r).has(k.name) || hasCall(cond.r) || hasCall(k.init)) return undefined;
+    const body = [...s.body, ...s.update.filter((u) => !(u.k === "assign" && u.target.k === "var" && u.target.name === k.name))];
+    let records = false;
+    forEachStmt(body, (x) => {
+      if ((x.k === "if" || x.k === "loop") && this.hasWork(x)) records = true;
+    });
+    if (records || this.anyNeeded(body)) return undefined;
+    const a = paren(printExpr(k.init));
+    const b = paren(printExpr(cond.r));
+    const up = k.step === 1;
+    switch (cond.op) {
+      case "<":
+        return up ? `Math.max(0, Math.ceil(${b} - ${a}))` : undefined;
+      case "<=":
+        return up ? `Math.max(0, Math.floor(${b} - ${a}) + 1)` : undefined;
+      case ">":
+        return up ? undefined : `Math.max(0, Math.ceil(${a} - ${b}))`;
+      case ">=":
+        return up ? undefined : `Math.max(0, Math.floor(${a} - ${b}) + 1)`;
+      default:
+        return undefined;
+    }
   }
 
   // ---- reverse sweep ----------------------------------------------------------------------
@@ -553,10 +650,10 @@ class ReverseEmitter {
     let inPlace = false;
     if (active) {
       inPlace = this.rsOperation(v, value, c);
-      if (reset && ty.k === "num" && !inPlace) c.line(`${this.bar(v)} = 0;`);
+      if (reset && ty.k === "num" && !inPlace && !this.singleUse.has(v)) c.line(`${this.bar(v)} = 0;`);
     }
     if (save) c.line(`${v} = ${this.popOf(v)};`);
-    if (active && reset && ty.k !== "num") {
+    if (active && reset && ty.k !== "num" && !this.singleUse.has(v)) {
       this.read(v);
       c.line(`${this.bar(v)} = ${barInit(ty, v)};`);
     }
@@ -580,7 +677,8 @@ class ReverseEmitter {
         if (!self && !this.isActiveAtom(a)) return; // only needed partials: each one records its reads
         const part = r.partial(i, ops);
         if (self) selfPartial = part ?? "0";
-        else if (part !== null) c.line(`${this.bar((a as { name: string }).name)} += ${scale(part, g)};`);
+        else if (part !== null) this.accumulate(c, (a as { name: string }).name, scale(part, g));
+        else if (this.singleUse.has((a as { name: string }).name)) c.line(`const ${this.bar((a as { name: string }).name)} = 0;`);
       });
       if (selfPartial === "-1") c.line(`${g} = -${g};`);
       else if (selfPartial !== "1") c.line(`${g} = ${scale(selfPartial, g)};`);
@@ -597,7 +695,8 @@ class ReverseEmitter {
       args.forEach((a, i) => {
         if (!this.isActiveAtom(a)) return;
         const part = r.partial(i, ops);
-        if (part !== null) c.line(`${this.bar((a as { name: string }).name)} += ${scale(part, g)};`);
+        if (part !== null) this.accumulate(c, (a as { name: string }).name, scale(part, g));
+        else if (this.singleUse.has((a as { name: string }).name)) c.line(`const ${this.bar((a as { name: string }).name)} = 0;`);
       });
       return false;
     }
@@ -653,6 +752,10 @@ class ReverseEmitter {
   private accumulate(c: Code, name: string, contrib: string): void {
     const t = this.ty(name);
     const b = this.bar(name);
+    if (this.singleUse.has(name)) {
+      c.line(`const ${b} = ${contrib};`);
+      return;
+    }
     if (t.k === "arr") c.line(`_rt.addInto(${b}, ${contrib});`);
     else if (t.k === "nd") c.line(`${b} = _rt.ndAcc(${b}, ${contrib});`);
     else c.line(`${b} += ${contrib};`);

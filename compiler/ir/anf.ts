@@ -15,7 +15,8 @@
  */
 import type { Activity } from "../analysis/activity.js";
 import { BOOL, NUM, isDiffTy, type Expr, type IrFunction, type Pos, type Stmt, type Ty } from "./ir.js";
-import { reads } from "./walk.js";
+import { forEachStmt, reads } from "./walk.js";
+import { printExpr } from "./print.js";
 
 export interface AnfResult {
   readonly body: Stmt[];
@@ -64,19 +65,47 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
     }
   };
 
+  /**
+   * Common subexpressions: a temporary already holding the same pure operation (same text) in
+   * this statement list is reused, until one of the variables it reads is assigned. `x[i] * x[i]`
+   * reads x[i] once.
+   */
+  let cse = new Map<string, { name: string; reads: Set<string> }>();
+  const pure = (op: Expr): boolean =>
+    op.k === "index" || op.k === "bin" || op.k === "un" || op.k === "field" || (op.k === "call" && (op.fn.k === "prim" || op.fn.k === "nd"));
+  const remember = (op: Expr, name: string): void => {
+    if (pure(op)) cse.set(printExpr(op), { name, reads: reads(op) });
+  };
+  const recall = (op: Expr): string | undefined => (pure(op) ? cse.get(printExpr(op))?.name : undefined);
+  const forget = (s: Stmt): void => {
+    const assigned = new Set<string>();
+    forEachStmt([s], (x) => {
+      if (x.k === "let") assigned.add(x.name);
+      if (x.k === "assign") assigned.add(x.target.k === "var" ? x.target.name : x.target.arr);
+      if (x.k === "expr") for (const r of reads(x.e)) assigned.add(r); // a call may write its array arguments
+    });
+    for (const [k, e] of cse) if ([...e.reads].some((r) => assigned.has(r))) cse.delete(k);
+  };
+
   /** An operand: returns an atom, emitting statements for anything bigger. */
   const atom = (e: Expr, out: Stmt[]): Expr => {
     if (e.k === "var" || e.k === "num" || e.k === "free") return e;
     if (!varied(e)) {
       if (simple(e)) return e;
+      const known = recall(e);
+      if (known) return v(known, e.pos);
       const t = temp(e.k === "stop" ? e.ty : tyOf(e, vars), false);
       out.push({ k: "let", name: t, ty: vars.get(t)!, init: e, isConst: true, pos: e.pos });
+      remember(e, t);
       return v(t, e.pos);
     }
     const op = operation(e, out);
     if (op.k === "var") return op;
+    const known = recall(op);
+    if (known) return v(known, e.pos);
     const t = temp(tyOf(e, vars), true);
     out.push({ k: "let", name: t, ty: vars.get(t)!, init: op, isConst: true, pos: e.pos });
+    remember(op, t);
     return v(t, e.pos);
   };
 
@@ -154,11 +183,15 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
     return op;
   };
 
-  const block = (stmts: readonly Stmt[]): Stmt[] => {
+  /** A statement list; `fresh` starts without the enclosing list's temporaries (a loop body). */
+  const block = (stmts: readonly Stmt[], fresh = false): Stmt[] => {
+    const saved = cse;
+    cse = fresh ? new Map() : new Map(saved);
     const out: Stmt[] = [];
     for (const s of stmts) {
       const start = out.length;
       stmt(s, out);
+      forget(s);
       // Remember which user statement each flat statement came from, for generated comments.
       if (s.k === "let" || s.k === "assign" || s.k === "expr" || s.k === "return")
         for (let i = start; i < out.length; i++) {
@@ -166,6 +199,7 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
           if ((o.k === "let" || o.k === "assign" || o.k === "expr") && !o.origin) out[i] = { ...o, origin: s.k === "return" ? s.pos : s.origin ?? s.pos };
         }
     }
+    cse = saved;
     return out;
   };
 
@@ -194,7 +228,7 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
         out.push({ ...s, then: block(s.then), else: block(s.else) });
         return;
       case "loop":
-        out.push({ ...s, init: block(s.init), body: block(s.body), update: block(s.update) });
+        out.push({ ...s, init: block(s.init, true), body: block(s.body, true), update: block(s.update, true) });
         return;
       case "block":
         out.push({ ...s, body: block(s.body) });
