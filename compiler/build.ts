@@ -19,7 +19,8 @@ import { fence } from "./analysis/fence.js";
 import { computeMutations, fnKey, type Mutations } from "./analysis/summaries.js";
 import type { NdInfo } from "./analysis/activity.js";
 import { prepare, type Prepared, type Specializer } from "./diff/prepare.js";
-import { emitFused, emitJvp, emitJvpPair, emitSplit, emitVjp } from "./emit/functions.js";
+import { emitBlockVjp, emitFused, emitJvp, emitJvpPair, emitSplit, emitVjp } from "./emit/functions.js";
+import { capturesOf, findRecordSites, type Capture, type RecordSite } from "./record.js";
 import { splice, type Insertion, type SpliceResult } from "./emit/splice.js";
 import { isDiffTy, type FnId, type IrFunction } from "./ir/ir.js";
 import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower.js";
@@ -40,7 +41,7 @@ interface FnInfo {
   ir?: IrFunction | null;
 }
 
-type JobKind = "jvp" | "split" | "grad" | "valueAndGrad" | "vjp" | "jvpPair";
+type JobKind = "jvp" | "split" | "grad" | "valueAndGrad" | "vjp" | "jvpPair" | "block";
 interface Job {
   readonly kind: JobKind;
   readonly key: string;
@@ -84,10 +85,13 @@ class Build {
     const sites: CallSite[] = [];
     for (const sf of this.modules()) sites.push(...findCallSites(sf, this.checker, this.sink, sf.fileName));
     for (const site of sites) this.lowerReachable(this.register(site.fnNode));
+    const records = this.moduleList.flatMap((sf) => findRecordSites(sf, this.checker).map((site) => ({ site, captures: capturesOf(site.cb, this.checker) })));
+    for (const r of records) this.lowerReachable(this.register(r.site.cb, "_record"), r.captures);
     if (this.sink.hasErrors) return this.result(false);
     this.mutations = computeMutations(new Map([...this.fns].filter(([, f]) => f.ir).map(([k, f]) => [k, f.ir!])));
 
     for (const site of sites) this.requestSite(site);
+    for (const r of records) this.requestRecord(r.site, r.captures);
     while (this.queue.length) this.runJob(this.queue.shift()!);
     return this.result(!this.sink.hasErrors);
   }
@@ -133,7 +137,7 @@ class Build {
   // ---- functions --------------------------------------------------------------------------
 
   /** The function's record, giving it a module-unique name to derive generated names from. */
-  private register(node: FunctionNode): FnInfo {
+  private register(node: FunctionNode, anonymous = "_lambda"): FnInfo {
     const sf = node.getSourceFile();
     const key = fnKey({ file: sf.fileName, pos: node.getStart(), name: "" });
     let info = this.fns.get(key);
@@ -142,9 +146,10 @@ class Build {
     if (ts.isFunctionDeclaration(node) && node.name) base = node.name.text;
     else if (ts.isVariableDeclaration(node.parent) && ts.isIdentifier(node.parent.name)) base = node.parent.name.text;
     else {
-      const k = this.inlineCount.get(sf.fileName) ?? 0;
-      this.inlineCount.set(sf.fileName, k + 1);
-      base = `_lambda${k}`;
+      const counter = `${sf.fileName}\0${anonymous}`;
+      const k = this.inlineCount.get(counter) ?? 0;
+      this.inlineCount.set(counter, k + 1);
+      base = `${anonymous}${k}`;
     }
     const taken = this.names.get(sf.fileName) ?? new Map<string, string>();
     this.names.set(sf.fileName, taken);
@@ -156,7 +161,7 @@ class Build {
     return info;
   }
 
-  private lowerReachable(start: FnInfo): void {
+  private lowerReachable(start: FnInfo, captures?: readonly Capture[]): void {
     const work = [start];
     while (work.length) {
       const f = work.pop()!;
@@ -176,10 +181,11 @@ class Build {
         },
         isAdcApi: (callee, name) => adcExportName(callee, this.checker) === name,
         ndOp: (e) => ndOpOf(e, this.checker),
+        captures: f === start ? captures : undefined,
       };
       try {
         f.ir = lowerFunction(f.node, f.id, env);
-        this.checkCaptures(f);
+        if (!(f === start && captures)) this.checkCaptures(f);
       } catch (err) {
         if (!(err instanceof Refusal)) this.internal(f, err);
       }
@@ -254,6 +260,22 @@ class Build {
     else this.edit(file, call.getStart(), call.getEnd(), `${text})`);
   }
 
+  /** A record block: its vjp is generated, and the call becomes a runtime `record` over it. */
+  private requestRecord(site: RecordSite, captures: readonly Capture[]): void {
+    const f = this.register(site.cb, "_record");
+    const ir = f.ir;
+    if (!ir) return;
+    const file = site.call.getSourceFile().fileName;
+    const mask = ir.params.map((p) => p.ty.k === "nd");
+    const name = this.enqueue({ kind: "block", key: fnKey(f.id), mask });
+    const inputs = captures.filter((c) => c.read).map((c) => c.ident.text);
+    const written = captures.filter((c) => c.written);
+    const assign = `(_outputs: unknown[]) => {${written.map((c, k) => ` ${c.ident.text} = _outputs[${k}] as ${c.typeText};`).join("")} }`;
+    const options = site.options?.getText() ?? "{}";
+    const tape = site.tape ? `, ${site.tape.getText()}` : "";
+    this.edit(file, site.call.getStart(), site.call.getEnd(), `_rt.record([${inputs.join(", ")}], ${name}, ${assign}, ${options}${tape})`);
+  }
+
   private edit(file: string, start: number, end: number, text: string): void {
     const list = this.edits.get(file) ?? [];
     list.push({ start, end, text });
@@ -309,6 +331,7 @@ class Build {
         return `${base}_${job.kind}${sfx}`;
       }
       case "vjp":
+      case "block":
         return `${base}_vjp`;
       case "jvpPair":
         return `${base}_jvpPair`;
@@ -389,6 +412,12 @@ class Build {
         case "vjp": {
           const split = this.enqueue({ kind: "split", key: job.key, mask: job.mask });
           text = emitVjp(p, { fwd: split, rev: split.replace(/_fwd(?=(_|$))/, "_rev"), vjp: name }, this.resultActive(job.key, job.mask));
+          break;
+        }
+        case "block": {
+          const fwd = name.replace(/_vjp$/, "_fwd");
+          const rev = name.replace(/_vjp$/, "_rev");
+          text = emitSplit(p, spec, { fwd, rev }, false) + "\n\n" + emitBlockVjp(p, { fwd, rev, vjp: name });
           break;
         }
         case "jvpPair": {

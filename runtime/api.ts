@@ -87,3 +87,15 @@ export function stopGradient<T>(x: T): T {
 
 export { np, NDArray } from "./ndarray/index.js";
 export type { Operand } from "./ndarray/index.js";
+
+export { isTraining, pause, GradientTape } from "./autograd.js";
+export type { GradReq } from "./autograd.js";
+
+/**
+ * Records the computation in `fn` so that `backward()` on what it assigns can run. adc compiles
+ * each record block ahead of time into a generated function and its pullback; the call is
+ * replaced at build time, so running this means the program was not compiled.
+ */
+export function record(_fn: () => void, _options: { train?: boolean } = {}): void {
+  throw notCompiled("record");
+}

@@ -14,6 +14,9 @@ function op(name: string) {
   return o;
 }
 
+/** Every op's primal by name, for ops generated code cannot reach through `np`. */
+export const ndPrimal: Readonly<Record<string, (...args: any[]) => any>> = Object.fromEntries(Object.entries(ndOps).map(([k, o]) => [k, o.primal]));
+
 /** The tangent of `out = name(...args)` given tangents per argument (null: inactive). */
 export function ndJvp(name: string, args: readonly unknown[], dots: readonly (Operand | null)[], out: unknown): Operand {
   const o = op(name);

@@ -143,6 +143,7 @@ export function analyzeActivity(fn: IrFunction, activeParams: ReadonlySet<string
   // Backward: useful, from the result and from array parameters the function writes (its other outputs).
   const mutatedParams = mutations.get(fnKey(fn.id)) ?? new Set();
   fn.params.forEach((p, i) => mutatedParams.has(i) && useful.add(p.name));
+  for (const o of fn.outputs ?? []) useful.add(o);
   forEachStmt(fn.body, (s) => {
     if (s.k === "return" && s.value && isDiffTy(fn.ret)) diffReads(s.value, (n) => useful.add(n));
   });

@@ -57,7 +57,7 @@ export interface Adjoint {
  * `needValue`: whether the caller uses the function's value (valueAndGrad, the split forward
  * sweep); when it does not (grad), forward-sweep code that only computes the value is dropped.
  */
-export function emitAdjoint(p: Prepared, spec: Specializer, mode: AdjointMode, outBar: string, base: Namer, needValue = true): Adjoint {
+export function emitAdjoint(p: Prepared, spec: Specializer, mode: AdjointMode, outBar: string | readonly string[], base: Namer, needValue = true): Adjoint {
   const s = structurize(p.body, p.fn.ret, (b, numbered) => base.fresh(b, numbered));
   let R = new Set<string>();
   for (let round = 0; ; round++) {
@@ -103,7 +103,7 @@ class ReverseEmitter {
     private readonly retVar: string | null,
     private readonly R: ReadonlySet<string>,
     private readonly namer: Namer,
-    private readonly outBar: string,
+    private readonly outBar: string | readonly string[],
     private readonly needValue: boolean,
   ) {
     this.params = new Set(p.fn.params.map((q) => q.name));
@@ -234,7 +234,12 @@ class ReverseEmitter {
     const fwd = new Code();
     this.fs(this.body, fwd, false);
     const rev = new Code();
-    if (this.output && this.isActiveAtom(this.output)) {
+    if (typeof this.outBar !== "string") {
+      // A record block: one cotangent per output variable.
+      (this.p.fn.outputs ?? []).forEach((o, k) => {
+        if (this.isActive(o)) this.accumulate(rev, o, (this.outBar as readonly string[])[k]);
+      });
+    } else if (this.output && this.isActiveAtom(this.output)) {
       const out = (this.output as { name: string }).name;
       this.accumulate(rev, out, this.outBar);
     }
@@ -285,7 +290,7 @@ class ReverseEmitter {
         } else if (st.k === "block") visit(st.body);
         if (st.k !== "let" || !st.init || !this.isActive(st.name) || (st.ty.k !== "num" && st.ty.k !== "nd")) return;
         const v = st.name;
-        if (defs.get(v) !== 1 || uses.get(v) !== 1 || this.params.has(v)) return;
+        if (defs.get(v) !== 1 || uses.get(v) !== 1 || this.params.has(v) || this.p.fn.outputs?.includes(v)) return;
         const user = stmts.slice(i + 1).find((x) => stmtExprs(x).some((e) => reads(e).has(v)));
         if (user && this.contributesTo(user, v)) this.singleUse.add(v);
       });
@@ -333,6 +338,7 @@ class ReverseEmitter {
       if (st.k === "return" && st.value) outputAtoms.push(st.value);
     });
     if (this.needValue) for (const e of outputAtoms) for (const v of reads(e)) need.add(v);
+    for (const o of this.p.fn.outputs ?? []) need.add(o);
     const addReads = (e: Expr | null | undefined): boolean => {
       let grew = false;
       if (e) for (const v of reads(e)) if (!need.has(v)) {

@@ -66,18 +66,23 @@ function gradText(p: Prepared, adj: Adjoint, q: Param): string {
 /** The split pair: `fwd(params)` records and returns the value; `rev(bars..., out_bar)` replays. */
 export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; rev: string }, resultActive: boolean): string {
   const namer = p.namer.clone();
-  const outBar = namer.fresh("out_bar", false);
-  const adj = emitAdjoint(p, spec, "split", outBar, namer);
   const fn = p.fn;
+  // A record block has one result per output variable, and one cotangent for each.
+  const outs = fn.outputs;
+  const outBar: string | string[] = outs ? outs.map((o) => namer.fresh(`${o}_out_bar`, false)) : namer.fresh("out_bar", false);
+  const adj = emitAdjoint(p, spec, "split", outBar, namer);
   const c = new Code();
-  c.open(`export function ${names.fwd}(${paramList(fn.params)}): ${printTy(fn.ret)}`);
+  const outTy = (o: string): string => printTy(p.vars.get(o)!);
+  c.open(`export function ${names.fwd}(${paramList(fn.params)}): ${outs ? `[${outs.map(outTy).join(", ")}]` : printTy(fn.ret)}`);
   c.append(adj.hoisted).append(adj.fwd).append(adj.snapshotPush);
-  if (adj.output) c.line(`return ${printExpr(adj.output)};`);
+  if (outs) c.line(`return [${outs.join(", ")}];`);
+  else if (adj.output) c.line(`return ${printExpr(adj.output)};`);
   c.close();
   c.line("");
   const active = p.activeParams;
   const revParams = active.filter((q) => q.ty.k === "arr" || q.ty.k === "obj").map((q) => `${adj.bar(q.name)}: ${q.ty.k === "obj" ? `_rt.Bar<${printTy(q.ty)}>` : printTy(q.ty)}`);
-  if (resultActive) revParams.push(`${outBar}: ${printTy(fn.ret)}`);
+  if (outs) outs.forEach((o, k) => revParams.push(`${(outBar as string[])[k]}: ${p.vars.get(o)!.k === "nd" ? `${outTy(o)} | null` : outTy(o)}`));
+  else if (resultActive) revParams.push(`${outBar}: ${printTy(fn.ret)}`);
   const returned = active.filter((q) => q.ty.k !== "arr" && q.ty.k !== "obj");
   const revRet = returned.length === 1 ? (returned[0].ty.k === "nd" ? `${printTy(returned[0].ty)} | null` : printTy(returned[0].ty)) : "void";
   c.open(`export function ${names.rev}(${revParams.join(", ")}): ${revRet}`);
@@ -90,6 +95,46 @@ export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; 
     let o = 0;
     for (const q of returned) c.line(q.ty.k === "num" ? `_rt.retF[${f++}] = ${barOf(q)};` : `_rt.retO[${o++}] = ${barOf(q)};`);
   }
+  c.close();
+  return c.toString();
+}
+
+/**
+ * A record block's `vjp`: runs the block's recording version on its inputs and returns its
+ * outputs with a pullback (one cotangent per output in, one adjoint per input out), which the
+ * runtime's `backward` calls.
+ */
+export function emitBlockVjp(p: Prepared, names: { fwd: string; rev: string; vjp: string }): string {
+  const fn = p.fn;
+  const namer = new Namer(fn.reserved);
+  const outs = namer.fresh("outs", false);
+  const mark = namer.fresh("_mark", false);
+  const seg = namer.fresh("_seg", false);
+  const bars = namer.fresh("bars", false);
+  const active = p.activeParams;
+  const c = new Code();
+  c.open(`export function ${names.vjp}(${paramList(fn.params)}): [unknown[], (${bars}: any[]) => unknown[]]`);
+  c.line(`const ${mark} = _rt.tape.mark();`);
+  c.line(`const ${outs} = ${names.fwd}(${fn.params.map((q) => q.name).join(", ")});`);
+  c.line(`const ${seg} = _rt.tape.cut(${mark});`);
+  c.open(`const pullback = (${bars}: any[]): unknown[] =>`);
+  c.line(`_rt.tape.paste(${seg});`);
+  const args = (fn.outputs ?? []).map((_, k) => `${bars}[${k}]`);
+  const returned = active.filter((q) => q.ty.k !== "arr" && q.ty.k !== "obj");
+  const results = new Map<string, string>();
+  if (returned.length === 1) {
+    const inBar = namer.fresh("in_bar", false);
+    c.line(`const ${inBar} = ${names.rev}(${args.join(", ")});`);
+    results.set(returned[0].name, inBar);
+  } else {
+    c.line(`${names.rev}(${args.join(", ")});`);
+    let f = 0;
+    let o = 0;
+    for (const q of returned) results.set(q.name, q.ty.k === "num" ? `_rt.retF[${f++}]` : `_rt.retO[${o++}]`);
+  }
+  c.line(`return [${fn.params.map((q) => results.get(q.name) ?? "null").join(", ")}];`);
+  c.close("};");
+  c.line(`return [${outs}, pullback];`);
   c.close();
   return c.toString();
 }

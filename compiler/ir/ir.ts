@@ -159,4 +159,9 @@ export interface IrFunction {
   readonly pos: Pos;
   /** The text of the file the function is in (for comments quoting the user's statements). */
   readonly source: string;
+  /**
+   * A record block's results: the variables whose final values it hands back (the outer
+   * variables it assigns). Plain functions have none and return their result.
+   */
+  readonly outputs?: readonly string[];
 }

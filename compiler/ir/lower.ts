@@ -33,6 +33,11 @@ export interface LowerEnv {
   isAdcApi(callee: ts.Expression, name: string): boolean;
   /** If `callee` is an NDArray operation (`np.add`, `x.add`), its registry name. */
   ndOp?(call: ts.CallExpression | ts.PropertyAccessExpression): { op: string; args: ts.Expression[] } | undefined;
+  /**
+   * For a record block: the outer variables it uses. Read ones become parameters (the block's
+   * inputs); assigned ones are its outputs (assigned-only ones start as locals).
+   */
+  readonly captures?: readonly { readonly ident: ts.Identifier; readonly read: boolean; readonly written: boolean }[];
 }
 
 const OBSERVERS = new Set(["console.log", "console.info", "console.warn", "console.error", "console.debug"]);
@@ -112,17 +117,31 @@ class Lowerer {
       const name = this.declare(p.name, ty);
       return { name, ty, pos: this.pos(p) };
     });
+    const outputs: string[] = [];
+    const prelude: Stmt[] = [];
+    for (const c of this.env.captures ?? []) {
+      const ty = this.typeOf(c.ident);
+      const name = this.declare(c.ident, ty);
+      if (c.read) params.push({ name, ty, pos: this.pos(c.ident) });
+      else prelude.push({ k: "let", name, ty, isConst: false, pos: this.pos(c.ident) });
+      if (c.written) outputs.push(name);
+    }
     const sig = this.env.checker.getSignatureFromDeclaration(fn);
     const ret = sig ? classifyType(this.env.checker.getReturnTypeOfSignature(sig), this.env.checker) : VOID;
     let body: Stmt[];
     if (!fn.body) this.refuse("ADC1001", fn, "a function without a body cannot be differentiated");
     if (ts.isBlock(fn.body)) body = this.block(fn.body.statements);
-    else {
+    else if (this.env.captures) {
+      // `record(() => y = f(x))`: the body is a statement.
+      body = [];
+      this.exprStmt(fn.body as ts.Expression, body);
+    } else {
       const out: Stmt[] = [];
       const value = this.withPre(out, () => this.expr(fn.body as ts.Expression));
       out.push({ k: "return", value, pos: this.pos(fn.body) });
       body = out;
     }
+    if (this.env.captures) return { id: this.id, params, body: [...prelude, ...body], ret: VOID, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text, outputs };
     return { id: this.id, params, body, ret, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text };
   }
 
@@ -322,6 +341,15 @@ class Lowerer {
         out.push({ k: "assign", target, value, pos: p });
         return;
       }
+    }
+    if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && e.expression.name.text === "attachGrad" && this.typeOf(e.expression.expression).k === "nd") {
+      // Inside a record block, `u.attachGrad()` makes u a leaf: u = attachGrad(u), whose adjoint
+      // deposits into u.grad and stops there.
+      if (!this.env.captures) this.refuse("ADC1001", e, "attachGrad inside a differentiated function is not supported", "attach gradients before record(), or inside a record block");
+      const target = this.target(e.expression.expression);
+      const args = [this.targetRead(target, e.expression.expression), ...e.arguments.map((a) => this.expr(a))];
+      out.push({ k: "assign", target, value: { k: "call", fn: { k: "nd", op: "attachGrad" }, args, ty: target.k === "var" ? target.ty : NUM, pos: p }, pos: p });
+      return;
     }
     if (ts.isCallExpression(e)) {
       if (this.isCallbackCall(e)) {
@@ -628,6 +656,12 @@ class Lowerer {
     const callee = e.expression;
     const ty = this.typeOf(e);
     if (e.questionDotToken) this.refuse("ADC1001", e, "optional calls are not supported");
+    if (ts.isPropertyAccessExpression(callee) && callee.name.text === "detach" && e.arguments.length === 0 && this.typeOf(callee.expression).k === "nd")
+      return { k: "stop", e: this.expr(callee.expression), ty, pos: p };
+    if (ts.isPropertyAccessExpression(callee) && (callee.name.text === "backward" || callee.name.text === "zeroGrad") && this.typeOf(callee.expression).k === "nd")
+      this.refuse("ADC1001", e, `${callee.name.text}() inside recorded or differentiated code is not supported`, "call it after the record block");
+    if (this.env.isAdcApi(callee, "pause") || this.env.isAdcApi(callee, "record"))
+      this.refuse("ADC1001", e, "record() and pause() cannot be nested inside recorded or differentiated code", "end the record block first");
     if (this.env.isAdcApi(callee, "stopGradient")) {
       if (e.arguments.length !== 1) this.refuse("ADC1001", e, "stopGradient takes one argument");
       return { k: "stop", e: this.expr(e.arguments[0]), ty, pos: p };

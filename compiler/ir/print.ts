@@ -17,8 +17,8 @@ const COND = 0.5;
 
 export type Rename = (name: string) => string;
 
-/** Where an NDArray op lives under `np` (set by the NDArray rules module; the op name by default). */
-let ndPath: (op: string) => string = (op) => op;
+/** How generated code calls an NDArray op's primal (set by the NDArray rules module). */
+let ndPath: (op: string) => string = (op) => `_rt.np.${op}`;
 export function setNdPath(f: (op: string) => string): void {
   ndPath = f;
 }
@@ -68,7 +68,7 @@ function print(e: Expr, rn: Rename): [string, number] {
         }
         return [`${t}(${args.join(", ")})`, POSTFIX];
       }
-      const callee = e.fn.k === "prim" ? e.fn.name : e.fn.k === "user" ? e.fn.fn.name : `_rt.np.${ndPath(e.fn.op)}`;
+      const callee = e.fn.k === "prim" ? e.fn.name : e.fn.k === "user" ? e.fn.fn.name : ndPath(e.fn.op);
       if (e.fn.k === "nd" && e.fn.list !== undefined) return [`${callee}([${args.slice(0, e.fn.list).join(", ")}]${args.slice(e.fn.list).map((a) => `, ${a}`).join("")})`, POSTFIX];
       return [`${callee}(${args.join(", ")})`, POSTFIX];
     }

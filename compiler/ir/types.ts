@@ -12,7 +12,7 @@ export function classifyType(t: ts.Type, checker: ts.TypeChecker, depth = 0): Ty
   if (t.isUnion()) {
     const kinds = t.types.map((m) => classifyType(m, checker, depth + 1));
     if (kinds.every((k) => k.k === kinds[0].k && k.k !== "arr" && k.k !== "obj" && k.k !== "other")) return kinds[0];
-    return { k: "other", text: checker.typeToString(t) };
+    return { k: "other", text: checker.typeToString(t, undefined, ts.TypeFormatFlags.NoTruncation) };
   }
   const sym = t.getSymbol() ?? t.aliasSymbol;
   const name = sym?.getName();
@@ -33,7 +33,7 @@ export function classifyType(t: ts.Type, checker: ts.TypeChecker, depth = 0): Ty
       return { k: "obj", fields, text: checker.typeToString(t) };
     }
   }
-  return { k: "other", text: checker.typeToString(t) };
+  return { k: "other", text: checker.typeToString(t, undefined, ts.TypeFormatFlags.NoTruncation) };
 }
 
 export function sameTy(a: Ty, b: Ty): boolean {

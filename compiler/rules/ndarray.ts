@@ -6,6 +6,7 @@
  */
 import { ts } from "ts-morph";
 import { ndMethodAliases, ndOps } from "../../runtime/ndarray/registry.js";
+import { np } from "../../runtime/ndarray/np.js";
 import { adcExportName } from "../targets.js";
 import { setNdPath } from "../ir/print.js";
 
@@ -36,7 +37,13 @@ export function ndInfo(op: string): NdOpInfo | undefined {
 /** Ops reachable as `np.<path>`: `np.add`, `np.linalg.norm`. */
 const byPath = new Map<string, string>();
 for (const [name, o] of Object.entries(ndOps)) byPath.set(o.npPath ?? name, name);
-setNdPath((op) => ndOps[op]?.npPath ?? op);
+// Ops `np` offers are called through it (`_rt.np.linalg.norm`); the rest through the registry.
+setNdPath((op) => {
+  const path = ndOps[op]?.npPath ?? op;
+  let at: unknown = np;
+  for (const part of path.split(".")) at = (at as Record<string, unknown> | undefined)?.[part];
+  return typeof at === "function" ? `_rt.np.${path}` : `_rt.ndPrimal.${op}`;
+});
 
 function isNdArray(e: ts.Expression, checker: ts.TypeChecker): boolean {
   const t = checker.getTypeAtLocation(e);

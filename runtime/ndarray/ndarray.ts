@@ -23,6 +23,24 @@ import * as red from "./ops/reduce.js";
 import * as shp from "./ops/shape.js";
 import * as un from "./ops/unary.js";
 
+/**
+ * The imperative autograd API (runtime/autograd.ts) installs itself here when loaded, so this
+ * class stays free of an import cycle with it.
+ */
+export const autogradHooks: {
+  attachGrad?: (x: NDArray, req?: "write" | "add" | "null") => void;
+  grad?: (x: NDArray) => NDArray | undefined;
+  backward?: (x: NDArray, head?: NDArray | null, options?: { retainGraph?: boolean }) => void;
+  detach?: (x: NDArray) => NDArray;
+  zeroGrad?: (x: NDArray) => void;
+} = {};
+
+function hook<K extends keyof typeof autogradHooks>(k: K): NonNullable<(typeof autogradHooks)[K]> {
+  const f = autogradHooks[k];
+  if (!f) throw new Error(`adc: ${k} needs adc's autograd runtime; import it from "adc"`);
+  return f as NonNullable<(typeof autogradHooks)[K]>;
+}
+
 export class NDArray {
   readonly data: Float64Array;
   readonly shape: Shape;
@@ -66,6 +84,34 @@ export class NDArray {
       return row;
     };
     return build(0);
+  }
+
+  // ---- the imperative API (runtime/autograd.ts) ----
+
+  /** Allocates `grad` (zeros); backward then writes ("write"), adds ("add") or drops ("null") into it. */
+  attachGrad(req: "write" | "add" | "null" = "write"): void {
+    hook("attachGrad")(this, req);
+  }
+
+  /** The gradient buffer, after attachGrad. */
+  get grad(): NDArray {
+    const g = hook("grad")(this);
+    if (!g) throw new Error("adc: this array has no gradient attached; call attachGrad() first");
+    return g;
+  }
+
+  /** Backpropagates from this array (a non-scalar array means its sum, unless a head is given). */
+  backward(head: NDArray | null = null, options: { retainGraph?: boolean } = {}): void {
+    hook("backward")(this, head, options);
+  }
+
+  /** The same values, outside any recorded computation. */
+  detach(): NDArray {
+    return hook("detach")(this);
+  }
+
+  zeroGrad(): void {
+    hook("zeroGrad")(this);
   }
 
   /** Index along axis 0, dropping it (alias of index(i)). */

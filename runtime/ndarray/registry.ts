@@ -19,6 +19,7 @@ import { linalgOps } from "./ops/linalg.js";
 import { shapeOps } from "./ops/shape.js";
 import { indexingOps } from "./ops/indexing.js";
 import { joinOps } from "./ops/join.js";
+import { attachOps } from "./ops/attach.js";
 import { unbroadcast } from "./operand.js";
 import type { NdOp, Operand } from "./types.js";
 
@@ -43,6 +44,7 @@ export const ndOps: Readonly<Record<string, NdOp>> = collect([
   shapeOps,
   indexingOps,
   joinOps,
+  attachOps,
 ]);
 
 /** NDArray members that reach an op under another spelling: a.get(i) is index; a.T is transpose(). */

@@ -5,7 +5,9 @@
  */
 import { build } from "esbuild";
 import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const ALIASES = {
@@ -44,8 +46,16 @@ export async function bundle(code: string, fileName: string, overrides: Readonly
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Loaded = Record<string, any>;
 
-/** Bundles and imports a module given as TypeScript text. */
+const bundles = resolve(root, ".vitest-tmp", "bundles");
+
+/**
+ * Bundles and imports a module given as TypeScript text. The bundle is written to a file named by
+ * its content hash (so stack traces stay short and the same code loads once).
+ */
 export async function load(code: string, fileName = "module.ts", overrides: ReadonlyMap<string, string> = new Map()): Promise<Loaded> {
   const js = await bundle(code, fileName, overrides);
-  return import("data:text/javascript;base64," + Buffer.from(js).toString("base64"));
+  mkdirSync(bundles, { recursive: true });
+  const file = resolve(bundles, createHash("sha256").update(js).digest("hex").slice(0, 24) + ".mjs");
+  if (!existsSync(file)) writeFileSync(file, js);
+  return import(pathToFileURL(file).href);
 }

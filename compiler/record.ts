@@ -1,0 +1,111 @@
+/**
+ * Record blocks: `record(() => { ... }, options?)` and `tape.record(() => { ... })`.
+ *
+ * A block is compiled like a function whose inputs are the outer variables it reads and whose
+ * outputs are the outer variables it assigns. This module finds the blocks and their captures;
+ * build.ts lowers them (with the captures as parameters and outputs), generates their `vjp`, and
+ * replaces the call with `_rt.record([inputs], vjp, assign, options, tape)`.
+ */
+import { ts } from "ts-morph";
+import { adcExportName } from "./targets.js";
+
+export interface RecordSite {
+  readonly call: ts.CallExpression;
+  readonly cb: ts.ArrowFunction | ts.FunctionExpression;
+  /** `tape.record(...)`: the tape expression. */
+  readonly tape?: ts.Expression;
+  readonly options?: ts.Expression;
+}
+
+export interface Capture {
+  readonly ident: ts.Identifier;
+  readonly read: boolean;
+  readonly written: boolean;
+  /** The variable's type as TypeScript text (for the cast when outputs are stored back). */
+  readonly typeText: string;
+}
+
+function isTape(e: ts.Expression, checker: ts.TypeChecker): boolean {
+  const t = checker.getTypeAtLocation(e);
+  return (t.getSymbol() ?? t.aliasSymbol)?.getName() === "GradientTape";
+}
+
+/** Record calls in a file, in source order; malformed ones are left for the lowering to refuse. */
+export function findRecordSites(sf: ts.SourceFile, checker: ts.TypeChecker): RecordSite[] {
+  const out: RecordSite[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isCallExpression(n)) {
+      const [cb, options] = n.arguments;
+      const fnArg = cb && (ts.isArrowFunction(cb) || ts.isFunctionExpression(cb)) ? cb : undefined;
+      if (fnArg && adcExportName(n.expression, checker) === "record") out.push({ call: n, cb: fnArg, options });
+      else if (fnArg && ts.isPropertyAccessExpression(n.expression) && n.expression.name.text === "record" && isTape(n.expression.expression, checker))
+        out.push({ call: n, cb: fnArg, tape: n.expression.expression });
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+function isWrite(id: ts.Identifier): boolean {
+  const p = id.parent;
+  if (ts.isBinaryExpression(p) && p.left === id) {
+    const k = p.operatorToken.kind;
+    return k >= ts.SyntaxKind.FirstAssignment && k <= ts.SyntaxKind.LastAssignment;
+  }
+  if ((ts.isPrefixUnaryExpression(p) || ts.isPostfixUnaryExpression(p)) && (p.operator === ts.SyntaxKind.PlusPlusToken || p.operator === ts.SyntaxKind.MinusMinusToken)) return true;
+  return false;
+}
+
+/**
+ * The outer variables a block reads and assigns (functions are called, not captured). A variable
+ * is an input if the block may read it before assigning it (its first use in evaluation order is
+ * a read); read-only values that carry no derivative (strings, adc's own `np`) stay free names.
+ */
+export function capturesOf(cb: ts.ArrowFunction | ts.FunctionExpression, checker: ts.TypeChecker): Capture[] {
+  const found = new Map<ts.Symbol, { ident: ts.Identifier; read: boolean; written: boolean; typeText: string }>();
+  const inside = (d: ts.Node): boolean => d.pos >= cb.pos && d.end <= cb.end && d.getSourceFile() === cb.getSourceFile();
+  const note = (n: ts.Identifier, write: boolean, compound: boolean): void => {
+    const sym = checker.getSymbolAtLocation(n);
+    if (!sym) return;
+    const target = sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
+    const decl = target.valueDeclaration ?? target.declarations?.[0];
+    if (!decl || inside(decl)) return;
+    const isFunction = ts.isVariableDeclaration(decl) && !!decl.initializer && (ts.isArrowFunction(decl.initializer) || ts.isFunctionExpression(decl.initializer));
+    if (!(ts.isParameter(decl) || ts.isVariableDeclaration(decl)) || isFunction) return;
+    const fromAdc = sym.declarations?.some((d) => ts.isImportSpecifier(d) && ts.isStringLiteral(d.parent.parent.parent.moduleSpecifier) && d.parent.parent.parent.moduleSpecifier.text === "adc");
+    if (fromAdc) return;
+    const prev = found.get(sym);
+    if (prev) {
+      prev.written ||= write;
+      return;
+    }
+    const type = checker.getTypeAtLocation(n);
+    found.set(sym, { ident: n, read: !write || compound, written: write, typeText: checker.typeToString(type, undefined, ts.TypeFormatFlags.NoTruncation) });
+  };
+  // Evaluation order: an assignment's right side runs before its target is written.
+  const visit = (n: ts.Node): void => {
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
+      visit(n.right);
+      const compound = n.operatorToken.kind !== ts.SyntaxKind.EqualsToken;
+      if (ts.isIdentifier(n.left)) note(n.left, true, compound);
+      else visit(n.left);
+      return;
+    }
+    if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && ts.isIdentifier(n.operand) && (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken)) {
+      note(n.operand, true, true);
+      return;
+    }
+    if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) && !ts.isTypeReferenceNode(n.parent)) note(n, false, false);
+    ts.forEachChild(n, visit);
+  };
+  visit(cb.body);
+  // Values that carry no derivative and are only read need not be inputs.
+  return [...found.values()].filter((c) => c.written || isDiffType(checker.getTypeAtLocation(c.ident)));
+}
+
+function isDiffType(t: ts.Type): boolean {
+  if (t.flags & ts.TypeFlags.NumberLike) return true;
+  const name = (t.getSymbol() ?? t.aliasSymbol)?.getName();
+  return name === "NDArray" || name === "Float64Array" || name === "Array";
+}

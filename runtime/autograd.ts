@@ -1,0 +1,243 @@
+/**
+ * The imperative API of the chapter (MXNet's attach_grad / record / backward, TensorFlow's
+ * GradientTape), run on generated code.
+ *
+ * The compiler turns each `record(() => { ... })` block into a generated function with its
+ * captured NDArrays as inputs and the outer variables it assigns as outputs, and its `vjp`. At
+ * run time a block remembers only that: its inputs, its outputs and its pullback (no operation
+ * graph). Every output NDArray points at the block that made it. `backward` walks the small graph
+ * of blocks newest to oldest (a block can only consume what older blocks made), calls each
+ * pullback once with the cotangents of its outputs, and routes input cotangents either to the
+ * block that made the input or, for arrays with a gradient attached, into `.grad`.
+ *
+ * MXNet's rules: attaching a gradient detaches (the array becomes a leaf); `detach()` gives a
+ * value with no graph; "write" overwrites `.grad` on every backward, "add" accumulates, "null"
+ * drops it; a non-scalar head means the sum (a head of ones). A backward frees the block outputs
+ * it went through unless `retainGraph` is set, and going through a freed output again is an error
+ * that names `retainGraph`.
+ */
+import { NDArray, autogradHooks } from "./ndarray/ndarray.js";
+import { accumulate, onesLikeOperand, zerosLikeOperand } from "./ndarray/registry.js";
+import type { Operand } from "./ndarray/types.js";
+import { attachGrad, deposits, meta, metaOf as m, type GradReq } from "./autograd-state.js";
+
+export { attachGrad, type GradReq };
+
+interface Node {
+  readonly block: Block;
+  readonly index: number;
+}
+
+class Block {
+  static next = 0;
+  readonly id = Block.next++;
+  /** Output slots a backward went through without retainGraph. */
+  readonly freed: boolean[];
+  constructor(
+    readonly inputs: readonly unknown[],
+    readonly outputs: readonly unknown[],
+    readonly pullback: (outBars: (Operand | null)[]) => unknown[],
+    readonly tape: GradientTape | null,
+  ) {
+    this.freed = outputs.map(() => false);
+  }
+}
+
+
+let training = false;
+let recording = 0;
+
+/** Whether code runs in training mode (inside `record`, unless it passed `{ train: false }`). */
+export function isTraining(): boolean {
+  return training;
+}
+
+/** Whether a record block is running. */
+export function isRecording(): boolean {
+  return recording > 0;
+}
+
+/** Runs `fn` outside recording and in prediction mode (MXNet's `autograd.pause`). */
+export function pause<T>(fn: () => T, options: { train?: boolean } = {}): T {
+  const saved = [training, recording] as const;
+  training = options.train ?? false;
+  recording = 0;
+  try {
+    return fn();
+  } finally {
+    [training, recording] = saved;
+  }
+}
+
+/** The gradient buffer of an array (undefined until a gradient is attached). */
+export function gradOf(x: NDArray): NDArray | undefined {
+  return meta.get(x)?.grad;
+}
+
+export function zeroGrad(x: NDArray): void {
+  const g = meta.get(x)?.grad;
+  if (g) g.data.fill(0);
+}
+
+/** The same values with no graph behind them. */
+export function detach(x: NDArray): NDArray {
+  return new NDArray(x.data.slice(), x.shape, x.dtype);
+}
+
+/**
+ * Runs a compiled record block: `run` is the block's generated vjp over `inputs`; `assign`
+ * stores its outputs into the block's outer variables. Returns what the block returned.
+ */
+export function record(
+  inputs: readonly unknown[],
+  run: (...inputs: any[]) => [unknown[], (outBars: (Operand | null)[]) => unknown[]],
+  assign: (outputs: unknown[]) => void,
+  options: { train?: boolean } = {},
+  tape: GradientTape | null = null,
+): void {
+  const saved = training;
+  training = options.train ?? true;
+  recording++;
+  try {
+    const [outs, pullback] = run(...inputs);
+    // Every output needs its own identity to carry its own node.
+    const seen = new Set<unknown>(inputs);
+    const outputs = outs.map((o) => {
+      if (o instanceof NDArray && seen.has(o) && !meta.get(o)?.gradReq) return new NDArray(o.data, o.shape, o.dtype);
+      seen.add(o);
+      return o;
+    });
+    const block = new Block(inputs, outputs, pullback, tape);
+    outputs.forEach((o, index) => {
+      // Arrays that had a gradient attached inside the block are leaves.
+      if (o instanceof NDArray && !meta.get(o)?.gradReq) m(o).node = { block, index };
+    });
+    tape?.blocks.push(block);
+    assign(outputs);
+  } finally {
+    training = saved;
+    recording--;
+  }
+}
+
+/**
+ * Backpropagates from `y` with head gradient `head` (ones by default: a non-scalar y means its
+ * sum). Returns the cotangent reaching each requested source (for GradientTape), and stores into
+ * `.grad` of every leaf with a gradient attached.
+ */
+function propagate(y: NDArray, head: NDArray | null, retainGraph: boolean, sources: readonly NDArray[] | null): Map<NDArray, NDArray> {
+  const seed = head ?? (onesLikeOperand(y) as NDArray);
+  const leafBars = new Map<NDArray, NDArray>();
+  const add = (x: NDArray, g: NDArray): void => {
+    const prev = leafBars.get(x);
+    leafBars.set(x, prev ? (accumulate(prev, g) as NDArray) : g);
+  };
+  const start = meta.get(y)?.node as Node | null | undefined;
+  if (!start) {
+    if (meta.get(y)?.gradReq || sources?.includes(y)) add(y, seed);
+    else throw new Error("adc: backward() on an array with no recorded computation: compute it inside record(), or attach a gradient to it");
+    return finish(leafBars, sources);
+  }
+  const cot = new Map<Block, (Operand | null)[]>();
+  const slot = (b: Block): (Operand | null)[] => {
+    let s = cot.get(b);
+    if (!s) cot.set(b, (s = b.outputs.map(() => null)));
+    return s;
+  };
+  slot(start.block)[start.index] = seed;
+  // Blocks reachable from y's, newest first: a block only consumes outputs of older blocks.
+  const reach = new Set<Block>();
+  const stack = [start.block];
+  while (stack.length) {
+    const b = stack.pop()!;
+    if (reach.has(b)) continue;
+    reach.add(b);
+    for (const i of b.inputs) if (i instanceof NDArray) {
+      const n = meta.get(i)?.node as Node | null | undefined;
+      if (n) stack.push(n.block);
+    }
+  }
+  const order = [...reach].sort((a, b) => b.id - a.id);
+  const saved = deposits.current;
+  const deposited = (deposits.current = new Map());
+  try {
+    for (const b of order) {
+      const bars = cot.get(b);
+      if (!bars || bars.every((g) => g === null)) continue;
+      bars.forEach((g, k) => {
+        if (g !== null && b.freed[k])
+          throw new Error("adc: backward() through a graph that was already freed by an earlier backward(); pass { retainGraph: true } to the first backward() to go through it again");
+      });
+      const inBars = b.pullback(bars.map((g, k) => g ?? (b.outputs[k] instanceof NDArray ? (zerosLikeOperand(b.outputs[k] as NDArray) as NDArray) : 0)));
+      if (!retainGraph) bars.forEach((g, k) => g !== null && (b.freed[k] = true));
+      b.inputs.forEach((x, k) => {
+        const g = inBars[k];
+        if (!(x instanceof NDArray) || !(g instanceof NDArray)) return;
+        const n = meta.get(x)?.node as Node | null | undefined;
+        if (n && reach.has(n.block)) {
+          const s = slot(n.block);
+          s[n.index] = s[n.index] === null ? g : accumulate(s[n.index], g);
+        } else if (meta.get(x)?.gradReq || sources?.includes(x)) add(x, g);
+      });
+    }
+    for (const [x, g] of deposited) add(x, g);
+  } finally {
+    deposits.current = saved;
+  }
+  return finish(leafBars, sources);
+}
+
+function finish(leafBars: Map<NDArray, NDArray>, sources: readonly NDArray[] | null): Map<NDArray, NDArray> {
+  if (sources) return leafBars;
+  for (const [x, g] of leafBars) {
+    const a = meta.get(x);
+    if (!a?.grad || a.gradReq === "null") continue;
+    if (a.gradReq === "add") a.grad.data.set((accumulate(a.grad, g) as NDArray).data);
+    else a.grad.data.set(g.data);
+  }
+  return leafBars;
+}
+
+export function backward(y: NDArray, head: NDArray | null = null, options: { retainGraph?: boolean } = {}): void {
+  propagate(y, head, options.retainGraph ?? false, null);
+}
+
+/** TensorFlow's GradientTape: `record` blocks on it, then `gradient(target, sources)`. */
+export class GradientTape {
+  readonly blocks: Block[] = [];
+  private used = false;
+  readonly persistent: boolean;
+
+  constructor(options: { persistent?: boolean } = {}) {
+    this.persistent = options.persistent ?? false;
+  }
+
+  /** Replaced by compiled code; running it means the program was not compiled. */
+  record(_fn: () => void): never {
+    throw new Error("adc: GradientTape.record() ran without being compiled. Build this program with `adc build` or the esbuild plugin.");
+  }
+
+  /** Kept for TensorFlow users: every array a recorded block reads is watched. */
+  watch(_x: NDArray): void {}
+
+  /** d target / d source for each source (zeros where target does not depend on it). */
+  gradient(target: NDArray, sources: NDArray): NDArray;
+  gradient(target: NDArray, sources: readonly NDArray[]): NDArray[];
+  gradient(target: NDArray, sources: NDArray | readonly NDArray[]): NDArray | NDArray[] {
+    if (this.used && !this.persistent)
+      throw new Error("adc: gradient() can only be called once on a non-persistent GradientTape; create it with { persistent: true } to call it again");
+    this.used = true;
+    const list = Array.isArray(sources) ? sources : [sources as NDArray];
+    const bars = propagate(target, null, true, list);
+    const out = list.map((s) => bars.get(s) ?? (zerosLikeOperand(s) as NDArray));
+    return Array.isArray(sources) ? out : out[0];
+  }
+}
+
+// The NDArray methods of the imperative API (attachGrad, grad, backward, detach, zeroGrad)
+// reach this module through hooks, so the class does not import it.
+autogradHooks.attachGrad = attachGrad;
+autogradHooks.grad = gradOf;
+autogradHooks.backward = backward;
+autogradHooks.detach = detach;
+autogradHooks.zeroGrad = zeroGrad;
