@@ -18,4 +18,9 @@ const both = grad(f, [0, 1]); // (x, y) => [df/dx, df/dy]
 const [value, g] = valueAndGrad(f)(1.5, 2);
 const [out, pullback] = vjp(f, 1.5, 2); // pullback(1) => [x_bar, y_bar], one per parameter
 const [out2, outDot] = jvp(f, [1.5, 2], [1, 0]);
-console.log(dfdx(1.5, 2), dfdy(1.5, 2), both(1.5, 2), value, g, out, pullback(1), out2, outDot);
+console.log("f(1.5, 2)             =", value, "(valueAndGrad), ", out, "(vjp), ", out2, "(jvp)");
+console.log("df/dx, df/dy          =", dfdx(1.5, 2), dfdy(1.5, 2));
+console.log("grad(f, [0, 1])       =", both(1.5, 2));
+console.log("valueAndGrad gradient =", g);
+console.log("vjp pullback(1)       =", pullback(1));
+console.log("jvp along (1, 0)      =", outDot);

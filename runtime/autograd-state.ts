@@ -12,7 +12,15 @@ export interface Autograd {
   node?: { readonly block: unknown; readonly index: number } | null;
   grad?: NDArray;
   gradReq?: GradReq;
+  /**
+   * Blocks numbered from here on treat the array as a leaf (its gradient was attached after it
+   * was made). Its own backward() still goes through the block that made it, as in MXNet.
+   */
+  leafSince?: number;
 }
+
+/** Record blocks are numbered in the order they run. */
+export const blocks = { next: 0 };
 
 export const meta = new WeakMap<NDArray, Autograd>();
 
@@ -27,7 +35,7 @@ export function attachGrad(x: NDArray, req: GradReq = "write"): void {
   const a = metaOf(x);
   a.grad = new NDArray(new Float64Array(x.size), x.shape);
   a.gradReq = req;
-  a.node = null;
+  a.leafSince = blocks.next;
 }
 
 /** Cotangents reaching arrays that had a gradient attached inside a block, during one backward. */

@@ -19,7 +19,7 @@
 import { NDArray, autogradHooks } from "./ndarray/ndarray.js";
 import { accumulate, onesLikeOperand, zerosLikeOperand } from "./ndarray/registry.js";
 import type { Operand } from "./ndarray/types.js";
-import { attachGrad, deposits, meta, metaOf as m, type GradReq } from "./autograd-state.js";
+import { attachGrad, blocks, deposits, meta, metaOf as m, type GradReq } from "./autograd-state.js";
 
 export { attachGrad, type GradReq };
 
@@ -29,8 +29,7 @@ interface Node {
 }
 
 class Block {
-  static next = 0;
-  readonly id = Block.next++;
+  readonly id = blocks.next++;
   /** Output slots a backward went through without retainGraph. */
   readonly freed: boolean[];
   constructor(
@@ -110,7 +109,10 @@ export function record(
     const block = new Block(inputs, outputs, pullback, tape);
     outputs.forEach((o, index) => {
       // Arrays that had a gradient attached inside the block are leaves.
-      if (o instanceof NDArray && !meta.get(o)?.gradReq) m(o).node = { block, index };
+      if (o instanceof NDArray && !meta.get(o)?.gradReq) {
+        m(o).node = { block, index };
+        delete m(o).leafSince;
+      }
     });
     tape?.blocks.push(block);
     assign(outputs);
@@ -133,6 +135,12 @@ function propagate(y: NDArray, head: NDArray | null, retainGraph: boolean, sourc
     leafBars.set(x, prev ? (accumulate(prev, g) as NDArray) : g);
   };
   const start = meta.get(y)?.node as Node | null | undefined;
+  /** The block that made input x of block b, unless x was a leaf by then. */
+  const producer = (x: NDArray, b: Block): Node | null => {
+    const a = meta.get(x);
+    if (!a || (a.gradReq && (a.leafSince ?? -1) <= b.id)) return null;
+    return (a.node as Node | null | undefined) ?? null;
+  };
   if (!start) {
     if (meta.get(y)?.gradReq || sources?.includes(y)) add(y, seed);
     else throw new Error("adc: backward() on an array with no recorded computation: compute it inside record(), or attach a gradient to it");
@@ -153,7 +161,7 @@ function propagate(y: NDArray, head: NDArray | null, retainGraph: boolean, sourc
     if (reach.has(b)) continue;
     reach.add(b);
     for (const i of b.inputs) if (i instanceof NDArray) {
-      const n = meta.get(i)?.node as Node | null | undefined;
+      const n = producer(i, b);
       if (n) stack.push(n.block);
     }
   }
@@ -173,7 +181,7 @@ function propagate(y: NDArray, head: NDArray | null, retainGraph: boolean, sourc
       b.inputs.forEach((x, k) => {
         const g = inBars[k];
         if (!(x instanceof NDArray) || !(g instanceof NDArray)) return;
-        const n = meta.get(x)?.node as Node | null | undefined;
+        const n = producer(x, b);
         if (n && reach.has(n.block)) {
           const s = slot(n.block);
           s[n.index] = s[n.index] === null ? g : accumulate(s[n.index], g);

@@ -43,7 +43,7 @@ describe("adc/esbuild", () => {
     } finally {
       console.log = orig;
     }
-    expect(logs[0][0]).toBeCloseTo(4.009849108754793, 8);
+    expect(logs[1][1]).toBeCloseTo(4.009849108754793, 8);
   });
 
   it("maps generated positions back to the user's file", async () => {
