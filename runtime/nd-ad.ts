@@ -5,17 +5,19 @@
  * Keeping zeros symbolic means no zero arrays are allocated for unused paths.
  */
 import { NDArray } from "./ndarray/ndarray.js";
-import { accumulate, ndOps, zerosLikeOperand } from "./ndarray/registry.js";
+import { accumulate, anyOp, ndOps, zerosLikeOperand } from "./ndarray/registry.js";
 import type { Operand } from "./ndarray/types.js";
 
 function op(name: string) {
-  const o = ndOps[name];
+  const o = anyOp(name);
   if (!o) throw new Error(`adc: no NDArray op '${name}'`);
   return o;
 }
 
 /** Every op's primal by name, for ops generated code cannot reach through `np`. */
-export const ndPrimal: Readonly<Record<string, (...args: any[]) => any>> = Object.fromEntries(Object.entries(ndOps).map(([k, o]) => [k, o.primal]));
+export const ndPrimal: Readonly<Record<string, (...args: any[]) => any>> = Object.fromEntries(
+  Object.keys(ndOps).concat(["attachGrad"]).map((k) => [k, anyOp(k)!.primal]),
+);
 
 /** The tangent of `out = name(...args)` given tangents per argument (null: inactive). */
 export function ndJvp(name: string, args: readonly unknown[], dots: readonly (Operand | null)[], out: unknown): Operand {

@@ -5,7 +5,7 @@
  * touches one place. Generated code calls the rules through `_rt.ndJvp` and `_rt.ndVjp`.
  */
 import { ts } from "ts-morph";
-import { ndMethodAliases, ndOps } from "../../runtime/ndarray/registry.js";
+import { anyOp, ndMethodAliases, ndOps } from "../../runtime/ndarray/registry.js";
 import { np } from "../../runtime/ndarray/np.js";
 import { adcExportName } from "../targets.js";
 import { setNdPath } from "../ir/print.js";
@@ -23,14 +23,14 @@ export function isListOp(op: string): boolean {
 
 /** Differentiable argument positions of one call, with a list operand spread over `list` positions. */
 export function ndDiffPositions(op: string, list: number | undefined): number[] {
-  const info = ndOps[op];
+  const info = anyOp(op);
   if (!info) return [];
   if (list === undefined) return [...info.diff];
   return info.diff.flatMap((i) => (i === 0 ? Array.from({ length: list }, (_, k) => k) : [i + list - 1]));
 }
 
 export function ndInfo(op: string): NdOpInfo | undefined {
-  const o = ndOps[op];
+  const o = anyOp(op);
   return o ? { diff: o.diff, returns: o.returns } : undefined;
 }
 
@@ -39,7 +39,7 @@ const byPath = new Map<string, string>();
 for (const [name, o] of Object.entries(ndOps)) byPath.set(o.npPath ?? name, name);
 // Ops `np` offers are called through it (`_rt.np.linalg.norm`); the rest through the registry.
 setNdPath((op) => {
-  const path = ndOps[op]?.npPath ?? op;
+  const path = anyOp(op)?.npPath ?? op;
   let at: unknown = np;
   for (const part of path.split(".")) at = (at as Record<string, unknown> | undefined)?.[part];
   return typeof at === "function" ? `_rt.np.${path}` : `_rt.ndPrimal.${op}`;

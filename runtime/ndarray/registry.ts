@@ -44,8 +44,18 @@ export const ndOps: Readonly<Record<string, NdOp>> = collect([
   shapeOps,
   indexingOps,
   joinOps,
-  attachOps,
 ]);
+
+/**
+ * Ops with effects on the imperative autograd state, which compiled record blocks use
+ * (attachGrad inside a block). Kept out of `ndOps`, whose entries are pure numpy operations.
+ */
+export const autogradOps: Readonly<Record<string, NdOp>> = collect([attachOps]);
+
+/** An op of either table, by name. */
+export function anyOp(name: string): NdOp | undefined {
+  return ndOps[name] ?? autogradOps[name];
+}
 
 /** NDArray members that reach an op under another spelling: a.get(i) is index; a.T is transpose(). */
 export const ndMethodAliases: Readonly<Record<string, { op: string; getter: boolean }>> = Object.freeze({
