@@ -39,7 +39,7 @@ export async function medians(tasks: readonly Task[], timeMs = 400): Promise<Map
   const out = new Map<string, number>();
   for (const task of bench.tasks) {
     const r = task.result;
-    if (r.state !== "completed") throw new Error(`benchmark ${task.name} did not complete: ${r.state}`);
+    if (r.state !== "completed") throw new Error(`benchmark ${task.name} did not complete: ${r.state} ${"error" in r ? String(r.error) : ""}`);
     const t = tasks.find((x) => x.name === task.name)!;
     out.set(task.name, (r.latency.p50 * 1e6) / (t.batch ?? 1));
   }
