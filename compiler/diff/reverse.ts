@@ -59,7 +59,10 @@ export interface Adjoint {
  */
 export function emitAdjoint(p: Prepared, spec: Specializer, mode: AdjointMode, outBar: string | readonly string[], base: Namer, needValue = true): Adjoint {
   const s = structurize(p.body, p.fn.ret, (b, numbered) => base.fresh(b, numbered));
-  let R = new Set<string>();
+  // Arrays are shared by reference, so their contents must be right whenever anyone's reverse
+  // sweep reads them. A recording version (split mode) therefore saves and restores every element
+  // it writes into an array parameter: its caller may read that array's contents in reverse.
+  let R = new Set<string>(mode === "split" ? p.fn.params.filter((q) => q.ty.k === "arr").map((q) => q.name) : []);
   for (let round = 0; ; round++) {
     const em = new ReverseEmitter(p, spec, mode, s.body, s.retVar, R, base.clone(), outBar, needValue);
     const result = em.run();
@@ -777,6 +780,9 @@ class ReverseEmitter {
   /** `g_rev(array bars..., out_bar)`; scalar adjoints come back as the result or in `_rt.retF`. */
   private rsUserCall(e: Extract<Expr, { k: "call" }>, g: string | null, c: Code): void {
     const fn: FnId = (e.fn as { fn: FnId }).fn;
+    // The callee's reverse sweep may read the contents of any array it was given: keep them
+    // restored here too (writes to them in this function are saved and undone).
+    for (const a of e.args) if (a.k === "var" && this.ty(a.name).k === "arr") this.read(a.name);
     const mask = callMask(this.p, e.args);
     const { rev } = this.spec.splitNames(fn, mask);
     const callee = this.spec.callee(fn);

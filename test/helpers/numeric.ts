@@ -26,7 +26,7 @@ export function randomValues(kinds: readonly ParamKind[], d: Domain, seed: numbe
     ...kinds.map((k): fc.Arbitrary<Value> => {
       if (k.k === "fixed") return fc.constant(k.value);
       // Uniform points: fc.double favours special values (0, tiny, extremes), which are kinks.
-      const x = fc.integer({ min: 0, max: 2 ** 30 }).map((k) => d.lo + ((d.hi - d.lo) * k) / 2 ** 30);
+      const x = fc.noBias(fc.integer({ min: 0, max: 2 ** 30 })).map((k) => d.lo + ((d.hi - d.lo) * k) / 2 ** 30);
       if (k.k === "num") return x;
       if (k.k === "nd") {
         const n = k.shape.reduce((a, b) => a * b, 1);

@@ -1,0 +1,27 @@
+// The ADBench objectives differentiated by adc: the functions in gmm.ts, ba.ts and lstm.ts are
+// plain TypeScript; these calls ask adc for their derivatives at build time.
+import { grad, vjp, jvp } from "adc";
+import { gmmObjective } from "./gmm.js";
+import { baResidual, baResidualRow, weightResidual } from "./ba.js";
+import { lstmObjective } from "./lstm.js";
+
+/** d objective / d (alphas, means, icf). */
+export const gmmGradient = grad(gmmObjective, [0, 1, 2]);
+
+/** One BA residual row's gradient w.r.t. (camera, point, weight): reverse mode per row. */
+export const baRowGradient = grad(baResidualRow, [0, 1, 2]);
+/** Both reprojection residuals of one observation, as a value. */
+export function baPair(cam: Float64Array, X: Float64Array, w: number, f0: number, f1: number): Float64Array {
+  const out = new Float64Array(2);
+  baResidual(cam, X, w, f0, f1, out);
+  return out;
+}
+/** Forward mode: the two residuals' derivative along one direction. */
+export const baPairTangent = (cam: Float64Array, X: Float64Array, w: number, f0: number, f1: number, dcam: Float64Array, dX: Float64Array, dw: number) =>
+  jvp(baPair, [cam, X, w, f0, f1], [dcam, dX, dw, 0, 0]);
+/** Reverse mode: one pullback per observation, called once per residual row. */
+export const baPairPull = (cam: Float64Array, X: Float64Array, w: number, f0: number, f1: number) => vjp(baPair, cam, X, w, f0, f1);
+export const dWeightResidual = grad(weightResidual);
+
+/** d loss / d (mainParams, extraParams). */
+export const lstmGradient = grad(lstmObjective, [0, 1]);
