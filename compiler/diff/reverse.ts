@@ -88,6 +88,15 @@ class ReverseEmitter {
    * made, not an accumulator declared at the top and reset.
    */
   private readonly singleUse = new Set<string>();
+  /**
+   * Temporaries defined by one cheap operation and used once, right after, in the same statement
+   * list, with nothing in between changing what they read: the reverse sweep recomputes them where
+   * their use's adjoint needs them, instead of saving them. Their operands must then be right at
+   * that point, which the restore invariant gives (they join the read set).
+   */
+  private readonly atUse = new Map<string, Expr>();
+  /** At-use temporaries read while writing the current statement's adjoint. */
+  private atUseRead: Set<string> | null = null;
   /** Recomputed variables the reverse sweep has read (their loop's prologue defines them). */
   private readonly rematUsed = new Set<string>();
   private readonly defs = new Map<string, Stmt[]>();
@@ -130,6 +139,7 @@ class ReverseEmitter {
     });
     this.remat = findRemat(body, p.fn.params.map((q) => q.name), mutated, (l) => this.counterFor(l)?.name);
     this.findSingleUse(body);
+    this.findAtUse(body);
   }
 
   // ---- facts about the body ---------------------------------------------------------------
@@ -212,6 +222,10 @@ class ReverseEmitter {
   private read(e: Expr | string): void {
     for (const v of typeof e === "string" ? [e] : reads(e)) {
       if (this.counterScope.has(v)) continue;
+      if (this.atUse.has(v)) {
+        this.atUseRead?.add(v);
+        continue;
+      }
       if (this.remat.names.has(v)) this.rematUsed.add(v);
       else this.reads.add(v);
     }
@@ -270,6 +284,81 @@ class ReverseEmitter {
       namer: this.namer,
       bar: (n) => this.bar(n),
     };
+  }
+
+  private findAtUse(body: readonly Stmt[]): void {
+    const uses = new Map<string, number>();
+    forEachStmt(body, (st) => {
+      for (const e of stmtExprs(st)) forEachExpr(e, (x) => x.k === "var" && uses.set(x.name, (uses.get(x.name) ?? 0) + 1));
+    });
+    // Temporaries that prologue recomputation reads must exist before the prologue: leave them.
+    const prologueReads = new Set<string>();
+    for (const list of this.remat.byLoop.values()) for (const r of list) for (const v of reads(r.init)) prologueReads.add(v);
+    const cheap = (e: Expr): boolean =>
+      (e.k === "index" && e.arr.k === "var") || (e.k === "bin" && ["+", "-", "*", "/"].includes(e.op)) || (e.k === "un" && e.op === "-");
+    // Only inside loops: elsewhere the forward sweep's own value is in scope and costs nothing.
+    const visit = (stmts: readonly Stmt[], inLoop: boolean): void => {
+      stmts.forEach((st, i) => {
+        if (st.k === "if") {
+          visit(st.then, inLoop);
+          visit(st.else, inLoop);
+        } else if (st.k === "loop") {
+          visit(st.body, true);
+        } else if (st.k === "block") visit(st.body, inLoop);
+        if (!inLoop || st.k !== "let" || !st.init || st.ty.k !== "num" || !/^_t\d+$/.test(st.name)) return;
+        const t = st.name;
+        if (uses.get(t) !== 1 || this.remat.names.has(t) || prologueReads.has(t) || !cheap(st.init) || hasCall(st.init)) return;
+        const opReads = reads(st.init);
+        const arrays = new Set<string>();
+        forEachExpr(st.init, (x) => x.k === "index" && x.arr.k === "var" && arrays.add(x.arr.name));
+        for (let j = i + 1; j < stmts.length; j++) {
+          const u = stmts[j];
+          if (stmtExprs(u).some((e) => reads(e).has(t))) {
+            if (u.k === "let" || u.k === "assign") this.atUse.set(t, st.init);
+            return;
+          }
+          // Anything in between that changes an operand disqualifies.
+          let changes = false;
+          forEachStmt([u], (x) => {
+            if (x.k === "let" && opReads.has(x.name)) changes = true;
+            if (x.k === "assign" && (opReads.has(x.target.k === "var" ? x.target.name : x.target.arr) || (x.target.k === "index" && arrays.has(x.target.arr)))) changes = true;
+            for (const e of stmtExprs(x)) if (hasCall(e)) changes = true;
+          });
+          if (changes) return;
+        }
+      });
+    };
+    visit(body, false);
+  }
+
+  /** At-use temporaries already recomputed in each block of the reverse sweep. */
+  private readonly recomputedIn = new Map<Code, Set<string>>();
+
+  /** Writes one statement's adjoint, preceded by the recomputation of the at-use temporaries it reads. */
+  private withAtUse(c: Code, write: (into: Code) => void): void {
+    const saved = this.atUseRead;
+    const used = (this.atUseRead = new Set());
+    const inner = new Code();
+    try {
+      write(inner);
+      // The temporaries those recomputations read, transitively.
+      const work = [...used];
+      while (work.length) for (const v of reads(this.atUse.get(work.pop()!)!)) if (this.atUse.has(v) && !used.has(v)) {
+        used.add(v);
+        work.push(v);
+      }
+    } finally {
+      this.atUseRead = saved;
+    }
+    const done = this.recomputedIn.get(c) ?? new Set<string>();
+    this.recomputedIn.set(c, done);
+    // In program order (definitions come before their uses in the map).
+    for (const [t, init] of this.atUse) if (used.has(t) && !done.has(t)) {
+      done.add(t);
+      for (const v of reads(init)) if (!this.atUse.has(v)) this.read(v);
+      c.line(`const ${t} = ${printExpr(init)};`);
+    }
+    c.append(inner);
   }
 
   private findSingleUse(body: readonly Stmt[]): void {
@@ -498,19 +587,18 @@ class ReverseEmitter {
   private fsLoop(s: Loop, c: Code, loop: boolean): void {
     const work = this.hasWork(s);
     if (!work && !this.anyNeeded([s])) return;
-    const rec = work ? this.record(s, loop) : null;
+    // A counted loop whose bounds do not change is recounted by the reverse sweep: no record.
+    const formula = work ? this.tripCountFormula(s) : undefined;
+    if (formula !== undefined) {
+      this.closedCounts.set(s, formula);
+      if (!this.bodyRuns(s)) return; // and nothing in it runs in the forward sweep
+    }
+    const rec = work && formula === undefined ? this.record(s, loop) : null;
     const count = rec ? rec.local ?? this.namer.fresh("_n") : null;
     if (rec && !rec.local) (rec as { count?: string }).count = count!;
     const plainInit = s.init.every((x) => x.k === "let" && !this.hoisted(x.name) && !this.needsSave(x, x.name)) || s.init.every((x) => x.k === "assign" && !this.needsSave(x, (x.target as { name: string }).name));
     const plainUpdate = s.update.every((u) => u.k === "assign" && u.target.k === "var" && !this.isActive(u.target.name) && !this.needsSave(u, u.target.name));
     const wrap = !plainInit && s.init.length > 0;
-    const closed = count ? this.closedTripCount(s) : undefined;
-    if (count && closed !== undefined) {
-      // Nothing in the body runs in the forward sweep: count the iterations without looping.
-      c.line(`${rec!.local ? "let" : "const"} ${count} = ${closed};`);
-      if (!rec!.local) c.line(`_rt.tape.pushI(${count});`);
-      return;
-    }
     if (count) c.line(`let ${count} = 0;`);
     if (wrap) {
       c.open("");
@@ -532,29 +620,49 @@ class ReverseEmitter {
     if (count && !rec!.local) c.line(`_rt.tape.pushI(${count});`);
   }
 
-  /**
-   * The trip count of a counted loop whose body does nothing in the forward sweep, in closed
-   * form: `for (let i = a; i < b; i++)` runs max(0, ceil(b - a)) times (b not changed by the loop).
-   */
-  private closedTripCount(s: Loop): string | undefined {
-    const k = this.counterFor(s);
-    const cond = s.cond;
-    if (!k || !cond || cond.k !== "bin" || Math.abs(k.step) !== 1) return undefined;
-    if (cond.l.k !== "var" || cond.l.name !== k.name || reads(cond.r).has(k.name) || hasCall(cond.r) || hasCall(k.init)) return undefined;
-    const body = [...s.body, ...s.update.filter((u) => !(u.k === "assign" && u.target.k === "var" && u.target.name === k.name))];
+  /** Loops whose trip count the reverse sweep recomputes, with the formula. */
+  private readonly closedCounts = new Map<Loop, Expr>();
+
+  /** Whether anything in the loop's body runs in the forward sweep (kept code or nested records). */
+  private bodyRuns(s: Loop): boolean {
+    const k = s.counter?.name;
+    const body = [...s.body, ...s.update.filter((u) => !(u.k === "assign" && u.target.k === "var" && u.target.name === k))];
     let records = false;
     forEachStmt(body, (x) => {
       if ((x.k === "if" || x.k === "loop") && this.hasWork(x)) records = true;
     });
-    if (records || this.anyNeeded(body)) return undefined;
+    return records || this.anyNeeded(body);
+  }
+
+  /**
+   * The trip count of a counted loop in closed form, when its start and bound are not changed by
+   * the loop: `for (let i = a; i < b; i++)` runs max(0, ceil(b - a)) times.
+   */
+  private tripCountFormula(s: Loop): Expr | undefined {
+    const k = this.counterFor(s);
+    const cond = s.cond;
+    if (!k || !cond || cond.k !== "bin" || Math.abs(k.step) !== 1) return undefined;
+    if (cond.l.k !== "var" || cond.l.name !== k.name || reads(cond.r).has(k.name) || hasCall(cond.r) || hasCall(k.init)) return undefined;
+    const changed = new Set<string>();
+    forEachStmt([...s.body, ...s.update], (x) => {
+      if (x.k === "let") changed.add(x.name);
+      if (x.k === "assign" && x.target.k === "var") changed.add(x.target.name);
+    });
+    for (const v of [...reads(cond.r), ...reads(k.init)]) if (changed.has(v)) return undefined;
+    const text = this.closedTripCount(k, cond);
+    return text === undefined ? undefined : { k: "free", text, ty: { k: "num" }, pos: s.pos, reads: [...reads(cond.r), ...reads(k.init)] } as unknown as Expr;
+  }
+
+  private closedTripCount(k: NonNullable<Loop["counter"]>, cond: Extract<Expr, { k: "bin" }>): string | undefined {
     const a = paren(printExpr(k.init));
     const b = paren(printExpr(cond.r));
     const up = k.step === 1;
+    const span = a === "0" ? b : `${b} - ${a}`;
     switch (cond.op) {
       case "<":
-        return up ? `Math.max(0, Math.ceil(${b} - ${a}))` : undefined;
+        return up ? `Math.max(0, Math.ceil(${span}))` : undefined;
       case "<=":
-        return up ? `Math.max(0, Math.floor(${b} - ${a}) + 1)` : undefined;
+        return up ? `Math.max(0, Math.floor(${span}) + 1)` : undefined;
       case ">":
         return up ? undefined : `Math.max(0, Math.ceil(${a} - ${b}))`;
       case ">=":
@@ -654,6 +762,10 @@ class ReverseEmitter {
     const save = this.needsSave(site, v);
     if (!active && !save) return;
     this.comment(c, site, text);
+    this.withAtUse(c, (into) => this.rsDefinitionBody(site, v, value, into, active, save));
+  }
+
+  private rsDefinitionBody(site: Stmt, v: string, value: Expr, c: Code, active: boolean, save: boolean): void {
     const ty = this.ty(v);
     const reset = this.overwrites(site, v);
     let inPlace = false;
@@ -809,8 +921,9 @@ class ReverseEmitter {
 
   private rsLoop(s: Loop, c: Code, loop: boolean): void {
     const rec = this.recs.get(s);
-    if (!rec) return; // no work in the reverse
-    const count = rec.local ?? (rec as { count?: string }).count!;
+    const formula = this.closedCounts.get(s);
+    if (!rec && !formula) return; // no work in the reverse
+    const count = formula ? this.namer.fresh("_n") : rec!.local ?? (rec as { count?: string }).count!;
     const counter = this.counterFor(s);
     if (counter) this.counterScope.add(counter.name);
     const body = new Code();
@@ -823,7 +936,10 @@ class ReverseEmitter {
     for (const r of recompute) if (this.rematUsed.has(r.name)) prologue.line(`const ${r.name} = ${printExpr(r.init)};`);
     if (!prologue.isEmpty) prologue.prepend("// recomputed, not recorded");
     if (counter) this.counterScope.delete(counter.name);
-    if (!rec.local) c.line(`const ${count} = _rt.tape.popI();`);
+    if (formula) {
+      for (const v of (formula as unknown as { reads: string[] }).reads) this.read(v);
+      c.line(`const ${count} = ${printExpr(formula)};`);
+    } else if (!rec!.local) c.line(`const ${count} = _rt.tape.popI();`);
     if (counter) {
       const init = printExpr(counter.init);
       this.read(counter.init);
