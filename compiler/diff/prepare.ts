@@ -7,6 +7,7 @@ import { analyzeActivity, type NdInfo } from "../analysis/activity.js";
 import type { Mutations } from "../analysis/summaries.js";
 import { Namer } from "../emit/names.js";
 import { toAnf } from "../ir/anf.js";
+import { inlineSmallCalls } from "../ir/inline.js";
 import type { Expr, FnId, IrFunction, Param, Stmt, Ty } from "../ir/ir.js";
 
 export interface Prepared {
@@ -37,9 +38,10 @@ export interface Specializer {
   readonly nd: NdInfo;
 }
 
-export function prepare(fn: IrFunction, activeParams: ReadonlySet<string>, spec: Specializer): Prepared {
-  const namer = new Namer(fn.reserved);
-  for (const v of fn.vars.keys()) namer.reserve(v);
+export function prepare(original: IrFunction, activeParams: ReadonlySet<string>, spec: Specializer): Prepared {
+  const namer = new Namer(original.reserved);
+  for (const v of original.vars.keys()) namer.reserve(v);
+  const fn = inlineSmallCalls(original, (id) => spec.callee(id), (base) => namer.fresh(base, false));
   const act = analyzeActivity(fn, activeParams, spec.mutations, spec.nd);
   const anf = toAnf(fn, act, (base) => namer.fresh(base));
   const isActive = (n: string): boolean => act.isActive(n) || anf.activeTemps.has(n);
