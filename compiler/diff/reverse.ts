@@ -24,7 +24,7 @@ import { originText, type Expr, type FnId, type Loop, type Pos, type Stmt, type 
 import { isDiffTy } from "../ir/ir.js";
 import { paren, printExpr, printTy } from "../ir/print.js";
 import { structurize } from "../ir/structurize.js";
-import { forEachExpr, forEachStmt, reads, stmtExprs } from "../ir/walk.js";
+import { forEachChildExpr, forEachExpr, forEachStmt, reads, stmtExprs } from "../ir/walk.js";
 import { findRemat, type Remat } from "../analysis/remat.js";
 import { linearSelfUpdate } from "../ir/anf.js";
 import { fnKey } from "../analysis/summaries.js";
@@ -63,11 +63,22 @@ export function emitAdjoint(p: Prepared, spec: Specializer, mode: AdjointMode, o
   // sweep reads them. A recording version (split mode) therefore saves and restores every element
   // it writes into an array parameter: its caller may read that array's contents in reverse.
   let R = new Set<string>(mode === "split" ? p.fn.params.filter((q) => q.ty.k === "arr").map((q) => q.name) : []);
+  // Where (at which top-level statement) each variable is read by the reverse sweep; an array
+  // parameter of a recording version counts as read before everything (its caller's reads).
+  let sites = new Map<string, Set<number>>([...R].map((v) => [v, new Set([-1])]));
+  let readers = new Map<string, Set<Stmt | null>>([...R].map((v) => [v, new Set([null])]));
   for (let round = 0; ; round++) {
-    const em = new ReverseEmitter(p, spec, mode, s.body, s.retVar, R, base.clone(), outBar, needValue);
+    const em = new ReverseEmitter(p, spec, mode, s.body, s.retVar, R, base.clone(), outBar, needValue, sites, readers);
     const result = em.run();
-    if ([...em.reads].every((v) => R.has(v)) || round > 20) return result;
+    const grew = [...em.sites].some(([v, at]) => [...at].some((t) => !sites.get(v)?.has(t))) || [...em.readers].some(([v, at]) => [...at].some((t) => !readers.get(v)?.has(t)));
+    if ((!grew && [...em.reads].every((v) => R.has(v))) || round > 20) return result;
     R = new Set([...R, ...em.reads]);
+    const merged = new Map([...sites].map(([v, at]) => [v, new Set(at)]));
+    for (const [v, at] of em.sites) for (const t of at) (merged.get(v) ?? merged.set(v, new Set()).get(v)!).add(t);
+    sites = merged;
+    const mergedReaders = new Map([...readers].map(([v, at]) => [v, new Set(at)]));
+    for (const [v, at] of em.readers) for (const t of at) (mergedReaders.get(v) ?? mergedReaders.set(v, new Set()).get(v)!).add(t);
+    readers = mergedReaders;
   }
 }
 
@@ -117,6 +128,10 @@ class ReverseEmitter {
     private readonly namer: Namer,
     private readonly outBar: string | readonly string[],
     private readonly needValue: boolean,
+    /** Read sites found by the previous round (see `skippableSave`). */
+    private readonly prevSites: ReadonlyMap<string, ReadonlySet<number>>,
+    /** The statements whose adjoints read each variable, found by the previous round (null: at the end). */
+    private readonly prevReaders: ReadonlyMap<string, ReadonlySet<Stmt | null>>,
   ) {
     this.params = new Set(p.fn.params.map((q) => q.name));
     this.vars = new Map(p.vars);
@@ -127,6 +142,8 @@ class ReverseEmitter {
     });
     this.retActive = retActive;
     this.indexDefs(body, false);
+    body.forEach((st, i) => forEachStmt([st], (x) => this.topOf.set(x, i)));
+    this.indexParents(body, null);
     for (const st of body) if (st.k === "let") this.topDecl.add(st.name);
     const mutated = new Set<string>();
     forEachStmt(body, (st) => {
@@ -139,6 +156,7 @@ class ReverseEmitter {
     });
     this.remat = findRemat(body, p.fn.params.map((q) => q.name), mutated, (l) => this.counterFor(l)?.name);
     this.findSingleUse(body);
+    this.findIndexVars(body);
     this.findAtUse(body);
   }
 
@@ -185,8 +203,129 @@ class ReverseEmitter {
   }
 
   private needsSave(site: Stmt, v: string): boolean {
-    return this.R.has(v) && !this.counterScope.has(v) && this.overwrites(site, v);
+    return this.R.has(v) && !this.counterScope.has(v) && this.overwrites(site, v) && !this.skippableSave(site, v) && this.inverseOf(site, v) === undefined;
   }
+
+  /** Index variables: used only as whole array indices and in their own integer steps. */
+  private readonly indexVars = new Set<string>();
+
+  /**
+   * `i = i + 1` on an index variable is undone by `i = i - 1` instead of a saved value: an index
+   * is an integer (an array read at a non-integer index would already make the result NaN), and
+   * integer steps below 2^53 are exact. Returns the undoing statement's text.
+   */
+  private inverseOf(site: Stmt, v: string): string | undefined {
+    if (!this.indexVars.has(v) || site.k !== "assign" || site.target.k !== "var") return undefined;
+    const e = site.value;
+    if (e.k !== "bin" || (e.op !== "+" && e.op !== "-") || e.l.k !== "var" || e.l.name !== v || e.r.k !== "num" || !Number.isInteger(e.r.v)) return undefined;
+    return `${v} = ${v} ${e.op === "+" ? "-" : "+"} ${e.r.text};`;
+  }
+
+  private findIndexVars(body: readonly Stmt[]): void {
+    const candidates = new Set<string>();
+    const bad = new Set<string>();
+    const visit = (e: Expr, asIndex: boolean): void => {
+      if (e.k === "var") {
+        (asIndex ? candidates : bad).add(e.name);
+        return;
+      }
+      if (e.k === "index") {
+        visit(e.arr, false);
+        visit(e.idx, true);
+        return;
+      }
+      if (e.k === "bin" && ["<", "<=", ">", ">=", "===", "!=="].includes(e.op)) {
+        // Comparisons (loop tests) do not need integers but do not break them either.
+        for (const x of [e.l, e.r]) if (x.k === "var") candidates.add(x.name);
+        else visit(x, false);
+        return;
+      }
+      forEachChildExpr(e, (x) => visit(x, false));
+    };
+    forEachStmt(body, (st) => {
+      if (st.k === "assign" && st.target.k === "var" && st.value.k === "bin" && st.value.l.k === "var" && st.value.l.name === st.target.name && st.value.r.k === "num") return; // its own step
+      if (st.k === "assign" && st.target.k === "index") visit(st.target.idx, true);
+      for (const e of stmtExprs(st)) if (!(st.k === "assign" && st.target.k === "index" && e === st.target.idx)) visit(e, false);
+    });
+    for (const v of candidates) if (!bad.has(v) && !this.isActive(v) && this.ty(v).k === "num") this.indexVars.add(v);
+  }
+
+  /**
+   * An overwrite inside a loop need not be saved when every reverse-sweep read of the variable
+   * comes after that loop: those reads see the loop's final value, and nothing in or before the
+   * loop reads the values the loop overwrites (an accumulator `s += t` read only after its loop).
+   */
+  private skippableSave(site: Stmt, v: string): boolean {
+    if (!this.inLoop.has(site)) return false;
+    const at = this.prevSites.get(v);
+    const top = this.topOf.get(site);
+    if (!at || top === undefined) return false;
+    let allAfter = true;
+    for (const t of at) if (t <= top) allAfter = false;
+    return allAfter || this.resetBeforeLoop(site, v);
+  }
+
+  /**
+   * The same inside an outer loop: the innermost loop L around the overwrite reads no v in
+   * reverse, and earlier in L's statement list v is reset by a plain definition with no reads of v
+   * in between (`s = 0; for (...) s += t; ... log(s)`). Then the loop only overwrites values it
+   * made itself, which no adjoint reads; the reset is the save that matters.
+   */
+  private resetBeforeLoop(site: Stmt, v: string): boolean {
+    if (this.ty(v).k === "arr") return false;
+    const readers = this.prevReaders.get(v);
+    if (!readers) return false;
+    let loop: Stmt | undefined;
+    for (let x = this.parentOf.get(site); x; x = this.parentOf.get(x.stmt)) if (x.stmt.k === "loop") {
+      loop = x.stmt;
+      break;
+    }
+    if (!loop) return false;
+    const inside = (r: Stmt | null, under: Stmt): boolean => {
+      for (let x: Stmt | null = r; x; x = this.parentOf.get(x)?.stmt ?? null) if (x === under) return true;
+      return false;
+    };
+    for (const r of readers) if (r === null ? false : inside(r, loop)) return false;
+    const home = this.listOf.get(loop);
+    if (!home) return false;
+    const k = home.indexOf(loop);
+    for (let m = k - 1; m >= 0; m--) {
+      const st = home[m];
+      for (const r of readers) if (r !== null && inside(r, st)) return false;
+      if ((st.k === "assign" && st.target.k === "var" && st.target.name === v) || (st.k === "let" && st.name === v && !!st.init)) return true;
+    }
+    return false;
+  }
+
+  /** Each statement's enclosing statement (if, loop, block) and the list it sits in. */
+  private readonly parentOf = new Map<Stmt, { stmt: Stmt }>();
+  private readonly listOf = new Map<Stmt, readonly Stmt[]>();
+
+  private indexParents(stmts: readonly Stmt[], parent: Stmt | null): void {
+    for (const st of stmts) {
+      if (parent) this.parentOf.set(st, { stmt: parent });
+      this.listOf.set(st, stmts);
+      if (st.k === "if") {
+        this.indexParents(st.then, st);
+        this.indexParents(st.else, st);
+      } else if (st.k === "loop") {
+        this.indexParents(st.init, st);
+        this.indexParents(st.body, st);
+        this.indexParents(st.update, st);
+      } else if (st.k === "block") this.indexParents(st.body, st);
+    }
+  }
+
+  /** The statement whose adjoint is being written (null outside statements). */
+  private currentStmt: Stmt | null = null;
+  readonly readers = new Map<string, Set<Stmt | null>>();
+
+  /** Top-level statement index of every statement (its position in the function body). */
+  private readonly topOf = new Map<Stmt, number>();
+  /** Where the current adjoint is being written: the top-level statement index (Infinity: after all). */
+  private topIndex = Infinity;
+  /** Read sites of this round. */
+  readonly sites = new Map<string, Set<number>>();
 
   private hoisted(v: string): boolean {
     if (!this.R.has(v) || this.params.has(v)) return false;
@@ -205,7 +344,7 @@ class ReverseEmitter {
           if (x.init && (this.isActive(x.name) || this.needsSave(x, x.name))) work = true;
           break;
         case "assign":
-          if (x.target.k === "var" ? this.isActive(x.target.name) || this.needsSave(x, x.target.name) : this.isActive(x.target.arr) || this.R.has(x.target.arr)) work = true;
+          if (x.target.k === "var" ? this.isActive(x.target.name) || this.needsSave(x, x.target.name) || (this.R.has(x.target.name) && this.inverseOf(x, x.target.name) !== undefined) : this.isActive(x.target.arr) || this.R.has(x.target.arr)) work = true;
           break;
         case "expr":
           if (this.isActiveCall(x.e)) work = true;
@@ -227,7 +366,11 @@ class ReverseEmitter {
         continue;
       }
       if (this.remat.names.has(v)) this.rematUsed.add(v);
-      else this.reads.add(v);
+      else {
+        this.reads.add(v);
+        (this.sites.get(v) ?? this.sites.set(v, new Set()).get(v)!).add(this.topIndex);
+        (this.readers.get(v) ?? this.readers.set(v, new Set()).get(v)!).add(this.currentStmt);
+      }
     }
   }
 
@@ -295,7 +438,15 @@ class ReverseEmitter {
     const prologueReads = new Set<string>();
     for (const list of this.remat.byLoop.values()) for (const r of list) for (const v of reads(r.init)) prologueReads.add(v);
     const cheap = (e: Expr): boolean =>
-      (e.k === "index" && e.arr.k === "var") || (e.k === "bin" && ["+", "-", "*", "/"].includes(e.op)) || (e.k === "un" && e.op === "-");
+      (e.k === "index" && e.arr.k === "var") ||
+      (e.k === "bin" && ["+", "-", "*", "/"].includes(e.op)) ||
+      (e.k === "un" && e.op === "-") ||
+      (e.k === "call" && e.fn.k === "prim" && CHEAP_PRIMS.has(e.fn.name));
+    // Statements using each variable (a temporary may be used twice by one statement: t * t).
+    const users = new Map<string, Set<Stmt>>();
+    forEachStmt(body, (st) => {
+      for (const e of stmtExprs(st)) for (const v of reads(e)) (users.get(v) ?? users.set(v, new Set()).get(v)!).add(st);
+    });
     // Only inside loops: elsewhere the forward sweep's own value is in scope and costs nothing.
     const visit = (stmts: readonly Stmt[], inLoop: boolean): void => {
       stmts.forEach((st, i) => {
@@ -307,7 +458,7 @@ class ReverseEmitter {
         } else if (st.k === "block") visit(st.body, inLoop);
         if (!inLoop || st.k !== "let" || !st.init || st.ty.k !== "num" || !/^_t\d+$/.test(st.name)) return;
         const t = st.name;
-        if (uses.get(t) !== 1 || this.remat.names.has(t) || prologueReads.has(t) || !cheap(st.init) || hasCall(st.init)) return;
+        if (users.get(t)?.size !== 1 || this.remat.names.has(t) || prologueReads.has(t) || !cheap(st.init) || hasCall(st.init)) return;
         const opReads = reads(st.init);
         const arrays = new Set<string>();
         forEachExpr(st.init, (x) => x.k === "index" && x.arr.k === "var" && arrays.add(x.arr.name));
@@ -675,10 +826,25 @@ class ReverseEmitter {
   // ---- reverse sweep ----------------------------------------------------------------------
 
   private rs(stmts: readonly Stmt[], c: Code, loop: boolean): void {
-    for (let i = stmts.length - 1; i >= 0; i--) this.rsStmt(stmts[i], c, loop);
+    const top = stmts === this.body;
+    for (let i = stmts.length - 1; i >= 0; i--) {
+      if (top) this.topIndex = i;
+      this.rsStmt(stmts[i], c, loop);
+    }
+    if (top) this.topIndex = Infinity;
   }
 
   private rsStmt(s: Stmt, c: Code, loop: boolean): void {
+    const saved = this.currentStmt;
+    this.currentStmt = s;
+    try {
+      this.rsStmtInner(s, c, loop);
+    } finally {
+      this.currentStmt = saved;
+    }
+  }
+
+  private rsStmtInner(s: Stmt, c: Code, loop: boolean): void {
     if (s.k === "if" || s.k === "loop" || s.k === "block") this.lastOrigin.delete(c);
     switch (s.k) {
       case "let":
@@ -760,6 +926,12 @@ class ReverseEmitter {
   private rsDefinition(site: Stmt, v: string, value: Expr, c: Code, text: string): void {
     const active = this.isActive(v);
     const save = this.needsSave(site, v);
+    const inverse = this.R.has(v) && this.overwrites(site, v) && !this.skippableSave(site, v) ? this.inverseOf(site, v) : undefined;
+    if (inverse) {
+      this.comment(c, site, text);
+      c.line(inverse);
+      return;
+    }
     if (!active && !save) return;
     this.comment(c, site, text);
     this.withAtUse(c, (into) => this.rsDefinitionBody(site, v, value, into, active, save));
@@ -975,6 +1147,9 @@ class ReverseEmitter {
 }
 
 /** Whether a nested loop inside the statement records something (and so must still run). */
+/** Primitives cheap enough to recompute rather than record. */
+const CHEAP_PRIMS = new Set(["Math.max", "Math.min", "Math.abs", "Math.sign"]);
+
 function hasLoopWork(s: Stmt, work: (x: Stmt) => boolean): boolean {
   let found = false;
   forEachStmt([s], (x) => {

@@ -102,3 +102,44 @@ export function hasCall(e: Expr): boolean {
   });
   return found;
 }
+
+/** Calls `f` on each direct subexpression of `e`. */
+export function forEachChildExpr(e: Expr, f: (e: Expr) => void): void {
+  switch (e.k) {
+    case "bin":
+      f(e.l);
+      f(e.r);
+      break;
+    case "un":
+    case "stop":
+      f(e.e);
+      break;
+    case "call":
+      e.args.forEach(f);
+      break;
+    case "index":
+      f(e.arr);
+      f(e.idx);
+      break;
+    case "len":
+      f(e.arr);
+      break;
+    case "field":
+      f(e.obj);
+      break;
+    case "cond":
+      f(e.c);
+      f(e.a);
+      f(e.b);
+      break;
+    case "alloc":
+      f(e.size);
+      break;
+    case "arrlit":
+      e.elems.forEach(f);
+      break;
+    case "copy":
+      f(e.e);
+      break;
+  }
+}
