@@ -22,9 +22,11 @@ import { declText, emitIf, ndOperands, printLoopHead, zeroOf } from "./shared.js
 export function emitJvp(prepared: Prepared, spec: Specializer, name: string): string {
   const p: Prepared = { ...prepared, namer: prepared.namer.clone() };
   const fn = p.fn;
+  const inMask = new Set(p.activeParams.map((q) => q.name));
   const params = fn.params.flatMap((q) => {
     const decl = `${q.name}: ${printTy(q.ty)}`;
-    return p.isActive(q.name) ? [decl, `${p.namer.dot(q.name)}: ${printTy(q.ty)}`] : [decl];
+    // One tangent per parameter of the active set (the calling convention), used or not.
+    return inMask.has(q.name) ? [decl, `${p.namer.dot(q.name)}: ${printTy(q.ty)}`] : [decl];
   });
   const code = new Code();
   code.open(`export function ${name}(${params.join(", ")}): ${printTy(fn.ret)}`);
@@ -58,8 +60,8 @@ class ForwardEmitter {
       case "let": {
         const active = this.p.isActive(s.name);
         if (!s.init) {
-          c.line(`let ${s.name}: ${printTy(s.ty)};`);
-          if (active) c.line(`let ${this.p.namer.dot(s.name)}: ${printTy(s.ty)};`);
+          c.line(`let ${s.name}!: ${printTy(s.ty)};`);
+          if (active) c.line(`let ${this.p.namer.dot(s.name)}!: ${printTy(s.ty)};`);
           return;
         }
         if (!active) {

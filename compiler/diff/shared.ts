@@ -8,7 +8,9 @@ import { printExpr, printTy } from "../ir/print.js";
 
 /** A primal `let`/`const` as written. */
 export function declText(s: Extract<Stmt, { k: "let" }>, rename?: (n: string) => string): string {
-  if (!s.init) return `let ${s.name}: ${printTy(s.ty)};`;
+  // `!`: the generated code assigns it on every path the source did, but guards and jumps that
+  // adc adds can hide that from TypeScript's flow analysis.
+  if (!s.init) return `let ${s.name}!: ${printTy(s.ty)};`;
   return `${s.isConst ? "const" : "let"} ${s.name} = ${printExpr(s.init, rename)};`;
 }
 

@@ -76,6 +76,16 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
   const remember = (op: Expr, name: string): void => {
     if (pure(op)) cse.set(printExpr(op), { name, reads: reads(op) });
   };
+  /** Temporaries made inside a branch are not visible after it. */
+  const inBranch = <T>(f: () => T): T => {
+    const saved = cse;
+    cse = new Map(saved);
+    try {
+      return f();
+    } finally {
+      cse = saved;
+    }
+  };
   const recall = (op: Expr): string | undefined => (pure(op) ? cse.get(printExpr(op))?.name : undefined);
   const forget = (s: Stmt): void => {
     const assigned = new Set<string>();
@@ -128,8 +138,8 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
         out.push({ k: "let", name: t, ty: e.ty, isConst: false, pos: e.pos });
         const a: Stmt[] = [];
         const b: Stmt[] = [];
-        a.push({ k: "assign", target: { k: "var", name: t, ty: e.ty, pos: e.pos }, value: operationOrAtom(e.a, a), pos: e.a.pos });
-        b.push({ k: "assign", target: { k: "var", name: t, ty: e.ty, pos: e.pos }, value: operationOrAtom(e.b, b), pos: e.b.pos });
+        a.push({ k: "assign", target: { k: "var", name: t, ty: e.ty, pos: e.pos }, value: inBranch(() => operationOrAtom(e.a, a)), pos: e.a.pos });
+        b.push({ k: "assign", target: { k: "var", name: t, ty: e.ty, pos: e.pos }, value: inBranch(() => operationOrAtom(e.b, b)), pos: e.b.pos });
         out.push({ k: "if", cond: e.c, then: a, else: b, pos: e.pos });
         return v(t, e.pos);
       }
@@ -162,7 +172,7 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
       : e.op === "||" ? { k: "un", op: "!", e: tv, ty: BOOL, pos: e.pos }
       : { k: "bin", op: "==", l: tv, r: { k: "free", text: "null", ty: NUM, pos: e.pos }, ty: BOOL, pos: e.pos };
     const then: Stmt[] = [];
-    then.push({ k: "assign", target: { k: "var", name: t, ty: NUM, pos: e.pos }, value: operationOrAtom(e.r, then), pos: e.pos });
+    then.push({ k: "assign", target: { k: "var", name: t, ty: NUM, pos: e.pos }, value: inBranch(() => operationOrAtom(e.r, then)), pos: e.pos });
     out.push({ k: "if", cond: test, then, else: [], pos: e.pos });
     return tv;
   };

@@ -669,6 +669,8 @@ class Lowerer {
     for (const api of ["grad", "valueAndGrad", "vjp", "jvp"])
       if (this.env.isAdcApi(callee, api))
         this.refuse("ADC1001", e, `${api} inside a differentiated function (higher-order derivatives) is not supported yet`, "differentiate at module level");
+    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && (callee.expression.text === "Float64Array" || callee.expression.text === "Array") && callee.name.text === "from" && e.arguments.length === 1 && !this.localName(callee.expression) && this.typeOf(e.arguments[0]).k === "arr")
+      return { k: "copy", ctor: callee.expression.text === "Float64Array" ? "Float64Array" : "Array", e: this.expr(e.arguments[0]), pos: p };
     if (ts.isIdentifier(callee) && (callee.text === "eval" || callee.text === "Function") && !this.localName(callee))
       this.refuse("ADC1001", e, `${callee.text}() is not supported in differentiated code`, "write the computation as code");
     if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && !this.localName(callee.expression)) {

@@ -93,9 +93,7 @@ function print(e: Expr, rn: Rename): [string, number] {
       return e.ctor === "Float64Array" ? [`new Float64Array([${items}])`, POSTFIX] : [`[${items}]`, POSTFIX];
     }
     case "copy":
-      return e.ctor === "Float64Array"
-        ? [`Float64Array.from(${printExpr(e.e, rn)})`, POSTFIX]
-        : [`${wrap(print(e.e, rn), POSTFIX)}.slice()`, POSTFIX];
+      return [`${e.ctor}.from(${printExpr(e.e, rn)})`, POSTFIX];
   }
 }
 

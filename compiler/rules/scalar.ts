@@ -67,6 +67,8 @@ function powPartial(i: number, o: Operands): string | null {
     }
     return `(${y} === 0 ? 0 : ${y} * ${x} ** (${y} - 1))`;
   }
+  const base = o.lit(0);
+  if (base !== undefined) return base === 0 ? null : `${o.out()} * Math.log(${x})`;
   return `(${x} === 0 ? 0 : ${o.out()} * Math.log(${x}))`;
 }
 def("**", 2, powPartial);
