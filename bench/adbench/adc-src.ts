@@ -7,6 +7,11 @@ import { lstmObjective } from "./lstm.js";
 
 /** d objective / d (alphas, means, icf). */
 export const gmmGradient = grad(gmmObjective, [0, 1, 2]);
+/** Forward mode along one direction in (alphas, means, icf), for the forward-vs-reverse check. */
+export const gmmTangent = (
+  alphas: Float64Array, means: Float64Array, icf: Float64Array, x: Float64Array, g: number, m: number, d: number, k: number, n: number,
+  dAlphas: Float64Array, dMeans: Float64Array, dIcf: Float64Array, dx: Float64Array,
+) => jvp(gmmObjective, [alphas, means, icf, x, g, m, d, k, n], [dAlphas, dMeans, dIcf, dx, 0, 0, 0, 0, 0]);
 
 /** One BA residual row's gradient w.r.t. (camera, point, weight): reverse mode per row. */
 export const baRowGradient = grad(baResidualRow, [0, 1, 2]);
@@ -25,3 +30,9 @@ export const dWeightResidual = grad(weightResidual);
 
 /** d loss / d (mainParams, extraParams). */
 export const lstmGradient = grad(lstmObjective, [0, 1]);
+export const lstmTangent = (
+  main: Float64Array, extra: Float64Array, state: Float64Array, seq: Float64Array, l: number, c: number, b: number,
+  dMain: Float64Array, dExtra: Float64Array, dState: Float64Array, dSeq: Float64Array,
+) => jvp(lstmObjective, [main, extra, state, seq, l, c, b], [dMain, dExtra, dState, dSeq, 0, 0, 0]);
+
+export { tape } from "adc/runtime";

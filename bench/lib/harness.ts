@@ -27,7 +27,9 @@ export interface Task {
 
 /** Median time per call, in nanoseconds, for each task (one tinybench run). */
 export async function medians(tasks: readonly Task[], timeMs = 400): Promise<Map<string, number>> {
-  const bench = new Bench({ time: timeMs, warmup: true, warmupTime: 100 });
+  // At least 5 samples, else as many as fit in timeMs (tinybench's default minimum of 64 samples would
+  // make a 0.5 s task take half a minute).
+  const bench = new Bench({ time: timeMs, iterations: 5, warmup: true, warmupTime: 100, warmupIterations: 1 });
   let sink = 0;
   for (const t of tasks) {
     const n = t.batch ?? 1;
