@@ -67,6 +67,20 @@ export class Tape {
     return x;
   }
 
+  /** Saves a whole array (a loop's scratch array at the start of an iteration). */
+  pushArray(a: Float64Array | number[]): void {
+    const n = a.length;
+    while (this.fTop + n > this.f.length) this.f = grow(this.f, new Float64Array(this.f.length * 2));
+    for (let k = 0; k < n; k++) this.f[this.fTop + k] = a[k];
+    this.fTop += n;
+  }
+  /** Restores a whole array saved by pushArray. */
+  popArray(a: Float64Array | number[]): void {
+    const n = a.length;
+    this.fTop -= n;
+    for (let k = 0; k < n; k++) a[k] = this.f[this.fTop + k];
+  }
+
   mark(): TapeMark {
     return { f: this.fTop, i: this.iTop, b: this.bTop, o: this.oTop };
   }

@@ -668,7 +668,7 @@ class ReverseEmitter {
           if (this.needsSave(s, t.name)) c.line(this.pushOf(t.name));
           c.line(`${t.name} = ${this.fsValue(s.value, t.name)};`);
         } else {
-          if (this.R.has(t.arr)) c.line(`_rt.tape.pushF(${t.arr}[${printExpr(t.idx)}]);`);
+          if (this.elementSaved(s, t.arr)) c.line(`_rt.tape.pushF(${t.arr}[${printExpr(t.idx)}]);`);
           c.line(`${assignText(s)};`);
         }
         return;
@@ -763,6 +763,7 @@ class ReverseEmitter {
       c.open(loopHead(s, init, update));
     }
     if (count) c.line(`${count}++;`);
+    for (const a of this.checkpointsOf(s)) c.line(`_rt.tape.pushArray(${a});`);
     this.fs(s.body, c, true);
     if (!plainUpdate || s.doWhile) this.fs(s.update, c, true);
     if (s.doWhile) c.close(`} while (${printExpr(s.cond!)});`);
@@ -774,8 +775,73 @@ class ReverseEmitter {
   /** Loops whose trip count the reverse sweep recomputes, with the formula. */
   private readonly closedCounts = new Map<Loop, Expr>();
 
+  /** Whether an element write to `arr` at this statement saves the old element. */
+  private elementSaved(site: Stmt, arr: string): boolean {
+    if (!this.R.has(arr)) return false;
+    for (let x = this.parentOf.get(site); x; x = this.parentOf.get(x.stmt)) if (x.stmt.k === "loop" && this.checkpointsOf(x.stmt).includes(arr)) return false;
+    return true;
+  }
+
+  private readonly checkpoints = new Map<Loop, string[]>();
+
+  /**
+   * Arrays saved whole at the start of each iteration of loop L, instead of element by element.
+   * A scratch array (allocated in this function, outside L) that L's body writes only inside
+   * nested loops or calls, and whose reverse-sweep reads in the body all come after its last write
+   * there: the reverse of one iteration then needs only the iteration's final contents, which the
+   * whole-array restore of the next iteration provides. (GMM's centred point and Q times it: two
+   * short arrays per component instead of every intermediate element.)
+   */
+  private checkpointsOf(l: Loop): string[] {
+    let list = this.checkpoints.get(l);
+    if (list) return list;
+    list = [];
+    this.checkpoints.set(l, list);
+    const body = l.body;
+    const allocated = new Set<string>();
+    forEachStmt(this.body, (x) => {
+      if (x.k === "let" && x.init?.k === "alloc") allocated.add(x.name);
+    });
+    const inside = (r: Stmt | null, under: Stmt): boolean => {
+      for (let x: Stmt | null = r; x; x = this.parentOf.get(x)?.stmt ?? null) if (x === under) return true;
+      return false;
+    };
+    for (const a of this.R) {
+      if (this.ty(a).k !== "arr" || !allocated.has(a) || this.params.has(a)) continue;
+      if (body.some((st) => inside(this.declOf(a), st))) continue;
+      let lastWrite = -1;
+      let flat = false;
+      body.forEach((st, k) => {
+        forEachStmt([st], (x) => {
+          const writes = (x.k === "assign" && x.target.k === "index" && x.target.arr === a) || (x.k !== "loop" && x.k !== "if" && x.k !== "block" && stmtExprs(x).some((e) => callWrites(e, a, this.spec)));
+          if (!writes) return;
+          lastWrite = k;
+          if (x === st) flat = true;
+        });
+      });
+      if (lastWrite < 0 || flat) continue;
+      let firstRead = Infinity;
+      for (const r of this.prevReaders.get(a) ?? []) {
+        if (r === null) continue;
+        const k = body.findIndex((st) => inside(r, st));
+        if (k >= 0) firstRead = Math.min(firstRead, k);
+      }
+      if (firstRead !== Infinity && lastWrite < firstRead) list.push(a);
+    }
+    return list;
+  }
+
+  private declOf(v: string): Stmt | null {
+    let found: Stmt | null = null;
+    forEachStmt(this.body, (x) => {
+      if (x.k === "let" && x.name === v) found = x;
+    });
+    return found;
+  }
+
   /** Whether anything in the loop's body runs in the forward sweep (kept code or nested records). */
   private bodyRuns(s: Loop): boolean {
+    if (this.checkpointsOf(s).length) return true;
     const k = s.counter?.name;
     const body = [...s.body, ...s.update.filter((u) => !(u.k === "assign" && u.target.k === "var" && u.target.name === k))];
     let records = false;
@@ -863,7 +929,7 @@ class ReverseEmitter {
           if (this.isActiveAtom(s.value)) c.line(`${this.bar((s.value as { name: string }).name)} += ${ab};`);
           c.line(`${ab} = 0;`);
         }
-        if (this.R.has(t.arr)) {
+        if (this.elementSaved(s, t.arr)) {
           this.read(t.idx);
           this.read(t.arr);
           c.line(`${t.arr}[${idx}] = _rt.tape.popF();`);
@@ -1127,6 +1193,11 @@ class ReverseEmitter {
       const k = this.namer.fresh("_k");
       c.open(`for (let ${k} = 0; ${k} < ${count}; ${k}++)`);
     }
+    const restore = this.checkpointsOf(s);
+    for (const a of [...restore].reverse()) {
+      this.read(a);
+      body.line(`_rt.tape.popArray(${a});`);
+    }
     c.append(prologue).append(body).close();
     const init = new Code();
     this.rs(s.init, init, loop);
@@ -1146,10 +1217,23 @@ class ReverseEmitter {
   }
 }
 
-/** Whether a nested loop inside the statement records something (and so must still run). */
+/** Whether a call in `e` may write into array `a` (a user function given `a`). */
+function callWrites(e: Expr, a: string, spec: Specializer): boolean {
+  let w = false;
+  forEachExpr(e, (x) => {
+    if (x.k !== "call" || x.fn.k !== "user") return;
+    const m = spec.mutations.get(fnKey(x.fn.fn));
+    x.args.forEach((arg, j) => {
+      if (arg.k === "var" && arg.name === a && m?.has(j)) w = true;
+    });
+  });
+  return w;
+}
+
 /** Primitives cheap enough to recompute rather than record. */
 const CHEAP_PRIMS = new Set(["Math.max", "Math.min", "Math.abs", "Math.sign"]);
 
+/** Whether a nested loop or branch inside the statement does work the forward sweep must keep. */
 function hasLoopWork(s: Stmt, work: (x: Stmt) => boolean): boolean {
   let found = false;
   forEachStmt([s], (x) => {
