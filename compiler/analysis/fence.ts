@@ -46,14 +46,26 @@ export function fence(fn: IrFunction, isVaried: (e: Expr) => boolean, isActive: 
       const name = s.k === "let" ? s.name : (s.target as { name: string }).name;
       const value = s.k === "let" ? s.init! : s.value;
       const ty = s.k === "let" ? s.ty : (s.target as { ty: import("../ir/ir.js").Ty }).ty;
-      if (ty.k === "arr" && value.k === "var" && (isVaried(value) || isActive(name)))
-        report("ADC1011", s, `'${name}' would become a second name for the array '${value.name}'`, `copy it instead: ${value.name}.slice()`);
+      const aliased = ty.k === "arr" ? arrayNames(value) : [];
+      if (aliased.length && (aliased.some((a) => isVaried(a)) || isActive(name))) {
+        const first = aliased[0].name;
+        const which = value.k === "var" ? `the array '${first}'` : `one of the arrays ${aliased.map((a) => `'${a.name}'`).join(", ")}`;
+        report("ADC1011", s, `'${name}' would become a second name for ${which}`, `copy it instead: ${aliased.map((a) => `${a.name}.slice()`).join(" or ")}`);
+      }
       if (s.k === "assign" && ty.k === "arr" && params.has(name) && isActive(name))
         report("ADC1017", s, `the array parameter '${name}' is replaced inside the function`, "declare a new local array instead");
     }
     if (s.k === "return" && s.value?.k === "var" && fn.ret.k === "arr" && params.has(s.value.name) && isVaried(s.value))
       report("ADC1011", s, `returning the parameter array '${s.value.name}' makes the result alias the argument`, `return a copy: ${s.value.name}.slice()`);
   });
+}
+
+/** The array variables an expression may evaluate to without copying (`c ? a : b`, `a ?? b`). */
+function arrayNames(e: Expr): Extract<Expr, { k: "var" }>[] {
+  if (e.k === "var") return [e];
+  if (e.k === "cond") return [...arrayNames(e.a), ...arrayNames(e.b)];
+  if (e.k === "bin" && (e.op === "&&" || e.op === "||" || e.op === "??")) return [...arrayNames(e.l), ...arrayNames(e.r)];
+  return [];
 }
 
 function definesActive(s: Stmt, isActive: (n: string) => boolean): boolean {

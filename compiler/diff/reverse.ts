@@ -358,6 +358,18 @@ class ReverseEmitter {
     return e.k === "call" && e.fn.k === "user" && e.args.some((a) => this.isActiveAtom(a));
   }
 
+  /**
+   * Whether a user call's reverse must run: its result (bound to `target`) has an adjoint, or it
+   * writes into an array that has one. Otherwise the forward sweep calls the plain function, so
+   * nothing is recorded that no reverse would pop.
+   */
+  private callNeedsRev(e: Expr, target: string | null): boolean {
+    if (!this.isActiveCall(e)) return false;
+    if (target !== null && this.isActive(target)) return true;
+    const m = this.spec.mutations.get(fnKey((e as { fn: { fn: FnId } }).fn.fn));
+    return (e as Extract<Expr, { k: "call" }>).args.some((a, j) => a.k === "var" && !!m?.has(j) && this.isActive(a.name));
+  }
+
   private read(e: Expr | string): void {
     for (const v of typeof e === "string" ? [e] : reads(e)) {
       if (this.counterScope.has(v)) continue;
@@ -415,8 +427,11 @@ class ReverseEmitter {
       for (const v of [...order].reverse()) snapshotPop.line(`let ${v} = ${this.popOf(v)};`);
     }
     const barDecls = new Code();
+    // Array and object parameters differentiated with respect to get their adjoints from the
+    // caller; one that is only written with active values (not a wrt parameter) needs its own.
+    const given = new Set(this.p.activeParams.map((q) => q.name));
     for (const [v, t] of this.vars) {
-      if (!this.isActive(v) || this.singleUse.has(v) || (this.params.has(v) && (t.k === "arr" || t.k === "obj"))) continue;
+      if (!this.isActive(v) || this.singleUse.has(v) || (given.has(v) && (t.k === "arr" || t.k === "obj"))) continue;
       barDecls.line(barDecl(this.bar(v), t, v));
       if (t.k !== "num") this.read(v);
     }
@@ -665,6 +680,11 @@ class ReverseEmitter {
       case "assign": {
         const t = s.target;
         if (t.k === "var") {
+          if (!this.neededVars.has(t.name)) {
+            // Kept only for the call it makes: the variable (maybe not even declared) is not read.
+            c.line(`${this.fsValue(s.value, t.name)};`);
+            return;
+          }
           if (this.needsSave(s, t.name)) c.line(this.pushOf(t.name));
           c.line(`${t.name} = ${this.fsValue(s.value, t.name)};`);
         } else {
@@ -716,8 +736,8 @@ class ReverseEmitter {
   }
 
   /** A right-hand side in the forward sweep: active user calls go to their recording version. */
-  private fsValue(e: Expr, _target: string | null): string {
-    if (e.k === "call" && e.fn.k === "user" && e.args.some((a) => this.isActiveAtom(a))) {
+  private fsValue(e: Expr, target: string | null): string {
+    if (e.k === "call" && e.fn.k === "user" && this.callNeedsRev(e, target)) {
       const { fwd } = this.spec.splitNames(e.fn.fn, callMask(this.p, e.args));
       return `${fwd}(${e.args.map((a) => printExpr(a)).join(", ")})`;
     }
@@ -966,7 +986,7 @@ class ReverseEmitter {
         return;
       }
       case "expr":
-        if (this.isActiveCall(s.e)) {
+        if (this.callNeedsRev(s.e, null)) {
           this.comment(c, s, printExpr(s.e));
           this.rsUserCall(s.e as Extract<Expr, { k: "call" }>, null, c);
         }
@@ -998,8 +1018,16 @@ class ReverseEmitter {
       c.line(inverse);
       return;
     }
-    if (!active && !save) return;
+    const callOnly = !active && value.k === "call" && this.callNeedsRev(value, null);
+    if (!active && !save && !callOnly) return;
     this.comment(c, site, text);
+    if (callOnly) {
+      // The result has no adjoint, but the call wrote into an active array: run its reverse with
+      // a zero result adjoint.
+      const zero = barInit(this.ty(v), v);
+      if (zero !== "0") this.read(v);
+      this.rsUserCall(value as Extract<Expr, { k: "call" }>, this.spec.resultActive((value as { fn: { fn: FnId } }).fn.fn, callMask(this.p, value.args)) ? zero : null, c);
+    }
     this.withAtUse(c, (into) => this.rsDefinitionBody(site, v, value, into, active, save));
   }
 

@@ -15,7 +15,7 @@
  */
 import type { Activity } from "../analysis/activity.js";
 import { BOOL, NUM, isDiffTy, type Expr, type IrFunction, type Pos, type Stmt, type Ty } from "./ir.js";
-import { forEachStmt, reads } from "./walk.js";
+import { forEachExpr, forEachStmt, reads, stmtExprs } from "./walk.js";
 import { printExpr } from "./print.js";
 
 export interface AnfResult {
@@ -92,10 +92,36 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
     forEachStmt([s], (x) => {
       if (x.k === "let") assigned.add(x.name);
       if (x.k === "assign") assigned.add(x.target.k === "var" ? x.target.name : x.target.arr);
-      if (x.k === "expr") for (const r of reads(x.e)) assigned.add(r); // a call may write its array arguments
+      for (const e of stmtExprs(x)) for (const a of callArrays(e)) assigned.add(a);
     });
+    forgetReads(assigned);
+  };
+  const forgetReads = (assigned: ReadonlySet<string>): void => {
     for (const [k, e] of cse) if ([...e.reads].some((r) => assigned.has(r))) cse.delete(k);
   };
+  /** Variables a user call in `e` is given: it may write into the arrays among them. */
+  const callArrays = (e: Expr): Set<string> => {
+    const out = new Set<string>();
+    forEachExpr(e, (x) => {
+      if (x.k === "call" && x.fn.k === "user") for (const a of x.args) if (a.k === "var") out.add(a.name);
+    });
+    return out;
+  };
+  const readsArray = (e: Expr): boolean => [...reads(e)].some((r) => vars.get(r)?.k === "arr");
+
+  /**
+   * Operands in evaluation order. An inline operand that reads an array is bound to a temporary
+   * when a later operand calls a user function, which may write into the array before the
+   * operation reads it (`a[0] + scale(a)` reads the old a[0]).
+   */
+  const atoms = (es: readonly Expr[], out: Stmt[], one: (e: Expr, out: Stmt[]) => Expr = atom): Expr[] =>
+    es.map((e, i) => {
+      const r = one(e, out);
+      if (r.k === "var" || !readsArray(r) || !es.slice(i + 1).some((l) => callArrays(l).size > 0)) return r;
+      const t = temp(tyOf(r, vars), varied(r));
+      out.push({ k: "let", name: t, ty: vars.get(t)!, init: r, isConst: true, pos: r.pos });
+      return v(t, r.pos);
+    });
 
   /** An operand: returns an atom, emitting statements for anything bigger. */
   const atom = (e: Expr, out: Stmt[]): Expr => {
@@ -107,6 +133,7 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
       const t = temp(e.k === "stop" ? e.ty : tyOf(e, vars), false);
       out.push({ k: "let", name: t, ty: vars.get(t)!, init: e, isConst: true, pos: e.pos });
       remember(e, t);
+      forgetReads(callArrays(e));
       return v(t, e.pos);
     }
     const op = operation(e, out);
@@ -116,6 +143,7 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
     const t = temp(tyOf(e, vars), true);
     out.push({ k: "let", name: t, ty: vars.get(t)!, init: op, isConst: true, pos: e.pos });
     remember(op, t);
+    forgetReads(callArrays(op));
     return v(t, e.pos);
   };
 
@@ -124,11 +152,14 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
     switch (e.k) {
       case "bin":
         if (e.op === "&&" || e.op === "||" || e.op === "??") return shortCircuit(e, out);
-        return { ...e, l: atom(e.l, out), r: atom(e.r, out) };
+      {
+        const [l, r] = atoms([e.l, e.r], out);
+        return { ...e, l, r };
+      }
       case "un":
         return e.op === "+" ? atom(e.e, out) : { ...e, e: atom(e.e, out) };
       case "call":
-        return { ...e, args: e.args.map((a) => (isDiffTy(tyOf(a, vars)) || a.k === "var" ? atom(a, out) : a)) };
+        return { ...e, args: atoms(e.args, out, (a, o) => (isDiffTy(tyOf(a, vars)) || a.k === "var" ? atom(a, o) : a)) };
       case "index":
         return { ...e, arr: atom(e.arr, out), idx: inactiveAtom(e.idx, out) };
       case "field":
@@ -144,7 +175,7 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
         return v(t, e.pos);
       }
       case "arrlit":
-        return { ...e, elems: e.elems.map((x) => atom(x, out)) };
+        return { ...e, elems: atoms(e.elems, out) };
       case "copy":
         return { ...e, e: atom(e.e, out) };
       default:
@@ -157,6 +188,13 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
   /** An index or other non-differentiated operand: inline if simple, else a constant temporary. */
   const inactiveAtom = (e: Expr, out: Stmt[]): Expr => {
     if (simple(e)) return e;
+    const t = temp(NUM, false);
+    out.push({ k: "let", name: t, ty: NUM, init: e, isConst: true, pos: e.pos });
+    return v(t, e.pos);
+  };
+
+  const boundIndex = (e: Expr, out: Stmt[]): Expr => {
+    if (e.k === "var" || e.k === "num") return e;
     const t = temp(NUM, false);
     out.push({ k: "let", name: t, ty: NUM, init: e, isConst: true, pos: e.pos });
     return v(t, e.pos);
@@ -223,12 +261,15 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
         break;
       case "assign": {
         const t = s.target;
+        if (t.k === "var" && s.value.k === "var" && s.value.name === t.name) return; // `x = x` does nothing
         if (t.k === "var" && isActive(t.name)) {
           out.push({ ...s, value: definition(t.name, s.value, out) });
           return;
         }
         if (t.k === "index" && isActive(t.arr)) {
-          const idx = inactiveAtom(t.idx, out);
+          // An index that reads the array it writes names another element once the write is done:
+          // evaluate it once, before (`a[Math.floor(a[0])] = v`).
+          const idx = reads(t.idx).has(t.arr) ? boundIndex(t.idx, out) : inactiveAtom(t.idx, out);
           out.push({ ...s, target: { ...t, idx }, value: varied(s.value) ? atom(s.value, out) : s.value });
           return;
         }

@@ -81,8 +81,9 @@ export function inlineSmallCalls(fn: IrFunction, callee: (id: FnId) => IrFunctio
       const r = renames.get(x.name);
       return r ? { ...x, name: r } : undefined;
     });
-    const name = (n: string): string => renames.get(n) ?? n;
-    const target = (t: Target): Target => (t.k === "var" ? { ...t, name: name(t.name) } : { ...t, arr: (subst.get(t.arr) as { name: string } | undefined)?.name ?? name(t.arr), idx: expr(t.idx) });
+    // A parameter the body assigns was bound to a fresh local above: its writes go there.
+    const name = (n: string): string => renames.get(n) ?? (subst.get(n) as { name?: string } | undefined)?.name ?? n;
+    const target = (t: Target): Target => (t.k === "var" ? { ...t, name: name(t.name) } : { ...t, arr: name(t.arr), idx: expr(t.idx) });
     const label = (l: string | undefined): string | undefined => {
       if (!l) return l;
       if (!labels.has(l)) labels.set(l, fresh(l));

@@ -13,7 +13,7 @@
 import { ts } from "ts-morph";
 import type { Code, DiagnosticSink } from "../diagnostics.js";
 import {
-  BOOL, NUM, VOID,
+  BOOL, NUM, VOID, isDiffTy,
   type BinOp, type Callee, type Counter, type Ctor, type Expr, type FnId, type IrFunction,
   type Param, type Pos, type Stmt, type Target, type Ty, type UnOp,
 } from "./ir.js";
@@ -289,6 +289,8 @@ class Lowerer {
 
   private varDecls(list: ts.VariableDeclarationList, out: Stmt[]): void {
     const isConst = (list.flags & ts.NodeFlags.Const) !== 0;
+    if ((list.flags & (ts.NodeFlags.Const | ts.NodeFlags.Let)) === 0)
+      this.refuse("ADC1001", list, "'var' declarations are not supported in differentiated code (adc follows block scope)", "declare it with let, before the loop if it is read after it");
     for (const d of list.declarations) {
       if (!ts.isIdentifier(d.name))
         this.refuse("ADC1001", d, "destructuring is not supported in differentiated code", "declare each value on its own");
@@ -357,6 +359,12 @@ class Lowerer {
         return;
       }
       const call = this.withPre(out, () => this.expr(e));
+      if (call.k === "call" && call.fn.k === "user" && isDiffTy(call.ty)) {
+        // A discarded result still has an adjoint (zero): binding it gives the callee's reverse
+        // sweep a result adjoint to read, and lets dead-code elimination drop a pure call.
+        out.push({ k: "let", name: this.fresh("_unused"), ty: call.ty, init: call, isConst: true, pos: p });
+        return;
+      }
       out.push({ k: "expr", e: call, pos: p });
       return;
     }
@@ -611,7 +619,12 @@ class Lowerer {
       const nd = this.env.ndOp(e);
       if (nd) return this.ndCall(nd.op, nd.args, this.typeOf(e), e);
     }
-    // Some other property (a getter, a field of a non-numeric object): read as it is.
+    // A getter written in the program runs code adc does not see, which may change state; the
+    // generated code may evaluate it a different number of times than the source does.
+    const sym = this.env.checker.getSymbolAtLocation(e.name);
+    if (sym && sym.flags & ts.SymbolFlags.GetAccessor && sym.declarations?.some((d) => !d.getSourceFile().isDeclarationFile))
+      this.refuse("ADC1002", e, `'${e.getText()}' is a getter, code adc does not see`, "read it into a variable outside the differentiated function and pass the value in");
+    // Some other property (a field of a non-numeric object): read as it is.
     return { k: "call", fn: { k: "opaque", text: `.${name}` }, args: [obj], ty: this.typeOf(e), pos: p };
   }
 
@@ -673,8 +686,9 @@ class Lowerer {
       return { k: "copy", ctor: callee.expression.text === "Float64Array" ? "Float64Array" : "Array", e: this.expr(e.arguments[0]), pos: p };
     if (ts.isIdentifier(callee) && (callee.text === "eval" || callee.text === "Function") && !this.localName(callee))
       this.refuse("ADC1001", e, `${callee.text}() is not supported in differentiated code`, "write the computation as code");
-    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && !this.localName(callee.expression)) {
-      const name = `Math.${callee.name.text}`;
+    const math = this.mathFunction(callee);
+    if (math) {
+      const name = `Math.${math}`;
       const args = e.arguments.map((a) => this.expr(a));
       if (scalarRule(name)) return { k: "call", fn: { k: "prim", name }, args, ty: NUM, pos: p };
       return { k: "call", fn: { k: "opaque", text: name }, args, ty, pos: p };
@@ -726,6 +740,20 @@ class Lowerer {
       return { k: "call", fn: { k: "opaque", text: callee.text }, args: e.arguments.map((a) => this.expr(a)), ty, pos: p };
     }
     this.refuse("ADC1002", e, "adc cannot tell which function this call calls", "call a named function declared at module level");
+  }
+
+  /**
+   * The Math function a callee names: `Math.sin`, or a module constant bound to one
+   * (`const rand = Math.random`), followed so an alias gets the same rule or refusal.
+   */
+  private mathFunction(callee: ts.Expression, depth = 0): string | undefined {
+    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && !this.localName(callee.expression))
+      return callee.name.text;
+    if (!ts.isIdentifier(callee) || this.localName(callee) || depth > 8) return undefined;
+    const decl = this.env.checker.getSymbolAtLocation(callee)?.valueDeclaration;
+    if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !ts.isVariableDeclarationList(decl.parent)) return undefined;
+    if ((decl.parent.flags & ts.NodeFlags.Const) === 0) return undefined;
+    return this.mathFunction(decl.initializer, depth + 1);
   }
 
   /** An NDArray op; the list operand of concat/stack is spread into the arguments. */
