@@ -20,13 +20,14 @@ export const ndPrimal: Readonly<Record<string, (...args: any[]) => any>> = Objec
 );
 
 /** The tangent of `out = name(...args)` given tangents per argument (null: inactive). */
-export function ndJvp(name: string, args: readonly unknown[], dots: readonly (Operand | null)[], out: unknown): Operand {
+export function ndJvp(name: string, args: readonly unknown[], dots: readonly (Operand | readonly (Operand | null)[] | null)[], out: unknown): Operand {
   const o = op(name);
   let acc: Operand | null = null;
   for (const i of o.diff) {
     const t = dots[i];
     if (t === null || t === undefined) continue;
-    acc = accumulate(acc, o.jvp(i, t, args, out));
+    // A list operand (concat, stack) comes with a list of tangents; the op's rule takes it whole.
+    acc = accumulate(acc, o.jvp(i, t as Operand, args, out));
   }
   return acc ?? zerosLikeOperand(out as Operand);
 }

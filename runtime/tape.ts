@@ -67,18 +67,41 @@ export class Tape {
     return x;
   }
 
-  /** Saves a whole array (a loop's scratch array at the start of an iteration). */
-  pushArray(a: Float64Array | number[]): void {
+  /**
+   * Saves a whole Float64Array (a loop's scratch array at the start of an iteration). Separate
+   * from pushArray so each stays monomorphic: V8 shares one method's type feedback among all
+   * callers.
+   */
+  pushF64(a: Float64Array): void {
     const n = a.length;
     while (this.fTop + n > this.f.length) this.f = grow(this.f, new Float64Array(this.f.length * 2));
-    for (let k = 0; k < n; k++) this.f[this.fTop + k] = a[k];
-    this.fTop += n;
+    const f = this.f;
+    const top = this.fTop;
+    for (let k = 0; k < n; k++) f[top + k] = a[k];
+    this.fTop = top + n;
   }
-  /** Restores a whole array saved by pushArray. */
-  popArray(a: Float64Array | number[]): void {
+  /** Restores a Float64Array saved by pushF64. */
+  popF64(a: Float64Array): void {
     const n = a.length;
-    this.fTop -= n;
-    for (let k = 0; k < n; k++) a[k] = this.f[this.fTop + k];
+    const top = (this.fTop -= n);
+    const f = this.f;
+    for (let k = 0; k < n; k++) a[k] = f[top + k];
+  }
+  /** pushF64 for a number[]. */
+  pushArray(a: number[]): void {
+    const n = a.length;
+    while (this.fTop + n > this.f.length) this.f = grow(this.f, new Float64Array(this.f.length * 2));
+    const f = this.f;
+    const top = this.fTop;
+    for (let k = 0; k < n; k++) f[top + k] = a[k];
+    this.fTop = top + n;
+  }
+  /** Restores a number[] saved by pushArray. */
+  popArray(a: number[]): void {
+    const n = a.length;
+    const top = (this.fTop -= n);
+    const f = this.f;
+    for (let k = 0; k < n; k++) a[k] = f[top + k];
   }
 
   mark(): TapeMark {

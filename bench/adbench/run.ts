@@ -45,11 +45,12 @@ const concat = (...xs: Float64Array[]) => {
 /** Counts tape pushes (bytes) during one call: the peak tape size of a fused gradient. */
 function tapeBytes(run: () => void): number {
   const t = m.tape;
-  const lanes: [string, number][] = [["pushF", 8], ["pushI", 4], ["pushB", 1], ["pushO", 8]];
+  // pushArray and pushF64 save a whole array: 8 bytes per element.
+  const lanes: [string, (x: unknown) => number][] = [["pushF", () => 8], ["pushI", () => 4], ["pushB", () => 1], ["pushO", () => 8], ["pushArray", (a) => 8 * (a as ArrayLike<number>).length], ["pushF64", (a) => 8 * (a as ArrayLike<number>).length]];
   const saved = lanes.map(([k]) => t[k] as (x: unknown) => void);
   let bytes = 0;
   lanes.forEach(([k, size], i) => (t[k] = function (this: unknown, x: unknown) {
-    bytes += size;
+    bytes += size(x);
     return saved[i].call(this, x);
   }));
   try {

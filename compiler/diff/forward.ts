@@ -17,7 +17,7 @@ import { isDiffTy } from "../ir/ir.js";
 import { printExpr, printTy } from "../ir/print.js";
 import { scalarRule } from "../rules/scalar.js";
 import { callMask, type Prepared, type Specializer } from "./prepare.js";
-import { declText, emitIf, ndOperands, printLoopHead, zeroOf } from "./shared.js";
+import { assignText, declText, elementIncrement, emitIf, ndOperands, printLoopHead, zeroOf } from "./shared.js";
 
 export function emitJvp(prepared: Prepared, spec: Specializer, name: string): string {
   const p: Prepared = { ...prepared, namer: prepared.namer.clone() };
@@ -30,6 +30,8 @@ export function emitJvp(prepared: Prepared, spec: Specializer, name: string): st
   });
   const code = new Code();
   code.open(`export function ${name}(${params.join(", ")}): ${printTy(fn.ret)}`);
+  // A parameter outside the active set that the body assigns an active value starts with a zero tangent.
+  for (const q of fn.params) if (!inMask.has(q.name) && p.isActive(q.name)) code.line(`let ${p.namer.dot(q.name)} = ${zeroOf(q.ty, q.name)};`);
   new ForwardEmitter(p, spec, code).block(p.body);
   code.close();
   return code.toString();
@@ -79,6 +81,13 @@ class ForwardEmitter {
           return;
         }
         const lhs = `${t.arr}[${printExpr(t.idx)}]`;
+        const inc = elementIncrement(s);
+        if (inc) {
+          c.line(`${assignText(s)};`);
+          const d = this.dot(inc.step);
+          if (d && this.p.isActive(t.arr)) c.line(`${this.p.namer.dot(t.arr)}[${printExpr(t.idx)}] ${inc.sign}= ${d};`);
+          return;
+        }
         c.line(`${lhs} = ${printExpr(s.value)};`);
         if (this.p.isActive(t.arr)) c.line(`${this.p.namer.dot(t.arr)}[${printExpr(t.idx)}] = ${this.dot(s.value) ?? "0"};`);
         return;

@@ -30,7 +30,7 @@ import { linearSelfUpdate } from "../ir/anf.js";
 import { fnKey } from "../analysis/summaries.js";
 import { scalarRule } from "../rules/scalar.js";
 import { callMask, type Prepared, type Specializer } from "./prepare.js";
-import { assignText, declText, emitIf, ndOperands } from "./shared.js";
+import { assignText, declText, elementIncrement, emitIf, ndOperands } from "./shared.js";
 
 export type AdjointMode = "fused" | "split";
 
@@ -341,13 +341,13 @@ class ReverseEmitter {
       if (work) return;
       switch (x.k) {
         case "let":
-          if (x.init && (this.isActive(x.name) || this.needsSave(x, x.name))) work = true;
+          if (x.init && (this.isActive(x.name) || this.needsSave(x, x.name) || this.callNeedsRev(x.init, null))) work = true;
           break;
         case "assign":
-          if (x.target.k === "var" ? this.isActive(x.target.name) || this.needsSave(x, x.target.name) || (this.R.has(x.target.name) && this.inverseOf(x, x.target.name) !== undefined) : this.isActive(x.target.arr) || this.R.has(x.target.arr)) work = true;
+          if (x.target.k === "var" ? this.isActive(x.target.name) || this.needsSave(x, x.target.name) || (this.R.has(x.target.name) && this.inverseOf(x, x.target.name) !== undefined) || this.callNeedsRev(x.value, null) : this.isActive(x.target.arr) || this.R.has(x.target.arr)) work = true;
           break;
         case "expr":
-          if (this.isActiveCall(x.e)) work = true;
+          if (this.callNeedsRev(x.e, null)) work = true;
           break;
       }
     });
@@ -564,6 +564,10 @@ class ReverseEmitter {
     if (st.k === "let" && st.init) [value, target] = [st.init, st.name];
     else if (st.k === "assign" && st.target.k === "var") [value, target] = [st.value, st.target.name];
     else if (st.k === "return") return !!st.value && operand(st.value) && this.body[this.body.length - 1] === st;
+    else if (st.k === "assign" && st.target.k === "index") {
+      const inc = elementIncrement(st);
+      return !!inc && operand(inc.step) && this.isActive(st.target.arr);
+    }
     if (!value || !target || !this.isActive(target) || !this.p.isVaried(value)) return false;
     if (operand(value)) return true;
     const rule = ruleName(value);
@@ -783,7 +787,7 @@ class ReverseEmitter {
       c.open(loopHead(s, init, update));
     }
     if (count) c.line(`${count}++;`);
-    for (const a of this.checkpointsOf(s)) c.line(`_rt.tape.pushArray(${a});`);
+    for (const a of this.checkpointsOf(s)) c.line(`_rt.tape.${this.arrayLane(a, "push")}(${a});`);
     this.fs(s.body, c, true);
     if (!plainUpdate || s.doWhile) this.fs(s.update, c, true);
     if (s.doWhile) c.close(`} while (${printExpr(s.cond!)});`);
@@ -803,6 +807,11 @@ class ReverseEmitter {
   }
 
   private readonly checkpoints = new Map<Loop, string[]>();
+
+  private arrayLane(a: string, op: "push" | "pop"): string {
+    const t = this.ty(a);
+    return t.k === "arr" && t.ctor === "Float64Array" ? `${op}F64` : `${op}Array`;
+  }
 
   /**
    * Arrays saved whole at the start of each iteration of loop L, instead of element by element.
@@ -943,7 +952,12 @@ class ReverseEmitter {
         if (!active && !this.R.has(t.arr)) return;
         this.comment(c, s, assignText(s));
         const idx = printExpr(t.idx);
-        if (active) {
+        const inc = elementIncrement(s);
+        if (active && inc) {
+          // a[i] += t: t_bar gets a_bar[i], which stays (the old element counts once, as before).
+          this.read(t.idx);
+          if (this.isActiveAtom(inc.step)) this.accumulate(c, (inc.step as { name: string }).name, `${inc.sign === "-" ? "-" : ""}${this.bar(t.arr)}[${idx}]`);
+        } else if (active) {
           this.read(t.idx);
           const ab = `${this.bar(t.arr)}[${idx}]`;
           if (this.isActiveAtom(s.value)) c.line(`${this.bar((s.value as { name: string }).name)} += ${ab};`);
@@ -1039,7 +1053,8 @@ class ReverseEmitter {
       inPlace = this.rsOperation(v, value, c);
       if (reset && ty.k === "num" && !inPlace && !this.singleUse.has(v)) c.line(`${this.bar(v)} = 0;`);
     }
-    if (save) c.line(`${v} = ${this.popOf(v)};`);
+    // `typeof v`: TypeScript gives `new Float64Array(n)` the narrower Float64Array<ArrayBuffer>.
+    if (save) c.line(`${v} = ${ty.k === "arr" ? `_rt.tape.popO<typeof ${v}>()` : this.popOf(v)};`);
     if (active && reset && ty.k !== "num" && !this.singleUse.has(v)) {
       this.read(v);
       c.line(`${this.bar(v)} = ${barInit(ty, v)};`);
@@ -1224,7 +1239,7 @@ class ReverseEmitter {
     const restore = this.checkpointsOf(s);
     for (const a of [...restore].reverse()) {
       this.read(a);
-      body.line(`_rt.tape.popArray(${a});`);
+      body.line(`_rt.tape.${this.arrayLane(a, "pop")}(${a});`);
     }
     c.append(prologue).append(body).close();
     const init = new Code();

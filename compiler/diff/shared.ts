@@ -14,11 +14,26 @@ export function declText(s: Extract<Stmt, { k: "let" }>, rename?: (n: string) =>
   return `${s.isConst ? "const" : "let"} ${s.name} = ${printExpr(s.init, rename)};`;
 }
 
+/**
+ * `a[i] = a[i] + t` or `a[i] = a[i] - t` (ANF keeps `a[i] += t` in this shape): linear in the old
+ * element with coefficient 1, so its adjoint adds a_bar[i] to t_bar and leaves a_bar[i] alone.
+ */
+export function elementIncrement(s: Stmt): { readonly sign: "+" | "-"; readonly step: Expr } | null {
+  if (s.k !== "assign" || s.target.k !== "index") return null;
+  const v = s.value;
+  if (v.k !== "bin" || (v.op !== "+" && v.op !== "-") || v.l.k !== "index") return null;
+  const old = v.l;
+  if (old.arr.k !== "var" || old.arr.name !== s.target.arr || printExpr(old.idx) !== printExpr(s.target.idx)) return null;
+  return { sign: v.op, step: v.r };
+}
+
 /** An assignment statement as text without the semicolon (`i++`, `s += x`, `a[i] = v`). */
 export function assignText(s: Extract<Stmt, { k: "assign" }>): string {
   const t = s.target;
   const lhs = t.k === "var" ? t.name : `${t.arr}[${printExpr(t.idx)}]`;
   const v = s.value;
+  const inc = elementIncrement(s);
+  if (inc) return `${lhs} ${inc.sign}= ${printExpr(inc.step)}`;
   if (t.k === "var" && v.k === "bin" && v.l.k === "var" && v.l.name === t.name && v.r.k === "num" && (v.op === "+" || v.op === "-")) {
     if (v.r.v === 1) return `${lhs}${v.op}${v.op}`;
     return `${lhs} ${v.op}= ${printExpr(v.r)}`;

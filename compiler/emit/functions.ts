@@ -82,7 +82,8 @@ export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; 
   const active = p.activeParams;
   const revParams = active.filter((q) => q.ty.k === "arr" || q.ty.k === "obj").map((q) => `${adj.bar(q.name)}: ${q.ty.k === "obj" ? `_rt.Bar<${printTy(q.ty)}>` : printTy(q.ty)}`);
   if (outs) outs.forEach((o, k) => revParams.push(`${(outBar as string[])[k]}: ${p.vars.get(o)!.k === "nd" ? `${outTy(o)} | null` : outTy(o)}`));
-  else if (resultActive) revParams.push(`${outBar}: ${printTy(fn.ret)}`);
+  // An NDArray adjoint may be null (symbolically zero) where the caller's reverse sweep has it.
+  else if (resultActive) revParams.push(`${outBar}: ${printTy(fn.ret)}${fn.ret.k === "nd" ? " | null" : ""}`);
   const returned = active.filter((q) => q.ty.k !== "arr" && q.ty.k !== "obj");
   const revRet = returned.length === 1 ? (returned[0].ty.k === "nd" ? `${printTy(returned[0].ty)} | null` : printTy(returned[0].ty)) : "void";
   c.open(`export function ${names.rev}(${revParams.join(", ")}): ${revRet}`);

@@ -193,11 +193,27 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
     return v(t, e.pos);
   };
 
+  const readsElementOf = (e: Expr, arr: string): boolean => {
+    let found = false;
+    forEachExpr(e, (x) => {
+      if (x.k === "index" && x.arr.k === "var" && x.arr.name === arr) found = true;
+    });
+    return found;
+  };
   const boundIndex = (e: Expr, out: Stmt[]): Expr => {
     if (e.k === "var" || e.k === "num") return e;
     const t = temp(NUM, false);
     out.push({ k: "let", name: t, ty: NUM, init: e, isConst: true, pos: e.pos });
     return v(t, e.pos);
+  };
+
+  /** `a[i] + e`, `e + a[i]` or `a[i] - e` for the element the statement writes. */
+  const incrementOf = (value: Expr, arr: string, idx: Expr): { bin: Extract<Expr, { k: "bin" }>; old: Expr; step: Expr } | null => {
+    if (value.k !== "bin" || (value.op !== "+" && value.op !== "-")) return null;
+    const same = (e: Expr): boolean => e.k === "index" && e.arr.k === "var" && e.arr.name === arr && printExpr(e.idx) === printExpr(idx);
+    if (same(value.l) && !reads(value.r).has(arr)) return { bin: value, old: value.l, step: value.r };
+    if (value.op === "+" && same(value.r) && !reads(value.l).has(arr)) return { bin: value, old: value.r, step: value.l };
+    return null;
   };
 
   /** `a && b`, `a || b`, `a ?? b` on numbers: an `if`, so `b` runs only when the source would run it. */
@@ -269,7 +285,15 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
         if (t.k === "index" && isActive(t.arr)) {
           // An index that reads the array it writes names another element once the write is done:
           // evaluate it once, before (`a[Math.floor(a[0])] = v`).
-          const idx = reads(t.idx).has(t.arr) ? boundIndex(t.idx, out) : inactiveAtom(t.idx, out);
+          const idx = readsElementOf(t.idx, t.arr) ? boundIndex(t.idx, out) : inactiveAtom(t.idx, out);
+          // `a[i] += e` keeps reading the old element in place: the differentiators treat it as
+          // an increment (diff/shared.ts elementIncrement), with no temporary for a[i].
+          const inc = incrementOf(s.value, t.arr, t.idx);
+          if (inc && varied(inc.step)) {
+            const old: Expr = { k: "index", arr: v(t.arr, t.pos), idx, pos: inc.old.pos };
+            out.push({ ...s, target: { ...t, idx }, value: { ...inc.bin, l: old, r: atom(inc.step, out) } });
+            return;
+          }
           out.push({ ...s, target: { ...t, idx }, value: varied(s.value) ? atom(s.value, out) : s.value });
           return;
         }

@@ -46,16 +46,32 @@ export function inlineSmallCalls(fn: IrFunction, callee: (id: FnId) => IrFunctio
     forEachStmt(g.body, (s) => {
       if (s.k === "assign" && s.target.k === "var") assigned.add(s.target.name);
     });
+    const tested = new Set<string>();
+    const test = (e: Expr): void => {
+      if (e.k === "var") tested.add(e.name);
+    };
+    forEachStmt(g.body, (s) => {
+      for (const e of stmtExprs(s))
+        forEachExpr(e, (x) => {
+          if (x.k === "bin" && (x.op === "&&" || x.op === "||" || x.op === "??")) [x.l, x.r].forEach(test);
+          if (x.k === "un" && x.op === "!") test(x.e);
+          if (x.k === "cond") test(x.c);
+        });
+      if (s.k === "if") test(s.cond);
+      if (s.k === "loop" && s.cond) test(s.cond);
+    });
     const subst = new Map<string, Expr>();
     const pre: Stmt[] = [];
     g.params.forEach((p, i) => {
       const a = args[i];
-      if (!assigned.has(p.name) && (a.k === "var" || a.k === "num" || a.k === "free")) subst.set(p.name, a);
+      // A literal is substituted unless the parameter is tested for truth: `0.25 && y` would not
+      // type-check (TS2872), so there it is bound to a local.
+      if (!assigned.has(p.name) && (a.k === "var" || a.k === "free" || (a.k === "num" && !tested.has(p.name)))) subst.set(p.name, a);
       else {
         const name = fresh(`${p.name}_${g.id.name}`);
         vars.set(name, p.ty);
         reserved.add(name);
-        pre.push({ k: "let", name, ty: p.ty, init: a, isConst: false, pos });
+        pre.push({ k: "let", name, ty: p.ty, init: a, isConst: !assigned.has(p.name), pos });
         subst.set(p.name, { k: "var", name, ty: p.ty, pos });
       }
     });

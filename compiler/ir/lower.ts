@@ -362,7 +362,7 @@ class Lowerer {
       if (call.k === "call" && call.fn.k === "user" && isDiffTy(call.ty)) {
         // A discarded result still has an adjoint (zero): binding it gives the callee's reverse
         // sweep a result adjoint to read, and lets dead-code elimination drop a pure call.
-        out.push({ k: "let", name: this.fresh("_unused"), ty: call.ty, init: call, isConst: true, pos: p });
+        out.push({ k: "let", name: this.temp("_unused", call.ty), ty: call.ty, init: call, isConst: true, pos: p });
         return;
       }
       out.push({ k: "expr", e: call, pos: p });
