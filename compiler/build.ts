@@ -356,7 +356,7 @@ class Build {
       const ir = f.ir!;
       const active = new Set(ir.params.filter((_, i) => mask[i]).map((q) => q.name));
       p = prepare(ir, active, this.specializer(f));
-      fence(ir, p.isVaried, p.isActive, (code, e, message, hint) => this.sink.report(code, f.sf.fileName, e.pos.start, e.pos.end, message, hint));
+      fence(ir, p.isVaried, p.isActive, (code, e, message, hint) => this.sink.report(code, f.sf.fileName, e.pos.start, e.pos.end, message, hint), (id) => this.mutations.get(fnKey(id)));
       this.prepared.set(pk, p);
     }
     return p;

@@ -35,6 +35,7 @@ export const CODES = {
   ADC1015: "try/catch, generators or async around differentiated code",
   ADC1016: "a closure that writes captured state",
   ADC1017: "a differentiated parameter that is reassigned in a way adc cannot follow",
+  ADC1018: "a call that writes a differentiated array inside a condition or a larger non-differentiated expression",
 } as const;
 
 export type Code = keyof typeof CODES;

@@ -4,7 +4,8 @@
  * diagnostic at its position; nothing is emitted for a file with one.
  */
 import type { Code } from "../diagnostics.js";
-import type { Expr, IrFunction, Stmt } from "../ir/ir.js";
+import type { Expr, FnId, IrFunction, Stmt } from "../ir/ir.js";
+import { printExpr } from "../ir/print.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
 
 const OBSERVERS = new Set(["console.log", "console.info", "console.warn", "console.error", "console.debug"]);
@@ -13,8 +14,29 @@ const METADATA = new Set([".shape", ".size", ".ndim", ".dtype", ".length"]);
 
 export type Report = (code: Code, e: { pos: { start: number; end: number } }, message: string, hint?: string) => void;
 
-export function fence(fn: IrFunction, isVaried: (e: Expr) => boolean, isActive: (n: string) => boolean, report: Report): void {
+export function fence(
+  fn: IrFunction, isVaried: (e: Expr) => boolean, isActive: (n: string) => boolean, report: Report,
+  writes: (callee: FnId) => ReadonlySet<number> | undefined = () => undefined,
+): void {
   const params = new Set(fn.params.map((p) => p.name));
+  forEachStmt(fn.body, (s) => {
+    // A call that writes into a differentiated array must be a statement of its own, the whole
+    // right-hand side of an assignment, or part of a differentiated statement: those are the
+    // places where the derivative code runs its reverse at the matching point. In a condition or
+    // nested in a statement that carries no derivative, the derivative of its writes is lost.
+    const top = s.k === "expr" ? s.e : s.k === "let" ? s.init : s.k === "assign" && s.target.k === "var" ? s.value : undefined;
+    const handled = (s.k === "let" || s.k === "assign" || s.k === "return") && definesActive(s, isActive);
+    for (const root of stmtExprs(s)) {
+      forEachExpr(root, (e) => {
+        if (e.k !== "call" || e.fn.k !== "user" || e === top || handled) return;
+        const w = writes(e.fn.fn);
+        // (A fresh array argument, `g([x, y])`, is seen by nobody else: its writes do not matter.)
+        const arr = e.args.find((a, j) => w?.has(j) && a.k === "var" && isVaried(a));
+        if (arr)
+          report("ADC1018", e, `'${e.fn.fn.name}' writes into the differentiated array '${printExpr(arr)}' here, where adc cannot place the derivative of that write`, `call it in a statement of its own first: const r = ${e.fn.fn.name}(...); then use r`);
+      });
+    }
+  });
   forEachStmt(fn.body, (s) => {
     const observer = s.k === "expr" && s.e.k === "call" && s.e.fn.k === "opaque" && OBSERVERS.has(s.e.fn.text);
     const activeStmt = definesActive(s, isActive);

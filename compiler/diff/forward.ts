@@ -70,6 +70,13 @@ class ForwardEmitter {
           c.line(declText(s));
           return;
         }
+        if (!s.isConst && s.ty.k === "arr") {
+          // Declared with the wide type, as in declText: later assignments may bring any buffer.
+          c.line(`let ${s.name}: ${printTy(s.ty)};`);
+          c.line(`let ${this.p.namer.dot(s.name)}: ${printTy(s.ty)};`);
+          this.definition(s.name, s.init, "", s.ty);
+          return;
+        }
         this.definition(s.name, s.init, s.isConst ? "const " : "let ", s.ty);
         return;
       }

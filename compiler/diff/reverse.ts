@@ -30,7 +30,7 @@ import { linearSelfUpdate } from "../ir/anf.js";
 import { fnKey } from "../analysis/summaries.js";
 import { scalarRule } from "../rules/scalar.js";
 import { callMask, type Prepared, type Specializer } from "./prepare.js";
-import { assignText, declText, elementIncrement, emitIf, ndOperands } from "./shared.js";
+import { assignText, declText, elementIncrement, emitIf, letAnnotation, ndOperands } from "./shared.js";
 
 export type AdjointMode = "fused" | "split";
 
@@ -678,7 +678,7 @@ class ReverseEmitter {
         if (this.needsSave(s, s.name)) c.line(this.pushOf(s.name));
         const value = this.fsValue(s.init, s.name);
         if (this.hoisted(s.name)) c.line(`${s.name} = ${value};`);
-        else c.line(`${s.isConst ? "const" : "let"} ${s.name} = ${value};`);
+        else c.line(`${s.isConst ? "const" : "let"} ${s.name}${letAnnotation(s)} = ${value};`);
         return;
       }
       case "assign": {

@@ -11,7 +11,16 @@ export function declText(s: Extract<Stmt, { k: "let" }>, rename?: (n: string) =>
   // `!`: the generated code assigns it on every path the source did, but guards and jumps that
   // adc adds can hide that from TypeScript's flow analysis.
   if (!s.init) return `let ${s.name}!: ${printTy(s.ty)};`;
-  return `${s.isConst ? "const" : "let"} ${s.name} = ${printExpr(s.init, rename)};`;
+  return `${s.isConst ? "const" : "let"} ${s.name}${letAnnotation(s)} = ${printExpr(s.init, rename)};`;
+}
+
+/**
+ * `: Float64Array` on a reassignable array: TypeScript infers `new Float64Array(n)` as the
+ * narrower Float64Array<ArrayBuffer>, and generated code may later assign it arrays typed with
+ * any buffer (restored from the tape, copied by the runtime).
+ */
+export function letAnnotation(s: Extract<Stmt, { k: "let" }>): string {
+  return !s.isConst && s.ty.k === "arr" ? `: ${printTy(s.ty)}` : "";
 }
 
 /**

@@ -163,7 +163,7 @@ export function inlineSmallCalls(fn: IrFunction, callee: (id: FnId) => IrFunctio
    * `out`. Calls under a conditional operator or a short-circuit operand stay calls: hoisting
    * them would run them when the source does not.
    */
-  const hoist = (e: Expr, out: Stmt[]): Expr => {
+  const hoist = (e: Expr, out: Stmt[], top = false): Expr => {
     switch (e.k) {
       case "cond":
         return { ...e, c: hoist(e.c, out) };
@@ -178,7 +178,10 @@ export function inlineSmallCalls(fn: IrFunction, callee: (id: FnId) => IrFunctio
       case "call": {
         const args = e.args.map((a) => hoist(a, out));
         const g = e.fn.k === "user" ? inlinable(e.fn.fn) : undefined;
-        if (!g) return { ...e, args };
+        // A callee that writes into an array argument is inlined only as a whole right-hand side:
+        // inside a larger expression, operands the source evaluates before the call would read
+        // the array after the inlined writes (`a[i] *= bump(a)`).
+        if (!g || (!top && writesArrayParam(g))) return { ...e, args };
         const { stmts, result } = expand(g, args, e.pos);
         out.push(...stmts);
         changed = true;
@@ -198,10 +201,10 @@ export function inlineSmallCalls(fn: IrFunction, callee: (id: FnId) => IrFunctio
       }
       switch (s.k) {
         case "let":
-          out.push({ ...s, init: s.init && hoist(s.init, out) });
+          out.push({ ...s, init: s.init && hoist(s.init, out, true) });
           break;
         case "assign": {
-          const value = hoist(s.value, out);
+          const value = hoist(s.value, out, s.target.k === "var");
           out.push({ ...s, target: s.target.k === "index" ? { ...s.target, idx: hoist(s.target.idx, out) } : s.target, value });
           break;
         }
@@ -213,7 +216,7 @@ export function inlineSmallCalls(fn: IrFunction, callee: (id: FnId) => IrFunctio
           } else out.push(s);
           break;
         case "return":
-          out.push({ ...s, value: s.value && hoist(s.value, out) });
+          out.push({ ...s, value: s.value && hoist(s.value, out, true) });
           break;
         default:
           out.push(nested(s, inLoop));
@@ -236,6 +239,16 @@ export function inlineSmallCalls(fn: IrFunction, callee: (id: FnId) => IrFunctio
 
   const body = block(fn.body, false);
   return changed ? { ...fn, body, vars, reserved } : fn;
+}
+
+/** Whether the function writes an element of one of its array parameters. */
+function writesArrayParam(g: IrFunction): boolean {
+  const params = new Set(g.params.filter((p) => p.ty.k === "arr").map((p) => p.name));
+  let writes = false;
+  forEachStmt(g.body, (s) => {
+    if (s.k === "assign" && s.target.k === "index" && params.has(s.target.arr)) writes = true;
+  });
+  return writes;
 }
 
 /**

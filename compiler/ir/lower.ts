@@ -429,12 +429,22 @@ class Lowerer {
       const arrExpr = this.withPre(out, () => this.expr(s.expression));
       const arrTy = arrExpr.k === "var" || arrExpr.k === "free" ? arrExpr.ty : this.typeOf(s.expression);
       if (arrTy.k !== "arr") this.refuse("ADC1012", s.expression, "for...of is supported over number arrays and Float64Array");
+      // for...of iterates the array the variable held when the loop started; the index loop it
+      // becomes reads the variable each time, so a body that reassigns it is refused.
+      if (arrExpr.k === "var" && this.assignsIn(s.statement, arrExpr.name))
+        this.refuse("ADC1001", s.expression, `the loop body assigns a new array to '${s.expression.getText()}', which for...of is iterating`, "iterate over a copy (for (const e of w.slice())) or use an index loop");
       const decl = s.initializer;
       if (!ts.isVariableDeclarationList(decl) || decl.declarations.length !== 1 || !ts.isIdentifier(decl.declarations[0].name))
         this.refuse("ADC1001", s.initializer, "for...of must declare one variable");
       const idx = this.temp("_i", NUM);
       const ep = this.pos(s.expression);
-      const arr = arrExpr;
+      let arr = arrExpr;
+      if (arrExpr.k !== "var" && arrExpr.k !== "free") {
+        // Evaluated once, as for...of does (`for (const e of w.slice())`).
+        const name = this.temp("_of", arrTy);
+        out.push({ k: "let", name, ty: arrTy, init: arrExpr, isConst: true, pos: ep });
+        arr = { k: "var", name, ty: arrTy, pos: ep };
+      }
       const idxVar: Expr = { k: "var", name: idx, ty: NUM, pos: ep };
       const elemName = this.declare(decl.declarations[0].name as ts.Identifier, NUM);
       const body: Stmt[] = [
@@ -452,6 +462,17 @@ class Lowerer {
     } finally {
       this.targets.pop();
     }
+  }
+
+  /** Whether `node` assigns the local `name` as a whole (`name = ...`, `name += ...`). */
+  private assignsIn(node: ts.Node, name: string): boolean {
+    let found = false;
+    const visit = (n: ts.Node): void => {
+      if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment && ts.isIdentifier(n.left) && this.localName(n.left) === name) found = true;
+      if (!found) ts.forEachChild(n, visit);
+    };
+    visit(node);
+    return found;
   }
 
   /** A loop condition is evaluated every iteration, so it may not need statements run before it. */
@@ -535,7 +556,7 @@ class Lowerer {
       const op = ops[e.operator];
       if (!op) this.refuse("ADC1001", e, "increments inside expressions are not supported", "write `i++` as its own statement");
       const inner = this.expr(e.operand);
-      if (op === "-" && inner.k === "num") return { k: "num", v: -inner.v, text: `-${inner.text}`, pos: p };
+      if (op === "-" && inner.k === "num") return { k: "num", v: -inner.v, text: inner.text.startsWith("-") ? inner.text.slice(1) : `-${inner.text}`, pos: p };
       if (op === "+") return inner;
       return { k: "un", op, e: inner, ty: op === "!" ? BOOL : NUM, pos: p };
     }
