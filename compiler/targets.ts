@@ -100,6 +100,7 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
     else {
       const lit = (x: ts.Expression): number | undefined => {
         while (ts.isParenthesizedExpression(x) || ts.isAsExpression(x)) x = x.expression;
+        if (ts.isPrefixUnaryExpression(x) && x.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(x.operand)) return -Number(x.operand.text);
         return ts.isNumericLiteral(x) && Number.isInteger(Number(x.text)) ? Number(x.text) : undefined;
       };
       let arg = second;

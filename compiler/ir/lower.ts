@@ -42,6 +42,8 @@ export interface LowerEnv {
 
 const OBSERVERS = new Set(["console.log", "console.info", "console.warn", "console.error", "console.debug"]);
 
+const IN_PLACE_ARRAY_METHODS = new Set(["push", "pop", "shift", "unshift", "splice", "fill", "reverse", "sort", "copyWithin", "set", "subarray"]);
+
 const ASSIGN_OPS: Partial<Record<ts.SyntaxKind, BinOp>> = {
   [ts.SyntaxKind.PlusEqualsToken]: "+",
   [ts.SyntaxKind.MinusEqualsToken]: "-",
@@ -279,12 +281,12 @@ class Lowerer {
     }
     if (ts.isSwitchStatement(s)) return this.switchStmt(s, out);
     if (ts.isTryStatement(s))
-      this.refuse("ADC1015", s, "try/catch is not supported in differentiated code", "move the try/catch outside the differentiated function");
+      this.refuse("ADC1015", s, `try/${s.catchClause ? "catch" : "finally"} is not supported in differentiated code`, `move the try/${s.catchClause ? "catch" : "finally"} outside the differentiated function`);
     if (ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s))
       this.refuse("ADC1016", s, "declaring functions or classes inside a differentiated function is not supported", "declare it at module level and call it");
     if (ts.isThrowStatement(s))
       this.refuse("ADC1001", s, "throw is not supported in differentiated code", "check arguments before calling the differentiated function");
-    this.refuse("ADC1001", s, `${ts.SyntaxKind[s.kind]} is not supported in differentiated code`);
+    this.refuse("ADC1001", s, `${syntaxName(s)} is not supported in differentiated code`);
   }
 
   private varDecls(list: ts.VariableDeclarationList, out: Stmt[]): void {
@@ -368,7 +370,10 @@ class Lowerer {
       out.push({ k: "expr", e: call, pos: p });
       return;
     }
-    this.refuse("ADC1001", e, "this expression statement is not supported in differentiated code");
+    if (ts.isDeleteExpression(e)) this.refuse("ADC1001", e, "delete is not supported in differentiated code");
+    if (ts.isBinaryExpression(e) && [ts.SyntaxKind.BarBarEqualsToken, ts.SyntaxKind.AmpersandAmpersandEqualsToken, ts.SyntaxKind.QuestionQuestionEqualsToken].includes(e.operatorToken.kind))
+      this.refuse("ADC1001", e, `the logical assignment ${e.operatorToken.getText()} is not supported in differentiated code`, "write it as an if statement");
+    this.refuse("ADC1001", e, `this expression statement (${syntaxName(e)}) is not supported in differentiated code`);
   }
 
   private target(e: ts.Expression): Target {
@@ -605,7 +610,9 @@ class Lowerer {
       this.refuse("ADC1016", e, "a function value inside a differentiated function is supported only as the callback of map, reduce or forEach", "declare the function at module level and call it");
     if (ts.isTemplateExpression(e)) return this.opaque(e);
     if (ts.isTypeOfExpression(e)) return this.opaque(e);
-    this.refuse("ADC1001", e, `${ts.SyntaxKind[e.kind]} is not supported in differentiated code`);
+    if (ts.isObjectLiteralExpression(e))
+      this.refuse("ADC1012", e, "an object literal is not supported in differentiated code (objects of NDArray parameters are, as parameters)", "pass the values as separate numbers or arrays");
+    this.refuse("ADC1001", e, `${syntaxName(e)} is not supported in differentiated code`);
   }
 
   binary(op: BinOp, l: Expr, r: Expr, p: Pos, ty?: Ty): Expr {
@@ -701,7 +708,7 @@ class Lowerer {
       return { k: "stop", e: this.expr(e.arguments[0]), ty, pos: p };
     }
     for (const api of ["grad", "valueAndGrad", "vjp", "jvp"])
-      if (this.env.isAdcApi(callee, api))
+      if (this.env.isAdcApi(callee, api) || (ts.isCallExpression(callee) && this.env.isAdcApi(callee.expression, api)))
         this.refuse("ADC1001", e, `${api} inside a differentiated function (higher-order derivatives) is not supported yet`, "differentiate at module level");
     if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && (callee.expression.text === "Float64Array" || callee.expression.text === "Array") && callee.name.text === "from" && e.arguments.length === 1 && !this.localName(callee.expression) && this.typeOf(e.arguments[0]).k === "arr")
       return { k: "copy", ctor: callee.expression.text === "Float64Array" ? "Float64Array" : "Array", e: this.expr(e.arguments[0]), pos: p };
@@ -747,6 +754,10 @@ class Lowerer {
           this.callbackCall(e, target);
           return { k: "var", name, ty: target.ty, pos: p };
         }
+        // Methods that change the array in place or view its memory: adc could not follow the
+        // elements they move (the derivatives would stay where the values were).
+        if (IN_PLACE_ARRAY_METHODS.has(method))
+          this.refuse("ADC1014", e, `the array method ${method} is not supported in differentiated code (it ${method === "subarray" ? "makes a second view of the array" : "changes the array in place"})`, method === "subarray" ? "copy the part with slice(start, end), or index with an offset" : "write it as a loop over the elements");
         const args = [this.expr(callee.expression), ...e.arguments.map((a) => this.expr(a))];
         return { k: "call", fn: { k: "opaque", text: `.${method}()` }, args, ty, pos: p };
       }
@@ -906,4 +917,32 @@ function endsAbruptly(s: ts.Statement): boolean {
   }
   if (ts.isIfStatement(s)) return !!s.elseStatement && endsAbruptly(s.thenStatement) && endsAbruptly(s.elseStatement);
   return false;
+}
+
+/** A construct's name for a diagnostic, as a user would say it. */
+function syntaxName(n: ts.Node): string {
+  switch (n.kind) {
+    case ts.SyntaxKind.ThisKeyword: return "'this'";
+    case ts.SyntaxKind.WithStatement: return "a with statement";
+    case ts.SyntaxKind.RegularExpressionLiteral: return "a regular expression";
+    case ts.SyntaxKind.ForInStatement: return "for...in";
+    case ts.SyntaxKind.SpreadElement: return "spread (...)";
+    case ts.SyntaxKind.ObjectLiteralExpression: return "an object literal";
+    case ts.SyntaxKind.DeleteExpression: return "delete";
+    case ts.SyntaxKind.AwaitExpression: return "await";
+    case ts.SyntaxKind.YieldExpression: return "yield";
+    case ts.SyntaxKind.TaggedTemplateExpression: return "a tagged template";
+    case ts.SyntaxKind.ClassExpression: return "a class expression";
+    case ts.SyntaxKind.ElementAccessExpression: return "this element access";
+    case ts.SyntaxKind.DebuggerStatement: return "debugger";
+    case ts.SyntaxKind.EmptyStatement: return "an empty statement";
+    case ts.SyntaxKind.ImportKeyword: return "import()";
+    case ts.SyntaxKind.MetaProperty: return "new.target / import.meta";
+    case ts.SyntaxKind.VoidExpression: return "void";
+    default: {
+      // CamelCase kind name to words: "ConditionalExpression" -> "conditional expression".
+      const words = ts.SyntaxKind[n.kind].replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+      return `this ${words}`;
+    }
+  }
 }
