@@ -17,6 +17,7 @@ import { isDiffTy } from "../ir/ir.js";
 import { printExpr, printTy } from "../ir/print.js";
 import { scalarRule } from "../rules/scalar.js";
 import { callMask, type Prepared, type Specializer } from "./prepare.js";
+import { fnKey } from "../analysis/summaries.js";
 import { assignText, declText, elementIncrement, emitIf, ndOperands, printLoopHead, zeroOf } from "./shared.js";
 
 export function emitJvp(prepared: Prepared, spec: Specializer, name: string): string {
@@ -67,7 +68,8 @@ class ForwardEmitter {
           return;
         }
         if (!active) {
-          c.line(declText(s));
+          if (this.writesActiveArray(s.init)) c.line(`${s.isConst ? "const" : "let"} ${s.name} = ${this.userCall(s.init as Extract<Expr, { k: "call" }>)};`);
+          else c.line(declText(s));
           return;
         }
         if (!s.isConst && s.ty.k === "arr") {
@@ -83,7 +85,7 @@ class ForwardEmitter {
       case "assign": {
         const t = s.target;
         if (t.k === "var") {
-          if (!this.p.isActive(t.name)) c.line(`${t.name} = ${printExpr(s.value)};`);
+          if (!this.p.isActive(t.name)) c.line(`${t.name} = ${this.writesActiveArray(s.value) ? this.userCall(s.value as Extract<Expr, { k: "call" }>) : printExpr(s.value)};`);
           else this.definition(t.name, s.value, "", t.ty);
           return;
         }
@@ -198,6 +200,16 @@ class ForwardEmitter {
         return;
     }
     throw new Error(`forward mode: no tangent for ${value.k}`);
+  }
+
+  /**
+   * A user call whose result carries no tangent but which writes into an array that does: it
+   * must still run as its tangent version, which updates the array's tangent.
+   */
+  private writesActiveArray(e: Expr): boolean {
+    if (e.k !== "call" || e.fn.k !== "user") return false;
+    const m = this.spec.mutations.get(fnKey(e.fn.fn));
+    return e.args.some((a, j) => !!m?.has(j) && this.p.isActiveAtom(a));
   }
 
   /** A call of a user function's tangent version; its result's tangent is in the scratch lane after. */

@@ -4,7 +4,7 @@
  * one generated function never collide.
  */
 import { analyzeActivity, type NdInfo } from "../analysis/activity.js";
-import type { Mutations } from "../analysis/summaries.js";
+import { fnKey, type Mutations } from "../analysis/summaries.js";
 import { Namer } from "../emit/names.js";
 import { toAnf } from "../ir/anf.js";
 import { inlineSmallCalls } from "../ir/inline.js";
@@ -43,7 +43,7 @@ export function prepare(original: IrFunction, activeParams: ReadonlySet<string>,
   for (const v of original.vars.keys()) namer.reserve(v);
   const fn = inlineSmallCalls(original, (id) => spec.callee(id), (base) => namer.fresh(base, false));
   const act = analyzeActivity(fn, activeParams, spec.mutations, spec.nd);
-  const anf = toAnf(fn, act, (base) => namer.fresh(base));
+  const anf = toAnf(fn, act, (base) => namer.fresh(base), (id) => spec.mutations.get(fnKey(id)));
   const isActive = (n: string): boolean => act.isActive(n) || anf.activeTemps.has(n);
   return {
     fn,

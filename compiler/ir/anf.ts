@@ -14,7 +14,7 @@
  *   the branch taken is evaluated, as in the source.
  */
 import type { Activity } from "../analysis/activity.js";
-import { BOOL, NUM, isDiffTy, type Expr, type IrFunction, type Pos, type Stmt, type Ty } from "./ir.js";
+import { BOOL, NUM, isDiffTy, type Expr, type FnId, type IrFunction, type Pos, type Stmt, type Ty } from "./ir.js";
 import { forEachExpr, forEachStmt, reads, stmtExprs } from "./walk.js";
 import { printExpr } from "./print.js";
 
@@ -26,11 +26,21 @@ export interface AnfResult {
   readonly activeTemps: ReadonlySet<string>;
 }
 
-export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => string): AnfResult {
+export function toAnf(
+  fn: IrFunction, act: Activity, fresh: (base: string) => string,
+  /** Which arguments of a user function it may write into (analysis/summaries.ts). */
+  writes: (callee: FnId) => ReadonlySet<number> | undefined = () => undefined,
+): AnfResult {
   const vars = new Map(fn.vars);
   const activeTemps = new Set<string>();
   const isActive = (n: string): boolean => act.isActive(n) || activeTemps.has(n);
   const varied = (e: Expr): boolean => act.isVariedExpr(e) || (e.k === "var" && activeTemps.has(e.name));
+
+  const writesActiveArray = (e: Extract<Expr, { k: "call" }>): boolean => {
+    if (e.fn.k !== "user") return false;
+    const w = writes(e.fn.fn);
+    return e.args.some((a, j) => !!w?.has(j) && a.k === "var" && isActive(a.name));
+  };
 
   const temp = (ty: Ty, active: boolean): string => {
     const name = fresh("_t");
@@ -274,12 +284,23 @@ export function toAnf(fn: IrFunction, act: Activity, fresh: (base: string) => st
           out.push({ ...s, init: definition(s.name, s.init, out) });
           return;
         }
+        // A call with varied arguments whose result carries no derivative may still write into
+        // an array that does (`const r = step(a, x > 1 ? a[0] : 0)`): its arguments become atoms
+        // so the call's derivative versions see which of them are active.
+        if (s.init?.k === "call" && writesActiveArray(s.init) && s.init.args.some(varied)) {
+          out.push({ ...s, init: operation(s.init, out) });
+          return;
+        }
         break;
       case "assign": {
         const t = s.target;
         if (t.k === "var" && s.value.k === "var" && s.value.name === t.name) return; // `x = x` does nothing
         if (t.k === "var" && isActive(t.name)) {
           out.push({ ...s, value: definition(t.name, s.value, out) });
+          return;
+        }
+        if (t.k === "var" && s.value.k === "call" && writesActiveArray(s.value) && s.value.args.some(varied)) {
+          out.push({ ...s, value: operation(s.value, out) });
           return;
         }
         if (t.k === "index" && isActive(t.arr)) {
