@@ -480,7 +480,26 @@ class ReverseEmitter {
         for (let j = i + 1; j < stmts.length; j++) {
           const u = stmts[j];
           if (stmtExprs(u).some((e) => reads(e).has(t))) {
-            if (u.k === "let" || u.k === "assign") this.atUse.set(t, st.init);
+            // Not when the statement overwrites an operand and its adjoint reads the temporary
+            // (`x = log1p(x * x)`): that adjoint runs before the old value is restored. A plain
+            // copy (`m = _t1`) is fine: the temporary's own adjoint comes after the restore.
+            // (Operands of recomputed operands count: `_t1 = 0.5 + _t0` with `_t0 = x * x`.)
+            const deep = new Set<string>();
+            const expand = (vs: Iterable<string>): void => {
+              for (const v of vs) {
+                if (deep.has(v)) continue;
+                deep.add(v);
+                const init = this.atUse.get(v);
+                if (init) {
+                  expand(reads(init));
+                  forEachExpr(init, (x) => x.k === "index" && x.arr.k === "var" && arrays.add(x.arr.name));
+                }
+              }
+            };
+            expand(opReads);
+            const copy = u.k === "assign" && u.value.k === "var" && u.value.name === t;
+            const overwrites = u.k === "assign" && !copy && (u.target.k === "var" ? deep.has(u.target.name) : arrays.has(u.target.arr) || deep.has(u.target.arr));
+            if ((u.k === "let" || u.k === "assign") && !overwrites) this.atUse.set(t, st.init);
             return;
           }
           // Anything in between that changes an operand disqualifies.

@@ -360,8 +360,11 @@ export function linearSelfUpdate(op: Expr, name: string, varied: (e: Expr) => bo
   const r = isSelf(op.r);
   if (l === r) return false;
   if (op.op === "+" || op.op === "-") return true;
-  if (op.op === "*") return !varied(l ? op.r : op.l);
-  if (op.op === "/") return l && !varied(op.r);
+  // The constant factor is evaluated again by the derivative code, after the update: it must not
+  // read the variable (`x *= Math.floor(x)`).
+  const other = l ? op.r : op.l;
+  if (op.op === "*") return !varied(other) && !reads(other).has(name);
+  if (op.op === "/") return l && !varied(op.r) && !reads(op.r).has(name);
   return false;
 }
 
