@@ -89,6 +89,9 @@ export function capturesOf(cb: ts.ArrowFunction | ts.FunctionExpression, checker
       visit(n.right);
       const compound = n.operatorToken.kind !== ts.SyntaxKind.EqualsToken;
       if (ts.isIdentifier(n.left)) note(n.left, true, compound);
+      else if (ts.isArrayLiteralExpression(n.left) && !compound)
+        // `[y, z] = [z, y]`
+        for (const x of n.left.elements) ts.isIdentifier(x) ? note(x, true, false) : visit(x);
       else visit(n.left);
       return;
     }

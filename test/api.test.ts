@@ -100,6 +100,31 @@ describe("the user API", () => {
     expect([m.tape.fTop, m.tape.iTop, m.tape.bTop, m.tape.oTop]).toEqual([0, 0, 0, 0]);
   });
 
+  it("default parameter values: entry points called without them use them, as the function does", async () => {
+    const m = await build(`
+      import { grad, valueAndGrad, vjp, jvp } from "adc";
+      export function softplus(x: number, beta = 2, flip = false): number {
+        const z = flip ? -x : x;
+        return Math.log1p(Math.exp(beta * z)) / beta;
+      }
+      export const d = grad(softplus);
+      export const vg = valueAndGrad(softplus);
+      export const pull = (x: number) => vjp(softplus, x);
+      export const tangent = (x: number) => jvp(softplus, [x, 2, false], [1, 0, 0]);
+    `);
+    const x = 0.3, h = 1e-6;
+    const fd = (beta: number) => (m.softplus(x + h, beta) - m.softplus(x - h, beta)) / (2 * h);
+    expect(m.d(x)).toBeCloseTo(fd(2), 8);
+    expect(m.d(x)).toBe(m.d(x, 2, false));
+    expect(m.d(x, 0.5)).toBeCloseTo(fd(0.5), 8);
+    expect(m.d(x, 2, true)).toBeCloseTo((m.softplus(x + h, 2, true) - m.softplus(x - h, 2, true)) / (2 * h), 8);
+    expect(m.vg(x)).toEqual([m.softplus(x), m.d(x)]);
+    const [out, pullback] = m.pull(x);
+    expect(out).toBe(m.softplus(x));
+    expect(pullback(1)[0]).toBe(m.d(x));
+    expect(m.tangent(x)[1]).toBeCloseTo(m.d(x), 14);
+  });
+
   it("a loop of 10 million iterations tapes 8 bytes per iteration and 1 per branch", async () => {
     const m = await build(`
       import { grad } from "adc";

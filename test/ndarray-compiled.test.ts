@@ -31,12 +31,15 @@ describe("NDArray in compiled code", () => {
     expect(arr(m.value)).toEqual([0, 1, 4, 9]);
   });
 
-  it("a loss over an object of parameters: the gradient is an object of the same shape, matching finite differences", async () => {
+  it.each([
+    ["fields read as p.w", "const h = np.tanh(np.add(np.matmul(X, p.w), p.b));"],
+    ["fields destructured", "const { w, b: bias } = p; const [rows] = X.shape; const h = np.tanh(np.add(np.matmul(X, w), np.mul(bias, rows / 5)));"],
+  ])("a loss over an object of parameters (%s): the gradient is an object of the same shape, matching finite differences", async (_how, body) => {
     const m = await build(`
       import { grad, np, NDArray } from "adc";
       type Params = { w: NDArray; b: NDArray };
       export function loss(p: Params, X: NDArray, t: NDArray): number {
-        const h = np.tanh(np.add(np.matmul(X, p.w), p.b));
+        ${body}
         return np.mean(np.square(np.sub(h, t))).item();
       }
       np.random.seed(7);

@@ -208,7 +208,7 @@ export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }): 
 }
 
 function paramList(params: readonly Param[]): string {
-  return params.map((q) => `${q.name}: ${printTy(q.ty)}`).join(", ");
+  return params.map((q) => `${q.name}: ${printTy(q.ty)}${q.init === undefined ? "" : ` = ${q.init}`}`).join(", ");
 }
 
 export type { Ty };

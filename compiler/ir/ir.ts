@@ -145,6 +145,8 @@ export interface Param {
   readonly name: string;
   readonly ty: Ty;
   readonly pos: Pos;
+  /** A default value, as a literal's text (`lambda = 0.1`): generated entry points keep it. */
+  readonly init?: string;
 }
 
 export interface IrFunction {

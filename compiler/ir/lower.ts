@@ -114,10 +114,10 @@ class Lowerer {
     const params: Param[] = fn.parameters.map((p) => {
       if (!ts.isIdentifier(p.name)) this.refuse("ADC1001", p, "destructured parameters are not supported", "take the value as one parameter and read its parts inside");
       if (p.dotDotDotToken) this.refuse("ADC1001", p, "rest parameters are not supported", "pass an array instead");
-      if (p.initializer) this.refuse("ADC1001", p, "default parameter values are not supported", "pass every argument explicitly");
+      const init = p.initializer ? this.constantDefault(p) : undefined;
       const ty = this.typeOf(p.name);
       const name = this.declare(p.name, ty);
-      return { name, ty, pos: this.pos(p) };
+      return init === undefined ? { name, ty, pos: this.pos(p) } : { name, ty, pos: this.pos(p), init };
     });
     const outputs: string[] = [];
     const prelude: Stmt[] = [];
@@ -184,6 +184,21 @@ class Lowerer {
     this.taken.add(name);
     this.reserved.add(name);
     return name;
+  }
+
+  /**
+   * A parameter's default value, which must be a number or boolean literal (`lambda = 0.1`,
+   * `sign = -1`): calls that leave the argument out get the literal in its place, and the
+   * generated entry points keep it, so nothing depends on the caller's scope.
+   */
+  private constantDefault(p: ts.ParameterDeclaration): string {
+    const init = p.initializer!;
+    const literal = (e: ts.Expression): boolean =>
+      ts.isNumericLiteral(e) || e.kind === ts.SyntaxKind.TrueKeyword || e.kind === ts.SyntaxKind.FalseKeyword ||
+      (ts.isPrefixUnaryExpression(e) && (e.operator === ts.SyntaxKind.MinusToken || e.operator === ts.SyntaxKind.PlusToken) && ts.isNumericLiteral(e.operand));
+    if (!literal(init))
+      this.refuse("ADC1001", init, "a default parameter value must be a number or boolean literal here", "pass the value explicitly, or give the parameter a literal default");
+    return init.getText();
   }
 
   /** A compiler-made local (loop index of a for...of, a map result). */
@@ -294,8 +309,10 @@ class Lowerer {
     if ((list.flags & (ts.NodeFlags.Const | ts.NodeFlags.Let)) === 0)
       this.refuse("ADC1001", list, "'var' declarations are not supported in differentiated code (adc follows block scope)", "declare it with let, before the loop if it is read after it");
     for (const d of list.declarations) {
-      if (!ts.isIdentifier(d.name))
-        this.refuse("ADC1001", d, "destructuring is not supported in differentiated code", "declare each value on its own");
+      if (!ts.isIdentifier(d.name)) {
+        this.destructure(d, isConst, out);
+        continue;
+      }
       const ty = this.typeOf(d.name);
       const init = d.initializer;
       // `const b = a.map(...)` lowers straight into b, with no intermediate array.
@@ -313,11 +330,124 @@ class Lowerer {
     }
   }
 
+  /**
+   * `const [a, b] = e` and `const { w, b } = p` become one declaration per name, reading the
+   * element or field. An array literal on the right binds its elements directly; anything else
+   * is evaluated once, into a temporary unless it is already a variable.
+   */
+  private destructure(d: ts.VariableDeclaration, isConst: boolean, out: Stmt[]): void {
+    const pattern = d.name as ts.BindingPattern;
+    const init = d.initializer;
+    if (!init) this.refuse("ADC1001", d, "a destructuring declaration needs a value");
+    const names = this.patternNames(pattern);
+    const p = this.pos(d);
+    let lit = init;
+    while (ts.isParenthesizedExpression(lit) || ts.isAsExpression(lit) || ts.isNonNullExpression(lit)) lit = lit.expression;
+    if (ts.isArrayBindingPattern(pattern) && ts.isArrayLiteralExpression(lit) && lit.elements.length === names.length && !lit.elements.some(ts.isSpreadElement)) {
+      lit.elements.forEach((x, k) => {
+        const value = this.withPre(out, () => this.expr(x));
+        const n = names[k];
+        // A hole still evaluates its element.
+        const ty = n ? this.typeOf(n.ident) : this.typeOf(x);
+        const name = n ? this.declare(n.ident, ty) : this.temp("_d", ty);
+        out.push({ k: "let", name, ty, init: value, isConst, pos: this.pos(n ? n.ident : x) });
+      });
+      return;
+    }
+    const base = this.wholeValue(init, out);
+    const baseTy = base.k === "var" || base.k === "free" ? base.ty : this.typeOf(init);
+    names.forEach((n, k) => {
+      if (!n) return;
+      const ty = this.typeOf(n.ident);
+      let value: Expr;
+      if (ts.isArrayBindingPattern(pattern)) {
+        if (baseTy.k !== "arr") this.refuse("ADC1012", d, `array destructuring is supported for number arrays and Float64Array, not '${this.env.checker.typeToString(this.env.checker.getTypeAtLocation(init))}'`, "read each element by index");
+        value = { k: "index", arr: base, idx: { k: "num", v: k, text: String(k), pos: p }, pos: this.pos(n.ident) };
+      } else {
+        const f = baseTy.k === "obj" ? baseTy.fields.find(([fname]) => fname === n.key) : undefined;
+        if (!f) this.refuse("ADC1012", d, `object destructuring is supported for objects of numbers and arrays (parameter objects), not '${this.env.checker.typeToString(this.env.checker.getTypeAtLocation(init))}'`, "read each property by name");
+        value = { k: "field", obj: base, name: n.key, ty: f[1], pos: this.pos(n.ident) };
+      }
+      out.push({ k: "let", name: this.declare(n.ident, ty), ty, init: value, isConst, pos: this.pos(n.ident) });
+    });
+  }
+
+  /** The names a binding pattern declares, in order (null for an array hole), with their keys. */
+  private patternNames(pattern: ts.BindingPattern): ({ ident: ts.Identifier; key: string } | null)[] {
+    return (pattern.elements as ts.NodeArray<ts.ArrayBindingElement>).map((el) => {
+      if (ts.isOmittedExpression(el)) return null;
+      if (el.dotDotDotToken) this.refuse("ADC1001", el, "rest elements in destructuring are not supported", "read the elements you need by index");
+      if (el.initializer) this.refuse("ADC1001", el, "default values in destructuring are not supported", "declare the value on its own and test it");
+      if (!ts.isIdentifier(el.name)) this.refuse("ADC1001", el, "nested destructuring is not supported", "destructure one level at a time");
+      let key = el.name.text;
+      if (el.propertyName) {
+        if (!ts.isIdentifier(el.propertyName) && !ts.isStringLiteral(el.propertyName)) this.refuse("ADC1001", el, "computed keys in destructuring are not supported");
+        key = el.propertyName.text;
+      }
+      return { ident: el.name, key };
+    });
+  }
+
+  /** Evaluates e once: a variable as it is, anything else into a compiler-made constant. */
+  private wholeValue(e: ts.Expression, out: Stmt[]): Expr {
+    const value = this.withPre(out, () => this.expr(e));
+    if (value.k === "var" || value.k === "free") return value;
+    const ty = this.typeOf(e);
+    const declTy: Ty = (value.k === "alloc" || value.k === "arrlit" || value.k === "copy") && ty.k !== "arr" ? { k: "arr", ctor: value.ctor } : ty;
+    const name = this.temp("_d", declTy);
+    out.push({ k: "let", name, ty: declTy, init: value, isConst: true, pos: this.pos(e) });
+    return { k: "var", name, ty: declTy, pos: this.pos(e) };
+  }
+
+  /**
+   * `[a, b] = [b, a]`: every value on the right is evaluated before any name on the left is
+   * written, as JavaScript does.
+   */
+  private destructuringAssign(left: ts.ArrayLiteralExpression, right: ts.Expression, out: Stmt[]): void {
+    const p = this.pos(left);
+    const targets = left.elements.map((x) => {
+      if (ts.isOmittedExpression(x)) return null;
+      if (ts.isSpreadElement(x)) this.refuse("ADC1001", x, "rest elements in destructuring are not supported", "read the elements you need by index");
+      if (ts.isBinaryExpression(x)) this.refuse("ADC1001", x, "default values in destructuring are not supported");
+      return x;
+    });
+    let lit = right;
+    while (ts.isParenthesizedExpression(lit) || ts.isAsExpression(lit) || ts.isNonNullExpression(lit)) lit = lit.expression;
+    const values: Expr[] = [];
+    if (ts.isArrayLiteralExpression(lit) && lit.elements.length === targets.length && !lit.elements.some(ts.isSpreadElement)) {
+      lit.elements.forEach((x, k) => {
+        const v = this.withPre(out, () => this.expr(x));
+        if (!targets[k]) return;
+        const ty = this.typeOf(x);
+        const declTy: Ty = ty.k === "other" && (v.k === "arrlit" || v.k === "alloc" || v.k === "copy") ? { k: "arr", ctor: v.ctor } : ty;
+        const name = this.temp("_d", declTy);
+        out.push({ k: "let", name, ty: declTy, init: v, isConst: true, pos: this.pos(x) });
+        values[k] = { k: "var", name, ty: declTy, pos: this.pos(x) };
+      });
+    } else {
+      const base = this.wholeValue(right, out);
+      const baseTy = base.k === "var" || base.k === "free" ? base.ty : this.typeOf(right);
+      if (baseTy.k !== "arr") this.refuse("ADC1012", right, "array destructuring is supported for number arrays and Float64Array", "assign each element by index");
+      targets.forEach((t, k) => {
+        if (!t) return;
+        const name = this.temp("_d", NUM);
+        out.push({ k: "let", name, ty: NUM, init: { k: "index", arr: base, idx: { k: "num", v: k, text: String(k), pos: p }, pos: p }, isConst: true, pos: p });
+        values[k] = { k: "var", name, ty: NUM, pos: p };
+      });
+    }
+    targets.forEach((t, k) => {
+      if (t) out.push({ k: "assign", target: this.target(t), value: values[k], pos: this.pos(t) });
+    });
+  }
+
   private exprStmt(e: ts.Expression, out: Stmt[]): void {
     const p = this.pos(e);
     while (ts.isParenthesizedExpression(e)) e = e.expression;
     if (ts.isBinaryExpression(e)) {
       const op = e.operatorToken.kind;
+      if (op === ts.SyntaxKind.EqualsToken && ts.isArrayLiteralExpression(e.left)) return this.destructuringAssign(e.left, e.right, out);
+      if (op === ts.SyntaxKind.EqualsToken && ts.isObjectLiteralExpression(e.left))
+        this.refuse("ADC1001", e.left, "object destructuring assignment is not supported", "assign each property's value to its variable");
       if (op === ts.SyntaxKind.EqualsToken || ASSIGN_OPS[op]) {
         const target = this.target(e.left);
         if (op === ts.SyntaxKind.EqualsToken && target.k === "var" && this.isCallbackCall(e.right)) {
@@ -473,7 +603,10 @@ class Lowerer {
   private assignsIn(node: ts.Node, name: string): boolean {
     let found = false;
     const visit = (n: ts.Node): void => {
-      if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment && ts.isIdentifier(n.left) && this.localName(n.left) === name) found = true;
+      if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
+        const targets = ts.isArrayLiteralExpression(n.left) ? n.left.elements : [n.left];
+        if (targets.some((t) => ts.isIdentifier(t) && this.localName(t) === name)) found = true;
+      }
       if (!found) ts.forEachChild(n, visit);
     };
     visit(node);
@@ -731,6 +864,15 @@ class Lowerer {
         if (ts.isSpreadElement(a)) this.refuse("ADC1001", a, "spread arguments are not supported");
         return this.expr(a);
       });
+      // Arguments left out take the callee's default values, which are literals.
+      const decl = this.env.checker.getResolvedSignature(e)?.declaration;
+      if (decl && !ts.isJSDocSignature(decl))
+        for (let k = args.length; k < decl.parameters.length; k++) {
+          const q = decl.parameters[k];
+          if (!q.initializer) break;
+          this.constantDefault(q);
+          args.push(this.expr(q.initializer));
+        }
       return { k: "call", fn: { k: "user", fn: user }, args, ty, pos: p };
     }
     if (ts.isPropertyAccessExpression(callee) && callee.name.text === "fill" && ts.isNewExpression(callee.expression) && callee.expression.expression.getText() === "Array") {
