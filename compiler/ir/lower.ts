@@ -201,6 +201,38 @@ class Lowerer {
     return init.getText();
   }
 
+  /**
+   * `w[j++]`: the old (or, for `++j`, the new) value goes into a temporary and the update runs
+   * just before the statement. That is JavaScript's order only when nothing else in the statement
+   * reads the variable and the increment runs unconditionally, so both are required.
+   */
+  private incrementInExpr(e: ts.PrefixUnaryExpression | ts.PostfixUnaryExpression): Expr {
+    const p = this.pos(e);
+    const hint = "write `i++` as its own statement";
+    if (!this.pre) this.refuse("ADC1001", e, "an increment inside a condition, a loop test or a branch of ?:, && or || is not supported", hint);
+    if (!ts.isIdentifier(e.operand)) this.refuse("ADC1001", e, "only a local variable can be incremented inside an expression", hint);
+    const target = this.target(e.operand);
+    if (target.k !== "var" || target.ty.k !== "num") this.refuse("ADC1001", e, "only a number variable can be incremented inside an expression", hint);
+    let root: ts.Node = e;
+    while (ts.isExpression(root.parent) || ts.isSpreadElement(root.parent)) root = root.parent;
+    const sym = this.env.checker.getSymbolAtLocation(e.operand);
+    let refs = 0;
+    const count = (n: ts.Node): void => {
+      if (ts.isIdentifier(n) && this.env.checker.getSymbolAtLocation(n) === sym) refs++;
+      ts.forEachChild(n, count);
+    };
+    count(root);
+    if (refs !== 1) this.refuse("ADC1001", e, `'${e.operand.text}' is incremented and also used elsewhere in this expression`, hint);
+    const read: Expr = { k: "var", name: target.name, ty: NUM, pos: p };
+    const step: Expr = { k: "bin", op: e.operator === ts.SyntaxKind.PlusPlusToken ? "+" : "-", l: read, r: { k: "num", v: 1, text: "1", pos: p }, ty: NUM, pos: p };
+    const update: Stmt = { k: "assign", target, value: step, pos: p };
+    const name = this.temp("_inc", NUM);
+    const save: Stmt = { k: "let", name, ty: NUM, init: read, isConst: true, pos: p };
+    if (ts.isPostfixUnaryExpression(e)) this.pre.push(save, update);
+    else this.pre.push(update, save);
+    return { k: "var", name, ty: NUM, pos: p };
+  }
+
   /** A compiler-made local (loop index of a for...of, a map result). */
   private temp(base: string, ty: Ty): string {
     let name: string;
@@ -449,7 +481,7 @@ class Lowerer {
       if (op === ts.SyntaxKind.EqualsToken && ts.isObjectLiteralExpression(e.left))
         this.refuse("ADC1001", e.left, "object destructuring assignment is not supported", "assign each property's value to its variable");
       if (op === ts.SyntaxKind.EqualsToken || ASSIGN_OPS[op]) {
-        const target = this.target(e.left);
+        const target = this.withPre(out, () => this.target(e.left));
         if (op === ts.SyntaxKind.EqualsToken && target.k === "var" && this.isCallbackCall(e.right)) {
           this.withPre(out, () => this.callbackCall(e.right as ts.CallExpression, target));
           return;
@@ -524,7 +556,8 @@ class Lowerer {
         this.refuse("ADC1005", e, `'${obj.text}' is declared outside the differentiated function and cannot be written here`, "pass the array as a parameter");
       const arrTy = this.vars.get(arr)!;
       if (arrTy.k !== "arr") this.refuse("ADC1012", e, "only number arrays and Float64Array can be written by index");
-      const idx = this.withPre(null, () => this.expr(e.argumentExpression));
+      // Statements the index needs (`a[j++] = v`) go where the caller's expression puts its own.
+      const idx = this.expr(e.argumentExpression);
       return { k: "index", arr, arrTy, idx, pos: p };
     }
     if (ts.isPropertyAccessExpression(e))
@@ -563,7 +596,11 @@ class Lowerer {
       // for (const x of arr): a counted loop over the array's indices.
       const arrExpr = this.withPre(out, () => this.expr(s.expression));
       const arrTy = arrExpr.k === "var" || arrExpr.k === "free" ? arrExpr.ty : this.typeOf(s.expression);
-      if (arrTy.k !== "arr") this.refuse("ADC1012", s.expression, "for...of is supported over number arrays and Float64Array");
+      // Over other arrays (the rows of a number[][]), the loop reads elements as written; activity
+      // analysis refuses it if those carry derivatives.
+      const tsTy = this.env.checker.getTypeAtLocation(s.expression);
+      const otherArray = arrTy.k === "other" && (this.env.checker.isArrayType(tsTy) || this.env.checker.isTupleType(tsTy));
+      if (arrTy.k !== "arr" && !otherArray) this.refuse("ADC1012", s.expression, `for...of is supported over arrays, not '${this.env.checker.typeToString(tsTy)}'`, "copy the values into an array first, or use an index loop");
       // for...of iterates the array the variable held when the loop started; the index loop it
       // becomes reads the variable each time, so a body that reassigns it is refused.
       if (arrExpr.k === "var" && this.assignsIn(s.statement, arrExpr.name))
@@ -581,16 +618,20 @@ class Lowerer {
         arr = { k: "var", name, ty: arrTy, pos: ep };
       }
       const idxVar: Expr = { k: "var", name: idx, ty: NUM, pos: ep };
-      const elemName = this.declare(decl.declarations[0].name as ts.Identifier, NUM);
+      const elemIdent = decl.declarations[0].name as ts.Identifier;
+      const elemTy = otherArray ? this.typeOf(elemIdent) : NUM;
+      const elemName = this.declare(elemIdent, elemTy);
+      const elem: Expr = otherArray ? { k: "call", fn: { k: "opaque", text: "[]" }, args: [arr, idxVar], ty: elemTy, pos: ep } : { k: "index", arr, idx: idxVar, pos: ep };
+      const len: Expr = otherArray ? { k: "call", fn: { k: "opaque", text: ".length" }, args: [arr], ty: NUM, pos: ep } : { k: "len", arr, pos: ep };
       const body: Stmt[] = [
-        { k: "let", name: elemName, ty: NUM, init: { k: "index", arr, idx: idxVar, pos: ep }, isConst: true, pos: this.pos(decl) },
+        { k: "let", name: elemName, ty: elemTy, init: elem, isConst: true, pos: this.pos(decl) },
         ...this.body(s.statement),
       ];
       const zero: Expr = { k: "num", v: 0, text: "0", pos: ep };
       out.push({
         k: "loop", label, doWhile: false, body, pos: p,
         init: [{ k: "let", name: idx, ty: NUM, init: zero, isConst: false, pos: ep }],
-        cond: { k: "bin", op: "<", l: idxVar, r: { k: "len", arr, pos: ep }, ty: BOOL, pos: ep },
+        cond: { k: "bin", op: "<", l: idxVar, r: len, ty: BOOL, pos: ep },
         update: [{ k: "assign", target: { k: "var", name: idx, ty: NUM, pos: ep }, value: { k: "bin", op: "+", l: idxVar, r: { k: "num", v: 1, text: "1", pos: ep }, ty: NUM, pos: ep }, pos: ep }],
         counter: { name: idx, init: zero, step: 1 },
       });
@@ -692,14 +733,13 @@ class Lowerer {
         [ts.SyntaxKind.ExclamationToken]: "!", [ts.SyntaxKind.TildeToken]: "~",
       };
       const op = ops[e.operator];
-      if (!op) this.refuse("ADC1001", e, "increments inside expressions are not supported", "write `i++` as its own statement");
+      if (!op) return this.incrementInExpr(e);
       const inner = this.expr(e.operand);
       if (op === "-" && inner.k === "num") return { k: "num", v: -inner.v, text: inner.text.startsWith("-") ? inner.text.slice(1) : `-${inner.text}`, pos: p };
       if (op === "+") return inner;
       return { k: "un", op, e: inner, ty: op === "!" ? BOOL : NUM, pos: p };
     }
-    if (ts.isPostfixUnaryExpression(e))
-      this.refuse("ADC1001", e, "increments inside expressions are not supported", "write `i++` as its own statement");
+    if (ts.isPostfixUnaryExpression(e)) return this.incrementInExpr(e);
     if (ts.isBinaryExpression(e)) {
       const kind = e.operatorToken.kind;
       const op = BIN_OPS[kind];

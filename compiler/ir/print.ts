@@ -60,8 +60,10 @@ function print(e: Expr, rn: Rename): [string, number] {
       const args = e.args.map((a) => printExpr(a, rn));
       if (e.fn.k === "opaque") {
         const t = e.fn.text;
-        // "@text": kept verbatim; ".m()": a method call on args[0]; ".p": a property of args[0].
+        // "@text": kept verbatim; ".m()": a method call on args[0]; ".p": a property of args[0];
+        // "[]": args[0][args[1]].
         if (t.startsWith("@")) return [t.slice(1), isAtomic(t.slice(1)) ? POSTFIX : 0];
+        if (t === "[]") return [`${wrap(print(e.args[0], rn), POSTFIX)}[${args[1]}]`, POSTFIX];
         if (t.startsWith(".")) {
           const recv = wrap(print(e.args[0], rn), POSTFIX);
           return t.endsWith("()") ? [`${recv}${t.slice(0, -2)}(${args.slice(1).join(", ")})`, POSTFIX] : [`${recv}${t}`, POSTFIX];
