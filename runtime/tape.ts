@@ -17,6 +17,12 @@ export interface TapeSegment {
   readonly i: Int32Array;
   readonly b: Uint8Array;
   readonly o: unknown[];
+  /**
+   * The contents of every array the segment refers to, as the forward sweep left them. A reverse
+   * sweep rolls arrays back as it goes, so a pullback called a second time must first put them
+   * back in the state the first call found.
+   */
+  readonly arrays: readonly (readonly [Float64Array | number[], Float64Array | number[]])[];
 }
 
 /** Lane tops at one moment; `cut` copies everything pushed since. */
@@ -109,17 +115,30 @@ export class Tape {
   }
   /** Copies out everything pushed since `m` and pops it, leaving the tape as it was at `m`. */
   cut(m: TapeMark): TapeSegment {
+    const o = this.o.slice(m.o, this.oTop);
+    const arrays: [Float64Array | number[], Float64Array | number[]][] = [];
+    const seen = new Set<unknown>();
+    for (const x of o)
+      if ((x instanceof Float64Array || Array.isArray(x)) && !seen.has(x)) {
+        seen.add(x);
+        arrays.push([x, x.slice()]);
+      }
     const seg: TapeSegment = {
       f: this.f.slice(m.f, this.fTop),
       i: this.i.slice(m.i, this.iTop),
       b: this.b.slice(m.b, this.bTop),
-      o: this.o.slice(m.o, this.oTop),
+      o,
+      arrays,
     };
     this.reset(m);
     return seg;
   }
-  /** Pushes a cut segment back, so the reverse sweep that belongs to it can pop it. */
+  /**
+   * Pushes a cut segment back, so the reverse sweep that belongs to it can pop it, and puts the
+   * arrays it refers to back as the forward sweep left them.
+   */
   paste(seg: TapeSegment): void {
+    for (const [a, saved] of seg.arrays) for (let k = 0; k < saved.length; k++) a[k] = saved[k];
     for (let k = 0; k < seg.f.length; k++) this.pushF(seg.f[k]);
     for (let k = 0; k < seg.i.length; k++) this.pushI(seg.i[k]);
     for (let k = 0; k < seg.b.length; k++) this.pushB(seg.b[k] === 1);

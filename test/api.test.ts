@@ -82,6 +82,37 @@ describe("the user API", () => {
     expect([m.tape.fTop, m.tape.iTop, m.tape.bTop, m.tape.oTop]).toEqual([0, 0, 0, 0]);
   });
 
+  it("a pullback called twice gives the same cotangents when the function writes arrays (its reverse sweep rolls them back)", async () => {
+    const m = await build(`
+      import { vjp, grad } from "adc";
+      export function f(x: number, v: Float64Array): number {
+        const a = new Float64Array(2);
+        a[0] = x;
+        let y = 0;
+        for (let i = 0; i < 2; i++) y += a[0] * a[0] + Math.sin(a[1] + x) * v[i];
+        a[1] = y;
+        v[0] = a[1] * v[1];
+        return a[1] * a[0] + v[0];
+      }
+      export const df = grad(f, [0, 1]);
+      export const pull = (x: number, v: Float64Array) => vjp(f, x, v);
+      export { tape } from "adc/runtime";
+    `);
+    const x = 0.7;
+    const expected = m.df(x, new Float64Array([0.4, -1.2]));
+    const v = new Float64Array([0.4, -1.2]);
+    const [, pullback] = m.pull(x, v);
+    const first = pullback(1);
+    const second = pullback(1);
+    const third = pullback(2);
+    expect(first[0]).toBeCloseTo(expected[0], 14);
+    expect(Array.from(first[1])).toEqual(Array.from(expected[1]));
+    expect(second[0]).toBe(first[0]);
+    expect(Array.from(second[1])).toEqual(Array.from(first[1]));
+    expect(third[0]).toBeCloseTo(2 * first[0], 14);
+    expect([m.tape.fTop, m.tape.iTop, m.tape.bTop, m.tape.oTop]).toEqual([0, 0, 0, 0]);
+  });
+
   it("recursion and nesting leave the tape balanced", async () => {
     const m = await build(`
       import { grad } from "adc";
