@@ -2,7 +2,8 @@
  * The numeric check run for every fixture and every generated program: for each probed
  * function at seeded random points, reverse mode against finite differences, forward mode
  * against finite differences, forward against reverse, grad per parameter against the full
- * gradient, and valueAndGrad's value against the function. Returns the failures as messages.
+ * gradient, valueAndGrad's value against the function, and a vjp pullback called twice against
+ * itself. Returns the failures as messages.
  */
 import type { Loaded } from "./load.js";
 import { clone, close, coordinates, dot, finiteDifference, flat, get, randomValues, type Value } from "./numeric.js";
@@ -94,6 +95,15 @@ export function checkProbe(mod: Loaded, spec: ProbeFn, seed: number, points = 3)
       rhs += dot(flat(c), flat(t[i]));
     });
     if (!close(lhs, rhs, 1e-8, 1e-10 * scale * (1 + Math.abs(lhs)))) fail(args, `<ct, jvp(t)> = ${lhs} but <vjp(ct), t> = ${rhs}`);
+    // A pullback may be called again (JAX allows it): the same cotangent gives the same result.
+    const again: unknown[] = pullback(ct);
+    cot.forEach((c, i) => {
+      if (c === undefined || c === null) return;
+      const a = flat(again[i]);
+      const b = flat(c);
+      if (a.length !== b.length || a.some((x, j) => !Object.is(x, b[j]) && !close(x, b[j], EXACT_RTOL, 1e-12 * scale)))
+        fail(args, `a second call of the pullback gave ${a} for ${spec.params[i].name}, the first ${b}`);
+    });
     if (grad) {
       cot.forEach((c, i) => {
         if (kinds[i].k === "fixed" || c === undefined) return;
