@@ -3,7 +3,7 @@
  * chapter's exact identity f'(a) = f(a)/a, vjp pullbacks that live at once and run in any order,
  * re-entrant use of the tape, and tape memory on a long loop.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import * as api from "../runtime/api.js";
 import { compile, formatDiagnostic } from "../compiler/index.js";
 import { load, type Loaded } from "./helpers/load.js";
@@ -111,6 +111,26 @@ describe("the user API", () => {
     expect(Array.from(second[1])).toEqual(Array.from(first[1]));
     expect(third[0]).toBeCloseTo(2 * first[0], 14);
     expect([m.tape.fTop, m.tape.iTop, m.tape.bTop, m.tape.oTop]).toEqual([0, 0, 0, 0]);
+  });
+
+  it("console.log inside differentiated code prints the primal values, formatted as the user likes", async () => {
+    const m = await build(`
+      import { grad } from "adc";
+      export function f(x: number): number {
+        const y = x * x;
+        console.log("y = " + y.toFixed(2), \`x = \${x}\`);
+        return Math.sin(y);
+      }
+      export const df = grad(f);
+    `);
+    const lines: unknown[][] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void lines.push(a));
+    try {
+      expect(m.df(1.5)).toBeCloseTo(2 * 1.5 * Math.cos(2.25), 14);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines).toEqual([["y = 2.25", "x = 1.5"]]);
   });
 
   it("recursion and nesting leave the tape balanced", async () => {
