@@ -18,6 +18,7 @@ import {
   type Param, type Pos, type Stmt, type Target, type Ty, type UnOp,
 } from "./ir.js";
 import { classifyType } from "./types.js";
+import { forEachExpr } from "./walk.js";
 import { MATH_CONSTANTS, scalarRule } from "../rules/scalar.js";
 import { isListOp } from "../rules/ndarray.js";
 
@@ -481,7 +482,14 @@ class Lowerer {
       if (op === ts.SyntaxKind.EqualsToken && ts.isObjectLiteralExpression(e.left))
         this.refuse("ADC1001", e.left, "object destructuring assignment is not supported", "assign each property's value to its variable");
       if (op === ts.SyntaxKind.EqualsToken || ASSIGN_OPS[op]) {
-        const target = this.withPre(out, () => this.target(e.left));
+        let target = this.withPre(out, () => this.target(e.left));
+        // `b[g(b)] *= x` reads and writes one element: an index that calls something is
+        // evaluated once, before the statement.
+        if (ASSIGN_OPS[op] && target.k === "index" && impureIndex(target.idx)) {
+          const name = this.temp("_ix", NUM);
+          out.push({ k: "let", name, ty: NUM, init: target.idx, isConst: true, pos: target.idx.pos });
+          target = { ...target, idx: { k: "var", name, ty: NUM, pos: target.idx.pos } };
+        }
         if (op === ts.SyntaxKind.EqualsToken && target.k === "var" && this.isCallbackCall(e.right)) {
           this.withPre(out, () => this.callbackCall(e.right as ts.CallExpression, target));
           return;
@@ -501,7 +509,12 @@ class Lowerer {
     if (ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) {
       const op = e.operator;
       if (op === ts.SyntaxKind.PlusPlusToken || op === ts.SyntaxKind.MinusMinusToken) {
-        const target = this.target(e.operand);
+        let target = this.withPre(out, () => this.target(e.operand));
+        if (target.k === "index" && impureIndex(target.idx)) {
+          const name = this.temp("_ix", NUM);
+          out.push({ k: "let", name, ty: NUM, init: target.idx, isConst: true, pos: target.idx.pos });
+          target = { ...target, idx: { k: "var", name, ty: NUM, pos: target.idx.pos } };
+        }
         const one: Expr = { k: "num", v: 1, text: "1", pos: p };
         const value = this.binary(op === ts.SyntaxKind.PlusPlusToken ? "+" : "-", this.targetRead(target, e.operand), one, p);
         out.push({ k: "assign", target, value, pos: p });
@@ -1007,9 +1020,25 @@ class Lowerer {
       this.refuse("ADC1014", e, `${method} is supported with an inline callback`, "write the callback as an arrow function in the call");
     if (cb.parameters.some((q) => !ts.isIdentifier(q.name) || q.dotDotDotToken || q.initializer))
       this.refuse("ADC1001", cb, "callback parameters must be plain names");
-    const arr = this.expr(access.expression);
+    let arr = this.expr(access.expression);
     const arrTy = this.typeOf(access.expression);
     const ctor: Ctor = arrTy.k === "arr" ? arrTy.ctor : "Array";
+    // The callback runs over the array the receiver evaluated to when the call started.
+    if (arr.k === "var" && this.assignsIn(cb.body, arr.name))
+      this.refuse("ADC1001", access.expression, `the callback assigns a new array to '${access.expression.getText()}', which ${method} is iterating`, `iterate over a copy (${access.expression.getText()}.slice().${method}(...)) or use an index loop`);
+    if (arr.k !== "var" && arr.k !== "free") {
+      const name = this.temp("_src", arrTy.k === "arr" ? arrTy : { k: "arr", ctor });
+      out.push({ k: "let", name, ty: this.vars.get(name)!, init: arr, isConst: true, pos: this.pos(access.expression) });
+      arr = { k: "var", name, ty: this.vars.get(name)!, pos: this.pos(access.expression) };
+    }
+    // `v = v.map(f)`: the results go into a new array, which v becomes (a copy, so that no two
+    // names share one array) after the loop.
+    const mapTarget = target;
+    if (method === "map" && target?.k === "var" && arr.k === "var" && arr.name === target.name) {
+      const name = this.temp("_map", target.ty.k === "arr" ? target.ty : { k: "arr", ctor });
+      out.push({ k: "let", name, ty: this.vars.get(name)!, isConst: false, pos: p });
+      target = { k: "var", name, ty: this.vars.get(name)!, pos: p };
+    }
     const loopLabel = this.temp(`_${method}`, VOID);
     this.vars.delete(loopLabel);
     const idx = this.temp("_i", NUM);
@@ -1064,6 +1093,8 @@ class Lowerer {
       update: [{ k: "assign", target: { k: "var", name: idx, ty: NUM, pos: p }, value: { k: "bin", op: "+", l: idxVar, r: num(1), ty: NUM, pos: p }, pos: p }],
       counter: { name: idx, init: zero, step: 1 },
     });
+    if (mapTarget && target && mapTarget !== target && target.k === "var")
+      out.push({ k: "assign", target: mapTarget, value: { k: "copy", ctor, e: { k: "var", name: target.name, ty: target.ty, pos: p }, pos: p }, pos: p });
   }
 }
 
@@ -1127,4 +1158,13 @@ function syntaxName(n: ts.Node): string {
       return `this ${words}`;
     }
   }
+}
+
+/** An index expression whose evaluation calls something other than a Math function. */
+function impureIndex(e: Expr): boolean {
+  let found = false;
+  forEachExpr(e, (x) => {
+    if ((x.k === "call" && x.fn.k !== "prim") || x.k === "alloc" || x.k === "arrlit" || x.k === "copy") found = true;
+  });
+  return found;
 }

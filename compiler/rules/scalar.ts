@@ -9,7 +9,8 @@
  *
  * Conventions where the derivative is undefined follow JAX (docs/semantics.md):
  * abs'(0) = 0, sign/floor/ceil/round/trunc have derivative 0, max/min split evenly between
- * tied operands, sqrt'(0) = +Infinity, d(x ** y)/dy = 0 at x = 0, hypot at the origin = 0.
+ * tied operands, sqrt'(0) = +Infinity, d(x ** y)/dy = 0 at x = 0; hypot and atan2 at the origin
+ * have derivative 0 (JAX gives NaN for atan2 there).
  */
 
 /** A rule's view of one application: operand and result texts, each read recorded. */
@@ -101,7 +102,10 @@ for (const f of ["sign", "floor", "ceil", "round", "trunc", "fround"]) unary(`Ma
 def("Math.atan2", 2, (i, o) => {
   const y = o.arg(0);
   const x = o.arg(1);
-  return i === 0 ? `${x} / (${x} * ${x} + ${y} * ${y})` : `-${y} / (${x} * ${x} + ${y} * ${y})`;
+  // At the origin both partials are 0/0; adc gives 0 (as for hypot), so that a zero tangent or
+  // adjoint through atan2(0, 0) stays zero instead of turning into NaN.
+  const r2 = `${x} * ${x} + ${y} * ${y}`;
+  return i === 0 ? `(${r2} === 0 ? 0 : ${x} / (${r2}))` : `(${r2} === 0 ? 0 : -${y} / (${r2}))`;
 });
 
 /** max/min: the operands equal to the result share the derivative evenly. */
