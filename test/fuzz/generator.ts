@@ -658,7 +658,9 @@ class FnRenderer {
         const targets = scope.arrs.filter((a) => a.mut);
         if (!targets.length) return this.stmt({ k: "arrLet", init: s.init, mut: true }, scope);
         const t = targets[s.pick % targets.length];
-        return { lines: [`${t.name} = ${this.arrValue(s.init, scope, t.kind, false)};`] };
+        // Half the maps of an assignment read the array they replace (`w = w.map(...)`).
+        const init: ArrExpr = s.init.k === "map" && s.pick % 2 === 0 ? { ...s.init, arr: scope.arrs.indexOf(t) } : s.init;
+        return { lines: [`${t.name} = ${this.arrValue(init, scope, t.kind, false)};`] };
       }
       case "write": {
         if (!scope.arrs.length) return this.stmt({ k: "let", mut: false, shadow: false, e: s.e }, scope);
