@@ -176,6 +176,16 @@ function propagate(y: NDArray, head: NDArray | null, retainGraph: boolean, sourc
         if (g !== null && b.freed[k])
           throw new Error("adc: backward() through a graph that was already freed by an earlier backward(); pass { retainGraph: true } to the first backward() to go through it again");
       });
+      // A source computed by this block (TensorFlow's gradient with respect to an intermediate):
+      // its bar is what later blocks sent back, which is the whole derivative only if no other
+      // output of the block carries one (the block may have used the source to compute it).
+      if (sources)
+        b.outputs.forEach((o, k) => {
+          if (!(o instanceof NDArray) || !sources.includes(o)) return;
+          if (bars.some((g, j) => j !== k && g !== null))
+            throw new Error("adc: gradient() with respect to an array computed in the same record() block as other values the target depends on is not supported; record that array in a block of its own, or attach a gradient to it (attachGrad) to make it a leaf");
+          if (bars[k] !== null) add(o, bars[k] as NDArray);
+        });
       const inBars = b.pullback(bars.map((g, k) => g ?? (b.outputs[k] instanceof NDArray ? (zerosLikeOperand(b.outputs[k] as NDArray) as NDArray) : 0)));
       if (!retainGraph) bars.forEach((g, k) => g !== null && (b.freed[k] = true));
       b.inputs.forEach((x, k) => {
