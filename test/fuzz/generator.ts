@@ -609,8 +609,9 @@ class FnRenderer {
         if (!scope.arrs.length) return { lines: [] };
         const a = scope.arrs[s.arr % scope.arrs.length];
         const e = `e${++this.elemCount}`;
-        const depth = scope.loops.length;
-        const i = depth < COUNTERS.length ? COUNTERS[depth] : `i${depth}`;
+        // Its own name: loops inside the callback count their depth from 0 again and would
+        // shadow a counter name (writes indexed by the shadowed name would then run past the end).
+        const i = `ix${this.elemCount}`;
         const body = this.nested(s.body, { ...scope, loops: [], callback: true }, (sc) => {
           sc.nums.unshift({ name: e, mut: false, depth: sc.depth + 1 });
           sc.ints.unshift({ name: i, over: a.mut ? undefined : a.name });
