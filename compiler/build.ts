@@ -20,7 +20,7 @@ import { computeMutations, fnKey, type Mutations } from "./analysis/summaries.js
 import type { NdInfo } from "./analysis/activity.js";
 import { prepare, type Prepared, type Specializer } from "./diff/prepare.js";
 import { emitBlockVjp, emitFused, emitJvp, emitJvpPair, emitSplit, emitVjp } from "./emit/functions.js";
-import { capturesOf, findRecordSites, type Capture, type RecordSite } from "./record.js";
+import { capturesOf, closureCaptures, findRecordSites, type Capture, type RecordSite } from "./record.js";
 import { splice, type Insertion, type SpliceResult } from "./emit/splice.js";
 import { isDiffTy, type FnId, type IrFunction } from "./ir/ir.js";
 import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower.js";
@@ -39,6 +39,8 @@ interface FnInfo {
   readonly node: FunctionNode;
   readonly sf: ts.SourceFile;
   ir?: IrFunction | null;
+  /** A closure's reads of its enclosing function's locals: trailing parameters of its IR. */
+  captures?: readonly Capture[];
 }
 
 type JobKind = "jvp" | "split" | "grad" | "valueAndGrad" | "vjp" | "jvpPair" | "block";
@@ -84,7 +86,11 @@ class Build {
     // Find targets and lower everything they reach.
     const sites: CallSite[] = [];
     for (const sf of this.modules()) sites.push(...findCallSites(sf, this.checker, this.sink, sf.fileName));
-    for (const site of sites) this.lowerReachable(this.register(site.fnNode));
+    for (const site of sites) {
+      const f = this.register(site.fnNode);
+      this.capturesFor(f);
+      this.lowerReachable(f);
+    }
     const records = this.moduleList.flatMap((sf) => findRecordSites(sf, this.checker).map((site) => ({ site, captures: capturesOf(site.cb, this.checker) })));
     for (const r of records) this.lowerReachable(this.register(r.site.cb, "_record"), r.captures);
     if (this.sink.hasErrors) return this.result(false);
@@ -161,6 +167,27 @@ class Build {
     return info;
   }
 
+  /**
+   * A function declared inside another function reads the enclosing function's locals (and those
+   * the local helpers it calls read) as trailing parameters; undefined for module-level functions.
+   */
+  private capturesFor(f: FnInfo): readonly Capture[] | undefined {
+    if (f.captures !== undefined || this.capturing.has(f)) return f.captures;
+    const outer = enclosingFunction(f.node);
+    if (!outer) return undefined;
+    this.capturing.add(f);
+    try {
+      f.captures = closureCaptures(f.node, outer, this.checker, (n, message, hint) => this.refuse("ADC1016", f.sf.fileName, n, message, hint), (node) =>
+        this.capturesFor(this.register(node as FunctionNode)) ?? []);
+    } finally {
+      this.capturing.delete(f);
+    }
+    return f.captures;
+  }
+
+  private readonly capturing = new Set<FnInfo>();
+
+  /** Lowers `start` and every function it calls; a record block's captures are its inputs and outputs. */
   private lowerReachable(start: FnInfo, captures?: readonly Capture[]): void {
     const work = [start];
     while (work.length) {
@@ -176,16 +203,19 @@ class Build {
           const target = functionOf(callee, this.checker);
           if (typeof target === "string") return undefined;
           const info = this.register(target);
+          this.capturesFor(info);
           if (info.ir === undefined) work.push(info);
           return info.id;
         },
+        calleeCaptures: (id) => (this.info(id).captures ?? []).map((c) => c.ident),
         isAdcApi: (callee, name) => adcExportName(callee, this.checker) === name,
         ndOp: (e) => ndOpOf(e, this.checker),
-        captures: f === start ? captures : undefined,
+        captures: f === start && captures ? captures : f.captures,
+        closure: !(f === start && captures) && !!f.captures,
       };
       try {
         f.ir = lowerFunction(f.node, f.id, env);
-        if (!(f === start && captures)) this.checkCaptures(f);
+        if (!(f === start && captures) && !f.captures) this.checkCaptures(f);
       } catch (err) {
         if (!(err instanceof Refusal)) this.internal(f, err);
       }
@@ -226,7 +256,10 @@ class Build {
     const f = this.register(site.fnNode);
     const ir = f.ir!;
     const file = site.call.getSourceFile().fileName;
-    const diffParams = ir.params.map((p) => isDiffTy(p.ty));
+    // A closure's captured locals come last and are passed along, never differentiated.
+    const captured = (f.captures ?? []).map((c) => c.ident.text);
+    const nUser = ir.params.length - captured.length;
+    const diffParams = ir.params.map((p, i) => i < nUser && isDiffTy(p.ty));
     const call = site.call;
     const key = fnKey(f.id);
     if (site.kind === "grad" || site.kind === "valueAndGrad") {
@@ -241,7 +274,15 @@ class Build {
         }
       const mask = ir.params.map((_, i) => site.argnums!.includes(i));
       const name = this.enqueue({ kind: site.kind, key, mask, wrt: site.argnums! });
-      this.edit(file, call.getStart(), call.getEnd(), this.importName(file, f, name));
+      const fnName = this.importName(file, f, name);
+      if (!captured.length) this.edit(file, call.getStart(), call.getEnd(), fnName);
+      else {
+        // `grad(loss)` inside fit(xs): `((w: number[]) => loss_grad(w, xs))`, reading xs when called.
+        const params = (f.node as ts.SignatureDeclarationBase).parameters;
+        const paramText = params.map((q) => (q.type || q.initializer ? q.getText() : `${q.name.getText()}: ${this.checker.typeToString(this.checker.getTypeAtLocation(q))}`));
+        const args = [...params.map((q) => q.name.getText()), ...captured];
+        this.edit(file, call.getStart(), call.getEnd(), `((${paramText.join(", ")}) => ${fnName}(${args.join(", ")}))`);
+      }
       return;
     }
     if (!diffParams.some(Boolean)) {
@@ -256,8 +297,10 @@ class Build {
     const name = this.enqueue({ kind, key, mask: diffParams });
     const rest = call.arguments[1];
     const text = `${this.importName(file, f, name)}(`;
-    if (rest) this.edit(file, call.getStart(), rest.getStart(), text);
-    else this.edit(file, call.getStart(), call.getEnd(), `${text})`);
+    if (rest) {
+      this.edit(file, call.getStart(), rest.getStart(), text);
+      if (captured.length) this.edit(file, call.getEnd() - 1, call.getEnd(), `${call.arguments.hasTrailingComma ? " " : ", "}${captured.join(", ")})`);
+    } else this.edit(file, call.getStart(), call.getEnd(), `${text}${captured.join(", ")})`);
   }
 
   /** A record block: its vjp is generated, and the call becomes a runtime `record` over it. */
@@ -310,8 +353,8 @@ class Build {
     return this.sourceFile(file);
   }
 
-  private suffix(ir: IrFunction, mask: readonly boolean[]): string {
-    const all = ir.params.every((p, i) => mask[i] === isDiffTy(p.ty));
+  private suffix(ir: IrFunction, mask: readonly boolean[], nUser = ir.params.length): string {
+    const all = ir.params.every((p, i) => mask[i] === (i < nUser && isDiffTy(p.ty)));
     return all ? "" : "_" + ir.params.filter((_, i) => mask[i]).map((p) => p.name).join("_");
   }
 
@@ -319,14 +362,16 @@ class Build {
     const f = this.fns.get(job.key)!;
     const ir = f.ir!;
     const base = f.id.name;
+    // A closure's captured locals (trailing parameters) are never differentiated.
+    const nUser = ir.params.length - (f.captures?.length ?? 0);
     switch (job.kind) {
       case "jvp":
-        return `${base}_jvp${this.suffix(ir, job.mask)}`;
+        return `${base}_jvp${this.suffix(ir, job.mask, nUser)}`;
       case "split":
-        return `${base}_fwd${this.suffix(ir, job.mask)}`;
+        return `${base}_fwd${this.suffix(ir, job.mask, nUser)}`;
       case "grad":
       case "valueAndGrad": {
-        const natural = job.wrt!.every((k, i) => i === 0 || k > job.wrt![i - 1]) && ir.params.every((p, i) => !isDiffTy(p.ty) || job.mask[i]);
+        const natural = job.wrt!.every((k, i) => i === 0 || k > job.wrt![i - 1]) && ir.params.every((p, i) => i >= nUser || !isDiffTy(p.ty) || job.mask[i]);
         const sfx = natural ? "" : "_" + job.wrt!.map((k) => ir.params[k].name).join("_");
         return `${base}_${job.kind}${sfx}`;
       }
@@ -411,7 +456,7 @@ class Build {
           break;
         case "vjp": {
           const split = this.enqueue({ kind: "split", key: job.key, mask: job.mask });
-          text = emitVjp(p, { fwd: split, rev: split.replace(/_fwd(?=(_|$))/, "_rev"), vjp: name }, this.resultActive(job.key, job.mask));
+          text = emitVjp(p, { fwd: split, rev: split.replace(/_fwd(?=(_|$))/, "_rev"), vjp: name }, this.resultActive(job.key, job.mask), f.captures?.length ?? 0);
           break;
         }
         case "block": {
@@ -422,7 +467,7 @@ class Build {
         }
         case "jvpPair": {
           const jvp = this.enqueue({ kind: "jvp", key: job.key, mask: job.mask });
-          text = emitJvpPair(p, { jvp, pair: name });
+          text = emitJvpPair(p, { jvp, pair: name }, f.captures?.length ?? 0);
           break;
         }
       }

@@ -112,3 +112,51 @@ function isDiffType(t: ts.Type): boolean {
   const name = (t.getSymbol() ?? t.aliasSymbol)?.getName();
   return name === "NDArray" || name === "Float64Array" || name === "Array";
 }
+
+/**
+ * The locals of the enclosing function that a differentiated closure reads (`const loss = (w) =>
+ * ... xs ...` inside `fit(xs)`), in order of first use. Generated code lives at module level, so
+ * they become trailing parameters of the generated functions and the call site passes them.
+ * Closures are constants to differentiation, as in JAX. A local helper that is called passes its
+ * own captures through (`nested`); one used any other way cannot be moved to module level, and
+ * `refuse` is told.
+ */
+export function closureCaptures(
+  fn: ts.FunctionLikeDeclaration, outer: ts.Node, checker: ts.TypeChecker,
+  refuse: (n: ts.Node, message: string, hint: string) => void,
+  /** The captures of a function declared in the enclosing function that `fn` calls. */
+  nested: (fn: ts.FunctionLikeDeclaration) => readonly Capture[] | undefined,
+): Capture[] {
+  const found = new Map<ts.Symbol, Capture>();
+  const inside = (d: ts.Node, n: ts.Node): boolean => d.getSourceFile() === n.getSourceFile() && d.pos >= n.pos && d.end <= n.end;
+  const visit = (n: ts.Node): void => {
+    if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) && !ts.isTypeReferenceNode(n.parent)) {
+      const sym = checker.getSymbolAtLocation(n);
+      const decl = sym?.valueDeclaration;
+      if (sym && decl && inside(decl, outer) && !inside(decl, fn)) {
+        const target = ts.isFunctionDeclaration(decl) ? decl
+          : ts.isVariableDeclaration(decl) && decl.initializer && (ts.isArrowFunction(decl.initializer) || ts.isFunctionExpression(decl.initializer)) ? decl.initializer
+          : undefined;
+        if (target) {
+          // A local helper it calls: the helper's captures are passed through this function.
+          const inner = ts.isCallExpression(n.parent) && n.parent.expression === n ? nested(target) : undefined;
+          if (!inner) refuse(n, `'${n.text}' is a function declared inside the enclosing function, used here other than by calling it`, "call it directly, or declare it at module level");
+          else for (const c of inner) {
+            const csym = checker.getSymbolAtLocation(c.ident);
+            if (csym && !found.has(csym) && !inside(csym.valueDeclaration!, fn)) found.set(csym, c);
+          }
+        } else if (!ts.isParameter(decl) && !ts.isVariableDeclaration(decl)) refuse(n, `the differentiated function reads '${n.text}' from the enclosing function`, "declare the function at module level and pass the value as an argument");
+        else if (isWrite(n)) {
+          // Left to the lowering, which refuses writes to variables from outside (ADC1005).
+        } else if (!found.has(sym)) {
+          const typeText = checker.typeToString(checker.getTypeAtLocation(n), undefined, ts.TypeFormatFlags.NoTruncation);
+          found.set(sym, { ident: n, read: true, written: false, typeText });
+        }
+      }
+    }
+    ts.forEachChild(n, visit);
+  };
+  if (fn.body) visit(fn.body);
+  fn.parameters.forEach((q) => q.initializer && visit(q.initializer));
+  return [...found.values()];
+}

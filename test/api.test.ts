@@ -133,6 +133,70 @@ describe("the user API", () => {
     expect(lines).toEqual([["y = 2.25", "x = 1.5"]]);
   });
 
+  it("closures over the enclosing function's locals (and the local helpers they call) are differentiated, the locals held constant", async () => {
+    const m = await build(`
+      import { grad, valueAndGrad, vjp, jvp } from "adc";
+      export function analyse(xs: Float64Array, scale: number, a: number, b: number): number[] {
+        const offset = 0.5;
+        const term = (a: number, x: number): number => Math.sin(a * x + offset) * scale;
+        function model(a: number, b: number): number {
+          let s = 0;
+          for (const x of xs) s += term(a, x) * b;
+          return s;
+        }
+        const both = (a: number): number => model(a, 2) + term(a, 1);
+        const [value, g] = valueAndGrad(model, [0, 1])(a, b);
+        return [value, ...g, grad(both)(a), vjp(both, a)[1](1)[0], jvp(both, [a], [1])[1]];
+      }
+      export function fit(xs: number[], ys: number[], steps: number): number[] {
+        let w = [0, 0];
+        const loss = (p: number[]): number => {
+          let s = 0;
+          for (let i = 0; i < xs.length; i++) s += (p[0] + p[1] * xs[i] - ys[i]) ** 2;
+          return s / xs.length;
+        };
+        const g = grad(loss);
+        for (let k = 0; k < steps; k++) {
+          const d = g(w);
+          w = [w[0] - 0.1 * d[0], w[1] - 0.1 * d[1]];
+        }
+        return w;
+      }
+    `);
+    const xs = new Float64Array([0.1, 0.7, -0.4]);
+    const scale = 1.5, a = 0.3, b = 2, h = 1e-6;
+    const term = (a: number, x: number) => Math.sin(a * x + 0.5) * scale;
+    const model = (a: number, b: number) => xs.reduce((s, x) => s + term(a, x) * b, 0);
+    const both = (a: number) => model(a, 2) + term(a, 1);
+    const [value, da, db, dboth, vboth, tboth] = m.analyse(xs, scale, a, b);
+    expect(value).toBeCloseTo(model(a, b), 14);
+    expect(da).toBeCloseTo((model(a + h, b) - model(a - h, b)) / (2 * h), 7);
+    expect(db).toBeCloseTo((model(a, b + h) - model(a, b - h)) / (2 * h), 7);
+    expect(dboth).toBeCloseTo((both(a + h) - both(a - h)) / (2 * h), 7);
+    expect(vboth).toBeCloseTo(dboth, 14);
+    expect(tboth).toBeCloseTo(dboth, 14);
+    const w = m.fit([0, 1, 2, 3], [1, 3, 5, 7], 500);
+    expect(w[0]).toBeCloseTo(1, 6);
+    expect(w[1]).toBeCloseTo(2, 6);
+  });
+
+  it("a closure that assigns an enclosing local, or hands a local helper around, is refused", () => {
+    const r = compile(`
+      import { grad } from "adc";
+      export function f(xs: number[]): number {
+        let calls = 0;
+        const sq = (v: number): number => v * v;
+        const loss = (w: number): number => { calls += 1; return w * xs[0]; };
+        const apply = (w: number): number => [w].map(sq)[0];
+        return grad(loss)(1) + grad(apply)(2);
+      }
+    `, { fileName: "closures.ts" });
+    const text = r.diagnostics.map(formatDiagnostic).join("\n");
+    expect(text).toMatch(/closures.ts\(6,47\): error ADC1005: 'calls' is declared outside the differentiated function and cannot be written here/);
+    expect(text).toMatch(/ADC1016: 'sq' is a function declared inside the enclosing function, used here other than by calling it/);
+    expect(r.code).toBe("");
+  });
+
   it("recursion and nesting leave the tape balanced", async () => {
     const m = await build(`
       import { grad } from "adc";

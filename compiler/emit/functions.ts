@@ -141,8 +141,10 @@ export function emitBlockVjp(p: Prepared, names: { fwd: string; rev: string; vjp
 }
 
 /** `f_vjp(params)`: runs the recording version and returns the value with a pullback owning its records. */
-export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: string }, resultActive: boolean): string {
+export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: string }, resultActive: boolean, captured = 0): string {
   const fn = p.fn;
+  // A closure's captured locals are trailing parameters: passed along, given no cotangent.
+  const user = fn.params.slice(0, fn.params.length - captured);
   const namer = new Namer(fn.reserved);
   const out = namer.fresh("out", false);
   const mark = namer.fresh("_mark", false);
@@ -150,7 +152,7 @@ export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: str
   const outBar = namer.fresh("out_bar", false);
   const active = new Set(p.activeParams.map((q) => q.name));
   const bars = new Map(fn.params.map((q) => [q.name, namer.fresh(`${q.name}_bar`, false)]));
-  const ctTy = `[${fn.params.map((q) => (active.has(q.name) ? printTy(q.ty) : "undefined")).join(", ")}]`;
+  const ctTy = `[${user.map((q) => (active.has(q.name) ? printTy(q.ty) : "undefined")).join(", ")}]`;
   const retTy = printTy(fn.ret);
   const c = new Code();
   c.open(`export function ${names.vjp}(${paramList(fn.params)}): [${retTy}, (${outBar}: ${retTy}) => ${ctTy}]`);
@@ -181,7 +183,7 @@ export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: str
     if (q.ty.k === "obj") return `_rt.fillBar(${b}, ${q.name})`;
     return b;
   };
-  c.line(`return [${fn.params.map(final).join(", ")}];`);
+  c.line(`return [${user.map(final).join(", ")}];`);
   c.close("};");
   c.line(`return [${out}, pullback];`);
   c.close();
@@ -189,18 +191,21 @@ export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: str
 }
 
 /** `f_jvpPair(primals, tangents)`: JAX's `jvp` calling convention over `f_jvp`. */
-export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }): string {
+export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }, captured = 0): string {
   const fn = p.fn;
+  const user = fn.params.slice(0, fn.params.length - captured);
+  const closed = fn.params.slice(user.length);
   const namer = new Namer(fn.reserved);
   const primals = namer.fresh("primals", false);
   const tangents = namer.fresh("tangents", false);
   const out = namer.fresh("out", false);
   const active = new Set(p.activeParams.map((q) => q.name));
-  const tup = (f: (q: Param) => string): string => `[${fn.params.map(f).join(", ")}]`;
+  const tup = (f: (q: Param) => string): string => `[${user.map(f).join(", ")}]`;
   const retTy = printTy(fn.ret);
   const c = new Code();
-  c.open(`export function ${names.pair}(${primals}: ${tup((q) => printTy(q.ty))}, ${tangents}: ${tup((q) => (active.has(q.name) ? printTy(q.ty) : "unknown"))}): [${retTy}, ${retTy}]`);
-  const args = fn.params.flatMap((q, i) => (active.has(q.name) ? [`${primals}[${i}]`, `${tangents}[${i}]`] : [`${primals}[${i}]`]));
+  const extra = closed.length ? `, ${paramList(closed)}` : "";
+  c.open(`export function ${names.pair}(${primals}: ${tup((q) => printTy(q.ty))}, ${tangents}: ${tup((q) => (active.has(q.name) ? printTy(q.ty) : "unknown"))}${extra}): [${retTy}, ${retTy}]`);
+  const args = [...user.flatMap((q, i) => (active.has(q.name) ? [`${primals}[${i}]`, `${tangents}[${i}]`] : [`${primals}[${i}]`])), ...closed.map((q) => q.name)];
   c.line(`const ${out} = ${names.jvp}(${args.join(", ")});`);
   c.line(`return [${out}, ${fn.ret.k === "num" ? "_rt.retF[0]" : `_rt.retO[0] as ${retTy}`}];`);
   c.close();

@@ -39,6 +39,10 @@ export interface LowerEnv {
    * inputs); assigned ones are its outputs (assigned-only ones start as locals).
    */
   readonly captures?: readonly { readonly ident: ts.Identifier; readonly read: boolean; readonly written: boolean }[];
+  /** The captures are a closure's reads of enclosing locals (extra parameters), not a record block's. */
+  readonly closure?: boolean;
+  /** The enclosing-function locals a called closure reads, passed after its own arguments. */
+  calleeCaptures?(callee: FnId): readonly ts.Identifier[];
 }
 
 const OBSERVERS = new Set(["console.log", "console.info", "console.warn", "console.error", "console.debug"]);
@@ -134,7 +138,7 @@ class Lowerer {
     let body: Stmt[];
     if (!fn.body) this.refuse("ADC1001", fn, "a function without a body cannot be differentiated");
     if (ts.isBlock(fn.body)) body = this.block(fn.body.statements);
-    else if (this.env.captures) {
+    else if (this.isBlock()) {
       // `record(() => y = f(x))`: the body is a statement.
       body = [];
       this.exprStmt(fn.body as ts.Expression, body);
@@ -144,8 +148,13 @@ class Lowerer {
       out.push({ k: "return", value, pos: this.pos(fn.body) });
       body = out;
     }
-    if (this.env.captures) return { id: this.id, params, body: [...prelude, ...body], ret: VOID, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text, outputs };
+    if (this.isBlock()) return { id: this.id, params, body: [...prelude, ...body], ret: VOID, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text, outputs };
     return { id: this.id, params, body, ret, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text };
+  }
+
+  /** A record block's body (captures are its inputs and outputs), rather than a function. */
+  private isBlock(): boolean {
+    return !!this.env.captures && !this.env.closure;
   }
 
   // ---- names, types, positions ------------------------------------------------------------
@@ -524,7 +533,7 @@ class Lowerer {
     if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && e.expression.name.text === "attachGrad" && this.typeOf(e.expression.expression).k === "nd") {
       // Inside a record block, `u.attachGrad()` makes u a leaf: u = attachGrad(u), whose adjoint
       // deposits into u.grad and stops there.
-      if (!this.env.captures) this.refuse("ADC1001", e, "attachGrad inside a differentiated function is not supported", "attach gradients before record(), or inside a record block");
+      if (!this.isBlock()) this.refuse("ADC1001", e, "attachGrad inside a differentiated function is not supported", "attach gradients before record(), or inside a record block");
       const target = this.target(e.expression.expression);
       const args = [this.targetRead(target, e.expression.expression), ...e.arguments.map((a) => this.expr(a))];
       out.push({ k: "assign", target, value: { k: "call", fn: { k: "nd", op: "attachGrad" }, args, ty: target.k === "var" ? target.ty : NUM, pos: p }, pos: p });
@@ -926,6 +935,11 @@ class Lowerer {
           this.constantDefault(q);
           args.push(this.expr(q.initializer));
         }
+      for (const ident of this.env.calleeCaptures?.(user) ?? []) {
+        if (!this.localName(ident))
+          this.refuse("ADC1016", e, `'${user.name}' reads '${ident.text}' from its enclosing function, which is not passed to this code`, "pass the value to it as an argument");
+        args.push(this.identifier(ident));
+      }
       return { k: "call", fn: { k: "user", fn: user }, args, ty, pos: p };
     }
     if (ts.isPropertyAccessExpression(callee) && callee.name.text === "fill" && ts.isNewExpression(callee.expression) && callee.expression.expression.getText() === "Array") {
