@@ -20,7 +20,7 @@ import { computeMutations, fnKey, type Mutations } from "./analysis/summaries.js
 import type { NdInfo } from "./analysis/activity.js";
 import { prepare, type Prepared, type Specializer } from "./diff/prepare.js";
 import { emitBlockVjp, emitFused, emitJvp, emitJvpPair, emitSplit, emitVjp } from "./emit/functions.js";
-import { capturesOf, closureCaptures, findRecordSites, type Capture, type RecordSite } from "./record.js";
+import { capturesOf, closureCaptures, findRecordSites, valueSymbol, type Capture, type RecordSite } from "./record.js";
 import { splice, type Insertion, type SpliceResult } from "./emit/splice.js";
 import { isDiffTy, type FnId, type IrFunction } from "./ir/ir.js";
 import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower.js";
@@ -228,7 +228,7 @@ class Build {
     if (!outer) return;
     const visit = (n: ts.Node): void => {
       if (ts.isIdentifier(n)) {
-        const decl = this.checker.getSymbolAtLocation(n)?.valueDeclaration;
+        const decl = valueSymbol(n, this.checker)?.valueDeclaration;
         if (decl && decl.getSourceFile() === f.sf && decl.pos >= outer.pos && decl.end <= outer.end && !(decl.pos >= f.node.pos && decl.end <= f.node.end))
           this.refuse("ADC1016", f.sf.fileName, n, `the differentiated function reads '${n.text}' from the enclosing function`, "declare the function at module level and pass the value as an argument");
       }

@@ -66,7 +66,7 @@ export function capturesOf(cb: ts.ArrowFunction | ts.FunctionExpression, checker
   const found = new Map<ts.Symbol, { ident: ts.Identifier; read: boolean; written: boolean; typeText: string }>();
   const inside = (d: ts.Node): boolean => d.pos >= cb.pos && d.end <= cb.end && d.getSourceFile() === cb.getSourceFile();
   const note = (n: ts.Identifier, write: boolean, compound: boolean): void => {
-    const sym = checker.getSymbolAtLocation(n);
+    const sym = valueSymbol(n, checker);
     if (!sym) return;
     const target = sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
     const decl = target.valueDeclaration ?? target.declarations?.[0];
@@ -131,7 +131,7 @@ export function closureCaptures(
   const inside = (d: ts.Node, n: ts.Node): boolean => d.getSourceFile() === n.getSourceFile() && d.pos >= n.pos && d.end <= n.end;
   const visit = (n: ts.Node): void => {
     if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) && !ts.isTypeReferenceNode(n.parent)) {
-      const sym = checker.getSymbolAtLocation(n);
+      const sym = valueSymbol(n, checker);
       const decl = sym?.valueDeclaration;
       if (sym && decl && inside(decl, outer) && !inside(decl, fn)) {
         const target = ts.isFunctionDeclaration(decl) ? decl
@@ -159,4 +159,11 @@ export function closureCaptures(
   if (fn.body) visit(fn.body);
   fn.parameters.forEach((q) => q.initializer && visit(q.initializer));
   return [...found.values()];
+}
+
+/** The variable an identifier reads: in `{ x }` the name is the property, the value is x. */
+export function valueSymbol(n: ts.Identifier, checker: ts.TypeChecker): ts.Symbol | undefined {
+  const p = n.parent;
+  if (p && ts.isShorthandPropertyAssignment(p) && p.name === n) return checker.getShorthandAssignmentValueSymbol(p);
+  return checker.getSymbolAtLocation(n);
 }

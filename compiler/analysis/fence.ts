@@ -52,6 +52,8 @@ export function fence(
             return report("ADC1003", e, "Math.random() in a differentiated computation", "draw the random numbers outside and pass them in as an argument");
           if (METADATA.has(e.fn.text)) return;
           if (e.args.some(isVaried)) {
+            if (text.startsWith("{"))
+              return report("ADC1012", e, "an object literal holding a differentiated value is not supported in differentiated code (objects of NDArray parameters are, as parameters)", "pass the values as separate numbers or arrays");
             if (e.ty.k === "other" && /string/.test(e.ty.text))
               return report("ADC1004", e, `a differentiated value is turned into a string by '${shortText(text)}'`, "keep differentiated values as numbers; format them outside the differentiated function");
             return report("ADC1002", e, `adc cannot differentiate through '${shortText(text)}'`, "use Math functions and functions declared in this build, or wrap a constant in stopGradient");

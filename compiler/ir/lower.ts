@@ -181,7 +181,7 @@ class Lowerer {
 
   /** Gives a declared identifier its unique IR name. */
   private declare(ident: ts.Identifier, ty: Ty): string {
-    const sym = this.env.checker.getSymbolAtLocation(ident);
+    const sym = this.symbolOf(ident);
     const name = this.fresh(ident.text);
     if (sym) this.locals.set(sym, name);
     this.vars.set(name, ty);
@@ -228,7 +228,7 @@ class Lowerer {
     const sym = this.env.checker.getSymbolAtLocation(e.operand);
     let refs = 0;
     const count = (n: ts.Node): void => {
-      if (ts.isIdentifier(n) && this.env.checker.getSymbolAtLocation(n) === sym) refs++;
+      if (ts.isIdentifier(n) && this.symbolOf(n) === sym) refs++;
       ts.forEachChild(n, count);
     };
     count(root);
@@ -255,8 +255,15 @@ class Lowerer {
   }
 
   private localName(ident: ts.Identifier): string | undefined {
-    const sym = this.env.checker.getSymbolAtLocation(ident);
+    const sym = this.symbolOf(ident);
     return sym ? this.locals.get(sym) : undefined;
+  }
+
+  /** The variable an identifier names: in `{ x }` the name is the property, the value is x. */
+  private symbolOf(ident: ts.Identifier): ts.Symbol | undefined {
+    const p = ident.parent;
+    if (p && ts.isShorthandPropertyAssignment(p) && p.name === ident) return this.env.checker.getShorthandAssignmentValueSymbol(p);
+    return this.env.checker.getSymbolAtLocation(ident);
   }
 
   private withPre<T>(list: Stmt[] | null, f: () => T): T {
@@ -805,8 +812,13 @@ class Lowerer {
       this.refuse("ADC1016", e, "a function value inside a differentiated function is supported only as the callback of map, reduce or forEach", "declare the function at module level and call it");
     if (ts.isTemplateExpression(e)) return this.opaque(e);
     if (ts.isTypeOfExpression(e)) return this.opaque(e);
-    if (ts.isObjectLiteralExpression(e))
-      this.refuse("ADC1012", e, "an object literal is not supported in differentiated code (objects of NDArray parameters are, as parameters)", "pass the values as separate numbers or arrays");
+    if (ts.isObjectLiteralExpression(e)) {
+      // Options and other constants (`{ tol: 1e-12, maxIter: 50 }`) are kept as written; one that
+      // holds a differentiated value is refused by the fence.
+      if (!e.properties.every((q) => ts.isPropertyAssignment(q) || ts.isShorthandPropertyAssignment(q)))
+        this.refuse("ADC1012", e, "an object literal with methods, accessors or spreads is not supported in differentiated code", "build the object outside and pass it in");
+      return this.opaque(e);
+    }
     this.refuse("ADC1001", e, `${syntaxName(e)} is not supported in differentiated code`);
   }
 
