@@ -954,11 +954,36 @@ class Lowerer {
       }
       return { k: "call", fn: { k: "user", fn: user }, args, ty, pos: p };
     }
-    if (ts.isPropertyAccessExpression(callee) && callee.name.text === "fill" && ts.isNewExpression(callee.expression) && callee.expression.expression.getText() === "Array") {
+    if (ts.isPropertyAccessExpression(callee) && callee.name.text === "fill" && ts.isNewExpression(callee.expression) && ["Array", "Float64Array"].includes(callee.expression.expression.getText())) {
+      const ctor: Ctor = callee.expression.expression.getText() === "Array" ? "Array" : "Float64Array";
       const size = callee.expression.arguments?.[0];
       const fill = e.arguments[0];
-      if (size && fill && ts.isNumericLiteral(fill) && Number(fill.text) === 0) return { k: "alloc", ctor: "Array", size: this.expr(size), pos: p };
-      this.refuse("ADC1014", e, "new Array(n).fill(v) is supported with v = 0", "fill with 0, then write the values");
+      if (!size || !fill || e.arguments.length > 1 || (ctor === "Float64Array" && this.typeOf(size).k !== "num"))
+        this.refuse("ADC1014", e, `new ${ctor}(n).fill(v) is supported with a length n and one value v`);
+      const alloc: Expr = { k: "alloc", ctor, size: this.expr(size), pos: p };
+      if (ts.isNumericLiteral(fill) && Number(fill.text) === 0) return alloc;
+      // `new Float64Array(n).fill(v)`: a new array, then a loop writing v (evaluated once).
+      if (!this.pre) this.refuse("ADC1014", e, `new ${ctor}(n).fill(v) cannot be used where statements cannot run before it (a loop condition, a short-circuit operand)`, "compute it in a variable first");
+      const out = this.pre;
+      const arrTy: Ty = { k: "arr", ctor };
+      const value = this.expr(fill);
+      const v = this.temp("_fv", NUM);
+      out.push({ k: "let", name: v, ty: NUM, init: value, isConst: true, pos: p });
+      const name = this.temp("_fill", arrTy);
+      out.push({ k: "let", name, ty: arrTy, init: alloc, isConst: true, pos: p });
+      const arr: Expr = { k: "var", name, ty: arrTy, pos: p };
+      const idx = this.temp("_i", NUM);
+      const idxVar: Expr = { k: "var", name: idx, ty: NUM, pos: p };
+      const zero: Expr = { k: "num", v: 0, text: "0", pos: p };
+      out.push({
+        k: "loop", label: undefined, doWhile: false, pos: p,
+        body: [{ k: "assign", target: { k: "index", arr: name, arrTy, idx: idxVar, pos: p }, value: { k: "var", name: v, ty: NUM, pos: p }, pos: p }],
+        init: [{ k: "let", name: idx, ty: NUM, init: zero, isConst: false, pos: p }],
+        cond: { k: "bin", op: "<", l: idxVar, r: { k: "len", arr, pos: p }, ty: BOOL, pos: p },
+        update: [{ k: "assign", target: { k: "var", name: idx, ty: NUM, pos: p }, value: { k: "bin", op: "+", l: idxVar, r: { k: "num", v: 1, text: "1", pos: p }, ty: NUM, pos: p }, pos: p }],
+        counter: { name: idx, init: zero, step: 1 },
+      });
+      return { k: "copy", ctor, e: arr, pos: p };
     }
     if (ts.isPropertyAccessExpression(callee)) {
       const objTy = this.typeOf(callee.expression);
