@@ -263,8 +263,9 @@ class Build {
     const call = site.call;
     const key = fnKey(f.id);
     if (site.kind === "grad" || site.kind === "valueAndGrad") {
-      if (ir.ret.k !== "num") {
-        this.refuse("ADC1007", file, call, `${site.kind} needs a function that returns a number; '${f.id.name}' returns ${ir.ret.k === "nd" ? "an NDArray" : ir.ret.k === "arr" ? "an array" : "something else"}`, "reduce the result to a number (for example with .sum()), or use vjp for a non-scalar result");
+      // (An NDArray result must hold one element, which only the running program can check.)
+      if (ir.ret.k !== "num" && ir.ret.k !== "nd") {
+        this.refuse("ADC1007", file, call, `${site.kind} needs a function that returns a number or a one-element NDArray; '${f.id.name}' returns ${ir.ret.k === "arr" ? "an array" : "something else"}`, "reduce the result to a number (for example with a loop), or use vjp for a non-scalar result");
         return;
       }
       for (const k of site.argnums!)

@@ -13,6 +13,8 @@
  * JAX, so `Parameters<F>[i]` is the type of the gradient for argument i.
  */
 
+import type { NDArray } from "./ndarray/ndarray.js";
+
 type AnyFn = (...args: any[]) => any;
 type Args<F extends AnyFn> = Parameters<F>;
 type Picked<F extends AnyFn, A extends readonly number[]> = { -readonly [K in keyof A]: Args<F>[A[K]] };
@@ -24,14 +26,14 @@ const notCompiled = (name: string): Error =>
   );
 
 /** Gradient of a number-valued function with respect to argument 0 (as JAX's `grad`). */
-export function grad<F extends (...args: any[]) => number>(f: F): (...args: Args<F>) => Args<F>[0];
+export function grad<F extends (...args: any[]) => number | NDArray>(f: F): (...args: Args<F>) => Args<F>[0];
 /** Gradient with respect to argument `argnums` (a literal number). */
-export function grad<F extends (...args: any[]) => number, const A extends number>(
+export function grad<F extends (...args: any[]) => number | NDArray, const A extends number>(
   f: F,
   argnums: A,
 ): (...args: Args<F>) => Args<F>[A];
 /** Gradients with respect to several arguments (a literal array), returned in that order. */
-export function grad<F extends (...args: any[]) => number, const A extends readonly number[]>(
+export function grad<F extends (...args: any[]) => number | NDArray, const A extends readonly number[]>(
   f: F,
   argnums: A,
 ): (...args: Args<F>) => Picked<F, A>;
@@ -40,14 +42,14 @@ export function grad(_f: AnyFn, _argnums?: number | readonly number[]): never {
 }
 
 /** Like `grad`, returning `[value, gradient]`. */
-export function valueAndGrad<F extends (...args: any[]) => number>(
+export function valueAndGrad<F extends (...args: any[]) => number | NDArray>(
   f: F,
 ): (...args: Args<F>) => [number, Args<F>[0]];
-export function valueAndGrad<F extends (...args: any[]) => number, const A extends number>(
+export function valueAndGrad<F extends (...args: any[]) => number | NDArray, const A extends number>(
   f: F,
   argnums: A,
 ): (...args: Args<F>) => [number, Args<F>[A]];
-export function valueAndGrad<F extends (...args: any[]) => number, const A extends readonly number[]>(
+export function valueAndGrad<F extends (...args: any[]) => number | NDArray, const A extends readonly number[]>(
   f: F,
   argnums: A,
 ): (...args: Args<F>) => [number, Picked<F, A>];

@@ -5,7 +5,7 @@
  * Keeping zeros symbolic means no zero arrays are allocated for unused paths.
  */
 import { NDArray } from "./ndarray/ndarray.js";
-import { accumulate, anyOp, ndOps, zerosLikeOperand } from "./ndarray/registry.js";
+import { accumulate, anyOp, ndOps, onesLikeOperand, zerosLikeOperand } from "./ndarray/registry.js";
 import type { Operand } from "./ndarray/types.js";
 
 function op(name: string) {
@@ -53,6 +53,17 @@ export function ndVjpNum(name: string, i: number, g: Operand | null, args: reado
 export function ndAcc(acc: NDArray | null, contrib: NDArray | null): NDArray | null {
   if (contrib === null) return acc;
   return accumulate(acc, contrib) as NDArray;
+}
+
+/**
+ * The seed cotangent of `grad` for a function whose result is an NDArray: allowed when it holds
+ * one element (a 0-d array, as JAX's scalars), checked here because shapes are known only when the
+ * program runs.
+ */
+export function scalarSeed(out: NDArray): NDArray {
+  if (out.size !== 1)
+    throw new Error(`adc: grad needs a function whose result is a number or an NDArray with one element; this one returned shape [${out.shape.join(", ")}]. Reduce it (np.sum, np.mean, .item()) or use vjp with a head gradient.`);
+  return onesLikeOperand(out) as NDArray;
 }
 
 /** An adjoint that may still be symbolic, made concrete in x's shape. */

@@ -20,9 +20,12 @@ export { emitJvp };
 /** `f_grad` or `f_valueAndGrad`: one fused function, gradients for `wrt` in order. */
 export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: readonly Param[], withValue: boolean): string {
   const namer = p.namer.clone();
-  const adj = emitAdjoint(p, spec, "fused", "1", namer, withValue);
-  const c = new Code();
   const fn = p.fn;
+  // An NDArray result must hold one element; its seed is ones in its shape, made after the sweep.
+  const ndResult = fn.ret.k === "nd";
+  const seed = ndResult ? namer.fresh("_seed", false) : "1";
+  const adj = emitAdjoint(p, spec, "fused", seed, namer, withValue);
+  const c = new Code();
   const grads = wrt.map((q) => gradText(p, adj, q));
   const gradTy = wrt.length === 1 ? printTy(wrt[0].ty) : `[${wrt.map((q) => printTy(q.ty)).join(", ")}]`;
   const retTy = withValue ? `[number, ${gradTy}]` : gradTy;
@@ -31,9 +34,10 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
   c.line("// forward sweep");
   c.append(adj.fwd);
   let value = "";
+  if (ndResult) c.line(`const ${seed} = _rt.scalarSeed(${adj.output ? printExpr(adj.output) : "undefined as never"});`);
   if (withValue) {
     value = adj.namer.fresh("_value", false);
-    c.line(`const ${value} = ${adj.output ? printExpr(adj.output) : "0"};`);
+    c.line(`const ${value} = ${adj.output ? `${printExpr(adj.output)}${ndResult ? ".item()" : ""}` : "0"};`);
   }
   c.line("// reverse sweep");
   for (const q of wrt) {
