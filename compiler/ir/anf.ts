@@ -182,6 +182,8 @@ export function toAnf(
         a.push({ k: "assign", target: { k: "var", name: t, ty: e.ty, pos: e.pos }, value: inBranch(() => operationOrAtom(e.a, a)), pos: e.a.pos });
         b.push({ k: "assign", target: { k: "var", name: t, ty: e.ty, pos: e.pos }, value: inBranch(() => operationOrAtom(e.b, b)), pos: e.b.pos });
         out.push({ k: "if", cond: e.c, then: a, else: b, pos: e.pos });
+        // A call in either branch may have written arrays read before the branch.
+        forgetReads(new Set([...callArrays(e.a), ...callArrays(e.b)]));
         return v(t, e.pos);
       }
       case "arrlit":
@@ -238,6 +240,7 @@ export function toAnf(
     const then: Stmt[] = [];
     then.push({ k: "assign", target: { k: "var", name: t, ty: NUM, pos: e.pos }, value: inBranch(() => operationOrAtom(e.r, then)), pos: e.pos });
     out.push({ k: "if", cond: test, then, else: [], pos: e.pos });
+    forgetReads(callArrays(e.r));
     return tv;
   };
 
