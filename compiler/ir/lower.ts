@@ -243,6 +243,17 @@ class Lowerer {
     return { k: "var", name, ty: NUM, pos: p };
   }
 
+  /**
+   * `b[g(b)] *= x` and `b[g(b)]++` read and write one element: an index that calls something is
+   * evaluated once, into a constant before the statement.
+   */
+  private indexOnce(target: Target, out: Stmt[]): Target {
+    if (target.k !== "index" || !impureIndex(target.idx)) return target;
+    const name = this.temp("_ix", NUM);
+    out.push({ k: "let", name, ty: NUM, init: target.idx, isConst: true, pos: target.idx.pos });
+    return { ...target, idx: { k: "var", name, ty: NUM, pos: target.idx.pos } };
+  }
+
   /** A compiler-made local (loop index of a for...of, a map result). */
   private temp(base: string, ty: Ty): string {
     let name: string;
@@ -499,13 +510,7 @@ class Lowerer {
         this.refuse("ADC1001", e.left, "object destructuring assignment is not supported", "assign each property's value to its variable");
       if (op === ts.SyntaxKind.EqualsToken || ASSIGN_OPS[op]) {
         let target = this.withPre(out, () => this.target(e.left));
-        // `b[g(b)] *= x` reads and writes one element: an index that calls something is
-        // evaluated once, before the statement.
-        if (ASSIGN_OPS[op] && target.k === "index" && impureIndex(target.idx)) {
-          const name = this.temp("_ix", NUM);
-          out.push({ k: "let", name, ty: NUM, init: target.idx, isConst: true, pos: target.idx.pos });
-          target = { ...target, idx: { k: "var", name, ty: NUM, pos: target.idx.pos } };
-        }
+        if (ASSIGN_OPS[op]) target = this.indexOnce(target, out);
         if (op === ts.SyntaxKind.EqualsToken && target.k === "var" && this.isCallbackCall(e.right)) {
           this.withPre(out, () => this.callbackCall(e.right as ts.CallExpression, target));
           return;
@@ -525,12 +530,7 @@ class Lowerer {
     if (ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) {
       const op = e.operator;
       if (op === ts.SyntaxKind.PlusPlusToken || op === ts.SyntaxKind.MinusMinusToken) {
-        let target = this.withPre(out, () => this.target(e.operand));
-        if (target.k === "index" && impureIndex(target.idx)) {
-          const name = this.temp("_ix", NUM);
-          out.push({ k: "let", name, ty: NUM, init: target.idx, isConst: true, pos: target.idx.pos });
-          target = { ...target, idx: { k: "var", name, ty: NUM, pos: target.idx.pos } };
-        }
+        const target = this.indexOnce(this.withPre(out, () => this.target(e.operand)), out);
         const one: Expr = { k: "num", v: 1, text: "1", pos: p };
         const value = this.binary(op === ts.SyntaxKind.PlusPlusToken ? "+" : "-", this.targetRead(target, e.operand), one, p);
         out.push({ k: "assign", target, value, pos: p });
@@ -656,14 +656,7 @@ class Lowerer {
         { k: "let", name: elemName, ty: elemTy, init: elem, isConst: true, pos: this.pos(decl) },
         ...this.body(s.statement),
       ];
-      const zero: Expr = { k: "num", v: 0, text: "0", pos: ep };
-      out.push({
-        k: "loop", label, doWhile: false, body, pos: p,
-        init: [{ k: "let", name: idx, ty: NUM, init: zero, isConst: false, pos: ep }],
-        cond: { k: "bin", op: "<", l: idxVar, r: len, ty: BOOL, pos: ep },
-        update: [{ k: "assign", target: { k: "var", name: idx, ty: NUM, pos: ep }, value: { k: "bin", op: "+", l: idxVar, r: { k: "num", v: 1, text: "1", pos: ep }, ty: NUM, pos: ep }, pos: ep }],
-        counter: { name: idx, init: zero, step: 1 },
-      });
+      out.push({ ...countedLoop(idx, 0, len, body, ep), label, pos: p });
     } finally {
       this.targets.pop();
     }
@@ -974,15 +967,8 @@ class Lowerer {
       const arr: Expr = { k: "var", name, ty: arrTy, pos: p };
       const idx = this.temp("_i", NUM);
       const idxVar: Expr = { k: "var", name: idx, ty: NUM, pos: p };
-      const zero: Expr = { k: "num", v: 0, text: "0", pos: p };
-      out.push({
-        k: "loop", label: undefined, doWhile: false, pos: p,
-        body: [{ k: "assign", target: { k: "index", arr: name, arrTy, idx: idxVar, pos: p }, value: { k: "var", name: v, ty: NUM, pos: p }, pos: p }],
-        init: [{ k: "let", name: idx, ty: NUM, init: zero, isConst: false, pos: p }],
-        cond: { k: "bin", op: "<", l: idxVar, r: { k: "len", arr, pos: p }, ty: BOOL, pos: p },
-        update: [{ k: "assign", target: { k: "var", name: idx, ty: NUM, pos: p }, value: { k: "bin", op: "+", l: idxVar, r: { k: "num", v: 1, text: "1", pos: p }, ty: NUM, pos: p }, pos: p }],
-        counter: { name: idx, init: zero, step: 1 },
-      });
+      const write: Stmt = { k: "assign", target: { k: "index", arr: name, arrTy, idx: idxVar, pos: p }, value: { k: "var", name: v, ty: NUM, pos: p }, pos: p };
+      out.push(countedLoop(idx, 0, { k: "len", arr, pos: p }, [write], p));
       return { k: "copy", ctor, e: arr, pos: p };
     }
     if (ts.isPropertyAccessExpression(callee)) {
@@ -1136,14 +1122,7 @@ class Lowerer {
       this.targets.pop();
       this.callbackReturn = savedCb;
     }
-    const zero = num(start);
-    out.push({
-      k: "loop", label: loopLabel, doWhile: false, body, pos: p,
-      init: [{ k: "let", name: idx, ty: NUM, init: zero, isConst: false, pos: p }],
-      cond: { k: "bin", op: "<", l: idxVar, r: { k: "len", arr, pos: p }, ty: BOOL, pos: p },
-      update: [{ k: "assign", target: { k: "var", name: idx, ty: NUM, pos: p }, value: { k: "bin", op: "+", l: idxVar, r: num(1), ty: NUM, pos: p }, pos: p }],
-      counter: { name: idx, init: zero, step: 1 },
-    });
+    out.push({ ...countedLoop(idx, start, { k: "len", arr, pos: p }, body, p), label: loopLabel });
     if (mapTarget && target && mapTarget !== target && target.k === "var")
       out.push({ k: "assign", target: mapTarget, value: { k: "copy", ctor, e: { k: "var", name: target.name, ty: target.ty, pos: p }, pos: p }, pos: p });
   }
@@ -1218,4 +1197,18 @@ function impureIndex(e: Expr): boolean {
     if ((x.k === "call" && x.fn.k !== "prim") || x.k === "alloc" || x.k === "arrlit" || x.k === "copy") found = true;
   });
   return found;
+}
+
+/** `for (let idx = start; idx < end; idx++) body`, with the counter the reverse sweep recounts. */
+function countedLoop(idx: string, start: number, end: Expr, body: Stmt[], pos: Pos): Extract<Stmt, { k: "loop" }> {
+  const idxVar: Expr = { k: "var", name: idx, ty: NUM, pos };
+  const init: Expr = { k: "num", v: start, text: String(start), pos };
+  const one: Expr = { k: "num", v: 1, text: "1", pos };
+  return {
+    k: "loop", label: undefined, doWhile: false, body, pos,
+    init: [{ k: "let", name: idx, ty: NUM, init, isConst: false, pos }],
+    cond: { k: "bin", op: "<", l: idxVar, r: end, ty: BOOL, pos },
+    update: [{ k: "assign", target: { k: "var", name: idx, ty: NUM, pos }, value: { k: "bin", op: "+", l: idxVar, r: one, ty: NUM, pos }, pos }],
+    counter: { name: idx, init, step: 1 },
+  };
 }
