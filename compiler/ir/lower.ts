@@ -917,6 +917,9 @@ class Lowerer {
     const math = this.mathFunction(callee);
     if (math) {
       const name = `Math.${math}`;
+      const spread = e.arguments.find(ts.isSpreadElement);
+      if (spread)
+        this.refuse("ADC1001", spread, `spreading an array into ${name} is not supported in differentiated code`, math === "max" || math === "min" ? `use a.reduce((m, v) => Math.${math}(m, v))` : "pass the elements one by one, or use a loop");
       const args = e.arguments.map((a) => this.expr(a));
       if (scalarRule(name)) return { k: "call", fn: { k: "prim", name }, args, ty: NUM, pos: p };
       return { k: "call", fn: { k: "opaque", text: name }, args, ty, pos: p };
