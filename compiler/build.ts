@@ -16,6 +16,7 @@ import type { Project, SourceFile } from "ts-morph";
 import { ts } from "ts-morph";
 import { DiagnosticSink, Refusal, sortDiagnostics, type Code, type Diagnostic } from "./diagnostics.js";
 import { fence } from "./analysis/fence.js";
+import { sharedOutputs } from "./analysis/shares.js";
 import { computeMutations, fnKey, type Mutations } from "./analysis/summaries.js";
 import type { NdInfo } from "./analysis/activity.js";
 import { prepare, type Prepared, type Specializer } from "./diff/prepare.js";
@@ -49,6 +50,8 @@ interface Job {
   readonly key: string;
   readonly mask: readonly boolean[];
   readonly wrt?: readonly number[];
+  /** grad/valueAndGrad: gradients returned as a tuple (argnums written as a list), even of one. */
+  readonly tuple?: boolean;
 }
 
 export function build(project: Project, roots: readonly SourceFile[]): BuildResult {
@@ -173,7 +176,7 @@ class Build {
    */
   private capturesFor(f: FnInfo): readonly Capture[] | undefined {
     if (f.captures !== undefined || this.capturing.has(f)) return f.captures;
-    const outer = enclosingFunction(f.node);
+    const outer = enclosingScope(f.node);
     if (!outer) return undefined;
     this.capturing.add(f);
     try {
@@ -224,7 +227,7 @@ class Build {
 
   /** Generated code lives at module level, so a function may not read locals of an enclosing function. */
   private checkCaptures(f: FnInfo): void {
-    const outer = enclosingFunction(f.node);
+    const outer = enclosingScope(f.node);
     if (!outer) return;
     const visit = (n: ts.Node): void => {
       if (ts.isIdentifier(n)) {
@@ -274,7 +277,7 @@ class Build {
           return;
         }
       const mask = ir.params.map((_, i) => site.argnums!.includes(i));
-      const name = this.enqueue({ kind: site.kind, key, mask, wrt: site.argnums! });
+      const name = this.enqueue({ kind: site.kind, key, mask, wrt: site.argnums!, tuple: site.tuple && site.argnums!.length === 1 });
       const fnName = this.importName(file, f, name);
       if (!captured.length) this.edit(file, call.getStart(), call.getEnd(), fnName);
       else {
@@ -316,8 +319,12 @@ class Build {
     const written = captures.filter((c) => c.written);
     const assign = `(_outputs: unknown[]) => {${written.map((c, k) => ` ${c.ident.text} = _outputs[${k}] as ${c.typeText};`).join("")} }`;
     const options = site.options?.getText() ?? "{}";
-    const tape = site.tape ? `, ${site.tape.getText()}` : "";
-    this.edit(file, site.call.getStart(), site.call.getEnd(), `_rt.record([${inputs.join(", ")}], ${name}, ${assign}, ${options}${tape})`);
+    // Outputs whose graphs overlap another's: a backward through one frees the others too.
+    const shares = sharedOutputs(ir);
+    const overlap = shares.some((js, k) => js.some((j) => j !== k));
+    const tape = site.tape ? `, ${site.tape.getText()}` : overlap ? ", null" : "";
+    const sharing = overlap ? `, ${JSON.stringify(shares)}` : "";
+    this.edit(file, site.call.getStart(), site.call.getEnd(), `_rt.record([${inputs.join(", ")}], ${name}, ${assign}, ${options}${tape}${sharing})`);
   }
 
   private edit(file: string, start: number, end: number, text: string): void {
@@ -373,8 +380,9 @@ class Build {
       case "grad":
       case "valueAndGrad": {
         const natural = job.wrt!.every((k, i) => i === 0 || k > job.wrt![i - 1]) && ir.params.every((p, i) => i >= nUser || !isDiffTy(p.ty) || job.mask[i]);
-        const sfx = natural ? "" : "_" + job.wrt!.map((k) => ir.params[k].name).join("_");
-        return `${base}_${job.kind}${sfx}`;
+        // A list of one (`grad(f, [0])`) returns a one-element tuple, as JAX does: its own function.
+        const sfx = natural && !job.tuple ? "" : "_" + job.wrt!.map((k) => ir.params[k].name).join("_");
+        return `${base}_${job.kind}${sfx}${job.tuple ? "_tuple" : ""}`;
       }
       case "vjp":
       case "block":
@@ -453,7 +461,7 @@ class Build {
           break;
         case "grad":
         case "valueAndGrad":
-          text = emitFused(p, spec, name, job.wrt!.map((k) => f.ir!.params[k]), job.kind === "valueAndGrad");
+          text = emitFused(p, spec, name, job.wrt!.map((k) => f.ir!.params[k]), job.kind === "valueAndGrad", !!job.tuple);
           break;
         case "vjp": {
           const split = this.enqueue({ kind: "split", key: job.key, mask: job.mask });
@@ -487,7 +495,14 @@ function topLevelStatement(n: ts.Node): ts.Node {
   return n;
 }
 
-function enclosingFunction(n: ts.Node): ts.Node | undefined {
+/**
+ * The scope whose locals a function may read but generated code (at module level) cannot: the
+ * enclosing function, or else the module-level block, `if`, loop or namespace it is declared in
+ * (`{ const k = 2; const f = (x) => k * x; grad(f) }`). A function declared by a plain
+ * module-level statement has none: what that statement declares is visible at module level.
+ */
+function enclosingScope(n: ts.Node): ts.Node | undefined {
   for (let p = n.parent; p; p = p.parent) if (ts.isFunctionLike(p)) return p;
-  return undefined;
+  const top = topLevelStatement(n);
+  return ts.isVariableStatement(top) || ts.isFunctionDeclaration(top) || top === n ? undefined : top;
 }

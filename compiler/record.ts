@@ -141,9 +141,14 @@ export function closureCaptures(
           // A local helper it calls: the helper's captures are passed through this function.
           const inner = ts.isCallExpression(n.parent) && n.parent.expression === n ? nested(target) : undefined;
           if (!inner) refuse(n, `'${n.text}' is a function declared inside the enclosing function, used here other than by calling it`, "call it directly, or declare it at module level");
-          else for (const c of inner) {
-            const csym = checker.getSymbolAtLocation(c.ident);
-            if (csym && !found.has(csym) && !inside(csym.valueDeclaration!, fn)) found.set(csym, c);
+          else {
+            for (const c of inner) {
+              const csym = checker.getSymbolAtLocation(c.ident);
+              if (csym && !found.has(csym) && !inside(csym.valueDeclaration!, fn)) found.set(csym, c);
+            }
+            // The helper itself too: generated code calls it by name where nothing is
+            // differentiated, and at module level only a parameter can bring it.
+            if (!found.has(sym)) found.set(sym, { ident: n, read: true, written: false, typeText: checker.typeToString(checker.getTypeAtLocation(n), undefined, ts.TypeFormatFlags.NoTruncation) });
           }
         } else if (!ts.isParameter(decl) && !ts.isVariableDeclaration(decl)) refuse(n, `the differentiated function reads '${n.text}' from the enclosing function`, "declare the function at module level and pass the value as an argument");
         else if (isWrite(n)) {

@@ -17,6 +17,8 @@ export interface CallSite {
   readonly fnNode: FunctionNode;
   /** The parameters differentiated, in the order gradients are returned (grad/valueAndGrad). */
   readonly argnums: readonly number[] | null;
+  /** argnums was written as a list (`grad(f, [1])`): gradients come back as a tuple, even of one. */
+  readonly tuple: boolean;
 }
 
 function importedFrom(decl: ts.Node): string | undefined {
@@ -94,7 +96,9 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
   const fnNode = functionOf(fnArg, checker);
   if (typeof fnNode === "string")
     return report("ADC1008", fnArg, `${kind}: ${fnNode}`, "pass a function declared with `function` or a `const` arrow, or an inline arrow");
+  if (fnNode.parameters.length === 0) return report("ADC1010", fnArg, `${kind} needs a function with at least one parameter to differentiate with respect to`);
   let argnums: number[] | null = null;
+  let tuple = false;
   if (kind === "grad" || kind === "valueAndGrad") {
     if (!second) argnums = [0];
     else {
@@ -110,6 +114,7 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
         if (nums.some((x) => x === undefined) || nums.length === 0)
           return report("ADC1006", second, "argnums must be a literal number or an array of literal numbers", "write the positions, e.g. grad(f, [0, 1])");
         argnums = nums as number[];
+        tuple = true;
       } else {
         const k = lit(arg);
         if (k === undefined) return report("ADC1006", second, "argnums must be a literal number or an array of literal numbers", "write the positions, e.g. grad(f, 1)");
@@ -121,5 +126,5 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
       if (new Set(argnums).size !== argnums.length) return report("ADC1006", second, "argnums lists a parameter twice");
     }
   }
-  return { kind, call, fnNode, argnums };
+  return { kind, call, fnNode, argnums, tuple };
 }

@@ -14,7 +14,7 @@ export interface Autograd {
   gradReq?: GradReq;
   /**
    * Blocks numbered from here on treat the array as a leaf (its gradient was attached after it
-   * was made). Its own backward() still goes through the block that made it, as in MXNet.
+   * was made); so does its own backward(). Blocks recorded before still reach what made it.
    */
   leafSince?: number;
 }

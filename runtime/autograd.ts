@@ -10,11 +10,13 @@
  * pullback once with the cotangents of its outputs, and routes input cotangents either to the
  * block that made the input or, for arrays with a gradient attached, into `.grad`.
  *
- * MXNet's rules: attaching a gradient detaches (the array becomes a leaf); `detach()` gives a
+ * MXNet's rules: attaching a gradient detaches (the array becomes a leaf, for its own backward
+ * and for blocks recorded afterwards); `detach()` gives a
  * value with no graph; "write" overwrites `.grad` on every backward, "add" accumulates, "null"
  * drops it; a non-scalar head means the sum (a head of ones). A backward frees the block outputs
- * it went through unless `retainGraph` is set, and going through a freed output again is an error
- * that names `retainGraph`.
+ * it went through unless `retainGraph` is set (with the outputs of the same block whose
+ * computation overlaps theirs, which the compiler lists), and going through a freed output again
+ * is an error that names `retainGraph`.
  */
 import { NDArray, autogradHooks } from "./ndarray/ndarray.js";
 import { accumulate, onesLikeOperand, zerosLikeOperand } from "./ndarray/registry.js";
@@ -37,6 +39,8 @@ class Block {
     readonly outputs: readonly unknown[],
     readonly pullback: (outBars: (Operand | null)[]) => unknown[],
     readonly tape: GradientTape | null,
+    /** Per output, the outputs whose graphs overlap its own (itself only when absent). */
+    readonly shares: readonly (readonly number[])[] | null,
   ) {
     this.freed = outputs.map(() => false);
   }
@@ -93,6 +97,7 @@ export function record(
   assign: (outputs: unknown[]) => void,
   options: { train?: boolean } = {},
   tape: GradientTape | null = null,
+  shares: readonly (readonly number[])[] | null = null,
 ): void {
   const saved = training;
   training = options.train ?? true;
@@ -106,7 +111,7 @@ export function record(
       seen.add(o);
       return o;
     });
-    const block = new Block(inputs, outputs, pullback, tape);
+    const block = new Block(inputs, outputs, pullback, tape, shares);
     outputs.forEach((o, index) => {
       // Arrays that had a gradient attached inside the block are leaves.
       if (o instanceof NDArray && !meta.get(o)?.gradReq) {
@@ -134,7 +139,9 @@ function propagate(y: NDArray, head: NDArray | null, retainGraph: boolean, sourc
     const prev = leafBars.get(x);
     leafBars.set(x, prev ? (accumulate(prev, g) as NDArray) : g);
   };
-  const start = meta.get(y)?.node as Node | null | undefined;
+  // An array with a gradient attached is a leaf for its own backward: attaching detaches it from
+  // what computed it (MXNet's implicit `x = x.detach()`).
+  const start = (meta.get(y)?.gradReq ? null : meta.get(y)?.node) as Node | null | undefined;
   /** The block that made input x of block b, unless x was a leaf by then. */
   const producer = (x: NDArray, b: Block): Node | null => {
     const a = meta.get(x);
@@ -187,7 +194,9 @@ function propagate(y: NDArray, head: NDArray | null, retainGraph: boolean, sourc
           if (bars[k] !== null) add(o, bars[k] as NDArray);
         });
       const inBars = b.pullback(bars.map((g, k) => g ?? (b.outputs[k] instanceof NDArray ? (zerosLikeOperand(b.outputs[k] as NDArray) as NDArray) : 0)));
-      if (!retainGraph) bars.forEach((g, k) => g !== null && (b.freed[k] = true));
+      // MXNet frees every node the backward went through: the outputs with a cotangent and
+      // every output whose computation overlaps theirs.
+      if (!retainGraph) bars.forEach((g, k) => g !== null && (b.shares?.[k] ?? [k]).forEach((j) => (b.freed[j] = true)));
       b.inputs.forEach((x, k) => {
         const g = inBars[k];
         if (!(x instanceof NDArray) || !(g instanceof NDArray)) return;

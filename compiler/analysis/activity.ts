@@ -74,47 +74,6 @@ export function analyzeActivity(fn: IrFunction, activeParams: ReadonlySet<string
     }
   };
 
-  /** Variables read where a derivative flows (the operands `variedExpr` looks at). */
-  const diffReads = (e: Expr, out: (name: string) => void): void => {
-    switch (e.k) {
-      case "var":
-        out(e.name);
-        return;
-      case "bin":
-        if (["+", "-", "*", "/", "%", "**"].includes(e.op) || ((e.op === "&&" || e.op === "||" || e.op === "??") && e.ty.k === "num")) {
-          diffReads(e.l, out);
-          diffReads(e.r, out);
-        }
-        return;
-      case "un":
-        if (e.op === "-" || e.op === "+") diffReads(e.e, out);
-        return;
-      case "call":
-        if (e.fn.k === "prim" && !isZeroRule(e.fn.name)) e.args.forEach((a) => diffReads(a, out));
-        if (e.fn.k === "user") e.args.forEach((a) => diffReads(a, out));
-        if (e.fn.k === "nd") ndDiffPositions(e.fn.op, e.fn.list).forEach((i) => i < e.args.length && diffReads(e.args[i], out));
-        return;
-      case "index":
-        diffReads(e.arr, out);
-        return;
-      case "field":
-        diffReads(e.obj, out);
-        return;
-      case "cond":
-        diffReads(e.a, out);
-        diffReads(e.b, out);
-        return;
-      case "arrlit":
-        e.elems.forEach((x) => diffReads(x, out));
-        return;
-      case "copy":
-        diffReads(e.e, out);
-        return;
-      default:
-        return;
-    }
-  };
-
   const userCalls = (s: Stmt, f: (args: readonly Expr[], mutated: ReadonlySet<number>) => void): void => {
     for (const e of stmtExprs(s))
       forEachExpr(e, (x) => {
@@ -175,4 +134,45 @@ export function analyzeActivity(fn: IrFunction, activeParams: ReadonlySet<string
       useful.add(n);
     },
   };
+}
+
+/** Variables read where a derivative flows (the operands `variedExpr` looks at). */
+export function diffReads(e: Expr, out: (name: string) => void): void {
+  switch (e.k) {
+    case "var":
+      out(e.name);
+      return;
+    case "bin":
+      if (["+", "-", "*", "/", "%", "**"].includes(e.op) || ((e.op === "&&" || e.op === "||" || e.op === "??") && e.ty.k === "num")) {
+        diffReads(e.l, out);
+        diffReads(e.r, out);
+      }
+      return;
+    case "un":
+      if (e.op === "-" || e.op === "+") diffReads(e.e, out);
+      return;
+    case "call":
+      if (e.fn.k === "prim" && !isZeroRule(e.fn.name)) e.args.forEach((a) => diffReads(a, out));
+      if (e.fn.k === "user") e.args.forEach((a) => diffReads(a, out));
+      if (e.fn.k === "nd") ndDiffPositions(e.fn.op, e.fn.list).forEach((i) => i < e.args.length && diffReads(e.args[i], out));
+      return;
+    case "index":
+      diffReads(e.arr, out);
+      return;
+    case "field":
+      diffReads(e.obj, out);
+      return;
+    case "cond":
+      diffReads(e.a, out);
+      diffReads(e.b, out);
+      return;
+    case "arrlit":
+      e.elems.forEach((x) => diffReads(x, out));
+      return;
+    case "copy":
+      diffReads(e.e, out);
+      return;
+    default:
+      return;
+  }
 }

@@ -39,7 +39,6 @@ export function fence(
   });
   forEachStmt(fn.body, (s) => {
     const observer = s.k === "expr" && s.e.k === "call" && s.e.fn.k === "opaque" && OBSERVERS.has(s.e.fn.text);
-    const activeStmt = definesActive(s, isActive);
     // `console.log(`loss ${loss.toFixed(3)}`)`: what is only printed never flows back into a
     // number, so formatting a differentiated value there loses no derivative.
     if (observer) return;
@@ -48,7 +47,10 @@ export function fence(
         if (e.k === "stop") return;
         if (e.k === "call" && e.fn.k === "opaque") {
           const text = e.fn.text.startsWith("@") ? e.fn.text.slice(1) : e.fn.text;
-          if (text === "Math.random" && activeStmt)
+          // Anywhere in a differentiated function, not only in active statements: `const eps =
+          // Math.random(); return x * eps` draws a new eps in every generated call, so the
+          // derivative belongs to a different function than the value the user computed.
+          if (text === "Math.random")
             return report("ADC1003", e, "Math.random() in a differentiated computation", "draw the random numbers outside and pass them in as an argument");
           if (METADATA.has(e.fn.text)) return;
           if (e.args.some(isVaried)) {

@@ -18,7 +18,7 @@ import { Namer } from "./names.js";
 export { emitJvp };
 
 /** `f_grad` or `f_valueAndGrad`: one fused function, gradients for `wrt` in order. */
-export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: readonly Param[], withValue: boolean): string {
+export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: readonly Param[], withValue: boolean, tuple = false): string {
   const namer = p.namer.clone();
   const fn = p.fn;
   // An NDArray result must hold one element; its seed is ones in its shape, made after the sweep.
@@ -27,7 +27,7 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
   const adj = emitAdjoint(p, spec, "fused", seed, namer, withValue);
   const c = new Code();
   const grads = wrt.map((q) => gradText(p, adj, q));
-  const gradTy = wrt.length === 1 ? printTy(wrt[0].ty) : `[${wrt.map((q) => printTy(q.ty)).join(", ")}]`;
+  const gradTy = wrt.length === 1 && !tuple ? printTy(wrt[0].ty) : `[${wrt.map((q) => printTy(q.ty)).join(", ")}]`;
   const retTy = withValue ? `[number, ${gradTy}]` : gradTy;
   c.open(`export function ${name}(${paramList(fn.params)}): ${retTy}`);
   c.append(adj.hoisted);
@@ -46,7 +46,7 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
   }
   c.append(adj.barDecls);
   c.append(adj.rev);
-  const g = wrt.length === 1 ? grads[0] : `[${grads.join(", ")}]`;
+  const g = wrt.length === 1 && !tuple ? grads[0] : `[${grads.join(", ")}]`;
   c.line(`return ${withValue ? `[${value}, ${g}]` : g};`);
   c.close();
   return c.toString();

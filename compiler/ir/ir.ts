@@ -55,8 +55,12 @@ export type UnOp = "-" | "+" | "!" | "~";
 export type Callee =
   /** A scalar primitive with a rule in the registry (Math.sin, ...). */
   | { readonly k: "prim"; readonly name: string }
-  /** A user function that adc differentiates (declared in this build). */
-  | { readonly k: "user"; readonly fn: FnId }
+  /**
+   * A user function that adc differentiates (declared in this build). `text` is the name that
+   * calls it where the call is written (an import's local name, a captured local helper), which
+   * the printed primal call uses; generated names derive from `fn.name`.
+   */
+  | { readonly k: "user"; readonly fn: FnId; readonly text?: string }
   /** An NDArray operation from the runtime registry. */
   /** An NDArray operation; `list` leading arguments form its list operand (concat, stack). */
   | { readonly k: "nd"; readonly op: string; readonly list?: number }

@@ -948,7 +948,7 @@ class Lowerer {
           this.refuse("ADC1016", e, `'${user.name}' reads '${ident.text}' from its enclosing function, which is not passed to this code`, "pass the value to it as an argument");
         args.push(this.identifier(ident));
       }
-      return { k: "call", fn: { k: "user", fn: user }, args, ty, pos: p };
+      return { k: "call", fn: { k: "user", fn: user, text: ts.isIdentifier(callee) ? callee.text : undefined }, args, ty, pos: p };
     }
     if (ts.isPropertyAccessExpression(callee) && callee.name.text === "fill" && ts.isNewExpression(callee.expression) && ["Array", "Float64Array"].includes(callee.expression.expression.getText())) {
       const ctor: Ctor = callee.expression.expression.getText() === "Array" ? "Array" : "Float64Array";

@@ -70,7 +70,7 @@ function print(e: Expr, rn: Rename): [string, number] {
         }
         return [`${t}(${args.join(", ")})`, POSTFIX];
       }
-      const callee = e.fn.k === "prim" ? e.fn.name : e.fn.k === "user" ? e.fn.fn.name : ndPath(e.fn.op);
+      const callee = e.fn.k === "prim" ? e.fn.name : e.fn.k === "user" ? e.fn.text ?? e.fn.fn.name : ndPath(e.fn.op);
       if (e.fn.k === "nd" && e.fn.list !== undefined) return [`${callee}([${args.slice(0, e.fn.list).join(", ")}]${args.slice(e.fn.list).map((a) => `, ${a}`).join("")})`, POSTFIX];
       return [`${callee}(${args.join(", ")})`, POSTFIX];
     }

@@ -41,7 +41,7 @@ export function checkProbe(mod: Loaded, spec: ProbeFn, seed: number, points = 3)
     if (spec.returns === "num") {
       const [value, g] = probe.vg(...toArgs(args));
       if (!close(value, f0[0], EXACT_RTOL, 1e-12 * scale)) fail(args, `valueAndGrad value ${value} != f ${f0[0]}`);
-      grad = diffIdx.length === 1 ? [g] : g;
+      grad = g; // argnums written as a list: a tuple, even of one (as JAX)
       const full: Value[] = kinds.map(() => 0);
       diffIdx.forEach((i, k) => (full[i] = grad![k]));
       for (const c of coords) {
