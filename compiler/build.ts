@@ -465,7 +465,7 @@ class Build {
           break;
         case "vjp": {
           const split = this.enqueue({ kind: "split", key: job.key, mask: job.mask });
-          text = emitVjp(p, { fwd: split, rev: split.replace(/_fwd(?=(_|$))/, "_rev"), vjp: name }, this.resultActive(job.key, job.mask), f.captures?.length ?? 0);
+          text = emitVjp(p, { fwd: split, rev: split.replace(/_fwd(?=(_|$))/, "_rev"), vjp: name }, this.resultActive(job.key, job.mask), this.mutations.get(job.key) ?? new Set(), f.captures?.length ?? 0);
           break;
         }
         case "block": {
@@ -476,7 +476,7 @@ class Build {
         }
         case "jvpPair": {
           const jvp = this.enqueue({ kind: "jvp", key: job.key, mask: job.mask });
-          text = emitJvpPair(p, { jvp, pair: name }, f.captures?.length ?? 0);
+          text = emitJvpPair(p, { jvp, pair: name }, this.mutations.get(job.key) ?? new Set(), f.captures?.length ?? 0);
           break;
         }
       }

@@ -21,6 +21,7 @@
 import { NDArray, autogradHooks } from "./ndarray/ndarray.js";
 import { accumulate, onesLikeOperand, zerosLikeOperand } from "./ndarray/registry.js";
 import type { Operand } from "./ndarray/types.js";
+import { checkCotangent } from "./pytree.js";
 import { attachGrad, blocks, deposits, meta, metaOf as m, type GradReq } from "./autograd-state.js";
 
 export { attachGrad, type GradReq };
@@ -133,6 +134,7 @@ export function record(
  * `.grad` of every leaf with a gradient attached.
  */
 function propagate(y: NDArray, head: NDArray | null, retainGraph: boolean, sources: readonly NDArray[] | null): Map<NDArray, NDArray> {
+  if (head !== null) checkCotangent(head, y, "backward(head)");
   const seed = head ?? (onesLikeOperand(y) as NDArray);
   const leafBars = new Map<NDArray, NDArray>();
   const add = (x: NDArray, g: NDArray): void => {

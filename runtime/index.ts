@@ -7,5 +7,7 @@ export type { TapeMark, TapeSegment } from "./tape.js";
 export { retF, retO, zerosLike, addInto, EMPTY_F64 } from "./scratch.js";
 export { NDArray } from "./ndarray/ndarray.js";
 export { np } from "./ndarray/np.js";
-export { ndPrimal, ndJvp, ndVjp, ndVjpNum, ndAcc, ndOrZeros, ndZerosLike, scalarSeed, barOf, fillBar, type Bar } from "./nd-ad.js";
+export { ndPrimal, ndJvp, ndVjp, ndVjpNum, ndAcc, ndOrZeros, ndZerosLike, scalarSeed } from "./nd-ad.js";
+export { barOf, fillBar, addTree, checkCotangent, copyArrays, type Bar } from "./pytree.js";
+export { keepArrays, restoreArrays, checkDistinct } from "./arrays.js";
 export { record, GradientTape, isTraining } from "./autograd.js";

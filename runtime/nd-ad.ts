@@ -75,22 +75,3 @@ export function ndOrZeros(bar: NDArray | null, x: NDArray): NDArray {
 export function ndZerosLike(x: NDArray): NDArray {
   return zerosLikeOperand(x) as NDArray;
 }
-
-/** Adjoints of an object of parameters (a pytree of NDArrays and numbers): same fields, all zero. */
-export type Bar<T> = { -readonly [K in keyof T]: T[K] extends NDArray ? NDArray | null : T[K] extends number ? number : Bar<T[K]> };
-
-export function barOf<T extends object>(x: T): Bar<T> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(x)) out[k] = typeof v === "number" ? 0 : v instanceof NDArray ? null : barOf(v as object);
-  return out as Bar<T>;
-}
-
-/** The final gradient for an object of parameters: symbolic zeros made concrete. */
-export function fillBar<T extends object>(bar: Bar<T>, like: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(like)) {
-    const b = (bar as Record<string, unknown>)[k];
-    out[k] = typeof v === "number" ? b : v instanceof NDArray ? ((b as NDArray | null) ?? zerosLikeOperand(v)) : fillBar(b as Bar<object>, v as object);
-  }
-  return out as T;
-}

@@ -10,6 +10,8 @@
  * the call moves its segment off the tape (`cut`) and puts it back when called (`paste`).
  * Lanes grow by doubling and are never shrunk, so a warm tape allocates nothing per push.
  */
+import { keepArrays, type Kept } from "./arrays.js";
+import { NDArray } from "./ndarray/ndarray.js";
 
 /** A copied-out tape segment, owned by one pullback. */
 export interface TapeSegment {
@@ -18,11 +20,12 @@ export interface TapeSegment {
   readonly b: Uint8Array;
   readonly o: unknown[];
   /**
-   * The contents of every array the segment refers to, as the forward sweep left them. A reverse
-   * sweep rolls arrays back as it goes, so a pullback called a second time must first put them
-   * back in the state the first call found.
+   * Every array the segment refers to, with its contents as the forward sweep left them. A
+   * reverse sweep rolls arrays back as it goes; the pullback's sweep works on fresh copies of
+   * these contents, so it never changes the caller's arrays, and a second call finds what the
+   * first one did.
    */
-  readonly arrays: readonly (readonly [Float64Array | number[], Float64Array | number[]])[];
+  readonly arrays: Kept;
 }
 
 /** Lane tops at one moment; `cut` copies everything pushed since. */
@@ -116,13 +119,8 @@ export class Tape {
   /** Copies out everything pushed since `m` and pops it, leaving the tape as it was at `m`. */
   cut(m: TapeMark): TapeSegment {
     const o = this.o.slice(m.o, this.oTop);
-    const arrays: [Float64Array | number[], Float64Array | number[]][] = [];
-    const seen = new Set<unknown>();
-    for (const x of o)
-      if ((x instanceof Float64Array || Array.isArray(x)) && !seen.has(x)) {
-        seen.add(x);
-        arrays.push([x, x.slice()]);
-      }
+    // Arrays the records refer to, directly or inside objects (a parameter object's parts).
+    const arrays = keepArrays(o);
     const seg: TapeSegment = {
       f: this.f.slice(m.f, this.fTop),
       i: this.i.slice(m.i, this.iTop),
@@ -134,15 +132,30 @@ export class Tape {
     return seg;
   }
   /**
-   * Pushes a cut segment back, so the reverse sweep that belongs to it can pop it, and puts the
-   * arrays it refers to back as the forward sweep left them.
+   * Pushes a cut segment back, so the reverse sweep that belongs to it can pop it. Each array it
+   * refers to is replaced by a private copy of its contents as the forward sweep left them: the
+   * reverse sweep reaches arrays only through the tape, so the caller's arrays (the function's
+   * arguments, the array it returned) keep whatever the caller has put in them since.
    */
   paste(seg: TapeSegment): void {
-    for (const [a, saved] of seg.arrays) for (let k = 0; k < saved.length; k++) a[k] = saved[k];
+    const copies = new Map<unknown, unknown>();
+    for (const [a, saved] of seg.arrays) copies.set(a, saved.slice());
+    const swap = (x: unknown): unknown => {
+      if (typeof x !== "object" || x === null || x instanceof NDArray || ArrayBuffer.isView(x)) return copies.get(x) ?? x;
+      if (copies.has(x)) return copies.get(x);
+      // An object holding arrays: a copy holding the copies (one per object, like the arrays);
+      // an object holding none stays itself.
+      const y: Record<string, unknown> = Array.isArray(x) ? ([] as unknown as Record<string, unknown>) : {};
+      copies.set(x, y);
+      let changed = false;
+      for (const [k, v] of Object.entries(x)) changed = (y[k] = swap(v)) !== v || changed;
+      if (!changed) copies.set(x, x);
+      return changed ? y : x;
+    };
     for (let k = 0; k < seg.f.length; k++) this.pushF(seg.f[k]);
     for (let k = 0; k < seg.i.length; k++) this.pushI(seg.i[k]);
     for (let k = 0; k < seg.b.length; k++) this.pushB(seg.b[k] === 1);
-    for (let k = 0; k < seg.o.length; k++) this.pushO(seg.o[k]);
+    for (let k = 0; k < seg.o.length; k++) this.pushO(swap(seg.o[k]));
   }
   /** Drops everything above `m` (used when a sweep is abandoned by an exception). */
   reset(m: TapeMark): void {

@@ -10,6 +10,7 @@ import { load, type Loaded } from "./helpers/load.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
+import { fdGradient, flatten } from "./helpers/pytree.js";
 
 async function build(source: string, fileName = "shapes-input.ts"): Promise<Loaded> {
   const r = compile(source, { fileName });
@@ -153,3 +154,221 @@ describe("the imperative API", () => {
     expect(m.x.grad.toArray()).toEqual([7, 7, 7, 7]);
   });
 });
+
+describe("pytrees: parameters that are objects and arrays of arrays, nested", () => {
+  const close = (a: readonly number[], b: readonly number[], tol = 1e-6): void => {
+    expect(a.length).toBe(b.length);
+    a.forEach((x, k) => expect(Math.abs(x - b[k])).toBeLessThan(tol * Math.max(1, Math.abs(b[k]))));
+  };
+
+  it("nested objects of numbers and arrays get gradients of the same structure in every mode", async () => {
+    const m = await build(`
+      import { grad, valueAndGrad, vjp, jvp } from "adc";
+      export function f(p: { i: { j: number; k: number } }): number { return p.i.j * p.i.k; }
+      export function g(p: { w: number[]; s: number; f: Float64Array; t: { u: number; name: string } }): number {
+        let r = 0;
+        for (let i = 0; i < p.w.length; i++) r += p.w[i] * p.f[i] * p.t.u + Math.sin(p.s * p.w[i]);
+        return r;
+      }
+      export const df = grad(f);
+      export const dg = grad(g);
+      export const vg = valueAndGrad(g);
+      export const pull = (p: Parameters<typeof g>[0]) => vjp(g, p);
+      export const push = (p: Parameters<typeof g>[0], t: Parameters<typeof g>[0]) => jvp(g, [p], [t]);
+    `);
+    expect(m.df({ i: { j: 2, k: 3 } })).toEqual({ i: { j: 3, k: 2 } });
+    const fresh = () => [{ w: [0.3, -1.2], s: 0.7, f: new Float64Array([2, 0.5]), t: { u: 1.5, name: "layer" } }];
+    const gr = m.dg(...fresh());
+    expect(Array.isArray(gr.w)).toBe(true);
+    expect(gr.f).toBeInstanceOf(Float64Array);
+    expect(gr.t.name).toBe("layer");
+    close(flattenNumbers(gr), fdGradient(m.g, fresh, 0));
+    expect(flattenNumbers(m.vg(...fresh())[1])).toEqual(flattenNumbers(gr));
+    const [, pb] = m.pull(...fresh());
+    expect(flattenNumbers(pb(2)[0])).toEqual(flattenNumbers(gr).map((x) => 2 * x));
+    // Forward mode along a direction t gives <grad, t>.
+    const t = { w: [1, -2], s: 0.5, f: new Float64Array([0.25, 1]), t: { u: -1, name: "layer" } };
+    const [, dot] = m.push(fresh()[0], t);
+    const expected = flattenNumbers(gr).reduce((s, x, k) => s + x * flattenNumbers(t)[k], 0);
+    expect(dot).toBeCloseTo(expected, 12);
+  });
+
+  it("an object of layers of NDArrays, and a list of NDArrays, get non-zero gradients that match finite differences", async () => {
+    const m = await build(`
+      import { grad, vjp, np, NDArray } from "adc";
+      type Layer = { w: NDArray; b: NDArray };
+      export function layered(p: { l1: Layer; l2: Layer }, x: NDArray): number {
+        const h = np.tanh(np.add(np.dot(x, p.l1.w), p.l1.b));
+        return np.sum(np.add(np.dot(h, p.l2.w), p.l2.b)).item();
+      }
+      export function listed(params: NDArray[], x: NDArray): number {
+        const [w1, b1, w2] = params;
+        let h = np.tanh(np.add(np.dot(x, w1), b1));
+        for (let k = 3; k < params.length; k++) h = np.mul(h, params[k]);
+        return np.sum(np.dot(h, w2)).item();
+      }
+      export const dl = grad(layered);
+      export const dlist = grad(listed);
+      export const pull = (p: NDArray[], x: NDArray) => vjp(listed, p, x);
+      export { np };
+    `);
+    const np = m.np;
+    const x = () => np.array([0.5, -0.2]);
+    const layers = () => [{ l1: { w: np.array([[0.1, -0.3, 0.5], [0.7, 0.2, -0.4]]), b: np.array([0.1, 0, -0.1]) }, l2: { w: np.array([[0.3], [-0.6], [0.9]]), b: np.array([0.2]) } }, x()];
+    const g = m.dl(...layers());
+    expect(flattenNumbers(g).some((v) => v !== 0)).toBe(true);
+    close(flattenNumbers(g), fdGradient(m.layered, layers, 0));
+    const list = () => [[np.array([[0.1, -0.3, 0.5], [0.7, 0.2, -0.4]]), np.array([0.1, 0, -0.1]), np.array([[0.3], [-0.6], [0.9]]), np.array([1.5, 0.5, -1])], x()];
+    const gl = m.dlist(...list());
+    expect(gl).toHaveLength(4);
+    close(flattenNumbers(gl), fdGradient(m.listed, list, 0));
+    const [, pb] = m.pull(...list());
+    close(flattenNumbers(pb(1)[0]), flattenNumbers(gl), 1e-12);
+  });
+
+  it("arrays of arrays and arrays of objects, read in loops and passed to helpers, in every mode", async () => {
+    const m = await build(`
+      import { grad, vjp, jvp } from "adc";
+      type Layer = { w: number[]; b: number };
+      function apply(l: Layer, h: number): number { return Math.tanh(l.w[0] * h + l.w[1] + l.b); }
+      export function net(ls: Layer[], x: number): number {
+        let h = x;
+        for (let i = 0; i < ls.length; i++) h = apply(ls[i], h);
+        for (const l of ls) h += 0.1 * l.b * l.b;
+        return h;
+      }
+      export function rows(m: number[][], v: number[]): number {
+        let s = 0;
+        for (const r of m) for (let j = 0; j < r.length; j++) s += r[j] * v[j] * r[j];
+        return s;
+      }
+      export const dnet = grad(net, [0, 1]);
+      export const drows = grad(rows, [0, 1]);
+      export const pull = (ls: Layer[], x: number) => vjp(net, ls, x);
+      export const push = (ls: Layer[], x: number, t: Layer[]) => jvp(net, [ls, x], [t, 0]);
+    `);
+    const fresh = () => [[{ w: [0.5, -0.1], b: 0.1 }, { w: [-1.5, 0.3], b: 0.2 }, { w: [0.8, 0.05], b: -0.3 }], 0.3];
+    const [gls, gx] = m.dnet(...fresh());
+    close(flattenNumbers(gls), fdGradient(m.net, fresh, 0));
+    expect(gx).toBeCloseTo(fdGradient(m.net, fresh, 1)[0], 7);
+    const [, pb] = m.pull(...fresh());
+    expect(flattenNumbers(pb(1))).toEqual(flattenNumbers([gls, gx]));
+    const t = [{ w: [1, 0.5], b: -1 }, { w: [0, 2], b: 0.5 }, { w: [-1, 1], b: 0 }];
+    const [, dot] = m.push(fresh()[0], 0.3, t);
+    expect(dot).toBeCloseTo(flattenNumbers(gls).reduce((s, g, k) => s + g * flattenNumbers(t)[k], 0), 12);
+    expect(m.drows([[1, 2], [3, 4]], [5, 6])).toEqual([[[10, 24], [30, 48]], [10, 20]]);
+  });
+
+  it("writing into a part of a differentiated parameter object is refused with its location", () => {
+    const text = diagnostics(`
+      import { grad } from "adc";
+      function bump(a: number[], x: number): void { a[0] += x; }
+      export function f(p: { w: number[]; s: number }): number { const w = p.w; w[0] = w[0] * p.s; return p.w[0]; }
+      export function g(p: { w: number[]; s: number }): number { bump(p.w, p.s); return p.w[0]; }
+      export const df = grad(f);
+      export const dg = grad(g);
+    `);
+    expect(text).toMatch(/shapes-input.ts\(4,81\): error ADC1011: 'w' is part of the parameter 'p'; writing into it is not supported/);
+    expect(text).toMatch(/shapes-input.ts\(5,66\): error ADC1011: 'bump' writes into 'p.w', part of the parameter 'p'/);
+  });
+});
+
+describe("the rule for arrays: after a derivative call the caller's arrays hold what the primal left in them", () => {
+  it("a pullback changes neither the returned array, nor an argument the caller edited, and gives the same cotangents each time", async () => {
+    const m = await build(`
+      import { vjp, grad, valueAndGrad } from "adc";
+      export function cumsum(x: number[]): number[] {
+        const y: number[] = new Array(x.length).fill(0);
+        for (let i = 0; i < x.length; i++) y[i] = (i > 0 ? y[i - 1] : 0) + x[i] * x[i];
+        return y;
+      }
+      export function g(b: number[]): number { b[0] = b[0] * b[1]; b[1] = Math.sin(b[0]); return b[0] + b[1]; }
+      export function inObject(p: { w: number[]; s: number }): number { let r = 0; for (let i = 0; i < p.w.length; i++) r += p.w[i] * p.w[i] * p.s; return r; }
+      export const pullCumsum = (x: number[]) => vjp(cumsum, x);
+      export const pullG = (b: number[]) => vjp(g, b);
+      export const pullObj = (p: { w: number[]; s: number }) => vjp(inObject, p);
+      export const dg = grad(g);
+      export const vg = valueAndGrad(g);
+    `);
+    const x = [1, 2, 3];
+    const [y, pb] = m.pullCumsum(x);
+    expect(y).toEqual([1, 5, 14]);
+    const first = pb([1, 1, 1]);
+    expect(first).toEqual([[6, 8, 6]]);
+    expect(y).toEqual([1, 5, 14]);
+    expect(x).toEqual([1, 2, 3]);
+    y[0] = -7;
+    x[1] = 100;
+    expect(pb([1, 1, 1])).toEqual(first);
+    expect(y).toEqual([-7, 5, 14]);
+    expect(x).toEqual([1, 100, 3]);
+
+    // g writes into its argument: every entry point leaves it as g(b) leaves it.
+    const after = (b: number[]): number[] => (m.g(b), b);
+    const primal = after([2, 3]);
+    for (const call of [(b: number[]) => m.dg(b), (b: number[]) => m.vg(b), (b: number[]) => m.pullG(b)[1](1)]) {
+      const b = [2, 3];
+      call(b);
+      expect(b).toEqual(primal);
+    }
+    const b = [2, 3];
+    const [, pg] = m.pullG(b);
+    b[0] = 100;
+    const ct = pg(1)[0];
+    expect(ct).toEqual(m.dg([2, 3]));
+    expect(b).toEqual([100, primal[1]]);
+
+    const p = { w: [1, 2], s: 3 };
+    const [, po] = m.pullObj(p);
+    p.w[0] = 50;
+    expect(po(1)).toEqual([{ w: [6, 12], s: 5 }]);
+    expect(p.w).toEqual([50, 2]);
+  });
+
+  it("one array given as two arguments of a function that writes one of them is a run-time error at every entry point", async () => {
+    const m = await build(`
+      import { grad, vjp, jvp } from "adc";
+      export function h(a: number[], b: number[]): number { b[0] = 2 * a[0]; a[0] = a[0] * b[0]; return a[0]; }
+      export const dh = grad(h, [0, 1]);
+      export const pull = (a: number[], b: number[]) => vjp(h, a, b);
+      export const push = (a: number[], b: number[], ta: number[], tb: number[]) => jvp(h, [a, b], [ta, tb]);
+    `);
+    const v = [3];
+    expect(() => m.dh(v, v)).toThrow(/h: the arguments 'a' and 'b' share one array, and 'h' writes into/);
+    expect(() => m.pull(v, v)).toThrow(/share one array/);
+    expect(() => m.push(v, v, [1], [0])).toThrow(/share one array/);
+    const a = [3], b = [1];
+    expect(m.dh(a, b)).toEqual([[12], [0]]);
+    expect([a, b]).toEqual([[18], [6]]);
+    // Tangents are the caller's too: jvp leaves them alone.
+    const ta = [1], tb = [0];
+    expect(m.push([3], [1], ta, tb)).toEqual([18, 12]);
+    expect([ta, tb]).toEqual([[1], [0]]);
+  });
+
+  it("a cotangent or head gradient of the wrong shape is an error naming both shapes", async () => {
+    const m = await build(`
+      import { vjp, np, NDArray, record } from "adc";
+      export function sq(x: number[]): number[] { return x.map((v) => v * v); }
+      export function nsq(x: NDArray): NDArray { return np.mul(x, x); }
+      export const pull = (x: number[]) => vjp(sq, x);
+      export const npull = (x: NDArray) => vjp(nsq, x);
+      export const x = np.arange(3);
+      x.attachGrad();
+      export let z!: NDArray;
+      record(() => { z = np.mul(x, x); });
+      export { np };
+    `);
+    const [, pb] = m.pull([1, 2]);
+    expect(() => pb([1, 2, 3])).toThrow(/the pullback of sq: the cotangent is an array of length 3, but the output is an array of length 2/);
+    expect(() => pb([1])).toThrow(/length 1, but the output is an array of length 2/);
+    expect(pb([1, 1])).toEqual([[2, 4]]);
+    const [, npb] = m.npull(m.np.arange(3));
+    expect(() => npb(m.np.ones([2]))).toThrow(/the cotangent is an NDArray of shape \(2,\), but the output is an NDArray of shape \(3,\)/);
+    expect(() => m.z.backward(m.np.ones([4]))).toThrow(/backward\(head\): the cotangent is an NDArray of shape \(4,\), but the output is an NDArray of shape \(3,\)/);
+  });
+});
+
+function flattenNumbers(x: unknown): number[] {
+  return flatten(x);
+}

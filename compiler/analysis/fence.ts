@@ -7,6 +7,7 @@ import type { Code } from "../diagnostics.js";
 import type { Expr, FnId, IrFunction, Stmt } from "../ir/ir.js";
 import { printExpr } from "../ir/print.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
+import { views } from "./summaries.js";
 
 const OBSERVERS = new Set(["console.log", "console.info", "console.warn", "console.error", "console.debug"]);
 /** Properties that describe a value without carrying its derivative (shapes, sizes). */
@@ -19,6 +20,31 @@ export function fence(
   writes: (callee: FnId) => ReadonlySet<number> | undefined = () => undefined,
 ): void {
   const params = new Set(fn.params.map((p) => p.name));
+  const viewed = views(fn);
+  const roots = new Map([...viewed].map(([v, { root }]) => [v, root]));
+  forEachStmt(fn.body, (s) => {
+    // A write into part of a parameter object: its adjoint would have to reach the parameter's
+    // through the view, which adc does not follow.
+    if (s.k === "assign" && s.target.k === "index" && roots.has(s.target.arr) && (isVaried(s.value) || isVaried({ k: "var", name: s.target.arr, ty: s.target.arrTy, pos: s.pos })))
+      report("ADC1011", s, `'${s.target.arr}' is part of the parameter '${roots.get(s.target.arr)}'; writing into it is not supported in differentiated code`, `copy it first: const ${s.target.arr} = ... .slice()`);
+    for (const root of stmtExprs(s))
+      forEachExpr(root, (e) => {
+        if (e.k !== "call" || e.fn.k !== "user") return;
+        const w = writes(e.fn.fn);
+        if (!w?.size || !e.args.some(isVaried)) return;
+        const callee = e.fn.fn.name;
+        e.args.forEach((a, j) => {
+          if (!w.has(j)) return;
+          if (a.k === "field" || (a.k === "var" && roots.has(a.name)))
+            report("ADC1011", e, `'${callee}' writes into '${printExpr(a)}', part of the parameter '${a.k === "var" ? roots.get(a.name) : printExpr(a).split(".")[0]}', which is not supported in differentiated code`, `pass a copy: ${printExpr(a)}.slice()`);
+          // The same array in two places, one of them written: the derivative code treats the
+          // two parameters as different arrays.
+          const k = e.args.findIndex((b, i) => i !== j && sameArray(a, b, viewed));
+          if (k >= 0)
+            report("ADC1011", e, `the same array '${printExpr(a)}' is passed to '${callee}' twice (arguments ${Math.min(j, k) + 1} and ${Math.max(j, k) + 1}), and '${callee}' writes into it`, `pass a copy as one of them: ${printExpr(a)}.slice()`);
+        });
+      });
+  });
   forEachStmt(fn.body, (s) => {
     // A call that writes into a differentiated array must be a statement of its own, the whole
     // right-hand side of an assignment, or part of a differentiated statement: those are the
@@ -105,4 +131,21 @@ function definesActive(s: Stmt, isActive: (n: string) => boolean): boolean {
 
 function shortText(t: string): string {
   return t.length > 40 ? t.slice(0, 37) + "..." : t;
+}
+
+/** Whether two arguments name one array: one variable, or one part of one parameter. */
+function sameArray(a: Expr, b: Expr, viewed: ReadonlyMap<string, { readonly path: string }>): boolean {
+  if (a.k === "var" && b.k === "var" && a.name === b.name) return true;
+  const path = (e: Expr): string | undefined => (e.k === "var" ? viewed.get(e.name)?.path : e.k === "field" ? fieldPath(e, viewed) : undefined);
+  const pa = path(a);
+  return pa !== undefined && pa === path(b);
+}
+
+function fieldPath(e: Expr, viewed: ReadonlyMap<string, { readonly path: string }>): string | undefined {
+  if (e.k === "var") return viewed.get(e.name)?.path ?? e.name;
+  if (e.k === "field") {
+    const base = fieldPath(e.obj, viewed);
+    return base && `${base}${e.idx ? `[${printExpr(e.idx)}]` : `.${e.name}`}`;
+  }
+  return undefined;
 }

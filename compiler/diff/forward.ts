@@ -188,7 +188,7 @@ class ForwardEmitter {
         break;
       case "field":
         c.line(`${kw}${v} = ${printExpr(value)};`);
-        c.line(`${kw}${vd} = ${this.dot(value.obj)}.${value.name};`);
+        c.line(`${kw}${vd} = ${this.dot(value.obj)}${value.idx ? `[${printExpr(value.idx)}]` : `.${value.name}`};`);
         return;
       case "arrlit":
         c.line(`${kw}${v} = ${printExpr(value)};`);

@@ -21,7 +21,7 @@ import { Code } from "../emit/code.js";
 import type { Namer } from "../emit/names.js";
 import { operands, ruleArgs, ruleName, scale } from "../emit/terms.js";
 import { originText, type Expr, type FnId, type Loop, type Pos, type Stmt, type Ty } from "../ir/ir.js";
-import { isDiffTy } from "../ir/ir.js";
+import { barInPlace, isDiffTy, isTree } from "../ir/ir.js";
 import { paren, printExpr, printTy } from "../ir/print.js";
 import { structurize } from "../ir/structurize.js";
 import { forEachChildExpr, forEachExpr, forEachStmt, reads, stmtExprs } from "../ir/walk.js";
@@ -431,7 +431,7 @@ class ReverseEmitter {
     // caller; one that is only written with active values (not a wrt parameter) needs its own.
     const given = new Set(this.p.activeParams.map((q) => q.name));
     for (const [v, t] of this.vars) {
-      if (!this.isActive(v) || this.singleUse.has(v) || (given.has(v) && (t.k === "arr" || t.k === "obj"))) continue;
+      if (!this.isActive(v) || this.singleUse.has(v) || (given.has(v) && barInPlace(t))) continue;
       barDecls.line(barDecl(this.bar(v), t, v));
       if (t.k !== "num") this.read(v);
     }
@@ -1152,7 +1152,10 @@ class ReverseEmitter {
         }
         break;
       case "field":
-        if (this.isActiveAtom(value.obj)) this.accumulateField(c, (value.obj as { name: string }).name, value.name, value.ty, g);
+        if (this.isActiveAtom(value.obj)) {
+          if (value.idx) this.read(value.idx);
+          this.accumulateField(c, (value.obj as { name: string }).name, value.idx ? `[${printExpr(value.idx)}]` : `.${value.name}`, value.ty, g);
+        }
         return false;
       case "arrlit":
         value.elems.forEach((x, k) => {
@@ -1182,10 +1185,17 @@ class ReverseEmitter {
     else c.line(`${b} += ${contrib};`);
   }
 
-  /** `obj_bar.field += contrib` for a field of an object of parameters. */
-  private accumulateField(c: Code, obj: string, field: string, ty: Ty, contrib: string): void {
-    const b = `${this.bar(obj)}.${field}`;
+  /**
+   * `obj_bar.field += contrib` for a part of a parameter object or list (`access` is `.w` or
+   * `[i]`): the part's adjoint is its own accumulator, added into the whole's when the reverse
+   * sweep reaches the read. (Writes through parts are refused by the fence, so the part's
+   * adjoint only ever collects reads.)
+   */
+  private accumulateField(c: Code, obj: string, access: string, ty: Ty, contrib: string): void {
+    const b = `${this.bar(obj)}${access}`;
     if (ty.k === "nd") c.line(`${b} = _rt.ndAcc(${b}, ${contrib});`);
+    else if (ty.k === "arr") c.line(`_rt.addInto(${b}, ${contrib});`);
+    else if (isTree(ty)) c.line(`_rt.addTree(${b}, ${contrib});`);
     else c.line(`${b} += ${contrib};`);
   }
 
@@ -1204,7 +1214,7 @@ class ReverseEmitter {
       if (!mask[i]) return;
       const name = (a as { name: string }).name;
       const t = callee.params[i]?.ty ?? this.ty(name);
-      if (t.k === "arr" || t.k === "obj") passed.push(this.bar(name));
+      if (barInPlace(t)) passed.push(this.bar(name));
       else returned.push({ name, lane: t.k === "num" ? "retF" : "retO" });
     });
     if (g !== null && this.spec.resultActive(fn, mask)) passed.push(g);
@@ -1317,7 +1327,7 @@ function hasUserCall(e: Expr): boolean {
 }
 
 function isObjTy(t: Ty): boolean {
-  return t.k === "arr" || t.k === "nd" || t.k === "obj" || t.k === "other";
+  return t.k === "arr" || t.k === "nd" || isTree(t) || t.k === "other";
 }
 
 function hoistDecl(v: string, t: Ty): string {
@@ -1340,6 +1350,7 @@ function barInit(t: Ty, like: string): string {
     case "arr":
       return `_rt.zerosLike(${like})`;
     case "obj":
+    case "list":
       return `_rt.barOf(${like})`;
     default:
       return "null";
@@ -1349,7 +1360,7 @@ function barInit(t: Ty, like: string): string {
 function barDecl(bar: string, t: Ty, v: string): string {
   if (t.k === "num") return `let ${bar} = 0;`;
   if (t.k === "arr") return `let ${bar} = _rt.zerosLike(${v});`;
-  if (t.k === "obj") return `let ${bar} = _rt.barOf(${v});`;
+  if (isTree(t)) return `let ${bar} = _rt.barOf(${v});`;
   return `let ${bar}: ${printTy(t)} | null = null;`;
 }
 

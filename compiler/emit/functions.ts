@@ -10,7 +10,8 @@
 import { emitAdjoint, type Adjoint } from "../diff/reverse.js";
 import { emitJvp } from "../diff/forward.js";
 import type { Prepared, Specializer } from "../diff/prepare.js";
-import type { Param, Ty } from "../ir/ir.js";
+import { barInPlace, isTree, type IrFunction, type Param, type Ty } from "../ir/ir.js";
+import { fnKey } from "../analysis/summaries.js";
 import { printExpr, printTy } from "../ir/print.js";
 import { Code } from "./code.js";
 import { Namer } from "./names.js";
@@ -30,9 +31,15 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
   const gradTy = wrt.length === 1 && !tuple ? printTy(wrt[0].ty) : `[${wrt.map((q) => printTy(q.ty)).join(", ")}]`;
   const retTy = withValue ? `[number, ${gradTy}]` : gradTy;
   c.open(`export function ${name}(${paramList(fn.params)}): ${retTy}`);
+  const written = spec.mutations.get(fnKey(fn.id)) ?? new Set<number>();
+  guardDistinct(c, fn, fn.params, written);
   c.append(adj.hoisted);
   c.line("// forward sweep");
   c.append(adj.fwd);
+  // The reverse sweep rolls written arrays back; the caller gets them as the primal left them.
+  const holders = fn.params.filter((q, i) => written.has(i) && (barInPlace(q.ty)));
+  const kept = holders.length ? adj.namer.fresh("_kept", false) : "";
+  if (kept) c.line(`const ${kept} = _rt.keepArrays([${holders.map((q) => q.name).join(", ")}]);`);
   let value = "";
   if (ndResult) c.line(`const ${seed} = _rt.scalarSeed(${adj.output ? printExpr(adj.output) : "undefined as never"});`);
   if (withValue) {
@@ -42,11 +49,12 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
   c.line("// reverse sweep");
   for (const q of wrt) {
     if (q.ty.k === "arr") c.line(`const ${adj.bar(q.name)} = _rt.zerosLike(${q.name});`);
-    if (q.ty.k === "obj") c.line(`const ${adj.bar(q.name)} = _rt.barOf(${q.name});`);
+    if (isTree(q.ty)) c.line(`const ${adj.bar(q.name)} = _rt.barOf(${q.name});`);
   }
   c.append(adj.barDecls);
   c.append(adj.rev);
   const g = wrt.length === 1 && !tuple ? grads[0] : `[${grads.join(", ")}]`;
+  if (kept) c.line(`_rt.restoreArrays(${kept});`);
   c.line(`return ${withValue ? `[${value}, ${g}]` : g};`);
   c.close();
   return c.toString();
@@ -61,6 +69,7 @@ function gradText(p: Prepared, adj: Adjoint, q: Param): string {
     case "nd":
       return active ? `_rt.ndOrZeros(${adj.bar(q.name)}, ${q.name})` : `_rt.ndZerosLike(${q.name})`;
     case "obj":
+    case "list":
       return `_rt.fillBar(${adj.bar(q.name)}, ${q.name})`;
     default:
       return active ? adj.bar(q.name) : "0";
@@ -84,11 +93,11 @@ export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; 
   c.close();
   c.line("");
   const active = p.activeParams;
-  const revParams = active.filter((q) => q.ty.k === "arr" || q.ty.k === "obj").map((q) => `${adj.bar(q.name)}: ${q.ty.k === "obj" ? `_rt.Bar<${printTy(q.ty)}>` : printTy(q.ty)}`);
+  const revParams = active.filter((q) => barInPlace(q.ty)).map((q) => `${adj.bar(q.name)}: ${isTree(q.ty) ? `_rt.Bar<${printTy(q.ty)}>` : printTy(q.ty)}`);
   if (outs) outs.forEach((o, k) => revParams.push(`${(outBar as string[])[k]}: ${p.vars.get(o)!.k === "nd" ? `${outTy(o)} | null` : outTy(o)}`));
   // An NDArray adjoint may be null (symbolically zero) where the caller's reverse sweep has it.
   else if (resultActive) revParams.push(`${outBar}: ${printTy(fn.ret)}${fn.ret.k === "nd" ? " | null" : ""}`);
-  const returned = active.filter((q) => q.ty.k !== "arr" && q.ty.k !== "obj");
+  const returned = active.filter((q) => !barInPlace(q.ty));
   const revRet = returned.length === 1 ? (returned[0].ty.k === "nd" ? `${printTy(returned[0].ty)} | null` : printTy(returned[0].ty)) : "void";
   c.open(`export function ${names.rev}(${revParams.join(", ")}): ${revRet}`);
   c.append(adj.snapshotPop).append(adj.barDecls).append(adj.rev);
@@ -125,7 +134,7 @@ export function emitBlockVjp(p: Prepared, names: { fwd: string; rev: string; vjp
   c.open(`const pullback = (${bars}: any[]): unknown[] =>`);
   c.line(`_rt.tape.paste(${seg});`);
   const args = (fn.outputs ?? []).map((_, k) => `${bars}[${k}]`);
-  const returned = active.filter((q) => q.ty.k !== "arr" && q.ty.k !== "obj");
+  const returned = active.filter((q) => !barInPlace(q.ty));
   const results = new Map<string, string>();
   if (returned.length === 1) {
     const inBar = namer.fresh("in_bar", false);
@@ -145,7 +154,7 @@ export function emitBlockVjp(p: Prepared, names: { fwd: string; rev: string; vjp
 }
 
 /** `f_vjp(params)`: runs the recording version and returns the value with a pullback owning its records. */
-export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: string }, resultActive: boolean, captured = 0): string {
+export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: string }, resultActive: boolean, written: ReadonlySet<number>, captured = 0): string {
   const fn = p.fn;
   // A closure's captured locals are trailing parameters: passed along, given no cotangent.
   const user = fn.params.slice(0, fn.params.length - captured);
@@ -160,19 +169,21 @@ export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: str
   const retTy = printTy(fn.ret);
   const c = new Code();
   c.open(`export function ${names.vjp}(${paramList(fn.params)}): [${retTy}, (${outBar}: ${retTy}) => ${ctTy}]`);
+  guardDistinct(c, fn, user, written);
   c.line(`const ${mark} = _rt.tape.mark();`);
   c.line(`const ${out} = ${names.fwd}(${fn.params.map((q) => q.name).join(", ")});`);
   c.line(`const ${seg} = _rt.tape.cut(${mark});`);
   c.open(`const pullback = (${outBar}: ${retTy}): ${ctTy} =>`);
+  if (resultActive) c.line(`_rt.checkCotangent(${outBar}, ${out}, ${JSON.stringify(`the pullback of ${fn.id.name}`)});`);
   c.line(`_rt.tape.paste(${seg});`);
   const args: string[] = [];
   for (const q of p.activeParams) {
     if (q.ty.k === "arr") c.line(`const ${bars.get(q.name)} = _rt.zerosLike(${q.name});`);
-    if (q.ty.k === "obj") c.line(`const ${bars.get(q.name)} = _rt.barOf(${q.name});`);
-    if (q.ty.k === "arr" || q.ty.k === "obj") args.push(bars.get(q.name)!);
+    if (isTree(q.ty)) c.line(`const ${bars.get(q.name)} = _rt.barOf(${q.name});`);
+    if (barInPlace(q.ty)) args.push(bars.get(q.name)!);
   }
   if (resultActive) args.push(outBar);
-  const returned = p.activeParams.filter((q) => q.ty.k !== "arr" && q.ty.k !== "obj");
+  const returned = p.activeParams.filter((q) => !barInPlace(q.ty));
   if (returned.length === 1) c.line(`const ${bars.get(returned[0].name)} = ${names.rev}(${args.join(", ")});`);
   else {
     c.line(`${names.rev}(${args.join(", ")});`);
@@ -184,7 +195,7 @@ export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: str
     const b = bars.get(q.name)!;
     if (!active.has(q.name)) return "undefined";
     if (q.ty.k === "nd") return `_rt.ndOrZeros(${b}, ${q.name})`;
-    if (q.ty.k === "obj") return `_rt.fillBar(${b}, ${q.name})`;
+    if (isTree(q.ty)) return `_rt.fillBar(${b}, ${q.name})`;
     return b;
   };
   c.line(`return [${user.map(final).join(", ")}];`);
@@ -195,7 +206,7 @@ export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: str
 }
 
 /** `f_jvpPair(primals, tangents)`: JAX's `jvp` calling convention over `f_jvp`. */
-export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }, captured = 0): string {
+export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }, written: ReadonlySet<number>, captured = 0): string {
   const fn = p.fn;
   const user = fn.params.slice(0, fn.params.length - captured);
   const closed = fn.params.slice(user.length);
@@ -209,11 +220,26 @@ export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }, c
   const c = new Code();
   const extra = closed.length ? `, ${paramList(closed)}` : "";
   c.open(`export function ${names.pair}(${primals}: ${tup((q) => printTy(q.ty))}, ${tangents}: ${tup((q) => (active.has(q.name) ? printTy(q.ty) : "unknown"))}${extra}): [${retTy}, ${retTy}]`);
-  const args = [...user.flatMap((q, i) => (active.has(q.name) ? [`${primals}[${i}]`, `${tangents}[${i}]`] : [`${primals}[${i}]`])), ...closed.map((q) => q.name)];
+  guardDistinct(c, fn, user, written, user.map((_, i) => `${primals}[${i}]`));
+  // Tangents of written parameters are written too: the caller's stay as they were.
+  const tangent = (q: Param, i: number): string => (written.has(i) && q.ty.k !== "num" && q.ty.k !== "nd" ? `_rt.copyArrays(${tangents}[${i}])` : `${tangents}[${i}]`);
+  const args = [...user.flatMap((q, i) => (active.has(q.name) ? [`${primals}[${i}]`, tangent(q, i)] : [`${primals}[${i}]`])), ...closed.map((q) => q.name)];
   c.line(`const ${out} = ${names.jvp}(${args.join(", ")});`);
   c.line(`return [${out}, ${fn.ret.k === "num" ? "_rt.retF[0]" : `_rt.retO[0] as ${retTy}`}];`);
   c.close();
   return c.toString();
+}
+
+/**
+ * A function that writes into a parameter, given one array through two parameters, would be
+ * differentiated as if they were two arrays: refuse at run time (docs/semantics.md).
+ */
+function guardDistinct(c: Code, fn: IrFunction, user: readonly Param[], written: ReadonlySet<number>, args: readonly string[] = user.map((q) => q.name)): void {
+  const holders = user.map((q, i) => [q, i] as const).filter(([q]) => barInPlace(q.ty));
+  if (holders.length < 2 || !holders.some(([, i]) => written.has(i))) return;
+  const names = JSON.stringify(holders.map(([q]) => q.name));
+  const w = JSON.stringify(holders.flatMap(([, i], k) => (written.has(i) ? [k] : [])));
+  c.line(`_rt.checkDistinct(${JSON.stringify(fn.id.name)}, ${names}, ${w}, [${holders.map(([, i]) => args[i]).join(", ")}]);`);
 }
 
 function paramList(params: readonly Param[]): string {

@@ -67,7 +67,7 @@ export function toAnf(
       case "index":
         return simple(e.arr) && simple(e.idx);
       case "field":
-        return simple(e.obj);
+        return simple(e.obj) && (!e.idx || simple(e.idx));
       case "call":
         return e.fn.k === "prim" && e.args.every(simple);
       default:
@@ -173,7 +173,7 @@ export function toAnf(
       case "index":
         return { ...e, arr: atom(e.arr, out), idx: inactiveAtom(e.idx, out) };
       case "field":
-        return { ...e, obj: atom(e.obj, out) };
+        return { ...e, obj: atom(e.obj, out), idx: e.idx && inactiveAtom(e.idx, out) };
       case "cond": {
         const t = temp(e.ty, true);
         out.push({ k: "let", name: t, ty: e.ty, isConst: false, pos: e.pos });

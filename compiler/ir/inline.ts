@@ -280,7 +280,7 @@ export function mapExpr(e: Expr, f: (e: Expr) => Expr | undefined, bottomUp = fa
       out = { ...e, arr: m(e.arr) };
       break;
     case "field":
-      out = { ...e, obj: m(e.obj) };
+      out = { ...e, obj: m(e.obj), idx: e.idx && m(e.idx) };
       break;
     case "cond":
       out = { ...e, c: m(e.c), a: m(e.a), b: m(e.b) };

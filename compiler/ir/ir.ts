@@ -28,6 +28,8 @@ export type Ty =
   | { readonly k: "arr"; readonly ctor: Ctor }
   | { readonly k: "nd" }
   | { readonly k: "obj"; readonly fields: ReadonlyArray<readonly [string, Ty]>; readonly text: string }
+  /** An array of differentiable containers (`NDArray[]`, `number[][]`, an array of objects). */
+  | { readonly k: "list"; readonly elem: Ty; readonly text: string }
   | { readonly k: "void" }
   | { readonly k: "other"; readonly text: string };
 
@@ -40,7 +42,20 @@ export const ND: Ty = { k: "nd" };
 
 /** Types whose values can carry a derivative. */
 export function isDiffTy(t: Ty): boolean {
-  return t.k === "num" || t.k === "arr" || t.k === "nd" || t.k === "obj";
+  return t.k === "num" || t.k === "arr" || t.k === "nd" || t.k === "obj" || t.k === "list";
+}
+
+/** Objects and lists: parameters whose parts (fields, elements) carry derivatives. */
+export function isTree(t: Ty): boolean {
+  return t.k === "obj" || t.k === "list";
+}
+
+/**
+ * Types whose adjoint is a mutable container the caller allocates and the callee accumulates
+ * into (arrays, objects, lists); numbers and NDArrays come back as results instead.
+ */
+export function barInPlace(t: Ty): boolean {
+  return t.k === "arr" || isTree(t);
 }
 
 export type BinOp =
@@ -87,7 +102,8 @@ export type Expr =
   | { readonly k: "call"; readonly fn: Callee; readonly args: readonly Expr[]; readonly ty: Ty; readonly pos: Pos }
   | { readonly k: "index"; readonly arr: Expr; readonly idx: Expr; readonly pos: Pos }
   | { readonly k: "len"; readonly arr: Expr; readonly pos: Pos }
-  | { readonly k: "field"; readonly obj: Expr; readonly name: string; readonly ty: Ty; readonly pos: Pos }
+  /** A part of a parameter object: `obj.name`, or with `idx` an element `obj[idx]` of a list. */
+  | { readonly k: "field"; readonly obj: Expr; readonly name: string; readonly idx?: Expr; readonly ty: Ty; readonly pos: Pos }
   | { readonly k: "cond"; readonly c: Expr; readonly a: Expr; readonly b: Expr; readonly ty: Ty; readonly pos: Pos }
   /** `stopGradient(e)`: e's value, with zero derivative. */
   | { readonly k: "stop"; readonly e: Expr; readonly ty: Ty; readonly pos: Pos }

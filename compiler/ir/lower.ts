@@ -421,8 +421,10 @@ class Lowerer {
       const ty = this.typeOf(n.ident);
       let value: Expr;
       if (ts.isArrayBindingPattern(pattern)) {
-        if (baseTy.k !== "arr") this.refuse("ADC1012", d, `array destructuring is supported for number arrays and Float64Array, not '${this.env.checker.typeToString(this.env.checker.getTypeAtLocation(init))}'`, "read each element by index");
-        value = { k: "index", arr: base, idx: { k: "num", v: k, text: String(k), pos: p }, pos: this.pos(n.ident) };
+        const at: Expr = { k: "num", v: k, text: String(k), pos: p };
+        if (baseTy.k === "list") value = { k: "field", obj: base, name: "[]", idx: at, ty: baseTy.elem, pos: this.pos(n.ident) };
+        else if (baseTy.k !== "arr") this.refuse("ADC1012", d, `array destructuring is supported for number arrays, Float64Array and arrays of arrays or NDArrays, not '${this.env.checker.typeToString(this.env.checker.getTypeAtLocation(init))}'`, "read each element by index");
+        else value = { k: "index", arr: base, idx: at, pos: this.pos(n.ident) };
       } else {
         const f = baseTy.k === "obj" ? baseTy.fields.find(([fname]) => fname === n.key) : undefined;
         if (!f) this.refuse("ADC1012", d, `object destructuring is supported for objects of numbers and arrays (parameter objects), not '${this.env.checker.typeToString(this.env.checker.getTypeAtLocation(init))}'`, "read each property by name");
@@ -629,7 +631,7 @@ class Lowerer {
       // analysis refuses it if those carry derivatives.
       const tsTy = this.env.checker.getTypeAtLocation(s.expression);
       const otherArray = arrTy.k === "other" && (this.env.checker.isArrayType(tsTy) || this.env.checker.isTupleType(tsTy));
-      if (arrTy.k !== "arr" && !otherArray) this.refuse("ADC1012", s.expression, `for...of is supported over arrays, not '${this.env.checker.typeToString(tsTy)}'`, "copy the values into an array first, or use an index loop");
+      if (arrTy.k !== "arr" && arrTy.k !== "list" && !otherArray) this.refuse("ADC1012", s.expression, `for...of is supported over arrays, not '${this.env.checker.typeToString(tsTy)}'`, "copy the values into an array first, or use an index loop");
       // for...of iterates the array the variable held when the loop started; the index loop it
       // becomes reads the variable each time, so a body that reassigns it is refused.
       if (arrExpr.k === "var" && this.assignsIn(s.statement, arrExpr.name))
@@ -648,9 +650,12 @@ class Lowerer {
       }
       const idxVar: Expr = { k: "var", name: idx, ty: NUM, pos: ep };
       const elemIdent = decl.declarations[0].name as ts.Identifier;
-      const elemTy = otherArray ? this.typeOf(elemIdent) : NUM;
+      const elemTy = arrTy.k === "list" ? arrTy.elem : otherArray ? this.typeOf(elemIdent) : NUM;
       const elemName = this.declare(elemIdent, elemTy);
-      const elem: Expr = otherArray ? { k: "call", fn: { k: "opaque", text: "[]" }, args: [arr, idxVar], ty: elemTy, pos: ep } : { k: "index", arr, idx: idxVar, pos: ep };
+      const elem: Expr =
+        arrTy.k === "list" ? { k: "field", obj: arr, name: "[]", idx: idxVar, ty: elemTy, pos: ep }
+        : otherArray ? { k: "call", fn: { k: "opaque", text: "[]" }, args: [arr, idxVar], ty: elemTy, pos: ep }
+        : { k: "index", arr, idx: idxVar, pos: ep };
       const len: Expr = otherArray ? { k: "call", fn: { k: "opaque", text: ".length" }, args: [arr], ty: NUM, pos: ep } : { k: "len", arr, pos: ep };
       const body: Stmt[] = [
         { k: "let", name: elemName, ty: elemTy, init: elem, isConst: true, pos: this.pos(decl) },
@@ -784,6 +789,7 @@ class Lowerer {
     if (ts.isElementAccessExpression(e)) {
       const arr = this.expr(e.expression);
       const t = arr.k === "var" || arr.k === "free" ? arr.ty : this.typeOf(e.expression);
+      if (t.k === "list") return { k: "field", obj: arr, name: "[]", idx: this.withPre(this.pre, () => this.expr(e.argumentExpression)), ty: t.elem, pos: p };
       if (t.k !== "arr") {
         if (t.k === "obj" || t.k === "nd") this.refuse("ADC1012", e, "indexing this value is not supported", "index number arrays or Float64Array");
         return this.opaque(e);
@@ -838,7 +844,7 @@ class Lowerer {
     }
     const obj = this.expr(e.expression);
     const objTy = obj.k === "var" || obj.k === "free" ? obj.ty : this.typeOf(e.expression);
-    if (name === "length" && objTy.k === "arr") return { k: "len", arr: obj, pos: p };
+    if (name === "length" && (objTy.k === "arr" || objTy.k === "list")) return { k: "len", arr: obj, pos: p };
     if (objTy.k === "obj") {
       const f = objTy.fields.find(([n]) => n === name);
       if (f) return { k: "field", obj, name, ty: f[1], pos: p };

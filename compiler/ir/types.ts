@@ -7,6 +7,8 @@ import { BOOL, F64, ND, NUM, NUMARR, VOID, type Ty } from "./ir.js";
 export function classifyType(t: ts.Type, checker: ts.TypeChecker, depth = 0): Ty {
   const f = t.flags;
   if (f & ts.TypeFlags.NumberLike) return NUM;
+  // Recursive types (`type Tree = Tree[]`) stop here.
+  if (depth > 8) return { k: "other", text: checker.typeToString(t) };
   if (f & ts.TypeFlags.BooleanLike) return BOOL;
   if (f & (ts.TypeFlags.Void | ts.TypeFlags.Undefined)) return VOID;
   if (t.isUnion()) {
@@ -20,9 +22,11 @@ export function classifyType(t: ts.Type, checker: ts.TypeChecker, depth = 0): Ty
   if (name === "NDArray") return ND;
   if (checker.isArrayType(t)) {
     const [elem] = checker.getTypeArguments(t as ts.TypeReference);
-    if (elem && classifyType(elem, checker, depth + 1).k === "num") return NUMARR;
+    const e = elem && classifyType(elem, checker, depth + 1);
+    if (e?.k === "num") return NUMARR;
+    if (e && (e.k === "arr" || e.k === "nd" || e.k === "obj" || e.k === "list")) return { k: "list", elem: e, text: checker.typeToString(t, undefined, ts.TypeFormatFlags.NoTruncation) };
   }
-  if (depth < 4 && f & ts.TypeFlags.Object && !(t as ts.ObjectType).getCallSignatures().length && !checker.isArrayType(t) && !checker.isTupleType(t)) {
+  if (f & ts.TypeFlags.Object && !(t as ts.ObjectType).getCallSignatures().length && !checker.isArrayType(t) && !checker.isTupleType(t)) {
     const props = t.getProperties();
     if (props.length > 0 && props.every((p) => p.valueDeclaration && ts.isPropertySignature(p.valueDeclaration) || (p.valueDeclaration && ts.isPropertyAssignment(p.valueDeclaration)))) {
       const fields: [string, Ty][] = [];
@@ -39,5 +43,6 @@ export function classifyType(t: ts.Type, checker: ts.TypeChecker, depth = 0): Ty
 export function sameTy(a: Ty, b: Ty): boolean {
   if (a.k !== b.k) return false;
   if (a.k === "arr" && b.k === "arr") return a.ctor === b.ctor;
+  if (a.k === "list" && b.k === "list") return sameTy(a.elem, b.elem);
   return true;
 }

@@ -68,6 +68,7 @@ export function forEachExpr(e: Expr, f: (e: Expr) => void): void {
       break;
     case "field":
       forEachExpr(e.obj, f);
+      if (e.idx) forEachExpr(e.idx, f);
       break;
     case "cond":
       forEachExpr(e.c, f);
@@ -126,6 +127,7 @@ export function forEachChildExpr(e: Expr, f: (e: Expr) => void): void {
       break;
     case "field":
       f(e.obj);
+      if (e.idx) f(e.idx);
       break;
     case "cond":
       f(e.c);
