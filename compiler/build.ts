@@ -23,7 +23,7 @@ import { prepare, type Prepared, type Specializer } from "./diff/prepare.js";
 import { emitBlockVjp, emitFused, emitJvp, emitJvpPair, emitSplit, emitVjp } from "./emit/functions.js";
 import { capturesOf, closureCaptures, findRecordSites, valueSymbol, type Capture, type RecordSite } from "./record.js";
 import { splice, type Insertion, type SpliceResult } from "./emit/splice.js";
-import { isDiffTy, type FnId, type IrFunction } from "./ir/ir.js";
+import { isDiffTy, isTree, type FnId, type IrFunction } from "./ir/ir.js";
 import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower.js";
 import { forEachStmt } from "./ir/walk.js";
 import { adcExportName, findCallSites, functionOf, type CallSite } from "./targets.js";
@@ -313,7 +313,8 @@ class Build {
     const ir = f.ir;
     if (!ir) return;
     const file = site.call.getSourceFile().fileName;
-    const mask = ir.params.map((p) => p.ty.k === "nd");
+    // NDArrays, and objects and lists that may hold them (`model.w`, `params[0]`).
+    const mask = ir.params.map((p) => p.ty.k === "nd" || isTree(p.ty));
     const name = this.enqueue({ kind: "block", key: fnKey(f.id), mask });
     const inputs = captures.filter((c) => c.read).map((c) => c.ident.text);
     const written = captures.filter((c) => c.written);

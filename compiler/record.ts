@@ -8,6 +8,8 @@
  */
 import { ts } from "ts-morph";
 import { adcExportName } from "./targets.js";
+import { isDiffTy } from "./ir/ir.js";
+import { classifyType } from "./ir/types.js";
 
 export interface RecordSite {
   readonly call: ts.CallExpression;
@@ -103,14 +105,10 @@ export function capturesOf(cb: ts.ArrowFunction | ts.FunctionExpression, checker
     ts.forEachChild(n, visit);
   };
   visit(cb.body);
-  // Values that carry no derivative and are only read need not be inputs.
-  return [...found.values()].filter((c) => c.written || isDiffType(checker.getTypeAtLocation(c.ident)));
-}
-
-function isDiffType(t: ts.Type): boolean {
-  if (t.flags & ts.TypeFlags.NumberLike) return true;
-  const name = (t.getSymbol() ?? t.aliasSymbol)?.getName();
-  return name === "NDArray" || name === "Float64Array" || name === "Array";
+  // Values that carry no derivative and are only read need not be inputs. Objects and lists
+  // that may hold NDArrays (a model's `w`, `params[0]`) are inputs: their arrays may have
+  // gradients attached.
+  return [...found.values()].filter((c) => c.written || isDiffTy(classifyType(checker.getTypeAtLocation(c.ident), checker)));
 }
 
 /**

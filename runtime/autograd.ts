@@ -107,6 +107,7 @@ export function record(
     const [outs, pullback] = run(...inputs);
     // Every output needs its own identity to carry its own node.
     const seen = new Set<unknown>(inputs);
+    for (const x of inputs) forEachArray(x, null, (a) => seen.add(a));
     const outputs = outs.map((o) => {
       if (o instanceof NDArray && seen.has(o) && !meta.get(o)?.gradReq) return new NDArray(o.data, o.shape, o.dtype);
       seen.add(o);
@@ -169,10 +170,11 @@ function propagate(y: NDArray, head: NDArray | null, retainGraph: boolean, sourc
     const b = stack.pop()!;
     if (reach.has(b)) continue;
     reach.add(b);
-    for (const i of b.inputs) if (i instanceof NDArray) {
-      const n = producer(i, b);
-      if (n) stack.push(n.block);
-    }
+    for (const input of b.inputs)
+      forEachArray(input, null, (i) => {
+        const n = producer(i, b);
+        if (n) stack.push(n.block);
+      });
   }
   const order = [...reach].sort((a, b) => b.id - a.id);
   const saved = deposits.current;
@@ -199,21 +201,34 @@ function propagate(y: NDArray, head: NDArray | null, retainGraph: boolean, sourc
       // MXNet frees every node the backward went through: the outputs with a cotangent and
       // every output whose computation overlaps theirs.
       if (!retainGraph) bars.forEach((g, k) => g !== null && (b.shares?.[k] ?? [k]).forEach((j) => (b.freed[j] = true)));
-      b.inputs.forEach((x, k) => {
-        const g = inBars[k];
-        if (!(x instanceof NDArray) || !(g instanceof NDArray)) return;
-        const n = producer(x, b);
-        if (n && reach.has(n.block)) {
-          const s = slot(n.block);
-          s[n.index] = s[n.index] === null ? g : accumulate(s[n.index], g);
-        } else if (meta.get(x)?.gradReq || sources?.includes(x)) add(x, g);
-      });
+      b.inputs.forEach((input, k) =>
+        // An input may be an object or list of arrays (a model's parameters): each array's own.
+        forEachArray(input, inBars[k], (x, g) => {
+          if (!(g instanceof NDArray)) return;
+          const n = producer(x, b);
+          if (n && reach.has(n.block)) {
+            const s = slot(n.block);
+            s[n.index] = s[n.index] === null ? g : accumulate(s[n.index], g);
+          } else if (meta.get(x)?.gradReq || sources?.includes(x)) add(x, g);
+        }),
+      );
     }
     for (const [x, g] of deposited) add(x, g);
   } finally {
     deposits.current = saved;
   }
   return finish(leafBars, sources);
+}
+
+/**
+ * Calls f on every NDArray in x (an NDArray, or an object or array holding some), with the part
+ * of `bar` (an adjoint of the same structure, or null) at the same place.
+ */
+function forEachArray(x: unknown, bar: unknown, f: (a: NDArray, g: unknown) => void): void {
+  if (x instanceof NDArray) f(x, bar);
+  else if (Array.isArray(x)) x.forEach((v, k) => forEachArray(v, (bar as unknown[] | null)?.[k] ?? null, f));
+  else if (typeof x === "object" && x !== null && !ArrayBuffer.isView(x))
+    for (const [k, v] of Object.entries(x)) forEachArray(v, (bar as Record<string, unknown> | null)?.[k] ?? null, f);
 }
 
 function finish(leafBars: Map<NDArray, NDArray>, sources: readonly NDArray[] | null): Map<NDArray, NDArray> {

@@ -155,6 +155,42 @@ describe("the imperative API", () => {
   });
 });
 
+describe("record blocks reading attached arrays through objects and lists", () => {
+  it("give the arrays their gradients, at module level and inside a function, with record and GradientTape", async () => {
+    const m = await build(`
+      import { np, NDArray, record, GradientTape } from "adc";
+      export const model = { w: np.array([1, 2]), b: np.array([0.5]) };
+      model.w.attachGrad();
+      model.b.attachGrad();
+      export const params = [np.array([3, -1])];
+      params[0].attachGrad();
+      export let y!: NDArray;
+      record(() => { y = np.sum(np.add(np.mul(model.w, model.w), model.b)); });
+      y.backward();
+      record(() => { y = np.sum(np.mul(params[0], np.sin(params[0]))); });
+      y.backward();
+      export function train(): number[][] {
+        const local = { w: np.array([0.5, -2]) };
+        local.w.attachGrad();
+        const layers = [local];
+        let z!: NDArray;
+        record(() => { z = np.sum(np.mul(layers[0].w, local.w)); });
+        z.backward();
+        const t = new GradientTape();
+        t.record(() => { z = np.sum(np.mul(local.w, np.exp(local.w))); });
+        return [local.w.grad.toArray(), t.gradient(z, [local.w])[0].toArray()];
+      }
+    `);
+    expect(m.model.w.grad.toArray()).toEqual([2, 4]);
+    expect(m.model.b.grad.toArray()).toEqual([2]);
+    const p = [3, -1];
+    m.params[0].grad.toArray().forEach((g: number, k: number) => expect(g).toBeCloseTo(Math.sin(p[k]) + p[k] * Math.cos(p[k]), 14));
+    const [plain, taped] = m.train();
+    expect(plain).toEqual([1, -4]);
+    [0.5, -2].forEach((w, k) => expect(taped[k]).toBeCloseTo(Math.exp(w) * (1 + w), 14));
+  });
+});
+
 describe("pytrees: parameters that are objects and arrays of arrays, nested", () => {
   const close = (a: readonly number[], b: readonly number[], tol = 1e-6): void => {
     expect(a.length).toBe(b.length);

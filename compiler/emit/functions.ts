@@ -133,9 +133,17 @@ export function emitBlockVjp(p: Prepared, names: { fwd: string; rev: string; vjp
   c.line(`const ${seg} = _rt.tape.cut(${mark});`);
   c.open(`const pullback = (${bars}: any[]): unknown[] =>`);
   c.line(`_rt.tape.paste(${seg});`);
-  const args = (fn.outputs ?? []).map((_, k) => `${bars}[${k}]`);
-  const returned = active.filter((q) => !barInPlace(q.ty));
   const results = new Map<string, string>();
+  // Objects and lists of NDArrays (a model's parameters): their adjoints are passed in, with
+  // null (zero) leaves where nothing flows; the runtime routes each leaf.
+  const trees = active.filter((q) => barInPlace(q.ty));
+  for (const q of trees) {
+    const b = namer.fresh(`${q.name}_bar`, false);
+    c.line(`const ${b} = _rt.barOf(${q.name});`);
+    results.set(q.name, b);
+  }
+  const args = [...trees.map((q) => results.get(q.name)!), ...(fn.outputs ?? []).map((_, k) => `${bars}[${k}]`)];
+  const returned = active.filter((q) => !barInPlace(q.ty));
   if (returned.length === 1) {
     const inBar = namer.fresh("in_bar", false);
     c.line(`const ${inBar} = ${names.rev}(${args.join(", ")});`);
