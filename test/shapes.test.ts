@@ -295,6 +295,26 @@ describe("pytrees: parameters that are objects and arrays of arrays, nested", ()
     expect(m.drows([[1, 2], [3, 4]], [5, 6])).toEqual([[[10, 24], [30, 48]], [10, 20]]);
   });
 
+  it("results that are objects, parts of objects or list elements get cotangents of their structure", async () => {
+    const m = await build(`
+      import { vjp, jvp, np, NDArray } from "adc";
+      export function part(p: { l: { a: number[] }; b: number }, x: number): { a: number[] } { const q = p.l; return q; }
+      export function pick(ls: NDArray[]): NDArray { return ls[1]; }
+      export const pull = (p: { l: { a: number[] }; b: number }) => vjp(part, p, 3);
+      export const push = (p: { l: { a: number[] }; b: number }, t: { l: { a: number[] }; b: number }) => jvp(part, [p, 3], [t, 1]);
+      export const pullPick = (ls: NDArray[]) => vjp(pick, ls);
+      export { np };
+    `);
+    const [out, pb] = m.pull({ l: { a: [1, 2] }, b: 2 });
+    expect(out).toEqual({ a: [1, 2] });
+    expect(pb({ a: [1, 5] })).toEqual([{ l: { a: [1, 5] }, b: 0 }, 0]);
+    expect(() => pb({ a: [1] })).toThrow(/the cotangent at a is an array of length 1, but the output at a is an array of length 2/);
+    expect(m.push({ l: { a: [1, 2] }, b: 2 }, { l: { a: [7, 8] }, b: 1 })).toEqual([{ a: [1, 2] }, { a: [7, 8] }]);
+    const [, pp] = m.pullPick([m.np.ones([2]), m.np.zeros([3])]);
+    const [bars] = pp(m.np.array([1, 2, 3]));
+    expect(bars.map((b: { toArray(): number[] }) => b.toArray())).toEqual([[0, 0], [1, 2, 3]]);
+  });
+
   it("writing into a part of a differentiated parameter object is refused with its location", () => {
     const text = diagnostics(`
       import { grad } from "adc";

@@ -1182,6 +1182,7 @@ class ReverseEmitter {
     }
     if (t.k === "arr") c.line(`_rt.addInto(${b}, ${contrib});`);
     else if (t.k === "nd") c.line(`${b} = _rt.ndAcc(${b}, ${contrib});`);
+    else if (isTree(t)) c.line(`_rt.addTree(${b}, ${contrib});`);
     else c.line(`${b} += ${contrib};`);
   }
 
