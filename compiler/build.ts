@@ -28,6 +28,7 @@ import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower.js";
 import { forEachStmt } from "./ir/walk.js";
 import { adcExportName, findCallSites, functionOf, type CallSite } from "./targets.js";
 import { ndInfo, ndOpOf } from "./rules/ndarray.js";
+import { ModuleNames, RT } from "./emit/names.js";
 
 export interface BuildResult {
   /** Transformed text of every file that changed, keyed by file name. */
@@ -65,8 +66,11 @@ class Build {
   private readonly names = new Map<string, Map<string, string>>(); // file -> name -> fn key
   private inlineCount = new Map<string, number>();
   private readonly insertions = new Map<string, Insertion[]>();
-  private readonly emitted = new Set<string>();
-  private readonly imports = new Map<string, Map<string, Set<string>>>();
+  /** Each job's generated names, claimed in its function's module when first asked for. */
+  private readonly claimed = new Map<string, string[]>();
+  private readonly moduleNames = new Map<string, ModuleNames>();
+  /** file -> module specifier -> generated name -> the name it is imported as. */
+  private readonly imports = new Map<string, Map<string, Map<string, string>>>();
   private readonly edits = new Map<string, { start: number; end: number; text: string }[]>();
   private readonly prepared = new Map<string, Prepared>();
   private readonly queue: Job[] = [];
@@ -132,7 +136,7 @@ class Build {
       const files = new Set([...this.insertions.keys(), ...this.edits.keys()]);
       for (const file of [...files].sort()) {
         const sf = this.sourceFile(file);
-        outputs.set(file, splice(sf, this.insertions.get(file) ?? [], this.edits.get(file) ?? [], this.imports.get(file)));
+        outputs.set(file, splice(sf, this.insertions.get(file) ?? [], this.edits.get(file) ?? [], this.imports.get(file), this.namesOf(file).runtime));
       }
     }
     return { outputs, diagnostics: sortDiagnostics(this.sink.list) };
@@ -277,7 +281,7 @@ class Build {
           return;
         }
       const mask = ir.params.map((_, i) => site.argnums!.includes(i));
-      const name = this.enqueue({ kind: site.kind, key, mask, wrt: site.argnums!, tuple: site.tuple && site.argnums!.length === 1 });
+      const [name] = this.enqueue({ kind: site.kind, key, mask, wrt: site.argnums!, tuple: site.tuple && site.argnums!.length === 1 });
       const fnName = this.importName(file, f, name);
       if (!captured.length) this.edit(file, call.getStart(), call.getEnd(), fnName);
       else {
@@ -298,7 +302,7 @@ class Build {
       return;
     }
     const kind = site.kind === "vjp" ? "vjp" : "jvpPair";
-    const name = this.enqueue({ kind, key, mask: diffParams });
+    const [name] = this.enqueue({ kind, key, mask: diffParams });
     const rest = call.arguments[1];
     const text = `${this.importName(file, f, name)}(`;
     if (rest) {
@@ -315,7 +319,7 @@ class Build {
     const file = site.call.getSourceFile().fileName;
     // NDArrays, and objects and lists that may hold them (`model.w`, `params[0]`).
     const mask = ir.params.map((p) => p.ty.k === "nd" || isTree(p.ty));
-    const name = this.enqueue({ kind: "block", key: fnKey(f.id), mask });
+    const [name] = this.enqueue({ kind: "block", key: fnKey(f.id), mask });
     const inputs = captures.filter((c) => c.read).map((c) => c.ident.text);
     const written = captures.filter((c) => c.written);
     const assign = `(_outputs: unknown[]) => {${written.map((c, k) => ` ${c.ident.text} = _outputs[${k}] as ${c.typeText};`).join("")} }`;
@@ -325,7 +329,7 @@ class Build {
     const overlap = shares.some((js, k) => js.some((j) => j !== k));
     const tape = site.tape ? `, ${site.tape.getText()}` : overlap ? ", null" : "";
     const sharing = overlap ? `, ${JSON.stringify(shares)}` : "";
-    this.edit(file, site.call.getStart(), site.call.getEnd(), `_rt.record([${inputs.join(", ")}], ${name}, ${assign}, ${options}${tape}${sharing})`);
+    this.edit(file, site.call.getStart(), site.call.getEnd(), `${RT}.record([${inputs.join(", ")}], ${name}, ${assign}, ${options}${tape}${sharing})`);
   }
 
   private edit(file: string, start: number, end: number, text: string): void {
@@ -338,12 +342,28 @@ class Build {
   private importName(file: string, f: FnInfo, name: string): string {
     if (f.sf.fileName === file) return name;
     const spec = this.specifierFor(file, f.sf);
-    const m = this.imports.get(file) ?? new Map<string, Set<string>>();
-    const set = m.get(spec) ?? new Set<string>();
-    set.add(name);
-    m.set(spec, set);
+    const m = this.imports.get(file) ?? new Map<string, Map<string, string>>();
+    const names = m.get(spec) ?? new Map<string, string>();
+    const local = this.namesOf(file).importAs(spec, name);
+    names.set(name, local);
+    m.set(spec, names);
     this.imports.set(file, m);
-    return name;
+    return local;
+  }
+
+  /** The module-level names of a file's generated code, every identifier of the file reserved. */
+  private namesOf(file: string): ModuleNames {
+    let n = this.moduleNames.get(file);
+    if (!n) {
+      const ids = new Set<string>();
+      const visit = (x: ts.Node): void => {
+        if (ts.isIdentifier(x)) ids.add(x.text);
+        ts.forEachChild(x, visit);
+      };
+      visit(this.sourceFile(file));
+      this.moduleNames.set(file, (n = new ModuleNames(ids)));
+    }
+    return n;
   }
 
   /** How `file` already imports `target` (its module specifier). */
@@ -367,7 +387,11 @@ class Build {
     return all ? "" : "_" + ir.params.filter((_, i) => mask[i]).map((p) => p.name).join("_");
   }
 
-  private jobName(job: Job): string {
+  /**
+   * The names a job's generated functions would have if free, in the order `names` returns them:
+   * a split pair is `[fwd, rev]`, a record block `[vjp, fwd, rev]`, every other job one name.
+   */
+  private jobBases(job: Job): string[] {
     const f = this.fns.get(job.key)!;
     const ir = f.ir!;
     const base = f.id.name;
@@ -375,32 +399,39 @@ class Build {
     const nUser = ir.params.length - (f.captures?.length ?? 0);
     switch (job.kind) {
       case "jvp":
-        return `${base}_jvp${this.suffix(ir, job.mask, nUser)}`;
-      case "split":
-        return `${base}_fwd${this.suffix(ir, job.mask, nUser)}`;
+        return [`${base}_jvp${this.suffix(ir, job.mask, nUser)}`];
+      case "split": {
+        const sfx = this.suffix(ir, job.mask, nUser);
+        return [`${base}_fwd${sfx}`, `${base}_rev${sfx}`];
+      }
       case "grad":
       case "valueAndGrad": {
         const natural = job.wrt!.every((k, i) => i === 0 || k > job.wrt![i - 1]) && ir.params.every((p, i) => i >= nUser || !isDiffTy(p.ty) || job.mask[i]);
         // A list of one (`grad(f, [0])`) returns a one-element tuple, as JAX does: its own function.
         const sfx = natural && !job.tuple ? "" : "_" + job.wrt!.map((k) => ir.params[k].name).join("_");
-        return `${base}_${job.kind}${sfx}${job.tuple ? "_tuple" : ""}`;
+        return [`${base}_${job.kind}${sfx}${job.tuple ? "_tuple" : ""}`];
       }
       case "vjp":
+        return [`${base}_vjp`];
       case "block":
-        return `${base}_vjp`;
+        return [`${base}_vjp`, `${base}_fwd`, `${base}_rev`];
       case "jvpPair":
-        return `${base}_jvpPair`;
+        return [`${base}_jvpPair`];
     }
   }
 
-  private enqueue(job: Job): string {
-    const name = this.jobName(job);
-    const id = `${this.fns.get(job.key)!.sf.fileName}\0${name}`;
-    if (!this.emitted.has(id)) {
-      this.emitted.add(id);
+  /** The job's generated names in its function's module (claimed once); queues the job the first time. */
+  private enqueue(job: Job): string[] {
+    const bases = this.jobBases(job);
+    const f = this.fns.get(job.key)!;
+    const id = `${job.key}\0${bases.join(",")}`;
+    let names = this.claimed.get(id);
+    if (!names) {
+      names = this.namesOf(f.sf.fileName).claim(bases);
+      this.claimed.set(id, names);
       this.queue.push(job);
     }
-    return name;
+    return names;
   }
 
   private prepareFor(key: string, mask: readonly boolean[]): Prepared {
@@ -431,12 +462,10 @@ class Build {
     const file = from.sf.fileName;
     return {
       callee: (id) => this.info(id).ir!,
-      jvpName: (id, mask) => this.importName(file, this.info(id), this.enqueue({ kind: "jvp", key: fnKey(id), mask })),
+      jvpName: (id, mask) => this.importName(file, this.info(id), this.enqueue({ kind: "jvp", key: fnKey(id), mask })[0]),
       splitNames: (id, mask) => {
-        const fwd = this.importName(file, this.info(id), this.enqueue({ kind: "split", key: fnKey(id), mask }));
-        const rev = fwd.replace(/_fwd(?=(_|$))/, "_rev");
-        this.importName(file, this.info(id), rev);
-        return { fwd, rev };
+        const [fwd, rev] = this.enqueue({ kind: "split", key: fnKey(id), mask });
+        return { fwd: this.importName(file, this.info(id), fwd), rev: this.importName(file, this.info(id), rev) };
       },
       resultActive: (id, mask) => this.resultActive(fnKey(id), mask),
       mutations: this.mutations,
@@ -451,32 +480,32 @@ class Build {
       const p = this.prepareFor(job.key, job.mask);
       if (this.sink.list.length > before) return;
       const spec = this.specializer(f);
-      const name = this.jobName(job);
+      const names = this.enqueue(job);
+      const name = names[0];
       let text: string;
       switch (job.kind) {
         case "jvp":
           text = emitJvp(p, spec, name);
           break;
         case "split":
-          text = emitSplit(p, spec, { fwd: name, rev: name.replace(/_fwd(?=(_|$))/, "_rev") }, this.resultActive(job.key, job.mask));
+          text = emitSplit(p, spec, { fwd: names[0], rev: names[1] }, this.resultActive(job.key, job.mask));
           break;
         case "grad":
         case "valueAndGrad":
           text = emitFused(p, spec, name, job.wrt!.map((k) => f.ir!.params[k]), job.kind === "valueAndGrad", !!job.tuple);
           break;
         case "vjp": {
-          const split = this.enqueue({ kind: "split", key: job.key, mask: job.mask });
-          text = emitVjp(p, { fwd: split, rev: split.replace(/_fwd(?=(_|$))/, "_rev"), vjp: name }, this.resultActive(job.key, job.mask), this.mutations.get(job.key) ?? new Set(), f.captures?.length ?? 0);
+          const [fwd, rev] = this.enqueue({ kind: "split", key: job.key, mask: job.mask });
+          text = emitVjp(p, { fwd, rev, vjp: name }, this.resultActive(job.key, job.mask), this.mutations.get(job.key) ?? new Set(), f.captures?.length ?? 0);
           break;
         }
         case "block": {
-          const fwd = name.replace(/_vjp$/, "_fwd");
-          const rev = name.replace(/_vjp$/, "_rev");
+          const [, fwd, rev] = names;
           text = emitSplit(p, spec, { fwd, rev }, false) + "\n\n" + emitBlockVjp(p, { fwd, rev, vjp: name });
           break;
         }
         case "jvpPair": {
-          const jvp = this.enqueue({ kind: "jvp", key: job.key, mask: job.mask });
+          const [jvp] = this.enqueue({ kind: "jvp", key: job.key, mask: job.mask });
           text = emitJvpPair(p, { jvp, pair: name }, this.mutations.get(job.key) ?? new Set(), f.captures?.length ?? 0);
           break;
         }

@@ -19,6 +19,7 @@ import { scalarRule } from "../rules/scalar.js";
 import { callMask, type Prepared, type Specializer } from "./prepare.js";
 import { fnKey } from "../analysis/summaries.js";
 import { assignText, declText, elementIncrement, emitIf, ndOperands, printLoopHead, zeroOf } from "./shared.js";
+import { RT } from "../emit/names.js";
 
 export function emitJvp(prepared: Prepared, spec: Specializer, name: string): string {
   const p: Prepared = { ...prepared, namer: prepared.namer.clone() };
@@ -120,7 +121,7 @@ class ForwardEmitter {
         if (s.value && isDiffTy(this.p.fn.ret)) {
           const d = this.dot(s.value);
           const lane = this.p.fn.ret.k === "num" ? "retF" : "retO";
-          c.line(`_rt.${lane}[0] = ${d ?? zeroOf(this.p.fn.ret, printExpr(s.value))};`);
+          c.line(`${RT}.${lane}[0] = ${d ?? zeroOf(this.p.fn.ret, printExpr(s.value))};`);
         }
         c.line(s.value ? `return ${printExpr(s.value)};` : "return;");
         return;
@@ -175,14 +176,14 @@ class ForwardEmitter {
       case "call":
         if (value.fn.k === "user") {
           c.line(`${kw}${v} = ${this.userCall(value)};`);
-          c.line(`${kw}${vd} = _rt.${ty.k === "num" ? "retF" : "retO"}[0]${ty.k === "num" ? "" : ` as ${printTy(ty)}`};`);
+          c.line(`${kw}${vd} = ${RT}.${ty.k === "num" ? "retF" : "retO"}[0]${ty.k === "num" ? "" : ` as ${printTy(ty)}`};`);
           return;
         }
         if (value.fn.k === "nd") {
           // The registry's tangent rules, summed over the active operands (null: inactive).
           const { args, dots } = ndOperands(value, (a) => this.dot(a) ?? "null");
           c.line(`${kw}${v} = ${printExpr(value)};`);
-          c.line(`${kw}${vd} = _rt.ndJvp(${JSON.stringify(value.fn.op)}, ${args}, ${dots}, ${v}) as ${printTy(ty)};`);
+          c.line(`${kw}${vd} = ${RT}.ndJvp(${JSON.stringify(value.fn.op)}, ${args}, ${dots}, ${v}) as ${printTy(ty)};`);
           return;
         }
         break;

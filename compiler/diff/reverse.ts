@@ -18,7 +18,7 @@
  * fixed point: emit with a guess of the read set, collect what was read, repeat until stable.
  */
 import { Code } from "../emit/code.js";
-import type { Namer } from "../emit/names.js";
+import { RT, type Namer } from "../emit/names.js";
 import { operands, ruleArgs, ruleName, scale } from "../emit/terms.js";
 import { originText, type Expr, type FnId, type Loop, type Pos, type Stmt, type Ty } from "../ir/ir.js";
 import { barInPlace, isDiffTy, isTree } from "../ir/ir.js";
@@ -391,12 +391,12 @@ class ReverseEmitter {
   }
 
   private pushOf(v: string): string {
-    return isObjTy(this.ty(v)) ? `_rt.tape.pushO(${v});` : `_rt.tape.pushF(${v});`;
+    return isObjTy(this.ty(v)) ? `${RT}.tape.pushO(${v});` : `${RT}.tape.pushF(${v});`;
   }
 
   private popOf(v: string): string {
     const t = this.ty(v);
-    return isObjTy(t) ? `_rt.tape.popO<${printTy(t)}>()` : "_rt.tape.popF()";
+    return isObjTy(t) ? `${RT}.tape.popO<${printTy(t)}>()` : `${RT}.tape.popF()`;
   }
 
   // ---- the whole function -----------------------------------------------------------------
@@ -711,7 +711,7 @@ class ReverseEmitter {
           if (this.needsSave(s, t.name)) c.line(this.pushOf(t.name));
           c.line(`${t.name} = ${this.fsValue(s.value, t.name)};`);
         } else {
-          if (this.elementSaved(s, t.arr)) c.line(`_rt.tape.pushF(${t.arr}[${printExpr(t.idx)}]);`);
+          if (this.elementSaved(s, t.arr)) c.line(`${RT}.tape.pushF(${t.arr}[${printExpr(t.idx)}]);`);
           c.line(`${assignText(s)};`);
         }
         return;
@@ -726,15 +726,15 @@ class ReverseEmitter {
           return;
         }
         if (empty) {
-          c.line(`_rt.tape.pushB(${printExpr(s.cond)});`);
+          c.line(`${RT}.tape.pushB(${printExpr(s.cond)});`);
           return;
         }
         c.open(`if (${printExpr(s.cond)})`);
         this.fs(s.then, c, loop);
-        c.line("_rt.tape.pushB(true);");
+        c.line(`${RT}.tape.pushB(true);`);
         c.mid("} else {");
         this.fs(s.else, c, loop);
-        c.line("_rt.tape.pushB(false);");
+        c.line(`${RT}.tape.pushB(false);`);
         c.close();
         return;
       }
@@ -806,13 +806,13 @@ class ReverseEmitter {
       c.open(loopHead(s, init, update));
     }
     if (count) c.line(`${count}++;`);
-    for (const a of this.checkpointsOf(s)) c.line(`_rt.tape.${this.arrayLane(a, "push")}(${a});`);
+    for (const a of this.checkpointsOf(s)) c.line(`${RT}.tape.${this.arrayLane(a, "push")}(${a});`);
     this.fs(s.body, c, true);
     if (!plainUpdate || s.doWhile) this.fs(s.update, c, true);
     if (s.doWhile) c.close(`} while (${printExpr(s.cond!)});`);
     else c.close();
     if (wrap) c.close();
-    if (count && !rec!.local) c.line(`_rt.tape.pushI(${count});`);
+    if (count && !rec!.local) c.line(`${RT}.tape.pushI(${count});`);
   }
 
   /** Loops whose trip count the reverse sweep recomputes, with the formula. */
@@ -985,20 +985,20 @@ class ReverseEmitter {
         if (this.elementSaved(s, t.arr)) {
           this.read(t.idx);
           this.read(t.arr);
-          c.line(`${t.arr}[${idx}] = _rt.tape.popF();`);
+          c.line(`${t.arr}[${idx}] = ${RT}.tape.popF();`);
         }
         return;
       }
       case "if": {
         if (!this.hasWork(s)) return;
         const rec = this.recs.get(s)!;
-        const cond = rec.local ?? "_rt.tape.popB()";
+        const cond = rec.local ?? `${RT}.tape.popB()`;
         const then = new Code();
         this.rs(s.then, then, loop);
         const els = new Code();
         this.rs(s.else, els, loop);
         if (then.isEmpty && els.isEmpty) {
-          if (!rec.local) c.line("_rt.tape.popB();");
+          if (!rec.local) c.line(`${RT}.tape.popB();`);
           return;
         }
         if (then.isEmpty) {
@@ -1073,7 +1073,7 @@ class ReverseEmitter {
       if (reset && ty.k === "num" && !inPlace && !this.singleUse.has(v)) c.line(`${this.bar(v)} = 0;`);
     }
     // `typeof v`: TypeScript gives `new Float64Array(n)` the narrower Float64Array<ArrayBuffer>.
-    if (save) c.line(`${v} = ${ty.k === "arr" ? `_rt.tape.popO<typeof ${v}>()` : this.popOf(v)};`);
+    if (save) c.line(`${v} = ${ty.k === "arr" ? `${RT}.tape.popO<typeof ${v}>()` : this.popOf(v)};`);
     if (active && reset && ty.k !== "num" && !this.singleUse.has(v)) {
       this.read(v);
       c.line(`${this.bar(v)} = ${barInit(ty, v)};`);
@@ -1146,7 +1146,7 @@ class ReverseEmitter {
             // A list element's adjoint is element k of operand 0's adjoint.
             const [pos, elem] = list === undefined ? [i, ""] : i < list ? [0, `, ${i}`] : [i - list + 1, ""];
             const fn = this.ty(name).k === "num" ? "ndVjpNum" : "ndVjp";
-            this.accumulate(c, name, `_rt.${fn}(${op}, ${pos}, ${g}, ${args}, ${v}${elem})`);
+            this.accumulate(c, name, `${RT}.${fn}(${op}, ${pos}, ${g}, ${args}, ${v}${elem})`);
           });
           return false;
         }
@@ -1163,7 +1163,7 @@ class ReverseEmitter {
         });
         return false;
       case "copy":
-        if (this.isActiveAtom(value.e)) c.line(`_rt.addInto(${this.bar((value.e as { name: string }).name)}, ${g});`);
+        if (this.isActiveAtom(value.e)) c.line(`${RT}.addInto(${this.bar((value.e as { name: string }).name)}, ${g});`);
         return false;
       case "alloc":
       case "stop":
@@ -1180,9 +1180,9 @@ class ReverseEmitter {
       c.line(`const ${b} = ${contrib};`);
       return;
     }
-    if (t.k === "arr") c.line(`_rt.addInto(${b}, ${contrib});`);
-    else if (t.k === "nd") c.line(`${b} = _rt.ndAcc(${b}, ${contrib});`);
-    else if (isTree(t)) c.line(`_rt.addTree(${b}, ${contrib});`);
+    if (t.k === "arr") c.line(`${RT}.addInto(${b}, ${contrib});`);
+    else if (t.k === "nd") c.line(`${b} = ${RT}.ndAcc(${b}, ${contrib});`);
+    else if (isTree(t)) c.line(`${RT}.addTree(${b}, ${contrib});`);
     else c.line(`${b} += ${contrib};`);
   }
 
@@ -1194,9 +1194,9 @@ class ReverseEmitter {
    */
   private accumulateField(c: Code, obj: string, access: string, ty: Ty, contrib: string): void {
     const b = `${this.bar(obj)}${access}`;
-    if (ty.k === "nd") c.line(`${b} = _rt.ndAcc(${b}, ${contrib});`);
-    else if (ty.k === "arr") c.line(`_rt.addInto(${b}, ${contrib});`);
-    else if (isTree(ty)) c.line(`_rt.addTree(${b}, ${contrib});`);
+    if (ty.k === "nd") c.line(`${b} = ${RT}.ndAcc(${b}, ${contrib});`);
+    else if (ty.k === "arr") c.line(`${RT}.addInto(${b}, ${contrib});`);
+    else if (isTree(ty)) c.line(`${RT}.addTree(${b}, ${contrib});`);
     else c.line(`${b} += ${contrib};`);
   }
 
@@ -1226,7 +1226,7 @@ class ReverseEmitter {
       c.line(`${call};`);
       let f = 0;
       let o = 0;
-      for (const r of returned) this.accumulate(c, r.name, r.lane === "retF" ? `_rt.retF[${f++}]` : `_rt.retO[${o++}] as ${printTy(this.ty(r.name))} | null`);
+      for (const r of returned) this.accumulate(c, r.name, r.lane === "retF" ? `${RT}.retF[${f++}]` : `${RT}.retO[${o++}] as ${printTy(this.ty(r.name))} | null`);
     }
   }
 
@@ -1250,7 +1250,7 @@ class ReverseEmitter {
     if (formula) {
       for (const v of (formula as unknown as { reads: string[] }).reads) this.read(v);
       c.line(`const ${count} = ${printExpr(formula)};`);
-    } else if (!rec!.local) c.line(`const ${count} = _rt.tape.popI();`);
+    } else if (!rec!.local) c.line(`const ${count} = ${RT}.tape.popI();`);
     if (counter) {
       const init = printExpr(counter.init);
       this.read(counter.init);
@@ -1269,7 +1269,7 @@ class ReverseEmitter {
     const restore = this.checkpointsOf(s);
     for (const a of [...restore].reverse()) {
       this.read(a);
-      body.line(`_rt.tape.${this.arrayLane(a, "pop")}(${a});`);
+      body.line(`${RT}.tape.${this.arrayLane(a, "pop")}(${a});`);
     }
     c.append(prologue).append(body).close();
     const init = new Code();
@@ -1338,7 +1338,7 @@ function hoistDecl(v: string, t: Ty): string {
     case "bool":
       return `let ${v} = false;`;
     case "arr":
-      return t.ctor === "Float64Array" ? `let ${v}: Float64Array = _rt.EMPTY_F64;` : `let ${v}: number[] = [];`;
+      return t.ctor === "Float64Array" ? `let ${v}: Float64Array = ${RT}.EMPTY_F64;` : `let ${v}: number[] = [];`;
     default:
       return `let ${v}!: ${printTy(t)};`;
   }
@@ -1349,10 +1349,10 @@ function barInit(t: Ty, like: string): string {
     case "num":
       return "0";
     case "arr":
-      return `_rt.zerosLike(${like})`;
+      return `${RT}.zerosLike(${like})`;
     case "obj":
     case "list":
-      return `_rt.barOf(${like})`;
+      return `${RT}.barOf(${like})`;
     default:
       return "null";
   }
@@ -1360,8 +1360,8 @@ function barInit(t: Ty, like: string): string {
 
 function barDecl(bar: string, t: Ty, v: string): string {
   if (t.k === "num") return `let ${bar} = 0;`;
-  if (t.k === "arr") return `let ${bar} = _rt.zerosLike(${v});`;
-  if (isTree(t)) return `let ${bar} = _rt.barOf(${v});`;
+  if (t.k === "arr") return `let ${bar} = ${RT}.zerosLike(${v});`;
+  if (isTree(t)) return `let ${bar} = ${RT}.barOf(${v});`;
   return `let ${bar}: ${printTy(t)} | null = null;`;
 }
 

@@ -5,6 +5,7 @@
 import type { Code } from "../emit/code.js";
 import type { Expr, Loop, Stmt, Ty } from "../ir/ir.js";
 import { printExpr, printTy } from "../ir/print.js";
+import { RT } from "../emit/names.js";
 
 /** A primal `let`/`const` as written. */
 export function declText(s: Extract<Stmt, { k: "let" }>, rename?: (n: string) => string): string {
@@ -87,9 +88,9 @@ export function zeroOf(ty: Ty, like: string): string {
     case "num":
       return "0";
     case "arr":
-      return `_rt.zerosLike(${like})`;
+      return `${RT}.zerosLike(${like})`;
     case "nd":
-      return `_rt.ndZerosLike(${like})`;
+      return `${RT}.ndZerosLike(${like})`;
     default:
       return "0";
   }

@@ -14,7 +14,7 @@ import { barInPlace, isTree, type IrFunction, type Param, type Ty } from "../ir/
 import { fnKey } from "../analysis/summaries.js";
 import { printExpr, printTy } from "../ir/print.js";
 import { Code } from "./code.js";
-import { Namer } from "./names.js";
+import { Namer, RT } from "./names.js";
 
 export { emitJvp };
 
@@ -39,22 +39,22 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
   // The reverse sweep rolls written arrays back; the caller gets them as the primal left them.
   const holders = fn.params.filter((q, i) => written.has(i) && (barInPlace(q.ty)));
   const kept = holders.length ? adj.namer.fresh("_kept", false) : "";
-  if (kept) c.line(`const ${kept} = _rt.keepArrays([${holders.map((q) => q.name).join(", ")}]);`);
+  if (kept) c.line(`const ${kept} = ${RT}.keepArrays([${holders.map((q) => q.name).join(", ")}]);`);
   let value = "";
-  if (ndResult) c.line(`const ${seed} = _rt.scalarSeed(${adj.output ? printExpr(adj.output) : "undefined as never"});`);
+  if (ndResult) c.line(`const ${seed} = ${RT}.scalarSeed(${adj.output ? printExpr(adj.output) : "undefined as never"});`);
   if (withValue) {
     value = adj.namer.fresh("_value", false);
     c.line(`const ${value} = ${adj.output ? `${printExpr(adj.output)}${ndResult ? ".item()" : ""}` : "0"};`);
   }
   c.line("// reverse sweep");
   for (const q of wrt) {
-    if (q.ty.k === "arr") c.line(`const ${adj.bar(q.name)} = _rt.zerosLike(${q.name});`);
-    if (isTree(q.ty)) c.line(`const ${adj.bar(q.name)} = _rt.barOf(${q.name});`);
+    if (q.ty.k === "arr") c.line(`const ${adj.bar(q.name)} = ${RT}.zerosLike(${q.name});`);
+    if (isTree(q.ty)) c.line(`const ${adj.bar(q.name)} = ${RT}.barOf(${q.name});`);
   }
   c.append(adj.barDecls);
   c.append(adj.rev);
   const g = wrt.length === 1 && !tuple ? grads[0] : `[${grads.join(", ")}]`;
-  if (kept) c.line(`_rt.restoreArrays(${kept});`);
+  if (kept) c.line(`${RT}.restoreArrays(${kept});`);
   c.line(`return ${withValue ? `[${value}, ${g}]` : g};`);
   c.close();
   return c.toString();
@@ -67,10 +67,10 @@ function gradText(p: Prepared, adj: Adjoint, q: Param): string {
     case "arr":
       return adj.bar(q.name);
     case "nd":
-      return active ? `_rt.ndOrZeros(${adj.bar(q.name)}, ${q.name})` : `_rt.ndZerosLike(${q.name})`;
+      return active ? `${RT}.ndOrZeros(${adj.bar(q.name)}, ${q.name})` : `${RT}.ndZerosLike(${q.name})`;
     case "obj":
     case "list":
-      return `_rt.fillBar(${adj.bar(q.name)}, ${q.name})`;
+      return `${RT}.fillBar(${adj.bar(q.name)}, ${q.name})`;
     default:
       return active ? adj.bar(q.name) : "0";
   }
@@ -93,7 +93,7 @@ export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; 
   c.close();
   c.line("");
   const active = p.activeParams;
-  const revParams = active.filter((q) => barInPlace(q.ty)).map((q) => `${adj.bar(q.name)}: ${isTree(q.ty) ? `_rt.Bar<${printTy(q.ty)}>` : printTy(q.ty)}`);
+  const revParams = active.filter((q) => barInPlace(q.ty)).map((q) => `${adj.bar(q.name)}: ${isTree(q.ty) ? `${RT}.Bar<${printTy(q.ty)}>` : printTy(q.ty)}`);
   if (outs) outs.forEach((o, k) => revParams.push(`${(outBar as string[])[k]}: ${p.vars.get(o)!.k === "nd" ? `${outTy(o)} | null` : outTy(o)}`));
   // An NDArray adjoint may be null (symbolically zero) where the caller's reverse sweep has it.
   else if (resultActive) revParams.push(`${outBar}: ${printTy(fn.ret)}${fn.ret.k === "nd" ? " | null" : ""}`);
@@ -107,7 +107,7 @@ export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; 
   else {
     let f = 0;
     let o = 0;
-    for (const q of returned) c.line(q.ty.k === "num" ? `_rt.retF[${f++}] = ${barOf(q)};` : `_rt.retO[${o++}] = ${barOf(q)};`);
+    for (const q of returned) c.line(q.ty.k === "num" ? `${RT}.retF[${f++}] = ${barOf(q)};` : `${RT}.retO[${o++}] = ${barOf(q)};`);
   }
   c.close();
   return c.toString();
@@ -128,18 +128,18 @@ export function emitBlockVjp(p: Prepared, names: { fwd: string; rev: string; vjp
   const active = p.activeParams;
   const c = new Code();
   c.open(`export function ${names.vjp}(${paramList(fn.params)}): [unknown[], (${bars}: any[]) => unknown[]]`);
-  c.line(`const ${mark} = _rt.tape.mark();`);
+  c.line(`const ${mark} = ${RT}.tape.mark();`);
   c.line(`const ${outs} = ${names.fwd}(${fn.params.map((q) => q.name).join(", ")});`);
-  c.line(`const ${seg} = _rt.tape.cut(${mark});`);
+  c.line(`const ${seg} = ${RT}.tape.cut(${mark});`);
   c.open(`const pullback = (${bars}: any[]): unknown[] =>`);
-  c.line(`_rt.tape.paste(${seg});`);
+  c.line(`${RT}.tape.paste(${seg});`);
   const results = new Map<string, string>();
   // Objects and lists of NDArrays (a model's parameters): their adjoints are passed in, with
   // null (zero) leaves where nothing flows; the runtime routes each leaf.
   const trees = active.filter((q) => barInPlace(q.ty));
   for (const q of trees) {
     const b = namer.fresh(`${q.name}_bar`, false);
-    c.line(`const ${b} = _rt.barOf(${q.name});`);
+    c.line(`const ${b} = ${RT}.barOf(${q.name});`);
     results.set(q.name, b);
   }
   const args = [...trees.map((q) => results.get(q.name)!), ...(fn.outputs ?? []).map((_, k) => `${bars}[${k}]`)];
@@ -152,7 +152,7 @@ export function emitBlockVjp(p: Prepared, names: { fwd: string; rev: string; vjp
     c.line(`${names.rev}(${args.join(", ")});`);
     let f = 0;
     let o = 0;
-    for (const q of returned) results.set(q.name, q.ty.k === "num" ? `_rt.retF[${f++}]` : `_rt.retO[${o++}]`);
+    for (const q of returned) results.set(q.name, q.ty.k === "num" ? `${RT}.retF[${f++}]` : `${RT}.retO[${o++}]`);
   }
   c.line(`return [${fn.params.map((q) => results.get(q.name) ?? "null").join(", ")}];`);
   c.close("};");
@@ -178,16 +178,16 @@ export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: str
   const c = new Code();
   c.open(`export function ${names.vjp}(${paramList(fn.params)}): [${retTy}, (${outBar}: ${retTy}) => ${ctTy}]`);
   guardDistinct(c, fn, user, written);
-  c.line(`const ${mark} = _rt.tape.mark();`);
+  c.line(`const ${mark} = ${RT}.tape.mark();`);
   c.line(`const ${out} = ${names.fwd}(${fn.params.map((q) => q.name).join(", ")});`);
-  c.line(`const ${seg} = _rt.tape.cut(${mark});`);
+  c.line(`const ${seg} = ${RT}.tape.cut(${mark});`);
   c.open(`const pullback = (${outBar}: ${retTy}): ${ctTy} =>`);
-  if (resultActive) c.line(`_rt.checkCotangent(${outBar}, ${out}, ${JSON.stringify(`the pullback of ${fn.id.name}`)});`);
-  c.line(`_rt.tape.paste(${seg});`);
+  if (resultActive) c.line(`${RT}.checkCotangent(${outBar}, ${out}, ${JSON.stringify(`the pullback of ${fn.id.name}`)});`);
+  c.line(`${RT}.tape.paste(${seg});`);
   const args: string[] = [];
   for (const q of p.activeParams) {
-    if (q.ty.k === "arr") c.line(`const ${bars.get(q.name)} = _rt.zerosLike(${q.name});`);
-    if (isTree(q.ty)) c.line(`const ${bars.get(q.name)} = _rt.barOf(${q.name});`);
+    if (q.ty.k === "arr") c.line(`const ${bars.get(q.name)} = ${RT}.zerosLike(${q.name});`);
+    if (isTree(q.ty)) c.line(`const ${bars.get(q.name)} = ${RT}.barOf(${q.name});`);
     if (barInPlace(q.ty)) args.push(bars.get(q.name)!);
   }
   if (resultActive) args.push(outBar);
@@ -197,13 +197,13 @@ export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: str
     c.line(`${names.rev}(${args.join(", ")});`);
     let f = 0;
     let o = 0;
-    for (const q of returned) c.line(`const ${bars.get(q.name)} = ${q.ty.k === "num" ? `_rt.retF[${f++}]` : `_rt.retO[${o++}] as ${printTy(q.ty)} | null`};`);
+    for (const q of returned) c.line(`const ${bars.get(q.name)} = ${q.ty.k === "num" ? `${RT}.retF[${f++}]` : `${RT}.retO[${o++}] as ${printTy(q.ty)} | null`};`);
   }
   const final = (q: Param): string => {
     const b = bars.get(q.name)!;
     if (!active.has(q.name)) return "undefined";
-    if (q.ty.k === "nd") return `_rt.ndOrZeros(${b}, ${q.name})`;
-    if (isTree(q.ty)) return `_rt.fillBar(${b}, ${q.name})`;
+    if (q.ty.k === "nd") return `${RT}.ndOrZeros(${b}, ${q.name})`;
+    if (isTree(q.ty)) return `${RT}.fillBar(${b}, ${q.name})`;
     return b;
   };
   c.line(`return [${user.map(final).join(", ")}];`);
@@ -230,10 +230,10 @@ export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }, w
   c.open(`export function ${names.pair}(${primals}: ${tup((q) => printTy(q.ty))}, ${tangents}: ${tup((q) => (active.has(q.name) ? printTy(q.ty) : "unknown"))}${extra}): [${retTy}, ${retTy}]`);
   guardDistinct(c, fn, user, written, user.map((_, i) => `${primals}[${i}]`));
   // Tangents of written parameters are written too: the caller's stay as they were.
-  const tangent = (q: Param, i: number): string => (written.has(i) && q.ty.k !== "num" && q.ty.k !== "nd" ? `_rt.copyArrays(${tangents}[${i}])` : `${tangents}[${i}]`);
+  const tangent = (q: Param, i: number): string => (written.has(i) && q.ty.k !== "num" && q.ty.k !== "nd" ? `${RT}.copyArrays(${tangents}[${i}])` : `${tangents}[${i}]`);
   const args = [...user.flatMap((q, i) => (active.has(q.name) ? [`${primals}[${i}]`, tangent(q, i)] : [`${primals}[${i}]`])), ...closed.map((q) => q.name)];
   c.line(`const ${out} = ${names.jvp}(${args.join(", ")});`);
-  c.line(`return [${out}, ${fn.ret.k === "num" ? "_rt.retF[0]" : `_rt.retO[0] as ${retTy}`}];`);
+  c.line(`return [${out}, ${fn.ret.k === "num" ? `${RT}.retF[0]` : `${RT}.retO[0] as ${retTy}`}];`);
   c.close();
   return c.toString();
 }
@@ -247,7 +247,7 @@ function guardDistinct(c: Code, fn: IrFunction, user: readonly Param[], written:
   if (holders.length < 2 || !holders.some(([, i]) => written.has(i))) return;
   const names = JSON.stringify(holders.map(([q]) => q.name));
   const w = JSON.stringify(holders.flatMap(([, i], k) => (written.has(i) ? [k] : [])));
-  c.line(`_rt.checkDistinct(${JSON.stringify(fn.id.name)}, ${names}, ${w}, [${holders.map(([, i]) => args[i]).join(", ")}]);`);
+  c.line(`${RT}.checkDistinct(${JSON.stringify(fn.id.name)}, ${names}, ${w}, [${holders.map(([, i]) => args[i]).join(", ")}]);`);
 }
 
 function paramList(params: readonly Param[]): string {

@@ -1,4 +1,11 @@
 /**
+ * How generated text names adc's runtime module, before the module it goes into chooses the
+ * actual name (`_rt`, or `_rt1` when the user's module already uses `_rt`): splice.ts replaces
+ * it. Made of identifier characters, so the printer treats it as part of a name.
+ */
+export const RT = "__adc_rt__";
+
+/**
  * The one place generated names come from. Names are deterministic (counters, never random),
  * avoid every identifier the function's text already uses, and follow one scheme:
  * `x_dot` tangents, `x_bar` adjoints, `_t0` temporaries, `_br0` branch records, `_n0` trip counts.
@@ -60,5 +67,48 @@ export class Namer {
       this.derived.set(key, name);
     }
     return name;
+  }
+}
+
+/**
+ * The names a module's generated code adds at module level: the runtime import, the generated
+ * functions that live in the module, and those it imports from other modules of the build. Every
+ * identifier the user's file contains is reserved first, so a generated name can neither shadow
+ * nor be shadowed by one of the user's names, at any depth (`function f_grad`, `const _rt`).
+ */
+export class ModuleNames {
+  private readonly taken: Set<string>;
+  /** The local name of adc's runtime module (`_rt` unless the file uses that name). */
+  readonly runtime: string;
+  private readonly imported = new Map<string, string>();
+
+  constructor(identifiers: Iterable<string>) {
+    this.taken = new Set(identifiers);
+    this.runtime = this.claim(["_rt"])[0];
+  }
+
+  /**
+   * Names that belong together (a split pair `f_fwd`/`f_rev`), as given when all are free, else
+   * all with the same numeric suffix (`f_fwd_1`, `f_rev_1`).
+   */
+  claim(bases: readonly string[]): string[] {
+    for (let k = 0; ; k++) {
+      const names = bases.map((b) => (k === 0 ? b : `${b}_${k}`));
+      if (names.every((n) => !this.taken.has(n))) {
+        for (const n of names) this.taken.add(n);
+        return names;
+      }
+    }
+  }
+
+  /** The local name under which this module imports `name` from the module `spec`. */
+  importAs(spec: string, name: string): string {
+    const key = `${spec}\0${name}`;
+    let local = this.imported.get(key);
+    if (!local) {
+      local = this.claim([name])[0];
+      this.imported.set(key, local);
+    }
+    return local;
   }
 }

@@ -3,6 +3,7 @@
  * `rename` maps an IR variable to the name the emitted code uses (identity by default).
  */
 import type { BinOp, Expr, Ty } from "./ir.js";
+import { RT } from "../emit/names.js";
 
 const PREC: Record<BinOp, number> = {
   "??": 1, "||": 2, "&&": 3, "|": 4, "^": 5, "&": 6,
@@ -18,7 +19,7 @@ const COND = 0.5;
 export type Rename = (name: string) => string;
 
 /** How generated code calls an NDArray op's primal (set by the NDArray rules module). */
-let ndPath: (op: string) => string = (op) => `_rt.np.${op}`;
+let ndPath: (op: string) => string = (op) => `${RT}.np.${op}`;
 export function setNdPath(f: (op: string) => string): void {
   ndPath = f;
 }
@@ -122,7 +123,7 @@ export function isAtomic(t: string): boolean {
 }
 
 /** A type as TypeScript text, for declarations the emitters add. */
-export function printTy(t: Ty, ndName = "_rt.NDArray"): string {
+export function printTy(t: Ty, ndName = `${RT}.NDArray`): string {
   switch (t.k) {
     case "num":
       return "number";

@@ -9,6 +9,7 @@ import { anyOp, ndMethodAliases, ndOps } from "../../runtime/ndarray/registry.js
 import { np } from "../../runtime/ndarray/np.js";
 import { adcExportName } from "../targets.js";
 import { setNdPath } from "../ir/print.js";
+import { RT } from "../emit/names.js";
 
 export interface NdOpInfo {
   readonly diff: readonly number[];
@@ -42,7 +43,7 @@ setNdPath((op) => {
   const path = anyOp(op)?.npPath ?? op;
   let at: unknown = np;
   for (const part of path.split(".")) at = (at as Record<string, unknown> | undefined)?.[part];
-  return typeof at === "function" ? `_rt.np.${path}` : `_rt.ndPrimal.${op}`;
+  return typeof at === "function" ? `${RT}.np.${path}` : `${RT}.ndPrimal.${op}`;
 });
 
 function isNdArray(e: ts.Expression, checker: ts.TypeChecker): boolean {
