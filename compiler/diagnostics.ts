@@ -26,7 +26,7 @@ export const CODES = {
   ADC1006: "argnums that is not a literal",
   ADC1007: "grad of a function that does not return a number",
   ADC1008: "a function argument adc cannot resolve",
-  ADC1009: "recursion",
+  // ADC1009 (recursion) is retired: recursion is differentiated.
   ADC1010: "an argument outside the function's parameters",
   ADC1011: "array aliasing adc cannot follow",
   ADC1012: "a type adc cannot differentiate",

@@ -11,6 +11,7 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { compileFiles, formatDiagnostic } from "../compiler/index.js";
+import { CODES } from "../compiler/diagnostics.js";
 import { checkProbe } from "./helpers/check.js";
 import { load } from "./helpers/load.js";
 import { probeSpecs, probeText } from "./helpers/probe.js";
@@ -79,8 +80,17 @@ describe.each(all.map((d) => [relative(fixtures, d), d]))("%s", (_name, dir) => 
 });
 
 describe("fixture folders", () => {
+  it("refuse with every diagnostic code in the catalogue, each in some fixtures/errors case", () => {
+    const seen = new Set<string>();
+    for (const dir of all) if (existsSync(join(dir, "errors.txt"))) for (const m of readFileSync(join(dir, "errors.txt"), "utf8").matchAll(/error (ADC\d+)/g)) seen.add(m[1]);
+    expect(Object.keys(CODES).filter((c) => !seen.has(c))).toEqual([]);
+  });
+
   it("have no orphaned expected files", () => {
-    for (const dir of all) {
+    // Every folder, including one that lost its input.ts (which `cases` would not list).
+    const folders = (dir: string): string[] => [dir, ...readdirSync(dir).map((n) => join(dir, n)).filter((p) => statSync(p).isDirectory()).flatMap(folders)];
+    for (const dir of folders(fixtures)) {
+      if (existsSync(join(dir, "errors.txt"))) expect(existsSync(join(dir, "input.ts")), `${relative(fixtures, dir)}/errors.txt has no input.ts`).toBe(true);
       for (const f of readdirSync(dir)) {
         if (!f.endsWith(".output.ts") && f !== "output.ts") continue;
         const src = f === "output.ts" ? "input.ts" : f.replace(/\.output\.ts$/, ".ts");
