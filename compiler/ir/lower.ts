@@ -245,10 +245,12 @@ class Lowerer {
 
   /**
    * `b[g(b)] *= x` and `b[g(b)]++` read and write one element: an index that calls something is
-   * evaluated once, into a constant before the statement.
+   * evaluated once, into a constant before the statement. So is an index that reads the array it
+   * writes (`a[f(a[0])] = v`): after the write it may name another element, and the reverse sweep
+   * restores the element at the index (a fuzzer find).
    */
   private indexOnce(target: Target, out: Stmt[]): Target {
-    if (target.k !== "index" || !impureIndex(target.idx)) return target;
+    if (target.k !== "index" || !(impureIndex(target.idx) || readsElementOf(target.idx, target.arr))) return target;
     const name = this.temp("_ix", NUM);
     out.push({ k: "let", name, ty: NUM, init: target.idx, isConst: true, pos: target.idx.pos });
     return { ...target, idx: { k: "var", name, ty: NUM, pos: target.idx.pos } };
@@ -512,7 +514,7 @@ class Lowerer {
         this.refuse("ADC1001", e.left, "object destructuring assignment is not supported", "assign each property's value to its variable");
       if (op === ts.SyntaxKind.EqualsToken || ASSIGN_OPS[op]) {
         let target = this.withPre(out, () => this.target(e.left));
-        if (ASSIGN_OPS[op]) target = this.indexOnce(target, out);
+        target = this.indexOnce(target, out);
         if (op === ts.SyntaxKind.EqualsToken && target.k === "var" && this.isCallbackCall(e.right)) {
           this.withPre(out, () => this.callbackCall(e.right as ts.CallExpression, target));
           return;
@@ -1197,6 +1199,15 @@ function syntaxName(n: ts.Node): string {
       return `this ${words}`;
     }
   }
+}
+
+/** Whether e reads an element of the array variable `arr`. */
+function readsElementOf(e: Expr, arr: string): boolean {
+  let found = false;
+  forEachExpr(e, (x) => {
+    if (x.k === "index" && x.arr.k === "var" && x.arr.name === arr) found = true;
+  });
+  return found;
 }
 
 /** An index expression whose evaluation calls something other than a Math function. */
