@@ -29,6 +29,7 @@ import { forEachStmt } from "./ir/walk.js";
 import { adcExportName, findCallSites, functionOf, type CallSite } from "./targets.js";
 import { ndInfo, ndOpOf } from "./rules/ndarray.js";
 import { ModuleNames, RT } from "./emit/names.js";
+import { joinGenerated, type Generated } from "./emit/code.js";
 
 export interface BuildResult {
   /** Transformed text of every file that changed, keyed by file name. */
@@ -482,7 +483,7 @@ class Build {
       const spec = this.specializer(f);
       const names = this.enqueue(job);
       const name = names[0];
-      let text: string;
+      let text: Generated;
       switch (job.kind) {
         case "jvp":
           text = emitJvp(p, spec, name);
@@ -501,7 +502,7 @@ class Build {
         }
         case "block": {
           const [, fwd, rev] = names;
-          text = emitSplit(p, spec, { fwd, rev }, false) + "\n\n" + emitBlockVjp(p, { fwd, rev, vjp: name });
+          text = joinGenerated([emitSplit(p, spec, { fwd, rev }, false), emitBlockVjp(p, { fwd, rev, vjp: name })]);
           break;
         }
         case "jvpPair": {
@@ -512,7 +513,7 @@ class Build {
       }
       const anchor = topLevelStatement(f.node);
       const list = this.insertions.get(f.sf.fileName) ?? [];
-      list.push({ at: anchor.getEnd(), text });
+      list.push({ at: anchor.getEnd(), text: text.text, origins: text.origins });
       this.insertions.set(f.sf.fileName, list);
     } catch (err) {
       if (!(err instanceof Refusal)) this.internal(f, err);

@@ -10,10 +10,10 @@
  * parameter. The function returns the primal result and leaves the result's tangent in
  * `_rt.retF[0]` (a number) or `_rt.retO[0]` (an array), to be read by the caller right after.
  */
-import { Code } from "../emit/code.js";
+import { Code, generated, type Generated } from "../emit/code.js";
 import { scale, sum, ruleArgs, ruleName, operands } from "../emit/terms.js";
 import type { Expr, Loop, Stmt, Ty } from "../ir/ir.js";
-import { isDiffTy } from "../ir/ir.js";
+import { isDiffTy, originOf } from "../ir/ir.js";
 import { printExpr, printTy } from "../ir/print.js";
 import { scalarRule } from "../rules/scalar.js";
 import { callMask, type Prepared, type Specializer } from "./prepare.js";
@@ -21,7 +21,7 @@ import { fnKey } from "../analysis/summaries.js";
 import { assignText, declText, elementIncrement, emitIf, ndOperands, printLoopHead, zeroOf } from "./shared.js";
 import { RT } from "../emit/names.js";
 
-export function emitJvp(prepared: Prepared, spec: Specializer, name: string): string {
+export function emitJvp(prepared: Prepared, spec: Specializer, name: string): Generated {
   const p: Prepared = { ...prepared, namer: prepared.namer.clone() };
   const fn = p.fn;
   const inMask = new Set(p.activeParams.map((q) => q.name));
@@ -30,13 +30,13 @@ export function emitJvp(prepared: Prepared, spec: Specializer, name: string): st
     // One tangent per parameter of the active set (the calling convention), used or not.
     return inMask.has(q.name) ? [decl, `${p.namer.dot(q.name)}: ${printTy(q.ty)}`] : [decl];
   });
-  const code = new Code();
+  const code = new Code().at(fn.pos.start);
   code.open(`export function ${name}(${params.join(", ")}): ${printTy(fn.ret)}`);
   // A parameter outside the active set that the body assigns an active value starts with a zero tangent.
   for (const q of fn.params) if (!inMask.has(q.name) && p.isActive(q.name)) code.line(`let ${p.namer.dot(q.name)} = ${zeroOf(q.ty, q.name)};`);
   new ForwardEmitter(p, spec, code).block(p.body);
-  code.close();
-  return code.toString();
+  code.at(fn.pos.start).close();
+  return generated(code);
 }
 
 class ForwardEmitter {
@@ -59,7 +59,7 @@ class ForwardEmitter {
   }
 
   private stmt(s: Stmt): void {
-    const c = this.code;
+    const c = this.code.at(originOf(s));
     switch (s.k) {
       case "let": {
         const active = this.p.isActive(s.name);

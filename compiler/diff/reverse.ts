@@ -21,7 +21,7 @@ import { Code } from "../emit/code.js";
 import { RT, type Namer } from "../emit/names.js";
 import { operands, ruleArgs, ruleName, scale } from "../emit/terms.js";
 import { originText, type Expr, type FnId, type Loop, type Pos, type Stmt, type Ty } from "../ir/ir.js";
-import { barInPlace, isDiffTy, isTree } from "../ir/ir.js";
+import { barInPlace, isDiffTy, isTree, originOf } from "../ir/ir.js";
 import { paren, printExpr, printTy } from "../ir/print.js";
 import { structurize } from "../ir/structurize.js";
 import { forEachChildExpr, forEachExpr, forEachStmt, reads, stmtExprs } from "../ir/walk.js";
@@ -686,6 +686,7 @@ class ReverseEmitter {
   }
 
   private fsStmt(s: Stmt, c: Code, loop: boolean): void {
+    c.at(originOf(s));
     if ((s.k === "let" || s.k === "assign") && !this.stmtNeeded(s)) return;
     if ((s.k === "if" || s.k === "block") && !this.hasWork(s) && !this.anyNeeded([s])) return;
     switch (s.k) {
@@ -959,6 +960,7 @@ class ReverseEmitter {
   }
 
   private rsStmtInner(s: Stmt, c: Code, loop: boolean): void {
+    c.at(originOf(s));
     if (s.k === "if" || s.k === "loop" || s.k === "block") this.lastOrigin.delete(c);
     switch (s.k) {
       case "let":
@@ -1377,3 +1379,4 @@ function loopHead(s: Loop, init: readonly Stmt[], update: readonly Stmt[]): stri
 }
 
 export { isDiffTy };
+

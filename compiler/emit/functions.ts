@@ -13,20 +13,20 @@ import type { Prepared, Specializer } from "../diff/prepare.js";
 import { barInPlace, isTree, type IrFunction, type Param, type Ty } from "../ir/ir.js";
 import { fnKey } from "../analysis/summaries.js";
 import { printExpr, printTy } from "../ir/print.js";
-import { Code } from "./code.js";
+import { Code, generated, type Generated } from "./code.js";
 import { Namer, RT } from "./names.js";
 
 export { emitJvp };
 
 /** `f_grad` or `f_valueAndGrad`: one fused function, gradients for `wrt` in order. */
-export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: readonly Param[], withValue: boolean, tuple = false): string {
+export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: readonly Param[], withValue: boolean, tuple = false): Generated {
   const namer = p.namer.clone();
   const fn = p.fn;
   // An NDArray result must hold one element; its seed is ones in its shape, made after the sweep.
   const ndResult = fn.ret.k === "nd";
   const seed = ndResult ? namer.fresh("_seed", false) : "1";
   const adj = emitAdjoint(p, spec, "fused", seed, namer, withValue);
-  const c = new Code();
+  const c = new Code().at(fn.pos.start);
   const grads = wrt.map((q) => gradText(p, adj, q));
   const gradTy = wrt.length === 1 && !tuple ? printTy(wrt[0].ty) : `[${wrt.map((q) => printTy(q.ty)).join(", ")}]`;
   const retTy = withValue ? `[number, ${gradTy}]` : gradTy;
@@ -57,7 +57,7 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
   if (kept) c.line(`${RT}.restoreArrays(${kept});`);
   c.line(`return ${withValue ? `[${value}, ${g}]` : g};`);
   c.close();
-  return c.toString();
+  return generated(c);
 }
 
 /** The adjoint of parameter q, or a zero if q turned out not to be active. */
@@ -77,14 +77,14 @@ function gradText(p: Prepared, adj: Adjoint, q: Param): string {
 }
 
 /** The split pair: `fwd(params)` records and returns the value; `rev(bars..., out_bar)` replays. */
-export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; rev: string }, resultActive: boolean): string {
+export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; rev: string }, resultActive: boolean): Generated {
   const namer = p.namer.clone();
   const fn = p.fn;
   // A record block has one result per output variable, and one cotangent for each.
   const outs = fn.outputs;
   const outBar: string | string[] = outs ? outs.map((o) => namer.fresh(`${o}_out_bar`, false)) : namer.fresh("out_bar", false);
   const adj = emitAdjoint(p, spec, "split", outBar, namer);
-  const c = new Code();
+  const c = new Code().at(fn.pos.start);
   const outTy = (o: string): string => printTy(p.vars.get(o)!);
   c.open(`export function ${names.fwd}(${paramList(fn.params)}): ${outs ? `[${outs.map(outTy).join(", ")}]` : printTy(fn.ret)}`);
   c.append(adj.hoisted).append(adj.fwd).append(adj.snapshotPush);
@@ -110,7 +110,7 @@ export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; 
     for (const q of returned) c.line(q.ty.k === "num" ? `${RT}.retF[${f++}] = ${barOf(q)};` : `${RT}.retO[${o++}] = ${barOf(q)};`);
   }
   c.close();
-  return c.toString();
+  return generated(c);
 }
 
 /**
@@ -118,7 +118,7 @@ export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; 
  * outputs with a pullback (one cotangent per output in, one adjoint per input out), which the
  * runtime's `backward` calls.
  */
-export function emitBlockVjp(p: Prepared, names: { fwd: string; rev: string; vjp: string }): string {
+export function emitBlockVjp(p: Prepared, names: { fwd: string; rev: string; vjp: string }): Generated {
   const fn = p.fn;
   const namer = new Namer(fn.reserved);
   const outs = namer.fresh("outs", false);
@@ -126,7 +126,7 @@ export function emitBlockVjp(p: Prepared, names: { fwd: string; rev: string; vjp
   const seg = namer.fresh("_seg", false);
   const bars = namer.fresh("bars", false);
   const active = p.activeParams;
-  const c = new Code();
+  const c = new Code().at(fn.pos.start);
   c.open(`export function ${names.vjp}(${paramList(fn.params)}): [unknown[], (${bars}: any[]) => unknown[]]`);
   c.line(`const ${mark} = ${RT}.tape.mark();`);
   c.line(`const ${outs} = ${names.fwd}(${fn.params.map((q) => q.name).join(", ")});`);
@@ -158,11 +158,11 @@ export function emitBlockVjp(p: Prepared, names: { fwd: string; rev: string; vjp
   c.close("};");
   c.line(`return [${outs}, pullback];`);
   c.close();
-  return c.toString();
+  return generated(c);
 }
 
 /** `f_vjp(params)`: runs the recording version and returns the value with a pullback owning its records. */
-export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: string }, resultActive: boolean, written: ReadonlySet<number>, captured = 0): string {
+export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: string }, resultActive: boolean, written: ReadonlySet<number>, captured = 0): Generated {
   const fn = p.fn;
   // A closure's captured locals are trailing parameters: passed along, given no cotangent.
   const user = fn.params.slice(0, fn.params.length - captured);
@@ -175,7 +175,7 @@ export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: str
   const bars = new Map(fn.params.map((q) => [q.name, namer.fresh(`${q.name}_bar`, false)]));
   const ctTy = `[${user.map((q) => (active.has(q.name) ? printTy(q.ty) : "undefined")).join(", ")}]`;
   const retTy = printTy(fn.ret);
-  const c = new Code();
+  const c = new Code().at(fn.pos.start);
   c.open(`export function ${names.vjp}(${paramList(fn.params)}): [${retTy}, (${outBar}: ${retTy}) => ${ctTy}]`);
   guardDistinct(c, fn, user, written);
   c.line(`const ${mark} = ${RT}.tape.mark();`);
@@ -210,11 +210,11 @@ export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: str
   c.close("};");
   c.line(`return [${out}, pullback];`);
   c.close();
-  return c.toString();
+  return generated(c);
 }
 
 /** `f_jvpPair(primals, tangents)`: JAX's `jvp` calling convention over `f_jvp`. */
-export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }, written: ReadonlySet<number>, captured = 0): string {
+export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }, written: ReadonlySet<number>, captured = 0): Generated {
   const fn = p.fn;
   const user = fn.params.slice(0, fn.params.length - captured);
   const closed = fn.params.slice(user.length);
@@ -225,7 +225,7 @@ export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }, w
   const active = new Set(p.activeParams.map((q) => q.name));
   const tup = (f: (q: Param) => string): string => `[${user.map(f).join(", ")}]`;
   const retTy = printTy(fn.ret);
-  const c = new Code();
+  const c = new Code().at(fn.pos.start);
   const extra = closed.length ? `, ${paramList(closed)}` : "";
   c.open(`export function ${names.pair}(${primals}: ${tup((q) => printTy(q.ty))}, ${tangents}: ${tup((q) => (active.has(q.name) ? printTy(q.ty) : "unknown"))}${extra}): [${retTy}, ${retTy}]`);
   guardDistinct(c, fn, user, written, user.map((_, i) => `${primals}[${i}]`));
@@ -235,7 +235,7 @@ export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }, w
   c.line(`const ${out} = ${names.jvp}(${args.join(", ")});`);
   c.line(`return [${out}, ${fn.ret.k === "num" ? `${RT}.retF[0]` : `${RT}.retO[0] as ${retTy}`}];`);
   c.close();
-  return c.toString();
+  return generated(c);
 }
 
 /**

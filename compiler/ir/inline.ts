@@ -155,7 +155,8 @@ export function inlineSmallCalls(fn: IrFunction, callee: (id: FnId) => IrFunctio
     const stmts: Stmt[] = [...pre];
     if (resultName) stmts.push({ k: "let", name: resultName, ty: g.ret, isConst: false, pos });
     stmts.push(...(jumps ? [{ k: "block", label: exit, body: flat(inner), pos } as Stmt] : flat(inner)));
-    return { stmts, result: resultName ? { k: "var", name: resultName, ty: g.ret, pos } : null };
+    // Statements from another file keep positions in that file's text: they are placed at the call.
+    return { stmts: g.id.file === fn.id.file ? stmts : relocate(stmts, pos), result: resultName ? { k: "var", name: resultName, ty: g.ret, pos } : null };
   };
 
   /**
@@ -302,3 +303,20 @@ export function mapExpr(e: Expr, f: (e: Expr) => Expr | undefined, bottomUp = fa
 }
 
 export type { Ty };
+
+/** The statements with every statement position (and origin) moved to `pos`. */
+function relocate(stmts: readonly Stmt[], pos: Pos): Stmt[] {
+  return stmts.map((s): Stmt => {
+    const at = { ...s, pos, ...("origin" in s && s.origin ? { origin: pos } : {}) } as Stmt;
+    switch (at.k) {
+      case "if":
+        return { ...at, then: relocate(at.then, pos), else: relocate(at.else, pos) };
+      case "loop":
+        return { ...at, init: relocate(at.init, pos), body: relocate(at.body, pos), update: relocate(at.update, pos) };
+      case "block":
+        return { ...at, body: relocate(at.body, pos) };
+      default:
+        return at;
+    }
+  });
+}

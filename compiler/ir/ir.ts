@@ -187,3 +187,8 @@ export interface IrFunction {
    */
   readonly outputs?: readonly string[];
 }
+
+/** The source offset a statement's derivative code comes from: the user statement it normalizes. */
+export function originOf(s: Stmt): number {
+  return ("origin" in s && s.origin ? s.origin : s.pos).start;
+}
