@@ -11,7 +11,8 @@
  * `_rt.retF[0]` (a number) or `_rt.retO[0]` (an array), to be read by the caller right after.
  */
 import { Code, generated, type Generated } from "../emit/code.js";
-import { scale, sum, ruleArgs, ruleName, operands } from "../emit/terms.js";
+import { ruleArgs, ruleName, operands } from "../emit/terms.js";
+import { name, scale, sum } from "../ir/make.js";
 import type { Expr, Loop, Stmt, Ty } from "../ir/ir.js";
 import { isDiffTy, originOf } from "../ir/ir.js";
 import { printExpr, printTy } from "../ir/print.js";
@@ -158,14 +159,14 @@ class ForwardEmitter {
       c.line(`${kw}${v} = ${printExpr(value)};`);
       const args = ruleArgs(value);
       const ops = operands(args, v, () => {});
-      const terms: string[] = [];
+      const terms: Expr[] = [];
       args.forEach((a, i) => {
         const d = this.dot(a);
         if (!d) return;
         const part = r.partial(i, ops);
-        if (part !== null) terms.push(scale(part, d));
+        if (part !== null) terms.push(scale(part, name(d)));
       });
-      c.line(`${kw}${vd} = ${sum(terms)};`);
+      c.line(`${kw}${vd} = ${printExpr(sum(terms))};`);
       return;
     }
     switch (value.k) {

@@ -19,7 +19,8 @@
  */
 import { Code } from "../emit/code.js";
 import { RT, type Namer } from "../emit/names.js";
-import { operands, ruleArgs, ruleName, scale } from "../emit/terms.js";
+import { operands, ruleArgs, ruleName } from "../emit/terms.js";
+import { isNum, name, num, scale } from "../ir/make.js";
 import { originText, type Expr, type FnId, type Loop, type Pos, type Stmt, type Ty } from "../ir/ir.js";
 import { barInPlace, isDiffTy, isTree, originOf } from "../ir/ir.js";
 import { paren, printExpr, printTy } from "../ir/print.js";
@@ -1094,17 +1095,17 @@ class ReverseEmitter {
       const r = scalarRule(rule)!;
       const args = ruleArgs(value);
       const ops = operands(args, v, (x) => this.read(x));
-      let selfPartial = "0";
+      let selfPartial: Expr = num(0);
       args.forEach((a, i) => {
         const self = a.k === "var" && a.name === v;
         if (!self && !this.isActiveAtom(a)) return; // only needed partials: each one records its reads
         const part = r.partial(i, ops);
-        if (self) selfPartial = part ?? "0";
-        else if (part !== null) this.accumulate(c, (a as { name: string }).name, scale(part, g));
+        if (self) selfPartial = part ?? num(0);
+        else if (part !== null) this.accumulate(c, (a as { name: string }).name, printExpr(scale(part, name(g))));
         else if (this.singleUse.has((a as { name: string }).name)) c.line(`const ${this.bar((a as { name: string }).name)} = 0;`);
       });
-      if (selfPartial === "-1") c.line(`${g} = -${g};`);
-      else if (selfPartial !== "1") c.line(`${g} = ${scale(selfPartial, g)};`);
+      if (isNum(selfPartial, -1)) c.line(`${g} = -${g};`);
+      else if (!isNum(selfPartial, 1)) c.line(`${g} = ${printExpr(scale(selfPartial, name(g)))};`);
       return true;
     }
     if (value.k === "var") {
@@ -1118,7 +1119,7 @@ class ReverseEmitter {
       args.forEach((a, i) => {
         if (!this.isActiveAtom(a)) return;
         const part = r.partial(i, ops);
-        if (part !== null) this.accumulate(c, (a as { name: string }).name, scale(part, g));
+        if (part !== null) this.accumulate(c, (a as { name: string }).name, printExpr(scale(part, name(g))));
         else if (this.singleUse.has((a as { name: string }).name)) c.line(`const ${this.bar((a as { name: string }).name)} = 0;`);
       });
       return false;

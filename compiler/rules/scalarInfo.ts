@@ -2,8 +2,9 @@
  * Facts derived from the scalar rule registry that analyses need.
  */
 import { scalarRule, type Operands } from "./scalar.js";
+import { name } from "../ir/make.js";
 
-const probe: Operands = { n: 1, arg: () => "x", lit: () => undefined, out: () => "y" };
+const probe: Operands = { n: 1, arg: () => name("x"), lit: () => undefined, out: () => name("y") };
 const zero = new Map<string, boolean>();
 
 /** A primitive whose derivative is zero everywhere (floor, sign, ...): its result is a constant. */

@@ -11,6 +11,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { scalarRule, type ScalarRule } from "../../compiler/rules/scalar.js";
+import { neg } from "../../compiler/ir/make.js";
 import { programs } from "./driver.js";
 import { codeSize, programArb, render, type GenOptions, type Program } from "./generator.js";
 import { ProgramChecker, type CheckOptions } from "./properties.js";
@@ -27,7 +28,7 @@ async function withWrongSin<T>(f: () => Promise<T>): Promise<T> {
   const right = rule.partial;
   rule.partial = (i, o) => {
     const p = right(i, o);
-    return p === null ? null : `-(${p})`;
+    return p === null ? null : neg(p);
   };
   try {
     return await f();
