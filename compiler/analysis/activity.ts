@@ -58,6 +58,8 @@ export function analyzeActivity(fn: IrFunction, activeParams: ReadonlySet<string
             return !!info && info.returns !== "bool" && info.returns !== "boolean" && ndDiffPositions(e.fn.op, e.fn.list).some((i) => i < e.args.length && variedExpr(e.args[i]));
           }
           case "opaque":
+          case "rt":
+          case "derived":
             return false;
         }
         return false;
@@ -70,6 +72,7 @@ export function analyzeActivity(fn: IrFunction, activeParams: ReadonlySet<string
       case "arrlit":
         return e.elems.some(variedExpr);
       case "copy":
+      case "as":
         return variedExpr(e.e);
     }
   };

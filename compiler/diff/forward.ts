@@ -1,162 +1,131 @@
 /**
- * Forward mode: the tangent version of a function.
+ * Forward mode: the tangent version of a function, as an IR-to-IR transform.
  *
- * Takes a prepared function (ANF body, activity) and gives the text of `f_jvp`, which runs the
- * primal code unchanged and, after each active statement, computes the statement's tangent
- * (`x_dot`). Control flow, jumps included, stays as the user wrote it: a tangent only ever
- * needs current values, so forward mode needs no tape.
+ * Takes a prepared function (ANF body, activity) and gives `f_jvp` as IR in adc's own language
+ * (plus runtime calls and generated callees), which the one printer turns into text. `f_jvp` runs
+ * the primal code unchanged and, after each active statement, the statement's tangent (`x_dot`).
+ * Control flow, jumps included, stays as the user wrote it: a tangent only ever needs current
+ * values, so forward mode needs no tape.
  *
  * Calling convention: parameters are `(x, x_dot, y, ...)`, with a `_dot` after each active
  * parameter. The function returns the primal result and leaves the result's tangent in
  * `_rt.retF[0]` (a number) or `_rt.retO[0]` (an array), to be read by the caller right after.
  */
-import { Code, generated, type Generated } from "../emit/code.js";
+import { generated, type Generated } from "../emit/code.js";
 import { ruleArgs, ruleName, operands } from "../emit/terms.js";
-import { name, scale, sum } from "../ir/make.js";
-import type { Expr, Loop, Stmt, Ty } from "../ir/ir.js";
-import { isDiffTy, originOf } from "../ir/ir.js";
-import { printExpr, printTy } from "../ir/print.js";
+import { free, name, num, scale, sum } from "../ir/make.js";
+import { isDiffTy, NUM, type Expr, type GenFunction, type Loop, type Pos, type Stmt, type Ty } from "../ir/ir.js";
+import { elementIncrement, printFunction } from "../ir/print-stmt.js";
 import { scalarRule } from "../rules/scalar.js";
 import { callMask, type Prepared, type Specializer } from "./prepare.js";
 import { fnKey } from "../analysis/summaries.js";
-import { assignText, declText, elementIncrement, emitIf, ndOperands, printLoopHead, zeroOf } from "./shared.js";
 import { RT } from "../emit/names.js";
 
 export function emitJvp(prepared: Prepared, spec: Specializer, name: string): Generated {
+  return generated(printFunction(forwardFunction(prepared, spec, name)));
+}
+
+/** `f_jvp` as IR. */
+export function forwardFunction(prepared: Prepared, spec: Specializer, fnName: string): GenFunction {
   const p: Prepared = { ...prepared, namer: prepared.namer.clone() };
   const fn = p.fn;
   const inMask = new Set(p.activeParams.map((q) => q.name));
-  const params = fn.params.flatMap((q) => {
-    const decl = `${q.name}: ${printTy(q.ty)}`;
-    // One tangent per parameter of the active set (the calling convention), used or not.
-    return inMask.has(q.name) ? [decl, `${p.namer.dot(q.name)}: ${printTy(q.ty)}`] : [decl];
-  });
-  const code = new Code().at(fn.pos.start);
-  code.open(`export function ${name}(${params.join(", ")}): ${printTy(fn.ret)}`);
+  // One tangent per parameter of the active set (the calling convention), used or not.
+  const params = fn.params.flatMap((q) => (inMask.has(q.name) ? [{ name: q.name, ty: q.ty }, { name: p.namer.dot(q.name), ty: q.ty }] : [{ name: q.name, ty: q.ty }]));
+  const body: Stmt[] = [];
   // A parameter outside the active set that the body assigns an active value starts with a zero tangent.
-  for (const q of fn.params) if (!inMask.has(q.name) && p.isActive(q.name)) code.line(`let ${p.namer.dot(q.name)} = ${zeroOf(q.ty, q.name)};`);
-  new ForwardEmitter(p, spec, code).block(p.body);
-  code.at(fn.pos.start).close();
-  return generated(code);
+  for (const q of fn.params)
+    if (!inMask.has(q.name) && p.isActive(q.name)) body.push({ k: "let", name: p.namer.dot(q.name), ty: q.ty, init: zeroOf(q.ty, name(q.name, q.ty)), isConst: false, pos: q.pos });
+  body.push(...new Forward(p, spec).block(p.body));
+  return { name: fnName, params, ret: fn.ret, body, pos: fn.pos };
 }
 
-class ForwardEmitter {
+/** How a definition is written: a declaration (`const`/`let`) or an assignment. */
+type Kind = "const" | "let" | "assign";
+
+class Forward {
   constructor(
     private readonly p: Prepared,
     private readonly spec: Specializer,
-    private readonly code: Code,
   ) {}
 
-  private dot(e: Expr): string | null {
-    return this.p.isActiveAtom(e) ? this.p.namer.dot((e as { name: string }).name) : null;
+  private dot(e: Expr): Expr | null {
+    if (!this.p.isActiveAtom(e)) return null;
+    const v = e as Extract<Expr, { k: "var" }>;
+    return name(this.p.namer.dot(v.name), v.ty);
   }
 
-  private tyOfVar(name: string): Ty {
-    return this.p.vars.get(name)!;
+  block(stmts: readonly Stmt[]): Stmt[] {
+    return stmts.flatMap((s) => this.stmt(s));
   }
 
-  block(stmts: readonly Stmt[]): void {
-    for (const s of stmts) this.stmt(s);
-  }
-
-  private stmt(s: Stmt): void {
-    const c = this.code.at(originOf(s));
+  private stmt(s: Stmt): Stmt[] {
     switch (s.k) {
       case "let": {
         const active = this.p.isActive(s.name);
-        if (!s.init) {
-          c.line(`let ${s.name}!: ${printTy(s.ty)};`);
-          if (active) c.line(`let ${this.p.namer.dot(s.name)}!: ${printTy(s.ty)};`);
-          return;
-        }
-        if (!active) {
-          if (this.writesActiveArray(s.init)) c.line(`${s.isConst ? "const" : "let"} ${s.name} = ${this.userCall(s.init as Extract<Expr, { k: "call" }>)};`);
-          else c.line(declText(s));
-          return;
-        }
+        if (!s.init) return active ? [s, { ...s, name: this.p.namer.dot(s.name) }] : [s];
+        if (!active) return [this.writesActiveArray(s.init) ? { ...s, init: this.jvpCall(s.init as Extract<Expr, { k: "call" }>) } : s];
         if (!s.isConst && s.ty.k === "arr") {
-          // Declared with the wide type, as in declText: later assignments may bring any buffer.
-          c.line(`let ${s.name}: ${printTy(s.ty)};`);
-          c.line(`let ${this.p.namer.dot(s.name)}: ${printTy(s.ty)};`);
-          this.definition(s.name, s.init, "", s.ty);
-          return;
+          // Declared with the wide type: later assignments may bring any buffer.
+          const decl = (n: string): Stmt => ({ k: "let", name: n, ty: s.ty, isConst: false, pos: s.pos, origin: s.origin, annot: s.ty });
+          return [decl(s.name), decl(this.p.namer.dot(s.name)), ...this.definition(s, s.name, s.init, "assign", s.ty)];
         }
-        this.definition(s.name, s.init, s.isConst ? "const " : "let ", s.ty);
-        return;
+        return this.definition(s, s.name, s.init, s.isConst ? "const" : "let", s.ty);
       }
       case "assign": {
         const t = s.target;
         if (t.k === "var") {
-          if (!this.p.isActive(t.name)) c.line(`${t.name} = ${this.writesActiveArray(s.value) ? this.userCall(s.value as Extract<Expr, { k: "call" }>) : printExpr(s.value)};`);
-          else this.definition(t.name, s.value, "", t.ty);
-          return;
+          if (!this.p.isActive(t.name)) return [this.writesActiveArray(s.value) ? { ...s, value: this.jvpCall(s.value as Extract<Expr, { k: "call" }>) } : s];
+          return this.definition(s, t.name, s.value, "assign", t.ty);
         }
-        const lhs = `${t.arr}[${printExpr(t.idx)}]`;
+        if (!this.p.isActive(t.arr)) return [s];
+        const target = { ...t, arr: this.p.namer.dot(t.arr) };
         const inc = elementIncrement(s);
         if (inc) {
-          c.line(`${assignText(s)};`);
+          // a[i] += t: the tangent element moves by t's tangent, in the same shape.
           const d = this.dot(inc.step);
-          if (d && this.p.isActive(t.arr)) c.line(`${this.p.namer.dot(t.arr)}[${printExpr(t.idx)}] ${inc.sign}= ${d};`);
-          return;
+          const old: Expr = { k: "index", arr: name(target.arr, t.arrTy), idx: t.idx, pos: s.pos };
+          return d ? [s, { ...s, target, value: { k: "bin", op: inc.sign, l: old, r: d, ty: NUM, pos: s.pos } }] : [s];
         }
-        c.line(`${lhs} = ${printExpr(s.value)};`);
-        if (this.p.isActive(t.arr)) c.line(`${this.p.namer.dot(t.arr)}[${printExpr(t.idx)}] = ${this.dot(s.value) ?? "0"};`);
-        return;
+        return [s, { ...s, target, value: this.dot(s.value) ?? num(0) }];
       }
       case "if":
-        return emitIf(c, s, (x) => this.block(x));
+        return [{ ...s, then: this.block(s.then), else: this.block(s.else) }];
       case "loop":
         return this.loop(s);
       case "block":
-        c.open(`${s.label}:`);
-        this.block(s.body);
-        c.close();
-        return;
-      case "break":
-        c.line(s.label ? `break ${s.label};` : "break;");
-        return;
-      case "continue":
-        c.line(s.label ? `continue ${s.label};` : "continue;");
-        return;
+        return [{ ...s, body: this.block(s.body) }];
       case "return": {
-        if (s.value && isDiffTy(this.p.fn.ret)) {
-          const d = this.dot(s.value);
-          const lane = this.p.fn.ret.k === "num" ? "retF" : "retO";
-          c.line(`${RT}.${lane}[0] = ${d ?? zeroOf(this.p.fn.ret, printExpr(s.value))};`);
-        }
-        c.line(s.value ? `return ${printExpr(s.value)};` : "return;");
-        return;
+        if (!s.value || !isDiffTy(this.p.fn.ret)) return [s];
+        const lane = this.p.fn.ret.k === "num" ? "retF" : "retO";
+        const d = this.dot(s.value) ?? zeroOf(this.p.fn.ret, s.value);
+        return [{ k: "assign", target: { k: "index", arr: `${RT}.${lane}`, arrTy: NUM, idx: num(0), pos: s.pos }, value: d, pos: s.pos }, s];
       }
       case "expr": {
         const e = s.e;
-        if (e.k === "call" && e.fn.k === "user" && e.args.some((a) => this.p.isActiveAtom(a))) {
-          c.line(`${this.userCall(e)};`);
-          return;
-        }
-        c.line(`${printExpr(e)};`);
-        return;
+        if (e.k === "call" && e.fn.k === "user" && e.args.some((a) => this.p.isActiveAtom(a))) return [{ ...s, e: this.jvpCall(e) }];
+        return [s];
       }
+      case "break":
+      case "continue":
+      case "comment":
+        return [s];
     }
   }
 
-  /** `v = value` for an active v: the primal, then its tangent. */
-  private definition(v: string, value: Expr, kw: string, ty: Ty): void {
-    const c = this.code;
+  /** `v = value` for an active v: the primal, then its tangent, both written as `kind`. */
+  private definition(at: Stmt, v: string, value: Expr, kind: Kind, ty: Ty): Stmt[] {
     const vd = this.p.namer.dot(v);
-    if (!this.p.isVaried(value)) {
-      c.line(`${kw}${v} = ${printExpr(value)};`);
-      c.line(`${kw}${vd} = ${zeroOf(ty, v)};`);
-      return;
-    }
+    const pos: Pos = at.pos;
+    const origin = "origin" in at ? at.origin : undefined;
+    const write = (n: string, e: Expr): Stmt =>
+      kind === "assign" ? { k: "assign", target: { k: "var", name: n, ty, pos }, value: e, pos, origin } : { k: "let", name: n, ty, init: e, isConst: kind === "const", pos, origin };
+    const pair = (primal: Expr, tangent: Expr): Stmt[] => [write(v, primal), write(vd, tangent)];
+    if (!this.p.isVaried(value)) return pair(value, zeroOf(ty, name(v, ty)));
+    if (value.k === "var" || value.k === "num" || value.k === "free" || value.k === "stop") return pair(value, this.dot(value) ?? zeroOf(ty, name(v, ty)));
     const rule = ruleName(value);
-    if (value.k === "var" || value.k === "num" || value.k === "free" || value.k === "stop") {
-      c.line(`${kw}${v} = ${printExpr(value)};`);
-      c.line(`${kw}${vd} = ${this.dot(value) ?? zeroOf(ty, v)};`);
-      return;
-    }
     if (rule) {
       const r = scalarRule(rule)!;
-      c.line(`${kw}${v} = ${printExpr(value)};`);
       const args = ruleArgs(value);
       const ops = operands(args, v, () => {});
       const terms: Expr[] = [];
@@ -164,42 +133,31 @@ class ForwardEmitter {
         const d = this.dot(a);
         if (!d) return;
         const part = r.partial(i, ops);
-        if (part !== null) terms.push(scale(part, name(d)));
+        if (part !== null) terms.push(scale(part, d));
       });
-      c.line(`${kw}${vd} = ${printExpr(sum(terms))};`);
-      return;
+      return pair(value, sum(terms));
     }
     switch (value.k) {
       case "index":
-        c.line(`${kw}${v} = ${printExpr(value)};`);
-        c.line(`${kw}${vd} = ${this.dot(value.arr)}[${printExpr(value.idx)}];`);
-        return;
+        return pair(value, { ...value, arr: this.dot(value.arr)! });
       case "call":
         if (value.fn.k === "user") {
-          c.line(`${kw}${v} = ${this.userCall(value)};`);
-          c.line(`${kw}${vd} = ${RT}.${ty.k === "num" ? "retF" : "retO"}[0]${ty.k === "num" ? "" : ` as ${printTy(ty)}`};`);
-          return;
+          const lane: Expr = { k: "index", arr: free(`${RT}.${ty.k === "num" ? "retF" : "retO"}`), idx: num(0), pos };
+          return pair(this.jvpCall(value), ty.k === "num" ? lane : { k: "as", e: lane, ty, pos });
         }
         if (value.fn.k === "nd") {
           // The registry's tangent rules, summed over the active operands (null: inactive).
-          const { args, dots } = ndOperands(value, (a) => this.dot(a) ?? "null");
-          c.line(`${kw}${v} = ${printExpr(value)};`);
-          c.line(`${kw}${vd} = ${RT}.ndJvp(${JSON.stringify(value.fn.op)}, ${args}, ${dots}, ${v}) as ${printTy(ty)};`);
-          return;
+          const { args, dots } = ndOperands(value, (a) => this.dot(a) ?? free("null"));
+          const jvp: Expr = { k: "call", fn: { k: "rt", name: "ndJvp" }, args: [{ k: "str", text: JSON.stringify(value.fn.op), pos }, args, dots, name(v, ty)], ty, pos };
+          return pair(value, { k: "as", e: jvp, ty, pos });
         }
         break;
       case "field":
-        c.line(`${kw}${v} = ${printExpr(value)};`);
-        c.line(`${kw}${vd} = ${this.dot(value.obj)}${value.idx ? `[${printExpr(value.idx)}]` : `.${value.name}`};`);
-        return;
+        return pair(value, { ...value, obj: this.dot(value.obj)! });
       case "arrlit":
-        c.line(`${kw}${v} = ${printExpr(value)};`);
-        c.line(`${kw}${vd} = ${printExpr({ ...value, elems: value.elems.map((x) => ({ k: "free", text: this.dot(x) ?? "0", ty: x.k === "var" ? x.ty : { k: "num" }, pos: x.pos })) })};`);
-        return;
+        return pair(value, { ...value, elems: value.elems.map((x) => this.dot(x) ?? num(0)) });
       case "copy":
-        c.line(`${kw}${v} = ${printExpr(value)};`);
-        c.line(`${kw}${vd} = ${printExpr({ ...value, e: { k: "free", text: this.dot(value.e)!, ty, pos: value.pos } })};`);
-        return;
+        return pair(value, { ...value, e: this.dot(value.e)! });
     }
     throw new Error(`forward mode: no tangent for ${value.k}`);
   }
@@ -215,44 +173,53 @@ class ForwardEmitter {
   }
 
   /** A call of a user function's tangent version; its result's tangent is in the scratch lane after. */
-  private userCall(e: Extract<Expr, { k: "call" }>): string {
-    const fn = (e.fn as { fn: import("../ir/ir.js").FnId }).fn;
+  private jvpCall(e: Extract<Expr, { k: "call" }>): Expr {
+    const fn = (e.fn as Extract<Expr, { k: "call" }>["fn"] & { k: "user" }).fn;
     const mask = callMask(this.p, e.args);
-    const name = this.spec.jvpName(fn, mask);
-    const args = e.args.flatMap((a, i) => (mask[i] ? [printExpr(a), this.dot(a)!] : [printExpr(a)]));
-    return `${name}(${args.join(", ")})`;
+    const args = e.args.flatMap((a, i) => (mask[i] ? [a, this.dot(a)!] : [a]));
+    return { ...e, fn: { k: "derived", name: this.spec.jvpName(fn, mask), of: fn, kind: "jvp" }, args };
   }
 
-  private loop(s: Loop): void {
-    const c = this.code;
+  private loop(s: Loop): Stmt[] {
+    if (s.doWhile) return [{ ...s, body: this.block(s.body) }];
     const activeInit = s.init.some((x) => x.k === "let" && this.p.isActive(x.name));
     const simpleUpdate = s.update.every((u) => u.k === "assign" && u.target.k === "var" && !this.p.isActive(u.target.name));
-    if (s.doWhile) {
-      c.open(s.label ? `${s.label}: do` : "do");
-      this.block(s.body);
-      c.close(`} while (${printExpr(s.cond!)});`);
-      return;
-    }
-    const wrap = activeInit;
-    if (wrap) {
-      c.open("");
-      this.block(s.init);
-    }
-    const head = printLoopHead(s, wrap ? [] : s.init, simpleUpdate ? s.update : []);
-    c.open(s.label ? `${s.label}: ${head}` : head);
-    if (simpleUpdate) this.block(s.body);
+    let loop: Loop;
+    if (simpleUpdate) loop = { ...s, init: activeInit ? [] : s.init, body: this.block(s.body) };
     else {
       // The update has derivative code: run it after the body, with `continue` turned into
       // leaving a labelled body block so it still runs.
       const bodyLabel = this.p.namer.fresh("_body");
-      c.open(`${bodyLabel}:`);
-      this.block(continueToBreak(s.body, s.label, bodyLabel));
-      c.close();
-      this.block(s.update);
+      const body: Stmt = { k: "block", label: bodyLabel, body: this.block(continueToBreak(s.body, s.label, bodyLabel)), pos: s.pos };
+      loop = { ...s, init: activeInit ? [] : s.init, body: [body, ...this.block(s.update)], update: [] };
     }
-    c.close();
-    if (wrap) c.close();
+    // An init with derivative code runs before the loop, in a block of its own (its scope).
+    return activeInit ? [{ k: "block", label: "", body: [...this.block(s.init), loop], pos: s.pos }] : [loop];
   }
+}
+
+/** The zero of a type, shaped like the value `like` for arrays. */
+function zeroOf(ty: Ty, like: Expr): Expr {
+  const rt = (fn: string): Expr => ({ k: "call", fn: { k: "rt", name: fn }, args: [like], ty, pos: like.pos });
+  switch (ty.k) {
+    case "arr":
+      return rt("zerosLike");
+    case "nd":
+      return rt("ndZerosLike");
+    default:
+      return num(0);
+  }
+}
+
+/**
+ * The operands of an NDArray op call as the runtime rules take them, with the list operand of
+ * concat/stack gathered back into one array; `dotOf` gives each operand's tangent.
+ */
+function ndOperands(e: Extract<Expr, { k: "call" }>, dotOf: (a: Expr) => Expr): { args: Expr; dots: Expr } {
+  const list = e.fn.k === "nd" ? e.fn.list : undefined;
+  const arr = (elems: Expr[]): Expr => ({ k: "arrlit", ctor: "Array", elems, pos: e.pos });
+  const gather = (xs: Expr[]): Expr => (list === undefined ? arr(xs) : arr([arr(xs.slice(0, list)), ...xs.slice(list)]));
+  return { args: gather([...e.args]), dots: gather(e.args.map(dotOf)) };
 }
 
 /** Rewrites `continue` of the loop (unlabelled, or with its label) into `break bodyLabel`. */

@@ -131,6 +131,8 @@ export function inlineSmallCalls(fn: IrFunction, callee: (id: FnId) => IrFunctio
         }
         case "expr":
           return { ...s, e: expr(s.e) };
+        case "comment":
+          return s;
       }
     };
     // A final return needs no jump.

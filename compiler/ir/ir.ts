@@ -80,7 +80,11 @@ export type Callee =
   /** An NDArray operation; `list` leading arguments form its list operand (concat, stack). */
   | { readonly k: "nd"; readonly op: string; readonly list?: number }
   /** Anything else: printed as written, never differentiated (fenced by analysis). */
-  | { readonly k: "opaque"; readonly text: string };
+  | { readonly k: "opaque"; readonly text: string }
+  /** In derivative code: a function of adc's runtime (`tape.pushF`, `ndJvp`, `zerosLike`). */
+  | { readonly k: "rt"; readonly name: string }
+  /** In derivative code: a generated derivative of a user function (`f_jvp`, `f_fwd`, `f_rev`). */
+  | { readonly k: "derived"; readonly name: string; readonly of: FnId; readonly kind: "jvp" | "fwd" | "rev" };
 
 /** Identifies a user function: the file and the declaration's start offset. */
 export interface FnId {
@@ -99,7 +103,9 @@ export type Expr =
   | { readonly k: "free"; readonly text: string; readonly ty: Ty; readonly pos: Pos }
   | { readonly k: "bin"; readonly op: BinOp; readonly l: Expr; readonly r: Expr; readonly ty: Ty; readonly pos: Pos }
   | { readonly k: "un"; readonly op: UnOp; readonly e: Expr; readonly ty: Ty; readonly pos: Pos }
-  | { readonly k: "call"; readonly fn: Callee; readonly args: readonly Expr[]; readonly ty: Ty; readonly pos: Pos }
+  | { readonly k: "call"; readonly fn: Callee; readonly args: readonly Expr[]; readonly ty: Ty; readonly pos: Pos; readonly tyArgs?: readonly Ty[] }
+  /** In derivative code: `e as T`, where the runtime returns a wider type than the value has. */
+  | { readonly k: "as"; readonly e: Expr; readonly ty: Ty; readonly pos: Pos }
   | { readonly k: "index"; readonly arr: Expr; readonly idx: Expr; readonly pos: Pos }
   | { readonly k: "len"; readonly arr: Expr; readonly pos: Pos }
   /** A part of a parameter object: `obj.name`, or with `idx` an element `obj[idx]` of a list. */
@@ -132,8 +138,12 @@ export interface Counter {
 }
 
 export type Stmt =
-  /** `let`/`const` declaration; `init` absent for `let x: number;`. */
-  | { readonly k: "let"; readonly name: string; readonly ty: Ty; readonly init?: Expr; readonly isConst: boolean; readonly pos: Pos; readonly origin?: Pos }
+  /**
+   * `let`/`const` declaration; `init` absent for `let x: number;`. `annot`: the type written in
+   * the declaration (derivative code: `let x_bar: NDArray | null = null`); without it a `let` with
+   * no value is printed definitely assigned (`let x!: T`), and one with a value unannotated.
+   */
+  | { readonly k: "let"; readonly name: string; readonly ty: Ty; readonly init?: Expr; readonly isConst: boolean; readonly pos: Pos; readonly origin?: Pos; readonly annot?: Ty }
   | { readonly k: "assign"; readonly target: Target; readonly value: Expr; readonly pos: Pos; readonly origin?: Pos }
   | { readonly k: "if"; readonly cond: Expr; readonly then: Stmt[]; readonly else: Stmt[]; readonly pos: Pos }
   | Loop
@@ -143,7 +153,9 @@ export type Stmt =
   | { readonly k: "continue"; readonly label?: string; readonly pos: Pos }
   | { readonly k: "return"; readonly value?: Expr; readonly pos: Pos }
   /** An expression for its effects (a user call writing into arrays, console.log). */
-  | { readonly k: "expr"; readonly e: Expr; readonly pos: Pos; readonly origin?: Pos };
+  | { readonly k: "expr"; readonly e: Expr; readonly pos: Pos; readonly origin?: Pos }
+  /** In derivative code: a comment line (`// adjoint of: ...`). */
+  | { readonly k: "comment"; readonly text: string; readonly pos: Pos };
 
 /**
  * A loop. Each iteration: (`cond` at the top unless `doWhile`) body, update; `doWhile` tests
@@ -186,6 +198,16 @@ export interface IrFunction {
    * variables it assigns). Plain functions have none and return their result.
    */
   readonly outputs?: readonly string[];
+}
+
+/** A generated function: a derivative, as IR, before it is printed. */
+export interface GenFunction {
+  readonly name: string;
+  readonly params: readonly { readonly name: string; readonly ty: Ty }[];
+  readonly ret: Ty;
+  readonly body: readonly Stmt[];
+  /** The user function it derives from. */
+  readonly pos: Pos;
 }
 
 /** The source offset a statement's derivative code comes from: the user statement it normalizes. */

@@ -15,6 +15,8 @@ const PREC: Record<BinOp, number> = {
 const UNARY = 13;
 const POSTFIX = 15; // member access, call, index
 const COND = 0.5;
+/** `e as T` binds like a relational operator. */
+const AS = 8;
 
 export type Rename = (name: string) => string;
 
@@ -71,7 +73,8 @@ function print(e: Expr, rn: Rename): [string, number] {
         }
         return [`${t}(${args.join(", ")})`, POSTFIX];
       }
-      const callee = e.fn.k === "prim" ? e.fn.name : e.fn.k === "user" ? e.fn.text ?? e.fn.fn.name : ndPath(e.fn.op);
+      const callee = e.fn.k === "prim" ? e.fn.name : e.fn.k === "user" ? e.fn.text ?? e.fn.fn.name : e.fn.k === "rt" ? `${RT}.${e.fn.name}` : e.fn.k === "derived" ? e.fn.name : ndPath(e.fn.op);
+      if (e.tyArgs) return [`${callee}<${e.tyArgs.map((t) => printTy(t)).join(", ")}>(${args.join(", ")})`, POSTFIX];
       if (e.fn.k === "nd" && e.fn.list !== undefined) return [`${callee}([${args.slice(0, e.fn.list).join(", ")}]${args.slice(e.fn.list).map((a) => `, ${a}`).join("")})`, POSTFIX];
       return [`${callee}(${args.join(", ")})`, POSTFIX];
     }
@@ -97,6 +100,8 @@ function print(e: Expr, rn: Rename): [string, number] {
     }
     case "copy":
       return [`${e.ctor}.from(${printExpr(e.e, rn)})`, POSTFIX];
+    case "as":
+      return [`${wrap(print(e.e, rn), AS + 1)} as ${printTy(e.ty)}`, AS];
   }
 }
 

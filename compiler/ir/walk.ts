@@ -82,6 +82,7 @@ export function forEachExpr(e: Expr, f: (e: Expr) => void): void {
       e.elems.forEach((x) => forEachExpr(x, f));
       break;
     case "copy":
+    case "as":
       forEachExpr(e.e, f);
       break;
   }
@@ -141,6 +142,7 @@ export function forEachChildExpr(e: Expr, f: (e: Expr) => void): void {
       e.elems.forEach(f);
       break;
     case "copy":
+    case "as":
       f(e.e);
       break;
   }
