@@ -35,6 +35,8 @@ export interface BuildResult {
   /** Transformed text of every file that changed, keyed by file name. */
   readonly outputs: ReadonlyMap<string, SpliceResult>;
   readonly diagnostics: readonly Diagnostic[];
+  /** Every local module the build read (the roots and what they import), to refresh next time. */
+  readonly modules: readonly string[];
 }
 
 interface FnInfo {
@@ -140,7 +142,7 @@ class Build {
         outputs.set(file, splice(sf, this.insertions.get(file) ?? [], this.edits.get(file) ?? [], this.imports.get(file), this.namesOf(file).runtime));
       }
     }
-    return { outputs, diagnostics: sortDiagnostics(this.sink.list) };
+    return { outputs, diagnostics: sortDiagnostics(this.sink.list), modules: this.moduleList.map((m) => m.fileName) };
   }
 
   private sourceFile(file: string): ts.SourceFile {

@@ -26,12 +26,30 @@ export interface CompileResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+/**
+ * Local modules earlier builds read from disk. The shared Project keeps every file it has read;
+ * one that a root imports is not a root itself, so it is re-read here, before each build, or a
+ * long-lived process (a watcher, esbuild's rebuild) would differentiate its old text.
+ */
+const readBefore = new Set<string>();
+
+function refreshFromDisk(project: ReturnType<typeof sharedProject>): void {
+  for (const file of readBefore) project.getSourceFile(file)?.refreshFromFileSystemSync();
+  for (const sf of project.getSourceFiles()) if (!sf.isDeclarationFile() && !sf.isInNodeModules()) sf.refreshFromFileSystemSync();
+}
+
+function remember(modules: readonly string[], roots: ReadonlySet<string>): void {
+  for (const m of modules) if (!roots.has(m)) readBefore.add(m);
+}
+
 /** Compiles one module given as text. Imports of other modules are read from disk. */
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
   const project = sharedProject();
+  refreshFromDisk(project);
   const path = resolve(options.fileName ?? "input.ts");
   const sf = project.createSourceFile(path, source, { overwrite: true });
   const result = build(project, [sf]);
+  remember(result.modules, new Set([sf.getFilePath() as string]));
   if (result.diagnostics.length) return { code: "", map: null, diagnostics: result.diagnostics.map((d) => ({ ...d, file: options.fileName ?? d.file })) };
   const out = result.outputs.get(sf.getFilePath()) ?? result.outputs.get(path);
   return { code: out?.code ?? source, map: out?.map ?? null, diagnostics: [] };
@@ -51,7 +69,7 @@ export interface FilesResult {
 export function compileFiles(paths: readonly string[], overrides: ReadonlyMap<string, string> = new Map()): FilesResult {
   const project = sharedProject();
   // Files read from disk may have changed since the last build (watch mode, a rebuild).
-  for (const sf of project.getSourceFiles()) if (!sf.isDeclarationFile() && !sf.isInNodeModules()) sf.refreshFromFileSystemSync();
+  refreshFromDisk(project);
   const roots = paths.map((p) => {
     const abs = resolve(p);
     const text = overrides.get(abs);
@@ -64,6 +82,7 @@ export function compileFiles(paths: readonly string[], overrides: ReadonlyMap<st
     return project.addSourceFileAtPath(abs);
   });
   const result = build(project, roots);
+  remember(result.modules, new Set(roots.map((r) => r.getFilePath() as string)));
   const outputs = new Map<string, SpliceResult | { code: string; map: null }>();
   if (!result.diagnostics.length) {
     for (const r of roots) outputs.set(r.getFilePath(), result.outputs.get(r.getFilePath()) ?? { code: r.getFullText(), map: null });

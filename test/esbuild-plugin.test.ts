@@ -3,7 +3,7 @@
  * esbuild errors with locations; maps bundle positions back to the user's source.
  */
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
-import { build } from "esbuild";
+import { build, context } from "esbuild";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -67,5 +67,30 @@ describe("adc/esbuild", () => {
     expect(first.text).toMatch(/^ADC1004: /);
     expect(first.location.line).toBe(3);
     expect(first.location.column).toBe(16);
+  });
+
+  it("sees a change to an imported file between two rebuilds of one context: the new derivative, then a new refusal", async () => {
+    const dir = mkdtempSync(join(tmp, "rebuild-"));
+    const lib = join(dir, "lib.ts");
+    const main = join(dir, "main.ts");
+    writeFileSync(lib, "export function sq(x: number): number { return x * x; }\n");
+    writeFileSync(main, 'import { grad } from "adc";\nimport { sq } from "./lib";\nexport const d = grad((x: number) => sq(x));\n');
+    const ctx = await context({ entryPoints: [main], bundle: true, format: "esm", platform: "node", write: false, alias: ALIASES, logLevel: "silent", plugins: [adc()] });
+    try {
+      const run = async (): Promise<number> => {
+        const res = await ctx.rebuild();
+        const js = res.outputFiles![0].text;
+        const m = await import("data:text/javascript;base64," + Buffer.from(js).toString("base64"));
+        return m.d(3);
+      };
+      expect(await run()).toBe(6);
+      writeFileSync(lib, "export function sq(x: number): number { return x * x * x; }\n");
+      expect(await run()).toBe(27);
+      writeFileSync(lib, "export function sq(x: number): number { return x * Math.random(); }\n");
+      const err = await ctx.rebuild().catch((e: { errors: { text: string }[] }) => e);
+      expect("errors" in err && (err as { errors: { text: string }[] }).errors[0].text).toMatch(/^ADC1003: Math.random/);
+    } finally {
+      await ctx.dispose();
+    }
   });
 });
