@@ -2,8 +2,8 @@
  * `adc build`: gathers the inputs, compiles them as one build, turns the results into files in
  * memory, checks that none would overwrite a source file, and only then writes them.
  */
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { existsSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { performance } from "node:perf_hooks";
 import { compileFiles, formatDiagnostic } from "../compiler/index.js";
 import { toJavaScript } from "./emit.js";
@@ -70,6 +70,8 @@ export async function runBuild(opts: BuildOptions, color: Color): Promise<number
   const root = commonRoot(opts.inputs, inBuild);
   const sources = new Map([...result.outputs].map(([f, o]) => [f, o]));
   const written = new Map<string, string>();
+  /** Which input each output comes from: two inputs may not share one output (x.ts and x.mts). */
+  const from = new Map<string, string>();
   const targets = opts.bundle ? files : inBuild;
   for (const file of targets) {
     const rel = relative(root, file).replace(/\.m?ts$/, "");
@@ -80,14 +82,33 @@ export async function runBuild(opts: BuildOptions, color: Color): Promise<number
       continue;
     }
     const js = await toJavaScript(file, sources, { bundle: opts.bundle, sourcemap: opts.sourcemap, outFile: join(outdir, rel + ".js") });
-    for (const [path, text] of js) written.set(path, text);
+    for (const [path, text] of js) {
+      const other = from.get(path);
+      if (other !== undefined && other !== file) {
+        process.stderr.write(`adc: ${relative(process.cwd(), other)} and ${relative(process.cwd(), file)} would both be written to ${relative(process.cwd(), path)}; rename one of them\n`);
+        return 2;
+      }
+      from.set(path, file);
+      written.set(path, text);
+    }
   }
-  const allSources = new Set([...files, ...inBuild]);
-  for (const path of written.keys())
-    if (allSources.has(path)) {
+  // Nothing is written unless every output can be: none is an input (in any spelling, symlinks
+  // resolved) and nothing that is not a folder stands where a folder is needed.
+  const inputs = new Set([...files, ...inBuild].map(realPath));
+  for (const path of written.keys()) {
+    if (inputs.has(realPath(path))) {
       process.stderr.write(`adc: refusing to write ${relative(process.cwd(), path)}: it is an input file; choose another --outdir\n`);
       return 2;
     }
+    for (let d = dirname(path); d !== dirname(d); d = dirname(d))
+      if (existsSync(d)) {
+        if (!statSync(d).isDirectory()) {
+          process.stderr.write(`adc: cannot write ${relative(process.cwd(), path)}: ${relative(process.cwd(), d)} is not a folder\n`);
+          return 2;
+        }
+        break;
+      }
+  }
   for (const [path, text] of written) {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);
@@ -95,4 +116,14 @@ export async function runBuild(opts: BuildOptions, color: Color): Promise<number
   const ms = performance.now() - t0;
   process.stdout.write(color(`adc: built ${targets.length} file${targets.length === 1 ? "" : "s"} into ${relative(process.cwd(), outdir) || "."} in ${ms.toFixed(0)} ms`, "green") + "\n");
   return 0;
+}
+
+/** The path with symlinks resolved, also for a file that does not exist yet (its folder's). */
+function realPath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    const parent = dirname(p);
+    return parent === p ? p : join(realPath(parent), basename(p));
+  }
 }

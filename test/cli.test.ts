@@ -4,7 +4,7 @@
  * are never overwritten, and that the output runs.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -96,5 +96,33 @@ describe("adc command line", () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain("refusing to write");
     expect(readFileSync(file, "utf8")).toBe(text);
+  });
+
+  it("never writes over an input through a symlink, nor two inputs into one output, nor past a file where a folder goes; and then writes nothing", () => {
+    const base = join(tmp, "safety");
+    const src = join(base, "src");
+    mkdirSync(join(src, "sub"), { recursive: true });
+    const text = 'import { grad } from "adc";\nexport function f(x: number): number { return x * x; }\nexport const g = grad(f);\n';
+    writeFileSync(join(src, "a.ts"), text);
+    writeFileSync(join(src, "sub", "c.ts"), text);
+    symlinkSync(src, join(base, "link"));
+    const viaLink = adc(["build", src, "--outdir", join(base, "link"), "--emit", "ts"]);
+    expect(viaLink.code).toBe(2);
+    expect(viaLink.err).toMatch(/refusing to write .*a\.ts: it is an input file/);
+    expect(readFileSync(join(src, "a.ts"), "utf8")).toBe(text);
+
+    const blocked = join(base, "out-blocked");
+    mkdirSync(blocked);
+    writeFileSync(join(blocked, "sub"), "not a folder");
+    const r = adc(["build", src, "--outdir", blocked]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/sub is not a folder/);
+    expect(readdirSync(blocked)).toEqual(["sub"]);
+
+    writeFileSync(join(src, "a.mts"), "export const z = 1;\n");
+    const twice = adc(["build", src, "--outdir", join(base, "out-twice")]);
+    expect(twice.code).toBe(2);
+    expect(twice.err).toMatch(/a\.mts and .*a\.ts would both be written to .*a\.js/);
+    expect(existsSync(join(base, "out-twice"))).toBe(false);
   });
 });
