@@ -20,6 +20,7 @@ import { scalarRule } from "../rules/scalar.js";
 import { callMask, type Prepared, type Specializer } from "./prepare.js";
 import { fnKey } from "../analysis/summaries.js";
 import { RT } from "../emit/names.js";
+import { ndOperands } from "./build-ir.js";
 
 export function emitJvp(prepared: Prepared, spec: Specializer, name: string): Generated {
   return generated(printFunction(forwardFunction(prepared, spec, name)));
@@ -209,17 +210,6 @@ function zeroOf(ty: Ty, like: Expr): Expr {
     default:
       return num(0);
   }
-}
-
-/**
- * The operands of an NDArray op call as the runtime rules take them, with the list operand of
- * concat/stack gathered back into one array; `dotOf` gives each operand's tangent.
- */
-function ndOperands(e: Extract<Expr, { k: "call" }>, dotOf: (a: Expr) => Expr): { args: Expr; dots: Expr } {
-  const list = e.fn.k === "nd" ? e.fn.list : undefined;
-  const arr = (elems: Expr[]): Expr => ({ k: "arrlit", ctor: "Array", elems, pos: e.pos });
-  const gather = (xs: Expr[]): Expr => (list === undefined ? arr(xs) : arr([arr(xs.slice(0, list)), ...xs.slice(list)]));
-  return { args: gather([...e.args]), dots: gather(e.args.map(dotOf)) };
 }
 
 /** Rewrites `continue` of the loop (unlabelled, or with its label) into `break bodyLabel`. */

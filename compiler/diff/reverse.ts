@@ -16,14 +16,16 @@
  * Which variables the reverse sweep reads is only known once it is written, and restoring a
  * variable can make the sweep read more (an array element's index). So the emitter runs to a
  * fixed point: emit with a guess of the read set, collect what was read, repeat until stable.
+ * Both sweeps are IR (statement lists), printed by ir/print-stmt.ts.
  */
-import { Code } from "../emit/code.js";
 import { RT, type Namer } from "../emit/names.js";
 import { operands, ruleArgs, ruleName } from "../emit/terms.js";
-import { isNum, name, num, scale } from "../ir/make.js";
-import { originText, type Expr, type FnId, type Loop, type Pos, type Stmt, type Ty } from "../ir/ir.js";
-import { barInPlace, isDiffTy, isTree, originOf } from "../ir/ir.js";
+import { bin, free, GEN, isNum, name, neg, num, scale } from "../ir/make.js";
+import { BOOL, F64, NUM, NUMARR, originText, type Expr, type FnId, type Loop, type Pos, type Stmt, type Ty } from "../ir/ir.js";
+import { barInPlace, isDiffTy, isTree } from "../ir/ir.js";
 import { paren, printExpr, printTy } from "../ir/print.js";
+import { assignText, elementIncrement } from "../ir/print-stmt.js";
+import { assign, assignAt, block, comment as commentStmt, decl, exprStmt, ifStmt, increment, lane, ndOperands, rt, tyText } from "./build-ir.js";
 import { structurize } from "../ir/structurize.js";
 import { forEachChildExpr, forEachExpr, forEachStmt, reads, stmtExprs } from "../ir/walk.js";
 import { findRemat, type Remat } from "../analysis/remat.js";
@@ -31,21 +33,20 @@ import { linearSelfUpdate } from "../ir/anf.js";
 import { fnKey } from "../analysis/summaries.js";
 import { scalarRule } from "../rules/scalar.js";
 import { callMask, type Prepared, type Specializer } from "./prepare.js";
-import { assignText, declText, elementIncrement, emitIf, letAnnotation, ndOperands } from "./shared.js";
 
 export type AdjointMode = "fused" | "split";
 
 export interface Adjoint {
   /** Declarations hoisted to the top of the function (variables the reverse sweep reads). */
-  readonly hoisted: Code;
-  readonly fwd: Code;
+  readonly hoisted: Stmt[];
+  readonly fwd: Stmt[];
   /** Split mode: the snapshot pushed at the end of the forward sweep. */
-  readonly snapshotPush: Code;
+  readonly snapshotPush: Stmt[];
   /** Split mode: the snapshot popped at the start of the reverse sweep. */
-  readonly snapshotPop: Code;
+  readonly snapshotPop: Stmt[];
   /** Adjoint variable declarations (at the start of the reverse sweep). */
-  readonly barDecls: Code;
-  readonly rev: Code;
+  readonly barDecls: Stmt[];
+  readonly rev: Stmt[];
   /** The atom the function returns (null for void). */
   readonly output: Expr | null;
   /** Whether the output carries a derivative. */
@@ -92,7 +93,9 @@ class ReverseEmitter {
   readonly reads = new Set<string>();
   private readonly recs = new Map<Stmt, Rec>();
   private readonly counterScope = new Set<string>();
-  private readonly lastOrigin = new Map<Code, Pos | undefined>();
+  private readonly lastOrigin = new Map<Stmt[], Pos | undefined>();
+  /** The position of the user statement whose derivative is being written (its statements get it). */
+  private here: Pos = GEN;
   private readonly remat: Remat;
   /**
    * Temporaries with one definition and one use, next to each other in one statement list: their
@@ -215,11 +218,11 @@ class ReverseEmitter {
    * is an integer (an array read at a non-integer index would already make the result NaN), and
    * integer steps below 2^53 are exact. Returns the undoing statement's text.
    */
-  private inverseOf(site: Stmt, v: string): string | undefined {
+  private inverseOf(site: Stmt, v: string): Stmt | undefined {
     if (!this.indexVars.has(v) || site.k !== "assign" || site.target.k !== "var") return undefined;
     const e = site.value;
     if (e.k !== "bin" || (e.op !== "+" && e.op !== "-") || e.l.k !== "var" || e.l.name !== v || e.r.k !== "num" || !Number.isInteger(e.r.v)) return undefined;
-    return `${v} = ${v} ${e.op === "+" ? "-" : "+"} ${e.r.text};`;
+    return assign(v, bin(e.op === "+" ? "-" : "+", name(v), e.r), site.pos);
   }
 
   private findIndexVars(body: readonly Stmt[]): void {
@@ -391,49 +394,52 @@ class ReverseEmitter {
     return this.namer.bar(n);
   }
 
-  private pushOf(v: string): string {
-    return isObjTy(this.ty(v)) ? `${RT}.tape.pushO(${v});` : `${RT}.tape.pushF(${v});`;
+  private pushOf(v: string): Stmt {
+    return exprStmt(rt(isObjTy(this.ty(v)) ? "tape.pushO" : "tape.pushF", [name(v, this.ty(v))]), this.here);
   }
 
-  private popOf(v: string): string {
+  private popOf(v: string): Expr {
     const t = this.ty(v);
-    return isObjTy(t) ? `${RT}.tape.popO<${printTy(t)}>()` : `${RT}.tape.popF()`;
+    return isObjTy(t) ? rt("tape.popO", [], t, [t]) : rt("tape.popF", []);
   }
 
   // ---- the whole function -----------------------------------------------------------------
 
   run(): Adjoint {
     this.findNeeded();
-    const fwd = new Code();
+    const fwd: Stmt[] = [];
     this.fs(this.body, fwd, false);
-    const rev = new Code();
+    const rev: Stmt[] = [];
+    this.here = this.p.fn.pos;
     if (typeof this.outBar !== "string") {
       // A record block: one cotangent per output variable.
       (this.p.fn.outputs ?? []).forEach((o, k) => {
-        if (this.isActive(o)) this.accumulate(rev, o, (this.outBar as readonly string[])[k]);
+        if (this.isActive(o)) this.accumulate(rev, o, name((this.outBar as readonly string[])[k]));
       });
     } else if (this.output && this.isActiveAtom(this.output)) {
       const out = (this.output as { name: string }).name;
-      this.accumulate(rev, out, this.outBar);
+      this.accumulate(rev, out, name(this.outBar));
     }
     this.rs(this.body, rev, false);
 
-    const hoisted = new Code();
-    const snapshotPush = new Code();
-    const snapshotPop = new Code();
+    const at = this.p.fn.pos;
+    const hoisted: Stmt[] = [];
+    const snapshotPush: Stmt[] = [];
+    const snapshotPop: Stmt[] = [];
     const order = [...this.vars.keys()].filter((v) => this.R.has(v) && !this.counterScope.has(v));
-    for (const v of order) if (this.hoisted(v)) hoisted.line(hoistDecl(v, this.ty(v)));
+    for (const v of order) if (this.hoisted(v)) hoisted.push(hoistDecl(v, this.ty(v), at));
     if (this.mode === "split") {
-      for (const v of order) snapshotPush.line(this.pushOf(v));
-      for (const v of [...order].reverse()) snapshotPop.line(`let ${v} = ${this.popOf(v)};`);
+      this.here = at;
+      for (const v of order) snapshotPush.push(this.pushOf(v));
+      for (const v of [...order].reverse()) snapshotPop.push(decl(v, this.popOf(v), at));
     }
-    const barDecls = new Code();
+    const barDecls: Stmt[] = [];
     // Array and object parameters differentiated with respect to get their adjoints from the
     // caller; one that is only written with active values (not a wrt parameter) needs its own.
     const given = new Set(this.p.activeParams.map((q) => q.name));
     for (const [v, t] of this.vars) {
       if (!this.isActive(v) || this.singleUse.has(v) || (given.has(v) && barInPlace(t))) continue;
-      barDecls.line(barDecl(this.bar(v), t, v));
+      barDecls.push(barDecl(this.bar(v), t, v, at));
       if (t.k !== "num") this.read(v);
     }
     return {
@@ -518,13 +524,13 @@ class ReverseEmitter {
   }
 
   /** At-use temporaries already recomputed in each block of the reverse sweep. */
-  private readonly recomputedIn = new Map<Code, Set<string>>();
+  private readonly recomputedIn = new Map<Stmt[], Set<string>>();
 
   /** Writes one statement's adjoint, preceded by the recomputation of the at-use temporaries it reads. */
-  private withAtUse(c: Code, write: (into: Code) => void): void {
+  private withAtUse(c: Stmt[], write: (into: Stmt[]) => void): void {
     const saved = this.atUseRead;
     const used = (this.atUseRead = new Set());
-    const inner = new Code();
+    const inner: Stmt[] = [];
     try {
       write(inner);
       // The temporaries those recomputations read, transitively.
@@ -542,9 +548,9 @@ class ReverseEmitter {
     for (const [t, init] of this.atUse) if (used.has(t) && !done.has(t)) {
       done.add(t);
       for (const v of reads(init)) if (!this.atUse.has(v)) this.read(v);
-      c.line(`const ${t} = ${printExpr(init)};`);
+      c.push(decl(t, init, this.here, { isConst: true }));
     }
-    c.append(inner);
+    c.push(...inner);
   }
 
   private findSingleUse(body: readonly Stmt[]): void {
@@ -682,24 +688,30 @@ class ReverseEmitter {
 
   // ---- forward sweep ----------------------------------------------------------------------
 
-  private fs(stmts: readonly Stmt[], c: Code, loop: boolean): void {
+  private fs(stmts: readonly Stmt[], c: Stmt[], loop: boolean): void {
     for (const s of stmts) this.fsStmt(s, c, loop);
   }
 
-  private fsStmt(s: Stmt, c: Code, loop: boolean): void {
-    c.at(originOf(s));
+  private fsList(stmts: readonly Stmt[], loop: boolean): Stmt[] {
+    const out: Stmt[] = [];
+    this.fs(stmts, out, loop);
+    return out;
+  }
+
+  private fsStmt(s: Stmt, c: Stmt[], loop: boolean): void {
+    this.here = "origin" in s && s.origin ? s.origin : s.pos;
     if ((s.k === "let" || s.k === "assign") && !this.stmtNeeded(s)) return;
     if ((s.k === "if" || s.k === "block") && !this.hasWork(s) && !this.anyNeeded([s])) return;
     switch (s.k) {
       case "let": {
         if (!s.init) {
-          if (!this.hoisted(s.name)) c.line(declText(s));
+          if (!this.hoisted(s.name)) c.push(s);
           return;
         }
-        if (this.needsSave(s, s.name)) c.line(this.pushOf(s.name));
+        if (this.needsSave(s, s.name)) c.push(this.pushOf(s.name));
         const value = this.fsValue(s.init, s.name);
-        if (this.hoisted(s.name)) c.line(`${s.name} = ${value};`);
-        else c.line(`${s.isConst ? "const" : "let"} ${s.name}${letAnnotation(s)} = ${value};`);
+        if (this.hoisted(s.name)) c.push({ k: "assign", target: { k: "var", name: s.name, ty: s.ty, pos: s.pos }, value, pos: s.pos, origin: s.origin });
+        else c.push({ ...s, init: value });
         return;
       }
       case "assign": {
@@ -707,52 +719,53 @@ class ReverseEmitter {
         if (t.k === "var") {
           if (!this.neededVars.has(t.name)) {
             // Kept only for the call it makes: the variable (maybe not even declared) is not read.
-            c.line(`${this.fsValue(s.value, t.name)};`);
+            c.push({ k: "expr", e: this.fsValue(s.value, t.name), pos: s.pos, origin: s.origin });
             return;
           }
-          if (this.needsSave(s, t.name)) c.line(this.pushOf(t.name));
-          c.line(`${t.name} = ${this.fsValue(s.value, t.name)};`);
+          if (this.needsSave(s, t.name)) c.push(this.pushOf(t.name));
+          c.push({ ...s, value: this.fsValue(s.value, t.name) });
         } else {
-          if (this.elementSaved(s, t.arr)) c.line(`${RT}.tape.pushF(${t.arr}[${printExpr(t.idx)}]);`);
-          c.line(`${assignText(s)};`);
+          if (this.elementSaved(s, t.arr)) c.push(exprStmt(rt("tape.pushF", [{ k: "index", arr: name(t.arr, t.arrTy), idx: t.idx, pos: s.pos }]), s.pos));
+          c.push(s);
         }
         return;
       }
       case "if": {
-        if (!this.hasWork(s)) return emitIf(c, s, (b) => this.fs(b, c, loop));
+        if (!this.hasWork(s)) {
+          c.push({ ...s, then: this.fsList(s.then, loop), else: this.fsList(s.else, loop) });
+          return;
+        }
         const rec = this.record(s, loop);
         const empty = !this.anyNeeded(s.then) && !this.anyNeeded(s.else) && !hasLoopWork(s, (x) => this.hasWork(x));
         if (rec.local) {
-          c.line(`const ${rec.local} = ${printExpr(s.cond)};`);
-          if (!empty) emitIf(c, s, (b) => this.fs(b, c, loop), rec.local, false);
+          c.push(decl(rec.local, s.cond, s.pos, { isConst: true }));
+          if (!empty) c.push({ ...s, cond: name(rec.local, BOOL), then: this.fsList(s.then, loop), else: this.fsList(s.else, loop) });
           return;
         }
+        const push = (b: boolean | Expr): Stmt => exprStmt(rt("tape.pushB", [typeof b === "boolean" ? { k: "bool", v: b, pos: GEN } : b]), s.pos);
         if (empty) {
-          c.line(`${RT}.tape.pushB(${printExpr(s.cond)});`);
+          c.push(push(s.cond));
           return;
         }
-        c.open(`if (${printExpr(s.cond)})`);
-        this.fs(s.then, c, loop);
-        c.line(`${RT}.tape.pushB(true);`);
-        c.mid("} else {");
-        this.fs(s.else, c, loop);
-        c.line(`${RT}.tape.pushB(false);`);
-        c.close();
+        const then = this.fsList(s.then, loop);
+        then.push(push(true));
+        const els = this.fsList(s.else, loop);
+        els.push(push(false));
+        c.push(ifStmt(s.cond, then, els, s.pos));
         return;
       }
       case "loop":
         return this.fsLoop(s, c, loop);
       case "block":
-        c.open("");
-        this.fs(s.body, c, loop);
-        c.close();
+        c.push(block(this.fsList(s.body, loop), s.pos));
         return;
       case "return":
         this.output = s.value ?? null;
-        if (this.mode === "split") return; // the caller (emitSplit) pushes the snapshot, then returns
         return;
       case "expr":
-        c.line(`${this.fsValue(s.e, null)};`);
+        c.push({ ...s, e: this.fsValue(s.e, null) });
+        return;
+      case "comment":
         return;
       case "break":
       case "continue":
@@ -761,12 +774,12 @@ class ReverseEmitter {
   }
 
   /** A right-hand side in the forward sweep: active user calls go to their recording version. */
-  private fsValue(e: Expr, target: string | null): string {
+  private fsValue(e: Expr, target: string | null): Expr {
     if (e.k === "call" && e.fn.k === "user" && this.callNeedsRev(e, target)) {
       const { fwd } = this.spec.splitNames(e.fn.fn, callMask(this.p, e.args));
-      return `${fwd}(${e.args.map((a) => printExpr(a)).join(", ")})`;
+      return { ...e, fn: { k: "derived", name: fwd, of: e.fn.fn, kind: "fwd" } };
     }
-    return printExpr(e);
+    return e;
   }
 
   /** A record is a plain local only for a top-level statement of a fused function; else it is taped. */
@@ -780,7 +793,7 @@ class ReverseEmitter {
     return r;
   }
 
-  private fsLoop(s: Loop, c: Code, loop: boolean): void {
+  private fsLoop(s: Loop, c: Stmt[], loop: boolean): void {
     const work = this.hasWork(s);
     if (!work && !this.anyNeeded([s])) return;
     // A counted loop whose bounds do not change is recounted by the reverse sweep: no record.
@@ -795,26 +808,19 @@ class ReverseEmitter {
     const plainInit = s.init.every((x) => x.k === "let" && !this.hoisted(x.name) && !this.needsSave(x, x.name)) || s.init.every((x) => x.k === "assign" && !this.needsSave(x, (x.target as { name: string }).name));
     const plainUpdate = s.update.every((u) => u.k === "assign" && u.target.k === "var" && !this.isActive(u.target.name) && !this.needsSave(u, u.target.name));
     const wrap = !plainInit && s.init.length > 0;
-    if (count) c.line(`let ${count} = 0;`);
-    if (wrap) {
-      c.open("");
-      this.fs(s.init, c, loop);
-    }
-    if (s.doWhile) {
-      c.open("do");
-    } else {
-      const init = wrap ? [] : s.init;
-      const update = plainUpdate ? s.update : [];
-      c.open(loopHead(s, init, update));
-    }
-    if (count) c.line(`${count}++;`);
-    for (const a of this.checkpointsOf(s)) c.line(`${RT}.tape.${this.arrayLane(a, "push")}(${a});`);
-    this.fs(s.body, c, true);
-    if (!plainUpdate || s.doWhile) this.fs(s.update, c, true);
-    if (s.doWhile) c.close(`} while (${printExpr(s.cond!)});`);
-    else c.close();
-    if (wrap) c.close();
-    if (count && !rec!.local) c.line(`${RT}.tape.pushI(${count});`);
+    if (count) c.push(decl(count, num(0), s.pos));
+    const body: Stmt[] = [];
+    if (count) body.push(increment(count, s.pos));
+    for (const a of this.checkpointsOf(s)) body.push(exprStmt(rt(`tape.${this.arrayLane(a, "push")}`, [name(a, this.ty(a))]), s.pos));
+    this.fs(s.body, body, true);
+    if (!plainUpdate || s.doWhile) this.fs(s.update, body, true);
+    const head: Loop = {
+      k: "loop", init: wrap || s.doWhile ? [] : s.init, cond: s.cond, doWhile: s.doWhile, body,
+      update: plainUpdate && !s.doWhile ? s.update : [], pos: s.pos,
+    };
+    if (wrap) c.push(block([...this.fsList(s.init, loop), head], s.pos));
+    else c.push(head);
+    if (count && !rec!.local) c.push(exprStmt(rt("tape.pushI", [name(count)]), s.pos));
   }
 
   /** Loops whose trip count the reverse sweep recomputes, with the formula. */
@@ -941,7 +947,7 @@ class ReverseEmitter {
 
   // ---- reverse sweep ----------------------------------------------------------------------
 
-  private rs(stmts: readonly Stmt[], c: Code, loop: boolean): void {
+  private rs(stmts: readonly Stmt[], c: Stmt[], loop: boolean): void {
     const top = stmts === this.body;
     for (let i = stmts.length - 1; i >= 0; i--) {
       if (top) this.topIndex = i;
@@ -950,7 +956,13 @@ class ReverseEmitter {
     if (top) this.topIndex = Infinity;
   }
 
-  private rsStmt(s: Stmt, c: Code, loop: boolean): void {
+  private rsList(stmts: readonly Stmt[], loop: boolean): Stmt[] {
+    const out: Stmt[] = [];
+    this.rs(stmts, out, loop);
+    return out;
+  }
+
+  private rsStmt(s: Stmt, c: Stmt[], loop: boolean): void {
     const saved = this.currentStmt;
     this.currentStmt = s;
     try {
@@ -960,8 +972,8 @@ class ReverseEmitter {
     }
   }
 
-  private rsStmtInner(s: Stmt, c: Code, loop: boolean): void {
-    c.at(originOf(s));
+  private rsStmtInner(s: Stmt, c: Stmt[], loop: boolean): void {
+    this.here = "origin" in s && s.origin ? s.origin : s.pos;
     if (s.k === "if" || s.k === "loop" || s.k === "block") this.lastOrigin.delete(c);
     switch (s.k) {
       case "let":
@@ -973,52 +985,46 @@ class ReverseEmitter {
         const active = this.isActive(t.arr);
         if (!active && !this.R.has(t.arr)) return;
         this.comment(c, s, assignText(s));
-        const idx = printExpr(t.idx);
         const inc = elementIncrement(s);
+        const bar: Expr = { k: "index", arr: name(this.bar(t.arr), t.arrTy), idx: t.idx, pos: GEN };
         if (active && inc) {
           // a[i] += t: t_bar gets a_bar[i], which stays (the old element counts once, as before).
           this.read(t.idx);
-          if (this.isActiveAtom(inc.step)) this.accumulate(c, (inc.step as { name: string }).name, `${inc.sign === "-" ? "-" : ""}${this.bar(t.arr)}[${idx}]`);
+          if (this.isActiveAtom(inc.step)) this.accumulate(c, (inc.step as { name: string }).name, inc.sign === "-" ? neg(bar) : bar);
         } else if (active) {
           this.read(t.idx);
-          const ab = `${this.bar(t.arr)}[${idx}]`;
-          if (this.isActiveAtom(s.value)) c.line(`${this.bar((s.value as { name: string }).name)} += ${ab};`);
-          c.line(`${ab} = 0;`);
+          if (this.isActiveAtom(s.value)) c.push(assign(this.bar((s.value as { name: string }).name), bar, this.here, NUM, "+"));
+          c.push(assignAt(this.bar(t.arr), t.idx, num(0), this.here, t.arrTy));
         }
         if (this.elementSaved(s, t.arr)) {
           this.read(t.idx);
           this.read(t.arr);
-          c.line(`${t.arr}[${idx}] = ${RT}.tape.popF();`);
+          c.push(assignAt(t.arr, t.idx, rt("tape.popF", []), this.here, t.arrTy));
         }
         return;
       }
       case "if": {
         if (!this.hasWork(s)) return;
         const rec = this.recs.get(s)!;
-        const cond = rec.local ?? `${RT}.tape.popB()`;
-        const then = new Code();
-        this.rs(s.then, then, loop);
-        const els = new Code();
-        this.rs(s.else, els, loop);
-        if (then.isEmpty && els.isEmpty) {
-          if (!rec.local) c.line(`${RT}.tape.popB();`);
+        const cond: Expr = rec.local ? name(rec.local, BOOL) : rt("tape.popB", [], BOOL);
+        const then = this.rsList(s.then, loop);
+        const els = this.rsList(s.else, loop);
+        if (then.length === 0 && els.length === 0) {
+          if (!rec.local) c.push(exprStmt(cond, s.pos));
           return;
         }
-        if (then.isEmpty) {
-          c.open(`if (!${cond})`).append(els).close();
+        if (then.length === 0) {
+          c.push(ifStmt({ k: "un", op: "!", e: cond, ty: BOOL, pos: GEN }, els, [], s.pos));
           return;
         }
-        c.open(`if (${cond})`).append(then);
-        if (!els.isEmpty) c.mid("} else {").append(els);
-        c.close();
+        c.push(ifStmt(cond, then, els, s.pos));
         return;
       }
       case "loop":
         return this.rsLoop(s, c, loop);
       case "block": {
-        const inner = new Code();
-        this.rs(s.body, inner, loop);
-        if (!inner.isEmpty) c.open("").append(inner).close();
+        const inner = this.rsList(s.body, loop);
+        if (inner.length) c.push(block(inner, s.pos));
         return;
       }
       case "expr":
@@ -1036,22 +1042,22 @@ class ReverseEmitter {
    * `// adjoint of: <the user's statement>`, once for the run of normalized statements that came
    * from one user statement (the reverse sweep meets them one after another).
    */
-  private comment(c: Code, s: Stmt, fallback: string): void {
+  private comment(c: Stmt[], s: Stmt, fallback: string): void {
     const origin = s.k === "let" || s.k === "assign" || s.k === "expr" ? s.origin : undefined;
     const last = this.lastOrigin.get(c);
     if (origin && last && last.start === origin.start && last.end === origin.end) return;
     this.lastOrigin.set(c, origin);
-    c.line(`// adjoint of: ${origin ? originText(this.p.fn.source, origin) : fallback}`);
+    c.push(commentStmt(`adjoint of: ${origin ? originText(this.p.fn.source, origin) : fallback}`, this.here));
   }
 
   /** The adjoint of `v = value`, then the restore of v's old value if it was recorded. */
-  private rsDefinition(site: Stmt, v: string, value: Expr, c: Code, text: string): void {
+  private rsDefinition(site: Stmt, v: string, value: Expr, c: Stmt[], text: string): void {
     const active = this.isActive(v);
     const save = this.needsSave(site, v);
     const inverse = this.R.has(v) && this.overwrites(site, v) && !this.skippableSave(site, v) ? this.inverseOf(site, v) : undefined;
     if (inverse) {
       this.comment(c, site, text);
-      c.line(inverse);
+      c.push(inverse);
       return;
     }
     const callOnly = !active && value.k === "call" && this.callNeedsRev(value, null);
@@ -1061,25 +1067,25 @@ class ReverseEmitter {
       // The result has no adjoint, but the call wrote into an active array: run its reverse with
       // a zero result adjoint.
       const zero = barInit(this.ty(v), v);
-      if (zero !== "0") this.read(v);
+      if (!isNum(zero, 0)) this.read(v);
       this.rsUserCall(value as Extract<Expr, { k: "call" }>, this.spec.resultActive((value as { fn: { fn: FnId } }).fn.fn, callMask(this.p, value.args)) ? zero : null, c);
     }
     this.withAtUse(c, (into) => this.rsDefinitionBody(site, v, value, into, active, save));
   }
 
-  private rsDefinitionBody(site: Stmt, v: string, value: Expr, c: Code, active: boolean, save: boolean): void {
+  private rsDefinitionBody(site: Stmt, v: string, value: Expr, c: Stmt[], active: boolean, save: boolean): void {
     const ty = this.ty(v);
     const reset = this.overwrites(site, v);
     let inPlace = false;
     if (active) {
       inPlace = this.rsOperation(v, value, c);
-      if (reset && ty.k === "num" && !inPlace && !this.singleUse.has(v)) c.line(`${this.bar(v)} = 0;`);
+      if (reset && ty.k === "num" && !inPlace && !this.singleUse.has(v)) c.push(assign(this.bar(v), num(0), this.here));
     }
     // `typeof v`: TypeScript gives `new Float64Array(n)` the narrower Float64Array<ArrayBuffer>.
-    if (save) c.line(`${v} = ${ty.k === "arr" ? `${RT}.tape.popO<typeof ${v}>()` : this.popOf(v)};`);
+    if (save) c.push(assign(v, ty.k === "arr" ? rt("tape.popO", [], ty, [tyText(`typeof ${v}`)]) : this.popOf(v), this.here, ty));
     if (active && reset && ty.k !== "num" && !this.singleUse.has(v)) {
       this.read(v);
-      c.line(`${this.bar(v)} = ${barInit(ty, v)};`);
+      c.push(assign(this.bar(v), barInit(ty, v), this.here, ty));
     }
   }
 
@@ -1087,9 +1093,10 @@ class ReverseEmitter {
    * Propagates v_bar to the operands of `v = value`. Returns true for a self-update linear in v
    * (`s = s + t`), whose adjoint scales v_bar in place instead of resetting it.
    */
-  private rsOperation(v: string, value: Expr, c: Code): boolean {
+  private rsOperation(v: string, value: Expr, c: Stmt[]): boolean {
     if (!this.p.isVaried(value) && !(value.k === "var" && this.isActive(value.name))) return false;
     const g = this.bar(v);
+    const gv = name(g, this.ty(v));
     const rule = ruleName(value);
     if (rule && ruleArgs(value).some((a) => a.k === "var" && a.name === v)) {
       const r = scalarRule(rule)!;
@@ -1101,15 +1108,15 @@ class ReverseEmitter {
         if (!self && !this.isActiveAtom(a)) return; // only needed partials: each one records its reads
         const part = r.partial(i, ops);
         if (self) selfPartial = part ?? num(0);
-        else if (part !== null) this.accumulate(c, (a as { name: string }).name, printExpr(scale(part, name(g))));
-        else if (this.singleUse.has((a as { name: string }).name)) c.line(`const ${this.bar((a as { name: string }).name)} = 0;`);
+        else if (part !== null) this.accumulate(c, (a as { name: string }).name, scale(part, gv));
+        else if (this.singleUse.has((a as { name: string }).name)) c.push(decl(this.bar((a as { name: string }).name), num(0), this.here, { isConst: true }));
       });
-      if (isNum(selfPartial, -1)) c.line(`${g} = -${g};`);
-      else if (!isNum(selfPartial, 1)) c.line(`${g} = ${printExpr(scale(selfPartial, name(g)))};`);
+      if (isNum(selfPartial, -1)) c.push(assign(g, neg(gv), this.here));
+      else if (!isNum(selfPartial, 1)) c.push(assign(g, scale(selfPartial, gv), this.here));
       return true;
     }
     if (value.k === "var") {
-      if (this.isActive(value.name)) this.accumulate(c, value.name, g);
+      if (this.isActive(value.name)) this.accumulate(c, value.name, gv);
       return false;
     }
     if (rule) {
@@ -1119,8 +1126,8 @@ class ReverseEmitter {
       args.forEach((a, i) => {
         if (!this.isActiveAtom(a)) return;
         const part = r.partial(i, ops);
-        if (part !== null) this.accumulate(c, (a as { name: string }).name, printExpr(scale(part, name(g))));
-        else if (this.singleUse.has((a as { name: string }).name)) c.line(`const ${this.bar((a as { name: string }).name)} = 0;`);
+        if (part !== null) this.accumulate(c, (a as { name: string }).name, scale(part, gv));
+        else if (this.singleUse.has((a as { name: string }).name)) c.push(decl(this.bar((a as { name: string }).name), num(0), this.here, { isConst: true }));
       });
       return false;
     }
@@ -1128,28 +1135,28 @@ class ReverseEmitter {
       case "index":
         if (this.isActiveAtom(value.arr)) {
           this.read(value.idx);
-          c.line(`${this.bar((value.arr as { name: string }).name)}[${printExpr(value.idx)}] += ${g};`);
+          c.push(assignAt(this.bar((value.arr as { name: string }).name), value.idx, gv, this.here, NUM, "+"));
         }
         return false;
       case "call":
         if (value.fn.k === "user") {
-          this.rsUserCall(value, g, c);
+          this.rsUserCall(value, gv, c);
           return false;
         }
         if (value.fn.k === "nd") {
           // The registry's adjoint rules, one per active operand; they may read any operand and the result.
-          const op = JSON.stringify(value.fn.op);
-          const { args } = ndOperands(value, () => "null");
+          const op: Expr = { k: "str", text: JSON.stringify(value.fn.op), pos: GEN };
+          const { args } = ndOperands(value, () => free("null"));
           const list = value.fn.list;
           value.args.forEach((a) => this.read(a));
           this.read(v);
           value.args.forEach((a, i) => {
             if (!this.isActiveAtom(a)) return;
-            const name = (a as { name: string }).name;
+            const n = (a as { name: string }).name;
             // A list element's adjoint is element k of operand 0's adjoint.
-            const [pos, elem] = list === undefined ? [i, ""] : i < list ? [0, `, ${i}`] : [i - list + 1, ""];
-            const fn = this.ty(name).k === "num" ? "ndVjpNum" : "ndVjp";
-            this.accumulate(c, name, `${RT}.${fn}(${op}, ${pos}, ${g}, ${args}, ${v}${elem})`);
+            const [at, elem] = list === undefined ? [i, undefined] : i < list ? [0, i] : [i - list + 1, undefined];
+            const fn = this.ty(n).k === "num" ? "ndVjpNum" : "ndVjp";
+            this.accumulate(c, n, rt(fn, [op, num(at), gv, args, name(v, this.ty(v)), ...(elem === undefined ? [] : [num(elem)])], this.ty(n)));
           });
           return false;
         }
@@ -1157,16 +1164,16 @@ class ReverseEmitter {
       case "field":
         if (this.isActiveAtom(value.obj)) {
           if (value.idx) this.read(value.idx);
-          this.accumulateField(c, (value.obj as { name: string }).name, value.idx ? `[${printExpr(value.idx)}]` : `.${value.name}`, value.ty, g);
+          this.accumulateField(c, (value.obj as { name: string }).name, value, gv);
         }
         return false;
       case "arrlit":
         value.elems.forEach((x, k) => {
-          if (this.isActiveAtom(x)) c.line(`${this.bar((x as { name: string }).name)} += ${g}[${k}];`);
+          if (this.isActiveAtom(x)) c.push(assign(this.bar((x as { name: string }).name), { k: "index", arr: gv, idx: num(k), pos: GEN }, this.here, NUM, "+"));
         });
         return false;
       case "copy":
-        if (this.isActiveAtom(value.e)) c.line(`${RT}.addInto(${this.bar((value.e as { name: string }).name)}, ${g});`);
+        if (this.isActiveAtom(value.e)) c.push(exprStmt(rt("addInto", [name(this.bar((value.e as { name: string }).name)), gv]), this.here));
         return false;
       case "alloc":
       case "stop":
@@ -1176,35 +1183,40 @@ class ReverseEmitter {
   }
 
   /** `name_bar += contrib`, spelled for the variable's type (arrays elementwise; NDArray nulls are zeros). */
-  private accumulate(c: Code, name: string, contrib: string): void {
-    const t = this.ty(name);
-    const b = this.bar(name);
-    if (this.singleUse.has(name)) {
-      c.line(`const ${b} = ${contrib};`);
+  private accumulate(c: Stmt[], n: string, contrib: Expr): void {
+    const t = this.ty(n);
+    const b = this.bar(n);
+    if (this.singleUse.has(n)) {
+      c.push(decl(b, contrib, this.here, { isConst: true }));
       return;
     }
-    if (t.k === "arr") c.line(`${RT}.addInto(${b}, ${contrib});`);
-    else if (t.k === "nd") c.line(`${b} = ${RT}.ndAcc(${b}, ${contrib});`);
-    else if (isTree(t)) c.line(`${RT}.addTree(${b}, ${contrib});`);
-    else c.line(`${b} += ${contrib};`);
+    if (t.k === "arr") c.push(exprStmt(rt("addInto", [name(b, t), contrib]), this.here));
+    else if (t.k === "nd") c.push(assign(b, rt("ndAcc", [name(b, t), contrib], t), this.here, t));
+    else if (isTree(t)) c.push(exprStmt(rt("addTree", [name(b, t), contrib]), this.here));
+    else c.push(assign(b, contrib, this.here, NUM, "+"));
   }
 
   /**
-   * `obj_bar.field += contrib` for a part of a parameter object or list (`access` is `.w` or
-   * `[i]`): the part's adjoint is its own accumulator, added into the whole's when the reverse
-   * sweep reaches the read. (Writes through parts are refused by the fence, so the part's
-   * adjoint only ever collects reads.)
+   * `obj_bar.field += contrib` for a part of a parameter object or list (`.w` or `[i]`): the
+   * part's adjoint is its own accumulator, added into the whole's when the reverse sweep reaches
+   * the read. (Writes through parts are refused by the fence, so the part's adjoint only ever
+   * collects reads.)
    */
-  private accumulateField(c: Code, obj: string, access: string, ty: Ty, contrib: string): void {
-    const b = `${this.bar(obj)}${access}`;
-    if (ty.k === "nd") c.line(`${b} = ${RT}.ndAcc(${b}, ${contrib});`);
-    else if (ty.k === "arr") c.line(`${RT}.addInto(${b}, ${contrib});`);
-    else if (isTree(ty)) c.line(`${RT}.addTree(${b}, ${contrib});`);
-    else c.line(`${b} += ${contrib};`);
+  private accumulateField(c: Stmt[], obj: string, part: Extract<Expr, { k: "field" }>, contrib: Expr): void {
+    const ty = part.ty;
+    const whole = this.bar(obj);
+    const b: Expr = { ...part, obj: name(whole, this.ty(obj)) };
+    // The part as a target: `p_bar.w` is written as a name (derivative code only; nothing
+    // analyses it), `l_bar[i]` as an element.
+    const set = (value: Expr, op?: "+"): Stmt => (part.idx ? assignAt(whole, part.idx, value, this.here, ty, op) : assign(`${whole}.${part.name}`, value, this.here, ty, op));
+    if (ty.k === "nd") c.push(set(rt("ndAcc", [b, contrib], ty)));
+    else if (ty.k === "arr") c.push(exprStmt(rt("addInto", [b, contrib]), this.here));
+    else if (isTree(ty)) c.push(exprStmt(rt("addTree", [b, contrib]), this.here));
+    else c.push(set(contrib, "+"));
   }
 
   /** `g_rev(array bars..., out_bar)`; scalar adjoints come back as the result or in `_rt.retF`. */
-  private rsUserCall(e: Extract<Expr, { k: "call" }>, g: string | null, c: Code): void {
+  private rsUserCall(e: Extract<Expr, { k: "call" }>, g: Expr | null, c: Stmt[]): void {
     const fn: FnId = (e.fn as { fn: FnId }).fn;
     // The callee's reverse sweep may read the contents of any array it was given: keep them
     // restored here too (writes to them in this function are saved and undone).
@@ -1212,72 +1224,79 @@ class ReverseEmitter {
     const mask = callMask(this.p, e.args);
     const { rev } = this.spec.splitNames(fn, mask);
     const callee = this.spec.callee(fn);
-    const passed: string[] = [];
+    const passed: Expr[] = [];
     const returned: { name: string; lane: "retF" | "retO" }[] = [];
     e.args.forEach((a, i) => {
       if (!mask[i]) return;
-      const name = (a as { name: string }).name;
-      const t = callee.params[i]?.ty ?? this.ty(name);
-      if (barInPlace(t)) passed.push(this.bar(name));
-      else returned.push({ name, lane: t.k === "num" ? "retF" : "retO" });
+      const n = (a as { name: string }).name;
+      const t = callee.params[i]?.ty ?? this.ty(n);
+      if (barInPlace(t)) passed.push(name(this.bar(n), t));
+      else returned.push({ name: n, lane: t.k === "num" ? "retF" : "retO" });
     });
     if (g !== null && this.spec.resultActive(fn, mask)) passed.push(g);
-    const call = `${rev}(${passed.join(", ")})`;
-    if (returned.length === 0) c.line(`${call};`);
+    const call: Expr = { k: "call", fn: { k: "derived", name: rev, of: fn, kind: "rev" }, args: passed, ty: returned.length === 1 ? this.ty(returned[0].name) : { k: "void" }, pos: GEN };
+    if (returned.length === 0) c.push(exprStmt(call, this.here));
     else if (returned.length === 1) this.accumulate(c, returned[0].name, call);
     else {
-      c.line(`${call};`);
+      c.push(exprStmt(call, this.here));
       let f = 0;
       let o = 0;
-      for (const r of returned) this.accumulate(c, r.name, r.lane === "retF" ? `${RT}.retF[${f++}]` : `${RT}.retO[${o++}] as ${printTy(this.ty(r.name))} | null`);
+      for (const r of returned)
+        this.accumulate(c, r.name, r.lane === "retF" ? lane(`${RT}.retF`, f++) : { k: "as", e: lane(`${RT}.retO`, o++), ty: tyText(`${printTy(this.ty(r.name))} | null`), pos: GEN });
     }
   }
 
-  private rsLoop(s: Loop, c: Code, loop: boolean): void {
+  private rsLoop(s: Loop, c: Stmt[], loop: boolean): void {
     const rec = this.recs.get(s);
     const formula = this.closedCounts.get(s);
     if (!rec && !formula) return; // no work in the reverse
     const count = formula ? this.namer.fresh("_n") : rec!.local ?? (rec as { count?: string }).count!;
     const counter = this.counterFor(s);
     if (counter) this.counterScope.add(counter.name);
-    const body = new Code();
+    const body: Stmt[] = [];
     this.rs(s.update, body, true);
     this.rs(s.body, body, true);
+    this.here = s.pos;
     // Recompute this body's cheap variables that the reverse iteration reads (analysis/remat.ts).
-    const prologue = new Code();
+    const prologue: Stmt[] = [];
     const recompute = this.remat.byLoop.get(s) ?? [];
     for (let i = recompute.length - 1; i >= 0; i--) if (this.rematUsed.has(recompute[i].name)) this.read(recompute[i].init);
-    for (const r of recompute) if (this.rematUsed.has(r.name)) prologue.line(`const ${r.name} = ${printExpr(r.init)};`);
-    if (!prologue.isEmpty) prologue.prepend("// recomputed, not recorded");
+    for (const r of recompute) if (this.rematUsed.has(r.name)) prologue.push(decl(r.name, r.init, s.pos, { isConst: true }));
+    if (prologue.length) prologue.unshift(commentStmt("recomputed, not recorded", s.pos));
     if (counter) this.counterScope.delete(counter.name);
+    const n = name(count);
     if (formula) {
       for (const v of (formula as unknown as { reads: string[] }).reads) this.read(v);
-      c.line(`const ${count} = ${printExpr(formula)};`);
-    } else if (!rec!.local) c.line(`const ${count} = ${RT}.tape.popI();`);
+      c.push(decl(count, formula, s.pos, { isConst: true }));
+    } else if (!rec!.local) c.push(decl(count, rt("tape.popI", []), s.pos, { isConst: true }));
+    const down = (v: string, from: Expr, to: Expr): Loop => ({
+      k: "loop", init: [decl(v, from, s.pos)], cond: bin(">=", name(v), to), doWhile: false, body: [], update: [assign(v, bin("-", name(v), num(1)), s.pos)], pos: s.pos,
+    });
+    let head: Loop;
+    const first: Stmt[] = [];
     if (counter) {
-      const init = printExpr(counter.init);
+      const init = counter.init;
       this.read(counter.init);
       const i = counter.name;
-      if (counter.step === 1) c.open(`for (let ${i} = ${init === "0" ? "" : `${init} + `}${count} - 1; ${i} >= ${init}; ${i}--)`);
-      else if (counter.step === -1) c.open(`for (let ${i} = ${init} - ${count} + 1; ${i} <= ${init}; ${i}++)`);
+      if (counter.step === 1) head = down(i, printExpr(init) === "0" ? bin("-", n, num(1)) : bin("-", bin("+", init, n), num(1)), init);
+      else if (counter.step === -1)
+        head = { k: "loop", init: [decl(i, bin("+", bin("-", init, n), num(1)), s.pos)], cond: bin("<=", name(i), init), doWhile: false, body: [], update: [increment(i, s.pos)], pos: s.pos };
       else {
         const k = this.namer.fresh("_k");
-        c.open(`for (let ${k} = ${count} - 1; ${k} >= 0; ${k}--)`);
-        c.line(`const ${i} = ${init} + ${k} * ${counter.step};`);
+        head = down(k, bin("-", n, num(1)), num(0));
+        first.push(decl(i, bin("+", init, bin("*", name(k), num(counter.step))), s.pos, { isConst: true }));
       }
     } else {
       const k = this.namer.fresh("_k");
-      c.open(`for (let ${k} = 0; ${k} < ${count}; ${k}++)`);
+      head = { k: "loop", init: [decl(k, num(0), s.pos)], cond: bin("<", name(k), n), doWhile: false, body: [], update: [increment(k, s.pos)], pos: s.pos };
     }
     const restore = this.checkpointsOf(s);
     for (const a of [...restore].reverse()) {
       this.read(a);
-      body.line(`${RT}.tape.${this.arrayLane(a, "pop")}(${a});`);
+      body.push(exprStmt(rt(`tape.${this.arrayLane(a, "pop")}`, [name(a, this.ty(a))]), s.pos));
     }
-    c.append(prologue).append(body).close();
-    const init = new Code();
-    this.rs(s.init, init, loop);
-    c.append(init);
+    c.push({ ...head, body: [...first, ...prologue, ...body] });
+    this.rs(s.init, c, loop);
   }
 
   /** A counted loop whose index the reverse sweep can recount (its start is not changed by the loop). */
@@ -1334,50 +1353,37 @@ function isObjTy(t: Ty): boolean {
   return t.k === "arr" || t.k === "nd" || isTree(t) || t.k === "other";
 }
 
-function hoistDecl(v: string, t: Ty): string {
+function hoistDecl(v: string, t: Ty, pos: Pos): Stmt {
   switch (t.k) {
     case "num":
-      return `let ${v} = 0;`;
+      return decl(v, num(0), pos);
     case "bool":
-      return `let ${v} = false;`;
+      return decl(v, { k: "bool", v: false, pos: GEN }, pos);
     case "arr":
-      return t.ctor === "Float64Array" ? `let ${v}: Float64Array = ${RT}.EMPTY_F64;` : `let ${v}: number[] = [];`;
+      return t.ctor === "Float64Array" ? decl(v, free(`${RT}.EMPTY_F64`), pos, { annot: F64 }) : decl(v, { k: "arrlit", ctor: "Array", elems: [], pos: GEN }, pos, { annot: NUMARR });
     default:
-      return `let ${v}!: ${printTy(t)};`;
+      return decl(v, undefined, pos, { ty: t });
   }
 }
 
-function barInit(t: Ty, like: string): string {
+/** A zero adjoint for a value of type t, shaped like `like`. */
+function barInit(t: Ty, like: string): Expr {
   switch (t.k) {
     case "num":
-      return "0";
+      return num(0);
     case "arr":
-      return `${RT}.zerosLike(${like})`;
+      return rt("zerosLike", [name(like, t)], t);
     case "obj":
     case "list":
-      return `${RT}.barOf(${like})`;
+      return rt("barOf", [name(like, t)], t);
     default:
-      return "null";
+      return free("null");
   }
 }
 
-function barDecl(bar: string, t: Ty, v: string): string {
-  if (t.k === "num") return `let ${bar} = 0;`;
-  if (t.k === "arr") return `let ${bar} = ${RT}.zerosLike(${v});`;
-  if (isTree(t)) return `let ${bar} = ${RT}.barOf(${v});`;
-  return `let ${bar}: ${printTy(t)} | null = null;`;
-}
-
-function loopHead(s: Loop, init: readonly Stmt[], update: readonly Stmt[]): string {
-  const cond = s.cond ? printExpr(s.cond) : "";
-  if (init.length === 0 && update.length === 0) return s.cond ? `while (${cond})` : "for (;;)";
-  let initText = "";
-  if (init.length) {
-    if (init.every((x) => x.k === "let")) initText = "let " + (init as Extract<Stmt, { k: "let" }>[]).map((l) => (l.init ? `${l.name} = ${printExpr(l.init)}` : l.name)).join(", ");
-    else initText = (init as Extract<Stmt, { k: "assign" }>[]).map((x) => assignText(x)).join(", ");
-  }
-  return `for (${initText}; ${cond}; ${update.map((u) => assignText(u as Extract<Stmt, { k: "assign" }>)).join(", ")})`;
+function barDecl(bar: string, t: Ty, v: string, pos: Pos): Stmt {
+  if (t.k === "num" || t.k === "arr" || isTree(t)) return decl(bar, barInit(t, v), pos);
+  return decl(bar, free("null"), pos, { annot: tyText(`${printTy(t)} | null`) });
 }
 
 export { isDiffTy };
-

@@ -14,6 +14,7 @@ import { barInPlace, isTree, type IrFunction, type Param, type Ty } from "../ir/
 import { fnKey } from "../analysis/summaries.js";
 import { printExpr, printTy } from "../ir/print.js";
 import { Code, generated, type Generated } from "./code.js";
+import { printStmts } from "../ir/print-stmt.js";
 import { Namer, RT } from "./names.js";
 
 export { emitJvp };
@@ -33,9 +34,9 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
   c.open(`export function ${name}(${paramList(fn.params)}): ${retTy}`);
   const written = spec.mutations.get(fnKey(fn.id)) ?? new Set<number>();
   guardDistinct(c, fn, fn.params, written);
-  c.append(adj.hoisted);
+  printStmts(adj.hoisted, c);
   c.line("// forward sweep");
-  c.append(adj.fwd);
+  printStmts(adj.fwd, c);
   // The reverse sweep rolls written arrays back; the caller gets them as the primal left them.
   const holders = fn.params.filter((q, i) => written.has(i) && (barInPlace(q.ty)));
   const kept = holders.length ? adj.namer.fresh("_kept", false) : "";
@@ -51,8 +52,8 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
     if (q.ty.k === "arr") c.line(`const ${adj.bar(q.name)} = ${RT}.zerosLike(${q.name});`);
     if (isTree(q.ty)) c.line(`const ${adj.bar(q.name)} = ${RT}.barOf(${q.name});`);
   }
-  c.append(adj.barDecls);
-  c.append(adj.rev);
+  printStmts(adj.barDecls, c);
+  printStmts(adj.rev, c);
   const g = wrt.length === 1 && !tuple ? grads[0] : `[${grads.join(", ")}]`;
   if (kept) c.line(`${RT}.restoreArrays(${kept});`);
   c.line(`return ${withValue ? `[${value}, ${g}]` : g};`);
@@ -87,7 +88,7 @@ export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; 
   const c = new Code().at(fn.pos.start);
   const outTy = (o: string): string => printTy(p.vars.get(o)!);
   c.open(`export function ${names.fwd}(${paramList(fn.params)}): ${outs ? `[${outs.map(outTy).join(", ")}]` : printTy(fn.ret)}`);
-  c.append(adj.hoisted).append(adj.fwd).append(adj.snapshotPush);
+  for (const part of [adj.hoisted, adj.fwd, adj.snapshotPush]) printStmts(part, c);
   if (outs) c.line(`return [${outs.join(", ")}];`);
   else if (adj.output) c.line(`return ${printExpr(adj.output)};`);
   c.close();
@@ -100,7 +101,7 @@ export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; 
   const returned = active.filter((q) => !barInPlace(q.ty));
   const revRet = returned.length === 1 ? (returned[0].ty.k === "nd" ? `${printTy(returned[0].ty)} | null` : printTy(returned[0].ty)) : "void";
   c.open(`export function ${names.rev}(${revParams.join(", ")}): ${revRet}`);
-  c.append(adj.snapshotPop).append(adj.barDecls).append(adj.rev);
+  for (const part of [adj.snapshotPop, adj.barDecls, adj.rev]) printStmts(part, c);
   const barOf = (q: Param): string => (p.isActive(q.name) ? adj.bar(q.name) : q.ty.k === "num" ? "0" : "null");
   // Array and object adjoints were passed in and accumulated in place; others come back.
   if (returned.length === 1) c.line(`return ${barOf(returned[0])};`);

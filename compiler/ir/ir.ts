@@ -144,7 +144,8 @@ export type Stmt =
    * no value is printed definitely assigned (`let x!: T`), and one with a value unannotated.
    */
   | { readonly k: "let"; readonly name: string; readonly ty: Ty; readonly init?: Expr; readonly isConst: boolean; readonly pos: Pos; readonly origin?: Pos; readonly annot?: Ty }
-  | { readonly k: "assign"; readonly target: Target; readonly value: Expr; readonly pos: Pos; readonly origin?: Pos }
+  /** `target = value`; in derivative code, with `op`, the compound `target op= value` (`x_bar += g`). */
+  | { readonly k: "assign"; readonly target: Target; readonly value: Expr; readonly pos: Pos; readonly origin?: Pos; readonly op?: "+" }
   | { readonly k: "if"; readonly cond: Expr; readonly then: Stmt[]; readonly else: Stmt[]; readonly pos: Pos }
   | Loop
   /** A labelled block; `break label` leaves it (lowered `switch`, labelled blocks). */

@@ -129,6 +129,7 @@ export function assignText(s: Extract<Stmt, { k: "assign" }>): string {
   const t = s.target;
   const lhs = t.k === "var" ? t.name : `${t.arr}[${printExpr(t.idx)}]`;
   const v = s.value;
+  if (s.op) return `${lhs} ${s.op}= ${printExpr(v)}`;
   const inc = elementIncrement(s);
   if (inc) return `${lhs} ${inc.sign}= ${printExpr(inc.step)}`;
   if (t.k === "var" && v.k === "bin" && v.l.k === "var" && v.l.name === t.name && v.r.k === "num" && (v.op === "+" || v.op === "-")) {
