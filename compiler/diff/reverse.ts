@@ -418,7 +418,8 @@ class ReverseEmitter {
       });
     } else if (this.output && this.isActiveAtom(this.output)) {
       const out = (this.output as { name: string }).name;
-      this.accumulate(rev, out, name(this.outBar));
+      // `grad` seeds the sweep with the number 1; the others with their cotangent parameter.
+      this.accumulate(rev, out, /^\d/.test(this.outBar) ? num(Number(this.outBar)) : name(this.outBar));
     }
     this.rs(this.body, rev, false);
 

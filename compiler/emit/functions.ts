@@ -15,6 +15,7 @@ import { fnKey } from "../analysis/summaries.js";
 import { printExpr, printTy } from "../ir/print.js";
 import { Code, generated, type Generated } from "./code.js";
 import { printStmts } from "../ir/print-stmt.js";
+import { cleanup } from "../optimize/cleanup.js";
 import { Namer, RT } from "./names.js";
 
 export { emitJvp };
@@ -52,8 +53,7 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
     if (q.ty.k === "arr") c.line(`const ${adj.bar(q.name)} = ${RT}.zerosLike(${q.name});`);
     if (isTree(q.ty)) c.line(`const ${adj.bar(q.name)} = ${RT}.barOf(${q.name});`);
   }
-  printStmts(adj.barDecls, c);
-  printStmts(adj.rev, c);
+  printStmts(cleanup([...adj.barDecls, ...adj.rev], resultsOf(p, adj)), c);
   const g = wrt.length === 1 && !tuple ? grads[0] : `[${grads.join(", ")}]`;
   if (kept) c.line(`${RT}.restoreArrays(${kept});`);
   c.line(`return ${withValue ? `[${value}, ${g}]` : g};`);
@@ -101,7 +101,8 @@ export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; 
   const returned = active.filter((q) => !barInPlace(q.ty));
   const revRet = returned.length === 1 ? (returned[0].ty.k === "nd" ? `${printTy(returned[0].ty)} | null` : printTy(returned[0].ty)) : "void";
   c.open(`export function ${names.rev}(${revParams.join(", ")}): ${revRet}`);
-  for (const part of [adj.snapshotPop, adj.barDecls, adj.rev]) printStmts(part, c);
+  printStmts(adj.snapshotPop, c);
+  printStmts(cleanup([...adj.barDecls, ...adj.rev], resultsOf(p, adj)), c);
   const barOf = (q: Param): string => (p.isActive(q.name) ? adj.bar(q.name) : q.ty.k === "num" ? "0" : "null");
   // Array and object adjoints were passed in and accumulated in place; others come back.
   if (returned.length === 1) c.line(`return ${barOf(returned[0])};`);
@@ -237,6 +238,11 @@ export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }, w
   c.line(`return [${out}, ${fn.ret.k === "num" ? `${RT}.retF[0]` : `${RT}.retO[0] as ${retTy}`}];`);
   c.close();
   return generated(c);
+}
+
+/** What is read after a reverse sweep: the parameters' adjoints (the function's results). */
+function resultsOf(p: Prepared, adj: Adjoint): Set<string> {
+  return new Set(p.fn.params.map((q) => adj.bar(q.name)));
 }
 
 /**

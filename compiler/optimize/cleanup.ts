@@ -1,0 +1,270 @@
+/**
+ * The cleanup pass over generated IR (a reverse sweep), run before printing:
+ *
+ * - copy propagation: `const a_bar = b_bar;` (or `= 1`) disappears and its uses read `b_bar`,
+ *   when nothing writes `b_bar` before the last use (a copy taken before `b_bar = 0` stays);
+ * - folding of factors of one: `e * 1`, `1 * e`, `e / 1` are `e` (exact in floating point; zero
+ *   factors are not folded, since 0 * Infinity is NaN);
+ * - dead stores: a write to a variable that nothing reads afterwards is dropped when its value
+ *   has no effect (no call but Math functions and the runtime's pure adjoint helpers); inside a
+ *   loop everything the loop reads counts as read afterwards;
+ * - empty adjoints: a `// adjoint of:` comment with no statement under it.
+ *
+ * `liveOut`: the variables read after the statements (the function's results).
+ */
+import type { Expr, Stmt } from "../ir/ir.js";
+import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
+
+/** Runtime helpers without effects: calling them only computes a value. */
+const PURE_RT = new Set(["ndAcc", "ndVjp", "ndVjpNum", "zerosLike", "barOf", "ndZerosLike"]);
+
+export function cleanup(stmts: readonly Stmt[], liveOut: ReadonlySet<string>): Stmt[] {
+  // Folding can make a copy (`x * 1` is `x`), and a copy can make a factor of one.
+  let out = [...stmts];
+  for (let n = Infinity; count(out) < n; ) {
+    n = count(out);
+    out = propagateCopies(out).map(foldStmt);
+  }
+  // Dropping a read can make a write dead (`y_bar += x_bar` gone, `x_bar = 0` in a loop next).
+  for (let n = count(out), before = Infinity; n < before; before = n, n = count(out)) out = deadStores(out, new Set(liveOut), mentioned(out));
+  return dropEmptyAdjoints(out);
+}
+
+// ---- copy propagation ---------------------------------------------------------------------
+
+function propagateCopies(list: readonly Stmt[]): Stmt[] {
+  const out = list.map((s) => mapChildren(s, propagateCopies));
+  for (let i = 0; i < out.length; i++) {
+    const s = out[i];
+    if (s.k !== "let" || !s.isConst || !s.init || (s.init.k !== "var" && s.init.k !== "num")) continue;
+    const copy = s.name;
+    const source = s.init;
+    const rest = out.slice(i + 1);
+    if (source.k === "var" && !safeCopy(rest, copy, source.name)) continue;
+    for (let j = i + 1; j < out.length; j++) out[j] = substitute(out[j], copy, source);
+    out.splice(i, 1);
+    i--;
+  }
+  return out;
+}
+
+/** Whether every read of `copy` in `rest` comes before anything writes `source`. */
+function safeCopy(rest: readonly Stmt[], copy: string, source: string): boolean {
+  let written = false;
+  for (const s of rest) {
+    const uses = readsVar(s, copy);
+    const writes = writesVar(s, source);
+    if (uses && written) return false;
+    // A flat statement reads before it writes; a compound one may write, then read (loops).
+    if (uses && writes && (s.k === "if" || s.k === "loop" || s.k === "block")) return false;
+    if (writes) written = true;
+  }
+  return true;
+}
+
+function readsVar(s: Stmt, v: string): boolean {
+  let found = false;
+  forEachStmt([s], (x) => {
+    for (const e of stmtExprs(x)) forEachExpr(e, (y) => y.k === "var" && y.name === v && (found = true));
+    if (x.k === "assign" && x.target.k === "var" && x.target.name === v && x.op) found = true;
+    if (x.k === "assign" && x.target.k === "index" && x.target.arr === v) found = true;
+  });
+  return found;
+}
+
+/** Writes `v`: assigns it, or hands it to a call that may write into it (an array adjoint). */
+function writesVar(s: Stmt, v: string): boolean {
+  let found = false;
+  forEachStmt([s], (x) => {
+    if ((x.k === "assign" && ((x.target.k === "var" && x.target.name === v) || (x.target.k === "index" && x.target.arr === v))) || (x.k === "let" && x.name === v)) found = true;
+    for (const e of stmtExprs(x)) forEachExpr(e, (y) => y.k === "call" && y.args.some((a) => a.k === "var" && a.name === v) && (found = true));
+  });
+  return found;
+}
+
+function substitute(s: Stmt, v: string, by: Expr): Stmt {
+  return mapStmtExprs(s, (e) => mapExpr(e, (x) => (x.k === "var" && x.name === v ? by : x)));
+}
+
+// ---- folding --------------------------------------------------------------------------------
+
+function foldStmt(s: Stmt): Stmt {
+  return mapStmtExprs(s, (e) => mapExpr(e, fold));
+}
+
+function fold(e: Expr): Expr {
+  if (e.k !== "bin") return e;
+  const one = (x: Expr): boolean => x.k === "num" && x.v === 1;
+  if (e.op === "*" && one(e.r)) return e.l;
+  if (e.op === "*" && one(e.l)) return e.r;
+  if (e.op === "/" && one(e.r)) return e.l;
+  return e;
+}
+
+// ---- dead stores ----------------------------------------------------------------------------
+
+/**
+ * Drops writes nothing reads later; `live` holds what is read after `list`. A declaration goes
+ * only with every other mention of its variable (`written` lists the variables still assigned).
+ */
+function deadStores(list: readonly Stmt[], live: Set<string>, written: ReadonlySet<string>): Stmt[] {
+  const out: Stmt[] = [];
+  for (let i = list.length - 1; i >= 0; i--) {
+    const s = list[i];
+    const target = s.k === "assign" && s.target.k === "var" ? s.target.name : s.k === "let" && s.init ? s.name : undefined;
+    const value = s.k === "assign" ? s.value : s.k === "let" ? s.init : undefined;
+    const dead = target !== undefined && value && !live.has(target) && pure(value) && !(s.k === "let" && written.has(target));
+    // (A part of a parameter's adjoint, `p_bar.w`, is written as a dotted name: never dropped.)
+    if (dead && !target.includes(".")) continue;
+    switch (s.k) {
+      case "if": {
+        const after = new Set(live);
+        const then = deadStores(s.then, new Set(after), written);
+        const els = deadStores(s.else, new Set(after), written);
+        const kept = { ...s, then, else: els };
+        for (const v of allReads([kept])) live.add(v);
+        out.push(kept);
+        continue;
+      }
+      case "loop": {
+        // Any iteration may read what any other writes: everything the loop reads is live.
+        const inside = new Set([...live, ...allReads([s])]);
+        const kept = { ...s, body: deadStores(s.body, new Set(inside), written) };
+        for (const v of allReads([kept])) live.add(v);
+        out.push(kept);
+        continue;
+      }
+      case "block": {
+        const kept = { ...s, body: deadStores(s.body, new Set(live), written) };
+        for (const v of allReads([kept])) live.add(v);
+        out.push(kept);
+        continue;
+      }
+    }
+    if (s.k === "assign" && s.target.k === "var" && !s.op) live.delete(s.target.name);
+    for (const v of allReads([s])) live.add(v);
+    out.push(s);
+  }
+  return out.reverse();
+}
+
+/** Statements, nested ones included. */
+function count(list: readonly Stmt[]): number {
+  let n = 0;
+  forEachStmt(list, () => n++);
+  return n;
+}
+
+/** Variables assigned anywhere in the statements (their declarations must stay). */
+function mentioned(list: readonly Stmt[]): Set<string> {
+  const out = new Set<string>();
+  forEachStmt(list, (x) => {
+    if (x.k === "assign" && x.target.k === "var") out.add(x.target.name);
+  });
+  return out;
+}
+
+function pure(e: Expr): boolean {
+  let ok = true;
+  forEachExpr(e, (x) => {
+    if (x.k !== "call") return;
+    if (x.fn.k === "prim" || (x.fn.k === "rt" && PURE_RT.has(x.fn.name))) return;
+    ok = false;
+  });
+  return ok;
+}
+
+/** Every variable the statements read (compound targets and written arrays included). */
+function allReads(stmts: readonly Stmt[]): Set<string> {
+  const out = new Set<string>();
+  forEachStmt(stmts, (x) => {
+    for (const e of stmtExprs(x)) forEachExpr(e, (y) => y.k === "var" && out.add(y.name));
+    if (x.k === "assign" && x.target.k === "var" && x.op) out.add(x.target.name);
+    if (x.k === "assign" && x.target.k === "index") out.add(x.target.arr);
+  });
+  return out;
+}
+
+// ---- empty adjoints -------------------------------------------------------------------------
+
+function dropEmptyAdjoints(list: readonly Stmt[]): Stmt[] {
+  const out = list.map((s) => mapChildren(s, dropEmptyAdjoints));
+  return out.filter((s, i) => !(s.k === "comment" && s.text.startsWith("adjoint of:") && (i + 1 === out.length || out[i + 1].k === "comment")));
+}
+
+// ---- walking ----------------------------------------------------------------------------------
+
+function mapChildren(s: Stmt, f: (l: readonly Stmt[]) => Stmt[]): Stmt {
+  switch (s.k) {
+    case "if":
+      return { ...s, then: f(s.then), else: f(s.else) };
+    case "loop":
+      return { ...s, init: f(s.init), body: f(s.body), update: f(s.update) };
+    case "block":
+      return { ...s, body: f(s.body) };
+    default:
+      return s;
+  }
+}
+
+function mapStmtExprs(s: Stmt, f: (e: Expr) => Expr): Stmt {
+  switch (s.k) {
+    case "let":
+      return s.init ? { ...s, init: f(s.init) } : s;
+    case "assign":
+      return { ...s, target: s.target.k === "index" ? { ...s.target, idx: f(s.target.idx) } : s.target, value: f(s.value) };
+    case "if":
+      return { ...s, cond: f(s.cond), then: s.then.map((x) => mapStmtExprs(x, f)), else: s.else.map((x) => mapStmtExprs(x, f)) };
+    case "loop":
+      return { ...s, cond: s.cond && f(s.cond), init: s.init.map((x) => mapStmtExprs(x, f)), body: s.body.map((x) => mapStmtExprs(x, f)), update: s.update.map((x) => mapStmtExprs(x, f)) };
+    case "block":
+      return { ...s, body: s.body.map((x) => mapStmtExprs(x, f)) };
+    case "return":
+      return s.value ? { ...s, value: f(s.value) } : s;
+    case "expr":
+      return { ...s, e: f(s.e) };
+    default:
+      return s;
+  }
+}
+
+/** Rebuilds an expression bottom-up through `f`. */
+function mapExpr(e: Expr, f: (e: Expr) => Expr): Expr {
+  const m = (x: Expr): Expr => mapExpr(x, f);
+  let out: Expr;
+  switch (e.k) {
+    case "bin":
+      out = { ...e, l: m(e.l), r: m(e.r) };
+      break;
+    case "un":
+    case "stop":
+    case "copy":
+    case "as":
+      out = { ...e, e: m(e.e) } as Expr;
+      break;
+    case "call":
+      out = { ...e, args: e.args.map(m) };
+      break;
+    case "index":
+      out = { ...e, arr: m(e.arr), idx: m(e.idx) };
+      break;
+    case "len":
+      out = { ...e, arr: m(e.arr) };
+      break;
+    case "field":
+      out = { ...e, obj: m(e.obj), idx: e.idx && m(e.idx) };
+      break;
+    case "cond":
+      out = { ...e, c: m(e.c), a: m(e.a), b: m(e.b) };
+      break;
+    case "alloc":
+      out = { ...e, size: m(e.size) };
+      break;
+    case "arrlit":
+      out = { ...e, elems: e.elems.map(m) };
+      break;
+    default:
+      out = e;
+  }
+  return f(out);
+}
