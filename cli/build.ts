@@ -14,6 +14,8 @@ export interface BuildOptions {
   readonly emit: "js" | "ts";
   readonly bundle: boolean;
   readonly sourcemap: boolean;
+  /** Print the IR after this pass (compiler/pipeline.ts). */
+  readonly dump?: "lower" | "inline" | "anf" | "forward" | "reverse" | "cleanup";
 }
 
 type Color = (s: string, c: "red" | "green" | "cyan" | "gray" | "bold") => string;
@@ -56,7 +58,8 @@ export async function runBuild(opts: BuildOptions, color: Color): Promise<number
     process.stderr.write("adc: no TypeScript files to build\n");
     return 2;
   }
-  const result = compileFiles(files);
+  const result = compileFiles(files, new Map(), { dump: opts.dump });
+  if (opts.dump) process.stdout.write(result.dump + "\n");
   if (result.diagnostics.length) {
     for (const d of result.diagnostics) {
       const rel = relative(process.cwd(), d.file) || d.file;

@@ -20,6 +20,8 @@ Options:
   --emit js|ts     write JavaScript (default) or the transformed TypeScript, to read
   --bundle         write one self-contained file per input, runtime included
   --sourcemap      write source maps that point back to the input files
+  --dump STAGE     print every function's IR after a pass: lower, inline, anf, forward,
+                   reverse or cleanup (compiler/pipeline.ts lists the passes)
   -h, --help       show this help
   -v, --version    print adc's version
 
@@ -50,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
         emit: { type: "string", default: "js" },
         bundle: { type: "boolean", default: false },
         sourcemap: { type: "boolean", default: false },
+        dump: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", short: "v", default: false },
       },
@@ -73,9 +76,11 @@ async function main(argv: string[]): Promise<number> {
   if (!values.outdir) usageError("build needs --outdir");
   if (values.emit !== "js" && values.emit !== "ts") usageError(`--emit must be js or ts, not '${values.emit}'`);
   if (values.bundle && values.emit === "ts") usageError("--bundle writes JavaScript; it cannot be combined with --emit ts");
+  const stages = ["lower", "inline", "anf", "forward", "reverse", "cleanup"];
+  if (values.dump !== undefined && !stages.includes(values.dump)) usageError(`--dump must be one of ${stages.join(", ")}, not '${values.dump}'`);
   const { runBuild } = await import("./build.js");
   const color = process.stdout.isTTY ? (s: string, c: Parameters<typeof styleText>[0]) => styleText(c, s) : (s: string) => s;
-  return runBuild({ inputs, outdir: values.outdir, emit: values.emit as "js" | "ts", bundle: values.bundle!, sourcemap: values.sourcemap! }, color);
+  return runBuild({ inputs, outdir: values.outdir, emit: values.emit as "js" | "ts", bundle: values.bundle!, sourcemap: values.sourcemap!, dump: values.dump as never }, color);
 }
 
 main(process.argv.slice(2)).then(

@@ -29,6 +29,7 @@ import { forEachStmt } from "./ir/walk.js";
 import { adcExportName, findCallSites, functionOf, type CallSite } from "./targets.js";
 import { ndInfo, ndOpOf } from "./rules/ndarray.js";
 import { ModuleNames, RT } from "./emit/names.js";
+import { dump } from "./pipeline.js";
 import { joinGenerated, type Generated } from "./emit/code.js";
 
 export interface BuildResult {
@@ -225,6 +226,7 @@ class Build {
       };
       try {
         f.ir = lowerFunction(f.node, f.id, env);
+        dump("lower", f.id.name, f.ir.body);
         if (!(f === start && captures) && !f.captures) this.checkCaptures(f);
       } catch (err) {
         if (!(err instanceof Refusal)) this.internal(f, err);

@@ -11,6 +11,9 @@ import { build } from "./build.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { sharedProject } from "./program.js";
 import type { SpliceResult } from "./emit/splice.js";
+import { withDump, type Stage } from "./pipeline.js";
+
+export { PIPELINE, DUMP_STAGES, type Stage } from "./pipeline.js";
 
 export { formatDiagnostic, CODES } from "./diagnostics.js";
 export type { Diagnostic } from "./diagnostics.js";
@@ -18,12 +21,16 @@ export type { Diagnostic } from "./diagnostics.js";
 export interface CompileOptions {
   /** Used for diagnostics, source maps and resolving relative imports. Default "input.ts". */
   readonly fileName?: string;
+  /** Collect the IR of every function after this pass (compiler/pipeline.ts) into `dump`. */
+  readonly dump?: Stage;
 }
 
 export interface CompileResult {
   readonly code: string;
   readonly map: SpliceResult["map"] | null;
   readonly diagnostics: readonly Diagnostic[];
+  /** With `dump`: the IR after that pass, as text. */
+  readonly dump?: string;
 }
 
 /**
@@ -48,17 +55,20 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   refreshFromDisk(project);
   const path = resolve(options.fileName ?? "input.ts");
   const sf = project.createSourceFile(path, source, { overwrite: true });
-  const result = build(project, [sf]);
+  const { result, dump } = withDump(options.dump, () => build(project, [sf]));
   remember(result.modules, new Set([sf.getFilePath() as string]));
-  if (result.diagnostics.length) return { code: "", map: null, diagnostics: result.diagnostics.map((d) => ({ ...d, file: options.fileName ?? d.file })) };
+  const extra = options.dump ? { dump } : {};
+  if (result.diagnostics.length) return { code: "", map: null, diagnostics: result.diagnostics.map((d) => ({ ...d, file: options.fileName ?? d.file })), ...extra };
   const out = result.outputs.get(sf.getFilePath()) ?? result.outputs.get(path);
-  return { code: out?.code ?? source, map: out?.map ?? null, diagnostics: [] };
+  return { code: out?.code ?? source, map: out?.map ?? null, diagnostics: [], ...extra };
 }
 
 export interface FilesResult {
   /** Output text per input file (unchanged files included), keyed by absolute path. */
   readonly outputs: ReadonlyMap<string, SpliceResult | { code: string; map: null }>;
   readonly diagnostics: readonly Diagnostic[];
+  /** With a `dump` stage: the IR after that pass, as text. */
+  readonly dump?: string;
 }
 
 /**
@@ -66,7 +76,7 @@ export interface FilesResult {
  * differentiated in one module may call functions of another. `overrides` gives file texts that
  * are not (yet) on disk.
  */
-export function compileFiles(paths: readonly string[], overrides: ReadonlyMap<string, string> = new Map()): FilesResult {
+export function compileFiles(paths: readonly string[], overrides: ReadonlyMap<string, string> = new Map(), options: { dump?: Stage } = {}): FilesResult {
   const project = sharedProject();
   // Files read from disk may have changed since the last build (watch mode, a rebuild).
   refreshFromDisk(project);
@@ -81,12 +91,12 @@ export function compileFiles(paths: readonly string[], overrides: ReadonlyMap<st
     }
     return project.addSourceFileAtPath(abs);
   });
-  const result = build(project, roots);
+  const { result, dump } = withDump(options.dump, () => build(project, roots));
   remember(result.modules, new Set(roots.map((r) => r.getFilePath() as string)));
   const outputs = new Map<string, SpliceResult | { code: string; map: null }>();
   if (!result.diagnostics.length) {
     for (const r of roots) outputs.set(r.getFilePath(), result.outputs.get(r.getFilePath()) ?? { code: r.getFullText(), map: null });
     for (const [f, o] of result.outputs) outputs.set(f, o);
   }
-  return { outputs, diagnostics: result.diagnostics };
+  return { outputs, diagnostics: result.diagnostics, ...(options.dump ? { dump } : {}) };
 }

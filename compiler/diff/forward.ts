@@ -20,10 +20,13 @@ import { scalarRule } from "../rules/scalar.js";
 import { callMask, type Prepared, type Specializer } from "./prepare.js";
 import { fnKey } from "../analysis/summaries.js";
 import { RT } from "../emit/names.js";
+import { dump } from "../pipeline.js";
 import { ndOperands } from "./build-ir.js";
 
 export function emitJvp(prepared: Prepared, spec: Specializer, name: string): Generated {
-  return generated(printFunction(forwardFunction(prepared, spec, name)));
+  const g = forwardFunction(prepared, spec, name);
+  dump("forward", name, g.body);
+  return generated(printFunction(g));
 }
 
 /** `f_jvp` as IR. */

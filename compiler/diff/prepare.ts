@@ -6,6 +6,7 @@
 import { analyzeActivity, type NdInfo } from "../analysis/activity.js";
 import { fnKey, type Mutations } from "../analysis/summaries.js";
 import { Namer } from "../emit/names.js";
+import { dump } from "../pipeline.js";
 import { toAnf } from "../ir/anf.js";
 import { inlineSmallCalls } from "../ir/inline.js";
 import type { Expr, FnId, IrFunction, Param, Stmt, Ty } from "../ir/ir.js";
@@ -42,8 +43,11 @@ export function prepare(original: IrFunction, activeParams: ReadonlySet<string>,
   const namer = new Namer(original.reserved);
   for (const v of original.vars.keys()) namer.reserve(v);
   const fn = inlineSmallCalls(original, (id) => spec.callee(id), (base) => namer.fresh(base, false));
+  const what = `${original.id.name} (active: ${[...activeParams].join(", ") || "none"})`;
+  dump("inline", what, fn.body);
   const act = analyzeActivity(fn, activeParams, spec.mutations, spec.nd);
   const anf = toAnf(fn, act, (base) => namer.fresh(base), (id) => spec.mutations.get(fnKey(id)));
+  dump("anf", what, anf.body);
   const isActive = (n: string): boolean => act.isActive(n) || anf.activeTemps.has(n);
   return {
     fn,

@@ -10,12 +10,13 @@
 import { emitAdjoint, type Adjoint } from "../diff/reverse.js";
 import { emitJvp } from "../diff/forward.js";
 import type { Prepared, Specializer } from "../diff/prepare.js";
-import { barInPlace, isTree, type IrFunction, type Param, type Ty } from "../ir/ir.js";
+import { barInPlace, isTree, type IrFunction, type Param, type Stmt, type Ty } from "../ir/ir.js";
 import { fnKey } from "../analysis/summaries.js";
 import { printExpr, printTy } from "../ir/print.js";
 import { Code, generated, type Generated } from "./code.js";
 import { printStmts } from "../ir/print-stmt.js";
 import { cleanup } from "../optimize/cleanup.js";
+import { dump } from "../pipeline.js";
 import { Namer, RT } from "./names.js";
 
 export { emitJvp };
@@ -53,7 +54,7 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
     if (q.ty.k === "arr") c.line(`const ${adj.bar(q.name)} = ${RT}.zerosLike(${q.name});`);
     if (isTree(q.ty)) c.line(`const ${adj.bar(q.name)} = ${RT}.barOf(${q.name});`);
   }
-  printStmts(cleanup([...adj.barDecls, ...adj.rev], resultsOf(p, adj)), c);
+  printStmts(sweep(name, p, adj), c);
   const g = wrt.length === 1 && !tuple ? grads[0] : `[${grads.join(", ")}]`;
   if (kept) c.line(`${RT}.restoreArrays(${kept});`);
   c.line(`return ${withValue ? `[${value}, ${g}]` : g};`);
@@ -102,7 +103,7 @@ export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; 
   const revRet = returned.length === 1 ? (returned[0].ty.k === "nd" ? `${printTy(returned[0].ty)} | null` : printTy(returned[0].ty)) : "void";
   c.open(`export function ${names.rev}(${revParams.join(", ")}): ${revRet}`);
   printStmts(adj.snapshotPop, c);
-  printStmts(cleanup([...adj.barDecls, ...adj.rev], resultsOf(p, adj)), c);
+  printStmts(sweep(names.rev, p, adj), c);
   const barOf = (q: Param): string => (p.isActive(q.name) ? adj.bar(q.name) : q.ty.k === "num" ? "0" : "null");
   // Array and object adjoints were passed in and accumulated in place; others come back.
   if (returned.length === 1) c.line(`return ${barOf(returned[0])};`);
@@ -240,9 +241,16 @@ export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }, w
   return generated(c);
 }
 
-/** What is read after a reverse sweep: the parameters' adjoints (the function's results). */
-function resultsOf(p: Prepared, adj: Adjoint): Set<string> {
-  return new Set(p.fn.params.map((q) => adj.bar(q.name)));
+/**
+ * The reverse sweep (adjoint declarations first), cleaned up; what is read after it are the
+ * parameters' adjoints (the function's results).
+ */
+function sweep(name: string, p: Prepared, adj: Adjoint): Stmt[] {
+  const rev = [...adj.barDecls, ...adj.rev];
+  dump("reverse", name, [...adj.hoisted, ...adj.fwd, ...rev]);
+  const clean = cleanup(rev, new Set(p.fn.params.map((q) => adj.bar(q.name))));
+  dump("cleanup", name, [...adj.hoisted, ...adj.fwd, ...clean]);
+  return clean;
 }
 
 /**

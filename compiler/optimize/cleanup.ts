@@ -3,8 +3,8 @@
  *
  * - copy propagation: `const a_bar = b_bar;` (or `= 1`) disappears and its uses read `b_bar`,
  *   when nothing writes `b_bar` before the last use (a copy taken before `b_bar = 0` stays);
- * - folding of factors of one: `e * 1`, `1 * e`, `e / 1` are `e` (exact in floating point; zero
- *   factors are not folded, since 0 * Infinity is NaN);
+ * - folding of factors of one: `e * 1`, `1 * e`, `e / 1` are `e`, `e * -1` is `-e` and `-(1)` is
+ *   `-1` (exact in floating point; zero factors are not folded, since 0 * Infinity is NaN);
  * - dead stores: a write to a variable that nothing reads afterwards is dropped when its value
  *   has no effect (no call but Math functions and the runtime's pure adjoint helpers); inside a
  *   loop everything the loop reads counts as read afterwards;
@@ -14,6 +14,7 @@
  */
 import type { Expr, Stmt } from "../ir/ir.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
+import { neg, num } from "../ir/make.js";
 
 /** Runtime helpers without effects: calling them only computes a value. */
 const PURE_RT = new Set(["ndAcc", "ndVjp", "ndVjpNum", "zerosLike", "barOf", "ndZerosLike"]);
@@ -93,11 +94,16 @@ function foldStmt(s: Stmt): Stmt {
 }
 
 function fold(e: Expr): Expr {
+  if (e.k === "un" && e.op === "-" && e.e.k === "num") return num(-e.e.v);
   if (e.k !== "bin") return e;
   const one = (x: Expr): boolean => x.k === "num" && x.v === 1;
   if (e.op === "*" && one(e.r)) return e.l;
   if (e.op === "*" && one(e.l)) return e.r;
   if (e.op === "/" && one(e.r)) return e.l;
+  // A factor of -1 is a negation (exact too).
+  const minusOne = (x: Expr): boolean => x.k === "num" && x.v === -1;
+  if (e.op === "*" && minusOne(e.r)) return neg(e.l);
+  if (e.op === "*" && minusOne(e.l)) return neg(e.r);
   return e;
 }
 
