@@ -21,7 +21,7 @@ import { computeMutations, fnKey, type Mutations } from "./analysis/summaries.js
 import type { NdInfo } from "./analysis/activity.js";
 import { prepare, type Prepared, type Specializer } from "./diff/prepare.js";
 import { emitBlockVjp, emitFused, emitJvp, emitJvpPair, emitSplit, emitVjp } from "./emit/functions.js";
-import { capturesOf, closureCaptures, findRecordSites, valueSymbol, type Capture, type RecordSite } from "./record.js";
+import { capturesOf, closureCaptures, findRecordSites, isModuleScoped, valueSymbol, type Capture, type RecordSite } from "./record.js";
 import { splice, type Insertion, type SpliceResult } from "./emit/splice.js";
 import { isDiffTy, isTree, type FnId, type IrFunction } from "./ir/ir.js";
 import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower.js";
@@ -241,7 +241,7 @@ class Build {
     const visit = (n: ts.Node): void => {
       if (ts.isIdentifier(n)) {
         const decl = valueSymbol(n, this.checker)?.valueDeclaration;
-        if (decl && decl.getSourceFile() === f.sf && decl.pos >= outer.pos && decl.end <= outer.end && !(decl.pos >= f.node.pos && decl.end <= f.node.end))
+        if (decl && decl.getSourceFile() === f.sf && decl.pos >= outer.pos && decl.end <= outer.end && !(decl.pos >= f.node.pos && decl.end <= f.node.end) && !isModuleScoped(decl))
           this.refuse("ADC1016", f.sf.fileName, n, `the differentiated function reads '${n.text}' from the enclosing function`, "declare the function at module level and pass the value as an argument");
       }
       ts.forEachChild(n, visit);
@@ -532,12 +532,14 @@ function topLevelStatement(n: ts.Node): ts.Node {
 
 /**
  * The scope whose locals a function may read but generated code (at module level) cannot: the
- * enclosing function, or else the module-level block, `if`, loop or namespace it is declared in
- * (`{ const k = 2; const f = (x) => k * x; grad(f) }`). A function declared by a plain
- * module-level statement has none: what that statement declares is visible at module level.
+ * top-level statement around it, when the function is declared anywhere below module level (in
+ * a function, a block, an `if`, a loop, a namespace, or several of these:
+ * `{ const k = 2; function run(x) { const h = (y) => k * y; grad(h)(x) } }` reads k and run's
+ * locals alike). A function declared by a plain module-level statement has none.
  */
 function enclosingScope(n: ts.Node): ts.Node | undefined {
-  for (let p = n.parent; p; p = p.parent) if (ts.isFunctionLike(p)) return p;
   const top = topLevelStatement(n);
-  return ts.isVariableStatement(top) || ts.isFunctionDeclaration(top) || top === n ? undefined : top;
+  if (top === n) return undefined;
+  for (let p = n.parent; p && p !== top; p = p.parent) if (ts.isFunctionLike(p) || ts.isBlock(p) || ts.isClassLike(p)) return top;
+  return ts.isVariableStatement(top) || ts.isExpressionStatement(top) || ts.isExportAssignment(top) ? undefined : top;
 }

@@ -131,7 +131,7 @@ export function closureCaptures(
     if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) && !ts.isTypeReferenceNode(n.parent)) {
       const sym = valueSymbol(n, checker);
       const decl = sym?.valueDeclaration;
-      if (sym && decl && inside(decl, outer) && !inside(decl, fn)) {
+      if (sym && decl && inside(decl, outer) && !inside(decl, fn) && !isModuleScoped(decl)) {
         const target = ts.isFunctionDeclaration(decl) ? decl
           : ts.isVariableDeclaration(decl) && decl.initializer && (ts.isArrowFunction(decl.initializer) || ts.isFunctionExpression(decl.initializer)) ? decl.initializer
           : undefined;
@@ -169,4 +169,11 @@ export function valueSymbol(n: ts.Identifier, checker: ts.TypeChecker): ts.Symbo
   const p = n.parent;
   if (p && ts.isShorthandPropertyAssignment(p) && p.name === n) return checker.getShorthandAssignmentValueSymbol(p);
   return checker.getSymbolAtLocation(n);
+}
+
+/** A declaration visible at module level (where generated code lives): no need to capture it. */
+export function isModuleScoped(decl: ts.Node): boolean {
+  if (ts.isFunctionDeclaration(decl) || ts.isClassDeclaration(decl)) return ts.isSourceFile(decl.parent);
+  if (ts.isVariableDeclaration(decl)) return ts.isVariableDeclarationList(decl.parent) && ts.isVariableStatement(decl.parent.parent) && ts.isSourceFile(decl.parent.parent.parent);
+  return false;
 }

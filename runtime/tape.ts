@@ -10,7 +10,6 @@
  * the call moves its segment off the tape (`cut`) and puts it back when called (`paste`).
  * Lanes grow by doubling and are never shrunk, so a warm tape allocates nothing per push.
  */
-import { keepArrays, type Kept } from "./arrays.js";
 import { NDArray } from "./ndarray/ndarray.js";
 
 /** A copied-out tape segment, owned by one pullback. */
@@ -18,14 +17,8 @@ export interface TapeSegment {
   readonly f: Float64Array;
   readonly i: Int32Array;
   readonly b: Uint8Array;
+  /** Object records, with arrays and plain objects copied as the forward sweep left them. */
   readonly o: unknown[];
-  /**
-   * Every array the segment refers to, with its contents as the forward sweep left them. A
-   * reverse sweep rolls arrays back as it goes; the pullback's sweep works on fresh copies of
-   * these contents, so it never changes the caller's arrays, and a second call finds what the
-   * first one did.
-   */
-  readonly arrays: Kept;
 }
 
 /** Lane tops at one moment; `cut` copies everything pushed since. */
@@ -118,44 +111,31 @@ export class Tape {
   }
   /** Copies out everything pushed since `m` and pops it, leaving the tape as it was at `m`. */
   cut(m: TapeMark): TapeSegment {
-    const o = this.o.slice(m.o, this.oTop);
-    // Arrays the records refer to, directly or inside objects (a parameter object's parts).
-    const arrays = keepArrays(o);
+    // The values the records refer to as they are now: arrays and plain objects are copied (a
+    // parameter object's parts, a captured model's number fields), so later changes by the
+    // caller do not reach the pullback.
+    const o = snapshot(this.o.slice(m.o, this.oTop));
     const seg: TapeSegment = {
       f: this.f.slice(m.f, this.fTop),
       i: this.i.slice(m.i, this.iTop),
       b: this.b.slice(m.b, this.bTop),
       o,
-      arrays,
     };
     this.reset(m);
     return seg;
   }
   /**
-   * Pushes a cut segment back, so the reverse sweep that belongs to it can pop it. Each array it
-   * refers to is replaced by a private copy of its contents as the forward sweep left them: the
-   * reverse sweep reaches arrays only through the tape, so the caller's arrays (the function's
-   * arguments, the array it returned) keep whatever the caller has put in them since.
+   * Pushes a cut segment back, so the reverse sweep that belongs to it can pop it. The reverse
+   * sweep gets fresh copies of the arrays and objects the segment saved: it rolls arrays back as
+   * it goes, and it reaches values only through the tape, so the caller's arrays (the function's
+   * arguments, the array it returned) never change and a second call finds what the first did.
    */
   paste(seg: TapeSegment): void {
-    const copies = new Map<unknown, unknown>();
-    for (const [a, saved] of seg.arrays) copies.set(a, saved.slice());
-    const swap = (x: unknown): unknown => {
-      if (typeof x !== "object" || x === null || x instanceof NDArray || ArrayBuffer.isView(x)) return copies.get(x) ?? x;
-      if (copies.has(x)) return copies.get(x);
-      // An object holding arrays: a copy holding the copies (one per object, like the arrays);
-      // an object holding none stays itself.
-      const y: Record<string, unknown> = Array.isArray(x) ? ([] as unknown as Record<string, unknown>) : {};
-      copies.set(x, y);
-      let changed = false;
-      for (const [k, v] of Object.entries(x)) changed = (y[k] = swap(v)) !== v || changed;
-      if (!changed) copies.set(x, x);
-      return changed ? y : x;
-    };
+    const o = snapshot(seg.o);
     for (let k = 0; k < seg.f.length; k++) this.pushF(seg.f[k]);
     for (let k = 0; k < seg.i.length; k++) this.pushI(seg.i[k]);
     for (let k = 0; k < seg.b.length; k++) this.pushB(seg.b[k] === 1);
-    for (let k = 0; k < seg.o.length; k++) this.pushO(swap(seg.o[k]));
+    for (let k = 0; k < o.length; k++) this.pushO(o[k]);
   }
   /** Drops everything above `m` (used when a sweep is abandoned by an exception). */
   reset(m: TapeMark): void {
@@ -169,6 +149,32 @@ export class Tape {
   bytesInUse(): number {
     return this.fTop * 8 + this.iTop * 4 + this.bTop + this.oTop * 8;
   }
+}
+
+/**
+ * Copies of the values: number arrays and Float64Arrays copied, plain objects and arrays of
+ * other things copied field by field; NDArrays (immutable) and other objects kept. One value
+ * reached twice gets one copy.
+ */
+function snapshot(values: readonly unknown[]): unknown[] {
+  const copies = new Map<unknown, unknown>();
+  const copy = (x: unknown): unknown => {
+    if (typeof x !== "object" || x === null || x instanceof NDArray) return x;
+    if (copies.has(x)) return copies.get(x);
+    if (x instanceof Float64Array) {
+      const y = x.slice();
+      copies.set(x, y);
+      return y;
+    }
+    if (ArrayBuffer.isView(x)) return x;
+    const plain = Array.isArray(x) || Object.getPrototypeOf(x) === Object.prototype || Object.getPrototypeOf(x) === null;
+    if (!plain) return x;
+    const y: Record<string, unknown> = Array.isArray(x) ? ([] as unknown as Record<string, unknown>) : {};
+    copies.set(x, y);
+    for (const [k, v] of Object.entries(x)) y[k] = copy(v);
+    return y;
+  };
+  return values.map(copy);
 }
 
 function grow<T extends Float64Array | Int32Array | Uint8Array>(from: T, to: T): T {

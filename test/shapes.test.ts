@@ -40,6 +40,25 @@ describe("closures declared in module-level blocks", () => {
     expect(m.out[7]).toBeCloseTo(5 * Math.cos(1), 14);
   });
 
+  it("read locals of every scope between them and module level (a function in a block, an arrow in a function)", async () => {
+    const m = await build(`
+      import { grad, vjp } from "adc";
+      const k = 100;
+      export const out: number[] = [];
+      { const k = 4;
+        function run(x: number) { const h = (y: number) => k * y * y; return grad(h)(x); }
+        const pull = (x: number) => vjp((y: number) => k * y * y, x);
+        out.push(run(3), pull(3)[0], pull(3)[1](1)[0]); }
+      export function outer(x: number): number {
+        const c = 5;
+        const make = () => { const h = (y: number) => c * y * y; return grad(h)(x); };
+        return make();
+      }
+    `);
+    expect(m.out).toEqual([24, 36, 24]);
+    expect(m.outer(3)).toBe(30);
+  });
+
   it("call local helpers that carry no derivative through the enclosing scope", async () => {
     const m = await build(`
       import { grad } from "adc";
@@ -379,6 +398,20 @@ describe("the rule for arrays: after a derivative call the caller's arrays hold 
     p.w[0] = 50;
     expect(po(1)).toEqual([{ w: [6, 12], s: 5 }]);
     expect(p.w).toEqual([50, 2]);
+  });
+
+  it("a pullback sees the numbers of a captured object as they were at the vjp call", async () => {
+    const m = await build(`
+      import { vjp } from "adc";
+      export function fit(model: { s: number; w: number[] }, x: number): number[] {
+        const loss = (y: number) => model.s * y * y + model.w[0] * y;
+        const [, pb] = vjp(loss, x);
+        model.s = 50;
+        model.w[0] = 7;
+        return [...pb(1), ...pb(1)];
+      }
+    `);
+    expect(m.fit({ s: 2, w: [1] }, 3)).toEqual([13, 13]);
   });
 
   it("one array given as two arguments of a function that writes one of them is a run-time error at every entry point", async () => {
