@@ -127,28 +127,32 @@ const shapeTag = (s: Shape): string => (s.length ? s.join(",") : "scalar");
 
 export class NdRenderer {
   private count = 0;
+  /** `names`: how the body reads each parameter (default u, v, w; shapes.ts passes `model.w`, `params[0]`). */
   constructor(
     private readonly f: NdFnSpec,
     readonly name: string,
+    private readonly names: readonly string[] = f.params.map((_, i) => ["u", "v", "w"][i] ?? `u${i}`),
   ) {}
 
   render(): string[] {
-    const names = this.f.params.map((_, i) => (["u", "v", "w"][i] ?? `u${i}`));
-    const scope: NdScope = { nds: [], nums: [] };
+    const names = this.names;
     const tags = [`@domain ${this.f.domain[0]} ${this.f.domain[1]}`];
-    this.f.params.forEach((p, i) => {
-      if (p < 0) scope.nums.unshift(names[i]);
-      else {
-        scope.nds.unshift({ name: names[i], shape: SHAPES[p], mut: false });
-        tags.push(`@shape ${names[i]} ${shapeTag(SHAPES[p])}`);
-      }
-    });
+    this.f.params.forEach((p, i) => p >= 0 && tags.push(`@shape ${names[i]} ${shapeTag(SHAPES[p])}`));
     const sig = this.f.params.map((p, i) => `${names[i]}: ${p < 0 ? "number" : "NDArray"}`).join(", ");
-    const body = this.block(this.f.body, scope);
-    const r1 = this.ex(this.f.result, scope).s;
-    const r2 = this.ex(this.f.result2, scope).s;
-    body.push(`return np.sum(${r1}).item() + np.mean(${r2}).item();`);
-    return [`/** ${tags.join(" ")} */`, `export function ${this.name}(${sig}): number {`, ...body.map((l) => "  " + l), "}"];
+    const { lines, r1, r2 } = this.body();
+    lines.push(`return np.sum(${r1}).item() + np.mean(${r2}).item();`);
+    return [`/** ${tags.join(" ")} */`, `export function ${this.name}(${sig}): number {`, ...lines.map((l) => "  " + l), "}"];
+  }
+
+  /** The body's statements and its two results (NDArray or number expressions), before the return. */
+  body(): { lines: string[]; r1: string; r2: string } {
+    const scope: NdScope = { nds: [], nums: [] };
+    this.f.params.forEach((p, i) => {
+      if (p < 0) scope.nums.unshift(this.names[i]);
+      else scope.nds.unshift({ name: this.names[i], shape: SHAPES[p], mut: false });
+    });
+    const lines = this.block(this.f.body, scope);
+    return { lines, r1: this.ex(this.f.result, scope).s, r2: this.ex(this.f.result2, scope).s };
   }
 
   private block(stmts: readonly NdStmt[], outer: NdScope): string[] {
