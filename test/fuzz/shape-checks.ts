@@ -1,0 +1,451 @@
+/**
+ * The properties of each shape (shapes.ts), run on the loaded module of a rendered shape. Every
+ * check reports through `ctx.fail(property, message)`; the property names are the failure
+ * signatures (shape-properties.ts). Points are drawn with a seeded generator; finite differences
+ * use two step sizes and skip a coordinate where they disagree (a kink), as check.ts does.
+ */
+import { close, dot } from "../helpers/numeric.js";
+import { leaves } from "../helpers/pytree.js";
+import type { ShapeCase, Target, Tmpl } from "./shapes.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+type Leaf = { get(): number; set(v: number): void };
+
+export interface Ctx {
+  /** The module's np (each bundle has its own runtime). */
+  readonly np: Any;
+  readonly seed: number;
+  readonly points: number;
+  fail(property: string, message: string): void;
+}
+
+const FD_RTOL = 2e-5;
+const EXACT = 1e-9;
+
+/** mulberry32: a small seeded generator of numbers in [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function count(t: Tmpl): number {
+  switch (t.k) {
+    case "num":
+      return 1;
+    case "f64":
+    case "arr":
+      return t.len;
+    case "nd":
+      return t.shape.reduce((a, b) => a * b, 1);
+    case "obj":
+      return t.fields.reduce((s, [, f]) => s + count(f), 0);
+    case "list":
+      return t.items.reduce((s, f) => s + count(f), 0);
+    default:
+      return 0;
+  }
+}
+
+/** Numbers for the templates' leaves, uniform in [lo, hi]. */
+export function draw(ts: readonly Tmpl[], [lo, hi]: readonly [number, number], r: () => number): number[] {
+  return Array.from({ length: ts.reduce((s, t) => s + count(t), 0) }, () => lo + (hi - lo) * r());
+}
+
+/** Fresh values of the templates, leaves from `vals` in order (`tangent`: fixed numbers are 0). */
+export function instantiate(ts: readonly Tmpl[], vals: readonly number[], np: Any, tangent = false): unknown[] {
+  let k = 0;
+  const take = (n: number): number[] => vals.slice(k, (k += n));
+  const make = (t: Tmpl): unknown => {
+    switch (t.k) {
+      case "num":
+        return take(1)[0];
+      case "const":
+        return tangent ? 0 : t.v;
+      case "f64":
+        return Float64Array.from(take(t.len));
+      case "arr":
+        return take(t.len);
+      case "nd":
+        return np.reshape(np.array(take(count(t))), t.shape);
+      case "str":
+        return t.v;
+      case "obj":
+        return Object.fromEntries(t.fields.map(([n, f]) => [n, make(f)]));
+      case "list":
+        return t.items.map(make);
+    }
+  };
+  return ts.map(make);
+}
+
+/** A value at a module path: "w", "__found.1.g". */
+export function at(root: Any, path: string | readonly (string | number)[]): Any {
+  return (typeof path === "string" ? path.split(".") : path).reduce((o: Any, k) => (o === undefined || o === null ? o : o[k]), root);
+}
+
+const isNd = (x: unknown): x is { data: Float64Array; shape: number[] } => typeof x === "object" && x !== null && (x as Any).data instanceof Float64Array && Array.isArray((x as Any).shape);
+
+/** Every number in x (a number, an array, an NDArray, or an object or list of those). */
+export function flat(x: unknown): number[] {
+  return typeof x === "number" ? [x] : leaves(x).map((l) => l.get());
+}
+
+const argLeaves = (args: unknown[], i: number): Leaf[] => (typeof args[i] === "number" ? [{ get: () => args[i] as number, set: (v) => void (args[i] = v) }] : leaves(args[i]));
+
+/** Where `g` does not have the structure of `like` (a gradient has its value's type), or undefined. */
+export function structure(g: unknown, like: unknown, where = ""): string | undefined {
+  const bad = (what: string): string => `${where || "the gradient"}: ${what}`;
+  if (typeof like === "number") return typeof g === "number" ? undefined : bad(`a number expected, got ${describe(g)}`);
+  if (typeof like === "string") return g === like ? undefined : bad(`the string ${JSON.stringify(like)} expected, got ${describe(g)}`);
+  if (isNd(like)) return isNd(g) && g.shape.join() === like.shape.join() ? undefined : bad(`an NDArray of shape (${like.shape}) expected, got ${describe(g)}`);
+  if (like instanceof Float64Array) return g instanceof Float64Array && g.length === like.length ? undefined : bad(`a Float64Array of length ${like.length} expected, got ${describe(g)}`);
+  if (Array.isArray(like)) {
+    if (!Array.isArray(g) || g.length !== like.length) return bad(`an array of length ${like.length} expected, got ${describe(g)}`);
+    for (let k = 0; k < like.length; k++) {
+      const m = structure(g[k], like[k], `${where}[${k}]`);
+      if (m) return m;
+    }
+    return undefined;
+  }
+  if (typeof like === "object" && like !== null) {
+    if (typeof g !== "object" || g === null || Array.isArray(g) || isNd(g) || ArrayBuffer.isView(g)) return bad(`an object expected, got ${describe(g)}`);
+    const a = Object.keys(like).join();
+    if (Object.keys(g).join() !== a) return bad(`fields ${a} expected, got ${Object.keys(g).join()}`);
+    for (const k of Object.keys(like)) {
+      const m = structure((g as Any)[k], (like as Any)[k], `${where}.${k}`);
+      if (m) return m;
+    }
+  }
+  return undefined;
+}
+
+function describe(x: unknown): string {
+  if (isNd(x)) return `an NDArray of shape (${x.shape})`;
+  if (x instanceof Float64Array) return `a Float64Array of length ${x.length}`;
+  if (Array.isArray(x)) return `an array of length ${x.length}`;
+  if (typeof x === "object" && x !== null) return `an object with fields ${Object.keys(x).join()}`;
+  return typeof x === "string" ? JSON.stringify(x) : String(x);
+}
+
+/**
+ * d out / d leaf by central differences at two step sizes, per output element; null where they
+ * disagree or the one-sided differences do (a kink), or a value is not finite.
+ */
+export function fd(out: (args: unknown[]) => number[], fresh: () => unknown[], leaf: (args: unknown[]) => Leaf): number[] | null {
+  const x = leaf(fresh()).get();
+  const at = (d: number): number[] => {
+    const args = fresh();
+    const l = leaf(args);
+    l.set(l.get() + d);
+    return out(args);
+  };
+  const h = 1e-5 * Math.max(1, Math.abs(x));
+  const [p1, m1, p2, m2, f0] = [at(h), at(-h), at(h / 4), at(-h / 4), at(0)];
+  const d1 = p1.map((v, k) => (v - m1[k]) / (2 * h));
+  const d2 = p2.map((v, k) => (v - m2[k]) / (h / 2));
+  for (let k = 0; k < d1.length; k++) {
+    if (!Number.isFinite(d1[k]) || !Number.isFinite(d2[k])) return null;
+    if (!close(d1[k], d2[k], FD_RTOL * 10, FD_RTOL * 10)) return null;
+    if (!close((p1[k] - f0[k]) / h, (f0[k] - m1[k]) / h, 1e-3, 1e-3)) return null;
+  }
+  return d2.map((v, k) => v + (v - d1[k]) / 15);
+}
+
+const same = (a: readonly number[], b: readonly number[], rtol = EXACT, atol = 1e-12): boolean => a.length === b.length && a.every((x, k) => Object.is(x, b[k]) || close(x, b[k], rtol, atol));
+const show = (a: readonly number[]): string => `[${a.map((x) => +x.toPrecision(8)).join(", ")}]`;
+
+/** Compares each gradient leaf of argument `i` with finite differences of `f`. */
+function checkAgainstFd(ctx: Ctx, label: string, f: Any, fresh: () => unknown[], i: number, grad: unknown, scale: number): void {
+  const g = flat(grad);
+  const n = argLeaves(fresh(), i).length;
+  if (g.length !== n) return ctx.fail("gradient structure", `${label}: the gradient of argument ${i} has ${g.length} numbers, the argument ${n}`);
+  for (let j = 0; j < n; j++) {
+    const d = fd((args) => flat(f(...args)), fresh, (args) => argLeaves(args, i)[j]);
+    if (d && !close(g[j], d[0], FD_RTOL, FD_RTOL * scale)) return ctx.fail("gradient vs finite differences", `${label}: d/d(argument ${i}, number ${j}) = ${g[j]}, finite differences ${d[0]}`);
+  }
+}
+
+/** A function against finite differences, in every mode: grad, valueAndGrad, vjp (twice), jvp. */
+export function checkTarget(mod: Any, t: Target, ctx: Ctx): void {
+  const f = at(mod, t.f);
+  if (typeof f !== "function") return ctx.fail("module", `${t.name}: no function at ${t.f}`);
+  const r = rng(ctx.seed);
+  for (let n = 0; n <= ctx.points; n++) {
+    const own = n === ctx.points;
+    if (own && !t.at) break;
+    const vals = own ? t.at!.values : draw(t.params, t.domain, r);
+    const fresh = (): unknown[] => instantiate(t.params, vals, ctx.np);
+    const label = `${t.name} at ${own ? "the block's own point" : `point ${n}`} ${show(vals)}`;
+    const P = fresh();
+    const y0 = f(...P);
+    if (typeof y0 !== "number" || !Number.isFinite(y0)) continue;
+    const left = flat(P);
+    const scale = Math.max(1, Math.abs(y0));
+    let raw: unknown;
+    if (own) raw = at(mod, t.at!.g);
+    else if (t.g) {
+      const A = fresh();
+      raw = at(mod, t.g)(...A);
+      if (!same(flat(A), left)) ctx.fail("rule for arrays", `${label}: after grad the arguments hold ${show(flat(A))}, after a plain call ${show(left)}`);
+    }
+    const G = (t.gTuple ? raw : [raw]) as unknown[];
+    if (raw !== undefined) {
+      if (!Array.isArray(G) || G.length !== t.diff.length) return ctx.fail("gradient structure", `${label}: ${t.gTuple ? `a tuple of ${t.diff.length}` : "a gradient"} expected, got ${describe(raw)}`);
+      const like = fresh();
+      for (const [k, i] of t.diff.entries()) {
+        const m = structure(G[k], like[i], `the gradient of argument ${i}`);
+        if (m) return ctx.fail("gradient structure", `${label}: ${m}`);
+        checkAgainstFd(ctx, label, f, fresh, i, G[k], scale);
+      }
+    }
+    if (own || raw === undefined) continue;
+    if (t.vg) {
+      const [v, G2] = at(mod, t.vg)(...fresh());
+      if (!close(v, y0, EXACT, 1e-12 * scale)) ctx.fail("valueAndGrad", `${label}: valueAndGrad's value ${v}, f gives ${y0}`);
+      if (!same(flat(t.gTuple ? G2 : [G2]), flat(G))) ctx.fail("valueAndGrad", `${label}: valueAndGrad's gradient ${show(flat(G2))}, grad's ${show(flat(G))}`);
+    }
+    if (t.vjp) {
+      const [out, pb] = at(mod, t.vjp)(...fresh());
+      if (!close(out, y0, EXACT, 1e-12 * scale)) ctx.fail("vjp", `${label}: vjp's value ${out}, f gives ${y0}`);
+      const ct = 0.5 + r();
+      const cot = pb(ct);
+      const first = flat(cot.filter((_: unknown, i: number) => t.diff.includes(i)));
+      const want = flat(G).map((x) => x * ct);
+      if (!same(first, want, EXACT, 1e-12 * scale)) ctx.fail("vjp", `${label}: the pullback of ${ct} gives ${show(first)}, ${ct} * grad is ${show(want)}`);
+      const again = flat(pb(ct).filter((_: unknown, i: number) => t.diff.includes(i)));
+      if (!same(again, first)) ctx.fail("vjp called twice", `${label}: a second call of the pullback gave ${show(again)}, the first ${show(first)}`);
+    }
+    if (t.jvp) {
+      const T = instantiate(t.params, draw(t.params, [-1, 1], r), ctx.np, true);
+      const [o, od] = at(mod, t.jvp)(fresh(), T);
+      if (!close(o, y0, EXACT, 1e-12 * scale)) ctx.fail("jvp", `${label}: jvp's value ${o}, f gives ${y0}`);
+      const terms = t.diff.flatMap((i, k) => flat(G[k]).map((g, j) => g * flat(T[i])[j]));
+      const want = terms.reduce((s, x) => s + x, 0);
+      const size = terms.reduce((s, x) => s + Math.abs(x), 0);
+      if (!close(od, want, 1e-8, 1e-10 * (scale + size))) ctx.fail("jvp", `${label}: jvp's tangent ${od}, <grad, t> = ${want}`);
+    }
+  }
+}
+
+/** Module-level blocks: each pushed its closure (and only the blocks that ran did). */
+export function checkScope(mod: Any, c: ShapeCase, ctx: Ctx): void {
+  const found: unknown[] = mod.__found ?? [];
+  if (found.length !== c.found || found.includes(null)) return ctx.fail("blocks ran", `${c.found} closures expected on __found, got ${found.length}${found.includes(null) ? " (with a branch that should not run)" : ""}`);
+  for (const t of c.targets) checkTarget(mod, t, ctx);
+}
+
+/** The same array as two arguments at an entry point: a run-time error if f writes one of them, else right numbers. */
+export function checkTwice(mod: Any, tw: NonNullable<ShapeCase["twice"]>, ctx: Ctx): void {
+  const [i, j] = tw.shared;
+  const vals = draw(tw.params, tw.domain, rng(ctx.seed));
+  const distinct = (): Any[] => {
+    const a = instantiate(tw.params, vals, ctx.np) as Any[];
+    a[j] = a[i].slice();
+    return a;
+  };
+  const shared = (): Any[] => {
+    const a = instantiate(tw.params, vals, ctx.np) as Any[];
+    a[j] = a[i];
+    return a;
+  };
+  const T = instantiate(tw.params, draw(tw.params, [-1, 1], rng(ctx.seed + 1)), ctx.np, true);
+  const calls: [string, () => unknown][] = [
+    ...(tw.g ? [["grad", () => at(mod, tw.g!)(...shared())] as [string, () => unknown]] : []),
+    ["vjp", () => at(mod, tw.vjp)(...shared())[1](ctOf(at(mod, tw.f)(...distinct())))],
+    ["jvp", () => at(mod, tw.jvp)(shared(), T)],
+  ];
+  const diff = tw.params.map((t, k) => [t, k] as const).filter(([t]) => t.k !== "const").map(([, k]) => k);
+  if (tw.writes) {
+    for (const [api, call] of calls) {
+      let threw: unknown;
+      try {
+        call();
+      } catch (e) {
+        threw = e;
+      }
+      if (!threw) ctx.fail("aliased entry point", `${api}: one array as arguments ${i} and ${j}, which f writes, ran without the error that they share one array`);
+      else if (!/share one array/.test(String((threw as Error).message))) ctx.fail("aliased entry point", `${api}: threw ${String(threw)}, not the error that the arguments share one array`);
+    }
+    return;
+  }
+  const f = at(mod, tw.f);
+  const y0 = flat(f(...distinct()));
+  if (!y0.every(Number.isFinite)) return;
+  const scale = Math.max(1, ...y0.map(Math.abs));
+  const label = `one array ${show(flat(distinct()[i]))} as arguments ${i} and ${j}`;
+  if (tw.g) {
+    const G = at(mod, tw.g)(...shared());
+    diff.forEach((a, k) => checkAgainstFd(ctx, `${label}: grad`, f, distinct, a, G[k], scale));
+  }
+  const A = shared();
+  const [out, pb] = at(mod, tw.vjp)(...A);
+  const P = shared();
+  f(...P);
+  if (!same(flat(A), flat(P))) ctx.fail("rule for arrays", `${label}: after vjp the arguments hold ${show(flat(A))}, after a plain call ${show(flat(P))}`);
+  const ct = ctOf(out);
+  const cot = flat(pb(ct).filter((_: unknown, k: number) => diff.includes(k)));
+  const ref = flat(at(mod, tw.vjp)(...distinct())[1](ct).filter((_: unknown, k: number) => diff.includes(k)));
+  if (!same(cot, ref, 1e-9, 1e-12 * scale)) ctx.fail("aliased vjp", `${label}: the pullback gives ${show(cot)}, with two distinct arrays ${show(ref)}`);
+  const [, od] = at(mod, tw.jvp)(shared(), T);
+  const want = y0.map(() => 0);
+  for (const a of diff)
+    for (const [j2, tj] of flat(T[a]).entries()) {
+      const d = fd((args) => flat(f(...args)), distinct, (args) => argLeaves(args, a)[j2]);
+      if (!d) return;
+      d.forEach((v, k) => (want[k] += v * tj));
+    }
+  if (!same(flat(od), want, FD_RTOL * 10, FD_RTOL * 10 * scale)) ctx.fail("aliased jvp", `${label}: jvp's tangent ${show(flat(od))}, finite differences ${show(want)}`);
+}
+
+/** A cotangent for an output: a number, or an array of its kind and length. */
+function ctOf(out: unknown): Any {
+  if (typeof out === "number") return 0.75;
+  const v = flat(out).map((_, k) => Math.sin(k + 1.3));
+  return out instanceof Float64Array ? Float64Array.from(v) : v;
+}
+
+/** Same length and numbers, compared exactly (nothing may have touched the array). */
+const untouched = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, k) => Object.is(x, b[k]));
+
+/**
+ * vjp, then the caller edits arrays and calls the pullback again and again: the pullback changes
+ * no array the caller can reach, gives the same cotangents each time, and they are grad's (or
+ * those of a fresh pullback); grad, valueAndGrad and jvp leave the arguments as f does.
+ */
+export function checkPullback(mod: Any, pb: NonNullable<ShapeCase["pullback"]>, ctx: Ctx): void {
+  const f = at(mod, pb.f);
+  const r = rng(ctx.seed);
+  const vals = draw(pb.params, pb.domain, r);
+  const fresh = (): Any[] => instantiate(pb.params, vals, ctx.np) as Any[];
+  const diff = pb.params.map((t, k) => [t, k] as const).filter(([t]) => t.k !== "const").map(([, k]) => k);
+  const P = fresh();
+  const yP = flat(f(...P));
+  if (!yP.every(Number.isFinite)) return;
+  const scale = Math.max(1, ...yP.map(Math.abs));
+  const A = fresh();
+  const [out, pull] = at(mod, pb.vjp)(...A);
+  if (!same(flat(out), yP)) ctx.fail("vjp value", `vjp's value ${show(flat(out))}, f gives ${show(yP)}`);
+  if (!same(flat(A), flat(P))) ctx.fail("rule for arrays", `after vjp the arguments hold ${show(flat(A))}, after a plain call ${show(flat(P))}`);
+  // The arrays the caller can reach and edits: the arguments, the result, later the cotangents
+  // the first call returned. The cotangent passed in is checked apart (it is passed again).
+  const reach: [string, Any][] = A.map((a, k) => [`argument ${k}`, a] as [string, Any]).filter(([, a]) => typeof a !== "number");
+  if (typeof out !== "number") reach.push(["the result", out]);
+  const ct = ctOf(out);
+  const ct0 = flat(ct);
+  const [mask1, value, mask2, mode] = pb.edits;
+  const edit = (mask: number, v: number): void =>
+    reach.forEach(([, a], k) => {
+      if (!(mask & (1 << k))) return;
+      a[0] = v;
+      a[a.length - 1] += 1;
+    });
+  const snap = (): number[][] => reach.map(([, a]) => Array.from(a));
+  const unchanged = (before: number[][], when: string): void => {
+    reach.forEach(([name, a], k) => untouched(Array.from(a), before[k]) || ctx.fail("pullback changed an array", `${when} changed ${name} from ${show(before[k])} to ${show(Array.from(a))}`));
+    if (!untouched(flat(ct), ct0)) ctx.fail("pullback changed an array", `${when} changed the cotangent passed in from ${show(ct0)} to ${show(flat(ct))}`);
+  };
+  edit(mask1, (value % 17) - 8);
+  let before = snap();
+  const c1 = pull(ct);
+  unchanged(before, "the first pullback call");
+  const first = flat(c1.filter((_: unknown, k: number) => diff.includes(k)));
+  c1.forEach((c: unknown, k: number) => typeof c === "object" && c !== null && reach.push([`the cotangent of argument ${k} from the first call`, c]));
+  edit(mask2, (value % 5) + 3);
+  if (mode & 1) {
+    // A second pullback alive at once, called in between.
+    const [, other] = at(mod, pb.vjp)(...fresh());
+    other(ctOf(out));
+  }
+  before = snap();
+  for (let n = 0; n < 1 + (mode & 2 ? 1 : 0) + 1; n++) {
+    const again = flat(pull(ct).filter((_: unknown, k: number) => diff.includes(k)));
+    if (!same(again, first, 0, 0)) ctx.fail("pullback called again", `call ${n + 2} of the pullback gave ${show(again)}, the first ${show(first)}`);
+  }
+  unchanged(before, "calling the pullback again");
+  // The reference: grad on fresh arguments (a number result), or a fresh pullback, never edited.
+  let ref: number[];
+  if (pb.g) {
+    const G = at(mod, pb.g)(...fresh());
+    ref = flat(G).map((x) => x * ct);
+    const B = fresh();
+    at(mod, pb.g)(...B);
+    if (!same(flat(B), flat(P))) ctx.fail("rule for arrays", `after grad the arguments hold ${show(flat(B))}, after a plain call ${show(flat(P))}`);
+    const V = fresh();
+    const [v] = at(mod, pb.vg!)(...V);
+    if (!close(v, yP[0], EXACT, 1e-12 * scale)) ctx.fail("valueAndGrad", `valueAndGrad's value ${v}, f gives ${yP[0]}`);
+    if (!same(flat(V), flat(P))) ctx.fail("rule for arrays", `after valueAndGrad the arguments hold ${show(flat(V))}, after a plain call ${show(flat(P))}`);
+  } else ref = flat(at(mod, pb.vjp)(...fresh())[1](ctOf(out)).filter((_: unknown, k: number) => diff.includes(k)));
+  if (!same(first, ref, EXACT, 1e-12 * scale)) ctx.fail("pullback after edits", `the pullback, with the arrays edited after vjp, gave ${show(first)}; on fresh arguments ${show(ref)}`);
+  // jvp writes the primals as f does, leaves the tangents alone, and agrees with the pullback.
+  const T = instantiate(pb.params, draw(pb.params, [-1, 1], r), ctx.np, true) as Any[];
+  const T0 = flat(T);
+  const J = fresh();
+  const [, od] = at(mod, pb.jvp)(J, T);
+  if (!same(flat(J), flat(P))) ctx.fail("rule for arrays", `after jvp the arguments hold ${show(flat(J))}, after a plain call ${show(flat(P))}`);
+  if (!untouched(flat(T), T0)) ctx.fail("jvp changed the tangents", `jvp changed the tangents from ${show(T0)} to ${show(flat(T))}`);
+  const lhs = dot(flat(ctOf(out)), flat(od));
+  const rhs = dot(ref, diff.flatMap((k) => flat(T[k])));
+  if (!close(lhs, rhs, 1e-8, 1e-10 * scale * (1 + Math.abs(lhs)))) ctx.fail("vjp vs jvp", `<ct, jvp(t)> = ${lhs} but <vjp(ct), t> = ${rhs}`);
+}
+
+/** grad(f, [i]) is [grad(f, i)], valueAndGrad(f, [i]) is [value, [grad(f, i)]], both right. */
+export function checkArgnums(mod: Any, a: NonNullable<ShapeCase["argnums"]>, ctx: Ctx): void {
+  const f = at(mod, a.f);
+  const vals = draw(a.params, a.domain, rng(ctx.seed));
+  const fresh = (): unknown[] => instantiate(a.params, vals, ctx.np);
+  const y0 = f(...fresh());
+  if (!Number.isFinite(y0)) return;
+  const scale = Math.max(1, Math.abs(y0));
+  for (const it of a.items) {
+    const like = fresh()[it.i];
+    const B = at(mod, it.b)(...fresh());
+    const m = structure(B, like, `grad(f, ${it.i})`);
+    if (m) return ctx.fail("argnums", m);
+    checkAgainstFd(ctx, `grad(f, ${it.i})`, f, fresh, it.i, B, scale);
+    const tuple = (x: unknown, what: string): unknown => {
+      if (!Array.isArray(x) || x.length !== 1) return ctx.fail("argnums list of one", `${what}: a tuple of one expected, got ${describe(x)}`);
+      const s = structure(x[0], like, `${what}[0]`);
+      if (s) return ctx.fail("argnums list of one", s);
+      if (!same(flat(x[0]), flat(B))) ctx.fail("argnums list of one", `${what}[0] = ${show(flat(x[0]))}, grad(f, ${it.i}) = ${show(flat(B))}`);
+    };
+    tuple(at(mod, it.t)(...fresh()), `grad(f, [${it.i}])`);
+    const VT = at(mod, it.vt)(...fresh());
+    if (!Array.isArray(VT) || VT.length !== 2 || !close(VT[0], y0, EXACT, 1e-12 * scale)) ctx.fail("argnums list of one", `valueAndGrad(f, [${it.i}]): [${y0}, [gradient]] expected, got ${describe(VT)}`);
+    else tuple(VT[1], `valueAndGrad(f, [${it.i}])[1]`);
+    const [v, g] = at(mod, it.vb)(...fresh());
+    if (!close(v, y0, EXACT, 1e-12 * scale) || structure(g, like) || !same(flat(g), flat(B))) ctx.fail("argnums", `valueAndGrad(f, ${it.i}) gave [${v}, ${describe(g)}], expected [${y0}, grad(f, ${it.i})]`);
+    const d = at(mod, it.d)(...fresh());
+    if (structure(d, like) || !same(flat(d), flat(B))) ctx.fail("argnums list of one", `const [g] = grad(f, [${it.i}])(...) gave ${describe(d)} ${show(flat(d))}, grad(f, ${it.i}) = ${show(flat(B))}`);
+  }
+}
+
+/** A record block reading arrays through objects and lists: each attached array's .grad is right. */
+export function checkRecord(mod: Any, rec: NonNullable<ShapeCase["record"]>, ctx: Ctx): void {
+  const root = rec.run ? at(mod, rec.run)() : mod;
+  const plain = at(mod, rec.plain);
+  const fresh = (): unknown[] => rec.inputs.map((i) => instantiate([i.tmpl], i.values, ctx.np)[0]);
+  const y0 = plain(...fresh());
+  if (!Number.isFinite(y0)) return;
+  const scale = Math.max(1, Math.abs(y0));
+  const tg = rec.tapeGrads ? at(root, rec.tapeGrads) : undefined;
+  rec.arrays.forEach((a, n) => {
+    const where = a.path.map((p, k) => (k === 0 ? p : typeof p === "number" ? `[${p}]` : `.${p}`)).join("");
+    const g = tg ? tg[n] : a.attached ? at(root, a.path)?.grad : undefined;
+    if (!tg && !a.attached) return;
+    if (!isNd(g)) return ctx.fail("record gradient", `${where}${tg ? ": tape.gradient" : ".grad"} is ${describe(g)}, not an NDArray`);
+    const input = rec.inputs.findIndex((i) => i.name === a.path[0]);
+    const arrayIn = (args: unknown[]): Any => at(args[input], a.path.slice(1));
+    const got = Array.from(g.data);
+    for (let k = 0; k < got.length; k++) {
+      const d = fd((args) => [plain(...args)], fresh, (args) => ({ get: () => arrayIn(args).data[k], set: (v) => void (arrayIn(args).data[k] = v) }));
+      if (d && !close(got[k], d[0], FD_RTOL, FD_RTOL * scale)) return ctx.fail("record gradient", `${where}${tg ? ": tape.gradient" : ".grad"} = ${show(got)}; element ${k} is ${got[k]}, finite differences ${d[0]}`);
+    }
+  });
+}

@@ -1,0 +1,424 @@
+/**
+ * Renders a shape (shapes.ts) as the module a user would write, with the exports the checker
+ * reads (`__g`, `__vjp`, `__found`, ...), and says what the checker must find (`ShapeCase`).
+ */
+import { render, type FnSpec, type Program } from "./generator.js";
+import { NdRenderer, SHAPES } from "./ndgen.js";
+import { ndCallee, numCallee, valueAt, type Accept, type ArgnumsShape, type Callee, type NestedShape, type PullbackShape, type RecordShape, type ScopeBlock, type ScopeShape, type Shape, type ShapeCase, type Target, type Tmpl, type TwiceShape } from "./shapes.js";
+
+const HEADER = 'import { grad, valueAndGrad, vjp, jvp, np, NDArray, record, GradientTape } from "adc";';
+
+/** The generated program's text, with the import the shapes need. */
+function innerText(p: Program): string {
+  const lines = render(p).split("\n");
+  return [HEADER, ...lines.slice(1)].join("\n");
+}
+
+export function tsOf(t: Tmpl): string {
+  switch (t.k) {
+    case "num":
+    case "const":
+      return "number";
+    case "f64":
+      return "Float64Array";
+    case "arr":
+      return "number[]";
+    case "nd":
+      return "NDArray";
+    case "str":
+      return "string";
+    case "obj":
+      return `{ ${t.fields.map(([n, f]) => `${n}: ${tsOf(f)}`).join("; ")} }`;
+    case "list":
+      return `${tsOf(t.items[0])}[]`;
+  }
+}
+
+/** A literal of a value with structure `t`, numbers from `next`. */
+function lit(t: Tmpl, next: () => number): string {
+  const nums = (n: number): string => Array.from({ length: n }, next).join(", ");
+  switch (t.k) {
+    case "num":
+      return String(next());
+    case "const":
+      return String(t.v);
+    case "f64":
+      return `new Float64Array([${nums(t.len)}])`;
+    case "arr":
+      return `[${nums(t.len)}]`;
+    case "nd": {
+      const nest = (dims: readonly number[]): string => (dims.length === 0 ? String(next()) : `[${Array.from({ length: dims[0] }, () => nest(dims.slice(1))).join(", ")}]`);
+      return `np.array(${nest(t.shape)})`;
+    }
+    case "str":
+      return JSON.stringify(t.v);
+    case "obj":
+      return `{ ${t.fields.map(([n, f]) => `${n}: ${lit(f, next)}`).join(", ")} }`;
+    case "list":
+      return `[${t.items.map((i) => lit(i, next)).join(", ")}]`;
+  }
+}
+
+/** A number source cycling through `ints` (0..1000) mapped into `domain`, and what it gave. */
+function source(ints: readonly number[], domain: readonly [number, number]): { next: () => number; taken: number[] } {
+  let k = 0;
+  const taken: number[] = [];
+  return { next: () => (taken.push(valueAt(ints[k++ % ints.length] ?? 500, domain)), taken[taken.length - 1]), taken };
+}
+
+/** Statements that call the callee and the number they leave (an array result is summed). */
+function use(c: Callee, args: readonly string[], tag: string): { pre: string[]; value: string } {
+  const call = `${c.name}(${args.join(", ")})`;
+  if (c.ret === "num") return { pre: [], value: call };
+  return { pre: [`const r${tag} = ${call};`, `let t${tag} = 0;`, `for (const e${tag} of r${tag}) t${tag} += e${tag};`], value: `t${tag}` };
+}
+
+const diffOf = (ps: readonly Tmpl[]): number[] => ps.map((t, i) => [t, i] as const).filter(([t]) => t.k !== "const").map(([, i]) => i);
+const sigOf = (ps: readonly Tmpl[], names: readonly string[], types = ps.map(tsOf)): string => ps.map((_, i) => `${names[i]}: ${types[i]}`).join(", ");
+const tupleOf = (ps: readonly Tmpl[], types = ps.map(tsOf)): string => `[${types.join(", ")}]`;
+
+/**
+ * The derivative exports of a function `f` of parameters `ps` (names `names`, types `types`),
+ * prefixed `pre`: grad and valueAndGrad over every parameter but the fixed ones, vjp, jvp.
+ */
+function derivExports(f: string, ps: readonly Tmpl[], names: readonly string[], pre: string, types = ps.map(tsOf), bare = false): string[] {
+  const an = bare ? "" : `, [${diffOf(ps).join(", ")}]`;
+  return [
+    `export const ${pre}g = grad(${f}${an});`,
+    `export const ${pre}vg = valueAndGrad(${f}${an});`,
+    `export const ${pre}vjp = (${sigOf(ps, names, types)}) => vjp(${f}, ${names.join(", ")});`,
+    `export const ${pre}jvp = (p: ${tupleOf(ps, types)}, t: ${tupleOf(ps, types)}) => jvp(${f}, p, t);`,
+  ];
+}
+
+function target(name: string, f: string, pre: string, ps: readonly Tmpl[], domain: readonly [number, number]): Target {
+  return { name, f, g: `${pre}g`, gTuple: true, vg: `${pre}vg`, vjp: `${pre}vjp`, jvp: `${pre}jvp`, params: ps, diff: diffOf(ps), domain };
+}
+
+// ---- nested parameter objects and lists -------------------------------------------------------
+
+type MObj = { k: "obj"; fields: [string, Tmpl][] };
+type MList = { k: "list"; items: Tmpl[] };
+
+function child(o: MObj, name: string): MObj {
+  const f = o.fields.find(([n]) => n === name);
+  if (f) return f[1] as MObj;
+  const c: MObj = { k: "obj", fields: [] };
+  o.fields.push([name, c]);
+  return c;
+}
+
+function listIn(o: MObj, name: string): MList {
+  const f = o.fields.find(([n]) => n === name);
+  if (f) return f[1] as MList;
+  const l: MList = { k: "list", items: [] };
+  o.fields.push([name, l]);
+  return l;
+}
+
+function renderNested(s: NestedShape): ShapeCase {
+  const inner: Program = s.nd ? { ...s.inner, fns: [] as FnSpec[], nd: [s.nd] } : s.inner;
+  const text = innerText(inner);
+  const c = s.nd ? ndCallee(s.nd) : numCallee(inner, text);
+  const live = diffOf(c.slots);
+  const pre: string[] = [];
+  const once = (l: string): void => void (pre.includes(l) || pre.push(l));
+  const pass = (i: number, e: string): string => (c.written.has(i) && s.copy ? `${e}.slice()` : e);
+  let param: Tmpl;
+  let pname = "p";
+  let body: string[];
+  let what: string;
+  if (s.layout === "tree") {
+    const root: MObj = { k: "obj", fields: [] };
+    const binds = new Map<string, string>();
+    const args = c.slots.map((slot, i) => {
+      if (slot.k === "const") return String(slot.v);
+      const r = s.routes[i];
+      const path = r.groups.map((g) => ["a", "b"][g]);
+      let o = root;
+      for (const g of path) o = child(o, g);
+      let leaf = `s${i}`;
+      if (r.list && slot.k !== "num") {
+        const name = slot.k === "nd" ? "ps" : slot.k === "f64" ? "frows" : "rows";
+        const l = listIn(o, name);
+        leaf = `${name}[${l.items.length}]`;
+        l.items.push(slot);
+      } else o.fields.push([leaf, slot]);
+      const field = leaf.replace(/\[.*/, "");
+      if (r.access === 1 && path.length) {
+        const key = path.join(".");
+        if (!binds.has(key)) binds.set(key, `q${binds.size + 1}`);
+        once(`const ${binds.get(key)} = p.${key};`);
+        return pass(i, `${binds.get(key)}.${leaf}`);
+      }
+      if (r.access === 2) {
+        once(`const { ${path[0] ?? field} } = p;`);
+        return pass(i, path.length ? [...path, leaf].join(".") : leaf);
+      }
+      return pass(i, ["p", ...path, leaf].join("."));
+    });
+    if (s.extras) {
+      const pad = (o: MObj): void =>
+        o.fields.forEach(([, f]) => (f.k === "list" ? (f as MList).items.push(f.items[0]) : f.k === "obj" ? pad(f as MObj) : undefined));
+      pad(root);
+      root.fields.push(["name", { k: "str", v: "layer" }], ["u", { k: "num" }]);
+    }
+    param = root;
+    const u = use(c, args, "1");
+    body = [...pre, ...u.pre, `const y = ${u.value};`];
+    what = "a nested parameter object read by path, through locals and destructuring";
+  } else {
+    const perItem = live.filter((i) => s.routes[i].perItem);
+    if (!perItem.length && live.length) perItem.push(live[0]);
+    const shared = live.filter((i) => !perItem.includes(i));
+    const bare = s.bare && perItem.length === 1;
+    const item: Tmpl = bare ? c.slots[perItem[0]] : { k: "obj", fields: perItem.map((i) => [`s${i}`, c.slots[i]] as [string, Tmpl]) };
+    const list: Tmpl = { k: "list", items: Array.from({ length: s.items }, () => item) };
+    const rootIsList = !shared.length && !s.extras;
+    const fields: [string, Tmpl][] = [["ls", list], ...shared.map((i) => [`s${i}`, c.slots[i]] as [string, Tmpl])];
+    if (s.extras) fields.push(["name", { k: "str", v: "layer" }]);
+    param = rootIsList ? list : { k: "obj", fields };
+    if (rootIsList) pname = "ls";
+    const ls = rootIsList ? "ls" : "p.ls";
+    const el = s.indexLoop ? `${ls}[i]` : "l";
+    const args = c.slots.map((slot, i) => {
+      if (slot.k === "const") return String(slot.v);
+      if (perItem.includes(i)) return pass(i, bare ? el : `${el}.s${i}`);
+      if (s.routes[i].access === 2) {
+        once(`const { s${i} } = p;`);
+        return pass(i, `s${i}`);
+      }
+      return pass(i, `p.s${i}`);
+    });
+    const u = use(c, args, "1");
+    const head = s.indexLoop ? `for (let i = 0; i < ${ls}.length; i++) {` : `for (const l of ${ls}) {`;
+    body = [...pre, "let y = 0;", head, ...[...u.pre, `y += ${u.value};`].map((l) => "  " + l), "}"];
+    what = `a list${bare ? "" : " of objects"} read in a ${s.indexLoop ? "counted" : "for...of"} loop`;
+  }
+  const ps: Tmpl[] = s.second ? [param, { k: "num" }] : [param];
+  const names = s.second ? [pname, "x"] : [pname];
+  const lines = [
+    text,
+    `type P = ${tsOf(param)};`,
+    `export function w(${names.map((n, i) => `${n}: ${i === 0 ? "P" : "number"}`).join(", ")}): number {`,
+    ...body.map((l) => "  " + l),
+    `  return ${s.second ? "y * x" : "y"};`,
+    "}",
+    // One parameter: grad(w), the bare form (a gradient, not a tuple).
+    ...derivExports("w", ps, names, "__", s.second ? ["P", "number"] : ["P"], !s.second),
+  ];
+  const unsafe = c.slots.some((_, i) => c.written.has(i)) && !s.copy;
+  const accept: Accept[] = unsafe ? [{ code: "ADC1011", message: "part of the parameter", why: "the callee writes an array that is part of the differentiated parameter (README: parts are read, not written)" }] : [];
+  return { kind: "nested", what: `${what}${s.nd ? " (NDArray parts)" : ""}`, source: lines.join("\n") + "\n", accept, targets: [{ ...target("w", "w", "__", ps, c.domain), gTuple: s.second }] };
+}
+
+// ---- one array passed twice -------------------------------------------------------------------
+
+function renderTwice(s: TwiceShape): ShapeCase {
+  const text = innerText(s.inner);
+  const c = numCallee(s.inner, text);
+  const [i, j] = s.at;
+  const writes = c.written.has(i) || c.written.has(j);
+  if (s.entry) {
+    const names = c.slots.map((_, k) => `p${k}`);
+    const lines = [text, `export const __f = ${c.name};`, ...derivExports(c.name, c.slots, names, "__").filter((l) => c.ret === "num" || !/__v?g =/.test(l))];
+    return {
+      kind: "twice",
+      what: `one array given as arguments ${i + 1} and ${j + 1} of ${c.name} at an entry point (${c.name} ${writes ? "writes" : "only reads"} them)`,
+      source: lines.join("\n") + "\n",
+      accept: [],
+      targets: [],
+      twice: { f: "__f", g: c.ret === "num" ? "__g" : undefined, vjp: "__vjp", jvp: "__jvp", params: c.slots, shared: [i, j], writes, domain: c.domain },
+    };
+  }
+  const ps: Tmpl[] = [c.slots[i]];
+  const names = ["v"];
+  const args = c.slots.map((slot, k) => {
+    if (k === i || k === j) return "v";
+    if (slot.k === "const") return String(slot.v);
+    names.push(slot.k === "num" ? `x${k}` : `c${k}`);
+    ps.push(slot);
+    return names[names.length - 1];
+  });
+  const u = use(c, args, "1");
+  const lines = [text, `export function h(${sigOf(ps, names)}): number {`, ...u.pre.map((l) => "  " + l), `  return ${u.value};`, "}", ...derivExports("h", ps, names, "__")];
+  const accept: Accept[] = writes ? [{ code: "ADC1011", message: `the same array 'v' is passed to '${c.name}' twice`, why: "the callee writes one of the two parameters that get the same array (docs/semantics.md, Aliasing)" }] : [];
+  return { kind: "twice", what: `h(v) calls ${c.name} with v as arguments ${i + 1} and ${j + 1} (${c.name} ${writes ? "writes" : "only reads"} them)`, source: lines.join("\n") + "\n", accept, targets: [target("h", "h", "__", ps, c.domain)] };
+}
+
+// ---- closures in module-level blocks ----------------------------------------------------------
+
+function renderScope(s: ScopeShape): ShapeCase {
+  const text = innerText(s.inner);
+  const c = numCallee(s.inner, text);
+  const arrOf = (t: Tmpl): string => (t.k === "f64" ? "cf" : "c");
+  const out = [text, "const k = 100;", "const k2 = 100;", `const c = [${c.slots.map(() => 99).join(", ")}];`, "const cf = new Float64Array([99]);", "export const __found: any[] = [];"];
+  const targets: Target[] = [];
+  s.blocks.forEach((b, n) => {
+    const src = source(b.at, c.domain);
+    const local = b.nested ? "k2" : "k";
+    // Which callee parameters the block fills: k for a number, its own c / cf for arrays.
+    const filled = c.slots.map((t, i) => (t.k === "num" && b.captureNum && i === c.slots.findIndex((u) => u.k === "num")) || ((t.k === "arr" || t.k === "f64") && b.captureArr));
+    const firstLive = c.slots.findIndex((t) => t.k !== "const");
+    if (c.slots.every((t, i) => t.k === "const" || filled[i])) filled[firstLive] = false;
+    const ps: Tmpl[] = [];
+    const names: string[] = [];
+    const decls: string[] = [];
+    const args = c.slots.map((t, i) => {
+      if (t.k === "const") return String(t.v);
+      if (filled[i] && t.k === "num") return local;
+      if (filled[i]) {
+        const name = arrOf(t);
+        const l = `const ${name} = ${lit(t, src.next)};`;
+        if (!decls.some((d) => d.startsWith(`const ${name} =`))) decls.push(l);
+        return c.written.has(i) ? `${name}.slice()` : name;
+      }
+      names.push(t.k === "num" ? `x${i}` : `a${i}`);
+      ps.push(t);
+      return names[names.length - 1];
+    });
+    const u = use(c, args, String(n));
+    const value = b.helper ? `s${n}(${u.value})` : `${local} * ${u.value}`;
+    const fnBody = [...u.pre, `return ${value};`];
+    const sig = sigOf(ps, names);
+    const closure = b.fnDecl ? [`function h(${sig}): number {`, ...fnBody.map((l) => "  " + l), "}"] : [`const h = (${sig}): number => {`, ...fnBody.map((l) => "  " + l), "};"];
+    const diff = diffOf(ps).join(", ");
+    const atVals = ps.map((t) => lit(t, src.next));
+    const push = [
+      `__found.push({ h, g: grad(h, [${diff}]), vg: valueAndGrad(h, [${diff}]), vjp: (${sig}) => vjp(h, ${names.join(", ")}),`,
+      `  jvp: (p: ${tupleOf(ps)}, t: ${tupleOf(ps)}) => jvp(h, p, t), gAt: grad(h, [${diff}])(${atVals.join(", ")}) });`,
+    ];
+    let inner = [...decls, ...(b.helper ? [`const s${n} = (y: number): number => ${local} * y + 1;`] : []), ...closure, ...push];
+    if (b.nested) inner = [n % 2 ? "{" : "if (k > 0) {", "  const k2 = k + 1;", ...inner.map((l) => "  " + l), "}"];
+    const kDecl = b.head === "for" ? [] : [`const k = ${b.k};`];
+    const body = [...kDecl, ...inner].map((l) => "  " + l);
+    const heads: Record<ScopeBlock["head"], string[]> = {
+      block: ["{", ...body, "}"],
+      if: ["if (k > 1) {", ...body, "}"],
+      else: ["if (k < 1) {", "  __found.push(null);", "} else {", ...body, "}"],
+      for: [`for (const k of [${b.k}, ${b.k + 1}]) {`, ...body, "}"],
+      label: [`L${n}: {`, ...body, `  if (k > 0) break L${n};`, "  __found.push(null);", "}"],
+      namespace: [`namespace N${n} {`, ...body, "}"],
+    };
+    out.push(...heads[b.head]);
+    const atPoint = src.taken.slice(src.taken.length - ps.reduce((m, t) => m + (t.k === "num" ? 1 : t.k === "arr" || t.k === "f64" ? t.len : 0), 0));
+    for (let r = 0; r < (b.head === "for" ? 2 : 1); r++) {
+      const e = `__found.${targets.length}`;
+      targets.push({ ...target(`${b.head} block ${n}${b.head === "for" ? `, iteration ${r}` : ""}`, `${e}.h`, `${e}.`, ps, c.domain), at: { g: `${e}.gAt`, values: atPoint } });
+    }
+  });
+  const heads = s.blocks.map((b) => `${b.head}${b.nested ? " (nested)" : ""}`).join(", ");
+  return { kind: "scope", what: `closures of ${c.name} in module-level ${heads}, reading locals that shadow module constants`, source: out.join("\n") + "\n", accept: [], targets, found: targets.length };
+}
+
+// ---- pullbacks, argnums, record blocks ----------------------------------------------------------
+
+function renderPullback(s: PullbackShape): ShapeCase {
+  const text = innerText(s.inner);
+  const c = numCallee(s.inner, text);
+  const names = c.slots.map((_, k) => `p${k}`);
+  const lines = [text, `export const __f = ${c.name};`, ...derivExports(c.name, c.slots, names, "__").filter((l) => c.ret === "num" || !/__v?g =/.test(l))];
+  const ret = c.ret === "num" ? "num" : "arr";
+  return {
+    kind: "pullback",
+    what: `vjp of ${c.name} (${c.written.size ? "writes" : "reads"} its arrays, returns ${ret === "num" ? "a number" : "an array"}), arrays edited between pullback calls`,
+    source: lines.join("\n") + "\n",
+    accept: [],
+    targets: [],
+    pullback: { f: "__f", g: ret === "num" ? "__g" : undefined, vg: ret === "num" ? "__vg" : undefined, vjp: "__vjp", jvp: "__jvp", params: c.slots, ret, edits: s.edits, domain: c.domain },
+  };
+}
+
+function renderArgnums(s: ArgnumsShape): ShapeCase {
+  const text = innerText(s.inner);
+  const c = numCallee(s.inner, text);
+  const names = c.slots.map((_, k) => `p${k}`);
+  const sig = sigOf(c.slots, names);
+  const f = c.name;
+  const items = diffOf(c.slots).map((i) => ({ i, t: `__t${i}`, b: `__b${i}`, vt: `__vt${i}`, vb: `__vb${i}`, d: `__d${i}` }));
+  const lines = [text, `export const __f = ${f};`];
+  for (const { i } of items)
+    lines.push(
+      `export const __t${i} = grad(${f}, [${i}]);`,
+      `export const __b${i} = grad(${f}, ${i});`,
+      `export const __vt${i} = valueAndGrad(${f}, [${i}]);`,
+      `export const __vb${i} = valueAndGrad(${f}, ${i});`,
+      `export const __d${i} = (${sig}) => { const [g] = grad(${f}, [${i}])(${names.join(", ")}); return g; };`,
+    );
+  return { kind: "argnums", what: `grad(${f}, [i]) and valueAndGrad(${f}, [i]) for each parameter i`, source: lines.join("\n") + "\n", accept: [], targets: [], argnums: { f: "__f", params: c.slots, items, domain: c.domain } };
+}
+
+function renderRecord(s: RecordShape): ShapeCase {
+  const nd = s.nd;
+  const src = source(s.values, nd.domain);
+  const model: MObj = { k: "obj", fields: [] };
+  const list: MList = { k: "list", items: [] };
+  const plain: [string, Tmpl][] = [];
+  const consts: string[] = [];
+  const arrays: { path: (string | number)[]; attached: boolean }[] = [];
+  // At least one array has a gradient attached (the first, if the draw attached none).
+  const attach = nd.params.map((p, i) => p >= 0 && s.homes[i % s.homes.length].attach);
+  if (!attach.some(Boolean)) attach[nd.params.findIndex((p) => p >= 0)] = true;
+  const names = nd.params.map((p, i) => {
+    if (p < 0) {
+      consts.push(`const z${i} = ${src.next()};`);
+      return `z${i}`;
+    }
+    const h = s.homes[i % s.homes.length];
+    const t: Tmpl = { k: "nd", shape: SHAPES[p] };
+    const attached = attach[i];
+    if (h.home === 0) return model.fields.push([`w${i}`, t]), arrays.push({ path: ["model", `w${i}`], attached }), `model.w${i}`;
+    if (h.home === 1) return child(model, "l1").fields.push([`w${i}`, t]), arrays.push({ path: ["model", "l1", `w${i}`], attached }), `model.l1.w${i}`;
+    if (h.home === 2) return list.items.push(t), arrays.push({ path: ["params", list.items.length - 1], attached }), `params[${list.items.length - 1}]`;
+    return plain.push([`x${i}`, t]), arrays.push({ path: [`x${i}`], attached }), `x${i}`;
+  });
+  const containers: [string, Tmpl][] = [...(model.fields.length ? [["model", model] as [string, Tmpl]] : []), ...(list.items.length ? [["params", list] as [string, Tmpl]] : []), ...plain];
+  const inputs = containers.map(([name, tmpl]) => {
+    const before = src.taken.length;
+    const text = lit(tmpl, src.next);
+    return { name, tmpl, values: src.taken.slice(before), text };
+  });
+  const r = new NdRenderer(nd, "g0", names).body();
+  const lines = s.call ? [] : r.lines;
+  const y = s.call ? `np.mul(np.ones([]), g0(${names.join(", ")}))` : `np.add(np.sum(${r.r1}), np.mean(${r.r2}))`;
+  const value = s.call ? `g0(${names.join(", ")})` : `np.sum(${r.r1}).item() + np.mean(${r.r2}).item()`;
+  const ex = s.inFunction ? "" : "export ";
+  const block = [...lines, `__y = ${y};`].map((l) => "  " + l);
+  const sources = `[${arrays.map((a) => a.path.map((p, k) => (k === 0 ? p : typeof p === "number" ? `[${p}]` : `.${p}`)).join("")).join(", ")}]`;
+  const run = [
+    ...inputs.map((i) => `${ex}const ${i.name} = ${i.text};`),
+    ...arrays.filter((a) => a.attached).map((a) => `${a.path.map((p, k) => (k === 0 ? p : typeof p === "number" ? `[${p}]` : `.${p}`)).join("")}.attachGrad();`),
+    `${ex}let __y!: NDArray;`,
+    ...(s.tape ? ["const __t = new GradientTape();", "__t.record(() => {", ...block, "});", `${ex}const __tg = __t.gradient(__y, ${sources});`] : ["record(() => {", ...block, "});", "__y.backward();"]),
+  ];
+  const out = [HEADER, ...(s.call ? new NdRenderer(nd, "g0").render() : []), ...consts];
+  if (s.inFunction) out.push("export function __run() {", ...run.map((l) => "  " + l), `  return { ${[...inputs.map((i) => i.name), ...(s.tape ? ["__tg"] : [])].join(", ")} };`, "}");
+  else out.push(...run);
+  out.push(`export function __plain(${inputs.map((i) => `${i.name}: ${tsOf(i.tmpl)}`).join(", ")}): number {`, ...lines.map((l) => "  " + l), `  return ${value};`, "}");
+  const homes = [...new Set(arrays.map((a) => String(a.path[0])))].join(", ");
+  return {
+    kind: "record",
+    what: `${s.tape ? "GradientTape.record" : "record"} block ${s.inFunction ? "in a function" : "at module level"} ${s.call ? "calling g0 on" : "reading"} ${homes}`,
+    source: out.join("\n") + "\n",
+    accept: [],
+    targets: [],
+    record: { plain: "__plain", inputs: inputs.map(({ name, tmpl, values }) => ({ name, tmpl, values })), run: s.inFunction ? "__run" : "", arrays, tapeGrads: s.tape ? "__tg" : undefined },
+  };
+}
+
+export function renderShape(s: Shape): ShapeCase {
+  switch (s.kind) {
+    case "nested":
+      return renderNested(s);
+    case "twice":
+      return renderTwice(s);
+    case "scope":
+      return renderScope(s);
+    case "pullback":
+      return renderPullback(s);
+    case "argnums":
+      return renderArgnums(s);
+    case "record":
+      return renderRecord(s);
+  }
+}

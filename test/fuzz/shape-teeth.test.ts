@@ -1,0 +1,117 @@
+/**
+ * The shapes fuzzer has teeth: for each shape, the behaviour it guards is broken on purpose (a
+ * planted bug, undone afterwards), and a small seeded run of that shape finds it, with the
+ * property that guards it, while the unbroken adc passes every program of the same run.
+ *
+ * The planted bugs, one per shape:
+ * - nested: `addTree` (runtime/pytree.ts) skips nested objects, so the adjoint of a part read
+ *   through a local (`const { a } = p; a.b.s0`) loses what reached its own parts;
+ * - twice: `checkDistinct` (runtime/arrays.ts) checks nothing, so an entry point given one array
+ *   twice runs instead of refusing;
+ * - scope: the compiler takes a closure in a module-level block for a module-level function (its
+ *   captures, read by `closureCaptures` in compiler/record.ts, come back empty), so its derivative
+ *   reads the module's constants instead of the block's;
+ * - pullback: `Tape.prototype.paste` puts the segment's saved contents back into the caller's
+ *   arrays instead of copies;
+ * - record: the routing of a record block's input cotangents (`forEachArray` in
+ *   runtime/autograd.ts) skips objects, so `model.w.grad` stays zero;
+ * - argnums: the generated `grad(f, [i])` and `valueAndGrad(f, [i])` return the bare gradient.
+ *
+ * Runtime bugs are planted as edited copies of the runtime file in the bundle (each bundle has its
+ * own runtime) or as a patch of the loaded bundle's prototype; the compiler bug through vi.mock of
+ * compiler/record.js, switched on only while the planted run compiles.
+ */
+import { describe, expect, it, vi } from "vitest";
+import type { ts } from "ts-morph";
+import { renderShape } from "./shape-render.js";
+import { ShapeChecker, type Plant, type ShapeReport } from "./shape-properties.js";
+import { shapes, type ShapeKind } from "./shapes.js";
+
+const planted = vi.hoisted(() => ({ scope: false }));
+
+vi.mock("../../compiler/record.js", async (original) => {
+  const real = await original<typeof import("../../compiler/record.js")>();
+  const { ts: tsm } = await import("ts-morph");
+  return {
+    ...real,
+    closureCaptures: (...a: Parameters<typeof real.closureCaptures>) =>
+      // The planted bug: a closure whose enclosing scope is a module-level statement (a block,
+      // if, loop, namespace) captures nothing, as if it were declared at module level.
+      planted.scope && !tsm.isFunctionLike(a[1] as ts.Node) ? [] : real.closureCaptures(...a),
+  };
+});
+
+const SEED = 11;
+const RUNS = 16;
+
+const PLANTS: Record<ShapeKind, { plant: Plant; property: RegExp }> = {
+  nested: {
+    plant: { runtime: { "runtime/pytree.ts": (t) => t.replace("else addTree(a, b);", "else if (Array.isArray(b) || ArrayBuffer.isView(b)) addTree(a, b);") } },
+    property: /^gradient vs finite differences$/,
+  },
+  twice: {
+    plant: { runtime: { "runtime/arrays.ts": (t) => t.replace(/(export function checkDistinct\([^)]*\): void \{)/, "$1\n  return;") } },
+    property: /^aliased entry point$/,
+  },
+  scope: { plant: {}, property: /^(gradient vs finite differences|threw|load)$/ },
+  pullback: {
+    plant: {
+      prepare: (bundle) => {
+        const proto = bundle.__rt.Tape.prototype;
+        const right = proto.paste;
+        proto.paste = function (this: typeof proto, seg: { arrays: [number[], number[]][]; f: Float64Array; i: Int32Array; b: Uint8Array; o: unknown[] }): void {
+          // The planted bug: the caller's own arrays, overwritten with the saved contents.
+          for (const [a, saved] of seg.arrays) for (let k = 0; k < saved.length; k++) a[k] = saved[k];
+          for (const x of seg.f) this.pushF(x);
+          for (const x of seg.i) this.pushI(x);
+          for (const x of seg.b) this.pushB(x === 1);
+          for (const x of seg.o) this.pushO(x);
+        };
+        return () => void (proto.paste = right);
+      },
+    },
+    property: /^pullback changed an array$/,
+  },
+  record: {
+    plant: { runtime: { "runtime/autograd.ts": (t) => t.replace("else if (typeof x === \"object\" && x !== null && !ArrayBuffer.isView(x))\n    for (const [k, v] of Object.entries(x)) forEachArray", "else if (false)\n    for (const [k, v] of Object.entries(x as object)) forEachArray") } },
+    property: /^record gradient$/,
+  },
+  argnums: {
+    plant: {
+      // In the generated functions for a list of one, `return [g];` becomes `return g;`.
+      output: (code) => code.split(/(?=\nexport function )/).map((f) => (/^\nexport function \w+_tuple/.test(f) ? f.replace(/return \[(_value, )?\[?([^\]\n]*)\]\]?;/g, (_, v, g) => `return ${v ? `[${v}${g}]` : g};`) : f)).join(""),
+    },
+    property: /^argnums list of one$/,
+  },
+};
+
+function failing(reports: readonly ShapeReport[], property: RegExp): number[] {
+  return reports.map((r, i) => [r, i] as const).filter(([r]) => r.failures.some((f) => property.test(f.property))).map(([, i]) => i);
+}
+
+describe("the shapes fuzzer finds a planted bug in each shape", () => {
+  for (const kind of Object.keys(PLANTS) as ShapeKind[]) {
+    it(kind, async () => {
+      const { plant, property } = PLANTS[kind];
+      const cases = shapes(SEED, RUNS, [kind]).map(renderShape);
+      const checker = new ShapeChecker();
+      try {
+        planted.scope = kind === "scope";
+        let broken: ShapeReport[];
+        try {
+          broken = await checker.check(cases, { plant });
+        } finally {
+          planted.scope = false;
+        }
+        const right = await checker.check(cases);
+        expect(right.flatMap((r, i) => r.failures.map((f) => `${i}: ${f.message}`)), "the unbroken adc passes every program of the run").toEqual([]);
+        const found = failing(broken, property);
+        expect(found.length, `the planted bug breaks some of ${RUNS} ${kind} shapes`).toBeGreaterThan(0);
+        const first = broken[found[0]].failures.find((f) => property.test(f.property))!;
+        console.log(`teeth (${kind}): ${found.length} of ${RUNS} shapes of seed ${SEED} fail; the first, ${found[0]} (${broken[found[0]].what}):\n  ${first.message.split("\n")[0]}`);
+      } finally {
+        checker.dispose();
+      }
+    }, 120_000);
+  }
+});

@@ -1,0 +1,344 @@
+/**
+ * The shapes around functions (issue 11): generated function bodies (generator.ts, ndgen.ts)
+ * wrapped the way users wrap them, as fast-check arbitraries. `shapeArb()` draws a `Shape`;
+ * `renderShape(shape)` gives the module a user would write and a `ShapeCase` saying what the
+ * checker (shape-properties.ts) must find in it:
+ *
+ * - "nested": a wrapper whose parameter is a nested object or a list (`{ a: { s0: number },
+ *   rows: number[][] }`, `Item[]`, `NDArray[]`) whose parts, read by path, through a local, by
+ *   destructuring or in a loop, are the arguments of the generated function;
+ * - "twice": one array given to two array parameters of a generated function, in a caller that is
+ *   differentiated (`h(v) = f(v, v)`) or at an entry point (`grad(f, [0, 1])(v, v)`);
+ * - "scope": closures around the generated function in module-level blocks, ifs, loops, labelled
+ *   blocks and namespaces, reading block locals that shadow module constants of the same name;
+ * - "pullback": vjp, then edits of the arrays, then the pullback called several times;
+ * - "record": a record block reading arrays with gradients attached through objects and lists;
+ * - "argnums": `grad(f, [i])` and `valueAndGrad(f, [i])` against `grad(f, i)`.
+ *
+ * The callee is the last number function of a generated program, or an NDArray function. Which
+ * arrays it writes (directly or through calls) is read from its text (`writtenParams`), since
+ * that decides what adc must do with a shape: refuse it (`accept`) or get its numbers right.
+ * Each shape is rendered in shape-render.ts.
+ */
+import fc from "fast-check";
+import { ts } from "ts-morph";
+import { programArb, type FnSpec, type ParamTy, type Program, type Stmt } from "./generator.js";
+import { ndFnArb, SHAPES, type NdFnSpec } from "./ndgen.js";
+
+export type ShapeKind = "nested" | "twice" | "scope" | "pullback" | "record" | "argnums";
+export const SHAPE_KINDS: readonly ShapeKind[] = ["nested", "twice", "scope", "pullback", "record", "argnums"];
+
+/** A value's structure; the checker fills in the numbers (shape-checks.ts `instantiate`). */
+export type Tmpl =
+  | { readonly k: "num" }
+  /** A number held fixed (a count parameter): not differentiated. */
+  | { readonly k: "const"; readonly v: number }
+  | { readonly k: "f64" | "arr"; readonly len: number }
+  | { readonly k: "nd"; readonly shape: readonly number[] }
+  | { readonly k: "str"; readonly v: string }
+  | { readonly k: "obj"; readonly fields: readonly (readonly [string, Tmpl])[] }
+  | { readonly k: "list"; readonly items: readonly Tmpl[] };
+
+/** A function the checker differentiates: module paths of it and of its derivatives. */
+export interface Target {
+  readonly name: string;
+  /** Paths into the module: "w", or "__found.1.h". */
+  readonly f: string;
+  readonly g?: string;
+  /** The gradient is a tuple (argnums written as a list). */
+  readonly gTuple: boolean;
+  readonly vg?: string;
+  readonly vjp?: string;
+  readonly jvp?: string;
+  readonly params: readonly Tmpl[];
+  /** The parameters `g` differentiates, in order. */
+  readonly diff: readonly number[];
+  readonly domain: readonly [number, number];
+  /** The gradient the module computed itself (`grad(h)(...)` in a block) at a point: its path and the point. */
+  readonly at?: { readonly g: string; readonly values: readonly number[] };
+}
+
+/** A refusal that is a right answer for this shape (code and message pattern). */
+export interface Accept {
+  readonly code: string;
+  readonly message: string;
+  readonly why: string;
+}
+
+export interface ShapeCase {
+  readonly kind: ShapeKind;
+  /** A one-line description of the shape, for failure messages. */
+  readonly what: string;
+  readonly source: string;
+  readonly accept: readonly Accept[];
+  /** Functions checked against finite differences, vjp and jvp (shape-checks.ts `checkTarget`). */
+  readonly targets: readonly Target[];
+  /** scope: how many entries the blocks push onto `__found`. */
+  readonly found?: number;
+  readonly twice?: { readonly f: string; readonly g?: string; readonly vjp: string; readonly jvp: string; readonly params: readonly Tmpl[]; readonly shared: readonly [number, number]; readonly writes: boolean; readonly domain: readonly [number, number] };
+  readonly pullback?: { readonly f: string; readonly g?: string; readonly vg?: string; readonly vjp: string; readonly jvp: string; readonly params: readonly Tmpl[]; readonly ret: "num" | "arr"; readonly edits: readonly number[]; readonly domain: readonly [number, number] };
+  readonly record?: {
+    /** Module path of the plain function of the containers, and the containers' names and values. */
+    readonly plain: string;
+    readonly inputs: readonly { readonly name: string; readonly tmpl: Tmpl; readonly values: readonly number[] }[];
+    /** Where the containers are after the block ran: "" (module exports) or a function returning them. */
+    readonly run: string;
+    /** Paths (container, then keys) of the arrays and whether each has a gradient attached. */
+    readonly arrays: readonly { readonly path: readonly (string | number)[]; readonly attached: boolean }[];
+    /** GradientTape: the module path of `tape.gradient(y, arrays)`. */
+    readonly tapeGrads?: string;
+  };
+  readonly argnums?: { readonly f: string; readonly params: readonly Tmpl[]; readonly items: readonly { readonly i: number; readonly t: string; readonly b: string; readonly vt: string; readonly vb: string; readonly d: string }[]; readonly domain: readonly [number, number] };
+}
+
+// ---- the callee -------------------------------------------------------------------------------
+
+export interface Callee {
+  readonly name: string;
+  readonly slots: readonly Tmpl[];
+  readonly ret: "num" | "f64" | "arr";
+  readonly domain: readonly [number, number];
+  /** Array parameters it writes, directly or through the functions it calls. */
+  readonly written: ReadonlySet<number>;
+}
+
+/** The last number function of `p` (rendered as `text`). */
+export function numCallee(p: Program, text: string): Callee {
+  const i = p.fns.length - 1;
+  const f = p.fns[i];
+  const slots = f.params.map((t): Tmpl => (t === "num" ? { k: "num" } : t === "int" ? { k: "const", v: 2 + (i % 3) } : { k: t, len: f.length }));
+  return { name: `f${i}`, slots, ret: f.ret, domain: f.domain, written: writtenParams(text).get(`f${i}`) ?? new Set() };
+}
+
+/** An NDArray function (rendered as g0). */
+export function ndCallee(f: NdFnSpec): Callee {
+  return { name: "g0", slots: f.params.map((s): Tmpl => (s < 0 ? { k: "num" } : { k: "nd", shape: SHAPES[s] })), ret: "num", domain: f.domain, written: new Set() };
+}
+
+/**
+ * Which array parameters each top-level function writes: `a[i] = ...` (any assignment or ++/--
+ * on an element), or passing `a` to a function that writes that parameter (to a fixed point).
+ * Generated code never aliases a parameter (copies are `.slice()` and the like), so names suffice.
+ */
+export function writtenParams(source: string): Map<string, Set<number>> {
+  const sf = ts.createSourceFile("w.ts", source, ts.ScriptTarget.ES2022, true);
+  const fns = new Map<string, { params: string[]; body: ts.Node }>();
+  for (const st of sf.statements) {
+    if (ts.isFunctionDeclaration(st) && st.name && st.body) fns.set(st.name.text, { params: st.parameters.map((q) => q.name.getText()), body: st.body });
+    if (ts.isVariableStatement(st))
+      for (const d of st.declarationList.declarations) {
+        const init = d.initializer;
+        if (ts.isIdentifier(d.name) && init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) fns.set(d.name.text, { params: init.parameters.map((q) => q.name.getText()), body: init.body });
+      }
+  }
+  const written = new Map<string, Set<number>>([...fns.keys()].map((n) => [n, new Set<number>()]));
+  const edges: [caller: string, param: number, callee: string, at: number][] = [];
+  const isMut = (k: ts.SyntaxKind): boolean => k >= ts.SyntaxKind.FirstAssignment && k <= ts.SyntaxKind.LastAssignment;
+  for (const [name, { params, body }] of fns) {
+    const elemOf = (e: ts.Expression): number => (ts.isElementAccessExpression(e) && ts.isIdentifier(e.expression) ? params.indexOf(e.expression.text) : -1);
+    const visit = (n: ts.Node): void => {
+      if (ts.isBinaryExpression(n) && isMut(n.operatorToken.kind) && elemOf(n.left) >= 0) written.get(name)!.add(elemOf(n.left));
+      if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && elemOf(n.operand) >= 0) written.get(name)!.add(elemOf(n.operand));
+      if (ts.isCallExpression(n) && ts.isIdentifier(n.expression) && fns.has(n.expression.text))
+        n.arguments.forEach((a, at) => ts.isIdentifier(a) && params.includes(a.text) && edges.push([name, params.indexOf(a.text), (n.expression as ts.Identifier).text, at]));
+      ts.forEachChild(n, visit);
+    };
+    visit(body);
+  }
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [caller, param, callee, at] of edges)
+      if (written.get(callee)!.has(at) && !written.get(caller)!.has(param)) {
+        written.get(caller)!.add(param);
+        changed = true;
+      }
+  }
+  return written;
+}
+
+// ---- the shapes -------------------------------------------------------------------------------
+
+export interface NestedShape {
+  readonly kind: "nested";
+  readonly inner: Program;
+  /** An NDArray callee instead of the number one. */
+  readonly nd: NdFnSpec | null;
+  readonly layout: "tree" | "loop";
+  /** Per parameter of the callee: object depth (groups a/b), whether it sits in a list, how it is read. */
+  readonly routes: readonly { readonly groups: readonly number[]; readonly list: boolean; readonly access: number; readonly perItem: boolean }[];
+  readonly items: number;
+  readonly bare: boolean;
+  readonly indexLoop: boolean;
+  readonly extras: boolean;
+  /** Pass copies of the arrays the callee writes (else adc must refuse: they are parts of the parameter). */
+  readonly copy: boolean;
+  /** A second, number parameter. */
+  readonly second: boolean;
+}
+
+export interface TwiceShape {
+  readonly kind: "twice";
+  readonly inner: Program;
+  readonly arrKind: "f64" | "arr";
+  readonly at: readonly [number, number];
+  readonly entry: boolean;
+}
+
+export interface ScopeBlock {
+  readonly head: "block" | "if" | "else" | "for" | "label" | "namespace";
+  readonly k: number;
+  /** An inner `{ }` or `if (k > 0) { }` around the closure, with a second local. */
+  readonly nested: boolean;
+  /** Array parameters of the callee filled with a block-local array `c` (shadowing the module's). */
+  readonly captureArr: boolean;
+  /** A number parameter filled with `k`. */
+  readonly captureNum: boolean;
+  /** The closure calls a local helper that reads `k`. */
+  readonly helper: boolean;
+  readonly fnDecl: boolean;
+  /** The block also calls `grad(h)(...)` itself, at `at`. */
+  readonly at: readonly number[];
+}
+
+export interface ScopeShape {
+  readonly kind: "scope";
+  readonly inner: Program;
+  readonly blocks: readonly ScopeBlock[];
+}
+
+export interface PullbackShape {
+  readonly kind: "pullback";
+  readonly inner: Program;
+  readonly arrKind: "f64" | "arr";
+  /** What the caller does between and after pullback calls (shape-checks.ts `checkPullback`). */
+  readonly edits: readonly number[];
+}
+
+export interface RecordShape {
+  readonly kind: "record";
+  readonly nd: NdFnSpec;
+  /** Per parameter: where the array lives (0 model.wI, 1 model.l1.wI, 2 params[j], 3 a plain xI), attached or not. */
+  readonly homes: readonly { readonly home: number; readonly attach: boolean }[];
+  readonly call: boolean;
+  readonly inFunction: boolean;
+  readonly tape: boolean;
+  readonly values: readonly number[];
+}
+
+export interface ArgnumsShape {
+  readonly kind: "argnums";
+  readonly inner: Program;
+}
+
+export type Shape = NestedShape | TwiceShape | ScopeShape | PullbackShape | RecordShape | ArgnumsShape;
+
+/**
+ * Small generated programs without NDArray functions or API uses (the shape adds its own). Half
+ * the time the callee starts by writing into one of its array parameters (`a[0] += Math.sin(x)`):
+ * generated bodies write their parameters rarely, and the shapes are about exactly that.
+ */
+function innerArb(): fc.Arbitrary<Program> {
+  const write = fc.option(fc.nat({ max: 2 }), { freq: 2 });
+  return fc.tuple(programArb({ maxFunctions: 2, maxStatements: 3 }), write).map(([p, w]) => {
+    const q: Program = { ...p, nd: [], uses: [] };
+    if (w === null) return q;
+    const stmt: Stmt = { k: "write", arr: w, idx: { k: "lit", v: 0 }, op: "+=", e: { k: "math", fn: "Math.sin", args: [{ k: "var", pick: 0 }] } };
+    return withLast(q, (f) => ({ ...f, body: [stmt, ...f.body] }));
+  });
+}
+
+/** The program with its last function changed by `f`. */
+export function withLast(p: Program, f: (fn: FnSpec) => FnSpec): Program {
+  return { ...p, fns: [...p.fns.slice(0, -1), f(p.fns[p.fns.length - 1])] };
+}
+
+const arrKind = fc.constantFrom<"f64" | "arr">("arr", "f64");
+
+function nestedArb(): fc.Arbitrary<NestedShape> {
+  const route = fc.record({ groups: fc.array(fc.nat({ max: 1 }), { maxLength: 2 }), list: fc.boolean(), access: fc.nat({ max: 2 }), perItem: fc.boolean() });
+  return fc.record({
+    kind: fc.constant("nested" as const),
+    inner: innerArb(),
+    nd: fc.oneof({ arbitrary: fc.constant(null), weight: 3 }, { arbitrary: ndFnArb(), weight: 1 }),
+    layout: fc.constantFrom("tree" as const, "loop" as const),
+    routes: fc.array(route, { minLength: 4, maxLength: 4 }),
+    items: fc.integer({ min: 2, max: 3 }),
+    bare: fc.boolean(),
+    indexLoop: fc.boolean(),
+    extras: fc.boolean(),
+    copy: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }),
+    second: fc.boolean(),
+  });
+}
+
+function twiceArb(): fc.Arbitrary<TwiceShape> {
+  return fc
+    .record({ inner: innerArb(), arrKind, a: fc.nat({ max: 2 }), b: fc.nat({ max: 2 }), entry: fc.boolean() })
+    .map(({ inner, arrKind, a, b, entry }) => {
+      const at: [number, number] = a === b ? [Math.min(a, 1), Math.min(a, 1) + 1] : [Math.min(a, b), Math.max(a, b)];
+      const program = withLast(inner, (f) => {
+        const params: ParamTy[] = [...f.params];
+        while (params.length <= at[1]) params.push("num");
+        params[at[0]] = params[at[1]] = arrKind;
+        return { ...f, params };
+      });
+      return { kind: "twice" as const, inner: program, arrKind, at, entry };
+    });
+}
+
+function scopeArb(): fc.Arbitrary<ScopeShape> {
+  const block: fc.Arbitrary<ScopeBlock> = fc.record({
+    head: fc.constantFrom("block" as const, "if" as const, "else" as const, "for" as const, "label" as const, "namespace" as const),
+    k: fc.constantFrom(2, 3, 0.5, 1.5),
+    nested: fc.boolean(),
+    captureArr: fc.boolean(),
+    captureNum: fc.boolean(),
+    helper: fc.boolean(),
+    fnDecl: fc.boolean(),
+    at: fc.array(fc.noBias(fc.integer({ min: 0, max: 1000 })), { minLength: 16, maxLength: 16 }),
+  });
+  return fc.record({ kind: fc.constant("scope" as const), inner: innerArb(), blocks: fc.array(block, { minLength: 1, maxLength: 2 }) });
+}
+
+function pullbackArb(): fc.Arbitrary<PullbackShape> {
+  return fc.record({ inner: innerArb(), arrKind, edits: fc.array(fc.nat({ max: 255 }), { minLength: 4, maxLength: 4 }) }).map(({ inner, arrKind, edits }) => ({
+    kind: "pullback" as const,
+    // At least one array parameter: the shape is about arrays.
+    inner: withLast(inner, (f) => (f.params.some((t) => t === "f64" || t === "arr") ? f : { ...f, params: [arrKind, ...f.params.slice(0, 2)] })),
+    arrKind,
+    edits,
+  }));
+}
+
+function recordArb(): fc.Arbitrary<RecordShape> {
+  return fc.record({
+    kind: fc.constant("record" as const),
+    nd: ndFnArb(),
+    homes: fc.array(fc.record({ home: fc.nat({ max: 3 }), attach: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }) }), { minLength: 3, maxLength: 3 }),
+    call: fc.boolean(),
+    inFunction: fc.boolean(),
+    tape: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }),
+    values: fc.array(fc.noBias(fc.integer({ min: 0, max: 1000 })), { minLength: 40, maxLength: 40 }),
+  });
+}
+
+function argnumsArb(): fc.Arbitrary<ArgnumsShape> {
+  return fc.record({ kind: fc.constant("argnums" as const), inner: innerArb().map((p) => withLast(p, (f) => ({ ...f, ret: "num" as const }))) });
+}
+
+const ARBS: Record<ShapeKind, () => fc.Arbitrary<Shape>> = { nested: nestedArb, twice: twiceArb, scope: scopeArb, pullback: pullbackArb, record: recordArb, argnums: argnumsArb };
+
+/** A shape of one of `kinds` (default: all, equally often). */
+export function shapeArb(kinds: readonly ShapeKind[] = SHAPE_KINDS): fc.Arbitrary<Shape> {
+  return fc.oneof(...kinds.map((k) => ARBS[k]()));
+}
+
+/** The shapes of a run: shape k of seed S is `fc.sample(shapeArb(kinds), { seed: S, numRuns: k + 1 })[k]`. */
+export function shapes(seed: number, runs: number, kinds?: readonly ShapeKind[], from = 0): Shape[] {
+  return fc.sample(shapeArb(kinds), { seed, numRuns: from + runs }).slice(from);
+}
+
+/** A value in [lo, hi] from an integer 0..1000, rounded to 3 digits (for literals in the source). */
+export function valueAt(n: number, [lo, hi]: readonly [number, number]): number {
+  return Math.round((lo + ((hi - lo) * n) / 1000) * 1000) / 1000;
+}
