@@ -172,6 +172,26 @@ function checkAgainstFd(ctx: Ctx, label: string, f: Any, fresh: () => unknown[],
   }
 }
 
+/**
+ * The caller's edits after a call: every number array inside `args` (not NDArrays) gets
+ * `a[0] += 1.5`, or every number field of an object `+= 1.5`. Returns how many were edited.
+ */
+function edit(args: unknown[], what: "arrays" | "fields"): number {
+  let n = 0;
+  const visit = (x: unknown): void => {
+    if (x instanceof Float64Array || (Array.isArray(x) && x.every((v) => typeof v === "number"))) {
+      if (what === "arrays" && x.length) (x as number[])[0] += 1.5, n++;
+    } else if (Array.isArray(x)) x.forEach(visit);
+    else if (typeof x === "object" && x !== null && !isNd(x))
+      for (const [k, v] of Object.entries(x)) {
+        if (typeof v === "number" && what === "fields") ((x as Any)[k] += 1.5), n++;
+        else visit(v);
+      }
+  };
+  args.forEach(visit);
+  return n;
+}
+
 /** A function against finite differences, in every mode: grad, valueAndGrad, vjp (twice), jvp. */
 export function checkTarget(mod: Any, t: Target, ctx: Ctx): void {
   const f = at(mod, t.f);
@@ -212,15 +232,20 @@ export function checkTarget(mod: Any, t: Target, ctx: Ctx): void {
       if (!same(flat(t.gTuple ? G2 : [G2]), flat(G))) ctx.fail("valueAndGrad", `${label}: valueAndGrad's gradient ${show(flat(G2))}, grad's ${show(flat(G))}`);
     }
     if (t.vjp) {
-      const [out, pb] = at(mod, t.vjp)(...fresh());
+      // The caller edits the arrays it passed after vjp: the pullback must not see it (the rule
+      // for arrays), and then the number fields of its objects.
+      const A = fresh();
+      const [out, pb] = at(mod, t.vjp)(...A);
       if (!close(out, y0, EXACT, 1e-12 * scale)) ctx.fail("vjp", `${label}: vjp's value ${out}, f gives ${y0}`);
+      const edited = edit(A, "arrays");
       const ct = 0.5 + r();
       const cot = pb(ct);
       const first = flat(cot.filter((_: unknown, i: number) => t.diff.includes(i)));
       const want = flat(G).map((x) => x * ct);
-      if (!same(first, want, EXACT, 1e-12 * scale)) ctx.fail("vjp", `${label}: the pullback of ${ct} gives ${show(first)}, ${ct} * grad is ${show(want)}`);
+      if (!same(first, want, EXACT, 1e-12 * scale)) ctx.fail(edited ? "pullback after edits" : "vjp", `${label}: the pullback of ${ct}${edited ? `, after the caller edited ${edited} array(s) it passed,` : ""} gives ${show(first)}, ${ct} * grad is ${show(want)}`);
+      const fields = edit(A, "fields");
       const again = flat(pb(ct).filter((_: unknown, i: number) => t.diff.includes(i)));
-      if (!same(again, first)) ctx.fail("vjp called twice", `${label}: a second call of the pullback gave ${show(again)}, the first ${show(first)}`);
+      if (!same(again, first)) ctx.fail(fields ? "pullback after edits of number fields" : "vjp called twice", `${label}: a second call of the pullback${fields ? `, after the caller changed ${fields} number field(s) of the objects it passed,` : ""} gave ${show(again)}, the first ${show(first)}`);
     }
     if (t.jvp) {
       const T = instantiate(t.params, draw(t.params, [-1, 1], r), ctx.np, true);
@@ -445,7 +470,8 @@ export function checkRecord(mod: Any, rec: NonNullable<ShapeCase["record"]>, ctx
     const got = Array.from(g.data);
     for (let k = 0; k < got.length; k++) {
       const d = fd((args) => [plain(...args)], fresh, (args) => ({ get: () => arrayIn(args).data[k], set: (v) => void (arrayIn(args).data[k] = v) }));
-      if (d && !close(got[k], d[0], FD_RTOL, FD_RTOL * scale)) return ctx.fail("record gradient", `${where}${tg ? ": tape.gradient" : ".grad"} = ${show(got)}; element ${k} is ${got[k]}, finite differences ${d[0]}`);
+      const want = d && (tg ? d[0] : d[0] * rec.passes);
+      if (want !== null && !close(got[k], want, FD_RTOL, FD_RTOL * scale)) return ctx.fail("record gradient", `${where}${tg ? ": tape.gradient" : ".grad"} = ${show(got)}; element ${k} is ${got[k]}, finite differences ${d![0]}${!tg && rec.passes > 1 ? ` times ${rec.passes} backward passes` : ""}`);
     }
   });
 }

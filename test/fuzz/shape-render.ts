@@ -116,47 +116,86 @@ function listIn(o: MObj, name: string): MList {
   return l;
 }
 
+/** Lines of a function body, each added once (a local bound for several reads). */
+class Lines {
+  readonly lines: string[] = [];
+  once(l: string): void {
+    if (!this.lines.includes(l)) this.lines.push(l);
+  }
+}
+
+interface Placed {
+  readonly i: number;
+  readonly path: readonly string[];
+  /** The field, or the list and the index in it. */
+  readonly field: string;
+  readonly index: number | null;
+}
+
+/**
+ * How a function reads a part at `path` below `base`: by path (`p.a.b.s0`), through a local bound
+ * to its object (`const q1 = p.a.b; q1.s0`), by destructuring (`const { a } = p; a.b.s0`), or an
+ * element of a list by array destructuring (`const [, rows1] = p.a.rows`).
+ */
+function reader(base: string, lines: Lines, binds: Map<string, string>) {
+  return (x: Placed, path: readonly string[], style: number): string => {
+    const leaf = x.index === null ? x.field : `${x.field}[${x.index}]`;
+    if (style === 1 && path.length) {
+      const key = path.join(".");
+      if (!binds.has(key)) binds.set(key, `q${binds.size + 1}`);
+      lines.once(`const ${binds.get(key)} = ${base}.${key};`);
+      return `${binds.get(key)}.${leaf}`;
+    }
+    if (style === 2) {
+      lines.once(`const { ${path[0] ?? x.field} } = ${base};`);
+      return path.length ? [...path, leaf].join(".") : leaf;
+    }
+    if (style === 3 && x.index !== null) {
+      const name = `${x.field}${x.index}`;
+      lines.once(`const [${", ".repeat(x.index)}${name}] = ${[base, ...path, x.field].join(".")};`);
+      return name;
+    }
+    return [base, ...path, leaf].join(".");
+  };
+}
+
 function renderNested(s: NestedShape): ShapeCase {
   const inner: Program = s.nd ? { ...s.inner, fns: [] as FnSpec[], nd: [s.nd] } : s.inner;
   const text = innerText(inner);
   const c = s.nd ? ndCallee(s.nd) : numCallee(inner, text);
   const live = diffOf(c.slots);
-  const pre: string[] = [];
-  const once = (l: string): void => void (pre.includes(l) || pre.push(l));
-  const pass = (i: number, e: string): string => (c.written.has(i) && s.copy ? `${e}.slice()` : e);
+  const copy = (i: number, e: string): string => (c.written.has(i) && s.copy ? `${e}.slice()` : e);
+  /** The callee called once or twice (reading the same parts again), its result a number. */
+  const calls = (args: readonly string[]): { pre: string[]; value: string } => {
+    const u1 = use(c, args, "1");
+    if (!s.callTwice) return u1;
+    const u2 = use(c, args, "2");
+    return { pre: [...u1.pre, ...u2.pre], value: `${u1.value} + 0.5 * ${u2.value}` };
+  };
   let param: Tmpl;
   let pname = "p";
   let body: string[];
+  let helper: string[] = [];
   let what: string;
   if (s.layout === "tree") {
     const root: MObj = { k: "obj", fields: [] };
-    const binds = new Map<string, string>();
-    const args = c.slots.map((slot, i) => {
-      if (slot.k === "const") return String(slot.v);
+    const placed = new Map<number, Placed>();
+    for (const i of live) {
+      const slot = c.slots[i];
       const r = s.routes[i];
       const path = r.groups.map((g) => ["a", "b"][g]);
       let o = root;
       for (const g of path) o = child(o, g);
-      let leaf = `s${i}`;
       if (r.list && slot.k !== "num") {
-        const name = slot.k === "nd" ? "ps" : slot.k === "f64" ? "frows" : "rows";
-        const l = listIn(o, name);
-        leaf = `${name}[${l.items.length}]`;
+        const field = slot.k === "nd" ? "ps" : slot.k === "f64" ? "frows" : "rows";
+        const l = listIn(o, field);
+        placed.set(i, { i, path, field, index: l.items.length });
         l.items.push(slot);
-      } else o.fields.push([leaf, slot]);
-      const field = leaf.replace(/\[.*/, "");
-      if (r.access === 1 && path.length) {
-        const key = path.join(".");
-        if (!binds.has(key)) binds.set(key, `q${binds.size + 1}`);
-        once(`const ${binds.get(key)} = p.${key};`);
-        return pass(i, `${binds.get(key)}.${leaf}`);
+      } else {
+        placed.set(i, { i, path, field: `s${i}`, index: null });
+        o.fields.push([`s${i}`, slot]);
       }
-      if (r.access === 2) {
-        once(`const { ${path[0] ?? field} } = p;`);
-        return pass(i, path.length ? [...path, leaf].join(".") : leaf);
-      }
-      return pass(i, ["p", ...path, leaf].join("."));
-    });
+    }
     if (s.extras) {
       const pad = (o: MObj): void =>
         o.fields.forEach(([, f]) => (f.k === "list" ? (f as MList).items.push(f.items[0]) : f.k === "obj" ? pad(f as MObj) : undefined));
@@ -164,9 +203,32 @@ function renderNested(s: NestedShape): ShapeCase {
       root.fields.push(["name", { k: "str", v: "layer" }], ["u", { k: "num" }]);
     }
     param = root;
-    const u = use(c, args, "1");
-    body = [...pre, ...u.pre, `const y = ${u.value};`];
-    what = "a nested parameter object read by path, through locals and destructuring";
+    const main = new Lines();
+    const read = reader("p", main, new Map());
+    // A helper function given the part `p.a` (an object) reads what lies below it.
+    const sub = s.helper ? root.fields.find(([n]) => n === "a")?.[1] : undefined;
+    if (sub) {
+      const hl = new Lines();
+      const hread = reader("q", hl, new Map());
+      const hp: string[] = ["q: Q"];
+      const passed: string[] = ["p.a"];
+      const args = c.slots.map((slot, i) => {
+        const x = placed.get(i);
+        if (!x) return String((slot as { v: number }).v);
+        if (x.path[0] === "a") return copy(i, hread(x, x.path.slice(1), s.routes[i].access));
+        hp.push(`o${i}: ${tsOf(slot)}`);
+        passed.push(copy(i, read(x, x.path, s.routes[i].access)));
+        return `o${i}`;
+      });
+      const u = calls(args);
+      helper = [`type Q = ${tsOf(sub)};`, `function part(${hp.join(", ")}): number {`, ...[...hl.lines, ...u.pre, `return ${u.value};`].map((l) => "  " + l), "}"];
+      body = [...main.lines, `const y = part(${passed.join(", ")});`];
+    } else {
+      const args = c.slots.map((slot, i) => (placed.has(i) ? copy(i, read(placed.get(i)!, placed.get(i)!.path, s.routes[i].access)) : String((slot as { v: number }).v)));
+      const u = calls(args);
+      body = [...main.lines, ...u.pre, `const y = ${u.value};`];
+    }
+    what = `a nested parameter object read by path, through locals and destructuring${sub ? ", its part p.a passed to a helper" : ""}`;
   } else {
     const perItem = live.filter((i) => s.routes[i].perItem);
     if (!perItem.length && live.length) perItem.push(live[0]);
@@ -181,18 +243,19 @@ function renderNested(s: NestedShape): ShapeCase {
     if (rootIsList) pname = "ls";
     const ls = rootIsList ? "ls" : "p.ls";
     const el = s.indexLoop ? `${ls}[i]` : "l";
+    const pre = new Lines();
     const args = c.slots.map((slot, i) => {
       if (slot.k === "const") return String(slot.v);
-      if (perItem.includes(i)) return pass(i, bare ? el : `${el}.s${i}`);
+      if (perItem.includes(i)) return copy(i, bare ? el : `${el}.s${i}`);
       if (s.routes[i].access === 2) {
-        once(`const { s${i} } = p;`);
-        return pass(i, `s${i}`);
+        pre.once(`const { s${i} } = p;`);
+        return copy(i, `s${i}`);
       }
-      return pass(i, `p.s${i}`);
+      return copy(i, `p.s${i}`);
     });
-    const u = use(c, args, "1");
+    const u = calls(args);
     const head = s.indexLoop ? `for (let i = 0; i < ${ls}.length; i++) {` : `for (const l of ${ls}) {`;
-    body = [...pre, "let y = 0;", head, ...[...u.pre, `y += ${u.value};`].map((l) => "  " + l), "}"];
+    body = [...pre.lines, "let y = 0;", head, ...[...u.pre, `y += ${u.value};`].map((l) => "  " + l), "}"];
     what = `a list${bare ? "" : " of objects"} read in a ${s.indexLoop ? "counted" : "for...of"} loop`;
   }
   const ps: Tmpl[] = s.second ? [param, { k: "num" }] : [param];
@@ -200,6 +263,7 @@ function renderNested(s: NestedShape): ShapeCase {
   const lines = [
     text,
     `type P = ${tsOf(param)};`,
+    ...helper,
     `export function w(${names.map((n, i) => `${n}: ${i === 0 ? "P" : "number"}`).join(", ")}): number {`,
     ...body.map((l) => "  " + l),
     `  return ${s.second ? "y * x" : "y"};`,
@@ -209,7 +273,7 @@ function renderNested(s: NestedShape): ShapeCase {
   ];
   const unsafe = c.slots.some((_, i) => c.written.has(i)) && !s.copy;
   const accept: Accept[] = unsafe ? [{ code: "ADC1011", message: "part of the parameter", why: "the callee writes an array that is part of the differentiated parameter (README: parts are read, not written)" }] : [];
-  return { kind: "nested", what: `${what}${s.nd ? " (NDArray parts)" : ""}`, source: lines.join("\n") + "\n", accept, targets: [{ ...target("w", "w", "__", ps, c.domain), gTuple: s.second }] };
+  return { kind: "nested", what: `${what}${s.callTwice ? ", the callee called twice" : ""}${s.nd ? " (NDArray parts)" : ""}`, source: lines.join("\n") + "\n", accept, targets: [{ ...target("w", "w", "__", ps, c.domain), gTuple: s.second }] };
 }
 
 // ---- one array passed twice -------------------------------------------------------------------
@@ -231,8 +295,8 @@ function renderTwice(s: TwiceShape): ShapeCase {
       twice: { f: "__f", g: c.ret === "num" ? "__g" : undefined, vjp: "__vjp", jvp: "__jvp", params: c.slots, shared: [i, j], writes, domain: c.domain },
     };
   }
-  const ps: Tmpl[] = [c.slots[i]];
-  const names = ["v"];
+  const ps: Tmpl[] = [s.inObject ? { k: "obj", fields: [["v", c.slots[i]], ["s", { k: "num" }]] } : c.slots[i]];
+  const names = [s.inObject ? "p" : "v"];
   const args = c.slots.map((slot, k) => {
     if (k === i || k === j) return "v";
     if (slot.k === "const") return String(slot.v);
@@ -241,9 +305,12 @@ function renderTwice(s: TwiceShape): ShapeCase {
     return names[names.length - 1];
   });
   const u = use(c, args, "1");
-  const lines = [text, `export function h(${sigOf(ps, names)}): number {`, ...u.pre.map((l) => "  " + l), `  return ${u.value};`, "}", ...derivExports("h", ps, names, "__")];
-  const accept: Accept[] = writes ? [{ code: "ADC1011", message: `the same array 'v' is passed to '${c.name}' twice`, why: "the callee writes one of the two parameters that get the same array (docs/semantics.md, Aliasing)" }] : [];
-  return { kind: "twice", what: `h(v) calls ${c.name} with v as arguments ${i + 1} and ${j + 1} (${c.name} ${writes ? "writes" : "only reads"} them)`, source: lines.join("\n") + "\n", accept, targets: [target("h", "h", "__", ps, c.domain)] };
+  const body = [...(s.inObject ? ["const v = p.v;"] : []), ...u.pre, `return ${s.inObject ? `p.s * ${u.value}` : u.value};`];
+  const lines = [text, `export function h(${sigOf(ps, names)}): number {`, ...body.map((l) => "  " + l), "}", ...derivExports("h", ps, names, "__")];
+  const why = "the callee writes one of the two parameters that get the same array (docs/semantics.md, Aliasing)";
+  const accept: Accept[] = writes ? [{ code: "ADC1011", message: `the same array 'v' is passed to '${c.name}' twice`, why }] : [];
+  if (writes && s.inObject) accept.push({ code: "ADC1011", message: "part of the parameter", why: "the array is also part of the parameter object, which is read, not written" });
+  return { kind: "twice", what: `h(${s.inObject ? "p" : "v"}) calls ${c.name} with ${s.inObject ? "p.v" : "v"} as arguments ${i + 1} and ${j + 1} (${c.name} ${writes ? "writes" : "only reads"} them)`, source: lines.join("\n") + "\n", accept, targets: [target("h", "h", "__", ps, c.domain)] };
 }
 
 // ---- closures in module-level blocks ----------------------------------------------------------
@@ -283,12 +350,17 @@ function renderScope(s: ScopeShape): ShapeCase {
     const sig = sigOf(ps, names);
     const closure = b.fnDecl ? [`function h(${sig}): number {`, ...fnBody.map((l) => "  " + l), "}"] : [`const h = (${sig}): number => {`, ...fnBody.map((l) => "  " + l), "};"];
     const diff = diffOf(ps).join(", ");
+    const before = src.taken.length;
     const atVals = ps.map((t) => lit(t, src.next));
+    const atPoint = src.taken.slice(before);
     const push = [
       `__found.push({ h, g: grad(h, [${diff}]), vg: valueAndGrad(h, [${diff}]), vjp: (${sig}) => vjp(h, ${names.join(", ")}),`,
       `  jvp: (p: ${tupleOf(ps)}, t: ${tupleOf(ps)}) => jvp(h, p, t), gAt: grad(h, [${diff}])(${atVals.join(", ")}) });`,
     ];
-    let inner = [...decls, ...(b.helper ? [`const s${n} = (y: number): number => ${local} * y + 1;`] : []), ...closure, ...push];
+    // A captured array changed after the closure is made: the closure reads it when called.
+    const mutate = b.mutate && decls.length ? [`${decls[0].split(" ")[1]}[0] = ${src.next()};`] : [];
+    if (b.helper) out.push(`function s${n}(y: number): number {`, "  return 1000 * y;", "}");
+    let inner = [...decls, ...(b.helper ? [`const s${n} = (y: number): number => ${local} * y + 1;`] : []), ...closure, ...mutate, ...push];
     if (b.nested) inner = [n % 2 ? "{" : "if (k > 0) {", "  const k2 = k + 1;", ...inner.map((l) => "  " + l), "}"];
     const kDecl = b.head === "for" ? [] : [`const k = ${b.k};`];
     const body = [...kDecl, ...inner].map((l) => "  " + l);
@@ -299,9 +371,9 @@ function renderScope(s: ScopeShape): ShapeCase {
       for: [`for (const k of [${b.k}, ${b.k + 1}]) {`, ...body, "}"],
       label: [`L${n}: {`, ...body, `  if (k > 0) break L${n};`, "  __found.push(null);", "}"],
       namespace: [`namespace N${n} {`, ...body, "}"],
+      function: [`function run${n}(k: number): void {`, ...body.slice(1), "}", `run${n}(${b.k});`],
     };
     out.push(...heads[b.head]);
-    const atPoint = src.taken.slice(src.taken.length - ps.reduce((m, t) => m + (t.k === "num" ? 1 : t.k === "arr" || t.k === "f64" ? t.len : 0), 0));
     for (let r = 0; r < (b.head === "for" ? 2 : 1); r++) {
       const e = `__found.${targets.length}`;
       targets.push({ ...target(`${b.head} block ${n}${b.head === "for" ? `, iteration ${r}` : ""}`, `${e}.h`, `${e}.`, ps, c.domain), at: { g: `${e}.gAt`, values: atPoint } });
@@ -378,6 +450,10 @@ function renderRecord(s: RecordShape): ShapeCase {
     const text = lit(tmpl, src.next);
     return { name, tmpl, values: src.taken.slice(before), text };
   });
+  // The first array through an earlier block: the main block reads what that one computed.
+  const i0 = nd.params.findIndex((p) => p >= 0);
+  const chain = s.chain ? { from: names[i0], block: [`  __h = np.mul(np.tanh(${names[i0]}), 1.5);`] } : undefined;
+  if (chain) names[i0] = "__h";
   const r = new NdRenderer(nd, "g0", names).body();
   const lines = s.call ? [] : r.lines;
   const y = s.call ? `np.mul(np.ones([]), g0(${names.join(", ")}))` : `np.add(np.sum(${r.r1}), np.mean(${r.r2}))`;
@@ -385,24 +461,31 @@ function renderRecord(s: RecordShape): ShapeCase {
   const ex = s.inFunction ? "" : "export ";
   const block = [...lines, `__y = ${y};`].map((l) => "  " + l);
   const sources = `[${arrays.map((a) => a.path.map((p, k) => (k === 0 ? p : typeof p === "number" ? `[${p}]` : `.${p}`)).join("")).join(", ")}]`;
+  const add = s.add && !s.tape;
+  const rec = s.tape ? "__t.record" : "record";
   const run = [
     ...inputs.map((i) => `${ex}const ${i.name} = ${i.text};`),
-    ...arrays.filter((a) => a.attached).map((a) => `${a.path.map((p, k) => (k === 0 ? p : typeof p === "number" ? `[${p}]` : `.${p}`)).join("")}.attachGrad();`),
+    ...arrays.filter((a) => a.attached).map((a) => `${a.path.map((p, k) => (k === 0 ? p : typeof p === "number" ? `[${p}]` : `.${p}`)).join("")}.attachGrad(${add ? '"add"' : ""});`),
+    ...(s.tape ? ["const __t = new GradientTape();"] : []),
+    ...(chain ? [`${ex}let __h!: NDArray;`, `${rec}(() => {`, ...chain.block, "});"] : []),
     `${ex}let __y!: NDArray;`,
-    ...(s.tape ? ["const __t = new GradientTape();", "__t.record(() => {", ...block, "});", `${ex}const __tg = __t.gradient(__y, ${sources});`] : ["record(() => {", ...block, "});", "__y.backward();"]),
+    `${rec}(() => {`,
+    ...block,
+    "});",
+    ...(s.tape ? [`${ex}const __tg = __t.gradient(__y, ${sources});`] : add ? ["__y.backward(null, { retainGraph: true });", "__y.backward();"] : ["__y.backward();"]),
   ];
   const out = [HEADER, ...(s.call ? new NdRenderer(nd, "g0").render() : []), ...consts];
   if (s.inFunction) out.push("export function __run() {", ...run.map((l) => "  " + l), `  return { ${[...inputs.map((i) => i.name), ...(s.tape ? ["__tg"] : [])].join(", ")} };`, "}");
   else out.push(...run);
-  out.push(`export function __plain(${inputs.map((i) => `${i.name}: ${tsOf(i.tmpl)}`).join(", ")}): number {`, ...lines.map((l) => "  " + l), `  return ${value};`, "}");
+  out.push(`export function __plain(${inputs.map((i) => `${i.name}: ${tsOf(i.tmpl)}`).join(", ")}): number {`, ...(chain ? [`  const __h = np.mul(np.tanh(${chain.from}), 1.5);`] : []), ...lines.map((l) => "  " + l), `  return ${value};`, "}");
   const homes = [...new Set(arrays.map((a) => String(a.path[0])))].join(", ");
   return {
     kind: "record",
-    what: `${s.tape ? "GradientTape.record" : "record"} block ${s.inFunction ? "in a function" : "at module level"} ${s.call ? "calling g0 on" : "reading"} ${homes}`,
+    what: `${s.tape ? "GradientTape.record" : "record"} block${chain ? "s (chained)" : ""} ${s.inFunction ? "in a function" : "at module level"} ${s.call ? "calling g0 on" : "reading"} ${homes}${add ? ", attachGrad(\"add\") and two backward passes" : ""}`,
     source: out.join("\n") + "\n",
     accept: [],
     targets: [],
-    record: { plain: "__plain", inputs: inputs.map(({ name, tmpl, values }) => ({ name, tmpl, values })), run: s.inFunction ? "__run" : "", arrays, tapeGrads: s.tape ? "__tg" : undefined },
+    record: { plain: "__plain", inputs: inputs.map(({ name, tmpl, values }) => ({ name, tmpl, values })), run: s.inFunction ? "__run" : "", arrays, tapeGrads: s.tape ? "__tg" : undefined, passes: add ? 2 : 1 },
   };
 }
 

@@ -87,6 +87,8 @@ export interface ShapeCase {
     readonly arrays: readonly { readonly path: readonly (string | number)[]; readonly attached: boolean }[];
     /** GradientTape: the module path of `tape.gradient(y, arrays)`. */
     readonly tapeGrads?: string;
+    /** How many backward passes added into `.grad` (attachGrad("add")). */
+    readonly passes: number;
   };
   readonly argnums?: { readonly f: string; readonly params: readonly Tmpl[]; readonly items: readonly { readonly i: number; readonly t: string; readonly b: string; readonly vt: string; readonly vb: string; readonly d: string }[]; readonly domain: readonly [number, number] };
 }
@@ -138,7 +140,8 @@ export function writtenParams(source: string): Map<string, Set<number>> {
     const elemOf = (e: ts.Expression): number => (ts.isElementAccessExpression(e) && ts.isIdentifier(e.expression) ? params.indexOf(e.expression.text) : -1);
     const visit = (n: ts.Node): void => {
       if (ts.isBinaryExpression(n) && isMut(n.operatorToken.kind) && elemOf(n.left) >= 0) written.get(name)!.add(elemOf(n.left));
-      if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && elemOf(n.operand) >= 0) written.get(name)!.add(elemOf(n.operand));
+      const step = (ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken);
+      if (step && elemOf(n.operand) >= 0) written.get(name)!.add(elemOf(n.operand));
       if (ts.isCallExpression(n) && ts.isIdentifier(n.expression) && fns.has(n.expression.text))
         n.arguments.forEach((a, at) => ts.isIdentifier(a) && params.includes(a.text) && edges.push([name, params.indexOf(a.text), (n.expression as ts.Identifier).text, at]));
       ts.forEachChild(n, visit);
@@ -164,7 +167,7 @@ export interface NestedShape {
   /** An NDArray callee instead of the number one. */
   readonly nd: NdFnSpec | null;
   readonly layout: "tree" | "loop";
-  /** Per parameter of the callee: object depth (groups a/b), whether it sits in a list, how it is read. */
+  /** Per parameter of the callee: object depth (groups a/b), whether it sits in a list, how it is read (shape-render.ts `reader`). */
   readonly routes: readonly { readonly groups: readonly number[]; readonly list: boolean; readonly access: number; readonly perItem: boolean }[];
   readonly items: number;
   readonly bare: boolean;
@@ -174,6 +177,10 @@ export interface NestedShape {
   readonly copy: boolean;
   /** A second, number parameter. */
   readonly second: boolean;
+  /** The part `p.a` is passed to a helper function, which reads the parts below it. */
+  readonly helper: boolean;
+  /** The callee is called twice on the same parts. */
+  readonly callTwice: boolean;
 }
 
 export interface TwiceShape {
@@ -182,10 +189,13 @@ export interface TwiceShape {
   readonly arrKind: "f64" | "arr";
   readonly at: readonly [number, number];
   readonly entry: boolean;
+  /** In h, the array is a part of a parameter object (`const v = p.v; f(v, v)`). */
+  readonly inObject: boolean;
 }
 
 export interface ScopeBlock {
-  readonly head: "block" | "if" | "else" | "for" | "label" | "namespace";
+  /** Where the closure is declared: a module-level statement, or (`function`) a function called at module level. */
+  readonly head: "block" | "if" | "else" | "for" | "label" | "namespace" | "function";
   readonly k: number;
   /** An inner `{ }` or `if (k > 0) { }` around the closure, with a second local. */
   readonly nested: boolean;
@@ -193,8 +203,10 @@ export interface ScopeBlock {
   readonly captureArr: boolean;
   /** A number parameter filled with `k`. */
   readonly captureNum: boolean;
-  /** The closure calls a local helper that reads `k`. */
+  /** The closure calls a local helper that reads `k` (its name also names a module-level function). */
   readonly helper: boolean;
+  /** The block changes its captured array after declaring the closure (closures read it when called). */
+  readonly mutate: boolean;
   readonly fnDecl: boolean;
   /** The block also calls `grad(h)(...)` itself, at `at`. */
   readonly at: readonly number[];
@@ -222,6 +234,10 @@ export interface RecordShape {
   readonly call: boolean;
   readonly inFunction: boolean;
   readonly tape: boolean;
+  /** The first array goes through an earlier block first (`__h = np.mul(np.tanh(X), 1.5)`). */
+  readonly chain: boolean;
+  /** Gradients attached with "add" and two backward passes (the first with retainGraph). */
+  readonly add: boolean;
   readonly values: readonly number[];
 }
 
@@ -255,7 +271,7 @@ export function withLast(p: Program, f: (fn: FnSpec) => FnSpec): Program {
 const arrKind = fc.constantFrom<"f64" | "arr">("arr", "f64");
 
 function nestedArb(): fc.Arbitrary<NestedShape> {
-  const route = fc.record({ groups: fc.array(fc.nat({ max: 1 }), { maxLength: 2 }), list: fc.boolean(), access: fc.nat({ max: 2 }), perItem: fc.boolean() });
+  const route = fc.record({ groups: fc.array(fc.nat({ max: 1 }), { maxLength: 2 }), list: fc.boolean(), access: fc.nat({ max: 3 }), perItem: fc.boolean() });
   return fc.record({
     kind: fc.constant("nested" as const),
     inner: innerArb(),
@@ -268,13 +284,15 @@ function nestedArb(): fc.Arbitrary<NestedShape> {
     extras: fc.boolean(),
     copy: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }),
     second: fc.boolean(),
+    helper: fc.boolean(),
+    callTwice: fc.boolean(),
   });
 }
 
 function twiceArb(): fc.Arbitrary<TwiceShape> {
   return fc
-    .record({ inner: innerArb(), arrKind, a: fc.nat({ max: 2 }), b: fc.nat({ max: 2 }), entry: fc.boolean() })
-    .map(({ inner, arrKind, a, b, entry }) => {
+    .record({ inner: innerArb(), arrKind, a: fc.nat({ max: 2 }), b: fc.nat({ max: 2 }), entry: fc.boolean(), inObject: fc.boolean() })
+    .map(({ inner, arrKind, a, b, entry, inObject }) => {
       const at: [number, number] = a === b ? [Math.min(a, 1), Math.min(a, 1) + 1] : [Math.min(a, b), Math.max(a, b)];
       const program = withLast(inner, (f) => {
         const params: ParamTy[] = [...f.params];
@@ -282,18 +300,19 @@ function twiceArb(): fc.Arbitrary<TwiceShape> {
         params[at[0]] = params[at[1]] = arrKind;
         return { ...f, params };
       });
-      return { kind: "twice" as const, inner: program, arrKind, at, entry };
+      return { kind: "twice" as const, inner: program, arrKind, at, entry, inObject };
     });
 }
 
 function scopeArb(): fc.Arbitrary<ScopeShape> {
   const block: fc.Arbitrary<ScopeBlock> = fc.record({
-    head: fc.constantFrom("block" as const, "if" as const, "else" as const, "for" as const, "label" as const, "namespace" as const),
+    head: fc.constantFrom("block" as const, "if" as const, "else" as const, "for" as const, "label" as const, "namespace" as const, "function" as const),
     k: fc.constantFrom(2, 3, 0.5, 1.5),
     nested: fc.boolean(),
     captureArr: fc.boolean(),
     captureNum: fc.boolean(),
     helper: fc.boolean(),
+    mutate: fc.boolean(),
     fnDecl: fc.boolean(),
     at: fc.array(fc.noBias(fc.integer({ min: 0, max: 1000 })), { minLength: 16, maxLength: 16 }),
   });
@@ -318,6 +337,8 @@ function recordArb(): fc.Arbitrary<RecordShape> {
     call: fc.boolean(),
     inFunction: fc.boolean(),
     tape: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }),
+    chain: fc.boolean(),
+    add: fc.boolean(),
     values: fc.array(fc.noBias(fc.integer({ min: 0, max: 1000 })), { minLength: 40, maxLength: 40 }),
   });
 }
