@@ -18,6 +18,8 @@ export interface Ctx {
   readonly seed: number;
   readonly points: number;
   fail(property: string, message: string): void;
+  /** Counts comparisons that ran (a skipped point or coordinate counts nothing), against vacuity. */
+  checked(n?: number): void;
 }
 
 const FD_RTOL = 2e-5;
@@ -168,6 +170,7 @@ function checkAgainstFd(ctx: Ctx, label: string, f: Any, fresh: () => unknown[],
   if (g.length !== n) return ctx.fail("gradient structure", `${label}: the gradient of argument ${i} has ${g.length} numbers, the argument ${n}`);
   for (let j = 0; j < n; j++) {
     const d = fd((args) => flat(f(...args)), fresh, (args) => argLeaves(args, i)[j]);
+    if (d) ctx.checked();
     if (d && !close(g[j], d[0], FD_RTOL, FD_RTOL * scale)) return ctx.fail("gradient vs finite differences", `${label}: d/d(argument ${i}, number ${j}) = ${g[j]}, finite differences ${d[0]}`);
   }
 }
@@ -243,6 +246,7 @@ export function checkTarget(mod: Any, t: Target, ctx: Ctx): void {
       const first = flat(cot.filter((_: unknown, i: number) => t.diff.includes(i)));
       const want = flat(G).map((x) => x * ct);
       if (!same(first, want, EXACT, 1e-12 * scale)) ctx.fail(edited ? "pullback after edits" : "vjp", `${label}: the pullback of ${ct}${edited ? `, after the caller edited ${edited} array(s) it passed,` : ""} gives ${show(first)}, ${ct} * grad is ${show(want)}`);
+      ctx.checked(2);
       const fields = edit(A, "fields");
       const again = flat(pb(ct).filter((_: unknown, i: number) => t.diff.includes(i)));
       if (!same(again, first)) ctx.fail(fields ? "pullback after edits of number fields" : "vjp called twice", `${label}: a second call of the pullback${fields ? `, after the caller changed ${fields} number field(s) of the objects it passed,` : ""} gave ${show(again)}, the first ${show(first)}`);
@@ -254,6 +258,7 @@ export function checkTarget(mod: Any, t: Target, ctx: Ctx): void {
       const terms = t.diff.flatMap((i, k) => flat(G[k]).map((g, j) => g * flat(T[i])[j]));
       const want = terms.reduce((s, x) => s + x, 0);
       const size = terms.reduce((s, x) => s + Math.abs(x), 0);
+      ctx.checked();
       if (!close(od, want, 1e-8, 1e-10 * (scale + size))) ctx.fail("jvp", `${label}: jvp's tangent ${od}, <grad, t> = ${want}`);
     }
   }
@@ -295,6 +300,7 @@ export function checkTwice(mod: Any, tw: NonNullable<ShapeCase["twice"]>, ctx: C
       } catch (e) {
         threw = e;
       }
+      ctx.checked();
       if (!threw) ctx.fail("aliased entry point", `${api}: one array as arguments ${i} and ${j}, which f writes, ran without the error that they share one array`);
       else if (!/share one array/.test(String((threw as Error).message))) ctx.fail("aliased entry point", `${api}: threw ${String(threw)}, not the error that the arguments share one array`);
     }
@@ -317,6 +323,7 @@ export function checkTwice(mod: Any, tw: NonNullable<ShapeCase["twice"]>, ctx: C
   const ct = ctOf(out);
   const cot = flat(pb(ct).filter((_: unknown, k: number) => diff.includes(k)));
   const ref = flat(at(mod, tw.vjp)(...distinct())[1](ct).filter((_: unknown, k: number) => diff.includes(k)));
+  ctx.checked();
   if (!same(cot, ref, 1e-9, 1e-12 * scale)) ctx.fail("aliased vjp", `${label}: the pullback gives ${show(cot)}, with two distinct arrays ${show(ref)}`);
   const [, od] = at(mod, tw.jvp)(shared(), T);
   const want = y0.map(() => 0);
@@ -326,6 +333,7 @@ export function checkTwice(mod: Any, tw: NonNullable<ShapeCase["twice"]>, ctx: C
       if (!d) return;
       d.forEach((v, k) => (want[k] += v * tj));
     }
+  ctx.checked();
   if (!same(flat(od), want, FD_RTOL * 10, FD_RTOL * 10 * scale)) ctx.fail("aliased jvp", `${label}: jvp's tangent ${show(flat(od))}, finite differences ${show(want)}`);
 }
 
@@ -417,6 +425,7 @@ export function checkPullback(mod: Any, pb: NonNullable<ShapeCase["pullback"]>, 
   if (!untouched(flat(T), T0)) ctx.fail("jvp changed the tangents", `jvp changed the tangents from ${show(T0)} to ${show(flat(T))}`);
   const lhs = dot(flat(ctOf(out)), flat(od));
   const rhs = dot(ref, diff.flatMap((k) => flat(T[k])));
+  ctx.checked(6);
   if (!close(lhs, rhs, 1e-8, 1e-10 * scale * (1 + Math.abs(lhs)))) ctx.fail("vjp vs jvp", `<ct, jvp(t)> = ${lhs} but <vjp(ct), t> = ${rhs}`);
 }
 
@@ -446,6 +455,7 @@ export function checkArgnums(mod: Any, a: NonNullable<ShapeCase["argnums"]>, ctx
     else tuple(VT[1], `valueAndGrad(f, [${it.i}])[1]`);
     const [v, g] = at(mod, it.vb)(...fresh());
     if (!close(v, y0, EXACT, 1e-12 * scale) || structure(g, like) || !same(flat(g), flat(B))) ctx.fail("argnums", `valueAndGrad(f, ${it.i}) gave [${v}, ${describe(g)}], expected [${y0}, grad(f, ${it.i})]`);
+    ctx.checked(4);
     const d = at(mod, it.d)(...fresh());
     if (structure(d, like) || !same(flat(d), flat(B))) ctx.fail("argnums list of one", `const [g] = grad(f, [${it.i}])(...) gave ${describe(d)} ${show(flat(d))}, grad(f, ${it.i}) = ${show(flat(B))}`);
   }
@@ -471,6 +481,7 @@ export function checkRecord(mod: Any, rec: NonNullable<ShapeCase["record"]>, ctx
     for (let k = 0; k < got.length; k++) {
       const d = fd((args) => [plain(...args)], fresh, (args) => ({ get: () => arrayIn(args).data[k], set: (v) => void (arrayIn(args).data[k] = v) }));
       const want = d && (tg ? d[0] : d[0] * rec.passes);
+      if (want !== null) ctx.checked();
       if (want !== null && !close(got[k], want, FD_RTOL, FD_RTOL * scale)) return ctx.fail("record gradient", `${where}${tg ? ": tape.gradient" : ".grad"} = ${show(got)}; element ${k} is ${got[k]}, finite differences ${d![0]}${!tg && rec.passes > 1 ? ` times ${rec.passes} backward passes` : ""}`);
     }
   });

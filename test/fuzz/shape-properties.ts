@@ -35,6 +35,8 @@ export interface ShapeReport {
   readonly failures: ShapeFailure[];
   /** The accepted refusal, when adc refused the shape and that is a right answer. */
   refused?: string;
+  /** Comparisons that ran (shape-checks.ts `Ctx.checked`): 0 means the shape checked nothing. */
+  checks: number;
 }
 
 export interface Plant {
@@ -79,7 +81,7 @@ export class ShapeChecker {
     const slots: Slot[] = cases.map((c, index) => {
       const path = join(this.dir, `p${index}.ts`);
       writeFileSync(path, c.source);
-      return { index, path, c, report: { kind: c.kind, what: c.what, failures: [] } };
+      return { index, path, c, report: { kind: c.kind, what: c.what, failures: [], checks: 0 } };
     });
     const live = this.compile(slots);
     if (opts.plant?.output) for (const s of live) s.output = opts.plant.output(s.output!);
@@ -188,7 +190,13 @@ export class ShapeChecker {
     };
     clear();
     const c = s.c;
-    const ctx: Ctx = { np: rt.np, seed: hash(c.source), points, fail: (property, msg) => s.report.failures.push({ kind: "numeric", property, message: `[${c.kind}] ${msg}` }) };
+    const ctx: Ctx = {
+      np: rt.np,
+      seed: hash(c.source),
+      points,
+      fail: (property, msg) => s.report.failures.push({ kind: "numeric", property, message: `[${c.kind}] ${msg}` }),
+      checked: (n = 1) => void (s.report.checks += n),
+    };
     try {
       if (c.kind === "scope") checkScope(mod, c, ctx);
       else for (const target of c.targets) checkTarget(mod, target, ctx);
