@@ -160,7 +160,36 @@ export function fd(out: (args: unknown[]) => number[], fresh: () => unknown[], l
   return d2.map((v, k) => v + (v - d1[k]) / 15);
 }
 
+const MATH = Object.getOwnPropertyNames(Math).filter((k) => typeof (Math as Any)[k] === "function");
+
+/**
+ * Whether `run` passes a non-finite number to a Math function or gets one back: an intermediate
+ * overflowed. Derivatives there may be NaN (0 * Infinity) where finite differences see a flat
+ * function, as docs/semantics.md says; such points are skipped, as kinks are.
+ */
+export function overflows(run: () => unknown): boolean {
+  let bad = false;
+  const saved = MATH.map((k) => (Math as Any)[k]);
+  MATH.forEach((k, i) => {
+    (Math as Any)[k] = (...a: unknown[]): unknown => {
+      const r = saved[i](...a);
+      if ((typeof r === "number" && !Number.isFinite(r)) || a.some((x) => typeof x === "number" && !Number.isFinite(x))) bad = true;
+      return r;
+    };
+  });
+  try {
+    run();
+  } catch {
+    bad = true;
+  } finally {
+    MATH.forEach((k, i) => ((Math as Any)[k] = saved[i]));
+  }
+  return bad;
+}
+
 const same = (a: readonly number[], b: readonly number[], rtol = EXACT, atol = 1e-12): boolean => a.length === b.length && a.every((x, k) => Object.is(x, b[k]) || close(x, b[k], rtol, atol));
+/** Same length and numbers, compared exactly (nothing may have touched the array). */
+const untouched = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, k) => Object.is(x, b[k]));
 const show = (a: readonly number[]): string => `[${a.map((x) => +x.toPrecision(8)).join(", ")}]`;
 
 /** Compares each gradient leaf of argument `i` with finite differences of `f`. */
@@ -208,7 +237,7 @@ export function checkTarget(mod: Any, t: Target, ctx: Ctx): void {
     const label = `${t.name} at ${own ? "the block's own point" : `point ${n}`} ${show(vals)}`;
     const P = fresh();
     const y0 = f(...P);
-    if (typeof y0 !== "number" || !Number.isFinite(y0)) continue;
+    if (typeof y0 !== "number" || !Number.isFinite(y0) || overflows(() => f(...fresh()))) continue;
     const left = flat(P);
     const scale = Math.max(1, Math.abs(y0));
     let raw: unknown;
@@ -229,6 +258,8 @@ export function checkTarget(mod: Any, t: Target, ctx: Ctx): void {
       }
     }
     if (own || raw === undefined) continue;
+    // The caller keeps the gradient: later calls (of every mode) must not write into it.
+    const kept = flat(G);
     if (t.vg) {
       const [v, G2] = at(mod, t.vg)(...fresh());
       if (!close(v, y0, EXACT, 1e-12 * scale)) ctx.fail("valueAndGrad", `${label}: valueAndGrad's value ${v}, f gives ${y0}`);
@@ -261,6 +292,8 @@ export function checkTarget(mod: Any, t: Target, ctx: Ctx): void {
       ctx.checked();
       if (!close(od, want, 1e-8, 1e-10 * (scale + size))) ctx.fail("jvp", `${label}: jvp's tangent ${od}, <grad, t> = ${want}`);
     }
+    if (t.g) at(mod, t.g)(...instantiate(t.params, draw(t.params, t.domain, r), ctx.np));
+    if (!untouched(flat(G), kept)) ctx.fail("gradient kept by the caller", `${label}: later calls changed the gradient the caller kept from ${show(kept)} to ${show(flat(G))}`);
   }
 }
 
@@ -308,7 +341,7 @@ export function checkTwice(mod: Any, tw: NonNullable<ShapeCase["twice"]>, ctx: C
   }
   const f = at(mod, tw.f);
   const y0 = flat(f(...distinct()));
-  if (!y0.every(Number.isFinite)) return;
+  if (!y0.every(Number.isFinite) || overflows(() => f(...distinct()))) return;
   const scale = Math.max(1, ...y0.map(Math.abs));
   const label = `one array ${show(flat(distinct()[i]))} as arguments ${i} and ${j}`;
   if (tw.g) {
@@ -344,8 +377,6 @@ function ctOf(out: unknown): Any {
   return out instanceof Float64Array ? Float64Array.from(v) : v;
 }
 
-/** Same length and numbers, compared exactly (nothing may have touched the array). */
-const untouched = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, k) => Object.is(x, b[k]));
 
 /**
  * vjp, then the caller edits arrays and calls the pullback again and again: the pullback changes
@@ -360,7 +391,7 @@ export function checkPullback(mod: Any, pb: NonNullable<ShapeCase["pullback"]>, 
   const diff = pb.params.map((t, k) => [t, k] as const).filter(([t]) => t.k !== "const").map(([, k]) => k);
   const P = fresh();
   const yP = flat(f(...P));
-  if (!yP.every(Number.isFinite)) return;
+  if (!yP.every(Number.isFinite) || overflows(() => f(...fresh()))) return;
   const scale = Math.max(1, ...yP.map(Math.abs));
   const A = fresh();
   const [out, pull] = at(mod, pb.vjp)(...A);
@@ -392,8 +423,9 @@ export function checkPullback(mod: Any, pb: NonNullable<ShapeCase["pullback"]>, 
   c1.forEach((c: unknown, k: number) => typeof c === "object" && c !== null && reach.push([`the cotangent of argument ${k} from the first call`, c]));
   edit(mask2, (value % 5) + 3);
   if (mode & 1) {
-    // A second pullback alive at once, called in between.
-    const [, other] = at(mod, pb.vjp)(...fresh());
+    // A second pullback alive at once, called in between: of fresh arguments, or (mode & 4) of
+    // the same arrays again, which f may write once more.
+    const [, other] = at(mod, pb.vjp)(...(mode & 4 ? A : fresh()));
     other(ctOf(out));
   }
   before = snap();
@@ -435,7 +467,7 @@ export function checkArgnums(mod: Any, a: NonNullable<ShapeCase["argnums"]>, ctx
   const vals = draw(a.params, a.domain, rng(ctx.seed));
   const fresh = (): unknown[] => instantiate(a.params, vals, ctx.np);
   const y0 = f(...fresh());
-  if (!Number.isFinite(y0)) return;
+  if (!Number.isFinite(y0) || overflows(() => f(...fresh()))) return;
   const scale = Math.max(1, Math.abs(y0));
   for (const it of a.items) {
     const like = fresh()[it.i];
@@ -467,7 +499,7 @@ export function checkRecord(mod: Any, rec: NonNullable<ShapeCase["record"]>, ctx
   const plain = at(mod, rec.plain);
   const fresh = (): unknown[] => rec.inputs.map((i) => instantiate([i.tmpl], i.values, ctx.np)[0]);
   const y0 = plain(...fresh());
-  if (!Number.isFinite(y0)) return;
+  if (!Number.isFinite(y0) || overflows(() => plain(...fresh()))) return;
   const scale = Math.max(1, Math.abs(y0));
   const tg = rec.tapeGrads ? at(root, rec.tapeGrads) : undefined;
   rec.arrays.forEach((a, n) => {
@@ -485,4 +517,32 @@ export function checkRecord(mod: Any, rec: NonNullable<ShapeCase["record"]>, ctx
       if (want !== null && !close(got[k], want, FD_RTOL, FD_RTOL * scale)) return ctx.fail("record gradient", `${where}${tg ? ": tape.gradient" : ".grad"} = ${show(got)}; element ${k} is ${got[k]}, finite differences ${d![0]}${!tg && rec.passes > 1 ? ` times ${rec.passes} backward passes` : ""}`);
     }
   });
+}
+
+/**
+ * vjp and jvp of `p => p.a`: the result is p.a, its cotangent comes back at p.a with zeros (and
+ * the strings) elsewhere, the pullback changes no array of p, jvp's tangent is t.a.
+ */
+export function checkPart(mod: Any, pt: NonNullable<ShapeCase["part"]>, ctx: Ctx): void {
+  if (pt.param.k !== "obj") return;
+  const sub = pt.param.fields.find(([n]) => n === pt.field)![1];
+  const r = rng(ctx.seed + 7);
+  const vals = draw([pt.param], pt.domain, r);
+  const A = instantiate([pt.param], vals, ctx.np)[0] as Any;
+  const [out, pb] = at(mod, pt.vjp)(A);
+  const m = structure(out, A[pt.field], "vjp's result");
+  if (m || !untouched(flat(out), flat(A[pt.field]))) return ctx.fail("part result", m ?? `vjp's result ${show(flat(out))}, p.${pt.field} is ${show(flat(A[pt.field]))}`);
+  const before = flat(A);
+  const ctVals = draw([sub], [-1, 1], r);
+  const ct = instantiate([sub], ctVals, ctx.np)[0];
+  const [cot] = pb(ct);
+  const want = instantiate([pt.param], draw([pt.param], [0, 0], r), ctx.np)[0] as Any;
+  want[pt.field] = instantiate([sub], ctVals, ctx.np)[0];
+  ctx.checked(3);
+  const s = structure(cot, want, "the cotangent");
+  if (s || !same(flat(cot), flat(want))) ctx.fail("part result", s ?? `the pullback of a cotangent for p.${pt.field} gives ${show(flat(cot))}, expected ${show(flat(want))}`);
+  if (!untouched(flat(A), before)) ctx.fail("pullback changed an array", `the pullback changed p from ${show(before)} to ${show(flat(A))}`);
+  const T = instantiate([pt.param], draw([pt.param], [-1, 1], r), ctx.np, true)[0] as Any;
+  const [, od] = at(mod, pt.jvp)(instantiate([pt.param], vals, ctx.np)[0], T);
+  if (!same(flat(od), flat(T[pt.field]))) ctx.fail("part result", `jvp's tangent ${show(flat(od))}, t.${pt.field} is ${show(flat(T[pt.field]))}`);
 }

@@ -1,6 +1,7 @@
 /**
  * Checks rendered shapes (shape-render.ts) in batches: compiles them as one build, bundles them
  * into one module, and runs each shape's properties (shape-checks.ts). A report's failures are:
+ * - "generator": the rendered shape does not type-check under strict (a bug of the fuzzer, not adc);
  * - "crash": the compiler threw;
  * - "diagnostic": adc refused the shape, and neither the shape (`ShapeCase.accept`, e.g. a write
  *   into one array passed twice) nor the fuzzer (ACCEPTED_REFUSALS in properties.ts) accepts it;
@@ -17,14 +18,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSy
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ts, type Project } from "ts-morph";
 import { compileFiles, formatDiagnostic, type Diagnostic } from "../../compiler/index.js";
+import { createProject } from "../../compiler/program.js";
 import { load, type Loaded } from "../helpers/load.js";
 import { ACCEPTED_REFUSALS, hash } from "./properties.js";
-import { checkArgnums, checkPullback, checkRecord, checkScope, checkTarget, checkTwice, type Ctx } from "./shape-checks.js";
+import { checkArgnums, checkPart, checkPullback, checkRecord, checkScope, checkTarget, checkTwice, type Ctx } from "./shape-checks.js";
 import type { ShapeCase, ShapeKind } from "./shapes.js";
 
 export interface ShapeFailure {
-  readonly kind: "crash" | "diagnostic" | "emit" | "runtime" | "numeric" | "tape";
+  readonly kind: "generator" | "crash" | "diagnostic" | "emit" | "runtime" | "numeric" | "tape";
   readonly property: string;
   readonly message: string;
 }
@@ -52,6 +55,8 @@ export interface ShapeCheckOptions {
   /** Random points per function (default 2). */
   readonly points?: number;
   readonly plant?: Plant;
+  /** Type-check the rendered shapes first (default true). */
+  readonly typecheck?: boolean;
 }
 
 /** What a failure is, without numbers: the shape, the kind and the property. */
@@ -76,6 +81,7 @@ interface Slot {
 
 export class ShapeChecker {
   private readonly dir = mkdtempSync(join(tmpdir(), "adc-shapes-"));
+  private project: Project | undefined;
 
   async check(cases: readonly ShapeCase[], opts: ShapeCheckOptions = {}): Promise<ShapeReport[]> {
     const slots: Slot[] = cases.map((c, index) => {
@@ -83,7 +89,8 @@ export class ShapeChecker {
       writeFileSync(path, c.source);
       return { index, path, c, report: { kind: c.kind, what: c.what, failures: [], checks: 0 } };
     });
-    const live = this.compile(slots);
+    if (opts.typecheck ?? true) this.typecheck(slots);
+    const live = this.compile(slots.filter((s) => !s.report.failures.length));
     if (opts.plant?.output) for (const s of live) s.output = opts.plant.output(s.output!);
     await this.run(live, opts);
     return slots.map((s) => s.report);
@@ -91,6 +98,24 @@ export class ShapeChecker {
 
   dispose(): void {
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The rendered modules must type-check (strict), all in one TypeScript program. */
+  private typecheck(slots: readonly Slot[]): void {
+    const project = (this.project ??= createProject());
+    for (const sf of project.getSourceFiles()) project.removeSourceFile(sf);
+    const files = slots.map((s) => [s, project.createSourceFile(join(this.dir, "tc", `p${s.index}.ts`), s.c.source, { overwrite: true }).compilerNode] as const);
+    const program = project.getProgram().compilerObject;
+    for (const [s, sf0] of files) {
+      const sf = program.getSourceFile(sf0.fileName) ?? sf0;
+      const ds = [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)];
+      if (!ds.length) continue;
+      const text = ds.slice(0, 3).map((d) => {
+        const { line } = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start) : { line: 0 };
+        return `(${line + 1}): TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}\n    ${d.file?.text.split("\n")[line]?.trim() ?? ""}`;
+      });
+      s.report.failures.push({ kind: "generator", property: `TS${ds[0].code}`, message: `the rendered shape does not type-check:\n${text.join("\n")}` });
+    }
   }
 
   private build(slots: readonly Slot[]): { outputs: Map<string, string>; diagnostics: readonly Diagnostic[] } {
@@ -204,6 +229,7 @@ export class ShapeChecker {
       if (c.pullback) checkPullback(mod, c.pullback, ctx);
       if (c.argnums) checkArgnums(mod, c.argnums, ctx);
       if (c.record) checkRecord(mod, c.record, ctx);
+      if (c.part) checkPart(mod, c.part, ctx);
       const left = (["f", "i", "b", "o"] as const).filter((k) => t[`${k}Top`] !== 0).map((k) => `${t[`${k}Top`]} ${k}`);
       if (left.length) s.report.failures.push({ kind: "tape", property: "balanced", message: `the tape is not empty after the checks (${left.join(", ")})` });
     } catch (e) {

@@ -151,7 +151,7 @@ function reader(base: string, lines: Lines, binds: Map<string, string>) {
       return path.length ? [...path, leaf].join(".") : leaf;
     }
     if (style === 3 && x.index !== null) {
-      const name = `${x.field}${x.index}`;
+      const name = `${[...path, x.field].join("_")}${x.index}`;
       lines.once(`const [${", ".repeat(x.index)}${name}] = ${[base, ...path, x.field].join(".")};`);
       return name;
     }
@@ -176,6 +176,8 @@ function renderNested(s: NestedShape): ShapeCase {
   let pname = "p";
   let body: string[];
   let helper: string[] = [];
+  let partLines: string[] = [];
+  let part: ShapeCase["part"];
   let what: string;
   if (s.layout === "tree") {
     const root: MObj = { k: "obj", fields: [] };
@@ -228,7 +230,13 @@ function renderNested(s: NestedShape): ShapeCase {
       const u = calls(args);
       body = [...main.lines, ...u.pre, `const y = ${u.value};`];
     }
-    what = `a nested parameter object read by path, through locals and destructuring${sub ? ", its part p.a passed to a helper" : ""}`;
+    // A function returning the part p.a: vjp and jvp give it cotangents of p's structure.
+    const partOf = root.fields.find(([n]) => n === "a")?.[1];
+    if (partOf) {
+      partLines = [`type A = ${tsOf(partOf)};`, `function partA(p: P): A {`, s.routes[0].access % 2 ? "  const q = p.a;\n  return q;" : "  return p.a;", "}", "export const __part = (p: P) => vjp(partA, p);", "export const __partJ = (p: P, t: P) => jvp(partA, [p], [t]);"];
+      part = { vjp: "__part", jvp: "__partJ", param: root, field: "a", domain: c.domain };
+    }
+    what = `a nested parameter object read by path, through locals and destructuring${sub ? ", its part p.a passed to a helper" : ""}${partOf ? ", vjp of p => p.a" : ""}`;
   } else {
     const perItem = live.filter((i) => s.routes[i].perItem);
     if (!perItem.length && live.length) perItem.push(live[0]);
@@ -270,10 +278,11 @@ function renderNested(s: NestedShape): ShapeCase {
     "}",
     // One parameter: grad(w), the bare form (a gradient, not a tuple).
     ...derivExports("w", ps, names, "__", s.second ? ["P", "number"] : ["P"], !s.second),
+    ...partLines,
   ];
   const unsafe = c.slots.some((_, i) => c.written.has(i)) && !s.copy;
   const accept: Accept[] = unsafe ? [{ code: "ADC1011", message: "part of the parameter", why: "the callee writes an array that is part of the differentiated parameter (README: parts are read, not written)" }] : [];
-  return { kind: "nested", what: `${what}${s.callTwice ? ", the callee called twice" : ""}${s.nd ? " (NDArray parts)" : ""}`, source: lines.join("\n") + "\n", accept, targets: [{ ...target("w", "w", "__", ps, c.domain), gTuple: s.second }] };
+  return { kind: "nested", what: `${what}${s.callTwice ? ", the callee called twice" : ""}${s.nd ? " (NDArray parts)" : ""}`, source: lines.join("\n") + "\n", accept, targets: [{ ...target("w", "w", "__", ps, c.domain), gTuple: s.second }], part };
 }
 
 // ---- one array passed twice -------------------------------------------------------------------
@@ -442,6 +451,12 @@ function renderRecord(s: RecordShape): ShapeCase {
     if (h.home === 0) return model.fields.push([`w${i}`, t]), arrays.push({ path: ["model", `w${i}`], attached }), `model.w${i}`;
     if (h.home === 1) return child(model, "l1").fields.push([`w${i}`, t]), arrays.push({ path: ["model", "l1", `w${i}`], attached }), `model.l1.w${i}`;
     if (h.home === 2) return list.items.push(t), arrays.push({ path: ["params", list.items.length - 1], attached }), `params[${list.items.length - 1}]`;
+    if (h.home === 4) {
+      const layers = listIn(model, "layers");
+      layers.items.push({ k: "obj", fields: [["w", t]] });
+      arrays.push({ path: ["model", "layers", layers.items.length - 1, "w"], attached });
+      return `model.layers[${layers.items.length - 1}].w`;
+    }
     return plain.push([`x${i}`, t]), arrays.push({ path: [`x${i}`], attached }), `x${i}`;
   });
   const containers: [string, Tmpl][] = [...(model.fields.length ? [["model", model] as [string, Tmpl]] : []), ...(list.items.length ? [["params", list] as [string, Tmpl]] : []), ...plain];
@@ -455,11 +470,20 @@ function renderRecord(s: RecordShape): ShapeCase {
   const chain = s.chain ? { from: names[i0], block: [`  __h = np.mul(np.tanh(${names[i0]}), 1.5);`] } : undefined;
   if (chain) names[i0] = "__h";
   const r = new NdRenderer(nd, "g0", names).body();
-  const lines = s.call ? [] : r.lines;
+  // A loop over a list of arrays, or of layer objects, read by element (for...of or an index).
+  const layers = model.fields.find(([n]) => n === "layers");
+  const loops = [
+    list.items.length ? ["for (const q of params) {", "  __acc = np.add(__acc, np.sum(np.mul(q, np.tanh(q))));", "}"] : [],
+    list.items.length ? ["for (let i = 0; i < params.length; i++) {", "  __acc = np.add(__acc, np.sum(np.sin(params[i])));", "}"] : [],
+    layers ? ["for (const l of model.layers) {", "  __acc = np.add(__acc, np.mean(np.mul(l.w, np.cos(l.w))));", "}"] : [],
+  ].filter((l) => l.length);
+  const loop = s.loop && loops.length ? ["let __acc: NDArray = np.zeros([]);", ...loops[s.loop % loops.length]] : [];
+  const lines = [...(s.call ? [] : r.lines), ...loop];
+  const more = loop.length ? ", __acc" : "";
   const y = s.call ? `np.mul(np.ones([]), g0(${names.join(", ")}))` : `np.add(np.sum(${r.r1}), np.mean(${r.r2}))`;
-  const value = s.call ? `g0(${names.join(", ")})` : `np.sum(${r.r1}).item() + np.mean(${r.r2}).item()`;
+  const value = `${s.call ? `g0(${names.join(", ")})` : `np.sum(${r.r1}).item() + np.mean(${r.r2}).item()`}${loop.length ? " + __acc.item()" : ""}`;
   const ex = s.inFunction ? "" : "export ";
-  const block = [...lines, `__y = ${y};`].map((l) => "  " + l);
+  const block = [...lines, `__y = ${more ? `np.add(${y}${more})` : y};`].map((l) => "  " + l);
   const sources = `[${arrays.map((a) => a.path.map((p, k) => (k === 0 ? p : typeof p === "number" ? `[${p}]` : `.${p}`)).join("")).join(", ")}]`;
   const add = s.add && !s.tape;
   const rec = s.tape ? "__t.record" : "record";
@@ -481,7 +505,7 @@ function renderRecord(s: RecordShape): ShapeCase {
   const homes = [...new Set(arrays.map((a) => String(a.path[0])))].join(", ");
   return {
     kind: "record",
-    what: `${s.tape ? "GradientTape.record" : "record"} block${chain ? "s (chained)" : ""} ${s.inFunction ? "in a function" : "at module level"} ${s.call ? "calling g0 on" : "reading"} ${homes}${add ? ", attachGrad(\"add\") and two backward passes" : ""}`,
+    what: `${s.tape ? "GradientTape.record" : "record"} block${chain ? "s (chained)" : ""} ${s.inFunction ? "in a function" : "at module level"} ${s.call ? "calling g0 on" : "reading"} ${homes}${loop.length ? ` in a loop (${loop[1].slice(0, 20)}...)` : ""}${add ? ", attachGrad(\"add\") and two backward passes" : ""}`,
     source: out.join("\n") + "\n",
     accept: [],
     targets: [],

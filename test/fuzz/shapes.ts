@@ -90,6 +90,8 @@ export interface ShapeCase {
     /** How many backward passes added into `.grad` (attachGrad("add")). */
     readonly passes: number;
   };
+  /** nested: vjp and jvp of `p => p.a` (a result that is a part of the parameter). */
+  readonly part?: { readonly vjp: string; readonly jvp: string; readonly param: Tmpl; readonly field: string; readonly domain: readonly [number, number] };
   readonly argnums?: { readonly f: string; readonly params: readonly Tmpl[]; readonly items: readonly { readonly i: number; readonly t: string; readonly b: string; readonly vt: string; readonly vb: string; readonly d: string }[]; readonly domain: readonly [number, number] };
 }
 
@@ -229,7 +231,7 @@ export interface PullbackShape {
 export interface RecordShape {
   readonly kind: "record";
   readonly nd: NdFnSpec;
-  /** Per parameter: where the array lives (0 model.wI, 1 model.l1.wI, 2 params[j], 3 a plain xI), attached or not. */
+  /** Per parameter: where the array lives (0 model.wI, 1 model.l1.wI, 2 params[j], 3 a plain xI, 4 model.layers[j].w), attached or not. */
   readonly homes: readonly { readonly home: number; readonly attach: boolean }[];
   readonly call: boolean;
   readonly inFunction: boolean;
@@ -238,6 +240,8 @@ export interface RecordShape {
   readonly chain: boolean;
   /** Gradients attached with "add" and two backward passes (the first with retainGraph). */
   readonly add: boolean;
+  /** A loop in the block over `params` or `model.layers` (0: none). */
+  readonly loop: number;
   readonly values: readonly number[];
 }
 
@@ -333,12 +337,13 @@ function recordArb(): fc.Arbitrary<RecordShape> {
   return fc.record({
     kind: fc.constant("record" as const),
     nd: ndFnArb(),
-    homes: fc.array(fc.record({ home: fc.nat({ max: 3 }), attach: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }) }), { minLength: 3, maxLength: 3 }),
+    homes: fc.array(fc.record({ home: fc.nat({ max: 4 }), attach: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }) }), { minLength: 3, maxLength: 3 }),
     call: fc.boolean(),
     inFunction: fc.boolean(),
     tape: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }),
     chain: fc.boolean(),
     add: fc.boolean(),
+    loop: fc.nat({ max: 3 }),
     values: fc.array(fc.noBias(fc.integer({ min: 0, max: 1000 })), { minLength: 40, maxLength: 40 }),
   });
 }
