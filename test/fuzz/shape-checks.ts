@@ -292,6 +292,13 @@ export function checkTarget(mod: Any, t: Target, ctx: Ctx): void {
       ctx.checked();
       if (!close(od, want, 1e-8, 1e-10 * (scale + size))) ctx.fail("jvp", `${label}: jvp's tangent ${od}, <grad, t> = ${want}`);
     }
+    if (t.one) {
+      const one = at(mod, t.one.g)(...fresh());
+      const k = t.diff.indexOf(t.one.i);
+      ctx.checked();
+      if (!Array.isArray(one) || one.length !== 1 || structure(one[0], fresh()[t.one.i]) || !same(flat(one[0]), flat(G[k])))
+        ctx.fail("argnums list of one", `${label}: grad(f, [${t.one.i}]) gave ${describe(one)}${Array.isArray(one) ? ` ${show(flat(one))}` : ""}, expected [${show(flat(G[k]))}]`);
+    }
     if (t.g) at(mod, t.g)(...instantiate(t.params, draw(t.params, t.domain, r), ctx.np));
     if (!untouched(flat(G), kept)) ctx.fail("gradient kept by the caller", `${label}: later calls changed the gradient the caller kept from ${show(kept)} to ${show(flat(G))}`);
   }
@@ -520,7 +527,7 @@ export function checkRecord(mod: Any, rec: NonNullable<ShapeCase["record"]>, ctx
 }
 
 /**
- * vjp and jvp of `p => p.a`: the result is p.a, its cotangent comes back at p.a with zeros (and
+ * vjp and jvp of `p => p.l1`: the result is p.l1, its cotangent comes back at p.l1 with zeros (and
  * the strings) elsewhere, the pullback changes no array of p, jvp's tangent is t.a.
  */
 export function checkPart(mod: Any, pt: NonNullable<ShapeCase["part"]>, ctx: Ctx): void {

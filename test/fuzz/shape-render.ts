@@ -2,6 +2,7 @@
  * Renders a shape (shapes.ts) as the module a user would write, with the exports the checker
  * reads (`__g`, `__vjp`, `__found`, ...), and says what the checker must find (`ShapeCase`).
  */
+import { ts } from "ts-morph";
 import { render, type FnSpec, type Program } from "./generator.js";
 import { NdRenderer, SHAPES } from "./ndgen.js";
 import { ndCallee, numCallee, valueAt, type Accept, type ArgnumsShape, type Callee, type NestedShape, type PullbackShape, type RecordShape, type ScopeBlock, type ScopeShape, type Shape, type ShapeCase, type Target, type Tmpl, type TwiceShape } from "./shapes.js";
@@ -88,11 +89,15 @@ function derivExports(f: string, ps: readonly Tmpl[], names: readonly string[], 
     `export const ${pre}vg = valueAndGrad(${f}${an});`,
     `export const ${pre}vjp = (${sigOf(ps, names, types)}) => vjp(${f}, ${names.join(", ")});`,
     `export const ${pre}jvp = (p: ${tupleOf(ps, types)}, t: ${tupleOf(ps, types)}) => jvp(${f}, p, t);`,
+    // With two or more parameters, argnums a list of one: the last parameter alone.
+    ...(diffOf(ps).length > 1 ? [`export const ${pre}g1 = grad(${f}, [${diffOf(ps).pop()}]);`] : []),
   ];
 }
 
 function target(name: string, f: string, pre: string, ps: readonly Tmpl[], domain: readonly [number, number]): Target {
-  return { name, f, g: `${pre}g`, gTuple: true, vg: `${pre}vg`, vjp: `${pre}vjp`, jvp: `${pre}jvp`, params: ps, diff: diffOf(ps), domain };
+  const diff = diffOf(ps);
+  const one = diff.length > 1 ? { g: `${pre}g1`, i: diff[diff.length - 1] } : undefined;
+  return { name, f, g: `${pre}g`, gTuple: true, vg: `${pre}vg`, vjp: `${pre}vjp`, jvp: `${pre}jvp`, params: ps, diff, domain, one };
 }
 
 // ---- nested parameter objects and lists -------------------------------------------------------
@@ -116,6 +121,21 @@ function listIn(o: MObj, name: string): MList {
   return l;
 }
 
+/** The parameter names and body lines (between its braces) of the top-level function `name` in `text`. */
+function calleeBody(text: string, name: string): { params: string[]; body: string[] } {
+  const sf = ts.createSourceFile("c.ts", text, ts.ScriptTarget.ES2022, true);
+  for (const st of sf.statements) {
+    const fn = ts.isFunctionDeclaration(st) && st.name?.text === name ? st
+      : ts.isVariableStatement(st) ? st.declarationList.declarations.find((d) => ts.isIdentifier(d.name) && d.name.text === name)?.initializer
+      : undefined;
+    if (fn && (ts.isFunctionDeclaration(fn) || ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) && fn.body && ts.isBlock(fn.body)) {
+      const lines = text.slice(fn.body.getStart() + 1, fn.body.getEnd() - 1).split("\n").filter((l) => l.trim());
+      return { params: fn.parameters.map((q) => q.name.getText()), body: lines.map((l) => l.replace(/^  /, "")) };
+    }
+  }
+  throw new Error(`no function ${name} in the generated program`);
+}
+
 /** Lines of a function body, each added once (a local bound for several reads). */
 class Lines {
   readonly lines: string[] = [];
@@ -133,18 +153,20 @@ interface Placed {
 }
 
 /**
- * How a function reads a part at `path` below `base`: by path (`p.a.b.s0`), through a local bound
- * to its object (`const q1 = p.a.b; q1.s0`), by destructuring (`const { a } = p; a.b.s0`), or an
- * element of a list by array destructuring (`const [, rows1] = p.a.rows`).
+ * How a function reads a part at `path` below `base`: by path (`p.l1.l2.s0`), through a local bound
+ * to an object above it (`const q1 = p.l1; q1.l2.s0`), by destructuring (`const { l1 } = p; l1.l2.s0`), or an
+ * element of a list by array destructuring (`const [, l1_rows1] = p.l1.rows`).
  */
 function reader(base: string, lines: Lines, binds: Map<string, string>) {
   return (x: Placed, path: readonly string[], style: number): string => {
     const leaf = x.index === null ? x.field : `${x.field}[${x.index}]`;
     if (style === 1 && path.length) {
-      const key = path.join(".");
+      // The local holds the object one level up when there is one (`const q1 = p.l1; q1.l2.s0`).
+      const held = path.length > 1 ? path.slice(0, -1) : path;
+      const key = held.join(".");
       if (!binds.has(key)) binds.set(key, `q${binds.size + 1}`);
       lines.once(`const ${binds.get(key)} = ${base}.${key};`);
-      return `${binds.get(key)}.${leaf}`;
+      return [binds.get(key), ...path.slice(held.length), leaf].join(".");
     }
     if (style === 2) {
       lines.once(`const { ${path[0] ?? x.field} } = ${base};`);
@@ -179,13 +201,15 @@ function renderNested(s: NestedShape): ShapeCase {
   let partLines: string[] = [];
   let part: ShapeCase["part"];
   let what: string;
-  if (s.layout === "tree") {
+  // The callee's body inlined into the wrapper (a number result, one parameter: its returns are the wrapper's).
+  const inline = s.layout === "inline" && c.ret === "num";
+  if (s.layout === "tree" || s.layout === "inline") {
     const root: MObj = { k: "obj", fields: [] };
     const placed = new Map<number, Placed>();
     for (const i of live) {
       const slot = c.slots[i];
       const r = s.routes[i];
-      const path = r.groups.map((g) => ["a", "b"][g]);
+      const path = r.groups.map((g) => ["l1", "l2"][g]);
       let o = root;
       for (const g of path) o = child(o, g);
       if (r.list && slot.k !== "num") {
@@ -207,17 +231,17 @@ function renderNested(s: NestedShape): ShapeCase {
     param = root;
     const main = new Lines();
     const read = reader("p", main, new Map());
-    // A helper function given the part `p.a` (an object) reads what lies below it.
-    const sub = s.helper ? root.fields.find(([n]) => n === "a")?.[1] : undefined;
+    // A helper function given the part `p.l1` (an object) reads what lies below it.
+    const sub = s.helper && !inline ? root.fields.find(([n]) => n === "l1")?.[1] : undefined;
     if (sub) {
       const hl = new Lines();
       const hread = reader("q", hl, new Map());
       const hp: string[] = ["q: Q"];
-      const passed: string[] = ["p.a"];
+      const passed: string[] = ["p.l1"];
       const args = c.slots.map((slot, i) => {
         const x = placed.get(i);
         if (!x) return String((slot as { v: number }).v);
-        if (x.path[0] === "a") return copy(i, hread(x, x.path.slice(1), s.routes[i].access));
+        if (x.path[0] === "l1") return copy(i, hread(x, x.path.slice(1), s.routes[i].access));
         hp.push(`o${i}: ${tsOf(slot)}`);
         passed.push(copy(i, read(x, x.path, s.routes[i].access)));
         return `o${i}`;
@@ -225,18 +249,33 @@ function renderNested(s: NestedShape): ShapeCase {
       const u = calls(args);
       helper = [`type Q = ${tsOf(sub)};`, `function part(${hp.join(", ")}): number {`, ...[...hl.lines, ...u.pre, `return ${u.value};`].map((l) => "  " + l), "}"];
       body = [...main.lines, `const y = part(${passed.join(", ")});`];
+    } else if (inline) {
+      // The callee's own body, its parameters bound to the parts (copies of those it writes).
+      const f = calleeBody(text, c.name);
+      const bind = c.slots.map((slot, i) => {
+        const x = placed.get(i);
+        const name = f.params[i];
+        if (!x) return `const ${name} = ${String((slot as { v: number }).v)};`;
+        if (slot.k === "num") return `let ${name} = ${read(x, x.path, s.routes[i].access)};`;
+        // An array is bound once: `const a = <part>` or destructured into its name, never
+        // through another local (that would be two names for one array, which adc refuses).
+        const style = s.routes[i].access;
+        if (style === 3 && x.index !== null && !(c.written.has(i) && s.copy)) return `const [${", ".repeat(x.index)}${name}] = ${["p", ...x.path, x.field].join(".")};`;
+        return `const ${name} = ${copy(i, read(x, x.path, style === 3 || (style === 2 && !x.path.length) ? 0 : style))};`;
+      });
+      body = [...main.lines, ...bind, ...f.body];
     } else {
       const args = c.slots.map((slot, i) => (placed.has(i) ? copy(i, read(placed.get(i)!, placed.get(i)!.path, s.routes[i].access)) : String((slot as { v: number }).v)));
       const u = calls(args);
       body = [...main.lines, ...u.pre, `const y = ${u.value};`];
     }
-    // A function returning the part p.a: vjp and jvp give it cotangents of p's structure.
-    const partOf = root.fields.find(([n]) => n === "a")?.[1];
+    // A function returning the part p.l1: vjp and jvp give it cotangents of p's structure.
+    const partOf = root.fields.find(([n]) => n === "l1")?.[1];
     if (partOf) {
-      partLines = [`type A = ${tsOf(partOf)};`, `function partA(p: P): A {`, s.routes[0].access % 2 ? "  const q = p.a;\n  return q;" : "  return p.a;", "}", "export const __part = (p: P) => vjp(partA, p);", "export const __partJ = (p: P, t: P) => jvp(partA, [p], [t]);"];
-      part = { vjp: "__part", jvp: "__partJ", param: root, field: "a", domain: c.domain };
+      partLines = [`type A = ${tsOf(partOf)};`, `function partA(p: P): A {`, s.routes[0].access % 2 ? "  const q = p.l1;\n  return q;" : "  return p.l1;", "}", "export const __part = (p: P) => vjp(partA, p);", "export const __partJ = (p: P, t: P) => jvp(partA, [p], [t]);"];
+      part = { vjp: "__part", jvp: "__partJ", param: root, field: "l1", domain: c.domain };
     }
-    what = `a nested parameter object read by path, through locals and destructuring${sub ? ", its part p.a passed to a helper" : ""}${partOf ? ", vjp of p => p.a" : ""}`;
+    what = `a nested parameter object read by path, through locals and destructuring${sub ? ", its part p.l1 passed to a helper" : ""}${inline ? `, ${c.name}'s body inlined on its parts` : ""}${partOf ? ", vjp of p => p.l1" : ""}`;
   } else {
     const perItem = live.filter((i) => s.routes[i].perItem);
     if (!perItem.length && live.length) perItem.push(live[0]);
@@ -266,23 +305,24 @@ function renderNested(s: NestedShape): ShapeCase {
     body = [...pre.lines, "let y = 0;", head, ...[...u.pre, `y += ${u.value};`].map((l) => "  " + l), "}"];
     what = `a list${bare ? "" : " of objects"} read in a ${s.indexLoop ? "counted" : "for...of"} loop`;
   }
-  const ps: Tmpl[] = s.second ? [param, { k: "num" }] : [param];
-  const names = s.second ? [pname, "x"] : [pname];
+  const second = s.second && !inline;
+  const ps: Tmpl[] = second ? [param, { k: "num" }] : [param];
+  const names = second ? [pname, "x"] : [pname];
   const lines = [
     text,
     `type P = ${tsOf(param)};`,
     ...helper,
     `export function w(${names.map((n, i) => `${n}: ${i === 0 ? "P" : "number"}`).join(", ")}): number {`,
     ...body.map((l) => "  " + l),
-    `  return ${s.second ? "y * x" : "y"};`,
+    ...(inline ? [] : [`  return ${second ? "y * x" : "y"};`]),
     "}",
     // One parameter: grad(w), the bare form (a gradient, not a tuple).
-    ...derivExports("w", ps, names, "__", s.second ? ["P", "number"] : ["P"], !s.second),
+    ...derivExports("w", ps, names, "__", second ? ["P", "number"] : ["P"], !second),
     ...partLines,
   ];
   const unsafe = c.slots.some((_, i) => c.written.has(i)) && !s.copy;
   const accept: Accept[] = unsafe ? [{ code: "ADC1011", message: "part of the parameter", why: "the callee writes an array that is part of the differentiated parameter (README: parts are read, not written)" }] : [];
-  return { kind: "nested", what: `${what}${s.callTwice ? ", the callee called twice" : ""}${s.nd ? " (NDArray parts)" : ""}`, source: lines.join("\n") + "\n", accept, targets: [{ ...target("w", "w", "__", ps, c.domain), gTuple: s.second }], part };
+  return { kind: "nested", what: `${what}${s.callTwice ? ", the callee called twice" : ""}${s.nd ? " (NDArray parts)" : ""}`, source: lines.join("\n") + "\n", accept, targets: [{ ...target("w", "w", "__", ps, c.domain), gTuple: second }], part };
 }
 
 // ---- one array passed twice -------------------------------------------------------------------
@@ -294,7 +334,7 @@ function renderTwice(s: TwiceShape): ShapeCase {
   const writes = c.written.has(i) || c.written.has(j);
   if (s.entry) {
     const names = c.slots.map((_, k) => `p${k}`);
-    const lines = [text, `export const __f = ${c.name};`, ...derivExports(c.name, c.slots, names, "__").filter((l) => c.ret === "num" || !/__v?g =/.test(l))];
+    const lines = [text, `export const __f = ${c.name};`, ...derivExports(c.name, c.slots, names, "__").filter((l) => c.ret === "num" || !/__v?g1? =/.test(l))];
     return {
       kind: "twice",
       what: `one array given as arguments ${i + 1} and ${j + 1} of ${c.name} at an entry point (${c.name} ${writes ? "writes" : "only reads"} them)`,
@@ -364,7 +404,7 @@ function renderScope(s: ScopeShape): ShapeCase {
     const atPoint = src.taken.slice(before);
     const push = [
       `__found.push({ h, g: grad(h, [${diff}]), vg: valueAndGrad(h, [${diff}]), vjp: (${sig}) => vjp(h, ${names.join(", ")}),`,
-      `  jvp: (p: ${tupleOf(ps)}, t: ${tupleOf(ps)}) => jvp(h, p, t), gAt: grad(h, [${diff}])(${atVals.join(", ")}) });`,
+      `  jvp: (p: ${tupleOf(ps)}, t: ${tupleOf(ps)}) => jvp(h, p, t), gAt: grad(h, [${diff}])(${atVals.join(", ")})${ps.length > 1 ? `, g1: grad(h, [${ps.length - 1}])` : ""} });`,
     ];
     // A captured array changed after the closure is made: the closure reads it when called.
     const mutate = b.mutate && decls.length ? [`${decls[0].split(" ")[1]}[0] = ${src.next()};`] : [];
@@ -398,7 +438,7 @@ function renderPullback(s: PullbackShape): ShapeCase {
   const text = innerText(s.inner);
   const c = numCallee(s.inner, text);
   const names = c.slots.map((_, k) => `p${k}`);
-  const lines = [text, `export const __f = ${c.name};`, ...derivExports(c.name, c.slots, names, "__").filter((l) => c.ret === "num" || !/__v?g =/.test(l))];
+  const lines = [text, `export const __f = ${c.name};`, ...derivExports(c.name, c.slots, names, "__").filter((l) => c.ret === "num" || !/__v?g1? =/.test(l))];
   const ret = c.ret === "num" ? "num" : "arr";
   return {
     kind: "pullback",

@@ -54,6 +54,8 @@ export interface Target {
   /** The parameters `g` differentiates, in order. */
   readonly diff: readonly number[];
   readonly domain: readonly [number, number];
+  /** `grad(f, [i])`, argnums a list of one: its path and i. */
+  readonly one?: { readonly g: string; readonly i: number };
   /** The gradient the module computed itself (`grad(h)(...)` in a block) at a point: its path and the point. */
   readonly at?: { readonly g: string; readonly values: readonly number[] };
 }
@@ -90,7 +92,7 @@ export interface ShapeCase {
     /** How many backward passes added into `.grad` (attachGrad("add")). */
     readonly passes: number;
   };
-  /** nested: vjp and jvp of `p => p.a` (a result that is a part of the parameter). */
+  /** nested: vjp and jvp of `p => p.l1` (a result that is a part of the parameter). */
   readonly part?: { readonly vjp: string; readonly jvp: string; readonly param: Tmpl; readonly field: string; readonly domain: readonly [number, number] };
   readonly argnums?: { readonly f: string; readonly params: readonly Tmpl[]; readonly items: readonly { readonly i: number; readonly t: string; readonly b: string; readonly vt: string; readonly vb: string; readonly d: string }[]; readonly domain: readonly [number, number] };
 }
@@ -168,8 +170,9 @@ export interface NestedShape {
   readonly inner: Program;
   /** An NDArray callee instead of the number one. */
   readonly nd: NdFnSpec | null;
-  readonly layout: "tree" | "loop";
-  /** Per parameter of the callee: object depth (groups a/b), whether it sits in a list, how it is read (shape-render.ts `reader`). */
+  /** The parts feed the callee's arguments (tree, loop over a list), or its inlined body's parameters. */
+  readonly layout: "tree" | "loop" | "inline";
+  /** Per parameter of the callee: object depth (groups l1/l2), whether it sits in a list, how it is read (shape-render.ts `reader`). */
   readonly routes: readonly { readonly groups: readonly number[]; readonly list: boolean; readonly access: number; readonly perItem: boolean }[];
   readonly items: number;
   readonly bare: boolean;
@@ -179,7 +182,7 @@ export interface NestedShape {
   readonly copy: boolean;
   /** A second, number parameter. */
   readonly second: boolean;
-  /** The part `p.a` is passed to a helper function, which reads the parts below it. */
+  /** The part `p.l1` is passed to a helper function, which reads the parts below it. */
   readonly helper: boolean;
   /** The callee is called twice on the same parts. */
   readonly callTwice: boolean;
@@ -280,7 +283,7 @@ function nestedArb(): fc.Arbitrary<NestedShape> {
     kind: fc.constant("nested" as const),
     inner: innerArb(),
     nd: fc.oneof({ arbitrary: fc.constant(null), weight: 3 }, { arbitrary: ndFnArb(), weight: 1 }),
-    layout: fc.constantFrom("tree" as const, "loop" as const),
+    layout: fc.constantFrom("tree" as const, "loop" as const, "inline" as const),
     routes: fc.array(route, { minLength: 4, maxLength: 4 }),
     items: fc.integer({ min: 2, max: 3 }),
     bare: fc.boolean(),
