@@ -5,7 +5,7 @@
 import { ts } from "ts-morph";
 import { render, type FnSpec, type Program } from "./generator.js";
 import { NdRenderer, SHAPES } from "./ndgen.js";
-import { ndCallee, numCallee, valueAt, type Accept, type ArgnumsShape, type Callee, type NestedShape, type PullbackShape, type RecordShape, type ScopeBlock, type ScopeShape, type Shape, type ShapeCase, type Target, type Tmpl, type TwiceShape } from "./shapes.js";
+import { KNOWN, ndCallee, numCallee, valueAt, type Accept, type FindingId, type ArgnumsShape, type Callee, type NestedShape, type PullbackShape, type RecordShape, type ScopeBlock, type ScopeShape, type Shape, type ShapeCase, type Target, type Tmpl, type TwiceShape } from "./shapes.js";
 
 const HEADER = 'import { grad, valueAndGrad, vjp, jvp, np, NDArray, record, GradientTape } from "adc";';
 
@@ -364,7 +364,8 @@ function renderTwice(s: TwiceShape): ShapeCase {
 
 // ---- closures in module-level blocks ----------------------------------------------------------
 
-function renderScope(s: ScopeShape): ShapeCase {
+function renderScope(s: ScopeShape, avoid: readonly FindingId[]): ShapeCase {
+  const outer = !avoid.includes("outer-captures");
   const text = innerText(s.inner);
   const c = numCallee(s.inner, text);
   const arrOf = (t: Tmpl): string => (t.k === "f64" ? "cf" : "c");
@@ -402,15 +403,22 @@ function renderScope(s: ScopeShape): ShapeCase {
     const before = src.taken.length;
     const atVals = ps.map((t) => lit(t, src.next));
     const atPoint = src.taken.slice(before);
+    // The derivatives take h by name, or (inline) the same arrow written out in each call (inside
+    // the vjp and jvp wrappers only with the finding "outer-captures").
+    const f = b.inline ? `(${sig}): number => { ${fnBody.join(" ")} }` : "h";
+    const fw = outer ? f : "h";
     const push = [
-      `__found.push({ h, g: grad(h, [${diff}]), vg: valueAndGrad(h, [${diff}]), vjp: (${sig}) => vjp(h, ${names.join(", ")}),`,
-      `  jvp: (p: ${tupleOf(ps)}, t: ${tupleOf(ps)}) => jvp(h, p, t), gAt: grad(h, [${diff}])(${atVals.join(", ")})${ps.length > 1 ? `, g1: grad(h, [${ps.length - 1}])` : ""} });`,
+      `__found.push({ h, g: grad(${f}, [${diff}]), vg: valueAndGrad(${f}, [${diff}]), vjp: (${sig}) => vjp(${fw}, ${names.join(", ")}),`,
+      `  jvp: (p: ${tupleOf(ps)}, t: ${tupleOf(ps)}) => jvp(${fw}, p, t), gAt: grad(${f}, [${diff}])(${atVals.join(", ")})${ps.length > 1 ? `, g1: grad(${f}, [${ps.length - 1}])` : ""} });`,
     ];
     // A captured array changed after the closure is made: the closure reads it when called.
     const mutate = b.mutate && decls.length ? [`${decls[0].split(" ")[1]}[0] = ${src.next()};`] : [];
     if (b.helper) out.push(`function s${n}(y: number): number {`, "  return 1000 * y;", "}");
     let inner = [...decls, ...(b.helper ? [`const s${n} = (y: number): number => ${local} * y + 1;`] : []), ...closure, ...mutate, ...push];
     if (b.nested) inner = [n % 2 ? "{" : "if (k > 0) {", "  const k2 = k + 1;", ...inner.map((l) => "  " + l), "}"];
+    // Declared in a function inside the block (only with the finding "outer-captures").
+    const deep = b.deep && outer;
+    if (deep) inner = [`function inner${n}(): void {`, ...inner.map((l) => "  " + l), "}", `inner${n}();`];
     const kDecl = b.head === "for" ? [] : [`const k = ${b.k};`];
     const body = [...kDecl, ...inner].map((l) => "  " + l);
     const heads: Record<ScopeBlock["head"], string[]> = {
@@ -428,7 +436,7 @@ function renderScope(s: ScopeShape): ShapeCase {
       targets.push({ ...target(`${b.head} block ${n}${b.head === "for" ? `, iteration ${r}` : ""}`, `${e}.h`, `${e}.`, ps, c.domain), at: { g: `${e}.gAt`, values: atPoint } });
     }
   });
-  const heads = s.blocks.map((b) => `${b.head}${b.nested ? " (nested)" : ""}`).join(", ");
+  const heads = s.blocks.map((b) => `${b.head}${b.nested ? " (nested)" : ""}${b.deep && outer ? " (in a function inside)" : ""}${b.inline ? " (inline arrows)" : ""}`).join(", ");
   return { kind: "scope", what: `closures of ${c.name} in module-level ${heads}, reading locals that shadow module constants`, source: out.join("\n") + "\n", accept: [], targets, found: targets.length };
 }
 
@@ -553,14 +561,15 @@ function renderRecord(s: RecordShape): ShapeCase {
   };
 }
 
-export function renderShape(s: Shape): ShapeCase {
+/** The module of a shape and what to check; `avoid`: known findings left out (default: all). */
+export function renderShape(s: Shape, avoid: readonly FindingId[] = KNOWN): ShapeCase {
   switch (s.kind) {
     case "nested":
       return renderNested(s);
     case "twice":
       return renderTwice(s);
     case "scope":
-      return renderScope(s);
+      return renderScope(s, avoid);
     case "pullback":
       return renderPullback(s);
     case "argnums":

@@ -95,7 +95,7 @@ describe("the shapes fuzzer finds a planted bug in each shape", () => {
   for (const kind of Object.keys(PLANTS) as ShapeKind[]) {
     it(kind, async () => {
       const { plant, property, runs = RUNS } = PLANTS[kind];
-      const cases = shapes(SEED, runs, [kind]).map(renderShape);
+      const cases = shapes(SEED, runs, [kind]).map((s) => renderShape(s));
       const checker = new ShapeChecker();
       try {
         planted.scope = kind === "scope";

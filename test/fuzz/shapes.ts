@@ -97,6 +97,29 @@ export interface ShapeCase {
   readonly argnums?: { readonly f: string; readonly params: readonly Tmpl[]; readonly items: readonly { readonly i: number; readonly t: string; readonly b: string; readonly vt: string; readonly vb: string; readonly d: string }[]; readonly domain: readonly [number, number] };
 }
 
+// ---- known findings ---------------------------------------------------------------------------
+
+/**
+ * Sub-shapes that show a known adc bug (see the issue's findings list), left out of the shapes
+ * unless asked for (`renderShape(shape, [])`, `npm run fuzz:shapes -- --with-known`), so the
+ * seeded run stays green while the bug is open. Each names the finding.
+ */
+export const KNOWN_FINDINGS = [
+  {
+    id: "outer-captures",
+    what:
+      "a closure declared in a function that is itself inside a module-level block or another function (or an inline " +
+      "arrow given to vjp/jvp inside a wrapper arrow) reads variables of the scopes beyond its nearest enclosing " +
+      "function; they are not captured: at module level the generated code reads the module's variable of the same " +
+      "name (grad 600 instead of 24), inside a function it throws ReferenceError (closureCaptures in compiler/record.ts " +
+      "looks only inside the nearest enclosing function, enclosingScope in compiler/build.ts)",
+    shapes: "scope: ScopeBlock.deep, and ScopeBlock.inline for the vjp and jvp wrappers",
+  },
+] as const;
+
+export type FindingId = (typeof KNOWN_FINDINGS)[number]["id"];
+export const KNOWN: readonly FindingId[] = KNOWN_FINDINGS.map((f) => f.id);
+
 // ---- the callee -------------------------------------------------------------------------------
 
 export interface Callee {
@@ -213,6 +236,10 @@ export interface ScopeBlock {
   /** The block changes its captured array after declaring the closure (closures read it when called). */
   readonly mutate: boolean;
   readonly fnDecl: boolean;
+  /** The derivatives get the closure written out as an inline arrow (`grad((x) => k * f(x))`). */
+  readonly inline: boolean;
+  /** The closure is declared in a function declared inside the block (`{ const k = 2; function run() { const h = ... } }`). */
+  readonly deep: boolean;
   /** The block also calls `grad(h)(...)` itself, at `at`. */
   readonly at: readonly number[];
 }
@@ -321,6 +348,8 @@ function scopeArb(): fc.Arbitrary<ScopeShape> {
     helper: fc.boolean(),
     mutate: fc.boolean(),
     fnDecl: fc.boolean(),
+    inline: fc.boolean(),
+    deep: fc.boolean(),
     at: fc.array(fc.noBias(fc.integer({ min: 0, max: 1000 })), { minLength: 16, maxLength: 16 }),
   });
   return fc.record({ kind: fc.constant("scope" as const), inner: innerArb(), blocks: fc.array(block, { minLength: 1, maxLength: 2 }) });
