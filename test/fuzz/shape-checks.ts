@@ -281,6 +281,17 @@ export function checkTarget(mod: Any, t: Target, ctx: Ctx): void {
       const fields = edit(A, "fields");
       const again = flat(pb(ct).filter((_: unknown, i: number) => t.diff.includes(i)));
       if (!same(again, first)) ctx.fail(fields ? "pullback after edits of number fields" : "vjp called twice", `${label}: a second call of the pullback${fields ? `, after the caller changed ${fields} number field(s) of the objects it passed,` : ""} gave ${show(again)}, the first ${show(first)}`);
+      if (t.captured) {
+        // The block changes what the closure captured (then puts it back): the pullback belongs to
+        // the point vjp was called at.
+        const cap = at(mod, t.captured.path);
+        const restore = leaves(cap).map((l) => [l, l.get()] as const);
+        const n = edit([cap], "arrays") + (t.captured.fields ? edit([cap], "fields") : 0);
+        const third = flat(pb(ct).filter((_: unknown, i: number) => t.diff.includes(i)));
+        restore.forEach(([l, v]) => l.set(v));
+        ctx.checked();
+        if (!same(third, first)) ctx.fail("pullback after edits of captured values", `${label}: after the block changed ${n} value(s) the closure captured, the pullback gave ${show(third)}, before ${show(first)}`);
+      }
     }
     if (t.jvp) {
       const T = instantiate(t.params, draw(t.params, [-1, 1], r), ctx.np, true);

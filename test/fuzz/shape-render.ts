@@ -369,7 +369,7 @@ function renderScope(s: ScopeShape, avoid: readonly FindingId[]): ShapeCase {
   const text = innerText(s.inner);
   const c = numCallee(s.inner, text);
   const arrOf = (t: Tmpl): string => (t.k === "f64" ? "cf" : "c");
-  const out = [text, "const k = 100;", "const k2 = 100;", `const c = [${c.slots.map(() => 99).join(", ")}];`, "const cf = new Float64Array([99]);", "export const __found: any[] = [];"];
+  const out = [text, "const k = 100;", "const k2 = 100;", `const c = [${c.slots.map(() => 99).join(", ")}];`, "const cf = new Float64Array([99]);", "const m = { s: 1000, w: [1000, 1000] };", "export const __found: any[] = [];"];
   const targets: Target[] = [];
   s.blocks.forEach((b, n) => {
     const src = source(b.at, c.domain);
@@ -395,7 +395,8 @@ function renderScope(s: ScopeShape, avoid: readonly FindingId[]): ShapeCase {
       return names[names.length - 1];
     });
     const u = use(c, args, String(n));
-    const value = b.helper ? `s${n}(${u.value})` : `${local} * ${u.value}`;
+    const obj = b.captureObj ? ` * m.s + m.w[${n % 2}]` : "";
+    const value = `${b.helper ? `s${n}(${u.value})` : `${local} * ${u.value}`}${obj}`;
     const fnBody = [...u.pre, `return ${value};`];
     const sig = sigOf(ps, names);
     const closure = b.fnDecl ? [`function h(${sig}): number {`, ...fnBody.map((l) => "  " + l), "}"] : [`const h = (${sig}): number => {`, ...fnBody.map((l) => "  " + l), "};"];
@@ -408,12 +409,13 @@ function renderScope(s: ScopeShape, avoid: readonly FindingId[]): ShapeCase {
     const f = b.inline ? `(${sig}): number => { ${fnBody.join(" ")} }` : "h";
     const fw = outer ? f : "h";
     const push = [
-      `__found.push({ h, g: grad(${f}, [${diff}]), vg: valueAndGrad(${f}, [${diff}]), vjp: (${sig}) => vjp(${fw}, ${names.join(", ")}),`,
+      `__found.push({ h,${b.captureObj ? " m," : ""} g: grad(${f}, [${diff}]), vg: valueAndGrad(${f}, [${diff}]), vjp: (${sig}) => vjp(${fw}, ${names.join(", ")}),`,
       `  jvp: (p: ${tupleOf(ps)}, t: ${tupleOf(ps)}) => jvp(${fw}, p, t), gAt: grad(${f}, [${diff}])(${atVals.join(", ")})${ps.length > 1 ? `, g1: grad(${f}, [${ps.length - 1}])` : ""} });`,
     ];
     // A captured array changed after the closure is made: the closure reads it when called.
     const mutate = b.mutate && decls.length ? [`${decls[0].split(" ")[1]}[0] = ${src.next()};`] : [];
     if (b.helper) out.push(`function s${n}(y: number): number {`, "  return 1000 * y;", "}");
+    if (b.captureObj) decls.push(`const m = { s: ${src.next()}, w: [${src.next()}, ${src.next()}] };`);
     let inner = [...decls, ...(b.helper ? [`const s${n} = (y: number): number => ${local} * y + 1;`] : []), ...closure, ...mutate, ...push];
     if (b.nested) inner = [n % 2 ? "{" : "if (k > 0) {", "  const k2 = k + 1;", ...inner.map((l) => "  " + l), "}"];
     // Declared in a function inside the block (only with the finding "outer-captures").
@@ -433,7 +435,8 @@ function renderScope(s: ScopeShape, avoid: readonly FindingId[]): ShapeCase {
     out.push(...heads[b.head]);
     for (let r = 0; r < (b.head === "for" ? 2 : 1); r++) {
       const e = `__found.${targets.length}`;
-      targets.push({ ...target(`${b.head} block ${n}${b.head === "for" ? `, iteration ${r}` : ""}`, `${e}.h`, `${e}.`, ps, c.domain), at: { g: `${e}.gAt`, values: atPoint } });
+      const captured = b.captureObj ? { path: `${e}.m`, fields: !avoid.includes("captured-fields") } : undefined;
+      targets.push({ ...target(`${b.head} block ${n}${b.head === "for" ? `, iteration ${r}` : ""}`, `${e}.h`, `${e}.`, ps, c.domain), at: { g: `${e}.gAt`, values: atPoint }, captured });
     }
   });
   const heads = s.blocks.map((b) => `${b.head}${b.nested ? " (nested)" : ""}${b.deep && outer ? " (in a function inside)" : ""}${b.inline ? " (inline arrows)" : ""}`).join(", ");

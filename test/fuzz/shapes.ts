@@ -54,6 +54,8 @@ export interface Target {
   /** The parameters `g` differentiates, in order. */
   readonly diff: readonly number[];
   readonly domain: readonly [number, number];
+  /** An object the closure captured (a module path), changed between vjp and the pullback; with `fields`, its number fields too. */
+  readonly captured?: { readonly path: string; readonly fields: boolean };
   /** `grad(f, [i])`, argnums a list of one: its path and i. */
   readonly one?: { readonly g: string; readonly i: number };
   /** The gradient the module computed itself (`grad(h)(...)` in a block) at a point: its path and the point. */
@@ -114,6 +116,14 @@ export const KNOWN_FINDINGS = [
       "name (grad 600 instead of 24), inside a function it throws ReferenceError (closureCaptures in compiler/record.ts " +
       "looks only inside the nearest enclosing function, enclosingScope in compiler/build.ts)",
     shapes: "scope: ScopeBlock.deep, and ScopeBlock.inline for the vjp and jvp wrappers",
+  },
+  {
+    id: "captured-fields",
+    what:
+      "a pullback reads the number fields of an object its closure captured when it is called, not as they were at vjp: " +
+      "changing model.s between vjp and the pullback mixes the two (pullback 156 for d/dy s*y*y at y = 3, s = 2 then 50: " +
+      "neither 12 nor 300); the forward sweep saves the object (pushO), not the field, and Tape.paste copies only arrays",
+    shapes: "scope: ScopeBlock.captureObj, its number fields changed between vjp and the pullback (its arrays are still changed)",
   },
 ] as const;
 
@@ -231,6 +241,8 @@ export interface ScopeBlock {
   readonly captureArr: boolean;
   /** A number parameter filled with `k`. */
   readonly captureNum: boolean;
+  /** The closure also reads a block-local object (`m.s`, `m.w[1]`), which the checker changes between vjp and the pullback. */
+  readonly captureObj: boolean;
   /** The closure calls a local helper that reads `k` (its name also names a module-level function). */
   readonly helper: boolean;
   /** The block changes its captured array after declaring the closure (closures read it when called). */
@@ -345,6 +357,7 @@ function scopeArb(): fc.Arbitrary<ScopeShape> {
     nested: fc.boolean(),
     captureArr: fc.boolean(),
     captureNum: fc.boolean(),
+    captureObj: fc.boolean(),
     helper: fc.boolean(),
     mutate: fc.boolean(),
     fnDecl: fc.boolean(),
