@@ -339,6 +339,7 @@ export function checkTwice(mod: Any, tw: NonNullable<ShapeCase["twice"]>, ctx: C
   const T = instantiate(tw.params, draw(tw.params, [-1, 1], rng(ctx.seed + 1)), ctx.np, true);
   const calls: [string, () => unknown][] = [
     ...(tw.g ? [["grad", () => at(mod, tw.g!)(...shared())] as [string, () => unknown]] : []),
+    ...(tw.vg ? [["valueAndGrad", () => at(mod, tw.vg!)(...shared())] as [string, () => unknown]] : []),
     ["vjp", () => at(mod, tw.vjp)(...shared())[1](ctOf(at(mod, tw.f)(...distinct())))],
     ["jvp", () => at(mod, tw.jvp)(shared(), T)],
   ];
@@ -365,6 +366,11 @@ export function checkTwice(mod: Any, tw: NonNullable<ShapeCase["twice"]>, ctx: C
   if (tw.g) {
     const G = at(mod, tw.g)(...shared());
     diff.forEach((a, k) => checkAgainstFd(ctx, `${label}: grad`, f, distinct, a, G[k], scale));
+    if (tw.vg) {
+      const [v, G2] = at(mod, tw.vg)(...shared());
+      ctx.checked();
+      if (!close(v, y0[0], EXACT, 1e-12 * scale) || !same(flat(G2), flat(G))) ctx.fail("aliased valueAndGrad", `${label}: valueAndGrad gave [${v}, ${show(flat(G2))}], f is ${y0[0]} and grad ${show(flat(G))}`);
+    }
   }
   const A = shared();
   const [out, pb] = at(mod, tw.vjp)(...A);
@@ -513,7 +519,7 @@ export function checkArgnums(mod: Any, a: NonNullable<ShapeCase["argnums"]>, ctx
 
 /** A record block reading arrays through objects and lists: each attached array's .grad is right. */
 export function checkRecord(mod: Any, rec: NonNullable<ShapeCase["record"]>, ctx: Ctx): void {
-  const root = rec.run ? at(mod, rec.run)() : mod;
+  const root = rec.run.endsWith("()") ? at(mod, rec.run.slice(0, -2))() : rec.run ? at(mod, rec.run) : mod;
   const plain = at(mod, rec.plain);
   const fresh = (): unknown[] => rec.inputs.map((i) => instantiate([i.tmpl], i.values, ctx.np)[0]);
   const y0 = plain(...fresh());

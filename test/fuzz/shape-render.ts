@@ -89,14 +89,14 @@ function derivExports(f: string, ps: readonly Tmpl[], names: readonly string[], 
     `export const ${pre}vg = valueAndGrad(${f}${an});`,
     `export const ${pre}vjp = (${sigOf(ps, names, types)}) => vjp(${f}, ${names.join(", ")});`,
     `export const ${pre}jvp = (p: ${tupleOf(ps, types)}, t: ${tupleOf(ps, types)}) => jvp(${f}, p, t);`,
-    // With two or more parameters, argnums a list of one: the last parameter alone.
-    ...(diffOf(ps).length > 1 ? [`export const ${pre}g1 = grad(${f}, [${diffOf(ps).pop()}]);`] : []),
+    // Argnums a list of one: the last parameter alone (with several), or the bare form's tuple.
+    ...(diffOf(ps).length > 1 || bare ? [`export const ${pre}g1 = grad(${f}, [${diffOf(ps).pop()}]);`] : []),
   ];
 }
 
-function target(name: string, f: string, pre: string, ps: readonly Tmpl[], domain: readonly [number, number]): Target {
+function target(name: string, f: string, pre: string, ps: readonly Tmpl[], domain: readonly [number, number], bare = false): Target {
   const diff = diffOf(ps);
-  const one = diff.length > 1 ? { g: `${pre}g1`, i: diff[diff.length - 1] } : undefined;
+  const one = diff.length > 1 || bare ? { g: `${pre}g1`, i: diff[diff.length - 1] } : undefined;
   return { name, f, g: `${pre}g`, gTuple: true, vg: `${pre}vg`, vjp: `${pre}vjp`, jvp: `${pre}jvp`, params: ps, diff, domain, one };
 }
 
@@ -322,7 +322,7 @@ function renderNested(s: NestedShape): ShapeCase {
   ];
   const unsafe = c.slots.some((_, i) => c.written.has(i)) && !s.copy;
   const accept: Accept[] = unsafe ? [{ code: "ADC1011", message: "part of the parameter", why: "the callee writes an array that is part of the differentiated parameter (README: parts are read, not written)" }] : [];
-  return { kind: "nested", what: `${what}${s.callTwice ? ", the callee called twice" : ""}${s.nd ? " (NDArray parts)" : ""}`, source: lines.join("\n") + "\n", accept, targets: [{ ...target("w", "w", "__", ps, c.domain), gTuple: second }], part };
+  return { kind: "nested", what: `${what}${s.callTwice ? ", the callee called twice" : ""}${s.nd ? " (NDArray parts)" : ""}`, source: lines.join("\n") + "\n", accept, targets: [{ ...target("w", "w", "__", ps, c.domain, !second), gTuple: second }], part };
 }
 
 // ---- one array passed twice -------------------------------------------------------------------
@@ -341,7 +341,7 @@ function renderTwice(s: TwiceShape): ShapeCase {
       source: lines.join("\n") + "\n",
       accept: [],
       targets: [],
-      twice: { f: "__f", g: c.ret === "num" ? "__g" : undefined, vjp: "__vjp", jvp: "__jvp", params: c.slots, shared: [i, j], writes, domain: c.domain },
+      twice: { f: "__f", g: c.ret === "num" ? "__g" : undefined, vg: c.ret === "num" ? "__vg" : undefined, vjp: "__vjp", jvp: "__jvp", params: c.slots, shared: [i, j], writes, domain: c.domain },
     };
   }
   const ps: Tmpl[] = [s.inObject ? { k: "obj", fields: [["v", c.slots[i]], ["s", { k: "num" }]] } : c.slots[i]];
@@ -480,6 +480,9 @@ function renderArgnums(s: ArgnumsShape): ShapeCase {
   return { kind: "argnums", what: `grad(${f}, [i]) and valueAndGrad(${f}, [i]) for each parameter i`, source: lines.join("\n") + "\n", accept: [], targets: [], argnums: { f: "__f", params: c.slots, items, domain: c.domain } };
 }
 
+/** `model.l1.w0`, `params[1]`, `model.layers[0].w` from a path. */
+const pathText = (path: readonly (string | number)[]): string => path.map((p, k) => (k === 0 ? p : typeof p === "number" ? `[${p}]` : `.${p}`)).join("");
+
 function renderRecord(s: RecordShape): ShapeCase {
   const nd = s.nd;
   const src = source(s.values, nd.domain);
@@ -533,34 +536,45 @@ function renderRecord(s: RecordShape): ShapeCase {
   const more = loop.length ? ", __acc" : "";
   const y = s.call ? `np.mul(np.ones([]), g0(${names.join(", ")}))` : `np.add(np.sum(${r.r1}), np.mean(${r.r2}))`;
   const value = `${s.call ? `g0(${names.join(", ")})` : `np.sum(${r.r1}).item() + np.mean(${r.r2}).item()`}${loop.length ? " + __acc.item()" : ""}`;
-  const ex = s.inFunction ? "" : "export ";
+  // Where the block runs: at module level (exported containers), in a module-level block (which
+  // pushes them onto __res), or in a function returning them; `repeat`: record and backward
+  // twice in a loop, as a training loop does, on the same arrays.
+  const where = s.inFunction ? "function" : s.inBlock ? "block" : "module";
+  const ex = where === "module" ? "export " : "";
   const block = [...lines, `__y = ${more ? `np.add(${y}${more})` : y};`].map((l) => "  " + l);
-  const sources = `[${arrays.map((a) => a.path.map((p, k) => (k === 0 ? p : typeof p === "number" ? `[${p}]` : `.${p}`)).join("")).join(", ")}]`;
+  const sources = `[${arrays.map((a) => pathText(a.path)).join(", ")}]`;
   const add = s.add && !s.tape;
   const rec = s.tape ? "__t.record" : "record";
-  const run = [
-    ...inputs.map((i) => `${ex}const ${i.name} = ${i.text};`),
-    ...arrays.filter((a) => a.attached).map((a) => `${a.path.map((p, k) => (k === 0 ? p : typeof p === "number" ? `[${p}]` : `.${p}`)).join("")}.attachGrad(${add ? '"add"' : ""});`),
+  const recording = [
     ...(s.tape ? ["const __t = new GradientTape();"] : []),
-    ...(chain ? [`${ex}let __h!: NDArray;`, `${rec}(() => {`, ...chain.block, "});"] : []),
-    `${ex}let __y!: NDArray;`,
+    ...(chain ? [`${rec}(() => {`, ...chain.block, "});"] : []),
     `${rec}(() => {`,
     ...block,
     "});",
-    ...(s.tape ? [`${ex}const __tg = __t.gradient(__y, ${sources});`] : add ? ["__y.backward(null, { retainGraph: true });", "__y.backward();"] : ["__y.backward();"]),
+    ...(s.tape ? [`__tg = __t.gradient(__y, ${sources});`] : add ? ["__y.backward(null, { retainGraph: true });", "__y.backward();"] : ["__y.backward();"]),
   ];
+  const run = [
+    ...inputs.map((i) => `${ex}const ${i.name} = ${i.text};`),
+    ...arrays.filter((a) => a.attached).map((a) => `${pathText(a.path)}.attachGrad(${add ? '"add"' : ""});`),
+    ...(s.tape ? [`${ex}let __tg!: NDArray[];`] : []),
+    ...(chain ? [`${ex}let __h!: NDArray;`] : []),
+    `${ex}let __y!: NDArray;`,
+    ...(s.repeat ? ["for (let it = 0; it < 2; it++) {", ...recording.map((l) => "  " + l), "}"] : recording),
+  ];
+  const result = `{ ${[...inputs.map((i) => i.name), ...(s.tape ? ["__tg"] : [])].join(", ")} }`;
   const out = [HEADER, ...(s.call ? new NdRenderer(nd, "g0").render() : []), ...consts];
-  if (s.inFunction) out.push("export function __run() {", ...run.map((l) => "  " + l), `  return { ${[...inputs.map((i) => i.name), ...(s.tape ? ["__tg"] : [])].join(", ")} };`, "}");
+  if (where === "function") out.push("export function __run() {", ...run.map((l) => "  " + l), `  return ${result};`, "}");
+  else if (where === "block") out.push("export const __res: any[] = [];", "{", ...run.map((l) => "  " + l), `  __res.push(${result});`, "}");
   else out.push(...run);
   out.push(`export function __plain(${inputs.map((i) => `${i.name}: ${tsOf(i.tmpl)}`).join(", ")}): number {`, ...(chain ? [`  const __h = np.mul(np.tanh(${chain.from}), 1.5);`] : []), ...lines.map((l) => "  " + l), `  return ${value};`, "}");
   const homes = [...new Set(arrays.map((a) => String(a.path[0])))].join(", ");
   return {
     kind: "record",
-    what: `${s.tape ? "GradientTape.record" : "record"} block${chain ? "s (chained)" : ""} ${s.inFunction ? "in a function" : "at module level"} ${s.call ? "calling g0 on" : "reading"} ${homes}${loop.length ? ` in a loop (${loop[1].slice(0, 20)}...)` : ""}${add ? ", attachGrad(\"add\") and two backward passes" : ""}`,
+    what: `${s.tape ? "GradientTape.record" : "record"} block${chain ? "s (chained)" : ""} ${where === "function" ? "in a function" : where === "block" ? "in a module-level block" : "at module level"}${s.repeat ? ", twice in a loop," : ""} ${s.call ? "calling g0 on" : "reading"} ${homes}${loop.length ? ` in a loop (${loop[1].slice(0, 20)}...)` : ""}${add ? ', attachGrad("add") and two backward passes' : ""}`,
     source: out.join("\n") + "\n",
     accept: [],
     targets: [],
-    record: { plain: "__plain", inputs: inputs.map(({ name, tmpl, values }) => ({ name, tmpl, values })), run: s.inFunction ? "__run" : "", arrays, tapeGrads: s.tape ? "__tg" : undefined, passes: add ? 2 : 1 },
+    record: { plain: "__plain", inputs: inputs.map(({ name, tmpl, values }) => ({ name, tmpl, values })), run: where === "function" ? "__run()" : where === "block" ? "__res.0" : "", arrays, tapeGrads: s.tape ? "__tg" : undefined, passes: add ? 2 * (s.repeat ? 2 : 1) : 1 },
   };
 }
 

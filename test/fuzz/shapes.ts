@@ -79,19 +79,19 @@ export interface ShapeCase {
   readonly targets: readonly Target[];
   /** scope: how many entries the blocks push onto `__found`. */
   readonly found?: number;
-  readonly twice?: { readonly f: string; readonly g?: string; readonly vjp: string; readonly jvp: string; readonly params: readonly Tmpl[]; readonly shared: readonly [number, number]; readonly writes: boolean; readonly domain: readonly [number, number] };
+  readonly twice?: { readonly f: string; readonly g?: string; readonly vg?: string; readonly vjp: string; readonly jvp: string; readonly params: readonly Tmpl[]; readonly shared: readonly [number, number]; readonly writes: boolean; readonly domain: readonly [number, number] };
   readonly pullback?: { readonly f: string; readonly g?: string; readonly vg?: string; readonly vjp: string; readonly jvp: string; readonly params: readonly Tmpl[]; readonly ret: "num" | "arr"; readonly edits: readonly number[]; readonly domain: readonly [number, number] };
   readonly record?: {
     /** Module path of the plain function of the containers, and the containers' names and values. */
     readonly plain: string;
     readonly inputs: readonly { readonly name: string; readonly tmpl: Tmpl; readonly values: readonly number[] }[];
-    /** Where the containers are after the block ran: "" (module exports) or a function returning them. */
+    /** Where the containers are after the block ran: "" (module exports), a module path, or "name()": a function returning them. */
     readonly run: string;
     /** Paths (container, then keys) of the arrays and whether each has a gradient attached. */
     readonly arrays: readonly { readonly path: readonly (string | number)[]; readonly attached: boolean }[];
     /** GradientTape: the module path of `tape.gradient(y, arrays)`. */
     readonly tapeGrads?: string;
-    /** How many backward passes added into `.grad` (attachGrad("add")). */
+    /** How many backward passes added into `.grad` (attachGrad("add"): two per run of the block; "write" keeps the last). */
     readonly passes: number;
   };
   /** nested: vjp and jvp of `p => p.l1` (a result that is a part of the parameter). */
@@ -277,6 +277,10 @@ export interface RecordShape {
   readonly homes: readonly { readonly home: number; readonly attach: boolean }[];
   readonly call: boolean;
   readonly inFunction: boolean;
+  /** (Not in a function) the block runs inside a module-level block. */
+  readonly inBlock: boolean;
+  /** Record and backward run twice in a loop on the same arrays (a training loop). */
+  readonly repeat: boolean;
   readonly tape: boolean;
   /** The first array goes through an earlier block first (`__h = np.mul(np.tanh(X), 1.5)`). */
   readonly chain: boolean;
@@ -385,6 +389,8 @@ function recordArb(): fc.Arbitrary<RecordShape> {
     homes: fc.array(fc.record({ home: fc.nat({ max: 4 }), attach: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }) }), { minLength: 3, maxLength: 3 }),
     call: fc.boolean(),
     inFunction: fc.boolean(),
+    inBlock: fc.boolean(),
+    repeat: fc.boolean(),
     tape: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }),
     chain: fc.boolean(),
     add: fc.boolean(),
