@@ -23,7 +23,8 @@ import { compileFiles, formatDiagnostic, type Diagnostic } from "../../compiler/
 import { createProject } from "../../compiler/program.js";
 import { load, type Loaded } from "../helpers/load.js";
 import { ACCEPTED_REFUSALS, hash } from "./properties.js";
-import { checkArgnums, checkPart, checkPullback, checkRecord, checkScope, checkTarget, checkTwice, type Ctx } from "./shape-checks.js";
+import { checkArgnums, checkPart, checkPullback, checkRecord, checkScope, checkTarget, checkTwice } from "./shape-checks.js";
+import type { Ctx } from "./shape-values.js";
 import type { ShapeCase, ShapeKind } from "./shapes.js";
 
 export interface ShapeFailure {
