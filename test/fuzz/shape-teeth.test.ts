@@ -11,8 +11,8 @@
  * - scope: the compiler takes a closure in a module-level block for a module-level function (its
  *   captures, read by `closureCaptures` in compiler/record.ts, come back empty), so its derivative
  *   reads the module's constants instead of the block's;
- * - pullback: `Tape.prototype.paste` puts the segment's saved contents back into the caller's
- *   arrays instead of copies;
+ * - pullback: `Tape.prototype.cut` and `paste` keep the caller's own arrays and objects in the
+ *   segment instead of copies, so the pullback's reverse sweep rolls the caller's arrays back;
  * - record: the routing of a record block's input cotangents (`forEachArray` in
  *   runtime/autograd.ts) skips objects, so `model.w.grad` stays zero;
  * - argnums: the generated `grad(f, [i])` and `valueAndGrad(f, [i])` return the bare gradient.
@@ -60,16 +60,23 @@ const PLANTS: Record<ShapeKind, { plant: Plant; property: RegExp; runs?: number 
     plant: {
       prepare: (bundle) => {
         const proto = bundle.__rt.Tape.prototype;
-        const right = proto.paste;
-        proto.paste = function (this: typeof proto, seg: { arrays: [number[], number[]][]; f: Float64Array; i: Int32Array; b: Uint8Array; o: unknown[] }): void {
-          // The planted bug: the caller's own arrays, overwritten with the saved contents.
-          for (const [a, saved] of seg.arrays) for (let k = 0; k < saved.length; k++) a[k] = saved[k];
+        const [cut, paste] = [proto.cut, proto.paste];
+        type Mark = { f: number; i: number; b: number; o: number };
+        type Seg = { f: Float64Array; i: Int32Array; b: Uint8Array; o: unknown[] };
+        // The planted bug: the segment keeps the caller's own arrays and objects, not copies, so
+        // the pullback's reverse sweep rolls back the caller's arrays.
+        proto.cut = function (this: typeof proto & { f: Float64Array; i: Int32Array; b: Uint8Array; o: unknown[]; fTop: number; iTop: number; bTop: number; oTop: number; reset(m: Mark): void }, m: Mark): Seg {
+          const seg = { f: this.f.slice(m.f, this.fTop), i: this.i.slice(m.i, this.iTop), b: this.b.slice(m.b, this.bTop), o: this.o.slice(m.o, this.oTop) };
+          this.reset(m);
+          return seg;
+        };
+        proto.paste = function (this: typeof proto, seg: Seg): void {
           for (const x of seg.f) this.pushF(x);
           for (const x of seg.i) this.pushI(x);
           for (const x of seg.b) this.pushB(x === 1);
           for (const x of seg.o) this.pushO(x);
         };
-        return () => void (proto.paste = right);
+        return () => void Object.assign(proto, { cut, paste });
       },
     },
     property: /^pullback changed an array$/,

@@ -8,8 +8,6 @@
  * both from the environment.
  */
 import { describe, expect, it } from "vitest";
-import { compile, formatDiagnostic } from "../../compiler/index.js";
-import { load } from "../helpers/load.js";
 import { runShapes, type ShapeRunResult } from "./shape-driver.js";
 import { shapeSignature } from "./shape-properties.js";
 import { SHAPE_KINDS } from "./shapes.js";
@@ -41,63 +39,4 @@ describe("shapes around generated functions", () => {
     expect(idle / r.ran, "shapes that compared nothing (every point skipped)").toBeLessThan(0.1);
     expect(r.failures.length, describeFailures(r)).toBe(0);
   }, 180_000);
-});
-
-/**
- * The known findings (KNOWN_FINDINGS in shapes.ts), left out of the seeded run, as minimal
- * programs with the right answers. They fail while the bug is open (`it.fails`); when one passes,
- * the bug is fixed: move the case into a regular test and drop the finding from KNOWN_FINDINGS.
- */
-describe("known findings (expected to fail until fixed)", () => {
-  it.fails("outer-captures: a closure in a function inside a block or a function reads the outer scope's locals", async () => {
-    const r = compile(
-      `
-      import { grad, vjp } from "adc";
-      const k = 100;
-      export const out: number[] = [];
-      {
-        const k = 4;
-        function run(x: number): number {
-          const h = (y: number) => k * y * y;
-          return grad(h)(x);
-        }
-        const pull = (x: number) => vjp((y: number) => k * y * y, x);
-        out.push(run(3), pull(3)[0], pull(3)[1](1)[0]);
-      }
-      export function fit(x: number): number {
-        const c = 5;
-        const make = (): number => {
-          const h = (y: number) => c * y * y;
-          return grad(h)(x);
-        };
-        return make();
-      }
-    `,
-      { fileName: "outer-captures.ts" },
-    );
-    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
-    const m = await load(r.code, "outer-captures.ts");
-    // d/dy 4y^2 at 3 is 24 (the block's k = 4, not the module's k = 100), 4 * 9 = 36; 5y^2 gives 30.
-    expect(m.out).toEqual([24, 36, 24]);
-    expect(m.fit(3)).toBe(30);
-  });
-
-  it.fails("captured-fields: a pullback reads a captured object's number field as it was at vjp", async () => {
-    const r = compile(
-      `
-      import { vjp } from "adc";
-      export function fit(model: { s: number }, x: number): number[] {
-        const loss = (y: number) => model.s * y * y;
-        const [, pb] = vjp(loss, x);
-        model.s = 50;
-        return pb(1);
-      }
-    `,
-      { fileName: "captured-fields.ts" },
-    );
-    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
-    const m = await load(r.code, "captured-fields.ts");
-    // d/dy (2 y^2) at y = 3, the point of the vjp call (adc gives 156: 2 * 3 saved, 50 read later).
-    expect(m.fit({ s: 2 }, 3)).toEqual([12]);
-  });
 });
