@@ -343,6 +343,7 @@ class ReverseEmitter {
     let work = false;
     forEachStmt([s], (x) => {
       if (work) return;
+      if (this.savedByCall(x).length) work = true;
       switch (x.k) {
         case "let":
           if (x.init && (this.isActive(x.name) || this.needsSave(x, x.name) || this.callNeedsRev(x.init, null))) work = true;
@@ -356,6 +357,26 @@ class ReverseEmitter {
       }
     });
     return work;
+  }
+
+  /**
+   * Arrays the reverse sweep reads that a call of the statement writes without being reversed
+   * (its result and its arrays carry no derivative, so the plain function runs): saved whole
+   * before the statement and restored after its adjoint, so the sweep reads what it had.
+   */
+  private savedByCall(s: Stmt): string[] {
+    if (s.k !== "let" && s.k !== "assign" && s.k !== "expr") return [];
+    const target = s.k === "let" ? s.name : s.k === "assign" && s.target.k === "var" ? s.target.name : null;
+    const out: string[] = [];
+    for (const e of stmtExprs(s))
+      forEachExpr(e, (x) => {
+        if (x.k !== "call" || x.fn.k !== "user" || this.callNeedsRev(x, x === e ? target : null)) return;
+        const m = this.spec.mutations.get(fnKey(x.fn.fn));
+        x.args.forEach((a, j) => {
+          if (m?.has(j) && a.k === "var" && this.ty(a.name).k === "arr" && this.R.has(a.name) && !out.includes(a.name)) out.push(a.name);
+        });
+      });
+    return out;
   }
 
   private isActiveCall(e: Expr): boolean {
@@ -703,6 +724,7 @@ class ReverseEmitter {
     this.here = "origin" in s && s.origin ? s.origin : s.pos;
     if ((s.k === "let" || s.k === "assign") && !this.stmtNeeded(s)) return;
     if ((s.k === "if" || s.k === "block") && !this.hasWork(s) && !this.anyNeeded([s])) return;
+    for (const a of this.savedByCall(s)) c.push(exprStmt(rt(`tape.${this.arrayLane(a, "push")}`, [name(a, this.ty(a))]), this.here));
     switch (s.k) {
       case "let": {
         if (!s.init) {
@@ -968,6 +990,12 @@ class ReverseEmitter {
     this.currentStmt = s;
     try {
       this.rsStmtInner(s, c, loop);
+      const whole = this.savedByCall(s);
+      if (whole.length) this.comment(c, s, s.k === "expr" ? printExpr(s.e) : s.k === "let" ? s.name : s.k === "assign" ? assignText(s) : "");
+      for (const a of [...whole].reverse()) {
+        this.read(a);
+        c.push(exprStmt(rt(`tape.${this.arrayLane(a, "pop")}`, [name(a, this.ty(a))]), this.here));
+      }
     } finally {
       this.currentStmt = saved;
     }

@@ -10,6 +10,7 @@ import type { Tmpl } from "./shapes.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Any = any;
+export { overflows } from "../helpers/numeric.js";
 export type Leaf = { get(): number; set(v: number): void };
 
 export interface Ctx {
@@ -158,33 +159,6 @@ export function fd(out: (args: unknown[]) => number[], fresh: () => unknown[], l
     if (!close((p1[k] - f0[k]) / h, (f0[k] - m1[k]) / h, 1e-3, 1e-3)) return null;
   }
   return d2.map((v, k) => v + (v - d1[k]) / 15);
-}
-
-const MATH = Object.getOwnPropertyNames(Math).filter((k) => typeof (Math as Any)[k] === "function");
-
-/**
- * Whether `run` passes a non-finite number to a Math function or gets one back: an intermediate
- * overflowed. Derivatives there may be NaN (0 * Infinity) where finite differences see a flat
- * function, as docs/semantics.md says; such points are skipped, as kinks are.
- */
-export function overflows(run: () => unknown): boolean {
-  let bad = false;
-  const saved = MATH.map((k) => (Math as Any)[k]);
-  MATH.forEach((k, i) => {
-    (Math as Any)[k] = (...a: unknown[]): unknown => {
-      const r = saved[i](...a);
-      if ((typeof r === "number" && !Number.isFinite(r)) || a.some((x) => typeof x === "number" && !Number.isFinite(x))) bad = true;
-      return r;
-    };
-  });
-  try {
-    run();
-  } catch {
-    bad = true;
-  } finally {
-    MATH.forEach((k, i) => ((Math as Any)[k] = saved[i]));
-  }
-  return bad;
 }
 
 export const same = (a: readonly number[], b: readonly number[], rtol = EXACT, atol = 1e-12): boolean => a.length === b.length && a.every((x, k) => Object.is(x, b[k]) || close(x, b[k], rtol, atol));

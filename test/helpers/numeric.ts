@@ -84,6 +84,10 @@ export function finiteDifference(f: (args: Value[]) => number[], args: readonly 
     return a.map((v, k) => (v - b[k]) / (2 * h));
   };
   const h = 1e-5 * Math.max(1, Math.abs(x));
+  // A step that moves a piecewise-constant primitive (floor, trunc, sign, ...) onto another
+  // piece crosses a jump, however smooth the rest looks (frac(x) of a large intermediate).
+  const at = jumps(() => f(args.map(clone)));
+  for (const d of [h, -h, h / 4, -h / 4]) if (jumps(() => f(perturb(args, coord, d))) !== at) return null;
   const d1 = est(h);
   const d2 = est(h / 4);
   // One-sided differences differ by O(h) where f is smooth and by the jump at a kink.
@@ -109,4 +113,53 @@ export function dot(a: readonly number[], b: readonly number[]): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
+}
+
+const MathFns = Math as unknown as Record<string, (...a: unknown[]) => unknown>;
+const MATH = Object.getOwnPropertyNames(Math).filter((k) => typeof MathFns[k] === "function");
+
+/**
+ * Whether `run` passes a non-finite number to a Math function or gets one back: an intermediate
+ * overflowed. Derivatives there may be NaN (0 * Infinity) where finite differences see a flat
+ * function, as docs/semantics.md says; such points are skipped, as kinks are.
+ */
+export function overflows(run: () => unknown): boolean {
+  let bad = false;
+  const saved = MATH.map((k) => MathFns[k]);
+  MATH.forEach((k, i) => {
+    MathFns[k] = (...a: unknown[]): unknown => {
+      const r = saved[i](...a);
+      if ((typeof r === "number" && !Number.isFinite(r)) || a.some((x) => typeof x === "number" && !Number.isFinite(x))) bad = true;
+      return r;
+    };
+  });
+  try {
+    run();
+  } catch {
+    bad = true;
+  } finally {
+    MATH.forEach((k, i) => (MathFns[k] = saved[i]));
+  }
+  return bad;
+}
+
+const STEPS = ["floor", "ceil", "round", "trunc", "sign", "fround"];
+
+/** The results of every piecewise-constant Math primitive `run` called, in order, as text. */
+export function jumps(run: () => unknown): string {
+  const seen: number[] = [];
+  const saved = STEPS.map((k) => MathFns[k]);
+  STEPS.forEach((k, i) => {
+    MathFns[k] = (...a: unknown[]): unknown => {
+      const r = saved[i](...a);
+      seen.push(r as number);
+      return r;
+    };
+  });
+  try {
+    run();
+  } finally {
+    STEPS.forEach((k, i) => (MathFns[k] = saved[i]));
+  }
+  return seen.join(",");
 }
