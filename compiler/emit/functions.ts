@@ -7,7 +7,7 @@
  *   f_vjp           `[out, pullback]`; the pullback owns its tape segment
  *   f_jvpPair       `jvp(f, primals, tangents)` as JAX spells it: `[out, outDot]`
  */
-import { emitAdjoint, type Adjoint } from "../diff/reverse.js";
+import { emitAdjoint, type Adjoint } from "../diff/reverse/index.js";
 import { emitJvp } from "../diff/forward.js";
 import type { Prepared, Specializer } from "../diff/prepare.js";
 import { barInPlace, isTree, type IrFunction, type Param, type Stmt, type Ty } from "../ir/ir.js";
