@@ -24,7 +24,7 @@ import { emitBlockVjp, emitFused, emitJvp, emitJvpPair, emitSplit, emitVjp } fro
 import { capturesOf, closureCaptures, findRecordSites, isModuleScoped, valueSymbol, type Capture, type RecordSite } from "./record.js";
 import { splice, type Insertion, type SpliceResult } from "./emit/splice.js";
 import { isDiffTy, isTree, type FnId, type IrFunction } from "./ir/ir.js";
-import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower.js";
+import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower/index.js";
 import { forEachStmt } from "./ir/walk.js";
 import { adcExportName, findCallSites, functionOf, type CallSite } from "./targets.js";
 import { ndInfo, ndOpOf } from "./rules/ndarray.js";

@@ -6,7 +6,7 @@
  */
 import { ts } from "ts-morph";
 import type { DiagnosticSink } from "./diagnostics.js";
-import type { FunctionNode } from "./ir/lower.js";
+import type { FunctionNode } from "./ir/lower/index.js";
 
 export type ApiKind = "grad" | "valueAndGrad" | "vjp" | "jvp";
 const API_KINDS = new Set<string>(["grad", "valueAndGrad", "vjp", "jvp"]);

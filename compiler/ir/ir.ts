@@ -215,3 +215,8 @@ export interface GenFunction {
 export function originOf(s: Stmt): number {
   return ("origin" in s && s.origin ? s.origin : s.pos).start;
 }
+
+/** For the default of a switch over IR kinds: a kind added to the IR and not handled is a type error. */
+export function assertNever(x: never, what = "IR node"): never {
+  throw new Error(`unhandled ${what}: ${JSON.stringify((x as { k?: unknown }).k ?? x)}`);
+}

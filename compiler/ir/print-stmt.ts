@@ -7,7 +7,7 @@
  * an update) rewrite the loop first. `if` chains print as `else if`.
  */
 import { Code } from "../emit/code.js";
-import { originOf, type Expr, type GenFunction, type Loop, type Stmt } from "./ir.js";
+import { assertNever, originOf, type Expr, type GenFunction, type Loop, type Stmt } from "./ir.js";
 import { printExpr, printTy } from "./print.js";
 
 /** `export function name(params): ret { body }`, placed at the user function. */
@@ -70,6 +70,8 @@ export function printStmt(s: Stmt, c: Code): void {
     case "comment":
       c.line(`// ${s.text}`);
       return;
+    default:
+      assertNever(s, "statement");
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Small generic walks over IR statements and expressions, shared by the analyses.
  */
-import type { Expr, Stmt } from "./ir.js";
+import { assertNever, type Expr, type Stmt } from "./ir.js";
 
 /** Calls `f` on every statement, nested ones included, in program order. */
 export function forEachStmt(stmts: readonly Stmt[], f: (s: Stmt) => void): void {
@@ -20,6 +20,10 @@ export function forEachStmt(stmts: readonly Stmt[], f: (s: Stmt) => void): void 
       case "block":
         forEachStmt(s.body, f);
         break;
+      case "let": case "assign": case "break": case "continue": case "return": case "expr": case "comment":
+        break;
+      default:
+        assertNever(s, "statement");
     }
   }
 }
@@ -39,8 +43,10 @@ export function stmtExprs(s: Stmt): Expr[] {
       return s.value ? [s.value] : [];
     case "expr":
       return [s.e];
-    default:
+    case "block": case "break": case "continue": case "comment":
       return [];
+    default:
+      return assertNever(s, "statement");
   }
 }
 
@@ -85,6 +91,10 @@ export function forEachExpr(e: Expr, f: (e: Expr) => void): void {
     case "as":
       forEachExpr(e.e, f);
       break;
+    case "num": case "bool": case "str": case "var": case "free":
+      break;
+    default:
+      assertNever(e, "expression");
   }
 }
 
@@ -145,5 +155,9 @@ export function forEachChildExpr(e: Expr, f: (e: Expr) => void): void {
     case "as":
       f(e.e);
       break;
+    case "num": case "bool": case "str": case "var": case "free":
+      break;
+    default:
+      assertNever(e, "expression");
   }
 }

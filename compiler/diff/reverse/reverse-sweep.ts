@@ -4,7 +4,7 @@
  * which writes both sweeps and the declarations around them.
  */
 import { bin, GEN, isNum, name, neg, num } from "../../ir/make.js";
-import { BOOL, NUM, originText, type Expr, type FnId, type Loop, type Stmt } from "../../ir/ir.js";
+import { assertNever, BOOL, NUM, originText, type Expr, type FnId, type Loop, type Stmt } from "../../ir/ir.js";
 import { barInPlace } from "../../ir/ir.js";
 import { printExpr } from "../../ir/print.js";
 import { assignText, elementIncrement } from "../../ir/print-stmt.js";
@@ -160,8 +160,14 @@ export class ReverseEmitter extends ForwardSweep {
           this.rsUserCall(s.e as Extract<Expr, { k: "call" }>, null, c);
         }
         return;
-      default:
+      // Jumps were structurized away; a return's adjoint is the seed run() writes first.
+      case "return":
+      case "break":
+      case "continue":
+      case "comment":
         return;
+      default:
+        assertNever(s, "statement");
     }
   }
 

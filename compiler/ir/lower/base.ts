@@ -1,0 +1,177 @@
+/**
+ * The lowering's state and the helpers every construct uses: names (renaming shadowed locals),
+ * types, positions, refusals, compiler-made temporaries, and the list where an expression puts
+ * the statements it needs first.
+ */
+import { ts } from "ts-morph";
+import type { Code } from "../../diagnostics.js";
+import { NUM, type Expr, type FnId, type Pos, type Stmt, type Target, type Ty } from "../ir.js";
+import { classifyType } from "../types.js";
+import { readsElementOf, impureIndex } from "./helpers.js";
+import type { FunctionNode, LowerEnv } from "./index.js";
+
+export abstract class LowerBase {
+  protected abstract call(e: ts.CallExpression): Expr;
+  protected abstract ndCall(op: string, args: readonly ts.Expression[], ty: Ty, e: ts.Node): Expr;
+  protected abstract assignsIn(node: ts.Node, name: string): boolean;
+  protected abstract block(stmts: readonly ts.Statement[] | ts.NodeArray<ts.Statement>): Stmt[];
+  protected abstract body(s: ts.Statement): Stmt[];
+  protected abstract exprStmt(e: ts.Expression, out: Stmt[]): void;
+  protected abstract target(e: ts.Expression): Target;
+  protected abstract varDecls(list: ts.VariableDeclarationList, out: Stmt[]): void;
+
+  protected readonly locals = new Map<ts.Symbol, string>();
+  protected readonly vars = new Map<string, Ty>();
+  protected readonly taken = new Set<string>();
+  protected readonly reserved = new Set<string>();
+  protected temps = 0;
+  /** Statements an expression needs run before it (map/reduce loops); null where none may go. */
+  protected pre: Stmt[] | null = null;
+  /** Labels of the jump targets we are inside, innermost last: loops, blocks, map callbacks. */
+  protected readonly targets: { label: string | undefined; kind: "loop" | "block" | "switch" }[] = [];
+  /** Inside an inlined callback: `return e` assigns here and continues the generated loop. */
+  protected callbackReturn: { label: string; assign: (e: Expr, pos: Pos) => Stmt } | null = null;
+
+  constructor(
+    protected readonly fn: FunctionNode,
+    protected readonly id: FnId,
+    protected readonly env: LowerEnv,
+  ) {}
+
+  /** A record block's body (captures are its inputs and outputs), rather than a function. */
+  protected isBlock(): boolean {
+    return !!this.env.captures && !this.env.closure;
+  }
+
+  // ---- names, types, positions ------------------------------------------------------------
+
+  protected collectReserved(node: ts.Node): void {
+    const visit = (n: ts.Node): void => {
+      if (ts.isIdentifier(n)) this.reserved.add(n.text);
+      ts.forEachChild(n, visit);
+    };
+    visit(node);
+  }
+
+  protected pos(n: ts.Node): Pos {
+    return { start: n.getStart(), end: n.getEnd() };
+  }
+
+  protected refuse(code: Code, n: ts.Node, message: string, hint?: string): never {
+    return this.env.sink.refuse(code, this.env.file, n.getStart(), n.getEnd(), message, hint);
+  }
+
+  protected typeOf(n: ts.Node): Ty {
+    return classifyType(this.env.checker.getTypeAtLocation(n), this.env.checker);
+  }
+
+  /** Gives a declared identifier its unique IR name. */
+  protected declare(ident: ts.Identifier, ty: Ty): string {
+    const sym = this.symbolOf(ident);
+    const name = this.fresh(ident.text);
+    if (sym) this.locals.set(sym, name);
+    this.vars.set(name, ty);
+    return name;
+  }
+
+  protected fresh(base: string): string {
+    let name = base;
+    for (let k = 1; this.taken.has(name); k++) name = `${base}_${k}`;
+    this.taken.add(name);
+    this.reserved.add(name);
+    return name;
+  }
+
+  /**
+   * A parameter's default value, which must be a number or boolean literal (`lambda = 0.1`,
+   * `sign = -1`): calls that leave the argument out get the literal in its place, and the
+   * generated entry points keep it, so nothing depends on the caller's scope.
+   */
+  protected constantDefault(p: ts.ParameterDeclaration): string {
+    const init = p.initializer!;
+    const literal = (e: ts.Expression): boolean =>
+      ts.isNumericLiteral(e) || e.kind === ts.SyntaxKind.TrueKeyword || e.kind === ts.SyntaxKind.FalseKeyword ||
+      (ts.isPrefixUnaryExpression(e) && (e.operator === ts.SyntaxKind.MinusToken || e.operator === ts.SyntaxKind.PlusToken) && ts.isNumericLiteral(e.operand));
+    if (!literal(init))
+      this.refuse("ADC1001", init, "a default parameter value must be a number or boolean literal here", "pass the value explicitly, or give the parameter a literal default");
+    return init.getText();
+  }
+
+  /**
+   * `w[j++]`: the old (or, for `++j`, the new) value goes into a temporary and the update runs
+   * just before the statement. That is JavaScript's order only when nothing else in the statement
+   * reads the variable and the increment runs unconditionally, so both are required.
+   */
+  protected incrementInExpr(e: ts.PrefixUnaryExpression | ts.PostfixUnaryExpression): Expr {
+    const p = this.pos(e);
+    const hint = "write `i++` as its own statement";
+    if (!this.pre) this.refuse("ADC1001", e, "an increment inside a condition, a loop test or a branch of ?:, && or || is not supported", hint);
+    if (!ts.isIdentifier(e.operand)) this.refuse("ADC1001", e, "only a local variable can be incremented inside an expression", hint);
+    const target = this.target(e.operand);
+    if (target.k !== "var" || target.ty.k !== "num") this.refuse("ADC1001", e, "only a number variable can be incremented inside an expression", hint);
+    let root: ts.Node = e;
+    while (ts.isExpression(root.parent) || ts.isSpreadElement(root.parent)) root = root.parent;
+    const sym = this.env.checker.getSymbolAtLocation(e.operand);
+    let refs = 0;
+    const count = (n: ts.Node): void => {
+      if (ts.isIdentifier(n) && this.symbolOf(n) === sym) refs++;
+      ts.forEachChild(n, count);
+    };
+    count(root);
+    if (refs !== 1) this.refuse("ADC1001", e, `'${e.operand.text}' is incremented and also used elsewhere in this expression`, hint);
+    const read: Expr = { k: "var", name: target.name, ty: NUM, pos: p };
+    const step: Expr = { k: "bin", op: e.operator === ts.SyntaxKind.PlusPlusToken ? "+" : "-", l: read, r: { k: "num", v: 1, text: "1", pos: p }, ty: NUM, pos: p };
+    const update: Stmt = { k: "assign", target, value: step, pos: p };
+    const name = this.temp("_inc", NUM);
+    const save: Stmt = { k: "let", name, ty: NUM, init: read, isConst: true, pos: p };
+    if (ts.isPostfixUnaryExpression(e)) this.pre.push(save, update);
+    else this.pre.push(update, save);
+    return { k: "var", name, ty: NUM, pos: p };
+  }
+
+  /**
+   * `b[g(b)] *= x` and `b[g(b)]++` read and write one element: an index that calls something is
+   * evaluated once, into a constant before the statement. So is an index that reads the array it
+   * writes (`a[f(a[0])] = v`): after the write it may name another element, and the reverse sweep
+   * restores the element at the index (a fuzzer find).
+   */
+  protected indexOnce(target: Target, out: Stmt[]): Target {
+    if (target.k !== "index" || !(impureIndex(target.idx) || readsElementOf(target.idx, target.arr))) return target;
+    const name = this.temp("_ix", NUM);
+    out.push({ k: "let", name, ty: NUM, init: target.idx, isConst: true, pos: target.idx.pos });
+    return { ...target, idx: { k: "var", name, ty: NUM, pos: target.idx.pos } };
+  }
+
+  /** A compiler-made local (loop index of a for...of, a map result). */
+  protected temp(base: string, ty: Ty): string {
+    let name: string;
+    do name = `${base}${this.temps++}`;
+    while (this.taken.has(name) || this.reserved.has(name));
+    this.taken.add(name);
+    this.reserved.add(name);
+    this.vars.set(name, ty);
+    return name;
+  }
+
+  protected localName(ident: ts.Identifier): string | undefined {
+    const sym = this.symbolOf(ident);
+    return sym ? this.locals.get(sym) : undefined;
+  }
+
+  /** The variable an identifier names: in `{ x }` the name is the property, the value is x. */
+  protected symbolOf(ident: ts.Identifier): ts.Symbol | undefined {
+    const p = ident.parent;
+    if (p && ts.isShorthandPropertyAssignment(p) && p.name === ident) return this.env.checker.getShorthandAssignmentValueSymbol(p);
+    return this.env.checker.getSymbolAtLocation(ident);
+  }
+
+  protected withPre<T>(list: Stmt[] | null, f: () => T): T {
+    const saved = this.pre;
+    this.pre = list;
+    try {
+      return f();
+    } finally {
+      this.pre = saved;
+    }
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * Calls: Math functions (and module constants bound to them), NDArray operations, user functions
+ * of the build (with their default arguments and captures), and map/reduce/forEach with an inline
+ * callback, which become counted loops.
+ */
+import { ts } from "ts-morph";
+import { NUM, VOID, type Ctor, type Expr, type Pos, type Stmt, type Target, type Ty } from "../ir.js";
+import { scalarRule } from "../../rules/scalar.js";
+import { isListOp } from "../../rules/ndarray.js";
+import { OBSERVERS, IN_PLACE_ARRAY_METHODS } from "./tables.js";
+import { countedLoop } from "./helpers.js";
+import { Expressions } from "./expressions.js";
+
+export abstract class Calls extends Expressions {
+
+  protected call(e: ts.CallExpression): Expr {
+    const p = this.pos(e);
+    const callee = e.expression;
+    const ty = this.typeOf(e);
+    if (e.questionDotToken) this.refuse("ADC1001", e, "optional calls are not supported");
+    if (ts.isPropertyAccessExpression(callee) && callee.name.text === "detach" && e.arguments.length === 0 && this.typeOf(callee.expression).k === "nd")
+      return { k: "stop", e: this.expr(callee.expression), ty, pos: p };
+    if (ts.isPropertyAccessExpression(callee) && (callee.name.text === "backward" || callee.name.text === "zeroGrad") && this.typeOf(callee.expression).k === "nd")
+      this.refuse("ADC1001", e, `${callee.name.text}() inside recorded or differentiated code is not supported`, "call it after the record block");
+    if (this.env.isAdcApi(callee, "pause") || this.env.isAdcApi(callee, "record"))
+      this.refuse("ADC1001", e, "record() and pause() cannot be nested inside recorded or differentiated code", "end the record block first");
+    if (this.env.isAdcApi(callee, "stopGradient")) {
+      if (e.arguments.length !== 1) this.refuse("ADC1001", e, "stopGradient takes one argument");
+      return { k: "stop", e: this.expr(e.arguments[0]), ty, pos: p };
+    }
+    for (const api of ["grad", "valueAndGrad", "vjp", "jvp"])
+      if (this.env.isAdcApi(callee, api) || (ts.isCallExpression(callee) && this.env.isAdcApi(callee.expression, api)))
+        this.refuse("ADC1001", e, `${api} inside a differentiated function (higher-order derivatives) is not supported yet`, "differentiate at module level");
+    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && (callee.expression.text === "Float64Array" || callee.expression.text === "Array") && callee.name.text === "from" && e.arguments.length === 1 && !this.localName(callee.expression) && this.typeOf(e.arguments[0]).k === "arr")
+      return { k: "copy", ctor: callee.expression.text === "Float64Array" ? "Float64Array" : "Array", e: this.expr(e.arguments[0]), pos: p };
+    if (ts.isIdentifier(callee) && (callee.text === "eval" || callee.text === "Function") && !this.localName(callee))
+      this.refuse("ADC1001", e, `${callee.text}() is not supported in differentiated code`, "write the computation as code");
+    const math = this.mathFunction(callee);
+    if (math) {
+      const name = `Math.${math}`;
+      const spread = e.arguments.find(ts.isSpreadElement);
+      if (spread)
+        this.refuse("ADC1001", spread, `spreading an array into ${name} is not supported in differentiated code`, math === "max" || math === "min" ? `use a.reduce((m, v) => Math.${math}(m, v))` : "pass the elements one by one, or use a loop");
+      const args = e.arguments.map((a) => this.expr(a));
+      if (scalarRule(name)) return { k: "call", fn: { k: "prim", name }, args, ty: NUM, pos: p };
+      return { k: "call", fn: { k: "opaque", text: name }, args, ty, pos: p };
+    }
+    if (this.env.ndOp) {
+      const nd = this.env.ndOp(e);
+      if (nd) return this.ndCall(nd.op, nd.args, ty, e);
+    }
+    const user = this.env.resolveUser(callee);
+    if (user) {
+      const args = e.arguments.map((a) => {
+        if (ts.isSpreadElement(a)) this.refuse("ADC1001", a, "spread arguments are not supported");
+        return this.expr(a);
+      });
+      // Arguments left out take the callee's default values, which are literals.
+      const decl = this.env.checker.getResolvedSignature(e)?.declaration;
+      if (decl && !ts.isJSDocSignature(decl))
+        for (let k = args.length; k < decl.parameters.length; k++) {
+          const q = decl.parameters[k];
+          if (!q.initializer) break;
+          this.constantDefault(q);
+          args.push(this.expr(q.initializer));
+        }
+      for (const ident of this.env.calleeCaptures?.(user) ?? []) {
+        if (!this.localName(ident))
+          this.refuse("ADC1016", e, `'${user.name}' reads '${ident.text}' from its enclosing function, which is not passed to this code`, "pass the value to it as an argument");
+        args.push(this.identifier(ident));
+      }
+      return { k: "call", fn: { k: "user", fn: user, text: ts.isIdentifier(callee) ? callee.text : undefined }, args, ty, pos: p };
+    }
+    if (ts.isPropertyAccessExpression(callee) && callee.name.text === "fill" && ts.isNewExpression(callee.expression) && ["Array", "Float64Array"].includes(callee.expression.expression.getText())) {
+      const ctor: Ctor = callee.expression.expression.getText() === "Array" ? "Array" : "Float64Array";
+      const size = callee.expression.arguments?.[0];
+      const fill = e.arguments[0];
+      if (!size || !fill || e.arguments.length > 1 || (ctor === "Float64Array" && this.typeOf(size).k !== "num"))
+        this.refuse("ADC1014", e, `new ${ctor}(n).fill(v) is supported with a length n and one value v`);
+      const alloc: Expr = { k: "alloc", ctor, size: this.expr(size), pos: p };
+      if (ts.isNumericLiteral(fill) && Number(fill.text) === 0) return alloc;
+      // `new Float64Array(n).fill(v)`: a new array, then a loop writing v (evaluated once).
+      if (!this.pre) this.refuse("ADC1014", e, `new ${ctor}(n).fill(v) cannot be used where statements cannot run before it (a loop condition, a short-circuit operand)`, "compute it in a variable first");
+      const out = this.pre;
+      const arrTy: Ty = { k: "arr", ctor };
+      const value = this.expr(fill);
+      const v = this.temp("_fv", NUM);
+      out.push({ k: "let", name: v, ty: NUM, init: value, isConst: true, pos: p });
+      const name = this.temp("_fill", arrTy);
+      out.push({ k: "let", name, ty: arrTy, init: alloc, isConst: true, pos: p });
+      const arr: Expr = { k: "var", name, ty: arrTy, pos: p };
+      const idx = this.temp("_i", NUM);
+      const idxVar: Expr = { k: "var", name: idx, ty: NUM, pos: p };
+      const write: Stmt = { k: "assign", target: { k: "index", arr: name, arrTy, idx: idxVar, pos: p }, value: { k: "var", name: v, ty: NUM, pos: p }, pos: p };
+      out.push(countedLoop(idx, 0, { k: "len", arr, pos: p }, [write], p));
+      return { k: "copy", ctor, e: arr, pos: p };
+    }
+    if (ts.isPropertyAccessExpression(callee)) {
+      const objTy = this.typeOf(callee.expression);
+      const method = callee.name.text;
+      if (objTy.k === "arr") {
+        if (method === "slice" && e.arguments.length === 0) return { k: "copy", ctor: objTy.ctor, e: this.expr(callee.expression), pos: p };
+        if (method !== "map" && method !== "reduce" && method !== "forEach" && e.arguments.some((a) => ts.isArrowFunction(a) || ts.isFunctionExpression(a)))
+          this.refuse("ADC1014", e, `the array method ${method} is not supported in differentiated code (map, reduce and forEach with an inline callback are)`, "write it as a loop");
+        if (this.isCallbackCall(e)) {
+          if (!this.pre) this.refuse("ADC1014", e, `${method} cannot be used where statements cannot run before it (a loop condition, a short-circuit operand)`, "compute it in a variable first");
+          const name = this.temp(method === "reduce" ? "_acc" : "_map", method === "reduce" ? NUM : ty);
+          const target: Target = { k: "var", name, ty: this.vars.get(name)!, pos: p };
+          this.pre.push({ k: "let", name, ty: target.ty, isConst: false, pos: p });
+          this.callbackCall(e, target);
+          return { k: "var", name, ty: target.ty, pos: p };
+        }
+        // Methods that change the array in place or view its memory: adc could not follow the
+        // elements they move (the derivatives would stay where the values were).
+        if (IN_PLACE_ARRAY_METHODS.has(method))
+          this.refuse("ADC1014", e, `the array method ${method} is not supported in differentiated code (it ${method === "subarray" ? "makes a second view of the array" : "changes the array in place"})`, method === "subarray" ? "copy the part with slice(start, end), or index with an offset" : "write it as a loop over the elements");
+        const args = [this.expr(callee.expression), ...e.arguments.map((a) => this.expr(a))];
+        return { k: "call", fn: { k: "opaque", text: `.${method}()` }, args, ty, pos: p };
+      }
+      const text = callee.getText();
+      if (OBSERVERS.has(text)) return { k: "call", fn: { k: "opaque", text }, args: e.arguments.map((a) => this.expr(a)), ty, pos: p };
+      const recv = this.expr(callee.expression);
+      return { k: "call", fn: { k: "opaque", text: `.${method}()` }, args: [recv, ...e.arguments.map((a) => this.expr(a))], ty, pos: p };
+    }
+    if (ts.isIdentifier(callee)) {
+      if (this.localName(callee))
+        this.refuse("ADC1002", callee, `'${callee.text}' is a function value adc cannot follow`, "call a function declared at module level");
+      return { k: "call", fn: { k: "opaque", text: callee.text }, args: e.arguments.map((a) => this.expr(a)), ty, pos: p };
+    }
+    this.refuse("ADC1002", e, "adc cannot tell which function this call calls", "call a named function declared at module level");
+  }
+
+  /**
+   * The Math function a callee names: `Math.sin`, or a module constant bound to one
+   * (`const rand = Math.random`), followed so an alias gets the same rule or refusal.
+   */
+  protected mathFunction(callee: ts.Expression, depth = 0): string | undefined {
+    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && !this.localName(callee.expression))
+      return callee.name.text;
+    if (!ts.isIdentifier(callee) || this.localName(callee) || depth > 8) return undefined;
+    const decl = this.env.checker.getSymbolAtLocation(callee)?.valueDeclaration;
+    if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !ts.isVariableDeclarationList(decl.parent)) return undefined;
+    if ((decl.parent.flags & ts.NodeFlags.Const) === 0) return undefined;
+    return this.mathFunction(decl.initializer, depth + 1);
+  }
+
+  /** An NDArray op; the list operand of concat/stack is spread into the arguments. */
+  protected ndCall(op: string, args: readonly ts.Expression[], ty: Ty, e: ts.Node): Expr {
+    const p = this.pos(e);
+    if (isListOp(op)) {
+      const [list, ...rest] = args;
+      if (!list || !ts.isArrayLiteralExpression(list) || list.elements.some((x) => ts.isSpreadElement(x)))
+        this.refuse("ADC1001", list ?? e, `${op} needs its arrays written as a list literal here`, `write np.${op}([a, b, ...])`);
+      const elems = list.elements.map((x) => this.expr(x));
+      return { k: "call", fn: { k: "nd", op, list: elems.length }, args: [...elems, ...rest.map((a) => this.expr(a))], ty, pos: p };
+    }
+    return { k: "call", fn: { k: "nd", op }, args: args.map((a) => this.expr(a)), ty, pos: p };
+  }
+
+  // ---- inline callbacks: map, reduce, forEach ---------------------------------------------
+
+  protected isCallbackCall(e: ts.Expression): boolean {
+    if (!ts.isCallExpression(e) || !ts.isPropertyAccessExpression(e.expression)) return false;
+    const m = e.expression.name.text;
+    if (m !== "map" && m !== "reduce" && m !== "forEach") return false;
+    return this.typeOf(e.expression.expression).k === "arr";
+  }
+
+  /**
+   * Lowers `a.map(cb)`, `a.reduce(cb, init)` or `a.forEach(cb)` into a counted loop in `this.pre`.
+   * The callback's body is inlined: its parameters become loop locals, and its `return v`
+   * becomes "store v, continue the loop". `target` receives the result (null for forEach).
+   */
+  protected callbackCall(e: ts.CallExpression, target: Target | null): void {
+    const out = this.pre!;
+    const p = this.pos(e);
+    const access = e.expression as ts.PropertyAccessExpression;
+    const method = access.name.text;
+    const cb = e.arguments[0];
+    if (!cb || !(ts.isArrowFunction(cb) || ts.isFunctionExpression(cb)))
+      this.refuse("ADC1014", e, `${method} is supported with an inline callback`, "write the callback as an arrow function in the call");
+    if (cb.parameters.some((q) => !ts.isIdentifier(q.name) || q.dotDotDotToken || q.initializer))
+      this.refuse("ADC1001", cb, "callback parameters must be plain names");
+    let arr = this.expr(access.expression);
+    const arrTy = this.typeOf(access.expression);
+    const ctor: Ctor = arrTy.k === "arr" ? arrTy.ctor : "Array";
+    // The callback runs over the array the receiver evaluated to when the call started.
+    if (arr.k === "var" && this.assignsIn(cb.body, arr.name))
+      this.refuse("ADC1001", access.expression, `the callback assigns a new array to '${access.expression.getText()}', which ${method} is iterating`, `iterate over a copy (${access.expression.getText()}.slice().${method}(...)) or use an index loop`);
+    if (arr.k !== "var" && arr.k !== "free") {
+      const name = this.temp("_src", arrTy.k === "arr" ? arrTy : { k: "arr", ctor });
+      out.push({ k: "let", name, ty: this.vars.get(name)!, init: arr, isConst: true, pos: this.pos(access.expression) });
+      arr = { k: "var", name, ty: this.vars.get(name)!, pos: this.pos(access.expression) };
+    }
+    // `v = v.map(f)`: the results go into a new array, which v becomes (a copy, so that no two
+    // names share one array) after the loop.
+    const mapTarget = target;
+    if (method === "map" && target?.k === "var" && arr.k === "var" && arr.name === target.name) {
+      const name = this.temp("_map", target.ty.k === "arr" ? target.ty : { k: "arr", ctor });
+      out.push({ k: "let", name, ty: this.vars.get(name)!, isConst: false, pos: p });
+      target = { k: "var", name, ty: this.vars.get(name)!, pos: p };
+    }
+    const loopLabel = this.temp(`_${method}`, VOID);
+    this.vars.delete(loopLabel);
+    const idx = this.temp("_i", NUM);
+    const idxVar: Expr = { k: "var", name: idx, ty: NUM, pos: p };
+    const num = (v: number): Expr => ({ k: "num", v, text: String(v), pos: p });
+    const elemAt = (i: Expr): Expr => ({ k: "index", arr, idx: i, pos: p });
+    let start = 0;
+    const [q0, q1, q2] = cb.parameters;
+    const body: Stmt[] = [];
+    let assign: (v: Expr, pos: Pos) => Stmt;
+    if (method === "reduce") {
+      if (!target || target.k !== "var") this.refuse("ADC1014", e, "reduce must produce a value");
+      if (!q0 || !q1) this.refuse("ADC1014", cb, "a reduce callback takes (accumulator, element)");
+      const init = e.arguments[1];
+      out.push({ k: "assign", target, value: init ? this.expr(init) : elemAt(num(0)), pos: p });
+      if (!init) start = 1;
+      const acc = this.declare(q0.name as ts.Identifier, NUM);
+      body.push({ k: "let", name: acc, ty: NUM, init: { k: "var", name: target.name, ty: NUM, pos: p }, isConst: false, pos: p });
+      body.push({ k: "let", name: this.declare(q1.name as ts.Identifier, NUM), ty: NUM, init: elemAt(idxVar), isConst: true, pos: p });
+      if (q2) body.push({ k: "let", name: this.declare(q2.name as ts.Identifier, NUM), ty: NUM, init: idxVar, isConst: true, pos: p });
+      assign = (v, vp) => ({ k: "assign", target, value: v, pos: vp });
+    } else {
+      if (method === "map") {
+        if (!target) this.refuse("ADC1014", e, "the result of map must be used");
+        out.push({ k: "assign", target, value: { k: "alloc", ctor, size: { k: "len", arr, pos: p }, pos: p }, pos: p });
+      }
+      if (q0) body.push({ k: "let", name: this.declare(q0.name as ts.Identifier, NUM), ty: NUM, init: elemAt(idxVar), isConst: true, pos: p });
+      if (q1) body.push({ k: "let", name: this.declare(q1.name as ts.Identifier, NUM), ty: NUM, init: idxVar, isConst: true, pos: p });
+      assign =
+        method === "map" && target
+          ? (v, vp) => ({ k: "assign", target: { k: "index", arr: (target as Extract<Target, { k: "var" }>).name, arrTy: (target as { ty: Ty }).ty, idx: idxVar, pos: vp }, value: v, pos: vp })
+          : (_v, vp) => ({ k: "expr", e: _v, pos: vp });
+    }
+    const savedCb = this.callbackReturn;
+    this.callbackReturn = { label: loopLabel, assign };
+    this.targets.push({ label: loopLabel, kind: "loop" });
+    try {
+      if (ts.isBlock(cb.body)) body.push(...this.block(cb.body.statements));
+      else {
+        const v = this.withPre(body, () => this.expr(cb.body as ts.Expression));
+        if (method !== "forEach") body.push(assign(v, this.pos(cb.body)));
+      }
+    } finally {
+      this.targets.pop();
+      this.callbackReturn = savedCb;
+    }
+    out.push({ ...countedLoop(idx, start, { k: "len", arr, pos: p }, body, p), label: loopLabel });
+    if (mapTarget && target && mapTarget !== target && target.k === "var")
+      out.push({ k: "assign", target: mapTarget, value: { k: "copy", ctor, e: { k: "var", name: target.name, ty: target.ty, pos: p }, pos: p }, pos: p });
+  }
+}

@@ -1,0 +1,165 @@
+/** Expressions: operators, names, properties, `new`, and what is kept as written (opaque). */
+import { ts } from "ts-morph";
+import { BOOL, NUM, VOID, type BinOp, type Expr, type Pos, type Ty, type UnOp } from "../ir.js";
+import { MATH_CONSTANTS } from "../../rules/scalar.js";
+import { ASSIGN_OPS, BIN_OPS, COMPARISONS, INT_OPS } from "./tables.js";
+import { syntaxName } from "./helpers.js";
+import { LowerBase } from "./base.js";
+
+export abstract class Expressions extends LowerBase {
+
+  // ---- expressions ------------------------------------------------------------------------
+
+  expr(e: ts.Expression): Expr {
+    const p = this.pos(e);
+    if (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isTypeAssertionExpression(e))
+      return this.expr(e.expression);
+    if (ts.isNumericLiteral(e)) return { k: "num", v: Number(e.text), text: e.getText(), pos: p };
+    if (e.kind === ts.SyntaxKind.TrueKeyword || e.kind === ts.SyntaxKind.FalseKeyword)
+      return { k: "bool", v: e.kind === ts.SyntaxKind.TrueKeyword, pos: p };
+    if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return { k: "str", text: e.getText(), pos: p };
+    if (ts.isIdentifier(e)) return this.identifier(e);
+    if (ts.isPrefixUnaryExpression(e)) {
+      const ops: Partial<Record<ts.SyntaxKind, UnOp>> = {
+        [ts.SyntaxKind.MinusToken]: "-", [ts.SyntaxKind.PlusToken]: "+",
+        [ts.SyntaxKind.ExclamationToken]: "!", [ts.SyntaxKind.TildeToken]: "~",
+      };
+      const op = ops[e.operator];
+      if (!op) return this.incrementInExpr(e);
+      const inner = this.expr(e.operand);
+      if (op === "-" && inner.k === "num") return { k: "num", v: -inner.v, text: inner.text.startsWith("-") ? inner.text.slice(1) : `-${inner.text}`, pos: p };
+      if (op === "+") return inner;
+      return { k: "un", op, e: inner, ty: op === "!" ? BOOL : NUM, pos: p };
+    }
+    if (ts.isPostfixUnaryExpression(e)) return this.incrementInExpr(e);
+    if (ts.isBinaryExpression(e)) {
+      const kind = e.operatorToken.kind;
+      const op = BIN_OPS[kind];
+      if (!op) {
+        if (kind === ts.SyntaxKind.EqualsToken || ASSIGN_OPS[kind])
+          this.refuse("ADC1001", e, "assignments inside expressions are not supported", "assign in a statement of its own");
+        this.refuse("ADC1001", e, `the operator ${e.operatorToken.getText()} is not supported`);
+      }
+      const l = this.expr(e.left);
+      const r = op === "&&" || op === "||" || op === "??" ? this.withPre(null, () => this.expr(e.right)) : this.expr(e.right);
+      return this.binary(op, l, r, p, this.typeOf(e));
+    }
+    if (ts.isConditionalExpression(e)) {
+      const c = this.expr(e.condition);
+      const a = this.withPre(null, () => this.expr(e.whenTrue));
+      const b = this.withPre(null, () => this.expr(e.whenFalse));
+      return { k: "cond", c, a, b, ty: this.typeOf(e), pos: p };
+    }
+    if (ts.isCallExpression(e)) return this.call(e);
+    if (ts.isElementAccessExpression(e)) {
+      const arr = this.expr(e.expression);
+      const t = arr.k === "var" || arr.k === "free" ? arr.ty : this.typeOf(e.expression);
+      if (t.k === "list") return { k: "field", obj: arr, name: "[]", idx: this.withPre(this.pre, () => this.expr(e.argumentExpression)), ty: t.elem, pos: p };
+      if (t.k !== "arr") {
+        if (t.k === "obj" || t.k === "nd") this.refuse("ADC1012", e, "indexing this value is not supported", "index number arrays or Float64Array");
+        return this.opaque(e);
+      }
+      return { k: "index", arr, idx: this.withPre(this.pre, () => this.expr(e.argumentExpression)), pos: p };
+    }
+    if (ts.isPropertyAccessExpression(e)) return this.property(e);
+    if (ts.isArrayLiteralExpression(e)) {
+      const t = this.typeOf(e);
+      if (e.elements.some((x) => ts.isSpreadElement(x))) {
+        if (e.elements.length === 1) return { k: "copy", ctor: "Array", e: this.expr((e.elements[0] as ts.SpreadElement).expression), pos: p };
+        this.refuse("ADC1001", e, "spreading into an array literal is supported only as a copy `[...a]`");
+      }
+      if (t.k !== "arr") return this.opaque(e);
+      return { k: "arrlit", ctor: "Array", elems: e.elements.map((x) => this.expr(x)), pos: p };
+    }
+    if (ts.isNewExpression(e)) return this.newExpr(e);
+    if (ts.isArrowFunction(e) || ts.isFunctionExpression(e))
+      this.refuse("ADC1016", e, "a function value inside a differentiated function is supported only as the callback of map, reduce or forEach", "declare the function at module level and call it");
+    if (ts.isTemplateExpression(e)) return this.opaque(e);
+    if (ts.isTypeOfExpression(e)) return this.opaque(e);
+    if (ts.isObjectLiteralExpression(e)) {
+      // Options and other constants (`{ tol: 1e-12, maxIter: 50 }`) are kept as written; one that
+      // holds a differentiated value is refused by the fence.
+      if (!e.properties.every((q) => ts.isPropertyAssignment(q) || ts.isShorthandPropertyAssignment(q)))
+        this.refuse("ADC1012", e, "an object literal with methods, accessors or spreads is not supported in differentiated code", "build the object outside and pass it in");
+      return this.opaque(e);
+    }
+    this.refuse("ADC1001", e, `${syntaxName(e)} is not supported in differentiated code`);
+  }
+
+  binary(op: BinOp, l: Expr, r: Expr, p: Pos, ty?: Ty): Expr {
+    const t = ty ?? (COMPARISONS.has(op) ? BOOL : NUM);
+    return { k: "bin", op, l, r, ty: COMPARISONS.has(op) ? BOOL : INT_OPS.has(op) ? NUM : t, pos: p };
+  }
+
+  protected identifier(e: ts.Identifier): Expr {
+    const p = this.pos(e);
+    if (e.text === "arguments") this.refuse("ADC1001", e, "`arguments` is not supported", "name the parameters");
+    const name = this.localName(e);
+    if (name) return { k: "var", name, ty: this.vars.get(name)!, pos: p };
+    if (e.text === "undefined" || e.text === "NaN" || e.text === "Infinity") return { k: "free", text: e.text, ty: e.text === "undefined" ? VOID : NUM, pos: p };
+    return { k: "free", text: e.text, ty: this.typeOf(e), pos: p };
+  }
+
+  protected property(e: ts.PropertyAccessExpression): Expr {
+    const p = this.pos(e);
+    const name = e.name.text;
+    if (ts.isIdentifier(e.expression) && e.expression.text === "Math" && !this.localName(e.expression)) {
+      if (MATH_CONSTANTS.has(name)) return { k: "free", text: `Math.${name}`, ty: NUM, pos: p };
+      this.refuse("ADC1001", e, `Math.${name} used as a value is not supported`, "call it directly");
+    }
+    const obj = this.expr(e.expression);
+    const objTy = obj.k === "var" || obj.k === "free" ? obj.ty : this.typeOf(e.expression);
+    if (name === "length" && (objTy.k === "arr" || objTy.k === "list")) return { k: "len", arr: obj, pos: p };
+    if (objTy.k === "obj") {
+      const f = objTy.fields.find(([n]) => n === name);
+      if (f) return { k: "field", obj, name, ty: f[1], pos: p };
+    }
+    if (this.env.ndOp) {
+      const nd = this.env.ndOp(e);
+      if (nd) return this.ndCall(nd.op, nd.args, this.typeOf(e), e);
+    }
+    // A getter written in the program runs code adc does not see, which may change state; the
+    // generated code may evaluate it a different number of times than the source does.
+    const sym = this.env.checker.getSymbolAtLocation(e.name);
+    if (sym && sym.flags & ts.SymbolFlags.GetAccessor && sym.declarations?.some((d) => !d.getSourceFile().isDeclarationFile))
+      this.refuse("ADC1002", e, `'${e.getText()}' is a getter, code adc does not see`, "read it into a variable outside the differentiated function and pass the value in");
+    // Some other property (a field of a non-numeric object): read as it is.
+    return { k: "call", fn: { k: "opaque", text: `.${name}` }, args: [obj], ty: this.typeOf(e), pos: p };
+  }
+
+  protected newExpr(e: ts.NewExpression): Expr {
+    const p = this.pos(e);
+    const ctor = e.expression.getText();
+    const args = e.arguments ?? [];
+    if (ctor === "Float64Array") {
+      if (args.length !== 1) this.refuse("ADC1001", e, "new Float64Array takes one argument here (a length, an array literal or an array)");
+      const a = args[0];
+      if (ts.isArrayLiteralExpression(a)) return { k: "arrlit", ctor: "Float64Array", elems: a.elements.map((x) => this.expr(x)), pos: p };
+      const arg = this.expr(a);
+      const t = this.typeOf(a);
+      if (t.k === "arr") return { k: "copy", ctor: "Float64Array", e: arg, pos: p };
+      return { k: "alloc", ctor: "Float64Array", size: arg, pos: p };
+    }
+    if (ctor === "Array") this.refuse("ADC1014", e, "new Array(n) must be filled before use", "write `new Array(n).fill(0)` or use new Float64Array(n)");
+    if (ctor === "Function") this.refuse("ADC1001", e, "new Function() is not supported in differentiated code", "write the computation as code");
+    return this.opaque(e);
+  }
+
+  /** An expression adc prints as written and never differentiates (fenced by activity analysis). */
+  protected opaque(e: ts.Expression): Expr {
+    // Its free names must still be the function's own names: refuse if it reads a renamed local.
+    const reads: Expr[] = [];
+    const visit = (n: ts.Node): void => {
+      if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n)) {
+        const name = this.localName(n);
+        if (name) {
+          if (name !== n.text) this.refuse("ADC1001", n, `'${n.text}' is shadowed here; adc cannot keep this expression as written`, "rename the variable");
+          reads.push({ k: "var", name, ty: this.vars.get(name)!, pos: this.pos(n) });
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(e);
+    return { k: "call", fn: { k: "opaque", text: `@${e.getText()}` }, args: reads, ty: this.typeOf(e), pos: this.pos(e) };
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Lowering: a TypeScript function (declaration, arrow or function expression) to adc's IR.
+ *
+ * Takes the function node, the checker and a sink; gives an IrFunction or throws a Refusal after
+ * reporting why. This is where the language is fenced: every construct is either lowered here or
+ * refused with a diagnostic at its position. Whether a construct touches a differentiated value
+ * is decided later, by activity analysis (an unknown call with constant arguments is fine).
+ *
+ * Desugaring done here: compound assignment and ++/-- become plain assignments; `for...of`,
+ * `map`, `reduce` and `forEach` with inline callbacks become counted loops; `switch` becomes a
+ * labelled block of `if`s; shadowed names are renamed so names are unique per function.
+ */
+import { ts } from "ts-morph";
+import type { DiagnosticSink } from "../../diagnostics.js";
+import { type FnId, type IrFunction } from "../ir.js";
+import { Lowerer } from "./statements.js";
+
+export { assigns } from "./helpers.js";
+
+export type FunctionNode = ts.FunctionDeclaration | ts.ArrowFunction | ts.FunctionExpression;
+
+export interface LowerEnv {
+  readonly checker: ts.TypeChecker;
+  readonly sink: DiagnosticSink;
+  readonly file: string;
+  /** The user function a callee refers to, if adc can differentiate it. */
+  resolveUser(callee: ts.Expression): FnId | undefined;
+  /** Whether `callee` is the named export of the `adc` package. */
+  isAdcApi(callee: ts.Expression, name: string): boolean;
+  /** If `callee` is an NDArray operation (`np.add`, `x.add`), its registry name. */
+  ndOp?(call: ts.CallExpression | ts.PropertyAccessExpression): { op: string; args: ts.Expression[] } | undefined;
+  /**
+   * For a record block: the outer variables it uses. Read ones become parameters (the block's
+   * inputs); assigned ones are its outputs (assigned-only ones start as locals).
+   */
+  readonly captures?: readonly { readonly ident: ts.Identifier; readonly read: boolean; readonly written: boolean }[];
+  /** The captures are a closure's reads of enclosing locals (extra parameters), not a record block's. */
+  readonly closure?: boolean;
+  /** The enclosing-function locals a called closure reads, passed after its own arguments. */
+  calleeCaptures?(callee: FnId): readonly ts.Identifier[];
+}
+
+export function lowerFunction(node: FunctionNode, id: FnId, env: LowerEnv): IrFunction {
+  return new Lowerer(node, id, env).run();
+}
