@@ -25,7 +25,7 @@ import { capturesOf, closureCaptures, findRecordSites, isModuleScoped, valueSymb
 import { splice, type Insertion, type SpliceResult } from "./emit/splice.js";
 import { isDiffTy, isTree, type FnId, type IrFunction } from "./ir/ir.js";
 import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower/index.js";
-import { forEachStmt } from "./ir/walk.js";
+import { forEachExpr, forEachStmt, stmtExprs } from "./ir/walk.js";
 import { adcExportName, findCallSites, functionOf, type CallSite } from "./targets.js";
 import { ndInfo, ndOpOf } from "./rules/ndarray.js";
 import { ModuleNames, RT } from "./emit/names.js";
@@ -65,6 +65,7 @@ export function build(project: Project, roots: readonly SourceFile[]): BuildResu
 
 class Build {
   private readonly checker: ts.TypeChecker;
+  private readonly program: ts.Program;
   private readonly sink: DiagnosticSink;
   private readonly fns = new Map<string, FnInfo>();
   private readonly names = new Map<string, Map<string, string>>(); // file -> name -> fn key
@@ -85,6 +86,7 @@ class Build {
     private readonly roots: readonly ts.SourceFile[],
   ) {
     this.checker = project.getTypeChecker().compilerObject;
+    this.program = project.getProgram().compilerObject;
     this.sink = new DiagnosticSink((file, offset) => {
       const sf = project.getSourceFile(file)?.compilerNode;
       if (!sf) return { line: 1, column: 1 };
@@ -94,9 +96,13 @@ class Build {
   }
 
   run(): BuildResult {
+    // A syntax error is reported as tsc reports it; nothing else of that file is read.
+    const modules = this.modules();
+    for (const sf of modules) for (const d of this.program.getSyntacticDiagnostics(sf)) this.sink.reportTs(d.code, sf.fileName, d.start ?? 0, (d.start ?? 0) + (d.length ?? 0), ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+    if (this.sink.hasErrors) return this.result(false);
     // Find targets and lower everything they reach.
     const sites: CallSite[] = [];
-    for (const sf of this.modules()) sites.push(...findCallSites(sf, this.checker, this.sink, sf.fileName));
+    for (const sf of modules) sites.push(...findCallSites(sf, this.checker, this.sink, sf.fileName));
     for (const site of sites) {
       const f = this.register(site.fnNode);
       this.capturesFor(f);
@@ -104,8 +110,10 @@ class Build {
     }
     const records = this.moduleList.flatMap((sf) => findRecordSites(sf, this.checker).map((site) => ({ site, captures: capturesOf(site.cb, this.checker) })));
     for (const r of records) this.lowerReachable(this.register(r.site.cb, "_record"), r.captures);
-    if (this.sink.hasErrors) return this.result(false);
     this.mutations = computeMutations(new Map([...this.fns].filter(([, f]) => f.ir).map(([k, f]) => [k, f.ir!])));
+    // Functions refused while lowering, and those that call them, get no derivatives; the others
+    // still go through every later check, so one refusal does not hide the rest.
+    this.findBroken();
 
     for (const site of sites) this.requestSite(site);
     for (const r of records) this.requestRecord(r.site, r.captures);
@@ -264,8 +272,31 @@ class Build {
 
   // ---- requests ---------------------------------------------------------------------------
 
+  /** Keys of functions that did not lower, or call one that did not. */
+  private readonly broken = new Set<string>();
+
+  private findBroken(): void {
+    for (const [k, f] of this.fns) if (!f.ir) this.broken.add(k);
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const [k, f] of this.fns) {
+        if (this.broken.has(k) || !f.ir) continue;
+        forEachStmt(f.ir.body, (s) => {
+          for (const e of stmtExprs(s))
+            forEachExpr(e, (x) => {
+              if (x.k === "call" && x.fn.k === "user" && this.broken.has(fnKey(x.fn.fn)) && !this.broken.has(k)) {
+                this.broken.add(k);
+                changed = true;
+              }
+            });
+        });
+      }
+    }
+  }
+
   private requestSite(site: CallSite): void {
     const f = this.register(site.fnNode);
+    if (this.broken.has(fnKey(f.id))) return;
     const ir = f.ir!;
     const file = site.call.getSourceFile().fileName;
     // A closure's captured locals come last and are passed along, never differentiated.
@@ -320,7 +351,7 @@ class Build {
   private requestRecord(site: RecordSite, captures: readonly Capture[]): void {
     const f = this.register(site.cb, "_record");
     const ir = f.ir;
-    if (!ir) return;
+    if (!ir || this.broken.has(fnKey(f.id))) return;
     const file = site.call.getSourceFile().fileName;
     // NDArrays, and objects and lists that may hold them (`model.w`, `params[0]`).
     const mask = ir.params.map((p) => p.ty.k === "nd" || isTree(p.ty));

@@ -71,6 +71,12 @@ export class DiagnosticSink {
     return d;
   }
 
+  /** A TypeScript diagnostic (a syntax error), with its own code: `TS1005`. */
+  reportTs(code: number, file: string, start: number, end: number, message: string): void {
+    const { line, column } = this.locate(file, start);
+    this.list.push({ code: `TS${code}`, message, file, line, column, start, length: Math.max(0, end - start) });
+  }
+
   /** Reports and throws, to abandon the function being processed. */
   refuse(code: Code, file: string, start: number, end: number, message: string, hint?: string): never {
     throw new Refusal(this.report(code, file, start, end, message, hint));

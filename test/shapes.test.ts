@@ -121,6 +121,27 @@ describe("argnums", () => {
   });
 });
 
+describe("diagnostics of a whole build", () => {
+  it("one refusal does not hide the others, and a syntax error is reported as tsc reports it", () => {
+    const text = diagnostics(`
+      import { grad } from "adc";
+      function f(x: number): number { try { return x * x; } catch { return 0; } }
+      function g(x: number): number { return Math.random() * x; }
+      function h(x: number): number { return String(x).length * x; }
+      function k(x: number): number { return f(x) * x; }
+      export const df = grad(f);
+      export const dg = grad(g);
+      export const dh = grad(h);
+      export const dk = grad(k);
+    `);
+    expect(text).toMatch(/\(3,39\): error ADC1015: try\/catch/);
+    expect(text).toMatch(/\(4,46\): error ADC1003: Math.random/);
+    expect(text).toMatch(/\(5,46\): error ADC1004: .*'String'/);
+    expect(text).not.toMatch(/internal error/);
+    expect(diagnostics(`import { grad } from "adc";\nfunction f(x: number): number { return x * ; }\nexport const df = grad(f);\n`)).toMatch(/shapes-input.ts\(2,44\): error TS1109: Expression expected/);
+  });
+});
+
 describe("Math.random", () => {
   it("is refused anywhere in a differentiated function, not only inside active expressions", () => {
     const text = diagnostics(`
