@@ -12,7 +12,7 @@ import { Project, ts } from "ts-morph";
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** runtime/api.ts in a source checkout, dist/runtime/api.d.ts in an installed package. */
-function runtimeFile(name: string): string {
+export function runtimeFile(name: string): string {
   const dir = resolve(here, "..", "runtime");
   for (const ext of [".ts", ".d.ts"]) {
     const f = join(dir, name + ext);

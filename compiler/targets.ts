@@ -7,6 +7,7 @@
 import { ts } from "ts-morph";
 import type { DiagnosticSink } from "./diagnostics.js";
 import type { FunctionNode } from "./ir/lower/index.js";
+import { runtimeFile } from "./program.js";
 
 export type ApiKind = "grad" | "valueAndGrad" | "vjp" | "jvp";
 const API_KINDS = new Set<string>(["grad", "valueAndGrad", "vjp", "jvp"]);
@@ -27,12 +28,29 @@ function importedFrom(decl: ts.Node): string | undefined {
   return n && ts.isStringLiteral(n.moduleSpecifier) ? n.moduleSpecifier.text : undefined;
 }
 
-/** If `callee` names an export of the "adc" package, its exported name. */
+/** The files that declare adc's API (`import ... from "adc"` resolves to one of them). */
+const API_FILES = new Set<string>();
+function isApiFile(file: string): boolean {
+  if (!API_FILES.size) API_FILES.add(runtimeFile("api").split("\\").join("/"));
+  return API_FILES.has(file.split("\\").join("/"));
+}
+
+/**
+ * If `callee` names an export of the "adc" package, its exported name: imported from "adc" under
+ * any local name, through a namespace import, or through a module of the program that
+ * re-exports it (`export { grad } from "adc"`).
+ */
 export function adcExportName(callee: ts.Expression, checker: ts.TypeChecker): string | undefined {
   while (ts.isParenthesizedExpression(callee)) callee = callee.expression;
   if (ts.isIdentifier(callee)) {
-    const decl = checker.getSymbolAtLocation(callee)?.declarations?.[0];
+    const sym = checker.getSymbolAtLocation(callee);
+    const decl = sym?.declarations?.[0];
     if (decl && ts.isImportSpecifier(decl) && importedFrom(decl) === "adc") return (decl.propertyName ?? decl.name).text;
+    if (sym && sym.flags & ts.SymbolFlags.Alias) {
+      const target = checker.getAliasedSymbol(sym);
+      const d = target.valueDeclaration ?? target.declarations?.[0];
+      if (d && isApiFile(d.getSourceFile().fileName)) return target.getName();
+    }
     return undefined;
   }
   if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression)) {
@@ -80,6 +98,16 @@ export function findCallSites(sf: ts.SourceFile, checker: ts.TypeChecker, sink: 
         if (site) out.push(site);
       }
     }
+    // `const G = grad`, `apply(grad, f)`: adc replaces calls, so a value would fail when it runs.
+    if (ts.isIdentifier(n) && valuePosition(n)) {
+      const named = ts.isPropertyAccessExpression(n.parent) && n.parent.name === n ? n.parent : n;
+      const name = adcExportName(named, checker);
+      if (name && (API_KINDS.has(name) || name === "record") && !isCallee(named))
+        sink.report("ADC1008", file, named.getStart(), named.getEnd(), `${name} is used as a value here; adc compiles calls of ${name}, so this one would fail when it runs`, `call it directly: ${name}(${name === "record" ? "() => { ... }" : "f"})`);
+    }
+    // `record(step)`: a block is compiled from an inline function only.
+    if (ts.isCallExpression(n) && adcExportName(n.expression, checker) === "record" && !(n.arguments[0] && (ts.isArrowFunction(n.arguments[0]) || ts.isFunctionExpression(n.arguments[0]))))
+      sink.report("ADC1008", file, n.getStart(), n.getEnd(), "record needs the recorded code as an inline function", "write record(() => { ... }) around the code, or call the function inside it: record(() => { step(); })");
     ts.forEachChild(n, visit);
   };
   visit(sf);
@@ -127,4 +155,18 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
     }
   }
   return { kind, call, fnNode, argnums, tuple };
+}
+
+/** Whether `n` is what a call calls (`grad` in `grad(f)`, or `adc.grad` in `adc.grad(f)`). */
+function isCallee(n: ts.Node): boolean {
+  return ts.isCallExpression(n.parent) && n.parent.expression === n;
+}
+
+/** An identifier read as a value (not a declaration, an import or export name, or a property name of an object type). */
+function valuePosition(n: ts.Identifier): boolean {
+  const p = n.parent;
+  if (ts.isImportSpecifier(p) || ts.isExportSpecifier(p) || ts.isImportClause(p) || ts.isNamespaceImport(p)) return false;
+  if ((ts.isPropertyAccessExpression(p) && p.expression === n) || ts.isQualifiedName(p) || ts.isTypeReferenceNode(p) || ts.isTypeQueryNode(p)) return false;
+  if ((ts.isVariableDeclaration(p) || ts.isFunctionDeclaration(p) || ts.isParameter(p) || ts.isPropertyAssignment(p) || ts.isPropertySignature(p) || ts.isMethodDeclaration(p) || ts.isPropertyDeclaration(p)) && p.name === n) return false;
+  return true;
 }

@@ -142,6 +142,18 @@ describe("diagnostics of a whole build", () => {
   });
 });
 
+describe("the API through a re-export", () => {
+  it("a module that re-exports grad from adc gives a grad that is compiled", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "adc-reexport-"));
+    writeFileSync(join(dir, "api.ts"), 'export { grad, vjp } from "adc";\n');
+    writeFileSync(join(dir, "main.ts"), 'import { grad } from "./api";\nexport function f(x: number): number { return x * x * x; }\nexport const df = grad(f);\n');
+    const r = compileFiles([join(dir, "main.ts")]);
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const m = await load(r.outputs.get(join(dir, "main.ts"))!.code, join(dir, "main.ts"));
+    expect(m.df(2)).toBe(12);
+  });
+});
+
 describe("Math.random", () => {
   it("is refused anywhere in a differentiated function, not only inside active expressions", () => {
     const text = diagnostics(`
