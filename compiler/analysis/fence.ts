@@ -4,7 +4,7 @@
  * diagnostic at its position; nothing is emitted for a file with one.
  */
 import type { Code } from "../diagnostics.js";
-import type { Expr, FnId, IrFunction, Stmt } from "../ir/ir.js";
+import { assertNever, type Expr, type FnId, type IrFunction, type Stmt } from "../ir/ir.js";
 import { printExpr } from "../ir/print.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
 import { views } from "./summaries.js";
@@ -50,11 +50,15 @@ export function fence(
     // right-hand side of an assignment, or part of a differentiated statement: those are the
     // places where the derivative code runs its reverse at the matching point. In a condition or
     // nested in a statement that carries no derivative, the derivative of its writes is lost.
+    // A differentiated statement handles such calls only where its derivative flows: not in a
+    // condition (`c ? a : b`, `x < g(a)`, `p && q` on booleans), an index or a non-numeric operand,
+    // which derivative code evaluates as plain calls (a fuzzer find: f0(a) in `&&` inside `?:`).
     const top = s.k === "expr" ? s.e : s.k === "let" ? s.init : s.k === "assign" && s.target.k === "var" ? s.value : undefined;
     const handled = (s.k === "let" || s.k === "assign" || s.k === "return") && definesActive(s, isActive);
     for (const root of stmtExprs(s)) {
-      forEachExpr(root, (e) => {
-        if (e.k !== "call" || e.fn.k !== "user" || e === top || handled) return;
+      const rootFlows = handled && (root === top || (s.k === "assign" && root === s.value) || (s.k === "return" && root === s.value));
+      walkFlow(root, rootFlows, (e, flows) => {
+        if (e.k !== "call" || e.fn.k !== "user" || e === top || flows) return;
         const w = writes(e.fn.fn);
         // (A fresh array argument, `g([x, y])`, is seen by nobody else: its writes do not matter.)
         const arr = e.args.find((a, j) => w?.has(j) && a.k === "var" && isVaried(a));
@@ -148,4 +152,53 @@ function fieldPath(e: Expr, viewed: ReadonlyMap<string, { readonly path: string 
     return base && `${base}${e.idx ? `[${printExpr(e.idx)}]` : `.${e.name}`}`;
   }
   return undefined;
+}
+
+/**
+ * Visits e and its subexpressions with whether a derivative flows through each position: it
+ * does through arithmetic, numeric `&&`/`||`/`??`, the branches of `?:`, calls' arguments,
+ * elements and copies; it does not through conditions, comparisons, `!`, indices, lengths,
+ * stopGradient, sizes, or the arguments of calls adc keeps as written.
+ */
+function walkFlow(e: Expr, flows: boolean, f: (e: Expr, flows: boolean) => void): void {
+  f(e, flows);
+  const go = (x: Expr, through: boolean): void => walkFlow(x, flows && through, f);
+  switch (e.k) {
+    case "bin": {
+      const arithmetic = ["+", "-", "*", "/", "%", "**"].includes(e.op) || ((e.op === "&&" || e.op === "||" || e.op === "??") && e.ty.k === "num");
+      go(e.l, arithmetic);
+      go(e.r, arithmetic);
+      return;
+    }
+    case "un":
+      return go(e.e, e.op === "-" || e.op === "+");
+    case "cond":
+      go(e.c, false);
+      go(e.a, true);
+      return go(e.b, true);
+    case "call":
+      return e.args.forEach((a) => go(a, e.fn.k !== "opaque"));
+    case "index":
+      go(e.arr, true);
+      return go(e.idx, false);
+    case "field":
+      go(e.obj, true);
+      if (e.idx) go(e.idx, false);
+      return;
+    case "arrlit":
+      return e.elems.forEach((x) => go(x, true));
+    case "copy":
+    case "as":
+      return go(e.e, true);
+    case "stop":
+      return go(e.e, false);
+    case "len":
+      return go(e.arr, false);
+    case "alloc":
+      return go(e.size, false);
+    case "num": case "bool": case "str": case "var": case "free":
+      return;
+    default:
+      assertNever(e, "expression");
+  }
 }
