@@ -232,7 +232,11 @@ export function toAnf(
   const shortCircuit = (e: Extract<Expr, { k: "bin" }>, out: Stmt[]): Expr => {
     const t = temp(NUM, true);
     const tv = v(t, e.pos);
-    out.push({ k: "let", name: t, ty: NUM, init: operationOrAtom(e.l, out), isConst: false, pos: e.pos });
+    const left = operationOrAtom(e.l, out);
+    out.push({ k: "let", name: t, ty: NUM, init: left, isConst: false, pos: e.pos });
+    // A call on the left may write arrays the right reads (a fuzzer find: `g(a) && a[0] * a[0]`
+    // reused a[0] * a[0] computed before the call).
+    forgetReads(callArrays(left));
     const test: Expr =
       e.op === "&&" ? tv
       : e.op === "||" ? { k: "un", op: "!", e: tv, ty: BOOL, pos: e.pos }
