@@ -32,10 +32,17 @@ export const CODES = {
   ADC1012: "a type adc cannot differentiate",
   ADC1013: "a switch case that falls through",
   ADC1014: "an unsupported array method",
-  ADC1015: "try/catch, generators or async around differentiated code",
+  ADC1015: "try/catch, throw, generators or async around differentiated code",
   ADC1016: "a closure that writes captured state",
   ADC1017: "a differentiated parameter that is reassigned in a way adc cannot follow",
   ADC1018: "a call that writes a differentiated array inside a condition or a larger non-differentiated expression",
+  ADC1019: "a destructuring form adc does not follow (rest, defaults, nesting, computed keys, destructured parameters)",
+  ADC1020: "spread, or an argument list not written out, where adc needs each argument",
+  ADC1021: "an increment inside an expression that adc cannot place",
+  ADC1022: "an assignment form adc does not follow (inside an expression, logical, to a property, var, delete)",
+  ADC1023: "adc's own API (record, attachGrad, grad) inside differentiated code",
+  ADC1024: "a callback or for...of loop adc cannot turn into a loop",
+  ADC1025: "a parameter list adc cannot differentiate through (rest, non-literal defaults, arguments)",
 } as const;
 
 export type Code = keyof typeof CODES;

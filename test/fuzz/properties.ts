@@ -75,14 +75,14 @@ export const ACCEPTED_REFUSALS: readonly { readonly code: string; readonly messa
       "of its own (fixtures/errors/mutating-call-in-condition); the generator writes such calls",
   },
   {
-    code: "ADC1001",
+    code: "ADC1024",
     message: /the loop body assigns a new array to '[^']*', which for\.\.\.of is iterating/,
     why:
       "for...of keeps iterating the array it started with when the body assigns a new one to the variable " +
       "(fixtures/errors/for-of-reassigned-array); adc refuses it and suggests iterating a copy or an index loop",
   },
   {
-    code: "ADC1001",
+    code: "ADC1024",
     message: /the callback assigns a new array to '[^']*', which (forEach|map|reduce) is iterating/,
     why:
       "the same for forEach, map and reduce whose callback assigns a new array to the variable they iterate " +

@@ -93,7 +93,7 @@ export abstract class LowerBase {
       ts.isNumericLiteral(e) || e.kind === ts.SyntaxKind.TrueKeyword || e.kind === ts.SyntaxKind.FalseKeyword ||
       (ts.isPrefixUnaryExpression(e) && (e.operator === ts.SyntaxKind.MinusToken || e.operator === ts.SyntaxKind.PlusToken) && ts.isNumericLiteral(e.operand));
     if (!literal(init))
-      this.refuse("ADC1001", init, "a default parameter value must be a number or boolean literal here", "pass the value explicitly, or give the parameter a literal default");
+      this.refuse("ADC1025", init, "a default parameter value must be a number or boolean literal here", "pass the value explicitly, or give the parameter a literal default");
     return init.getText();
   }
 
@@ -105,10 +105,10 @@ export abstract class LowerBase {
   protected incrementInExpr(e: ts.PrefixUnaryExpression | ts.PostfixUnaryExpression): Expr {
     const p = this.pos(e);
     const hint = "write `i++` as its own statement";
-    if (!this.pre) this.refuse("ADC1001", e, "an increment inside a condition, a loop test or a branch of ?:, && or || is not supported", hint);
-    if (!ts.isIdentifier(e.operand)) this.refuse("ADC1001", e, "only a local variable can be incremented inside an expression", hint);
+    if (!this.pre) this.refuse("ADC1021", e, "an increment inside a condition, a loop test or a branch of ?:, && or || is not supported", hint);
+    if (!ts.isIdentifier(e.operand)) this.refuse("ADC1021", e, "only a local variable can be incremented inside an expression", hint);
     const target = this.target(e.operand);
-    if (target.k !== "var" || target.ty.k !== "num") this.refuse("ADC1001", e, "only a number variable can be incremented inside an expression", hint);
+    if (target.k !== "var" || target.ty.k !== "num") this.refuse("ADC1021", e, "only a number variable can be incremented inside an expression", hint);
     let root: ts.Node = e;
     while (ts.isExpression(root.parent) || ts.isSpreadElement(root.parent)) root = root.parent;
     const sym = this.env.checker.getSymbolAtLocation(e.operand);
@@ -118,7 +118,7 @@ export abstract class LowerBase {
       ts.forEachChild(n, count);
     };
     count(root);
-    if (refs !== 1) this.refuse("ADC1001", e, `'${e.operand.text}' is incremented and also used elsewhere in this expression`, hint);
+    if (refs !== 1) this.refuse("ADC1021", e, `'${e.operand.text}' is incremented and also used elsewhere in this expression`, hint);
     const read: Expr = { k: "var", name: target.name, ty: NUM, pos: p };
     const step: Expr = { k: "bin", op: e.operator === ts.SyntaxKind.PlusPlusToken ? "+" : "-", l: read, r: { k: "num", v: 1, text: "1", pos: p }, ty: NUM, pos: p };
     const update: Stmt = { k: "assign", target, value: step, pos: p };

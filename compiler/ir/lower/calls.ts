@@ -21,16 +21,16 @@ export abstract class Calls extends Expressions {
     if (ts.isPropertyAccessExpression(callee) && callee.name.text === "detach" && e.arguments.length === 0 && this.typeOf(callee.expression).k === "nd")
       return { k: "stop", e: this.expr(callee.expression), ty, pos: p };
     if (ts.isPropertyAccessExpression(callee) && (callee.name.text === "backward" || callee.name.text === "zeroGrad") && this.typeOf(callee.expression).k === "nd")
-      this.refuse("ADC1001", e, `${callee.name.text}() inside recorded or differentiated code is not supported`, "call it after the record block");
+      this.refuse("ADC1023", e, `${callee.name.text}() inside recorded or differentiated code is not supported`, "call it after the record block");
     if (this.env.isAdcApi(callee, "pause") || this.env.isAdcApi(callee, "record"))
-      this.refuse("ADC1001", e, "record() and pause() cannot be nested inside recorded or differentiated code", "end the record block first");
+      this.refuse("ADC1023", e, "record() and pause() cannot be nested inside recorded or differentiated code", "end the record block first");
     if (this.env.isAdcApi(callee, "stopGradient")) {
-      if (e.arguments.length !== 1) this.refuse("ADC1001", e, "stopGradient takes one argument");
+      if (e.arguments.length !== 1) this.refuse("ADC1023", e, "stopGradient takes one argument");
       return { k: "stop", e: this.expr(e.arguments[0]), ty, pos: p };
     }
     for (const api of ["grad", "valueAndGrad", "vjp", "jvp"])
       if (this.env.isAdcApi(callee, api) || (ts.isCallExpression(callee) && this.env.isAdcApi(callee.expression, api)))
-        this.refuse("ADC1001", e, `${api} inside a differentiated function (higher-order derivatives) is not supported yet`, "differentiate at module level");
+        this.refuse("ADC1023", e, `${api} inside a differentiated function (higher-order derivatives) is not supported yet`, "differentiate at module level");
     if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && (callee.expression.text === "Float64Array" || callee.expression.text === "Array") && callee.name.text === "from" && e.arguments.length === 1 && !this.localName(callee.expression) && this.typeOf(e.arguments[0]).k === "arr")
       return { k: "copy", ctor: callee.expression.text === "Float64Array" ? "Float64Array" : "Array", e: this.expr(e.arguments[0]), pos: p };
     if (ts.isIdentifier(callee) && (callee.text === "eval" || callee.text === "Function") && !this.localName(callee))
@@ -40,7 +40,7 @@ export abstract class Calls extends Expressions {
       const name = `Math.${math}`;
       const spread = e.arguments.find(ts.isSpreadElement);
       if (spread)
-        this.refuse("ADC1001", spread, `spreading an array into ${name} is not supported in differentiated code`, math === "max" || math === "min" ? `use a.reduce((m, v) => Math.${math}(m, v))` : "pass the elements one by one, or use a loop");
+        this.refuse("ADC1020", spread, `spreading an array into ${name} is not supported in differentiated code`, math === "max" || math === "min" ? `use a.reduce((m, v) => Math.${math}(m, v))` : "pass the elements one by one, or use a loop");
       const args = e.arguments.map((a) => this.expr(a));
       if (scalarRule(name)) return { k: "call", fn: { k: "prim", name }, args, ty: NUM, pos: p };
       return { k: "call", fn: { k: "opaque", text: name }, args, ty, pos: p };
@@ -52,7 +52,7 @@ export abstract class Calls extends Expressions {
     const user = this.env.resolveUser(callee);
     if (user) {
       const args = e.arguments.map((a) => {
-        if (ts.isSpreadElement(a)) this.refuse("ADC1001", a, "spread arguments are not supported");
+        if (ts.isSpreadElement(a)) this.refuse("ADC1020", a, "spread arguments are not supported");
         return this.expr(a);
       });
       // Arguments left out take the callee's default values, which are literals.
@@ -150,7 +150,7 @@ export abstract class Calls extends Expressions {
     if (isListOp(op)) {
       const [list, ...rest] = args;
       if (!list || !ts.isArrayLiteralExpression(list) || list.elements.some((x) => ts.isSpreadElement(x)))
-        this.refuse("ADC1001", list ?? e, `${op} needs its arrays written as a list literal here`, `write np.${op}([a, b, ...])`);
+        this.refuse("ADC1020", list ?? e, `${op} needs its arrays written as a list literal here`, `write np.${op}([a, b, ...])`);
       const elems = list.elements.map((x) => this.expr(x));
       return { k: "call", fn: { k: "nd", op, list: elems.length }, args: [...elems, ...rest.map((a) => this.expr(a))], ty, pos: p };
     }
@@ -180,13 +180,13 @@ export abstract class Calls extends Expressions {
     if (!cb || !(ts.isArrowFunction(cb) || ts.isFunctionExpression(cb)))
       this.refuse("ADC1014", e, `${method} is supported with an inline callback`, "write the callback as an arrow function in the call");
     if (cb.parameters.some((q) => !ts.isIdentifier(q.name) || q.dotDotDotToken || q.initializer))
-      this.refuse("ADC1001", cb, "callback parameters must be plain names");
+      this.refuse("ADC1024", cb, "callback parameters must be plain names");
     let arr = this.expr(access.expression);
     const arrTy = this.typeOf(access.expression);
     const ctor: Ctor = arrTy.k === "arr" ? arrTy.ctor : "Array";
     // The callback runs over the array the receiver evaluated to when the call started.
     if (arr.k === "var" && this.assignsIn(cb.body, arr.name))
-      this.refuse("ADC1001", access.expression, `the callback assigns a new array to '${access.expression.getText()}', which ${method} is iterating`, `iterate over a copy (${access.expression.getText()}.slice().${method}(...)) or use an index loop`);
+      this.refuse("ADC1024", access.expression, `the callback assigns a new array to '${access.expression.getText()}', which ${method} is iterating`, `iterate over a copy (${access.expression.getText()}.slice().${method}(...)) or use an index loop`);
     if (arr.k !== "var" && arr.k !== "free") {
       const name = this.temp("_src", arrTy.k === "arr" ? arrTy : { k: "arr", ctor });
       out.push({ k: "let", name, ty: this.vars.get(name)!, init: arr, isConst: true, pos: this.pos(access.expression) });

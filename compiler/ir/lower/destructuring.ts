@@ -13,7 +13,7 @@ export abstract class Destructuring extends Calls {
   protected destructure(d: ts.VariableDeclaration, isConst: boolean, out: Stmt[]): void {
     const pattern = d.name as ts.BindingPattern;
     const init = d.initializer;
-    if (!init) this.refuse("ADC1001", d, "a destructuring declaration needs a value");
+    if (!init) this.refuse("ADC1019", d, "a destructuring declaration needs a value");
     const names = this.patternNames(pattern);
     const p = this.pos(d);
     let lit = init;
@@ -53,12 +53,12 @@ export abstract class Destructuring extends Calls {
   protected patternNames(pattern: ts.BindingPattern): ({ ident: ts.Identifier; key: string } | null)[] {
     return (pattern.elements as ts.NodeArray<ts.ArrayBindingElement>).map((el) => {
       if (ts.isOmittedExpression(el)) return null;
-      if (el.dotDotDotToken) this.refuse("ADC1001", el, "rest elements in destructuring are not supported", "read the elements you need by index");
-      if (el.initializer) this.refuse("ADC1001", el, "default values in destructuring are not supported", "declare the value on its own and test it");
-      if (!ts.isIdentifier(el.name)) this.refuse("ADC1001", el, "nested destructuring is not supported", "destructure one level at a time");
+      if (el.dotDotDotToken) this.refuse("ADC1019", el, "rest elements in destructuring are not supported", "read the elements you need by index");
+      if (el.initializer) this.refuse("ADC1019", el, "default values in destructuring are not supported", "declare the value on its own and test it");
+      if (!ts.isIdentifier(el.name)) this.refuse("ADC1019", el, "nested destructuring is not supported", "destructure one level at a time");
       let key = el.name.text;
       if (el.propertyName) {
-        if (!ts.isIdentifier(el.propertyName) && !ts.isStringLiteral(el.propertyName)) this.refuse("ADC1001", el, "computed keys in destructuring are not supported");
+        if (!ts.isIdentifier(el.propertyName) && !ts.isStringLiteral(el.propertyName)) this.refuse("ADC1019", el, "computed keys in destructuring are not supported");
         key = el.propertyName.text;
       }
       return { ident: el.name, key };
@@ -84,8 +84,8 @@ export abstract class Destructuring extends Calls {
     const p = this.pos(left);
     const targets = left.elements.map((x) => {
       if (ts.isOmittedExpression(x)) return null;
-      if (ts.isSpreadElement(x)) this.refuse("ADC1001", x, "rest elements in destructuring are not supported", "read the elements you need by index");
-      if (ts.isBinaryExpression(x)) this.refuse("ADC1001", x, "default values in destructuring are not supported");
+      if (ts.isSpreadElement(x)) this.refuse("ADC1019", x, "rest elements in destructuring are not supported", "read the elements you need by index");
+      if (ts.isBinaryExpression(x)) this.refuse("ADC1019", x, "default values in destructuring are not supported");
       return x;
     });
     let lit = right;

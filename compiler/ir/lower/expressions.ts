@@ -37,7 +37,7 @@ export abstract class Expressions extends LowerBase {
       const op = BIN_OPS[kind];
       if (!op) {
         if (kind === ts.SyntaxKind.EqualsToken || ASSIGN_OPS[kind])
-          this.refuse("ADC1001", e, "assignments inside expressions are not supported", "assign in a statement of its own");
+          this.refuse("ADC1022", e, "assignments inside expressions are not supported", "assign in a statement of its own");
         this.refuse("ADC1001", e, `the operator ${e.operatorToken.getText()} is not supported`);
       }
       const l = this.expr(e.left);
@@ -66,7 +66,7 @@ export abstract class Expressions extends LowerBase {
       const t = this.typeOf(e);
       if (e.elements.some((x) => ts.isSpreadElement(x))) {
         if (e.elements.length === 1) return { k: "copy", ctor: "Array", e: this.expr((e.elements[0] as ts.SpreadElement).expression), pos: p };
-        this.refuse("ADC1001", e, "spreading into an array literal is supported only as a copy `[...a]`");
+        this.refuse("ADC1020", e, "spreading into an array literal is supported only as a copy `[...a]`");
       }
       if (t.k !== "arr") return this.opaque(e);
       return { k: "arrlit", ctor: "Array", elems: e.elements.map((x) => this.expr(x)), pos: p };
@@ -93,7 +93,7 @@ export abstract class Expressions extends LowerBase {
 
   protected identifier(e: ts.Identifier): Expr {
     const p = this.pos(e);
-    if (e.text === "arguments") this.refuse("ADC1001", e, "`arguments` is not supported", "name the parameters");
+    if (e.text === "arguments") this.refuse("ADC1025", e, "`arguments` is not supported", "name the parameters");
     const name = this.localName(e);
     if (name) return { k: "var", name, ty: this.vars.get(name)!, pos: p };
     if (e.text === "undefined" || e.text === "NaN" || e.text === "Infinity") return { k: "free", text: e.text, ty: e.text === "undefined" ? VOID : NUM, pos: p };

@@ -40,10 +40,10 @@ export abstract class Loops extends Destructuring {
       // for...of iterates the array the variable held when the loop started; the index loop it
       // becomes reads the variable each time, so a body that reassigns it is refused.
       if (arrExpr.k === "var" && this.assignsIn(s.statement, arrExpr.name))
-        this.refuse("ADC1001", s.expression, `the loop body assigns a new array to '${s.expression.getText()}', which for...of is iterating`, "iterate over a copy (for (const e of w.slice())) or use an index loop");
+        this.refuse("ADC1024", s.expression, `the loop body assigns a new array to '${s.expression.getText()}', which for...of is iterating`, "iterate over a copy (for (const e of w.slice())) or use an index loop");
       const decl = s.initializer;
       if (!ts.isVariableDeclarationList(decl) || decl.declarations.length !== 1 || !ts.isIdentifier(decl.declarations[0].name))
-        this.refuse("ADC1001", s.initializer, "for...of must declare one variable");
+        this.refuse("ADC1024", s.initializer, "for...of must declare one variable");
       const idx = this.temp("_i", NUM);
       const ep = this.pos(s.expression);
       let arr = arrExpr;

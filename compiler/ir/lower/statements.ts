@@ -18,8 +18,8 @@ export class Lowerer extends Loops {
     if (ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword))
       this.refuse("ADC1015", fn, "async functions are not differentiable", "differentiate a synchronous function and await outside it");
     const params: Param[] = fn.parameters.map((p) => {
-      if (!ts.isIdentifier(p.name)) this.refuse("ADC1001", p, "destructured parameters are not supported", "take the value as one parameter and read its parts inside");
-      if (p.dotDotDotToken) this.refuse("ADC1001", p, "rest parameters are not supported", "pass an array instead");
+      if (!ts.isIdentifier(p.name)) this.refuse("ADC1019", p, "destructured parameters are not supported", "take the value as one parameter and read its parts inside");
+      if (p.dotDotDotToken) this.refuse("ADC1025", p, "rest parameters are not supported", "pass an array instead");
       const init = p.initializer ? this.constantDefault(p) : undefined;
       const ty = this.typeOf(p.name);
       const name = this.declare(p.name, ty);
@@ -37,7 +37,7 @@ export class Lowerer extends Loops {
     const sig = this.env.checker.getSignatureFromDeclaration(fn);
     const ret = sig ? classifyType(this.env.checker.getReturnTypeOfSignature(sig), this.env.checker) : VOID;
     let body: Stmt[];
-    if (!fn.body) this.refuse("ADC1001", fn, "a function without a body cannot be differentiated");
+    if (!fn.body) this.refuse("ADC1025", fn, "a function without a body cannot be differentiated");
     if (ts.isBlock(fn.body)) body = this.block(fn.body.statements);
     else if (this.isBlock()) {
       // `record(() => y = f(x))`: the body is a statement.
@@ -82,7 +82,7 @@ export class Lowerer extends Loops {
     if (ts.isReturnStatement(s)) {
       if (this.callbackReturn) {
         const cb = this.callbackReturn;
-        if (!s.expression) this.refuse("ADC1001", s, "a callback must return a value");
+        if (!s.expression) this.refuse("ADC1024", s, "a callback must return a value");
         const v = this.withPre(out, () => this.expr(s.expression!));
         out.push(cb.assign(v, p), { k: "continue", label: cb.label, pos: p });
         return;
@@ -126,14 +126,14 @@ export class Lowerer extends Loops {
     if (ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s))
       this.refuse("ADC1016", s, "declaring functions or classes inside a differentiated function is not supported", "declare it at module level and call it");
     if (ts.isThrowStatement(s))
-      this.refuse("ADC1001", s, "throw is not supported in differentiated code", "check arguments before calling the differentiated function");
+      this.refuse("ADC1015", s, "throw is not supported in differentiated code", "check arguments before calling the differentiated function");
     this.refuse("ADC1001", s, `${syntaxName(s)} is not supported in differentiated code`);
   }
 
   protected varDecls(list: ts.VariableDeclarationList, out: Stmt[]): void {
     const isConst = (list.flags & ts.NodeFlags.Const) !== 0;
     if ((list.flags & (ts.NodeFlags.Const | ts.NodeFlags.Let)) === 0)
-      this.refuse("ADC1001", list, "'var' declarations are not supported in differentiated code (adc follows block scope)", "declare it with let, before the loop if it is read after it");
+      this.refuse("ADC1022", list, "'var' declarations are not supported in differentiated code (adc follows block scope)", "declare it with let, before the loop if it is read after it");
     for (const d of list.declarations) {
       if (!ts.isIdentifier(d.name)) {
         this.destructure(d, isConst, out);
@@ -163,7 +163,7 @@ export class Lowerer extends Loops {
       const op = e.operatorToken.kind;
       if (op === ts.SyntaxKind.EqualsToken && ts.isArrayLiteralExpression(e.left)) return this.destructuringAssign(e.left, e.right, out);
       if (op === ts.SyntaxKind.EqualsToken && ts.isObjectLiteralExpression(e.left))
-        this.refuse("ADC1001", e.left, "object destructuring assignment is not supported", "assign each property's value to its variable");
+        this.refuse("ADC1019", e.left, "object destructuring assignment is not supported", "assign each property's value to its variable");
       if (op === ts.SyntaxKind.EqualsToken || ASSIGN_OPS[op]) {
         let target = this.withPre(out, () => this.target(e.left));
         target = this.indexOnce(target, out);
@@ -196,7 +196,7 @@ export class Lowerer extends Loops {
     if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && e.expression.name.text === "attachGrad" && this.typeOf(e.expression.expression).k === "nd") {
       // Inside a record block, `u.attachGrad()` makes u a leaf: u = attachGrad(u), whose adjoint
       // deposits into u.grad and stops there.
-      if (!this.isBlock()) this.refuse("ADC1001", e, "attachGrad inside a differentiated function is not supported", "attach gradients before record(), or inside a record block");
+      if (!this.isBlock()) this.refuse("ADC1023", e, "attachGrad inside a differentiated function is not supported", "attach gradients before record(), or inside a record block");
       const target = this.target(e.expression.expression);
       const args = [this.targetRead(target, e.expression.expression), ...e.arguments.map((a) => this.expr(a))];
       out.push({ k: "assign", target, value: { k: "call", fn: { k: "nd", op: "attachGrad" }, args, ty: target.k === "var" ? target.ty : NUM, pos: p }, pos: p });
@@ -217,9 +217,9 @@ export class Lowerer extends Loops {
       out.push({ k: "expr", e: call, pos: p });
       return;
     }
-    if (ts.isDeleteExpression(e)) this.refuse("ADC1001", e, "delete is not supported in differentiated code");
+    if (ts.isDeleteExpression(e)) this.refuse("ADC1022", e, "delete is not supported in differentiated code");
     if (ts.isBinaryExpression(e) && [ts.SyntaxKind.BarBarEqualsToken, ts.SyntaxKind.AmpersandAmpersandEqualsToken, ts.SyntaxKind.QuestionQuestionEqualsToken].includes(e.operatorToken.kind))
-      this.refuse("ADC1001", e, `the logical assignment ${e.operatorToken.getText()} is not supported in differentiated code`, "write it as an if statement");
+      this.refuse("ADC1022", e, `the logical assignment ${e.operatorToken.getText()} is not supported in differentiated code`, "write it as an if statement");
     this.refuse("ADC1001", e, `this expression statement (${syntaxName(e)}) is not supported in differentiated code`);
   }
 
@@ -235,7 +235,7 @@ export class Lowerer extends Loops {
     if (ts.isElementAccessExpression(e)) {
       const obj = e.expression;
       if (!ts.isIdentifier(obj))
-        this.refuse("ADC1001", e, "only writes to a named array (`a[i] = ...`) are supported", "write through a local array variable");
+        this.refuse("ADC1022", e, "only writes to a named array (`a[i] = ...`) are supported", "write through a local array variable");
       const arr = this.localName(obj);
       if (!arr)
         this.refuse("ADC1005", e, `'${obj.text}' is declared outside the differentiated function and cannot be written here`, "pass the array as a parameter");
@@ -246,8 +246,8 @@ export class Lowerer extends Loops {
       return { k: "index", arr, arrTy, idx, pos: p };
     }
     if (ts.isPropertyAccessExpression(e))
-      this.refuse("ADC1001", e, "writing object properties is not supported in differentiated code", "build a new object, or use a local variable");
-    this.refuse("ADC1001", e, "this assignment target is not supported");
+      this.refuse("ADC1022", e, "writing object properties is not supported in differentiated code", "build a new object, or use a local variable");
+    this.refuse("ADC1022", e, "this assignment target is not supported");
   }
 
   protected targetRead(t: Target, n: ts.Node): Expr {
