@@ -21,7 +21,7 @@ import { computeMutations, fnKey, type Mutations } from "./analysis/summaries.js
 import type { NdInfo } from "./analysis/activity.js";
 import { prepare, type Prepared, type Specializer } from "./diff/prepare.js";
 import { emitBlockVjp, emitFused, emitJvp, emitJvpPair, emitSplit, emitVjp } from "./emit/functions.js";
-import { capturesOf, closureCaptures, findRecordSites, isModuleScoped, valueSymbol, type Capture, type RecordSite } from "./record.js";
+import { capturesOf, closureCaptures, findRecordSites, valueSymbol, type Capture, type RecordSite } from "./record.js";
 import { splice, type Insertion, type SpliceResult } from "./emit/splice.js";
 import { isDiffTy, isTree, type FnId, type IrFunction } from "./ir/ir.js";
 import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower/index.js";
@@ -30,6 +30,8 @@ import { adcExportName, findCallSites, functionOf, type CallSite } from "./targe
 import { ndInfo, ndOpOf } from "./rules/ndarray.js";
 import { ModuleNames, RT } from "./emit/names.js";
 import { dump } from "./pipeline.js";
+import { jobBases, type Job } from "./jobs.js";
+import { enclosingScope, isModuleScoped, topLevelStatement } from "./scopes.js";
 import { joinGenerated, type Generated } from "./emit/code.js";
 
 export interface BuildResult {
@@ -47,16 +49,6 @@ interface FnInfo {
   ir?: IrFunction | null;
   /** A closure's reads of its enclosing function's locals: trailing parameters of its IR. */
   captures?: readonly Capture[];
-}
-
-type JobKind = "jvp" | "split" | "grad" | "valueAndGrad" | "vjp" | "jvpPair" | "block";
-interface Job {
-  readonly kind: JobKind;
-  readonly key: string;
-  readonly mask: readonly boolean[];
-  readonly wrt?: readonly number[];
-  /** grad/valueAndGrad: gradients returned as a tuple (argnums written as a list), even of one. */
-  readonly tuple?: boolean;
 }
 
 export function build(project: Project, roots: readonly SourceFile[]): BuildResult {
@@ -418,47 +410,10 @@ class Build {
     return this.sourceFile(file);
   }
 
-  private suffix(ir: IrFunction, mask: readonly boolean[], nUser = ir.params.length): string {
-    const all = ir.params.every((p, i) => mask[i] === (i < nUser && isDiffTy(p.ty)));
-    return all ? "" : "_" + ir.params.filter((_, i) => mask[i]).map((p) => p.name).join("_");
-  }
-
-  /**
-   * The names a job's generated functions would have if free, in the order `names` returns them:
-   * a split pair is `[fwd, rev]`, a record block `[vjp, fwd, rev]`, every other job one name.
-   */
-  private jobBases(job: Job): string[] {
-    const f = this.fns.get(job.key)!;
-    const ir = f.ir!;
-    const base = f.id.name;
-    // A closure's captured locals (trailing parameters) are never differentiated.
-    const nUser = ir.params.length - (f.captures?.length ?? 0);
-    switch (job.kind) {
-      case "jvp":
-        return [`${base}_jvp${this.suffix(ir, job.mask, nUser)}`];
-      case "split": {
-        const sfx = this.suffix(ir, job.mask, nUser);
-        return [`${base}_fwd${sfx}`, `${base}_rev${sfx}`];
-      }
-      case "grad":
-      case "valueAndGrad": {
-        const natural = job.wrt!.every((k, i) => i === 0 || k > job.wrt![i - 1]) && ir.params.every((p, i) => i >= nUser || !isDiffTy(p.ty) || job.mask[i]);
-        // A list of one (`grad(f, [0])`) returns a one-element tuple, as JAX does: its own function.
-        const sfx = natural && !job.tuple ? "" : "_" + job.wrt!.map((k) => ir.params[k].name).join("_");
-        return [`${base}_${job.kind}${sfx}${job.tuple ? "_tuple" : ""}`];
-      }
-      case "vjp":
-        return [`${base}_vjp`];
-      case "block":
-        return [`${base}_vjp`, `${base}_fwd`, `${base}_rev`];
-      case "jvpPair":
-        return [`${base}_jvpPair`];
-    }
-  }
-
   /** The job's generated names in its function's module (claimed once); queues the job the first time. */
   private enqueue(job: Job): string[] {
-    const bases = this.jobBases(job);
+    const f0 = this.fns.get(job.key)!;
+    const bases = jobBases(job, f0.id.name, f0.ir!, f0.captures?.length ?? 0);
     const f = this.fns.get(job.key)!;
     const id = `${job.key}\0${bases.join(",")}`;
     let names = this.claimed.get(id);
@@ -554,23 +509,4 @@ class Build {
       if (!(err instanceof Refusal)) this.internal(f, err);
     }
   }
-}
-
-function topLevelStatement(n: ts.Node): ts.Node {
-  while (n.parent && !ts.isSourceFile(n.parent)) n = n.parent;
-  return n;
-}
-
-/**
- * The scope whose locals a function may read but generated code (at module level) cannot: the
- * top-level statement around it, when the function is declared anywhere below module level (in
- * a function, a block, an `if`, a loop, a namespace, or several of these:
- * `{ const k = 2; function run(x) { const h = (y) => k * y; grad(h)(x) } }` reads k and run's
- * locals alike). A function declared by a plain module-level statement has none.
- */
-function enclosingScope(n: ts.Node): ts.Node | undefined {
-  const top = topLevelStatement(n);
-  if (top === n) return undefined;
-  for (let p = n.parent; p && p !== top; p = p.parent) if (ts.isFunctionLike(p) || ts.isBlock(p) || ts.isClassLike(p)) return top;
-  return ts.isVariableStatement(top) || ts.isExpressionStatement(top) || ts.isExportAssignment(top) ? undefined : top;
 }

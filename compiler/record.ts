@@ -8,6 +8,7 @@
  */
 import { ts } from "ts-morph";
 import { adcExportName } from "./targets.js";
+import { isModuleScoped } from "./scopes.js";
 import { isDiffTy } from "./ir/ir.js";
 import { classifyType } from "./ir/types.js";
 
@@ -169,11 +170,4 @@ export function valueSymbol(n: ts.Identifier, checker: ts.TypeChecker): ts.Symbo
   const p = n.parent;
   if (p && ts.isShorthandPropertyAssignment(p) && p.name === n) return checker.getShorthandAssignmentValueSymbol(p);
   return checker.getSymbolAtLocation(n);
-}
-
-/** A declaration visible at module level (where generated code lives): no need to capture it. */
-export function isModuleScoped(decl: ts.Node): boolean {
-  if (ts.isFunctionDeclaration(decl) || ts.isClassDeclaration(decl)) return ts.isSourceFile(decl.parent);
-  if (ts.isVariableDeclaration(decl)) return ts.isVariableDeclarationList(decl.parent) && ts.isVariableStatement(decl.parent.parent) && ts.isSourceFile(decl.parent.parent.parent);
-  return false;
 }
