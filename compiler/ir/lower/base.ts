@@ -7,7 +7,7 @@ import { ts } from "ts-morph";
 import type { Code } from "../../diagnostics.js";
 import { NUM, type Expr, type FnId, type Pos, type Stmt, type Target, type Ty } from "../ir.js";
 import { classifyType } from "../types.js";
-import { readsElementOf, impureIndex } from "./helpers.js";
+import { readsAnyElement, readsElementOf, impureIndex } from "./helpers.js";
 import type { FunctionNode, LowerEnv } from "./index.js";
 
 export abstract class LowerBase {
@@ -135,8 +135,10 @@ export abstract class LowerBase {
    * writes (`a[f(a[0])] = v`): after the write it may name another element, and the reverse sweep
    * restores the element at the index (a fuzzer find).
    */
-  protected indexOnce(target: Target, out: Stmt[]): Target {
-    if (target.k !== "index" || !(impureIndex(target.idx) || readsElementOf(target.idx, target.arr))) return target;
+  protected indexOnce(target: Target, out: Stmt[], valueCalls = false): Target {
+    // (`valueCalls`: the value calls a function, which may write an array the index reads; the
+    // index is evaluated first, as JavaScript does: `a[f(b[0])] -= g(b)`, a fuzzer find.)
+    if (target.k !== "index" || !(impureIndex(target.idx) || readsElementOf(target.idx, target.arr) || (valueCalls && readsAnyElement(target.idx)))) return target;
     const name = this.temp("_ix", NUM);
     out.push({ k: "let", name, ty: NUM, init: target.idx, isConst: true, pos: target.idx.pos });
     return { ...target, idx: { k: "var", name, ty: NUM, pos: target.idx.pos } };

@@ -65,6 +65,24 @@ export function syntaxName(n: ts.Node): string {
   }
 }
 
+/** Whether e reads an element of any array. */
+export function readsAnyElement(e: Expr): boolean {
+  let found = false;
+  forEachExpr(e, (x) => {
+    if (x.k === "index") found = true;
+  });
+  return found;
+}
+
+/** Whether a TypeScript expression calls something other than a Math function. */
+export function callsFunction(e: ts.Node): boolean {
+  if (ts.isCallExpression(e)) {
+    const callee = e.expression;
+    if (!(ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math")) return true;
+  }
+  return ts.forEachChild(e, callsFunction) ?? false;
+}
+
 /** Whether e reads an element of the array variable `arr`. */
 export function readsElementOf(e: Expr, arr: string): boolean {
   let found = false;

@@ -6,7 +6,7 @@ import { ts } from "ts-morph";
 import { NUM, VOID, isDiffTy, type Expr, type IrFunction, type Param, type Stmt, type Target, type Ty } from "../ir.js";
 import { classifyType } from "../types.js";
 import { ASSIGN_OPS } from "./tables.js";
-import { syntaxName } from "./helpers.js";
+import { syntaxName, callsFunction } from "./helpers.js";
 import { Loops } from "./loops.js";
 
 export class Lowerer extends Loops {
@@ -166,7 +166,7 @@ export class Lowerer extends Loops {
         this.refuse("ADC1019", e.left, "object destructuring assignment is not supported", "assign each property's value to its variable");
       if (op === ts.SyntaxKind.EqualsToken || ASSIGN_OPS[op]) {
         let target = this.withPre(out, () => this.target(e.left));
-        target = this.indexOnce(target, out);
+        target = this.indexOnce(target, out, callsFunction(e.right));
         if (op === ts.SyntaxKind.EqualsToken && target.k === "var" && this.isCallbackCall(e.right)) {
           this.withPre(out, () => this.callbackCall(e.right as ts.CallExpression, target));
           return;
