@@ -121,15 +121,19 @@ const MATH = Object.getOwnPropertyNames(Math).filter((k) => typeof MathFns[k] ==
 /**
  * Whether `run` passes a non-finite number to a Math function or gets one back: an intermediate
  * overflowed. Derivatives there may be NaN (0 * Infinity) where finite differences see a flat
- * function, as docs/semantics.md says; such points are skipped, as kinks are.
+ * function, as docs/semantics.md says; such points are skipped, as kinks are. So are points where
+ * sin, cos or tan see an argument beyond 1e6: a finite-difference step there spans many periods,
+ * so nothing can check the (huge, and correct) derivative.
  */
 export function overflows(run: () => unknown): boolean {
   let bad = false;
   const saved = MATH.map((k) => MathFns[k]);
   MATH.forEach((k, i) => {
+    const periodic = k === "sin" || k === "cos" || k === "tan";
     MathFns[k] = (...a: unknown[]): unknown => {
       const r = saved[i](...a);
       if ((typeof r === "number" && !Number.isFinite(r)) || a.some((x) => typeof x === "number" && !Number.isFinite(x))) bad = true;
+      if (periodic && typeof a[0] === "number" && Math.abs(a[0]) > 1e6) bad = true;
       return r;
     };
   });
