@@ -5,7 +5,7 @@
  * pullback, so the compiler tells it, per output, which outputs' graphs overlap that output's
  * graph: the block-local variables each output depends on where derivatives flow (detach and
  * stopGradient cut), flow-insensitively (a variable reassigned in the block counts all its
- * definitions, so the answer errs towards "shared").
+ * definitions, so the answer errs towards overlap).
  */
 import type { IrFunction } from "../ir/ir.js";
 import { forEachStmt } from "../ir/walk.js";

@@ -11,7 +11,7 @@
  * Takes a lowered function and a way to get callees; gives a new function (same id).
  */
 import type { Expr, FnId, IrFunction, Loop, Pos, Stmt, Target, Ty } from "./ir.js";
-import { forEachExpr, forEachStmt, stmtExprs } from "./walk.js";
+import { forEachExpr, forEachStmt, mapExpr, stmtExprs } from "./walk.js";
 
 /** Functions up to this many statements are inlined. */
 const MAX_STATEMENTS = 40;
@@ -252,56 +252,6 @@ function writesArrayParam(g: IrFunction): boolean {
     if (s.k === "assign" && s.target.k === "index" && params.has(s.target.arr)) writes = true;
   });
   return writes;
-}
-
-/**
- * Rebuilds an expression, replacing the nodes `f` maps (children first when `bottomUp`, so a call's
- * arguments are rewritten before the call).
- */
-export function mapExpr(e: Expr, f: (e: Expr) => Expr | undefined, bottomUp = false): Expr {
-  if (!bottomUp) {
-    const r = f(e);
-    if (r) return r;
-  }
-  const m = (x: Expr): Expr => mapExpr(x, f, bottomUp);
-  let out: Expr;
-  switch (e.k) {
-    case "bin":
-      out = { ...e, l: m(e.l), r: m(e.r) };
-      break;
-    case "un":
-    case "stop":
-      out = { ...e, e: m(e.e) } as Expr;
-      break;
-    case "call":
-      out = bottomUp && e.fn.k === "user" ? e : { ...e, args: e.args.map(m) };
-      break;
-    case "index":
-      out = { ...e, arr: m(e.arr), idx: m(e.idx) };
-      break;
-    case "len":
-      out = { ...e, arr: m(e.arr) };
-      break;
-    case "field":
-      out = { ...e, obj: m(e.obj), idx: e.idx && m(e.idx) };
-      break;
-    case "cond":
-      out = { ...e, c: m(e.c), a: m(e.a), b: m(e.b) };
-      break;
-    case "alloc":
-      out = { ...e, size: m(e.size) };
-      break;
-    case "arrlit":
-      out = { ...e, elems: e.elems.map(m) };
-      break;
-    case "copy":
-      out = { ...e, e: m(e.e) };
-      break;
-    default:
-      out = e;
-  }
-  if (bottomUp) return f(out) ?? out;
-  return out;
 }
 
 export type { Ty };

@@ -161,3 +161,45 @@ export function forEachChildExpr(e: Expr, f: (e: Expr) => void): void {
       assertNever(e, "expression");
   }
 }
+
+/** `e` with each direct subexpression replaced by `m` of it. */
+export function mapChildren(e: Expr, m: (x: Expr) => Expr): Expr {
+  switch (e.k) {
+    case "bin":
+      return { ...e, l: m(e.l), r: m(e.r) };
+    case "un":
+    case "stop":
+      return { ...e, e: m(e.e) };
+    case "copy":
+    case "as":
+      return { ...e, e: m(e.e) };
+    case "call":
+      return { ...e, args: e.args.map(m) };
+    case "index":
+      return { ...e, arr: m(e.arr), idx: m(e.idx) };
+    case "len":
+      return { ...e, arr: m(e.arr) };
+    case "field":
+      return { ...e, obj: m(e.obj), idx: e.idx && m(e.idx) };
+    case "cond":
+      return { ...e, c: m(e.c), a: m(e.a), b: m(e.b) };
+    case "alloc":
+      return { ...e, size: m(e.size) };
+    case "arrlit":
+      return { ...e, elems: e.elems.map(m) };
+    case "num": case "bool": case "str": case "var": case "free":
+      return e;
+    default:
+      return assertNever(e, "expression");
+  }
+}
+
+/** Rebuilds e top-down: where `f` gives a replacement it is used as it is; elsewhere the children are rebuilt. */
+export function mapExpr(e: Expr, f: (e: Expr) => Expr | undefined): Expr {
+  return f(e) ?? mapChildren(e, (x) => mapExpr(x, f));
+}
+
+/** Rebuilds e bottom-up: the children first, then `f` on the rebuilt node. */
+export function foldExpr(e: Expr, f: (e: Expr) => Expr): Expr {
+  return f(mapChildren(e, (x) => foldExpr(x, f)));
+}

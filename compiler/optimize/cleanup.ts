@@ -13,7 +13,7 @@
  * `liveOut`: the variables read after the statements (the function's results).
  */
 import type { Expr, Stmt } from "../ir/ir.js";
-import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
+import { foldExpr, forEachExpr, forEachStmt, mapExpr, stmtExprs } from "../ir/walk.js";
 import { neg, num } from "../ir/make.js";
 
 /** Runtime helpers without effects: calling them only computes a value. */
@@ -84,13 +84,13 @@ function writesVar(s: Stmt, v: string): boolean {
 }
 
 function substitute(s: Stmt, v: string, by: Expr): Stmt {
-  return mapStmtExprs(s, (e) => mapExpr(e, (x) => (x.k === "var" && x.name === v ? by : x)));
+  return mapStmtExprs(s, (e) => mapExpr(e, (x) => (x.k === "var" && x.name === v ? by : undefined)));
 }
 
 // ---- folding --------------------------------------------------------------------------------
 
 function foldStmt(s: Stmt): Stmt {
-  return mapStmtExprs(s, (e) => mapExpr(e, fold));
+  return mapStmtExprs(s, (e) => foldExpr(e, fold));
 }
 
 function fold(e: Expr): Expr {
@@ -232,45 +232,4 @@ function mapStmtExprs(s: Stmt, f: (e: Expr) => Expr): Stmt {
     default:
       return s;
   }
-}
-
-/** Rebuilds an expression bottom-up through `f`. */
-function mapExpr(e: Expr, f: (e: Expr) => Expr): Expr {
-  const m = (x: Expr): Expr => mapExpr(x, f);
-  let out: Expr;
-  switch (e.k) {
-    case "bin":
-      out = { ...e, l: m(e.l), r: m(e.r) };
-      break;
-    case "un":
-    case "stop":
-    case "copy":
-    case "as":
-      out = { ...e, e: m(e.e) } as Expr;
-      break;
-    case "call":
-      out = { ...e, args: e.args.map(m) };
-      break;
-    case "index":
-      out = { ...e, arr: m(e.arr), idx: m(e.idx) };
-      break;
-    case "len":
-      out = { ...e, arr: m(e.arr) };
-      break;
-    case "field":
-      out = { ...e, obj: m(e.obj), idx: e.idx && m(e.idx) };
-      break;
-    case "cond":
-      out = { ...e, c: m(e.c), a: m(e.a), b: m(e.b) };
-      break;
-    case "alloc":
-      out = { ...e, size: m(e.size) };
-      break;
-    case "arrlit":
-      out = { ...e, elems: e.elems.map(m) };
-      break;
-    default:
-      out = e;
-  }
-  return f(out);
 }
