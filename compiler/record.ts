@@ -75,7 +75,8 @@ export function capturesOf(cb: ts.ArrowFunction | ts.FunctionExpression, checker
     const decl = target.valueDeclaration ?? target.declarations?.[0];
     if (!decl || inside(decl)) return;
     const isFunction = ts.isVariableDeclaration(decl) && !!decl.initializer && (ts.isArrowFunction(decl.initializer) || ts.isFunctionExpression(decl.initializer));
-    if (!(ts.isParameter(decl) || ts.isVariableDeclaration(decl)) || isFunction) return;
+    // (A name a destructuring declares is a variable too: `for (const [X, y] of batches)`.)
+    if (!(ts.isParameter(decl) || ts.isVariableDeclaration(decl) || ts.isBindingElement(decl)) || isFunction) return;
     const fromAdc = sym.declarations?.some((d) => ts.isImportSpecifier(d) && ts.isStringLiteral(d.parent.parent.parent.moduleSpecifier) && d.parent.parent.parent.moduleSpecifier.text === "adc");
     if (fromAdc) return;
     const prev = found.get(sym);
@@ -149,7 +150,7 @@ export function closureCaptures(
             // differentiated, and at module level only a parameter can bring it.
             if (!found.has(sym)) found.set(sym, { ident: n, read: true, written: false, typeText: checker.typeToString(checker.getTypeAtLocation(n), undefined, ts.TypeFormatFlags.NoTruncation) });
           }
-        } else if (!ts.isParameter(decl) && !ts.isVariableDeclaration(decl)) refuse(n, `the differentiated function reads '${n.text}' from the enclosing function`, "declare the function at module level and pass the value as an argument");
+        } else if (!ts.isParameter(decl) && !ts.isVariableDeclaration(decl) && !ts.isBindingElement(decl)) refuse(n, `the differentiated function reads '${n.text}' from the enclosing function`, "declare the function at module level and pass the value as an argument");
         else if (isWrite(n)) {
           // Left to the lowering, which refuses writes to variables from outside (ADC1005).
         } else if (!found.has(sym)) {

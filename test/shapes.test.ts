@@ -59,6 +59,32 @@ describe("closures declared in module-level blocks", () => {
     expect(m.outer(3)).toBe(30);
   });
 
+  it("read names a destructuring declared (for (const [a, b] of rows)), in closures and record blocks", async () => {
+    const m = await build(`
+      import { grad, np, NDArray, record } from "adc";
+      export function fit(rows: number[][]): number {
+        let total = 0;
+        for (const [a, b] of rows) {
+          const loss = (t: number) => (a * t - b) ** 2;
+          total += grad(loss)(1);
+        }
+        return total;
+      }
+      export const w = np.array([1, 2]);
+      w.attachGrad();
+      export const grads: number[][] = [];
+      const batches: [NDArray, NDArray][] = [[np.array([1, 1]), np.array([3.5])], [np.array([2, 0]), np.array([1])]];
+      for (const [X, y] of batches) {
+        let l!: NDArray;
+        record(() => { const r = np.sub(np.dot(X, w), y); l = np.sum(np.mul(r, r)); });
+        l.backward();
+        grads.push(w.grad.toArray());
+      }
+    `);
+    expect(m.fit([[1, 2], [3, 1]])).toBe(2 * (1 - 2) + 6 * (3 - 1));
+    expect(m.grads).toEqual([[-1, -1], [4, 0]]);
+  });
+
   it("call local helpers that carry no derivative through the enclosing scope", async () => {
     const m = await build(`
       import { grad } from "adc";
