@@ -6,7 +6,7 @@
 import { ruleArgs, ruleName } from "../../emit/terms.js";
 import { elementIncrement } from "../../ir/print-stmt.js";
 import { type Expr, type Loop, type Stmt } from "../../ir/ir.js";
-import { paren, printExpr } from "../../ir/print.js";
+import { bin, isNum, math, num } from "../../ir/make.js";
 import { forEachExpr, forEachStmt, reads, stmtExprs } from "../../ir/walk.js";
 import { linearSelfUpdate } from "../../ir/anf.js";
 import { callWrites, CHEAP_PRIMS, hasCall, hasUserCall } from "./helpers.js";
@@ -288,24 +288,20 @@ export abstract class Liveness extends Facts {
       if (x.k === "assign" && x.target.k === "var") changed.add(x.target.name);
     });
     for (const v of [...reads(cond.r), ...reads(k.init)]) if (changed.has(v)) return undefined;
-    const text = this.closedTripCount(k, cond);
-    return text === undefined ? undefined : { k: "free", text, ty: { k: "num" }, pos: s.pos, reads: [...reads(cond.r), ...reads(k.init)] } as unknown as Expr;
+    return this.closedTripCount(k, cond);
   }
 
-  protected closedTripCount(k: NonNullable<Loop["counter"]>, cond: Extract<Expr, { k: "bin" }>): string | undefined {
-    const a = paren(printExpr(k.init));
-    const b = paren(printExpr(cond.r));
+  /** `max(0, ceil(b - a))` for `<`, `max(0, floor(b - a) + 1)` for `<=`, and the mirror for a count down. */
+  protected closedTripCount(k: NonNullable<Loop["counter"]>, cond: Extract<Expr, { k: "bin" }>): Expr | undefined {
     const up = k.step === 1;
-    const span = a === "0" ? b : `${b} - ${a}`;
+    const span = up ? (isNum(k.init, 0) ? cond.r : bin("-", cond.r, k.init)) : isNum(cond.r, 0) ? k.init : bin("-", k.init, cond.r);
     switch (cond.op) {
       case "<":
-        return up ? `Math.max(0, Math.ceil(${span}))` : undefined;
-      case "<=":
-        return up ? `Math.max(0, Math.floor(${span}) + 1)` : undefined;
       case ">":
-        return up ? undefined : `Math.max(0, Math.ceil(${a} - ${b}))`;
+        return up === (cond.op === "<") ? math("max", num(0), math("ceil", span)) : undefined;
+      case "<=":
       case ">=":
-        return up ? undefined : `Math.max(0, Math.floor(${a} - ${b}) + 1)`;
+        return up === (cond.op === "<=") ? math("max", num(0), bin("+", math("floor", span), num(1))) : undefined;
       default:
         return undefined;
     }

@@ -242,7 +242,7 @@ export class ReverseEmitter extends ForwardSweep {
     if (counter) this.counterScope.delete(counter.name);
     const n = name(count);
     if (formula) {
-      for (const v of (formula as unknown as { reads: string[] }).reads) this.read(v);
+      this.read(formula);
       c.push(decl(count, formula, s.pos, { isConst: true }));
     } else if (!rec!.local) c.push(decl(count, rt("tape.popI", []), s.pos, { isConst: true }));
     const down = (v: string, from: Expr, to: Expr): Loop => ({
