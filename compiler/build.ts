@@ -33,6 +33,8 @@ import { dump } from "./pipeline.js";
 import { jobBases, type Job } from "./jobs.js";
 import { enclosingScope, isModuleScoped, topLevelStatement } from "./scopes.js";
 import { joinGenerated, type Generated } from "./emit/code.js";
+import { emitGradJvpPair, emitGradVjp, emitHessian } from "./emit/higher.js";
+import { Tangents, type FnInfo } from "./tangents.js";
 
 export interface BuildResult {
   /** Transformed text of every file that changed, keyed by file name. */
@@ -42,14 +44,6 @@ export interface BuildResult {
   readonly modules: readonly string[];
 }
 
-interface FnInfo {
-  readonly id: FnId;
-  readonly node: FunctionNode;
-  readonly sf: ts.SourceFile;
-  ir?: IrFunction | null;
-  /** A closure's reads of its enclosing function's locals: trailing parameters of its IR. */
-  captures?: readonly Capture[];
-}
 
 export function build(project: Project, roots: readonly SourceFile[]): BuildResult {
   return new Build(project, roots.map((r) => r.compilerNode)).run();
@@ -72,6 +66,19 @@ class Build {
   private readonly prepared = new Map<string, Prepared>();
   private readonly queue: Job[] = [];
   private mutations: Mutations = new Map();
+  private readonly tangents = new Tangents({
+    info: (key) => this.fns.get(key)!,
+    add: (key, file, base, make) => {
+      const info = this.fns.get(key);
+      if (info) return info;
+      const made = make(this.uniqueName(file, base, key));
+      this.fns.set(key, made);
+      return made;
+    },
+    prepare: (key, mask) => this.prepareFor(key, mask),
+    specializer: (f) => this.specializer(f),
+    report: (f, pos, message) => this.sink.report("ADC1026", f.sf.fileName, pos.start, pos.end, message),
+  });
 
   constructor(
     project: Project,
@@ -102,7 +109,7 @@ class Build {
     }
     const records = this.moduleList.flatMap((sf) => findRecordSites(sf, this.checker).map((site) => ({ site, captures: capturesOf(site.cb, this.checker) })));
     for (const r of records) this.lowerReachable(this.register(r.site.cb, "_record"), r.captures);
-    this.mutations = computeMutations(new Map([...this.fns].filter(([, f]) => f.ir).map(([k, f]) => [k, f.ir!])));
+    this.refreshMutations();
     // Functions refused while lowering, and those that call them, get no derivatives; the others
     // still go through every later check, so one refusal does not hide the rest.
     this.findBroken();
@@ -168,14 +175,19 @@ class Build {
       this.inlineCount.set(counter, k + 1);
       base = `${anonymous}${k}`;
     }
-    const taken = this.names.get(sf.fileName) ?? new Map<string, string>();
-    this.names.set(sf.fileName, taken);
+    info = { id: { file: sf.fileName, pos: node.getStart(), name: this.uniqueName(sf.fileName, base, key) }, node, sf };
+    this.fns.set(key, info);
+    return info;
+  }
+
+  /** `base`, or `base_2`, ...: a name no other function of the file derives generated names from. */
+  private uniqueName(file: string, base: string, key: string): string {
+    const taken = this.names.get(file) ?? new Map<string, string>();
+    this.names.set(file, taken);
     let name = base;
     for (let k = 2; taken.has(name) && taken.get(name) !== key; k++) name = `${base}_${k}`;
     taken.set(name, key);
-    info = { id: { file: sf.fileName, pos: node.getStart(), name }, node, sf };
-    this.fns.set(key, info);
-    return info;
+    return name;
   }
 
   /**
@@ -287,14 +299,18 @@ class Build {
   }
 
   private requestSite(site: CallSite): void {
-    const f = this.register(site.fnNode);
+    let f = this.register(site.fnNode);
     if (this.broken.has(fnKey(f.id))) return;
+    if (site.kind === "hessian") return this.requestHessian(site, f);
+    if (site.inner.length && (site.kind === "jvp" || site.kind === "vjp")) return this.requestOfGrad(site, f);
+    if (site.inner.length) {
+      const t = this.derivativeOf(f, site.inner, site);
+      if (!t) return;
+      f = t;
+    }
     const ir = f.ir!;
     const file = site.call.getSourceFile().fileName;
-    // A closure's captured locals come last and are passed along, never differentiated.
-    const captured = (f.captures ?? []).map((c) => c.ident.text);
-    const nUser = ir.params.length - captured.length;
-    const diffParams = ir.params.map((p, i) => i < nUser && isDiffTy(p.ty));
+    const diffParams = this.diffParams(f);
     const call = site.call;
     const key = fnKey(f.id);
     if (site.kind === "grad" || site.kind === "valueAndGrad") {
@@ -310,15 +326,7 @@ class Build {
         }
       const mask = ir.params.map((_, i) => site.argnums!.includes(i));
       const [name] = this.enqueue({ kind: site.kind, key, mask, wrt: site.argnums!, tuple: site.tuple && site.argnums!.length === 1 });
-      const fnName = this.importName(file, f, name);
-      if (!captured.length) this.edit(file, call.getStart(), call.getEnd(), fnName);
-      else {
-        // `grad(loss)` inside fit(xs): `((w: number[]) => loss_grad(w, xs))`, reading xs when called.
-        const params = (f.node as ts.SignatureDeclarationBase).parameters;
-        const paramText = params.map((q) => (q.type || q.initializer ? q.getText() : `${q.name.getText()}: ${this.checker.typeToString(this.checker.getTypeAtLocation(q))}`));
-        const args = [...params.map((q) => q.name.getText()), ...captured];
-        this.edit(file, call.getStart(), call.getEnd(), `((${paramText.join(", ")}) => ${fnName}(${args.join(", ")}))`);
-      }
+      this.replaceWithFunction(site, f, name);
       return;
     }
     if (!diffParams.some(Boolean)) {
@@ -331,12 +339,120 @@ class Build {
     }
     const kind = site.kind === "vjp" ? "vjp" : "jvpPair";
     const [name] = this.enqueue({ kind, key, mask: diffParams });
+    this.replaceCallee(site, f, name);
+  }
+
+  /** Which parameters carry derivatives: a closure's captured locals (trailing) never do. */
+  private diffParams(f: FnInfo): boolean[] {
+    const nUser = f.ir!.params.length - (f.captures?.length ?? 0);
+    return f.ir!.params.map((p, i) => i < nUser && isDiffTy(p.ty));
+  }
+
+  /** `grad(f)` becomes the generated function's name (a closure's captured locals bound by an arrow). */
+  private replaceWithFunction(site: CallSite, f: FnInfo, name: string): void {
+    const file = site.call.getSourceFile().fileName;
+    const call = site.call;
+    const captured = (f.captures ?? []).map((c) => c.ident.text);
+    const fnName = this.importName(file, f, name);
+    if (!captured.length) return this.edit(file, call.getStart(), call.getEnd(), fnName);
+    // `grad(loss)` inside fit(xs): `((w: number[]) => loss_grad(w, xs))`, reading xs when called.
+    const params = (f.node as ts.SignatureDeclarationBase).parameters;
+    const paramText = params.map((q) => (q.type || q.initializer ? q.getText() : `${q.name.getText()}: ${this.checker.typeToString(this.checker.getTypeAtLocation(q))}`));
+    const args = [...params.map((q) => q.name.getText()), ...captured];
+    this.edit(file, call.getStart(), call.getEnd(), `((${paramText.join(", ")}) => ${fnName}(${args.join(", ")}))`);
+  }
+
+  /** `vjp(f, x)` becomes `f_vjp(x)`, `jvp(f, p, t)` becomes `f_jvpPair(p, t)` (captured locals appended). */
+  private replaceCallee(site: CallSite, f: FnInfo, name: string): void {
+    const file = site.call.getSourceFile().fileName;
+    const call = site.call;
+    const captured = (f.captures ?? []).map((c) => c.ident.text);
     const rest = call.arguments[1];
     const text = `${this.importName(file, f, name)}(`;
     if (rest) {
       this.edit(file, call.getStart(), rest.getStart(), text);
       if (captured.length) this.edit(file, call.getEnd() - 1, call.getEnd(), `${call.arguments.hasTrailingComma ? " " : ", "}${captured.join(", ")})`);
     } else this.edit(file, call.getStart(), call.getEnd(), `${text}${captured.join(", ")})`);
+  }
+
+  /**
+   * `hessian(f, i)`: for a number parameter, grad(grad(f, i), i); for an array, rows of
+   * Hessian-vector products, each the gradient of T(f) directed along a unit vector.
+   */
+  private requestHessian(site: CallSite, f: FnInfo): void {
+    const file = site.call.getSourceFile().fileName;
+    const ir = f.ir!;
+    const i = site.argnums![0];
+    const q = ir.params[i];
+    if (ir.ret.k !== "num") return this.refuse("ADC1007", file, site.call, `hessian needs a function that returns a number; '${f.id.name}' does not`);
+    if (q.ty.k === "num" && this.diffParams(f)[i]) return this.requestSite({ ...site, kind: "grad", inner: [i], argnums: [i], tuple: false });
+    if (q.ty.k !== "arr" || !this.diffParams(f)[i]) return this.refuse("ADC1012", file, site.call, `hessian needs parameter '${q.name}' of '${f.id.name}' to be a number, number[] or Float64Array`);
+    if (!this.pureForHigher(f, site, "hessian")) return;
+    const mask = ir.params.map((_, k) => k === i);
+    const tangent = this.tangents.of(fnKey(f.id), mask, false, `${f.id.name}_tangent`);
+    if (tangent === null) return;
+    this.refreshMutations();
+    const [name] = this.enqueue({ kind: "hessian", key: fnKey(f.id), mask, wrt: [i], tangent });
+    this.replaceWithFunction(site, f, name);
+  }
+
+  /** `jvp(grad(f, i), p, t)` and `vjp(grad(f, i), ...p)`: Hessian-vector products, as T(f)'s gradients. */
+  private requestOfGrad(site: CallSite, f0: FnInfo): void {
+    const file = site.call.getSourceFile().fileName;
+    const i = site.inner[site.inner.length - 1];
+    const f = site.inner.length > 1 ? this.derivativeOf(f0, site.inner.slice(0, -1), site) : f0;
+    if (!f) return;
+    const ir = f.ir!;
+    const diff = this.diffParams(f);
+    if (ir.ret.k !== "num") return this.refuse("ADC1007", file, site.call, `grad needs a function that returns a number; '${f0.id.name}' does not`);
+    if (!diff[i] || (ir.params[i].ty.k !== "num" && ir.params[i].ty.k !== "arr")) return this.refuse("ADC1012", file, site.call, `${site.kind} of grad needs parameter '${ir.params[i].name}' to be a number, number[] or Float64Array`);
+    if (!this.pureForHigher(f, site, `${site.kind} of grad`)) return;
+    const key = fnKey(f.id);
+    const directed = site.kind === "jvp" ? diff : ir.params.map((_, k) => k === i);
+    const tangent = this.tangents.of(key, directed, false, `${f.id.name}_tangent`);
+    if (tangent === null) return;
+    this.refreshMutations();
+    const [name] = this.enqueue({ kind: site.kind === "jvp" ? "gradJvpPair" : "gradVjp", key, mask: diff, wrt: [i], tangent });
+    this.replaceCallee(site, f, name);
+  }
+
+  /** Entry points made of several calls need a function that leaves its array arguments alone. */
+  private pureForHigher(f: FnInfo, site: CallSite, what: string): boolean {
+    const written = this.mutations.get(fnKey(f.id));
+    if (!written?.size) return true;
+    const names = [...written].map((k) => `'${f.ir!.params[k].name}'`).join(", ");
+    this.refuse("ADC1026", site.call.getSourceFile().fileName, site.call, `${what} of '${f.id.name}', which writes into its argument ${names}, is not supported yet`, "copy the argument inside the function and write into the copy");
+    return false;
+  }
+
+  private refreshMutations(): void {
+    this.mutations = computeMutations(new Map([...this.fns].filter(([, g]) => g.ir).map(([k, g]) => [k, g.ir!])));
+  }
+
+  /**
+   * `grad(grad(f, i))`: the function differentiated is T(f), f's derivative along parameter i as a
+   * function of IR (tangents.ts), and so on for each inner grad. Null if refused.
+   */
+  private derivativeOf(f: FnInfo, inner: readonly number[], site: CallSite): FnInfo | null {
+    const file = site.call.getSourceFile().fileName;
+    let key = fnKey(f.id);
+    for (const i of inner) {
+      const g = this.fns.get(key)!;
+      const ir = g.ir!;
+      const q = ir.params[i];
+      if (ir.ret.k !== "num" || q.ty.k !== "num") {
+        const why = ir.ret.k !== "num" ? `'${f.id.name}' does not return a number` : `its parameter '${q.name}' is ${q.ty.k === "arr" ? "an array" : "not a number"}, so grad returns ${q.ty.k === "arr" ? "an array" : "something other than a number"}`;
+        this.refuse("ADC1007", file, site.call, `${site.kind} of grad(${f.id.name}) needs grad(${f.id.name}) to return a number, but ${why}`, "for the second derivatives of a function of an array, use hessian(f), or jvp(grad(f), [x], [v]) for a Hessian-vector product");
+        return null;
+      }
+      const mask = ir.params.map((_, k) => k === i);
+      const [base] = jobBases({ kind: "grad", key, mask, wrt: [i] }, g.id.name, ir, g.captures?.length ?? 0);
+      const next = this.tangents.of(key, mask, true, base);
+      if (next === null) return null;
+      key = next;
+    }
+    this.refreshMutations();
+    return this.fns.get(key)!;
   }
 
   /** A record block: its vjp is generated, and the call becomes a runtime `record` over it. */
@@ -464,6 +580,26 @@ class Build {
     };
   }
 
+  /**
+   * The entry points of tangents.ts's second derivatives: grad(f) itself, and gradients of the
+   * directed tangent function T(f), whose parameters are f's with a direction after each directed one.
+   */
+  private emitOfGrad(job: Job, f: FnInfo, name: string): Generated {
+    const i = job.wrt![0];
+    const ir = f.ir!;
+    const t = this.fns.get(job.tangent!)!;
+    const directed = new Set(ir.params.flatMap((_, k) => (job.kind === "gradJvpPair" ? job.mask[k] : k === i) ? [k] : []));
+    // Where parameter k of f sits among T(f)'s parameters.
+    const at = (k: number): number => k + [...directed].filter((d) => d < k).length;
+    const gradOfT = (wrt: number[], tuple = false): string => this.enqueue({ kind: "grad", key: job.tangent!, mask: t.ir!.params.map((_, k) => wrt.includes(k)), wrt, tuple })[0];
+    const grad = (): string => this.enqueue({ kind: "grad", key: job.key, mask: ir.params.map((_, k) => k === i), wrt: [i] })[0];
+    const captured = f.captures?.length ?? 0;
+    if (job.kind === "hessian") return emitHessian(ir, i, { hessian: name, hvp: gradOfT([at(i)]) });
+    if (job.kind === "gradJvpPair") return emitGradJvpPair(ir, i, directed, { pair: name, grad: grad(), hvp: gradOfT([at(i)]) }, captured);
+    const wrt = ir.params.flatMap((_, k) => (job.mask[k] ? [k] : []));
+    return emitGradVjp(ir, i, wrt, { vjp: name, grad: grad(), hvp: gradOfT(wrt.map(at), wrt.length > 1) }, captured);
+  }
+
   private runJob(job: Job): void {
     const f = this.fns.get(job.key)!;
     const before = this.sink.list.length;
@@ -500,6 +636,11 @@ class Build {
           text = emitJvpPair(p, { jvp, pair: name }, this.mutations.get(job.key) ?? new Set(), f.captures?.length ?? 0);
           break;
         }
+        case "hessian":
+        case "gradJvpPair":
+        case "gradVjp":
+          text = this.emitOfGrad(job, f, name);
+          break;
       }
       const anchor = topLevelStatement(f.node);
       const list = this.insertions.get(f.sf.fileName) ?? [];

@@ -43,6 +43,7 @@ export const CODES = {
   ADC1023: "adc's own API (record, attachGrad, grad) inside differentiated code",
   ADC1024: "a callback or for...of loop adc cannot turn into a loop",
   ADC1025: "a parameter list adc cannot differentiate through (rest, non-literal defaults, arguments)",
+  ADC1026: "a higher derivative adc cannot make yet (NDArrays, objects, callees that write arrays)",
 } as const;
 
 export type Code = keyof typeof CODES;

@@ -4,7 +4,7 @@
  */
 import { isDiffTy, type IrFunction } from "./ir/ir.js";
 
-export type JobKind = "jvp" | "split" | "grad" | "valueAndGrad" | "vjp" | "jvpPair" | "block";
+export type JobKind = "jvp" | "split" | "grad" | "valueAndGrad" | "vjp" | "jvpPair" | "block" | "hessian" | "gradJvpPair" | "gradVjp";
 export interface Job {
   readonly kind: JobKind;
   readonly key: string;
@@ -12,12 +12,19 @@ export interface Job {
   readonly wrt?: readonly number[];
   /** grad/valueAndGrad: gradients returned as a tuple (argnums written as a list), even of one. */
   readonly tuple?: boolean;
+  /** hessian, gradJvpPair, gradVjp: the key of the directed tangent function they differentiate. */
+  readonly tangent?: string;
 }
 
 /** The parameters of the active set in a name (`f_grad_x`), unless it is all of them. */
 function suffix(ir: IrFunction, mask: readonly boolean[], nUser = ir.params.length): string {
   const all = ir.params.every((p, i) => mask[i] === (i < nUser && isDiffTy(p.ty)));
   return all ? "" : "_" + ir.params.filter((_, i) => mask[i]).map((p) => p.name).join("_");
+}
+
+/** `grad(f)`'s own suffix: none for parameter 0 when it is the only one, else its name. */
+function wrtSuffix(ir: IrFunction, wrt: readonly number[], nUser: number): string {
+  return suffix(ir, ir.params.map((_, i) => wrt.includes(i)), nUser);
 }
 
 /**
@@ -47,5 +54,11 @@ export function jobBases(job: Job, base: string, ir: IrFunction, captured: numbe
       return [`${base}_vjp`, `${base}_fwd`, `${base}_rev`];
     case "jvpPair":
       return [`${base}_jvpPair`];
+    case "hessian":
+      return [`${base}_hessian${suffix(ir, job.mask, nUser)}`];
+    case "gradJvpPair":
+      return [`${base}_grad${wrtSuffix(ir, job.wrt!, nUser)}_jvpPair`];
+    case "gradVjp":
+      return [`${base}_grad${wrtSuffix(ir, job.wrt!, nUser)}_vjp`];
   }
 }

@@ -9,8 +9,8 @@ import type { DiagnosticSink } from "./diagnostics.js";
 import type { FunctionNode } from "./ir/lower/index.js";
 import { runtimeFile } from "./program.js";
 
-export type ApiKind = "grad" | "valueAndGrad" | "vjp" | "jvp";
-const API_KINDS = new Set<string>(["grad", "valueAndGrad", "vjp", "jvp"]);
+export type ApiKind = "grad" | "valueAndGrad" | "vjp" | "jvp" | "hessian";
+const API_KINDS = new Set<string>(["grad", "valueAndGrad", "vjp", "jvp", "hessian"]);
 
 export interface CallSite {
   readonly kind: ApiKind;
@@ -20,6 +20,11 @@ export interface CallSite {
   readonly argnums: readonly number[] | null;
   /** argnums was written as a list (`grad(f, [1])`): gradients come back as a tuple, even of one. */
   readonly tuple: boolean;
+  /**
+   * The function differentiated is itself a derivative: `grad(grad(f, 1))`, or `grad(df)` after
+   * `const df = grad(f)`. The argnum of each inner `grad`, innermost first; empty for `grad(f)`.
+   */
+  readonly inner: readonly number[];
 }
 
 function importedFrom(decl: ts.Node): string | undefined {
@@ -90,11 +95,13 @@ export function functionOf(e: ts.Expression, checker: ts.TypeChecker): FunctionN
 /** Every adc API call in a file, in source order. Bad arguments are reported to the sink. */
 export function findCallSites(sf: ts.SourceFile, checker: ts.TypeChecker, sink: DiagnosticSink, file: string): CallSite[] {
   const out: CallSite[] = [];
+  // `grad(f)` written inside `grad(grad(f))` is part of the outer site, not a site of its own.
+  const consumed = new Set<ts.Node>();
   const visit = (n: ts.Node): void => {
-    if (ts.isCallExpression(n)) {
+    if (ts.isCallExpression(n) && !consumed.has(n)) {
       const name = adcExportName(n.expression, checker);
       if (name && API_KINDS.has(name)) {
-        const site = callSite(n, name as ApiKind, checker, sink, file);
+        const site = callSite(n, name as ApiKind, checker, sink, file, consumed);
         if (site) out.push(site);
       }
     }
@@ -114,20 +121,40 @@ export function findCallSites(sf: ts.SourceFile, checker: ts.TypeChecker, sink: 
   return out;
 }
 
-function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecker, sink: DiagnosticSink, file: string): CallSite | undefined {
+function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecker, sink: DiagnosticSink, file: string, consumed: Set<ts.Node>): CallSite | undefined {
   const report = (code: Parameters<DiagnosticSink["report"]>[0], n: ts.Node, msg: string, hint?: string): undefined => {
     sink.report(code, file, n.getStart(), n.getEnd(), msg, hint);
     return undefined;
   };
-  const [fnArg, second] = call.arguments;
-  if (!fnArg) return report("ADC1008", call, `${kind} needs a function`);
+  const [outerArg, second] = call.arguments;
+  if (!outerArg) return report("ADC1008", call, `${kind} needs a function`);
+  // Peel derivatives: grad(grad(f, 1)), or a const bound to grad(f).
+  const inner: number[] = [];
+  let fnArg = outerArg;
+  for (;;) {
+    const d = derivativeOf(fnArg, checker);
+    if (!d) break;
+    if (d.kind !== "grad") return report("ADC1008", fnArg, `${d.kind}(...) does not return a function of the same arguments, so ${kind} cannot differentiate it`, "differentiate grad(f) instead");
+    const [f, a] = d.call.arguments;
+    if (!f) return report("ADC1008", d.call, "grad needs a function");
+    let k = 0;
+    if (a) {
+      const lit = literalArgnum(a);
+      if (lit === undefined) return report("ADC1006", a, "an inner grad must name one parameter with a literal number, so its result is one value", "write grad(f) or grad(f, 1)");
+      k = lit;
+    }
+    inner.unshift(k);
+    if (!d.named) consumed.add(d.call);
+    fnArg = f;
+  }
   const fnNode = functionOf(fnArg, checker);
   if (typeof fnNode === "string")
     return report("ADC1008", fnArg, `${kind}: ${fnNode}`, "pass a function declared with `function` or a `const` arrow, or an inline arrow");
   if (fnNode.parameters.length === 0) return report("ADC1010", fnArg, `${kind} needs a function with at least one parameter to differentiate with respect to`);
   let argnums: number[] | null = null;
   let tuple = false;
-  if (kind === "grad" || kind === "valueAndGrad") {
+  if (kind === "hessian" && inner.length) return report("ADC1008", outerArg, "hessian of a derivative is not supported yet", "hessian(f) gives the second derivatives of f");
+  if (kind === "grad" || kind === "valueAndGrad" || kind === "hessian") {
     if (!second) argnums = [0];
     else {
       const lit = (x: ts.Expression): number | undefined => {
@@ -149,12 +176,38 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
         argnums = [k];
       }
       const count = fnNode.parameters.length;
+      const innerBad = inner.find((k) => k < 0 || k >= count);
+      if (innerBad !== undefined) return report("ADC1010", outerArg, `argnums ${innerBad} is outside the function's ${count} parameter(s)`);
       const bad = argnums.find((k) => k < 0 || k >= count);
       if (bad !== undefined) return report("ADC1010", second, `argnums ${bad} is outside the function's ${count} parameter(s)`);
       if (new Set(argnums).size !== argnums.length) return report("ADC1006", second, "argnums lists a parameter twice");
+      if (kind === "hessian" && tuple) return report("ADC1006", second, "hessian with a list of argnums is not supported yet", "name one parameter: hessian(f, 1)");
     }
   }
-  return { kind, call, fnNode, argnums, tuple };
+  return { kind, call, fnNode, argnums, tuple, inner };
+}
+
+/** `grad(f, ...)` (or another API call), written here or bound to a `const` this names. */
+function derivativeOf(e: ts.Expression, checker: ts.TypeChecker): { kind: string; call: ts.CallExpression; named: boolean } | undefined {
+  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
+  const named = ts.isIdentifier(e);
+  if (ts.isIdentifier(e)) {
+    let sym = checker.getSymbolAtLocation(e);
+    if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+    const decl = sym?.valueDeclaration;
+    if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !(decl.parent.flags & ts.NodeFlags.Const)) return undefined;
+    e = decl.initializer;
+    while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e)) e = e.expression;
+  }
+  if (!ts.isCallExpression(e)) return undefined;
+  const kind = adcExportName(e.expression, checker);
+  return kind && API_KINDS.has(kind) ? { kind, call: e, named } : undefined;
+}
+
+/** A literal argnum (`1`), or undefined. */
+function literalArgnum(x: ts.Expression): number | undefined {
+  while (ts.isParenthesizedExpression(x) || ts.isAsExpression(x)) x = x.expression;
+  return ts.isNumericLiteral(x) && Number.isInteger(Number(x.text)) ? Number(x.text) : undefined;
 }
 
 /** Whether `n` is what a call calls (`grad` in `grad(f)`, or `adc.grad` in `adc.grad(f)`). */

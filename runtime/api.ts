@@ -1,7 +1,7 @@
 /**
  * adc's user API: what a program imports from "adc".
  *
- * `grad`, `valueAndGrad`, `vjp` and `jvp` are markers: adc's compiler finds each call at build
+ * `grad`, `valueAndGrad`, `vjp`, `jvp` and `hessian` are markers: adc's compiler finds each call at build
  * time and replaces it with generated derivative code, so at run time no graph is built. If one
  * of them runs, the program was not built by adc, and the call says so.
  *
@@ -80,6 +80,21 @@ export function jvp<F extends AnyFn>(
   void primals;
   void tangents;
   throw notCompiled("jvp");
+}
+
+/** The second derivatives of a number-valued function, in the shape of its argument. */
+type HessianOf<T> = T extends number ? number : T extends Float64Array ? Float64Array[] : T extends readonly number[] ? number[][] : never;
+
+/**
+ * The Hessian with respect to argument 0 (or `argnums`, one literal number): for a number
+ * argument the second derivative, for an array of n numbers n rows of n (row k is the gradient
+ * of the k-th partial derivative). Made from n Hessian-vector products; for one product, write
+ * `jvp(grad(f), [x], [v])`.
+ */
+export function hessian<F extends (...args: any[]) => number>(f: F): (...args: Args<F>) => HessianOf<Args<F>[0]>;
+export function hessian<F extends (...args: any[]) => number, const A extends number>(f: F, argnums: A): (...args: Args<F>) => HessianOf<Args<F>[A]>;
+export function hessian(_f: AnyFn, _argnums?: number): never {
+  throw notCompiled("hessian");
 }
 
 /** A value treated as a constant by differentiation: its derivative is zero. */

@@ -8,7 +8,7 @@ import { isTree, type Expr, type FnId, type IrFunction } from "../ir/ir.js";
 import { printExpr } from "../ir/print.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
 
-export const fnKey = (id: FnId): string => `${id.file}:${id.pos}`;
+export const fnKey = (id: FnId): string => `${id.file}:${id.pos}${id.variant ? `#${id.variant}` : ""}`;
 
 export type Mutations = ReadonlyMap<string, ReadonlySet<number>>;
 

@@ -14,7 +14,7 @@
 import { generated, type Generated } from "../emit/code.js";
 import { ruleArgs, ruleName, operands } from "../emit/terms.js";
 import { free, name, num, scale, sum } from "../ir/make.js";
-import { isDiffTy, NUM, type Expr, type GenFunction, type Loop, type Pos, type Stmt, type Ty } from "../ir/ir.js";
+import { isDiffTy, NUM, type Expr, type FnId, type GenFunction, type Loop, type Pos, type Stmt, type Ty } from "../ir/ir.js";
 import { elementIncrement, printFunction } from "../ir/print-stmt.js";
 import { scalarRule } from "../rules/scalar.js";
 import { callMask, type Prepared, type Specializer } from "./prepare.js";
@@ -47,15 +47,30 @@ export function forwardFunction(prepared: Prepared, spec: Specializer, fnName: s
 /** How a definition is written: a declaration (`const`/`let`) or an assignment. */
 type Kind = "const" | "let" | "assign";
 
-class Forward {
+/**
+ * Forward mode writing a tangent function (diff/tangent.ts) rather than `f_jvp`: the result's
+ * tangent is returned, and a callee's tangent comes from a call of the callee's own tangent
+ * function, so the output is a plain function of the IR that adc differentiates again.
+ */
+export interface TangentCalls {
+  /** The tangent function of `fn` for the active-argument mask (parameters interleaved with tangents). */
+  callee(fn: FnId, mask: readonly boolean[]): FnId;
+  /** Tangents that are constants (a unit direction: the parameter's tangent is 1). */
+  readonly fixed?: ReadonlyMap<string, Expr>;
+}
+
+export class Forward {
   constructor(
     private readonly p: Prepared,
     private readonly spec: Specializer,
+    private readonly tangent?: TangentCalls,
   ) {}
 
   private dot(e: Expr): Expr | null {
     if (!this.p.isActiveAtom(e)) return null;
     const v = e as Extract<Expr, { k: "var" }>;
+    const fixed = this.tangent?.fixed?.get(v.name);
+    if (fixed) return fixed;
     return name(this.p.namer.dot(v.name), v.ty);
   }
 
@@ -100,6 +115,7 @@ class Forward {
       case "block":
         return [{ ...s, body: this.block(s.body) }];
       case "return": {
+        if (this.tangent) return [{ ...s, value: s.value && (this.dot(s.value) ?? this.zeroOf(this.p.fn.ret, s.value)) }];
         if (!s.value || !isDiffTy(this.p.fn.ret)) return [s];
         const lane = this.p.fn.ret.k === "num" ? "retF" : "retO";
         const d = this.dot(s.value) ?? zeroOf(this.p.fn.ret, s.value);
@@ -125,8 +141,8 @@ class Forward {
     const write = (n: string, e: Expr): Stmt =>
       kind === "assign" ? { k: "assign", target: { k: "var", name: n, ty, pos }, value: e, pos, origin } : { k: "let", name: n, ty, init: e, isConst: kind === "const", pos, origin };
     const pair = (primal: Expr, tangent: Expr): Stmt[] => [write(v, primal), write(vd, tangent)];
-    if (!this.p.isVaried(value)) return pair(value, zeroOf(ty, name(v, ty)));
-    if (value.k === "var" || value.k === "num" || value.k === "free" || value.k === "stop") return pair(value, this.dot(value) ?? zeroOf(ty, name(v, ty)));
+    if (!this.p.isVaried(value)) return pair(value, this.zeroOf(ty, name(v, ty)));
+    if (value.k === "var" || value.k === "num" || value.k === "free" || value.k === "stop") return pair(value, this.dot(value) ?? this.zeroOf(ty, name(v, ty)));
     const rule = ruleName(value);
     if (rule) {
       const r = scalarRule(rule)!;
@@ -145,6 +161,12 @@ class Forward {
       case "index":
         return pair(value, { ...value, arr: this.dot(value.arr)! });
       case "call":
+        if (value.fn.k === "user" && this.tangent) {
+          // The primal call for the value, the callee's tangent function for the tangent.
+          const mask = callMask(this.p, value.args);
+          const args = value.args.flatMap((a, i) => (mask[i] ? [a, this.dot(a)!] : [a]));
+          return pair(value, { k: "call", fn: { k: "user", fn: this.tangent.callee(value.fn.fn, mask) }, args, ty, pos });
+        }
         if (value.fn.k === "user") {
           const lane: Expr = { k: "index", arr: free(`${RT}.${ty.k === "num" ? "retF" : "retO"}`), idx: num(0), pos };
           return pair(this.jvpCall(value), ty.k === "num" ? lane : { k: "as", e: lane, ty, pos });
@@ -182,6 +204,15 @@ class Forward {
     const mask = callMask(this.p, e.args);
     const args = e.args.flatMap((a, i) => (mask[i] ? [a, this.dot(a)!] : [a]));
     return { ...e, fn: { k: "derived", name: this.spec.jvpName(fn, mask), of: fn, kind: "jvp" }, args };
+  }
+
+  /**
+   * A zero tangent. A tangent function allocates a fresh array (an operation with a derivative
+   * rule, zero) instead of calling the runtime's `zerosLike`.
+   */
+  private zeroOf(ty: Ty, like: Expr): Expr {
+    if (this.tangent && ty.k === "arr") return { k: "alloc", ctor: ty.ctor, size: { k: "len", arr: like, pos: like.pos }, pos: like.pos };
+    return zeroOf(ty, like);
   }
 
   private loop(s: Loop): Stmt[] {

@@ -265,7 +265,7 @@ function guardDistinct(c: Code, fn: IrFunction, user: readonly Param[], written:
   c.line(`${RT}.checkDistinct(${JSON.stringify(fn.id.name)}, ${names}, ${w}, [${holders.map(([, i]) => args[i]).join(", ")}]);`);
 }
 
-function paramList(params: readonly Param[]): string {
+export function paramList(params: readonly Param[]): string {
   return params.map((q) => `${q.name}: ${printTy(q.ty)}${q.init === undefined ? "" : ` = ${q.init}`}`).join(", ");
 }
 

@@ -22,7 +22,7 @@ export function inlineSmallCalls(fn: IrFunction, callee: (id: FnId) => IrFunctio
   let changed = false;
 
   const inlinable = (id: FnId): IrFunction | undefined => {
-    if (id.file === fn.id.file && id.pos === fn.id.pos) return undefined;
+    if (id.file === fn.id.file && id.pos === fn.id.pos && id.variant === fn.id.variant) return undefined;
     const g = callee(id);
     if (!g || g.outputs) return undefined;
     let size = 0;

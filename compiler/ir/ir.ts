@@ -92,6 +92,11 @@ export interface FnId {
   readonly pos: number;
   /** The name generated functions derive theirs from. */
   readonly name: string;
+  /**
+   * A function adc made from the declaration at `pos` rather than the declaration itself: a
+   * tangent function `T(f)` (diff/tangent.ts), which higher derivatives differentiate again.
+   */
+  readonly variant?: string;
 }
 
 export type Expr =

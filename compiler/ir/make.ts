@@ -46,6 +46,8 @@ export function isNum(e: Expr, v: number): boolean {
 export function scale(partial: Expr, factor: Expr): Expr {
   if (isNum(partial, 1)) return factor;
   if (isNum(partial, -1)) return neg(factor);
+  if (isNum(factor, 1)) return partial;
+  if (isNum(factor, -1)) return neg(partial);
   return bin("*", partial, factor);
 }
 

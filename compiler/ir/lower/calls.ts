@@ -28,9 +28,9 @@ export abstract class Calls extends Expressions {
       if (e.arguments.length !== 1) this.refuse("ADC1023", e, "stopGradient takes one argument");
       return { k: "stop", e: this.expr(e.arguments[0]), ty, pos: p };
     }
-    for (const api of ["grad", "valueAndGrad", "vjp", "jvp"])
+    for (const api of ["grad", "valueAndGrad", "vjp", "jvp", "hessian"])
       if (this.env.isAdcApi(callee, api) || (ts.isCallExpression(callee) && this.env.isAdcApi(callee.expression, api)))
-        this.refuse("ADC1023", e, `${api} inside a differentiated function (higher-order derivatives) is not supported yet`, "differentiate at module level");
+        this.refuse("ADC1023", e, `${api} called inside a differentiated function is not supported yet`, "differentiate the derivative itself at module level: grad(grad(f)), jvp(grad(f), [x], [v]), hessian(f)");
     if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && (callee.expression.text === "Float64Array" || callee.expression.text === "Array") && callee.name.text === "from" && e.arguments.length === 1 && !this.localName(callee.expression) && this.typeOf(e.arguments[0]).k === "arr")
       return { k: "copy", ctor: callee.expression.text === "Float64Array" ? "Float64Array" : "Array", e: this.expr(e.arguments[0]), pos: p };
     if (ts.isIdentifier(callee) && (callee.text === "eval" || callee.text === "Function") && !this.localName(callee))

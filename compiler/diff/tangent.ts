@@ -1,0 +1,89 @@
+/**
+ * Tangent functions: a derivative written as an ordinary function of adc's IR, so that adc can
+ * differentiate it again. This is how higher derivatives are made.
+ *
+ * T(f) is forward mode (diff/forward.ts) with two differences from `f_jvp`: it returns the
+ * result's tangent instead of the value, and a call `g(a)` becomes `g(a)` for the value and
+ * `T(g)(a, a_dot)` for the tangent, a call of another tangent function. The output contains
+ * no runtime calls and no scratch lanes: only the operations f itself uses, each with a rule.
+ *
+ * Two shapes:
+ * - unit: T(f) has f's parameters; the active one (a number) has tangent 1. Then
+ *   T(f)(x) = df/dx, so `grad(grad(f))` is the gradient of T(f), and a third derivative the
+ *   gradient of T(T(f)).
+ * - directed: every active parameter is followed by its tangent, as in `f_jvp`; T(f)(x, v) is
+ *   the directional derivative <grad f(x), v>, whose gradient in x is the Hessian times v.
+ *
+ * A callee that writes into an array it is given would run twice (for its value and inside its
+ * tangent function): those calls are refused (tangentRefusals), as are NDArrays, objects and
+ * lists for now.
+ */
+import type { Expr, FnId, IrFunction, Param, Pos, Stmt, Ty } from "../ir/ir.js";
+import { fnKey } from "../analysis/summaries.js";
+import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
+import { num } from "../ir/make.js";
+import { Forward, type TangentCalls } from "./forward.js";
+import type { Prepared, Specializer } from "./prepare.js";
+
+export function tangentFunction(prepared: Prepared, spec: Specializer, id: FnId, unit: boolean, calls: TangentCalls): IrFunction {
+  const p: Prepared = { ...prepared, namer: prepared.namer.clone() };
+  const fn = p.fn;
+  const active = new Set(p.activeParams.map((q) => q.name));
+  const params: Param[] = unit ? [...fn.params] : fn.params.flatMap((q) => (active.has(q.name) ? [q, { name: p.namer.dot(q.name), ty: q.ty, pos: q.pos }] : [q]));
+  const body: Stmt[] = [];
+  // The direction of a unit tangent function: d/dx along the active number parameter. Its
+  // tangent is the constant 1 unless the body assigns the parameter (then a variable from 1).
+  const assigned = new Set<string>();
+  forEachStmt(p.body, (s) => s.k === "assign" && s.target.k === "var" && assigned.add(s.target.name));
+  const fixed = new Map<string, Expr>();
+  for (const q of unit ? p.activeParams : []) {
+    if (!assigned.has(q.name)) fixed.set(q.name, num(1));
+    else body.push({ k: "let", name: p.namer.dot(q.name), ty: q.ty, init: num(1), isConst: false, pos: q.pos });
+  }
+  // A parameter outside the active set that the body assigns an active value starts at zero.
+  for (const q of fn.params) if (!active.has(q.name) && p.isActive(q.name)) body.push({ k: "let", name: p.namer.dot(q.name), ty: q.ty, init: zero(q), isConst: false, pos: q.pos });
+  body.push(...new Forward(p, spec, { ...calls, fixed }).block(p.body));
+  const vars = new Map<string, Ty>(params.map((q) => [q.name, q.ty]));
+  forEachStmt(body, (s) => {
+    if (s.k === "let") vars.set(s.name, s.ty);
+  });
+  return { id, params, body, ret: fn.ret, vars, reserved: new Set([...fn.reserved, ...vars.keys()]), pos: fn.pos, source: fn.source };
+}
+
+function zero(q: Param): Expr {
+  if (q.ty.k !== "arr") return num(0);
+  return { k: "alloc", ctor: q.ty.ctor, size: { k: "len", arr: { k: "var", name: q.name, ty: q.ty, pos: q.pos }, pos: q.pos }, pos: q.pos };
+}
+
+/**
+ * What a tangent function cannot be made from, with where: NDArray code, and calls that write into
+ * an active array (they would run twice). Empty when T(f) can be made.
+ */
+export function tangentRefusals(p: Prepared, spec: Specializer): { pos: Pos; message: string }[] {
+  const out: { pos: Pos; message: string }[] = [];
+  for (const [v, t] of p.vars) if ((t.k === "nd" || t.k === "obj" || t.k === "list") && p.isActive(v)) {
+    out.push({ pos: declaredAt(p, v), message: `higher derivatives of ${t.k === "nd" ? "NDArray code" : "functions of objects and lists"} are not supported yet ('${v}' is ${t.k === "nd" ? "an NDArray" : "one"})` });
+    break;
+  }
+  forEachStmt(p.body, (s) => {
+    for (const e of stmtExprs(s))
+      forEachExpr(e, (x: Expr) => {
+        if (x.k !== "call" || x.fn.k !== "user") return;
+        const writes = spec.mutations.get(fnKey(x.fn.fn));
+        if (x.args.some((a, j) => writes?.has(j) && p.isActiveAtom(a)))
+          out.push({ pos: x.pos, message: `a higher derivative through '${x.fn.text ?? x.fn.fn.name}', which writes into an array argument that carries a derivative, is not supported yet` });
+      });
+  });
+  return out;
+}
+
+/** Where `name` is declared (a parameter or the first `let`), for a diagnostic. */
+function declaredAt(p: Prepared, name: string): Pos {
+  const param = p.fn.params.find((q) => q.name === name);
+  if (param) return param.pos;
+  let pos: Pos | undefined;
+  forEachStmt(p.body, (s) => {
+    if (pos === undefined && s.k === "let" && s.name === name) pos = s.pos;
+  });
+  return pos ?? p.fn.pos;
+}

@@ -1,0 +1,84 @@
+/**
+ * Entry points for second derivatives that are not one generated function but a few calls of
+ * them (diff/tangent.ts explains T(f), the directed tangent function):
+ *   f_hessian        hessian(f) for an array argument: row k is grad_x T(f)(x, e_k)
+ *   f_grad_jvpPair   jvp(grad(f), primals, tangents): [grad f, the Hessian times the tangents]
+ *   f_grad_vjp       vjp(grad(f), ...primals): [grad f, u => the Hessian times u, per argument]
+ * A Hessian-vector product is one gradient of T(f), a small constant times the cost of grad(f).
+ */
+import type { IrFunction, Param } from "../ir/ir.js";
+import { printTy } from "../ir/print.js";
+import { Code, generated, type Generated } from "./code.js";
+import { paramList } from "./functions.js";
+import { Namer, RT } from "./names.js";
+
+/** The arguments of T(f): each parameter in `directed` followed by its direction. */
+function tangentArgs(params: readonly Param[], directed: ReadonlySet<number>, arg: (k: number) => string, dir: (k: number) => string): string {
+  return params.flatMap((_, k) => (directed.has(k) ? [arg(k), dir(k)] : [arg(k)])).join(", ");
+}
+
+export function emitHessian(fn: IrFunction, i: number, names: { hessian: string; hvp: string }): Generated {
+  const namer = new Namer(fn.reserved);
+  const x = fn.params[i];
+  const ctor = x.ty.k === "arr" && x.ty.ctor === "Float64Array" ? "Float64Array" : "Array";
+  const e = namer.fresh("_e", false);
+  const rows = namer.fresh("_rows", false);
+  const k = namer.fresh("_k", false);
+  const rowTy = ctor === "Float64Array" ? "Float64Array" : "number[]";
+  const c = new Code().at(fn.pos.start);
+  c.open(`export function ${names.hessian}(${paramList(fn.params)}): ${rowTy}[]`);
+  c.line(`const ${e} = ${ctor === "Float64Array" ? `new Float64Array(${x.name}.length)` : `new Array<number>(${x.name}.length).fill(0)`};`);
+  c.line(`const ${rows}: ${rowTy}[] = [];`);
+  c.open(`for (let ${k} = 0; ${k} < ${x.name}.length; ${k}++)`);
+  c.line(`${e}[${k}] = 1;`);
+  c.line(`${rows}.push(${names.hvp}(${tangentArgs(fn.params, new Set([i]), (j) => fn.params[j].name, () => e)}));`);
+  c.line(`${e}[${k}] = 0;`);
+  c.close();
+  c.line(`return ${rows};`);
+  c.close();
+  return generated(c);
+}
+
+/** `jvp(grad(f, i), primals, tangents)`; `directed`: the parameters with tangents (T(f)'s mask). */
+export function emitGradJvpPair(fn: IrFunction, i: number, directed: ReadonlySet<number>, names: { pair: string; grad: string; hvp: string }, captured: number): Generated {
+  const namer = new Namer(fn.reserved);
+  const user = fn.params.slice(0, fn.params.length - captured);
+  const closed = fn.params.slice(user.length);
+  const primals = namer.fresh("primals", false);
+  const tangents = namer.fresh("tangents", false);
+  const outTy = printTy(fn.params[i].ty);
+  const tup = (f: (q: Param, k: number) => string): string => `[${user.map(f).join(", ")}]`;
+  const arg = (k: number): string => (k < user.length ? `${primals}[${k}]` : fn.params[k].name);
+  const c = new Code().at(fn.pos.start);
+  const extra = closed.length ? `, ${paramList(closed)}` : "";
+  c.open(`export function ${names.pair}(${primals}: ${tup((q) => printTy(q.ty))}, ${tangents}: ${tup((q, k) => (directed.has(k) ? printTy(q.ty) : "unknown"))}${extra}): [${outTy}, ${outTy}]`);
+  const all = fn.params.map((_, k) => arg(k)).join(", ");
+  c.line(`return [${names.grad}(${all}), ${names.hvp}(${tangentArgs(fn.params, directed, arg, (k) => `${tangents}[${k}] as ${printTy(fn.params[k].ty)}`)})];`);
+  c.close();
+  return generated(c);
+}
+
+/** `vjp(grad(f, i), ...primals)`; `wrt`: the parameters that get cotangents, in order. */
+export function emitGradVjp(fn: IrFunction, i: number, wrt: readonly number[], names: { vjp: string; grad: string; hvp: string }, captured: number): Generated {
+  const namer = new Namer(fn.reserved);
+  const user = fn.params.slice(0, fn.params.length - captured);
+  const out = namer.fresh("out", false);
+  const kept = namer.fresh("primals", false);
+  const u = namer.fresh("u", false);
+  const g = namer.fresh("g", false);
+  const outTy = printTy(fn.params[i].ty);
+  const ctTy = `[${user.map((q, k) => (wrt.includes(k) ? printTy(q.ty) : "undefined")).join(", ")}]`;
+  const c = new Code().at(fn.pos.start);
+  c.open(`export function ${names.vjp}(${paramList(fn.params)}): [${outTy}, (${u}: ${outTy}) => ${ctTy}]`);
+  c.line(`const ${out} = ${names.grad}(${fn.params.map((q) => q.name).join(", ")});`);
+  // The pullback reads the primals as they are now, whatever the caller does to its arrays later.
+  c.line(`const ${kept} = ${RT}.copyArrays([${fn.params.map((q) => q.name).join(", ")}] as const);`);
+  c.open(`const pullback = (${u}: ${outTy}): ${ctTy} =>`);
+  c.line(`const ${g} = ${names.hvp}(${tangentArgs(fn.params, new Set([i]), (k) => `${kept}[${k}]`, () => u)});`);
+  // One cotangent comes back bare, several as a tuple (grad's convention).
+  c.line(`return [${user.map((_, k) => (!wrt.includes(k) ? "undefined" : wrt.length === 1 ? g : `${g}[${wrt.indexOf(k)}]`)).join(", ")}];`);
+  c.close("};");
+  c.line(`return [${out}, pullback];`);
+  c.close();
+  return generated(c);
+}

@@ -1,0 +1,77 @@
+/**
+ * The build's tangent functions (diff/tangent.ts): made on request for `grad(grad(f))` and the
+ * other derivatives of derivatives, one per (function, active parameters, shape), with the
+ * tangent functions of their callees, and registered as functions of the build so that every
+ * later job differentiates them like a user's function.
+ */
+import type { ts } from "ts-morph";
+import type { FunctionNode } from "./ir/lower/index.js";
+import type { Capture } from "./record.js";
+import type { FnId, IrFunction, Pos } from "./ir/ir.js";
+import { fnKey } from "./analysis/summaries.js";
+import type { Prepared, Specializer } from "./diff/prepare.js";
+import { tangentFunction, tangentRefusals } from "./diff/tangent.js";
+
+export interface FnInfo {
+  readonly id: FnId;
+  readonly node: FunctionNode;
+  readonly sf: ts.SourceFile;
+  ir?: IrFunction | null;
+  /** A closure's reads of its enclosing function's locals: trailing parameters of its IR. */
+  captures?: readonly Capture[];
+}
+
+export interface TangentHost {
+  info(key: string): FnInfo;
+  /** Registers a made function under a name unique in its file (derived from `base`). */
+  add(key: string, file: string, base: string, make: (name: string) => FnInfo): FnInfo;
+  prepare(key: string, mask: readonly boolean[]): Prepared;
+  specializer(f: FnInfo): Specializer;
+  report(f: FnInfo, pos: Pos, message: string): void;
+}
+
+export class Tangents {
+  /** Tangent functions that could not be made (a refusal was reported). */
+  private readonly failed = new Set<string>();
+
+  constructor(private readonly host: TangentHost) {}
+
+  /**
+   * The key of T(f) for the active parameters `mask`: `unit` (f's parameters, the one active
+   * number with tangent 1) or directed (each active parameter followed by its tangent). Null if
+   * it cannot be made; the reason is reported.
+   */
+  of(key: string, mask: readonly boolean[], unit: boolean, base: string): string | null {
+    const f = this.host.info(key);
+    const variant = `${f.id.variant ? `${f.id.variant}.` : ""}${unit ? "d" : "t"}${mask.map((b) => (b ? 1 : 0)).join("")}`;
+    const id0: FnId = { file: f.id.file, pos: f.id.pos, name: "", variant };
+    const k = fnKey(id0);
+    if (this.failed.has(k)) return null;
+    let made = false;
+    const t = this.host.add(k, f.sf.fileName, base, (name) => ((made = true), { id: { ...id0, name }, node: f.node, sf: f.sf, captures: f.captures }));
+    if (!made) return k;
+    const p = this.host.prepare(key, mask);
+    const spec = this.host.specializer(f);
+    const refusals = tangentRefusals(p, spec);
+    for (const r of refusals) this.host.report(f, r.pos, r.message);
+    let broken = refusals.length > 0;
+    if (!broken) {
+      t.ir = tangentFunction(p, spec, t.id, unit, {
+        callee: (g, m) => {
+          const gk = this.of(fnKey(g), m, false, `${g.name}_tangent`);
+          if (gk === null) {
+            broken = true;
+            return g;
+          }
+          return this.host.info(gk).id;
+        },
+      });
+    }
+    if (broken) {
+      t.ir = null;
+      this.failed.add(k);
+      return null;
+    }
+    return k;
+  }
+}
