@@ -32,7 +32,8 @@ import { ModuleNames, RT } from "./emit/names.js";
 import { dump } from "./pipeline.js";
 import { jobBases, type Job } from "./jobs.js";
 import { enclosingScope, isModuleScoped, topLevelStatement } from "./scopes.js";
-import { joinGenerated, type Generated } from "./emit/code.js";
+import { generated, joinGenerated, type Generated } from "./emit/code.js";
+import { printFunction } from "./ir/print-stmt.js";
 import { emitGradJvpPair, emitGradVjp, emitHessian } from "./emit/higher.js";
 import { Tangents, type FnInfo } from "./tangents.js";
 
@@ -78,6 +79,7 @@ class Build {
     prepare: (key, mask) => this.prepareFor(key, mask),
     specializer: (f) => this.specializer(f),
     report: (f, pos, message) => this.sink.report("ADC1026", f.sf.fileName, pos.start, pos.end, message),
+    primalName: (caller, callee) => this.importName(this.fns.get(caller)!.sf.fileName, this.fns.get(callee)!, this.enqueue({ kind: "primal", key: callee, mask: [] })[0]),
   });
 
   constructor(
@@ -604,6 +606,11 @@ class Build {
     const f = this.fns.get(job.key)!;
     const before = this.sink.list.length;
     try {
+      if (job.kind === "primal") {
+        const ir = f.ir!;
+        this.insert(f, generated(printFunction({ name: this.enqueue(job)[0], params: ir.params, ret: ir.ret, body: ir.body, pos: ir.pos })));
+        return;
+      }
       const p = this.prepareFor(job.key, job.mask);
       if (this.sink.list.length > before) return;
       const spec = this.specializer(f);
@@ -642,12 +649,17 @@ class Build {
           text = this.emitOfGrad(job, f, name);
           break;
       }
-      const anchor = topLevelStatement(f.node);
-      const list = this.insertions.get(f.sf.fileName) ?? [];
-      list.push({ at: anchor.getEnd(), text: text.text, origins: text.origins });
-      this.insertions.set(f.sf.fileName, list);
+      this.insert(f, text);
     } catch (err) {
       if (!(err instanceof Refusal)) this.internal(f, err);
     }
+  }
+
+  /** Generated code goes after the top-level statement that holds its function. */
+  private insert(f: FnInfo, text: Generated): void {
+    const anchor = topLevelStatement(f.node);
+    const list = this.insertions.get(f.sf.fileName) ?? [];
+    list.push({ at: anchor.getEnd(), text: text.text, origins: text.origins });
+    this.insertions.set(f.sf.fileName, list);
   }
 }

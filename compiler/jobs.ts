@@ -4,7 +4,7 @@
  */
 import { isDiffTy, type IrFunction } from "./ir/ir.js";
 
-export type JobKind = "jvp" | "split" | "grad" | "valueAndGrad" | "vjp" | "jvpPair" | "block" | "hessian" | "gradJvpPair" | "gradVjp";
+export type JobKind = "primal" | "jvp" | "split" | "grad" | "valueAndGrad" | "vjp" | "jvpPair" | "block" | "hessian" | "gradJvpPair" | "gradVjp";
 export interface Job {
   readonly kind: JobKind;
   readonly key: string;
@@ -33,8 +33,12 @@ function wrtSuffix(ir: IrFunction, wrt: readonly number[], nUser: number): strin
  * locals, trailing parameters that are never differentiated.
  */
 export function jobBases(job: Job, base: string, ir: IrFunction, captured: number): string[] {
-  const nUser = ir.params.length - captured;
+  const nUser = job.kind === "primal" ? 0 : ir.params.length - captured;
   switch (job.kind) {
+    case "primal":
+      // A function adc made (a tangent function), printed itself. Its IR may still be in the
+      // making when a recursive callee asks for its name.
+      return [base];
     case "jvp":
       return [`${base}_jvp${suffix(ir, job.mask, nUser)}`];
     case "split": {

@@ -28,6 +28,12 @@ export interface TangentHost {
   prepare(key: string, mask: readonly boolean[]): Prepared;
   specializer(f: FnInfo): Specializer;
   report(f: FnInfo, pos: Pos, message: string): void;
+  /**
+   * The name under which the function `caller` calls the made function `callee` itself (its
+   * derivatives call the callee's derivatives, but a call whose arguments are constants calls
+   * the callee): the callee is printed as a function of its module.
+   */
+  primalName(caller: string, callee: string): string;
 }
 
 export class Tangents {
@@ -61,9 +67,9 @@ export class Tangents {
           const gk = this.of(fnKey(g), m, false, `${g.name}_tangent`);
           if (gk === null) {
             broken = true;
-            return g;
+            return { fn: g, text: g.name };
           }
-          return this.host.info(gk).id;
+          return { fn: this.host.info(gk).id, text: this.host.primalName(k, gk) };
         },
       });
     }

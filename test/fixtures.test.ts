@@ -2,7 +2,8 @@
  * Fixture tests. Each folder under fixtures/ with an `input.ts` is one case:
  * - `output.ts` (and `<module>.output.ts` for other modules the build changes): the expected
  *   generated code, compared exactly; compiling twice must give the same bytes;
- * - beside every snapshot, the numeric check (test/helpers/check.ts) on every exported function;
+ * - beside every snapshot, the numeric check (test/helpers/check.ts) on every exported function,
+ *   and under fixtures/higher the second-order check (test/helpers/check2.ts) too;
  * - or `errors.txt`: the expected diagnostics, one per line in tsc's format, and no output.
  * `npm run test:accept` rewrites expected files; read each diff before committing it.
  */
@@ -13,6 +14,7 @@ import { describe, expect, it } from "vitest";
 import { compileFiles, formatDiagnostic } from "../compiler/index.js";
 import { CODES } from "../compiler/diagnostics.js";
 import { checkProbe } from "./helpers/check.js";
+import { checkSecondOrder } from "./helpers/check2.js";
 import { load } from "./helpers/load.js";
 import { probeSpecs, probeText } from "./helpers/probe.js";
 
@@ -68,13 +70,14 @@ describe.each(all.map((d) => [relative(fixtures, d), d]))("%s", (_name, dir) => 
 
   it("has derivatives that agree with finite differences and with each other", async () => {
     const source = readFileSync(input, "utf8");
-    const specs = probeSpecs(source, input);
+    // Every function of fixtures/higher is checked to second order as well.
+    const specs = probeSpecs(source, input, relative(fixtures, dir).startsWith("higher") ? 2 : 1);
     expect(specs.length, "a fixture must export at least one function to check").toBeGreaterThan(0);
     const r = compileFiles([input], new Map([[input, probeText(source, specs)]]));
     expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
     const compiled = new Map([...r.outputs].map(([f, o]) => [f, o.code]));
     const mod = await load(compiled.get(input)!, input, compiled);
-    const failures = specs.flatMap((s, i) => checkProbe(mod, s, 1000 + i));
+    const failures = specs.flatMap((s, i) => [...checkProbe(mod, s, 1000 + i), ...(s.order >= 2 ? checkSecondOrder(mod, s, 2000 + i) : [])]);
     expect(failures).toEqual([]);
   });
 });

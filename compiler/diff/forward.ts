@@ -53,8 +53,11 @@ type Kind = "const" | "let" | "assign";
  * function, so the output is a plain function of the IR that adc differentiates again.
  */
 export interface TangentCalls {
-  /** The tangent function of `fn` for the active-argument mask (parameters interleaved with tangents). */
-  callee(fn: FnId, mask: readonly boolean[]): FnId;
+  /**
+   * The tangent function of `fn` for the active-argument mask (parameters interleaved with
+   * tangents), and the name a call of it is printed with.
+   */
+  callee(fn: FnId, mask: readonly boolean[]): { readonly fn: FnId; readonly text: string };
   /** Tangents that are constants (a unit direction: the parameter's tangent is 1). */
   readonly fixed?: ReadonlyMap<string, Expr>;
 }
@@ -165,7 +168,7 @@ export class Forward {
           // The primal call for the value, the callee's tangent function for the tangent.
           const mask = callMask(this.p, value.args);
           const args = value.args.flatMap((a, i) => (mask[i] ? [a, this.dot(a)!] : [a]));
-          return pair(value, { k: "call", fn: { k: "user", fn: this.tangent.callee(value.fn.fn, mask) }, args, ty, pos });
+          return pair(value, { k: "call", fn: { k: "user", ...this.tangent.callee(value.fn.fn, mask) }, args, ty, pos });
         }
         if (value.fn.k === "user") {
           const lane: Expr = { k: "index", arr: free(`${RT}.${ty.k === "num" ? "retF" : "retO"}`), idx: num(0), pos };

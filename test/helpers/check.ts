@@ -6,11 +6,20 @@
  * itself. Returns the failures as messages.
  */
 import type { Loaded } from "./load.js";
-import { clone, close, coordinates, dot, finiteDifference, flat, get, overflows, randomValues, type Value } from "./numeric.js";
+import { clone, close, coordinates, dot, finiteDifference, flat, get, overflows, randomValues, type ParamKind, type Value } from "./numeric.js";
 import type { ProbeFn } from "./probe.js";
 
-const FD_RTOL = 2e-5;
-const EXACT_RTOL = 1e-9;
+export const FD_RTOL = 2e-5;
+export const EXACT_RTOL = 1e-9;
+
+/**
+ * Arguments for a call: fresh copies (a function may write its arrays); NDArray arguments are
+ * built with the module's own np (each bundle has its own runtime).
+ */
+export function argMaker(mod: Loaded, kinds: readonly ParamKind[]): (args: readonly Value[]) => unknown[] {
+  const np = mod.__np;
+  return (args) => args.map((a, i) => (kinds[i].k === "nd" ? np.reshape(np.array(Array.from(a as Float64Array)), (kinds[i] as { shape: readonly number[] }).shape) : clone(a)));
+}
 
 export function checkProbe(mod: Loaded, spec: ProbeFn, seed: number, points = 3): string[] {
   const probe = mod[`__probe_${spec.name}`];
@@ -20,10 +29,8 @@ export function checkProbe(mod: Loaded, spec: ProbeFn, seed: number, points = 3)
   const fail = (at: Value[], msg: string): void => {
     failures.push(`${spec.name} at (${at.map((a) => (typeof a === "number" ? a : `[${Array.from(a).join(", ")}]`)).join(", ")}): ${msg}`);
   };
-  // NDArray arguments are built with the module's own np (each bundle has its own runtime).
   const np = mod.__np;
-  const toArgs = (args: readonly Value[]): unknown[] =>
-    args.map((a, i) => (kinds[i].k === "nd" ? np.reshape(np.array(Array.from(a as Float64Array)), (kinds[i] as { shape: readonly number[] }).shape) : clone(a)));
+  const toArgs = argMaker(mod, kinds);
   const primal = (args: Value[]): number[] => flat(probe.primal(...toArgs(args)));
   const diffIdx = kinds.map((k, i) => [k, i] as const).filter(([k]) => k.k !== "fixed").map(([, i]) => i);
   const samples = randomValues(kinds, spec.domain, seed, points);

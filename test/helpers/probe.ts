@@ -8,6 +8,11 @@
  * `@length n` for array arguments (default 4), `@fixed name value` for a parameter held
  * constant (a count or an index), `@shape name 3,4` for an NDArray argument (default 3; `scalar`
  * for shape []).
+ *
+ * With `order` 2 (every function of fixtures/higher) the probe also asks for second derivatives
+ * of functions returning a number: hessian per parameter, grad(grad(f, i), j) for number
+ * parameters, jvp(grad(f, i)) and vjp(grad(f, i)); `@order 3` adds grad(grad(grad(f, i), i), i)
+ * for a number parameter i.
  */
 import { ts } from "ts-morph";
 import type { Domain, ParamKind } from "./numeric.js";
@@ -19,6 +24,8 @@ export interface ProbeFn {
   readonly domain: Domain;
   /** `@nofd`: the derivative is not the function's (stopGradient); compare modes only. */
   readonly noFd: boolean;
+  /** Highest derivative order to check: 1, or 2 and 3 (second-order probe). */
+  readonly order: number;
 }
 
 function kindOf(type: string, shape?: readonly number[]): ParamKind | undefined {
@@ -30,7 +37,7 @@ function kindOf(type: string, shape?: readonly number[]): ParamKind | undefined 
   return undefined;
 }
 
-export function probeSpecs(source: string, fileName: string): ProbeFn[] {
+export function probeSpecs(source: string, fileName: string, order = 1): ProbeFn[] {
   const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.ES2022, true);
   const out: ProbeFn[] = [];
   const consider = (name: string, fn: ts.SignatureDeclaration, docNode: ts.Node): void => {
@@ -53,7 +60,8 @@ export function probeSpecs(source: string, fileName: string): ProbeFn[] {
     }
     if (!params.some((p) => p.kind.k !== "fixed")) return;
     const noFd = tags.some((t) => t.tagName.text === "nofd");
-    out.push({ name, params, returns: ret.k === "num" ? "num" : "arr", domain: { lo, hi, length }, noFd });
+    const ord = Math.max(order, Number(tag("order")[0] ?? 1));
+    out.push({ name, params, returns: ret.k === "num" ? "num" : "arr", domain: { lo, hi, length }, noFd, order: ret.k === "num" ? ord : 1 });
   };
   for (const st of sf.statements) {
     const exported = ts.getModifiers(st as ts.HasModifiers)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
@@ -70,7 +78,7 @@ export function probeSpecs(source: string, fileName: string): ProbeFn[] {
 
 /** The fixture's text with the probe appended. */
 export function probeText(source: string, fns: readonly ProbeFn[]): string {
-  const lines = [source, "", 'import { grad as __grad, valueAndGrad as __valueAndGrad, vjp as __vjp, jvp as __jvp } from "adc";', 'export { np as __np } from "adc";'];
+  const lines = [source, "", 'import { grad as __grad, valueAndGrad as __valueAndGrad, vjp as __vjp, jvp as __jvp, hessian as __hessian } from "adc";', 'export { np as __np } from "adc";'];
   for (const f of fns) {
     const diff = f.params.map((p, i) => [p, i] as const).filter(([p]) => p.kind.k !== "fixed").map(([, i]) => i);
     const sig = f.params.map((p, i) => `__a${i}: ${p.type}`).join(", ");
@@ -85,6 +93,20 @@ export function probeText(source: string, fns: readonly ProbeFn[]): string {
     lines.push(`  vjp: (${sig}) => __vjp(${f.name}, ${names}),`);
     lines.push(`  jvp: (__p: ${tuple}, __t: ${tuple}) => __jvp(${f.name}, __p, __t),`);
     lines.push("};");
+    if (f.order >= 2) lines.push(...secondOrder(f, diff, sig, names, tuple));
   }
   return lines.join("\n") + "\n";
+}
+
+/** The second-order probe: every way adc offers to differentiate grad(f, i) again. */
+function secondOrder(f: ProbeFn, diff: readonly number[], sig: string, names: string, tuple: string): string[] {
+  const nums = diff.filter((i) => f.params[i].kind.k === "num");
+  const lines = [`export const __probe2_${f.name} = {`];
+  lines.push(`  h: [${diff.map((i) => `__hessian(${f.name}, ${i})`).join(", ")}],`);
+  lines.push(`  gg: { ${nums.flatMap((i) => nums.map((j) => `"${i},${j}": __grad(__grad(${f.name}, ${i}), ${j})`)).join(", ")} },`);
+  lines.push(`  hvp: [${diff.map((i) => `(__p: ${tuple}, __t: ${tuple}) => __jvp(__grad(${f.name}, ${i}), __p, __t)`).join(", ")}],`);
+  lines.push(`  vjpg: [${diff.map((i) => `(${sig}) => __vjp(__grad(${f.name}, ${i}), ${names})`).join(", ")}],`);
+  if (f.order >= 3) lines.push(`  ggg: { ${nums.map((i) => `"${i}": __grad(__grad(__grad(${f.name}, ${i}), ${i}), ${i})`).join(", ")} },`);
+  lines.push("};");
+  return lines;
 }
