@@ -1,7 +1,8 @@
 /**
  * Every scalar rule in the registry, alone: a one-line function applying the primitive, compiled
  * with grad, vjp and jvp, checked at several points against central finite differences and
- * against each other. The table is checked against the registry (compiler/rules/scalar.ts), so a
+ * against each other; and to second order (as JAX's check_grads(order=2)): grad(grad(f, i), j),
+ * jvp(grad(f, i)) and vjp(grad(f, i)) against finite differences of grad(f, i) and each other. The table is checked against the registry (compiler/rules/scalar.ts), so a
  * new rule without a row here fails this test.
  */
 import { describe, expect, it } from "vitest";
@@ -118,6 +119,54 @@ describe("scalar rules", () => {
           const e = p.map((_, j) => (j === i ? 1 : 0));
           const [, dot] = m[`${fnName(k)}_j`](p, e);
           if (!(Math.abs(dot - g[i]) <= 1e-12 * Math.max(1, Math.abs(g[i])))) failures.push(`${name} at ${p}: forward d/d${NAMES[i]} = ${dot} != reverse ${g[i]}`);
+        }
+      }
+    });
+    expect(failures).toEqual([]);
+  });
+
+  it("each primitive alone, to second order: grad of grad, jvp of grad and vjp of grad agree with finite differences of grad", async () => {
+    const rows = Object.entries(TABLE);
+    const fnName = (k: number): string => `r${k}`;
+    const source = [
+      'import { grad, vjp, jvp } from "adc";',
+      ...rows.flatMap(([, row], k) => {
+        const f = fnName(k);
+        const params = NAMES.slice(0, row.arity);
+        const sig = params.map((p) => `${p}: number`).join(", ");
+        const list = (a: string): string => `[${params.map((_, i) => `${a}[${i}]`).join(", ")}]`;
+        return [
+          `export function ${f}(${sig}): number { return ${row.expr}; }`,
+          ...params.map((_, i) => `export const ${f}_g${i} = grad(${f}, ${i});`),
+          // Row i of the Hessian three ways: reverse over the unit tangent, forward over reverse, its transpose.
+          ...params.map((_, i) => `export const ${f}_gg${i} = [${params.map((_, j) => `grad(grad(${f}, ${i}), ${j})`).join(", ")}];`),
+          ...params.map((_, i) => `export const ${f}_jg${i} = (p: number[], t: number[]) => jvp(grad(${f}, ${i}), ${list("p")}, ${list("t")});`),
+          ...params.map((_, i) => `export const ${f}_vg${i} = (p: number[]) => vjp(grad(${f}, ${i}), ...(${list("p")} as [${params.map(() => "number").join(", ")}]));`),
+        ];
+      }),
+    ].join("\n");
+    const r = compile(source, { fileName: "rules2-input.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const m = await load(r.code, "rules2-input.ts");
+    const failures: string[] = [];
+    rows.forEach(([name, row], k) => {
+      const f = fnName(k);
+      for (const p of points(row, 6)) {
+        for (let i = 0; i < row.arity; i++) {
+          const gi = m[`${f}_g${i}`] as (...a: number[]) => number;
+          const [, pullback] = m[`${f}_vg${i}`](p);
+          const transposed = pullback(1) as number[];
+          for (let j = 0; j < row.arity; j++) {
+            const h = 1e-5 * Math.max(1, Math.abs(p[j]));
+            const at = (d: number): number => gi(...p.map((v, q) => (q === j ? v + d : v)));
+            const fd = row.zero ? 0 : (at(h) - at(-h)) / (2 * h);
+            const hij = m[`${f}_gg${i}`][j](...p) as number;
+            const where = `${name} at ${p}: d2/d${NAMES[i]}d${NAMES[j]}`;
+            if (!(Math.abs(hij - fd) <= 1e-5 * Math.max(1, Math.abs(fd)))) failures.push(`${where} = ${hij} (grad of grad), finite differences of grad ${fd}`);
+            const [, dot] = m[`${f}_jg${i}`](p, p.map((_, q) => (q === j ? 1 : 0)));
+            if (!(Math.abs(dot - hij) <= 1e-10 * Math.max(1, Math.abs(hij)))) failures.push(`${where} = ${dot} (jvp of grad) != ${hij} (grad of grad)`);
+            if (!(Math.abs(transposed[j] - hij) <= 1e-10 * Math.max(1, Math.abs(hij)))) failures.push(`${where} = ${transposed[j]} (vjp of grad) != ${hij} (grad of grad)`);
+          }
         }
       }
     });
