@@ -1,0 +1,212 @@
+/**
+ * Requests: each adc API call site and record block of the build becomes the jobs that make its
+ * derivatives (jobs.ts) and the edit that calls them. Derivatives of derivatives go through the
+ * tangent functions (tangents.ts): `grad(grad(f))` asks for the gradient of T(f), `hessian` and
+ * `jvp`/`vjp` of `grad(f)` for gradients of the directed T(f).
+ */
+import { ts } from "ts-morph";
+import type { Code } from "./diagnostics.js";
+import { sharedOutputs } from "./analysis/shares.js";
+import { fnKey } from "./analysis/summaries.js";
+import { isDiffTy, isTree } from "./ir/ir.js";
+import type { FunctionNode } from "./ir/lower/index.js";
+import type { Capture, RecordSite } from "./record.js";
+import type { CallSite } from "./targets.js";
+import { RT } from "./emit/names.js";
+import { jobBases, type Job } from "./jobs.js";
+import type { FnInfo } from "./tangents.js";
+
+/** What requests need from the build. */
+export interface RequestHost {
+  fn(key: string): FnInfo;
+  register(node: FunctionNode, anonymous?: string): FnInfo;
+  isBroken(key: string): boolean;
+  /** The job's generated names, queued the first time. */
+  enqueue(job: Job): string[];
+  importName(file: string, f: FnInfo, name: string): string;
+  edit(file: string, start: number, end: number, text: string): void;
+  refuse(code: Code, file: string, n: ts.Node, message: string, hint?: string): void;
+  /** The parameter indices a function writes into. */
+  writes(key: string): ReadonlySet<number> | undefined;
+  refreshMutations(): void;
+  tangent(key: string, mask: readonly boolean[], unit: boolean, base: string): string | null;
+  typeText(n: ts.Node): string;
+}
+
+export class Requests {
+  constructor(private readonly host: RequestHost) {}
+
+  site(site: CallSite): void {
+    let f = this.host.register(site.fnNode);
+    if (this.host.isBroken(fnKey(f.id))) return;
+    if (site.kind === "hessian") return this.requestHessian(site, f);
+    if (site.inner.length && (site.kind === "jvp" || site.kind === "vjp")) return this.requestOfGrad(site, f);
+    if (site.inner.length) {
+      const t = this.derivativeOf(f, site.inner, site);
+      if (!t) return;
+      f = t;
+    }
+    const ir = f.ir!;
+    const file = site.call.getSourceFile().fileName;
+    const diffParams = this.diffParams(f);
+    const call = site.call;
+    const key = fnKey(f.id);
+    if (site.kind === "grad" || site.kind === "valueAndGrad") {
+      // (An NDArray result must hold one element, which only the running program can check.)
+      if (ir.ret.k !== "num" && ir.ret.k !== "nd") {
+        this.host.refuse("ADC1007", file, call, `${site.kind} needs a function that returns a number or a one-element NDArray; '${f.id.name}' returns ${ir.ret.k === "arr" ? "an array" : "something else"}`, "reduce the result to a number (for example with a loop), or use vjp for a non-scalar result");
+        return;
+      }
+      for (const k of site.argnums!)
+        if (!diffParams[k]) {
+          this.host.refuse("ADC1012", file, call, `parameter '${ir.params[k].name}' of '${f.id.name}' has a type adc cannot differentiate`, "differentiate with respect to numbers, number arrays, Float64Array or NDArray");
+          return;
+        }
+      const mask = ir.params.map((_, i) => site.argnums!.includes(i));
+      const [name] = this.host.enqueue({ kind: site.kind, key, mask, wrt: site.argnums!, tuple: site.tuple && site.argnums!.length === 1 });
+      this.replaceWithFunction(site, f, name);
+      return;
+    }
+    if (!diffParams.some(Boolean)) {
+      this.host.refuse("ADC1012", file, call, `'${f.id.name}' has no parameter adc can differentiate`);
+      return;
+    }
+    if (!isDiffTy(ir.ret)) {
+      this.host.refuse("ADC1007", file, call, `${site.kind} needs a function that returns a number, an array or an NDArray`);
+      return;
+    }
+    const kind = site.kind === "vjp" ? "vjp" : "jvpPair";
+    const [name] = this.host.enqueue({ kind, key, mask: diffParams });
+    this.replaceCallee(site, f, name);
+  }
+
+  /** Which parameters carry derivatives: a closure's captured locals (trailing) never do. */
+  private diffParams(f: FnInfo): boolean[] {
+    const nUser = f.ir!.params.length - (f.captures?.length ?? 0);
+    return f.ir!.params.map((p, i) => i < nUser && isDiffTy(p.ty));
+  }
+
+  /** `grad(f)` becomes the generated function's name (a closure's captured locals bound by an arrow). */
+  private replaceWithFunction(site: CallSite, f: FnInfo, name: string): void {
+    const file = site.call.getSourceFile().fileName;
+    const call = site.call;
+    const captured = (f.captures ?? []).map((c) => c.ident.text);
+    const fnName = this.host.importName(file, f, name);
+    if (!captured.length) return this.host.edit(file, call.getStart(), call.getEnd(), fnName);
+    // `grad(loss)` inside fit(xs): `((w: number[]) => loss_grad(w, xs))`, reading xs when called.
+    const params = (f.node as ts.SignatureDeclarationBase).parameters;
+    const paramText = params.map((q) => (q.type || q.initializer ? q.getText() : `${q.name.getText()}: ${this.host.typeText(q)}`));
+    const args = [...params.map((q) => q.name.getText()), ...captured];
+    this.host.edit(file, call.getStart(), call.getEnd(), `((${paramText.join(", ")}) => ${fnName}(${args.join(", ")}))`);
+  }
+
+  /** `vjp(f, x)` becomes `f_vjp(x)`, `jvp(f, p, t)` becomes `f_jvpPair(p, t)` (captured locals appended). */
+  private replaceCallee(site: CallSite, f: FnInfo, name: string): void {
+    const file = site.call.getSourceFile().fileName;
+    const call = site.call;
+    const captured = (f.captures ?? []).map((c) => c.ident.text);
+    const rest = call.arguments[1];
+    const text = `${this.host.importName(file, f, name)}(`;
+    if (rest) {
+      this.host.edit(file, call.getStart(), rest.getStart(), text);
+      if (captured.length) this.host.edit(file, call.getEnd() - 1, call.getEnd(), `${call.arguments.hasTrailingComma ? " " : ", "}${captured.join(", ")})`);
+    } else this.host.edit(file, call.getStart(), call.getEnd(), `${text}${captured.join(", ")})`);
+  }
+
+  /**
+   * `hessian(f, i)`: for a number parameter, grad(grad(f, i), i); for an array, rows of
+   * Hessian-vector products, each the gradient of T(f) directed along a unit vector.
+   */
+  private requestHessian(site: CallSite, f: FnInfo): void {
+    const file = site.call.getSourceFile().fileName;
+    const ir = f.ir!;
+    const i = site.argnums![0];
+    const q = ir.params[i];
+    if (ir.ret.k !== "num") return this.host.refuse("ADC1007", file, site.call, `hessian needs a function that returns a number; '${f.id.name}' does not`);
+    if (q.ty.k === "num" && this.diffParams(f)[i]) return this.site({ ...site, kind: "grad", inner: [i], argnums: [i], tuple: false });
+    if (q.ty.k !== "arr" || !this.diffParams(f)[i]) return this.host.refuse("ADC1012", file, site.call, `hessian needs parameter '${q.name}' of '${f.id.name}' to be a number, number[] or Float64Array`);
+    if (!this.pureForHigher(f, site, "hessian")) return;
+    const mask = ir.params.map((_, k) => k === i);
+    const tangent = this.host.tangent(fnKey(f.id), mask, false, `${f.id.name}_tangent`);
+    if (tangent === null) return;
+    this.host.refreshMutations();
+    const [name] = this.host.enqueue({ kind: "hessian", key: fnKey(f.id), mask, wrt: [i], tangent });
+    this.replaceWithFunction(site, f, name);
+  }
+
+  /** `jvp(grad(f, i), p, t)` and `vjp(grad(f, i), ...p)`: Hessian-vector products, as T(f)'s gradients. */
+  private requestOfGrad(site: CallSite, f0: FnInfo): void {
+    const file = site.call.getSourceFile().fileName;
+    const i = site.inner[site.inner.length - 1];
+    const f = site.inner.length > 1 ? this.derivativeOf(f0, site.inner.slice(0, -1), site) : f0;
+    if (!f) return;
+    const ir = f.ir!;
+    const diff = this.diffParams(f);
+    if (ir.ret.k !== "num") return this.host.refuse("ADC1007", file, site.call, `grad needs a function that returns a number; '${f0.id.name}' does not`);
+    if (!diff[i] || (ir.params[i].ty.k !== "num" && ir.params[i].ty.k !== "arr")) return this.host.refuse("ADC1012", file, site.call, `${site.kind} of grad needs parameter '${ir.params[i].name}' to be a number, number[] or Float64Array`);
+    if (!this.pureForHigher(f, site, `${site.kind} of grad`)) return;
+    const key = fnKey(f.id);
+    const directed = site.kind === "jvp" ? diff : ir.params.map((_, k) => k === i);
+    const tangent = this.host.tangent(key, directed, false, `${f.id.name}_tangent`);
+    if (tangent === null) return;
+    this.host.refreshMutations();
+    const [name] = this.host.enqueue({ kind: site.kind === "jvp" ? "gradJvpPair" : "gradVjp", key, mask: diff, wrt: [i], tangent });
+    this.replaceCallee(site, f, name);
+  }
+
+  /** Entry points made of several calls need a function that leaves its array arguments alone. */
+  private pureForHigher(f: FnInfo, site: CallSite, what: string): boolean {
+    const written = this.host.writes(fnKey(f.id));
+    if (!written?.size) return true;
+    const names = [...written].map((k) => `'${f.ir!.params[k].name}'`).join(", ");
+    this.host.refuse("ADC1026", site.call.getSourceFile().fileName, site.call, `${what} of '${f.id.name}', which writes into its argument ${names}, is not supported yet`, "copy the argument inside the function and write into the copy");
+    return false;
+  }
+
+  /**
+   * `grad(grad(f, i))`: the function differentiated is T(f), f's derivative along parameter i as a
+   * function of IR (tangents.ts), and so on for each inner grad. Null if refused.
+   */
+  private derivativeOf(f: FnInfo, inner: readonly number[], site: CallSite): FnInfo | null {
+    const file = site.call.getSourceFile().fileName;
+    let key = fnKey(f.id);
+    for (const i of inner) {
+      const g = this.host.fn(key)!;
+      const ir = g.ir!;
+      const q = ir.params[i];
+      if (ir.ret.k !== "num" || q.ty.k !== "num") {
+        const why = ir.ret.k !== "num" ? `'${f.id.name}' does not return a number` : `its parameter '${q.name}' is ${q.ty.k === "arr" ? "an array" : "not a number"}, so grad returns ${q.ty.k === "arr" ? "an array" : "something other than a number"}`;
+        this.host.refuse("ADC1007", file, site.call, `${site.kind} of grad(${f.id.name}) needs grad(${f.id.name}) to return a number, but ${why}`, "for the second derivatives of a function of an array, use hessian(f), or jvp(grad(f), [x], [v]) for a Hessian-vector product");
+        return null;
+      }
+      const mask = ir.params.map((_, k) => k === i);
+      const [base] = jobBases({ kind: "grad", key, mask, wrt: [i] }, g.id.name, ir, g.captures?.length ?? 0);
+      const next = this.host.tangent(key, mask, true, base);
+      if (next === null) return null;
+      key = next;
+    }
+    this.host.refreshMutations();
+    return this.host.fn(key)!;
+  }
+
+  /** A record block: its vjp is generated, and the call becomes a runtime `record` over it. */
+  record(site: RecordSite, captures: readonly Capture[]): void {
+    const f = this.host.register(site.cb, "_record");
+    const ir = f.ir;
+    if (!ir || this.host.isBroken(fnKey(f.id))) return;
+    const file = site.call.getSourceFile().fileName;
+    // NDArrays, and objects and lists that may hold them (`model.w`, `params[0]`).
+    const mask = ir.params.map((p) => p.ty.k === "nd" || isTree(p.ty));
+    const [name] = this.host.enqueue({ kind: "block", key: fnKey(f.id), mask });
+    const inputs = captures.filter((c) => c.read).map((c) => c.ident.text);
+    const written = captures.filter((c) => c.written);
+    const assign = `(_outputs: unknown[]) => {${written.map((c, k) => ` ${c.ident.text} = _outputs[${k}] as ${c.typeText};`).join("")} }`;
+    const options = site.options?.getText() ?? "{}";
+    // Outputs whose graphs overlap another's: a backward through one frees the others too.
+    const shares = sharedOutputs(ir);
+    const overlap = shares.some((js, k) => js.some((j) => j !== k));
+    const tape = site.tape ? `, ${site.tape.getText()}` : overlap ? ", null" : "";
+    const sharing = overlap ? `, ${JSON.stringify(shares)}` : "";
+    this.host.edit(file, site.call.getStart(), site.call.getEnd(), `${RT}.record([${inputs.join(", ")}], ${name}, ${assign}, ${options}${tape}${sharing})`);
+  }
+}
