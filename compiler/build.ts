@@ -38,6 +38,7 @@ import { printFunction } from "./ir/print-stmt.js";
 import { emitGradJvpPair, emitGradVjp, emitHessian } from "./emit/higher.js";
 import { Tangents, type FnInfo } from "./tangents.js";
 import { Requests } from "./requests.js";
+import { InnerGrads } from "./inner-grads.js";
 
 export interface BuildResult {
   /** Transformed text of every file that changed, keyed by file name. */
@@ -69,6 +70,7 @@ class Build {
   private readonly prepared = new Map<string, Prepared>();
   private readonly queue: Job[] = [];
   private mutations: Mutations = new Map();
+  private readonly innerGrads: InnerGrads;
   private readonly requests = new Requests({
     fn: (key) => this.fns.get(key)!,
     register: (node, anonymous) => this.register(node, anonymous),
@@ -94,7 +96,7 @@ class Build {
     prepare: (key, mask) => this.prepareFor(key, mask),
     specializer: (f) => this.specializer(f),
     report: (f, pos, message) => this.sink.report("ADC1026", f.sf.fileName, pos.start, pos.end, message),
-    primalName: (caller, callee) => this.importName(this.fns.get(caller)!.sf.fileName, this.fns.get(callee)!, this.enqueue({ kind: "primal", key: callee, mask: [] })[0]),
+    primalName: (caller, callee) => this.primalName(this.fns.get(caller)!.sf.fileName, callee),
   });
 
   constructor(
@@ -102,6 +104,14 @@ class Build {
     private readonly roots: readonly ts.SourceFile[],
   ) {
     this.checker = project.getTypeChecker().compilerObject;
+    this.innerGrads = new InnerGrads({
+      checker: this.checker,
+      tangents: this.tangents,
+      fn: (key) => this.fns.get(key),
+      primalName: (file, key) => this.primalName(file, key),
+      refreshMutations: () => this.refreshMutations(),
+      refuse: (code, file, n, message, hint) => this.refuse(code, file, n, message, hint),
+    });
     this.program = project.getProgram().compilerObject;
     this.sink = new DiagnosticSink((file, offset) => {
       const sf = project.getSourceFile(file)?.compilerNode;
@@ -126,6 +136,7 @@ class Build {
     }
     const records = this.moduleList.flatMap((sf) => findRecordSites(sf, this.checker).map((site) => ({ site, captures: capturesOf(site.cb, this.checker) })));
     for (const r of records) this.lowerReachable(this.register(r.site.cb, "_record"), r.captures);
+    this.innerGrads.resolve();
     this.refreshMutations();
     // Functions refused while lowering, and those that call them, get no derivatives; the others
     // still go through every later check, so one refusal does not hide the rest.
@@ -248,6 +259,13 @@ class Build {
           return info.id;
         },
         calleeCaptures: (id) => (this.info(id).captures ?? []).map((c) => c.ident),
+        derivativeCall: (callee) =>
+          this.innerGrads.call(callee, f.sf.fileName, (node) => {
+            const info = this.register(node);
+            this.capturesFor(info);
+            if (info.ir === undefined) work.push(info);
+            return info;
+          }),
         isAdcApi: (callee, name) => adcExportName(callee, this.checker) === name,
         ndOp: (e) => ndOpOf(e, this.checker),
         captures: f === start && captures ? captures : f.captures,
@@ -317,6 +335,11 @@ class Build {
 
   private refreshMutations(): void {
     this.mutations = computeMutations(new Map([...this.fns].filter(([, g]) => g.ir).map(([k, g]) => [k, g.ir!])));
+  }
+
+  /** The name under which code in `file` calls the made function `key` itself (printed on request). */
+  private primalName(file: string, key: string): string {
+    return this.importName(file, this.fns.get(key)!, this.enqueue({ kind: "primal", key, mask: [] })[0]);
   }
 
   private edit(file: string, start: number, end: number, text: string): void {
@@ -448,7 +471,8 @@ class Build {
     const before = this.sink.list.length;
     try {
       if (job.kind === "primal") {
-        const ir = f.ir!;
+        const ir = f.ir;
+        if (!ir) return;
         this.insert(f, generated(printFunction({ name: this.enqueue(job)[0], params: ir.params, ret: ir.ret, body: ir.body, pos: ir.pos })));
         return;
       }

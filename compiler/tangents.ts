@@ -19,6 +19,8 @@ export interface FnInfo {
   ir?: IrFunction | null;
   /** A closure's reads of its enclosing function's locals: trailing parameters of its IR. */
   captures?: readonly Capture[];
+  /** A tangent function registered (called from lowered code) but not made yet. */
+  deferred?: boolean;
 }
 
 export interface TangentHost {
@@ -49,13 +51,14 @@ export class Tangents {
    */
   of(key: string, mask: readonly boolean[], unit: boolean, base: string): string | null {
     const f = this.host.info(key);
-    const variant = `${f.id.variant ? `${f.id.variant}.` : ""}${unit ? "d" : "t"}${mask.map((b) => (b ? 1 : 0)).join("")}`;
-    const id0: FnId = { file: f.id.file, pos: f.id.pos, name: "", variant };
+    const id0 = this.idOf(f, mask, unit);
     const k = fnKey(id0);
     if (this.failed.has(k)) return null;
     let made = false;
     const t = this.host.add(k, f.sf.fileName, base, (name) => ((made = true), { id: { ...id0, name }, node: f.node, sf: f.sf, captures: f.captures }));
-    if (!made) return k;
+    // (Not made and not deferred: made already, or being made by a recursive call.)
+    if (!made && !t.deferred) return k;
+    t.deferred = false;
     const p = this.host.prepare(key, mask);
     const spec = this.host.specializer(f);
     const refusals = tangentRefusals(p, spec);
@@ -79,5 +82,20 @@ export class Tangents {
       return null;
     }
     return k;
+  }
+
+  /**
+   * Registers T(f) without making it: a call `grad(g)(x)` inside a function is lowered before g
+   * can be prepared. `of` with the same arguments makes it later.
+   */
+  defer(key: string, mask: readonly boolean[], unit: boolean, base: string): FnInfo {
+    const f = this.host.info(key);
+    const id0 = this.idOf(f, mask, unit);
+    return this.host.add(fnKey(id0), f.sf.fileName, base, (name) => ({ id: { ...id0, name }, node: f.node, sf: f.sf, captures: f.captures, deferred: true }));
+  }
+
+  private idOf(f: FnInfo, mask: readonly boolean[], unit: boolean): FnId {
+    const variant = `${f.id.variant ? `${f.id.variant}.` : ""}${unit ? "d" : "t"}${mask.map((b) => (b ? 1 : 0)).join("")}`;
+    return { file: f.id.file, pos: f.id.pos, name: "", variant };
   }
 }

@@ -204,6 +204,30 @@ function derivativeOf(e: ts.Expression, checker: ts.TypeChecker): { kind: string
   return kind && API_KINDS.has(kind) ? { kind, call: e, named } : undefined;
 }
 
+/**
+ * A derivative called as a function inside differentiated code: `grad(g, i)(x)`, `grad(grad(g))`,
+ * or a const bound to one (`const dg = grad(g)` then `dg(x)`). Gives g and the argnums of the
+ * grads, innermost first; undefined when `callee` is not a grad; a message when it cannot be used.
+ */
+export function gradChain(callee: ts.Expression, checker: ts.TypeChecker): { fn: FunctionNode; inner: number[] } | string | undefined {
+  const inner: number[] = [];
+  let e = callee;
+  for (;;) {
+    const d = derivativeOf(e, checker);
+    if (!d) break;
+    if (d.kind !== "grad") return inner.length ? `${d.kind} of a derivative` : undefined;
+    const [f, a] = d.call.arguments;
+    if (!f) return "grad needs a function";
+    const k = a ? literalArgnum(a) : 0;
+    if (k === undefined) return "grad called inside a differentiated function needs one literal argnum, so that it returns one number";
+    inner.unshift(k);
+    e = f;
+  }
+  if (!inner.length) return undefined;
+  const fn = functionOf(e, checker);
+  return typeof fn === "string" ? fn : { fn, inner };
+}
+
 /** A literal argnum (`1`), or undefined. */
 function literalArgnum(x: ts.Expression): number | undefined {
   while (ts.isParenthesizedExpression(x) || ts.isAsExpression(x)) x = x.expression;

@@ -22,6 +22,7 @@ import type { Expr, FnId, IrFunction, Param, Pos, Stmt, Ty } from "../ir/ir.js";
 import { fnKey } from "../analysis/summaries.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
 import { num } from "../ir/make.js";
+import { cleanup } from "../optimize/cleanup.js";
 import { Forward, type TangentCalls } from "./forward.js";
 import type { Prepared, Specializer } from "./prepare.js";
 
@@ -43,6 +44,10 @@ export function tangentFunction(prepared: Prepared, spec: Specializer, id: FnId,
   // A parameter outside the active set that the body assigns an active value starts at zero.
   for (const q of fn.params) if (!active.has(q.name) && p.isActive(q.name)) body.push({ k: "let", name: p.namer.dot(q.name), ty: q.ty, init: zero(q), isConst: false, pos: q.pos });
   body.push(...new Forward(p, spec, { ...calls, fixed }).block(p.body));
+  // Values only the (dropped) result needed go: what T(f) computes is what its tangent needs.
+  const cleaned = cleanup(body, new Set());
+  body.length = 0;
+  body.push(...cleaned);
   const vars = new Map<string, Ty>(params.map((q) => [q.name, q.ty]));
   forEachStmt(body, (s) => {
     if (s.k === "let") vars.set(s.name, s.ty);

@@ -28,9 +28,18 @@ export abstract class Calls extends Expressions {
       if (e.arguments.length !== 1) this.refuse("ADC1023", e, "stopGradient takes one argument");
       return { k: "stop", e: this.expr(e.arguments[0]), ty, pos: p };
     }
+    const derivative = this.env.derivativeCall?.(callee);
+    if (typeof derivative === "string") this.refuse("ADC1023", e, derivative);
+    if (derivative) {
+      const args = e.arguments.map((a) => {
+        if (ts.isSpreadElement(a)) this.refuse("ADC1020", a, "spread arguments are not supported");
+        return this.expr(a);
+      });
+      return { k: "call", fn: { k: "user", ...derivative }, args, ty, pos: p };
+    }
     for (const api of ["grad", "valueAndGrad", "vjp", "jvp", "hessian"])
       if (this.env.isAdcApi(callee, api) || (ts.isCallExpression(callee) && this.env.isAdcApi(callee.expression, api)))
-        this.refuse("ADC1023", e, `${api} called inside a differentiated function is not supported yet`, "differentiate the derivative itself at module level: grad(grad(f)), jvp(grad(f), [x], [v]), hessian(f)");
+        this.refuse("ADC1023", e, `${api} called inside a differentiated function is not supported yet (grad(g)(x) for a number x is)`, "differentiate the derivative itself at module level: grad(grad(f)), jvp(grad(f), [x], [v]), hessian(f)");
     if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && (callee.expression.text === "Float64Array" || callee.expression.text === "Array") && callee.name.text === "from" && e.arguments.length === 1 && !this.localName(callee.expression) && this.typeOf(e.arguments[0]).k === "arr")
       return { k: "copy", ctor: callee.expression.text === "Float64Array" ? "Float64Array" : "Array", e: this.expr(e.arguments[0]), pos: p };
     if (ts.isIdentifier(callee) && (callee.text === "eval" || callee.text === "Function") && !this.localName(callee))

@@ -25,6 +25,12 @@ export interface LowerEnv {
   readonly file: string;
   /** The user function a callee refers to, if adc can differentiate it. */
   resolveUser(callee: ts.Expression): FnId | undefined;
+  /**
+   * `grad(g, i)` (or a const bound to it) called inside the function: the function adc makes for
+   * it (g's derivative as a function of IR, which is called like a user function), a message
+   * when it cannot, undefined when `callee` is no grad.
+   */
+  derivativeCall?(callee: ts.Expression): { readonly fn: FnId; readonly text: string } | string | undefined;
   /** Whether `callee` is the named export of the `adc` package. */
   isAdcApi(callee: ts.Expression, name: string): boolean;
   /** If `callee` is an NDArray operation (`np.add`, `x.add`), its registry name. */
