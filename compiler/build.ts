@@ -36,6 +36,7 @@ import { enclosingScope, isModuleScoped, topLevelStatement } from "./scopes.js";
 import { generated, joinGenerated, type Generated } from "./emit/code.js";
 import { printFunction } from "./ir/print-stmt.js";
 import { emitGradJvpPair, emitGradVjp, emitHessian } from "./emit/higher.js";
+import { emitJacfwd, emitJacrev } from "./emit/jacobian.js";
 import { Tangents, type FnInfo } from "./tangents.js";
 import { Requests } from "./requests.js";
 import { InnerGrads } from "./inner-grads.js";
@@ -506,6 +507,16 @@ class Build {
         case "jvpPair": {
           const [jvp] = this.enqueue({ kind: "jvp", key: job.key, mask: job.mask });
           text = emitJvpPair(p, { jvp, pair: name }, this.mutations.get(job.key) ?? new Set(), f.captures?.length ?? 0);
+          break;
+        }
+        case "jacrev": {
+          const [vjp] = this.enqueue({ kind: "vjp", key: job.key, mask: job.mask });
+          text = emitJacrev(f.ir!, job.wrt![0], { jac: name, vjp });
+          break;
+        }
+        case "jacfwd": {
+          const [pair] = this.enqueue({ kind: "jvpPair", key: job.key, mask: job.mask });
+          text = emitJacfwd(f.ir!, job.wrt![0], { jac: name, pair }, f.captures?.length ?? 0, this.mutations.get(job.key) ?? new Set());
           break;
         }
         case "hessian":

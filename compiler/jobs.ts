@@ -4,7 +4,7 @@
  */
 import { isDiffTy, type IrFunction } from "./ir/ir.js";
 
-export type JobKind = "primal" | "jvp" | "split" | "grad" | "valueAndGrad" | "vjp" | "jvpPair" | "block" | "hessian" | "gradJvpPair" | "gradVjp";
+export type JobKind = "primal" | "jvp" | "split" | "grad" | "valueAndGrad" | "vjp" | "jvpPair" | "block" | "hessian" | "gradJvpPair" | "gradVjp" | "jacfwd" | "jacrev";
 export interface Job {
   readonly kind: JobKind;
   readonly key: string;
@@ -53,13 +53,15 @@ export function jobBases(job: Job, base: string, ir: IrFunction, captured: numbe
       return [`${base}_${job.kind}${sfx}${job.tuple ? "_tuple" : ""}`];
     }
     case "vjp":
-      return [`${base}_vjp`];
+      return [`${base}_vjp${suffix(ir, job.mask, nUser)}`];
     case "block":
       return [`${base}_vjp`, `${base}_fwd`, `${base}_rev`];
     case "jvpPair":
-      return [`${base}_jvpPair`];
+      return [`${base}_jvpPair${suffix(ir, job.mask, nUser)}`];
     case "hessian":
-      return [`${base}_hessian${suffix(ir, job.mask, nUser)}`];
+    case "jacfwd":
+    case "jacrev":
+      return [`${base}_${job.kind}${suffix(ir, job.mask, nUser)}`];
     case "gradJvpPair":
       return [`${base}_grad${wrtSuffix(ir, job.wrt!, nUser)}_jvpPair`];
     case "gradVjp":

@@ -40,6 +40,7 @@ export class Requests {
     let f = this.host.register(site.fnNode);
     if (this.host.isBroken(fnKey(f.id))) return;
     if (site.kind === "hessian") return this.requestHessian(site, f);
+    if (site.kind === "jacfwd" || site.kind === "jacrev" || site.kind === "jacobian") return this.requestJacobian(site, f);
     if (site.inner.length && (site.kind === "jvp" || site.kind === "vjp")) return this.requestOfGrad(site, f);
     if (site.inner.length) {
       const t = this.derivativeOf(f, site.inner, site);
@@ -131,6 +132,21 @@ export class Requests {
     if (tangent === null) return;
     this.host.refreshMutations();
     const [name] = this.host.enqueue({ kind: "hessian", key: fnKey(f.id), mask, wrt: [i], tangent });
+    this.replaceWithFunction(site, f, name);
+  }
+
+  /** `jacrev(f, i)` (`jacobian`) from f's vjp, `jacfwd(f, i)` from its jvp. */
+  private requestJacobian(site: CallSite, f: FnInfo): void {
+    const file = site.call.getSourceFile().fileName;
+    const ir = f.ir!;
+    const i = site.argnums![0];
+    const q = ir.params[i];
+    const plain = (k: string): boolean => k === "num" || k === "arr";
+    if (!plain(ir.ret.k)) return this.host.refuse("ADC1007", file, site.call, `${site.kind} needs a function that returns a number, number[] or Float64Array; '${f.id.name}' does not`, ir.ret.k === "nd" ? "for an NDArray result, use vjp with one cotangent per output entry" : undefined);
+    if (!plain(q.ty.k) || !this.diffParams(f)[i]) return this.host.refuse("ADC1012", file, site.call, `${site.kind} needs parameter '${q.name}' of '${f.id.name}' to be a number, number[] or Float64Array`);
+    const mask = ir.params.map((_, k) => k === i);
+    const kind = site.kind === "jacfwd" ? "jacfwd" : "jacrev";
+    const [name] = this.host.enqueue({ kind, key: fnKey(f.id), mask, wrt: [i] });
     this.replaceWithFunction(site, f, name);
   }
 

@@ -9,8 +9,10 @@ import type { DiagnosticSink } from "./diagnostics.js";
 import type { FunctionNode } from "./ir/lower/index.js";
 import { runtimeFile } from "./program.js";
 
-export type ApiKind = "grad" | "valueAndGrad" | "vjp" | "jvp" | "hessian";
-const API_KINDS = new Set<string>(["grad", "valueAndGrad", "vjp", "jvp", "hessian"]);
+export type ApiKind = "grad" | "valueAndGrad" | "vjp" | "jvp" | "hessian" | "jacfwd" | "jacrev" | "jacobian";
+const API_KINDS = new Set<string>(["grad", "valueAndGrad", "vjp", "jvp", "hessian", "jacfwd", "jacrev", "jacobian"]);
+/** The API calls that take `(f, argnums?)` for one parameter and return a function of f's arguments. */
+const ONE_ARGNUM = new Set<string>(["hessian", "jacfwd", "jacrev", "jacobian"]);
 
 export interface CallSite {
   readonly kind: ApiKind;
@@ -153,8 +155,8 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
   if (fnNode.parameters.length === 0) return report("ADC1010", fnArg, `${kind} needs a function with at least one parameter to differentiate with respect to`);
   let argnums: number[] | null = null;
   let tuple = false;
-  if (kind === "hessian" && inner.length) return report("ADC1008", outerArg, "hessian of a derivative is not supported yet", "hessian(f) gives the second derivatives of f");
-  if (kind === "grad" || kind === "valueAndGrad" || kind === "hessian") {
+  if (ONE_ARGNUM.has(kind) && inner.length) return report("ADC1008", outerArg, `${kind} of a derivative is not supported yet`, "hessian(f) gives the second derivatives of f");
+  if (kind === "grad" || kind === "valueAndGrad" || ONE_ARGNUM.has(kind)) {
     if (!second) argnums = [0];
     else {
       const lit = (x: ts.Expression): number | undefined => {
@@ -181,7 +183,7 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
       const bad = argnums.find((k) => k < 0 || k >= count);
       if (bad !== undefined) return report("ADC1010", second, `argnums ${bad} is outside the function's ${count} parameter(s)`);
       if (new Set(argnums).size !== argnums.length) return report("ADC1006", second, "argnums lists a parameter twice");
-      if (kind === "hessian" && tuple) return report("ADC1006", second, "hessian with a list of argnums is not supported yet", "name one parameter: hessian(f, 1)");
+      if (ONE_ARGNUM.has(kind) && tuple) return report("ADC1006", second, `${kind} with a list of argnums is not supported yet`, `name one parameter: ${kind}(f, 1)`);
     }
   }
   return { kind, call, fnNode, argnums, tuple, inner };

@@ -1,7 +1,7 @@
 /**
  * adc's user API: what a program imports from "adc".
  *
- * `grad`, `valueAndGrad`, `vjp`, `jvp` and `hessian` are markers: adc's compiler finds each call at build
+ * `grad`, `valueAndGrad`, `vjp`, `jvp`, `hessian`, `jacfwd`, `jacrev` and `jacobian` are markers: adc's compiler finds each call at build
  * time and replaces it with generated derivative code, so at run time no graph is built. If one
  * of them runs, the program was not built by adc, and the call says so.
  *
@@ -95,6 +95,42 @@ export function hessian<F extends (...args: any[]) => number>(f: F): (...args: A
 export function hessian<F extends (...args: any[]) => number, const A extends number>(f: F, argnums: A): (...args: Args<F>) => HessianOf<Args<F>[A]>;
 export function hessian(_f: AnyFn, _argnums?: number): never {
   throw notCompiled("hessian");
+}
+
+/**
+ * The Jacobian's type: one row per output entry, each shaped like the input; a number input
+ * gives the output's shape, a number output the input's (JAX's output shape x input shape).
+ */
+type JacobianOf<Out, In> = Out extends number
+  ? In extends number ? number : In extends Float64Array ? Float64Array : In extends readonly number[] ? number[] : never
+  : In extends number ? Out
+  : In extends Float64Array ? Float64Array[] : In extends readonly number[] ? number[][] : never;
+
+type NumOrArrFn = (...args: any[]) => number | Float64Array | number[];
+
+/**
+ * The Jacobian with respect to argument 0 (or `argnums`, one literal number) by reverse mode:
+ * one forward sweep, then the pullback once per output entry. For functions of numbers,
+ * `number[]` and `Float64Array` returning one of those.
+ */
+export function jacrev<F extends NumOrArrFn>(f: F): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[0]>;
+export function jacrev<F extends NumOrArrFn, const A extends number>(f: F, argnums: A): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[A]>;
+export function jacrev(_f: AnyFn, _argnums?: number): never {
+  throw notCompiled("jacrev");
+}
+
+/** The Jacobian by forward mode: one tangent evaluation per input entry (cheaper than jacrev for few inputs). */
+export function jacfwd<F extends NumOrArrFn>(f: F): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[0]>;
+export function jacfwd<F extends NumOrArrFn, const A extends number>(f: F, argnums: A): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[A]>;
+export function jacfwd(_f: AnyFn, _argnums?: number): never {
+  throw notCompiled("jacfwd");
+}
+
+/** `jacrev`, under JAX's other name. */
+export function jacobian<F extends NumOrArrFn>(f: F): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[0]>;
+export function jacobian<F extends NumOrArrFn, const A extends number>(f: F, argnums: A): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[A]>;
+export function jacobian(_f: AnyFn, _argnums?: number): never {
+  throw notCompiled("jacobian");
 }
 
 /** A value treated as a constant by differentiation: its derivative is zero. */

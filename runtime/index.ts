@@ -10,4 +10,5 @@ export { np } from "./ndarray/np.js";
 export { ndPrimal, ndJvp, ndVjp, ndVjpNum, ndAcc, ndOrZeros, ndZerosLike, scalarSeed } from "./nd-ad.js";
 export { barOf, fillBar, addTree, checkCotangent, copyArrays, type Bar } from "./pytree.js";
 export { keepArrays, restoreArrays, checkDistinct } from "./arrays.js";
+export { jacobianRows, jacobianColumns } from "./jacobian.js";
 export { record, GradientTape, isTraining } from "./autograd.js";

@@ -27,7 +27,7 @@ import { FEATURES, render, type Feature } from "../test/fuzz/generator.js";
 import { ProgramChecker } from "../test/fuzz/properties.js";
 
 function usage(msg: string): never {
-  process.stderr.write(`${msg}\nusage: npm run fuzz -- --runs N --seed S [--batch B] [--from K] [--chunk C] [--chunk-seconds T] [--shrink-seconds T] [--no-shrink] [--max-failures M] [--avoid F,G] [--replay PATH [--shrink] [--signature SIG]]\n`);
+  process.stderr.write(`${msg}\nusage: npm run fuzz -- --runs N --seed S [--batch B] [--from K] [--chunk C] [--chunk-seconds T] [--shrink-seconds T] [--no-shrink] [--max-failures M] [--avoid F,G] [--order 2] [--replay PATH [--shrink] [--signature SIG]]\n`);
   process.exit(2);
 }
 
@@ -50,6 +50,7 @@ try {
       "chunk-seconds": { type: "string", default: "900" },
       worker: { type: "boolean", default: false },
       of: { type: "string" },
+      order: { type: "string", default: "1" },
     },
     strict: true,
   }).values;
@@ -73,6 +74,8 @@ const maxFailures = int("max-failures", args["max-failures"]);
 const avoid = (args.avoid ?? "").split(",").filter(Boolean) as Feature[];
 for (const a of avoid) if (!FEATURES.includes(a)) usage(`--avoid takes a comma-separated list of ${FEATURES.join(", ")}; got ${a}`);
 const gen = { avoid };
+/** Derivative order checked: 2 adds the second-order check (hessian, grad of grad, jvp/vjp of grad). */
+const order = int("order", args.order)!;
 /** The flags that replay a program of this run. */
 const replayCmd = (path: string): string => `npm run fuzz -- --seed ${seed}${avoid.length ? ` --avoid ${avoid.join(",")}` : ""} --replay ${path}`;
 
@@ -82,7 +85,7 @@ if (args.replay !== undefined) {
   if (!program) usage(`no program at path ${args.replay}`);
   let source = render(program);
   const checker = new ProgramChecker();
-  let [{ failures }] = await checker.check([source]);
+  let [{ failures }] = await checker.check([source], { order });
   checker.dispose();
   let path = args.replay;
   if (args.shrink && failures.length) {
@@ -91,7 +94,7 @@ if (args.replay !== undefined) {
     const sigs = failures.flatMap(signatures);
     const keep = args.signature === undefined ? sigs[0] : sigs.find((g) => g.startsWith(args.signature!));
     if (!keep) usage(`no failure of this program has a signature starting with ${args.signature}; it has: ${sigs.join(", ")}`);
-    const s = await shrink({ seed, index, path, signature: keep, timeLimitMs: shrinkMs, gen });
+    const s = await shrink({ seed, index, path, signature: keep, timeLimitMs: shrinkMs, gen, order });
     if (s) {
       ({ source, failures, path } = { source: s.source, failures: [...s.failures], path: s.path });
       process.stdout.write(`shrunk in ${s.shrinks} step(s) and ${s.reduced} cleanup edit(s) to ${s.size} lines\n`);
@@ -115,6 +118,7 @@ if (args.worker) {
     from,
     maxFailures,
     gen,
+    order,
     onBatch: (done, failed) => process.stderr.write(`  ${String(from + done).padStart(String(of).length)}/${of}  (${failed} failing in this chunk)\n`),
   });
   // Exit once the result is flushed: stdout is a pipe, and exiting early would cut it short.
@@ -131,6 +135,7 @@ if (args.worker) {
 async function runChunk(start: number, count: number, timeoutMs: number): Promise<RunResult> {
   const argv = [...process.execArgv, fileURLToPath(import.meta.url), "--worker", "--seed", String(seed), "--from", String(start), "--runs", String(count), "--of", String(from + runs), "--batch", String(batch)];
   if (avoid.length) argv.push("--avoid", avoid.join(","));
+  if (order !== 1) argv.push("--order", String(order));
   const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
@@ -185,7 +190,7 @@ for (const [sig, found] of firstBySignature) {
   let failures = found.failures.filter((f) => signatures(f).includes(sig));
   let replay = replayCmd(String(found.index));
   if (!args["no-shrink"] && sig !== "hang") {
-    const s = await shrink({ seed, index: found.index, signature: sig, timeLimitMs: shrinkMs, gen });
+    const s = await shrink({ seed, index: found.index, signature: sig, timeLimitMs: shrinkMs, gen, order });
     if (s) {
       source = s.source;
       failures = s.failures.filter((f) => signatures(f).includes(sig));

@@ -12,6 +12,8 @@
  * - "runtime": the generated code threw while the probe ran;
  * - "numeric": checkProbe (test/helpers/check.ts) found a derivative that disagrees with finite
  *   differences, with the other mode, with grad per parameter, or a wrong valueAndGrad value;
+ *   with `order: 2`, checkSecondOrder (test/helpers/check2.ts) a second derivative that disagrees
+ *   with finite differences of the gradient or with another second-order mode;
  * - "tape": after the derivatives of a function ran, the runtime's tape was not back where it
  *   started (pushes and pops must balance in every call, docs/design.md);
  * - "generator": the input itself is not a valid program (a bug in the generator, not adc);
@@ -39,6 +41,7 @@ import { ts } from "ts-morph";
 import { compileFiles, formatDiagnostic, type Diagnostic } from "../../compiler/index.js";
 import { createProject } from "../../compiler/program.js";
 import { checkProbe } from "../helpers/check.js";
+import { checkSecondOrder } from "../helpers/check2.js";
 import { load, type Loaded } from "../helpers/load.js";
 import { flat, randomValues } from "../helpers/numeric.js";
 import { probeSpecs, probeText, type ProbeFn } from "../helpers/probe.js";
@@ -99,6 +102,11 @@ export interface CheckOptions {
   readonly typecheck?: boolean;
   /** Run the numeric checks (default true). */
   readonly numeric?: boolean;
+  /**
+   * Derivative order to check: 2 also asks for the second derivatives of every function returning
+   * a number (test/helpers/check2.ts) and accepts their refusals (ADC1026, default 1).
+   */
+  readonly order?: number;
 }
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -166,7 +174,7 @@ export class ProgramChecker {
       let specs: ProbeFn[] = [];
       let text = source;
       try {
-        specs = probeSpecs(source, path);
+        specs = probeSpecs(source, path, opts.order ?? 1);
         text = probeText(source, specs);
       } catch (e) {
         report.failures.push({ kind: "generator", message: `the probe cannot read the program: ${message(e)}` });
@@ -175,7 +183,8 @@ export class ProgramChecker {
       writeFileSync(path, text);
       return { index, path, source, text, specs, report };
     });
-    const compiled = this.compile(slots.filter((s) => !s.report.failures.length));
+    const order = opts.order ?? 1;
+    const compiled = this.compile(slots.filter((s) => !s.report.failures.length), order);
     if (opts.determinism ?? true) this.determinism(compiled);
     if (opts.typecheck ?? true) this.typecheck(compiled, slots);
     // Code with a type error still runs: its numbers are checked too.
@@ -196,7 +205,7 @@ export class ProgramChecker {
   }
 
   /** Compiles the batch; returns the slots that compiled, with their output set. */
-  private compile(slots: Slot[]): Slot[] {
+  private compile(slots: Slot[], order: number): Slot[] {
     let live = slots;
     for (let round = 0; live.length && round < 4; round++) {
       let r: ReturnType<ProgramChecker["build"]>;
@@ -227,7 +236,7 @@ export class ProgramChecker {
         const ds = byFile.get(s.path);
         if (!ds) continue;
         const text = ds.map((d) => formatDiagnostic({ ...d, file: "input.ts" }));
-        const accepted = ds.every((d) => ACCEPTED_REFUSALS.some((a) => a.code === d.code && a.message.test(d.message)));
+        const accepted = ds.every((d) => ACCEPTED_REFUSALS.some((a) => a.code === d.code && a.message.test(d.message)) || (d.code === "ADC1026" && order >= 2));
         if (accepted) s.report.refused = text.join("\n");
         else s.report.failures.push({ kind: "diagnostic", message: `adc refused a program in its language:\n${text.join("\n")}` });
       }
@@ -315,6 +324,7 @@ export class ProgramChecker {
         try {
           s.report.finite &&= this.finiteAt(mod, spec, seed + i);
           for (const m of checkProbe(mod, spec, seed + i, points)) s.report.failures.push({ kind: "numeric", message: m });
+          if (spec.order >= 2) for (const m of checkSecondOrder(mod, spec, seed + i, points)) s.report.failures.push({ kind: "numeric", message: `second order: ${m}` });
           const left = tapeLevels(tape);
           if (left) s.report.failures.push({ kind: "tape", message: `${spec.name}: the tape is not balanced after its derivatives ran (${left} left on it)` });
         } catch (e) {

@@ -10,7 +10,7 @@
  * for shape []).
  *
  * With `order` 2 (every function of fixtures/higher) the probe also asks for second derivatives
- * of functions returning a number: hessian per parameter, grad(grad(f, i), j) for number
+ * of functions of numbers and arrays (no NDArray) returning a number: hessian per parameter, grad(grad(f, i), j) for number
  * parameters, jvp(grad(f, i)) and vjp(grad(f, i)); `@order 3` adds grad(grad(grad(f, i), i), i)
  * for a number parameter i.
  */
@@ -61,7 +61,7 @@ export function probeSpecs(source: string, fileName: string, order = 1): ProbeFn
     if (!params.some((p) => p.kind.k !== "fixed")) return;
     const noFd = tags.some((t) => t.tagName.text === "nofd");
     const ord = Math.max(order, Number(tag("order")[0] ?? 1));
-    out.push({ name, params, returns: ret.k === "num" ? "num" : "arr", domain: { lo, hi, length }, noFd, order: ret.k === "num" ? ord : 1 });
+    out.push({ name, params, returns: ret.k === "num" ? "num" : "arr", domain: { lo, hi, length }, noFd, order: ret.k === "num" && !params.some((q) => q.kind.k === "nd") ? ord : 1 });
   };
   for (const st of sf.statements) {
     const exported = ts.getModifiers(st as ts.HasModifiers)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);

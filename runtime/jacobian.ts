@@ -1,0 +1,66 @@
+/**
+ * Jacobians from the generated vjp and jvp entry points, in JAX's layout: one row per output
+ * entry, each row shaped like the input (a number input gives a column in the output's shape;
+ * a number output gives one row in the input's shape, the gradient).
+ *
+ * jacrev runs the forward sweep once and the pullback once per output entry (a pullback may be
+ * called again, it owns its records); jacfwd runs forward mode once per input entry.
+ */
+type Arr = Float64Array | number[];
+
+function unitLike(like: Arr): Arr {
+  return like instanceof Float64Array ? new Float64Array(like.length) : new Array<number>(like.length).fill(0);
+}
+
+function rowOf(values: readonly number[], like: Arr): Arr {
+  return like instanceof Float64Array ? Float64Array.from(values) : [...values];
+}
+
+function own(v: unknown): unknown {
+  return v instanceof Float64Array ? v.slice() : Array.isArray(v) ? [...v] : v;
+}
+
+/** jacrev(f, k) at a point: `pair` is f_vjp's result, `k` the argument differentiated. */
+export function jacobianRows(pair: readonly [unknown, (outBar: never) => readonly unknown[]], k: number): unknown {
+  const [out, pullback] = pair;
+  const call = pullback as (outBar: unknown) => readonly unknown[];
+  if (typeof out === "number") return call(1)[k];
+  const o = out as Arr;
+  const ct = unitLike(o);
+  const rows: unknown[] = [];
+  for (let i = 0; i < o.length; i++) {
+    ct[i] = 1;
+    rows.push(own(call(ct)[k]));
+    ct[i] = 0;
+  }
+  // A number argument: one entry per output entry, in the output's shape.
+  if (rows.length && typeof rows[0] === "number") return rowOf(rows as number[], o);
+  return rows;
+}
+
+/**
+ * jacfwd(f, k) at a point: `jvp(t, last)` is f_jvpPair with tangent `t` for argument k (on
+ * copies of the arrays f writes, but for the `last` call, so that the caller's arrays end as
+ * one run of f leaves them), `x` that argument.
+ */
+export function jacobianColumns(jvp: (t: never, last: boolean) => readonly [unknown, unknown], x: number | Arr): unknown {
+  const call = jvp as (t: unknown, last: boolean) => readonly [unknown, unknown];
+  if (typeof x === "number") return call(1, true)[1];
+  // (x itself may be written by the last call.)
+  const n = x.length;
+  const like = unitLike(x);
+  const e = unitLike(x);
+  const cols: unknown[] = [];
+  for (let j = 0; j < n; j++) {
+    e[j] = 1;
+    cols.push(own(call(e, j === n - 1)[1]));
+    e[j] = 0;
+  }
+  // The output's shape, when there is no column to learn it from.
+  const sample = cols.length ? cols[0] : call(e, true)[1];
+  if (typeof sample === "number") return rowOf(cols as number[], like);
+  const m = (sample as Arr).length;
+  const rows: Arr[] = [];
+  for (let i = 0; i < m; i++) rows.push(rowOf(cols.map((c) => (c as Arr)[i]), like));
+  return rows;
+}

@@ -1,0 +1,190 @@
+/**
+ * jacfwd, jacrev and jacobian as a user calls them: every pairing of number, number[] and
+ * Float64Array inputs and outputs, checked entry by entry against central finite differences
+ * and against each other, with JAX's layout (a row per output entry, shaped like the input) and
+ * the types of runtime/api.ts; argnums, a closure's captured locals, a function that writes its
+ * array argument (the Jacobian at the point given; the caller's array ends as one run of the
+ * function leaves it, docs/semantics.md), loops and branches; and the refusals.
+ */
+import { describe, expect, it } from "vitest";
+import { ts } from "ts-morph";
+import { compile, formatDiagnostic } from "../compiler/index.js";
+import { createProject } from "../compiler/program.js";
+import { load, type Loaded } from "./helpers/load.js";
+
+const SOURCE = `
+import { jacfwd, jacrev, jacobian } from "adc";
+
+/** R^3 -> R^2, with a loop and a branch. */
+export function field(x: Float64Array, s: number): Float64Array {
+  const out = new Float64Array(2);
+  for (let i = 0; i < x.length; i++) {
+    out[0] += Math.sin(x[i] * s);
+    out[1] += i % 2 === 0 ? x[i] * x[i] : Math.exp(-x[i]) * s;
+  }
+  return out;
+}
+/** R^3 -> R (a gradient). */
+export function energy(x: number[]): number {
+  let e = 0;
+  for (let i = 0; i + 1 < x.length; i++) e += (x[i + 1] - x[i]) ** 2 * x[i];
+  return e;
+}
+/** R -> R^3 (a curve). */
+export function curve(t: number): number[] {
+  return [Math.cos(t), Math.sin(t), t * t];
+}
+/** R -> R. */
+export function scalar(t: number): number {
+  return Math.tanh(t) * t;
+}
+/** Writes into its argument: the caller's array must stay as it was. */
+export function normalize(v: Float64Array): Float64Array {
+  let n = 0;
+  for (let i = 0; i < v.length; i++) n += v[i] * v[i];
+  n = Math.sqrt(n);
+  for (let i = 0; i < v.length; i++) v[i] = v[i] / n;
+  return v.slice();
+}
+
+export const J = {
+  fieldRev: jacrev(field), fieldFwd: jacfwd(field), fieldS: jacfwd(field, 1), fieldSRev: jacobian(field, 1),
+  energyRev: jacrev(energy), energyFwd: jacfwd(energy),
+  curveRev: jacrev(curve), curveFwd: jacfwd(curve),
+  scalarRev: jacrev(scalar), scalarFwd: jacfwd(scalar),
+  normRev: jacrev(normalize), normFwd: jacfwd(normalize),
+};
+
+/** A closure over the caller's locals. */
+export function fitJacobian(xs: number[], w: Float64Array): Float64Array[] {
+  const model = (p: Float64Array): Float64Array => {
+    const r = new Float64Array(xs.length);
+    for (let i = 0; i < xs.length; i++) r[i] = p[0] * Math.exp(p[1] * xs[i]);
+    return r;
+  };
+  return jacrev(model)(w);
+}
+
+// The types a user sees.
+const a: Float64Array[] = J.fieldRev(new Float64Array(3), 1);
+const b: Float64Array = J.fieldS(new Float64Array(3), 1);
+const c: number[] = J.energyRev([1, 2, 3]);
+const d: number[] = J.curveFwd(0.5);
+const e: number = J.scalarRev(0.5);
+void a; void b; void c; void d; void e;
+`;
+
+type Arr = Float64Array | number[];
+/** A Jacobian as a matrix: `row` when f returns a number (its Jacobian is one row, the gradient). */
+const rows = (v: unknown, row = false): number[][] =>
+  typeof v === "number" ? [[v]] : row ? [Array.from(v as ArrayLike<number>)] : Array.from(v as ArrayLike<unknown>, (r) => (typeof r === "number" ? [r] : Array.from(r as ArrayLike<number>)));
+
+/** Central differences of f at x (arguments `args`, differentiated at `k`), in the Jacobian's layout. */
+function fdJacobian(f: (...a: unknown[]) => unknown, args: unknown[], k: number): number[][] {
+  const h = 1e-6;
+  const x = args[k];
+  const copy = (): unknown[] => args.map((a) => (a instanceof Float64Array ? a.slice() : Array.isArray(a) ? [...a] : a));
+  const flat = (v: unknown): number[] => (typeof v === "number" ? [v] : Array.from(v as ArrayLike<number>));
+  const n = typeof x === "number" ? 1 : (x as Arr).length;
+  const cols: number[][] = [];
+  for (let j = 0; j < n; j++) {
+    const at = (d: number): number[] => {
+      const a = copy();
+      if (typeof x === "number") a[k] = x + d;
+      else (a[k] as Arr)[j] += d;
+      return flat(f(...a));
+    };
+    const p = at(h), m = at(-h);
+    cols.push(p.map((v, i) => (v - m[i]) / (2 * h)));
+  }
+  return cols[0].map((_, i) => cols.map((col) => col[i]));
+}
+
+function close(got: number[][], want: number[][], tol: number): void {
+  expect(got.length).toBe(want.length);
+  got.forEach((r, i) => {
+    expect(r.length).toBe(want[i].length);
+    r.forEach((v, j) => expect(Math.abs(v - want[i][j])).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(want[i][j]))));
+  });
+}
+
+describe("jacfwd, jacrev and jacobian", () => {
+  let m: Loaded;
+  it("compiles as a user writes it; the input (with its typed uses) and the output type-check under strict", async () => {
+    const r = compile(SOURCE, { fileName: "jac-input.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const project = createProject();
+    const files = [project.createSourceFile("/virtual/jac-in.ts", SOURCE), project.createSourceFile("/virtual/jac-out.ts", r.code)];
+    const errors = files.flatMap((f) => f.getPreEmitDiagnostics().map((d) => `${f.getBaseName()}: ${ts.flattenDiagnosticMessageText(d.getMessageText() as string | ts.DiagnosticMessageChain, "\n")}`));
+    expect(errors).toEqual([]);
+    m = await load(r.code, "jac-input.ts");
+  });
+
+  it("agree with finite differences and with each other, in JAX's layout", () => {
+    const J = m.J;
+    const x = Float64Array.from([0.3, -0.7, 1.1]);
+    const cases: [string, string, (...a: unknown[]) => unknown, unknown[], number][] = [
+      ["fieldRev", "fieldFwd", m.field, [x, 1.3], 0],
+      ["fieldSRev", "fieldS", m.field, [x, 1.3], 1],
+      ["energyRev", "energyFwd", m.energy, [[0.5, 1.5, -0.25]], 0],
+      ["curveRev", "curveFwd", m.curve, [0.8], 0],
+      ["scalarRev", "scalarFwd", m.scalar, [0.8], 0],
+      ["normRev", "normFwd", m.normalize, [Float64Array.from([1, 2, 2])], 0],
+    ];
+    for (const [rev, fwd, f, args, k] of cases) {
+      const want = fdJacobian(f, args, k);
+      const row = typeof f(...args.map((a) => (a instanceof Float64Array ? a.slice() : a))) === "number";
+      const copy = (): unknown[] => args.map((a) => (a instanceof Float64Array ? a.slice() : Array.isArray(a) ? [...a] : a));
+      const jr = J[rev](...copy());
+      const jf = J[fwd](...copy());
+      close(rows(jr, row), want, 1e-6);
+      close(rows(jf, row), rows(jr, row), 1e-12);
+    }
+  });
+
+  it("give each row the input's type and the container the output's (JAX's output shape x input shape)", () => {
+    const J = m.J;
+    const x = Float64Array.from([0.3, -0.7, 1.1]);
+    const jr = J.fieldRev(x, 1.3);
+    expect(Array.isArray(jr) && jr.length).toBe(2);
+    expect(jr[0]).toBeInstanceOf(Float64Array);
+    expect(jr[0].length).toBe(3);
+    expect(J.fieldS(x, 1.3)).toBeInstanceOf(Float64Array); // number input, Float64Array output
+    expect(Array.isArray(J.energyFwd([1, 2, 3]))).toBe(true); // number output: the gradient
+    expect(Array.isArray(J.curveRev(0.5))).toBe(true);
+    expect(typeof J.scalarFwd(0.5)).toBe("number");
+  });
+
+  it("leave the caller's arrays as one run of the function leaves them, for a function that writes its argument", () => {
+    const want = fdJacobian(m.normalize, [Float64Array.from([1, 2, 2])], 0);
+    for (const j of [m.J.normRev, m.J.normFwd]) {
+      const v = Float64Array.from([1, 2, 2]);
+      close(rows(j(v)), want, 1e-6); // at the point given, not at the normalized one
+      expect(Array.from(v)).toEqual([1 / 3, 2 / 3, 2 / 3]);
+    }
+  });
+
+  it("differentiate a closure over the caller's locals", () => {
+    const xs = [0, 0.5, 1, 1.5];
+    const w = Float64Array.from([2, -0.3]);
+    const model = (p: Float64Array): Float64Array => Float64Array.from(xs, (t) => p[0] * Math.exp(p[1] * t));
+    close(rows(m.fitJacobian(xs, w)), fdJacobian(model as (...a: unknown[]) => unknown, [w], 0), 1e-6);
+  });
+
+  it("refuse what they cannot do, at compile time", () => {
+    const r = compile(
+      `import { jacrev, jacfwd, np, NDArray } from "adc";
+       function f(x: NDArray): NDArray { return np.sin(x); }
+       function g(x: number, s: string): number[] { return [x, x]; }
+       export const a = jacrev(f);
+       export const b = jacfwd(g, 1);
+       export const c = jacrev(g, [0]);`,
+      { fileName: "jac-bad.ts" },
+    );
+    const text = r.diagnostics.map(formatDiagnostic).join("\n");
+    expect(text).toMatch(/jac-bad\.ts\(4,\d+\): error ADC1007: jacrev needs a function that returns a number, number\[\] or Float64Array/);
+    expect(text).toMatch(/jac-bad\.ts\(5,\d+\): error ADC1012: jacfwd needs parameter 's' of 'g'/);
+    expect(text).toMatch(/jac-bad\.ts\(6,\d+\): error ADC1006: jacrev with a list of argnums is not supported yet/);
+    expect(r.code).toBe("");
+  });
+});
