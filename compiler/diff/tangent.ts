@@ -20,7 +20,7 @@
  */
 import type { Expr, FnId, IrFunction, Param, Pos, Stmt, Ty } from "../ir/ir.js";
 import { fnKey } from "../analysis/summaries.js";
-import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
+import { forEachExpr, forEachStmt, reads, stmtExprs } from "../ir/walk.js";
 import { num } from "../ir/make.js";
 import { cleanup } from "../optimize/cleanup.js";
 import { Forward, type TangentCalls } from "./forward.js";
@@ -45,7 +45,8 @@ export function tangentFunction(prepared: Prepared, spec: Specializer, id: FnId,
   for (const q of fn.params) if (!active.has(q.name) && p.isActive(q.name)) body.push({ k: "let", name: p.namer.dot(q.name), ty: q.ty, init: zero(q), isConst: false, pos: q.pos });
   body.push(...new Forward(p, spec, { ...calls, fixed }).block(p.body));
   // Values only the (dropped) result needed go: what T(f) computes is what its tangent needs.
-  const cleaned = cleanup(body, new Set());
+  const clean = cleanup(body, new Set());
+  const cleaned = sinkFreshArrays(clean, mentions(clean));
   body.length = 0;
   body.push(...cleaned);
   const vars = new Map<string, Ty>(params.map((q) => [q.name, q.ty]));
@@ -91,4 +92,61 @@ function declaredAt(p: Prepared, name: string): Pos {
     if (pos === undefined && s.k === "let" && s.name === name) pos = s.pos;
   });
   return pos ?? p.fn.pos;
+}
+
+/** How often each name is mentioned (read, or written through) in the statements. */
+function mentions(stmts: readonly Stmt[]): Map<string, number> {
+  const n = new Map<string, number>();
+  const add = (name: string): void => void n.set(name, (n.get(name) ?? 0) + 1);
+  forEachStmt(stmts, (s) => {
+    for (const e of stmtExprs(s)) forEachExpr(e, (x) => x.k === "var" && add(x.name));
+    if (s.k === "assign") add(s.target.k === "var" ? s.target.name : s.target.arr);
+  });
+  return n;
+}
+
+/**
+ * `const _t0 = Float64Array.from(w); ...; w = _t0;` back to `w = Float64Array.from(w)`. A-normal
+ * form names every fresh array; left so, T(f) would hand one array two names (`w = _t0`), which
+ * differentiating T(f) refuses (ADC1011).
+ */
+function sinkFreshArrays(stmts: readonly Stmt[], uses: ReadonlyMap<string, number>): Stmt[] {
+  const out = stmts.map((s): Stmt => {
+    switch (s.k) {
+      case "if":
+        return { ...s, then: sinkFreshArrays(s.then, uses), else: sinkFreshArrays(s.else, uses) };
+      case "loop":
+        return { ...s, body: sinkFreshArrays(s.body, uses) };
+      case "block":
+        return { ...s, body: sinkFreshArrays(s.body, uses) };
+      default:
+        return s;
+    }
+  });
+  for (let i = 0; i < out.length; i++) {
+    const s = out[i];
+    if (s.k !== "let" || !s.isConst || !s.init || !["copy", "alloc", "arrlit"].includes(s.init.k) || uses.get(s.name) !== 1) continue;
+    // Past declarations and plain assignments that neither read the temporary nor write what
+    // its array was made from (and call no user function, which might write it).
+    const from = reads(s.init);
+    const harmless = (t: Stmt): boolean =>
+      (t.k === "let" || (t.k === "assign" && t.target.k === "var" && !from.has(t.target.name))) &&
+      !stmtExprs(t).some((e) => reads(e).has(s.name) || userCall(e));
+    let j = i + 1;
+    while (j < out.length && harmless(out[j])) j++;
+    const use = out[j];
+    if (!use || use.k !== "assign" || use.target.k !== "var" || use.value.k !== "var" || use.value.name !== s.name) continue;
+    out[j] = { ...use, value: s.init };
+    out.splice(i, 1);
+    i--;
+  }
+  return out;
+}
+
+function userCall(e: Expr): boolean {
+  let found = false;
+  forEachExpr(e, (x) => {
+    if (x.k === "call" && x.fn.k === "user") found = true;
+  });
+  return found;
 }
