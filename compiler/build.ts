@@ -511,12 +511,12 @@ class Build {
         }
         case "jacrev": {
           const [vjp] = this.enqueue({ kind: "vjp", key: job.key, mask: job.mask });
-          text = emitJacrev(f.ir!, job.wrt![0], { jac: name, vjp });
+          text = emitJacrev(f.ir!, job.wrt!, !!job.tuple, { jac: name, vjp });
           break;
         }
         case "jacfwd": {
           const [pair] = this.enqueue({ kind: "jvpPair", key: job.key, mask: job.mask });
-          text = emitJacfwd(f.ir!, job.wrt![0], { jac: name, pair }, f.captures?.length ?? 0, this.mutations.get(job.key) ?? new Set());
+          text = emitJacfwd(f.ir!, job.wrt!, !!job.tuple, { jac: name, pair }, f.captures?.length ?? 0, this.mutations.get(job.key) ?? new Set());
           break;
         }
         case "hessian":

@@ -61,7 +61,7 @@ export function jobBases(job: Job, base: string, ir: IrFunction, captured: numbe
     case "hessian":
     case "jacfwd":
     case "jacrev":
-      return [`${base}_${job.kind}${suffix(ir, job.mask, nUser)}`];
+      return [`${base}_${job.kind}${suffix(ir, job.mask, nUser)}${job.tuple ? "_tuple" : ""}`];
     case "gradJvpPair":
       return [`${base}_grad${wrtSuffix(ir, job.wrt!, nUser)}_jvpPair`];
     case "gradVjp":

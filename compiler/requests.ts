@@ -139,14 +139,16 @@ export class Requests {
   private requestJacobian(site: CallSite, f: FnInfo): void {
     const file = site.call.getSourceFile().fileName;
     const ir = f.ir!;
-    const i = site.argnums![0];
-    const q = ir.params[i];
+    const wrt = site.argnums!;
     const plain = (k: string): boolean => k === "num" || k === "arr";
     if (!plain(ir.ret.k)) return this.host.refuse("ADC1007", file, site.call, `${site.kind} needs a function that returns a number, number[] or Float64Array; '${f.id.name}' does not`, ir.ret.k === "nd" ? "for an NDArray result, use vjp with one cotangent per output entry" : undefined);
-    if (!plain(q.ty.k) || !this.diffParams(f)[i]) return this.host.refuse("ADC1012", file, site.call, `${site.kind} needs parameter '${q.name}' of '${f.id.name}' to be a number, number[] or Float64Array`);
-    const mask = ir.params.map((_, k) => k === i);
+    for (const i of wrt) {
+      const q = ir.params[i];
+      if (!plain(q.ty.k) || !this.diffParams(f)[i]) return this.host.refuse("ADC1012", file, site.call, `${site.kind} needs parameter '${q.name}' of '${f.id.name}' to be a number, number[] or Float64Array`);
+    }
+    const mask = ir.params.map((_, k) => wrt.includes(k));
     const kind = site.kind === "jacfwd" ? "jacfwd" : "jacrev";
-    const [name] = this.host.enqueue({ kind, key: fnKey(f.id), mask, wrt: [i] });
+    const [name] = this.host.enqueue({ kind, key: fnKey(f.id), mask, wrt, tuple: site.tuple });
     this.replaceWithFunction(site, f, name);
   }
 

@@ -108,6 +108,9 @@ type JacobianOf<Out, In> = Out extends number
 
 type NumOrArrFn = (...args: any[]) => number | Float64Array | number[];
 
+/** argnums as a list: a tuple of Jacobians, one per argument listed. */
+type JacobiansOf<F extends NumOrArrFn, A extends readonly number[]> = { -readonly [K in keyof A]: JacobianOf<ReturnType<F>, Args<F>[A[K]]> };
+
 /**
  * The Jacobian with respect to argument 0 (or `argnums`, one literal number) by reverse mode:
  * one forward sweep, then the pullback once per output entry. For functions of numbers,
@@ -115,21 +118,24 @@ type NumOrArrFn = (...args: any[]) => number | Float64Array | number[];
  */
 export function jacrev<F extends NumOrArrFn>(f: F): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[0]>;
 export function jacrev<F extends NumOrArrFn, const A extends number>(f: F, argnums: A): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[A]>;
-export function jacrev(_f: AnyFn, _argnums?: number): never {
+export function jacrev<F extends NumOrArrFn, const A extends readonly number[]>(f: F, argnums: A): (...args: Args<F>) => JacobiansOf<F, A>;
+export function jacrev(_f: AnyFn, _argnums?: number | readonly number[]): never {
   throw notCompiled("jacrev");
 }
 
 /** The Jacobian by forward mode: one tangent evaluation per input entry (cheaper than jacrev for few inputs). */
 export function jacfwd<F extends NumOrArrFn>(f: F): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[0]>;
 export function jacfwd<F extends NumOrArrFn, const A extends number>(f: F, argnums: A): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[A]>;
-export function jacfwd(_f: AnyFn, _argnums?: number): never {
+export function jacfwd<F extends NumOrArrFn, const A extends readonly number[]>(f: F, argnums: A): (...args: Args<F>) => JacobiansOf<F, A>;
+export function jacfwd(_f: AnyFn, _argnums?: number | readonly number[]): never {
   throw notCompiled("jacfwd");
 }
 
 /** `jacrev`, under JAX's other name. */
 export function jacobian<F extends NumOrArrFn>(f: F): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[0]>;
 export function jacobian<F extends NumOrArrFn, const A extends number>(f: F, argnums: A): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[A]>;
-export function jacobian(_f: AnyFn, _argnums?: number): never {
+export function jacobian<F extends NumOrArrFn, const A extends readonly number[]>(f: F, argnums: A): (...args: Args<F>) => JacobiansOf<F, A>;
+export function jacobian(_f: AnyFn, _argnums?: number | readonly number[]): never {
   throw notCompiled("jacobian");
 }
 

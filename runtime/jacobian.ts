@@ -20,22 +20,33 @@ function own(v: unknown): unknown {
   return v instanceof Float64Array ? v.slice() : Array.isArray(v) ? [...v] : v;
 }
 
-/** jacrev(f, k) at a point: `pair` is f_vjp's result, `k` the argument differentiated. */
-export function jacobianRows(pair: readonly [unknown, (outBar: never) => readonly unknown[]], k: number): unknown {
+/**
+ * jacrev(f, k) at a point: `pair` is f_vjp's result, `k` the argument differentiated, or a list
+ * of them (argnums as a list: a tuple of Jacobians, all from the same pullback calls); `args`
+ * the arguments f was called with.
+ */
+export function jacobianRows(pair: readonly [unknown, (outBar: never) => readonly unknown[]], k: number | readonly number[], args: readonly unknown[]): unknown {
   const [out, pullback] = pair;
   const call = pullback as (outBar: unknown) => readonly unknown[];
-  if (typeof out === "number") return call(1)[k];
-  const o = out as Arr;
-  const ct = unitLike(o);
-  const rows: unknown[] = [];
-  for (let i = 0; i < o.length; i++) {
-    ct[i] = 1;
-    rows.push(own(call(ct)[k]));
-    ct[i] = 0;
+  const ks = typeof k === "number" ? [k] : k;
+  let result: unknown[];
+  if (typeof out === "number") {
+    const cot = call(1);
+    result = ks.map((j) => cot[j]);
+  } else {
+    const o = out as Arr;
+    const ct = unitLike(o);
+    const rows: unknown[][] = ks.map(() => []);
+    for (let i = 0; i < o.length; i++) {
+      ct[i] = 1;
+      const cot = call(ct);
+      ks.forEach((j, n) => rows[n].push(own(cot[j])));
+      ct[i] = 0;
+    }
+    // A number argument: one entry per output entry, in the output's shape.
+    result = rows.map((r, n) => (typeof args[ks[n]] === "number" ? rowOf(r as number[], o) : r));
   }
-  // A number argument: one entry per output entry, in the output's shape.
-  if (rows.length && typeof rows[0] === "number") return rowOf(rows as number[], o);
-  return rows;
+  return typeof k === "number" ? result[0] : result;
 }
 
 /**

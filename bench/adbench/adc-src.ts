@@ -1,6 +1,6 @@
 // The ADBench objectives differentiated by adc: the functions in gmm.ts, ba.ts and lstm.ts are
 // plain TypeScript; these calls ask adc for their derivatives at build time.
-import { grad, vjp, jvp } from "adc";
+import { grad, vjp, jvp, jacfwd, jacrev } from "adc";
 import { gmmObjective } from "./gmm.js";
 import { baResidual, baResidualRow, weightResidual } from "./ba.js";
 import { lstmObjective } from "./lstm.js";
@@ -27,6 +27,10 @@ export const baPairTangent = (cam: Float64Array, X: Float64Array, w: number, f0:
 /** Reverse mode: one pullback per observation, called once per residual row. */
 export const baPairPull = (cam: Float64Array, X: Float64Array, w: number, f0: number, f1: number) => vjp(baPair, cam, X, w, f0, f1);
 export const dWeightResidual = grad(weightResidual);
+/** The 2 x 15 block as Jacobians w.r.t. (camera, point, weight): one forward sweep and two pullbacks. */
+export const baPairJacrev = jacrev(baPair, [0, 1, 2]);
+/** The same by forward mode: one tangent evaluation per input entry. */
+export const baPairJacfwd = jacfwd(baPair, [0, 1, 2]);
 
 /** d loss / d (mainParams, extraParams). */
 export const lstmGradient = grad(lstmObjective, [0, 1]);

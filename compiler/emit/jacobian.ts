@@ -20,30 +20,52 @@ function jacobianTy(fn: IrFunction, x: Param): string {
   return x.ty.k === "num" ? out : `${row}[]`;
 }
 
-export function emitJacrev(fn: IrFunction, i: number, names: { jac: string; vjp: string }): Generated {
-  const ty = jacobianTy(fn, fn.params[i]);
+/** One Jacobian, or a tuple of them (argnums written as a list). */
+function resultTy(fn: IrFunction, wrt: readonly number[], tuple: boolean): string {
+  return tuple ? `[${wrt.map((i) => jacobianTy(fn, fn.params[i])).join(", ")}]` : jacobianTy(fn, fn.params[wrt[0]]);
+}
+
+export function emitJacrev(fn: IrFunction, wrt: readonly number[], tuple: boolean, names: { jac: string; vjp: string }): Generated {
+  const ty = resultTy(fn, wrt, tuple);
+  const args = fn.params.map((q) => q.name).join(", ");
   const c = new Code().at(fn.pos.start);
   c.open(`export function ${names.jac}(${paramList(fn.params)}): ${ty}`);
-  c.line(`return ${RT}.jacobianRows(${names.vjp}(${fn.params.map((q) => q.name).join(", ")}), ${i}) as ${ty};`);
+  const k = tuple ? `[${wrt.join(", ")}]` : String(wrt[0]);
+  c.line(`return ${RT}.jacobianRows(${names.vjp}(${args}), ${k}, [${args}]) as ${ty};`);
   c.close();
   return generated(c);
 }
 
-export function emitJacfwd(fn: IrFunction, i: number, names: { jac: string; pair: string }, captured: number, written: ReadonlySet<number>): Generated {
+export function emitJacfwd(fn: IrFunction, wrt: readonly number[], tuple: boolean, names: { jac: string; pair: string }, captured: number, written: ReadonlySet<number>): Generated {
   const namer = new Namer(fn.reserved);
   const t = namer.fresh("t", false);
   const last = namer.fresh("last", false);
   const user = fn.params.slice(0, fn.params.length - captured);
   const closed = fn.params.slice(user.length);
-  const x = fn.params[i];
-  const ty = jacobianTy(fn, x);
+  const ty = resultTy(fn, wrt, tuple);
+  const extra = closed.map((q) => `, ${q.name}`).join("");
+  // Arrays f writes: each column runs on copies, the very last on the caller's (runtime/jacobian.ts).
+  const columns = (i: number, final: boolean): string => {
+    const x = fn.params[i];
+    const primals = `[${user.map((q, k) => (written.has(k) ? (final ? `${last} ? ${q.name} : ${RT}.copyArrays(${q.name})` : `${RT}.copyArrays(${q.name})`) : q.name)).join(", ")}]`;
+    const tangents = `[${user.map((_, k) => (k === i ? t : zeros.get(k) ?? "undefined")).join(", ")}]`;
+    return `${RT}.jacobianColumns((${t}: ${printTy(x.ty)}, ${last}: boolean) => ${names.pair}(${primals}, ${tangents}${extra}), ${x.name})`;
+  };
   const c = new Code().at(fn.pos.start);
   c.open(`export function ${names.jac}(${paramList(fn.params)}): ${ty}`);
-  // Arrays f writes: each column runs on copies, the last on the caller's (runtime/jacobian.ts).
-  const primals = `[${user.map((q, k) => (written.has(k) ? `${last} ? ${q.name} : ${RT}.copyArrays(${q.name})` : q.name)).join(", ")}]`;
-  const tangents = `[${user.map((_, k) => (k === i ? t : "undefined")).join(", ")}]`;
-  const extra = closed.map((q) => `, ${q.name}`).join("");
-  c.line(`return ${RT}.jacobianColumns((${t}: ${printTy(x.ty)}, ${last}: boolean) => ${names.pair}(${primals}, ${tangents}${extra}), ${x.name}) as ${ty};`);
+  // With several arguments, the others' tangents are zero while one's columns are made.
+  const zeros = new Map<number, string>();
+  for (const k of tuple ? wrt : []) {
+    const q = fn.params[k];
+    if (q.ty.k === "num") zeros.set(k, "0");
+    else {
+      const z = namer.fresh(`${q.name}_zero`, false);
+      c.line(`const ${z} = ${RT}.zerosLike(${q.name});`);
+      zeros.set(k, z);
+    }
+  }
+  if (!tuple) c.line(`return ${columns(wrt[0], true)} as ${ty};`);
+  else c.line(`return [${wrt.map((i, n) => columns(i, n === wrt.length - 1)).join(", ")}] as ${ty};`);
   c.close();
   return generated(c);
 }

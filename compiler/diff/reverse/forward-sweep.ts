@@ -71,7 +71,7 @@ export abstract class ForwardSweep extends Adjoints {
         }
         const push = (b: boolean | Expr): Stmt => exprStmt(rt("tape.pushB", [typeof b === "boolean" ? { k: "bool", v: b, pos: GEN } : b]), s.pos);
         if (empty) {
-          c.push(push(s.cond));
+          c.push(push(truth(s.cond)));
           return;
         }
         const then = this.fsList(s.then, loop);
@@ -149,4 +149,11 @@ export abstract class ForwardSweep extends Adjoints {
     else c.push(head);
     if (count && !rec!.local) c.push(exprStmt(rt("tape.pushI", [name(count)]), s.pos));
   }
+}
+
+/** A condition as a boolean (a number tested for truth, `if (t)`, is pushed as `!!t`). */
+function truth(e: Expr): Expr {
+  if ("ty" in e && e.ty.k === "bool") return e;
+  if (e.k === "bool" || (e.k === "un" && e.op === "!")) return e;
+  return { k: "un", op: "!", e: { k: "un", op: "!", e, ty: BOOL, pos: e.pos }, ty: BOOL, pos: e.pos };
 }
