@@ -246,6 +246,13 @@ class Build {
       const f = work.pop()!;
       if (f.ir !== undefined) continue;
       f.ir = null;
+      // A function a derivative inside f differentiates is lowered too.
+      const reach = (node: FunctionNode): FnInfo => {
+        const info = this.register(node);
+        this.capturesFor(info);
+        if (info.ir === undefined) work.push(info);
+        return info;
+      };
       const env: LowerEnv = {
         checker: this.checker,
         sink: this.sink,
@@ -260,13 +267,8 @@ class Build {
           return info.id;
         },
         calleeCaptures: (id) => (this.info(id).captures ?? []).map((c) => c.ident),
-        derivativeCall: (callee) =>
-          this.innerGrads.call(callee, f.sf.fileName, (node) => {
-            const info = this.register(node);
-            this.capturesFor(info);
-            if (info.ir === undefined) work.push(info);
-            return info;
-          }),
+        derivativeCall: (callee) => this.innerGrads.call(callee, f.sf.fileName, reach),
+        derivativePair: (call) => this.innerGrads.pair(call, f.sf.fileName, reach),
         isAdcApi: (callee, name) => adcExportName(callee, this.checker) === name,
         ndOp: (e) => ndOpOf(e, this.checker),
         captures: f === start && captures ? captures : f.captures,

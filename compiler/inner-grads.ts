@@ -8,13 +8,13 @@
  * build's write summaries), so T(g) is registered first (`call`, a deferred tangent function)
  * and made after lowering (`resolve`), callees' derivatives before callers'.
  */
-import type { ts } from "ts-morph";
+import { ts } from "ts-morph";
 import type { Code } from "./diagnostics.js";
 import { fnKey } from "./analysis/summaries.js";
 import type { FnId } from "./ir/ir.js";
 import type { FunctionNode } from "./ir/lower/index.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "./ir/walk.js";
-import { gradChain } from "./targets.js";
+import { adcExportName, functionOf, gradChain } from "./targets.js";
 import type { FnInfo, Tangents } from "./tangents.js";
 
 export interface InnerGradHost {
@@ -27,10 +27,20 @@ export interface InnerGradHost {
   refuse(code: Code, file: string, n: ts.Node, message: string, hint?: string): void;
 }
 
+/** `const [y, dy] = valueAndGrad(g)(x)` or `= jvp(g, [x], [t])` inside differentiated code. */
+export interface DerivativePair {
+  /** g itself, its arguments; T(g), its arguments (for jvp, each followed by its tangent). */
+  readonly value: { readonly fn: FnId; readonly text: string };
+  readonly valueArgs: readonly ts.Expression[];
+  readonly tangent: { readonly fn: FnId; readonly text: string };
+  readonly tangentArgs: readonly ts.Expression[];
+}
+
 interface Pending {
-  /** The function T(...) differentiates, and along which parameter. */
+  /** The function T(...) differentiates, along which parameters, and whether along a unit direction. */
   readonly of: string;
   readonly mask: readonly boolean[];
+  readonly unit: boolean;
   readonly base: string;
   /** The first call that asked for it, for diagnostics. */
   readonly file: string;
@@ -58,11 +68,52 @@ export class InnerGrads {
       const base = `${name}_grad${params.length > 1 ? `_${params[i].name.getText()}` : ""}`;
       const t = this.host.tangents.defer(key, mask, true, base);
       const k = fnKey(t.id);
-      if (!this.pending.has(k)) this.pending.set(k, { of: key, mask, base, file, site: callee });
+      if (!this.pending.has(k)) this.pending.set(k, { of: key, mask, unit: true, base, file, site: callee });
       key = k;
       name = t.id.name;
     }
     return { fn: this.host.fn(key)!.id, text: this.host.primalName(file, key) };
+  }
+
+  /**
+   * `valueAndGrad(g, i?)(args)` and `jvp(g, [primals], [tangents])` destructured inside
+   * differentiated code: g for the value, T(g) for the derivative (unit along parameter i, or
+   * directed along every parameter). Undefined when `call` is neither; a message when it cannot be used.
+   */
+  pair(call: ts.CallExpression, file: string, reach: (node: FunctionNode) => FnInfo): DerivativePair | string | undefined {
+    const checker = this.host.checker;
+    const inner = call.expression;
+    const isValueAndGrad = ts.isCallExpression(inner) && adcExportName(inner.expression, checker) === "valueAndGrad";
+    const isJvp = adcExportName(inner, checker) === "jvp";
+    if (!isValueAndGrad && !isJvp) return undefined;
+    const [fnArg, second, third] = isValueAndGrad ? (inner as ts.CallExpression).arguments : call.arguments;
+    if (!fnArg || !ts.isIdentifier(fnArg)) return "name the function differentiated here (a function declared at module level)";
+    const node = functionOf(fnArg, checker);
+    if (typeof node === "string") return node;
+    const g = reach(node);
+    if (g.captures?.length) return `'${g.id.name}' reads locals of its enclosing function`;
+    const params = node.parameters;
+    let mask: boolean[];
+    let valueArgs: ts.Expression[];
+    let tangentArgs: ts.Expression[];
+    if (isValueAndGrad) {
+      const i = second ? Number(ts.isNumericLiteral(second) ? second.text : NaN) : 0;
+      if (!Number.isInteger(i) || i < 0 || i >= params.length) return "valueAndGrad inside a differentiated function needs one literal argnum";
+      mask = params.map((_, k) => k === i);
+      valueArgs = tangentArgs = [...call.arguments];
+    } else {
+      if (!second || !third || !ts.isArrayLiteralExpression(second) || !ts.isArrayLiteralExpression(third) || second.elements.length !== params.length || third.elements.length !== params.length)
+        return "jvp inside a differentiated function needs its primals and tangents as array literals, one entry per parameter";
+      mask = params.map(() => true);
+      valueArgs = [...second.elements];
+      tangentArgs = second.elements.flatMap((p, k) => [p, third.elements[k]]);
+    }
+    const key = fnKey(g.id);
+    const base = `${g.id.name}_${isValueAndGrad ? "grad" : "tangent"}`;
+    const t = this.host.tangents.defer(key, mask, isValueAndGrad, base);
+    const k = fnKey(t.id);
+    if (!this.pending.has(k)) this.pending.set(k, { of: key, mask, unit: isValueAndGrad, base, file, site: call });
+    return { value: { fn: g.id, text: fnArg.text }, valueArgs, tangent: { fn: t.id, text: this.host.primalName(file, k) }, tangentArgs };
   }
 
   /** Makes every deferred tangent function (after lowering); the ones that fail have no IR. */
@@ -90,14 +141,14 @@ export class InnerGrads {
     const g = this.host.fn(p.of)!;
     const ir = g.ir;
     if (!ir) return this.fail(key, t);
-    const q = ir.params[p.mask.indexOf(true)];
-    if (ir.ret.k !== "num" || q.ty.k !== "num") {
-      const why = ir.ret.k !== "num" ? `'${g.id.name}' does not return a number` : `its parameter '${q.name}' is not a number`;
-      this.host.refuse("ADC1026", p.file, p.site, `grad(${g.id.name}) inside a differentiated function must return a number, but ${why}`, "call grad of a function of numbers here, or differentiate the whole computation at module level");
+    const q = ir.params.find((_, k) => p.mask[k] && ir.params[k].ty.k !== "num");
+    if (ir.ret.k !== "num" || q) {
+      const why = ir.ret.k !== "num" ? `'${g.id.name}' does not return a number` : `its parameter '${q!.name}' is not a number`;
+      this.host.refuse("ADC1026", p.file, p.site, `the derivative of ${g.id.name} inside a differentiated function must be a number, but ${why}`, "differentiate functions of numbers here, or differentiate the whole computation at module level");
       return this.fail(key, t);
     }
     this.host.refreshMutations();
-    if (this.host.tangents.of(p.of, p.mask, true, p.base) === null) return this.fail(key, t);
+    if (this.host.tangents.of(p.of, p.mask, p.unit, p.base) === null) return this.fail(key, t);
     this.state.set(key, "made");
     return true;
   }

@@ -2,6 +2,7 @@
 import { ts } from "ts-morph";
 import { NUM, type Expr, type Stmt, type Ty } from "../ir.js";
 import { Calls } from "./calls.js";
+import type { DerivativePair } from "../../inner-grads.js";
 
 export abstract class Destructuring extends Calls {
 
@@ -29,6 +30,11 @@ export abstract class Destructuring extends Calls {
       });
       return;
     }
+    if (ts.isArrayBindingPattern(pattern) && ts.isCallExpression(lit)) {
+      const pair = this.env.derivativePair?.(lit);
+      if (typeof pair === "string") this.refuse("ADC1023", lit, pair);
+      if (pair) return this.derivativePair(pair, names, isConst, lit, out);
+    }
     const base = this.wholeValue(init, out);
     const baseTy = base.k === "var" || base.k === "free" ? base.ty : this.typeOf(init);
     names.forEach((n, k) => {
@@ -46,6 +52,29 @@ export abstract class Destructuring extends Calls {
         value = { k: "field", obj: base, name: n.key, ty: f[1], pos: this.pos(n.ident) };
       }
       out.push({ k: "let", name: this.declare(n.ident, ty), ty, init: value, isConst, pos: this.pos(n.ident) });
+    });
+  }
+
+  /**
+   * `const [y, dy] = valueAndGrad(g)(x)` (or `= jvp(g, [x], [t])`): y is a call of g, dy a call of
+   * g's tangent function; each argument is evaluated once.
+   */
+  private derivativePair(pair: DerivativePair, names: readonly ({ ident: ts.Identifier } | null)[], isConst: boolean, call: ts.CallExpression, out: Stmt[]): void {
+    if (names.length > 2) this.refuse("ADC1019", call, "a value and its derivative are two elements");
+    const once = new Map<ts.Expression, Expr>();
+    const arg = (e: ts.Expression): Expr => {
+      let v = once.get(e);
+      if (!v) once.set(e, (v = this.wholeValue(e, out)));
+      return v;
+    };
+    const p = this.pos(call);
+    const calls: Expr[] = [
+      { k: "call", fn: { k: "user", ...pair.value }, args: pair.valueArgs.map(arg), ty: NUM, pos: p },
+      { k: "call", fn: { k: "user", ...pair.tangent }, args: pair.tangentArgs.map(arg), ty: NUM, pos: p },
+    ];
+    names.forEach((n, k) => {
+      if (!n) return;
+      out.push({ k: "let", name: this.declare(n.ident, NUM), ty: NUM, init: calls[k], isConst, pos: this.pos(n.ident) });
     });
   }
 

@@ -17,6 +17,8 @@ import { Lowerer } from "./statements.js";
 
 export { assigns } from "./helpers.js";
 
+import type { DerivativePair } from "../../inner-grads.js";
+
 export type FunctionNode = ts.FunctionDeclaration | ts.ArrowFunction | ts.FunctionExpression;
 
 export interface LowerEnv {
@@ -31,6 +33,11 @@ export interface LowerEnv {
    * when it cannot, undefined when `callee` is no grad.
    */
   derivativeCall?(callee: ts.Expression): { readonly fn: FnId; readonly text: string } | string | undefined;
+  /**
+   * `valueAndGrad(g)(x)` or `jvp(g, [x], [t])` destructured (`const [y, dy] = ...`) inside the
+   * function: what to call for the value and for the derivative (inner-grads.ts).
+   */
+  derivativePair?(call: ts.CallExpression): DerivativePair | string | undefined;
   /** Whether `callee` is the named export of the `adc` package. */
   isAdcApi(callee: ts.Expression, name: string): boolean;
   /** If `callee` is an NDArray operation (`np.add`, `x.add`), its registry name. */
