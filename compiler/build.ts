@@ -36,7 +36,7 @@ import { enclosingScope, isModuleScoped, topLevelStatement } from "./scopes.js";
 import { generated, joinGenerated, type Generated } from "./emit/code.js";
 import { printFunction } from "./ir/print-stmt.js";
 import { emitGradJvpPair, emitGradVjp, emitHessian } from "./emit/higher.js";
-import { emitJacfwd, emitJacrev } from "./emit/jacobian.js";
+import { emitJacfwd, emitJacfwdDirect, emitJacrev, emitJacrevDirect } from "./emit/jacobian.js";
 import { Tangents, type FnInfo } from "./tangents.js";
 import { Requests } from "./requests.js";
 import { InnerGrads } from "./inner-grads.js";
@@ -512,13 +512,24 @@ class Build {
           break;
         }
         case "jacrev": {
+          if (!this.mutations.get(job.key)?.size && this.resultActive(job.key, job.mask)) {
+            const [fwd, rev] = this.enqueue({ kind: "split", key: job.key, mask: job.mask });
+            text = emitJacrevDirect(f.ir!, job.wrt!, !!job.tuple, p.activeParams, { jac: name, fwd, rev });
+            break;
+          }
           const [vjp] = this.enqueue({ kind: "vjp", key: job.key, mask: job.mask });
           text = emitJacrev(f.ir!, job.wrt!, !!job.tuple, { jac: name, vjp });
           break;
         }
         case "jacfwd": {
+          const written = this.mutations.get(job.key) ?? new Set<number>();
+          if (!written.size) {
+            const [jvp] = this.enqueue({ kind: "jvp", key: job.key, mask: job.mask });
+            text = emitJacfwdDirect(f.ir!, job.wrt!, !!job.tuple, { jac: name, jvp });
+            break;
+          }
           const [pair] = this.enqueue({ kind: "jvpPair", key: job.key, mask: job.mask });
-          text = emitJacfwd(f.ir!, job.wrt!, !!job.tuple, { jac: name, pair }, f.captures?.length ?? 0, this.mutations.get(job.key) ?? new Set());
+          text = emitJacfwd(f.ir!, job.wrt!, !!job.tuple, { jac: name, pair }, f.captures?.length ?? 0, written);
           break;
         }
         case "hessian":
