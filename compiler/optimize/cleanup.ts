@@ -42,11 +42,28 @@ function propagateCopies(list: readonly Stmt[]): Stmt[] {
     const source = s.init;
     const rest = out.slice(i + 1);
     if (source.k === "var" && !safeCopy(rest, copy, source.name)) continue;
+    // A literal tested for truth (`3 || v`, `!3`) is an error under strict TypeScript (TS2872).
+    if (source.k === "num" && testedForTruth(rest, copy)) continue;
     for (let j = i + 1; j < out.length; j++) out[j] = substitute(out[j], copy, source);
     out.splice(i, 1);
     i--;
   }
   return out;
+}
+
+/** Whether `v` is read as an operand of && || ?? or ! (where a literal would always be truthy). */
+function testedForTruth(rest: readonly Stmt[], v: string): boolean {
+  let found = false;
+  const isV = (e: Expr): boolean => e.k === "var" && e.name === v;
+  forEachStmt(rest, (s) => {
+    for (const e of stmtExprs(s))
+      forEachExpr(e, (x) => {
+        if (x.k === "bin" && (x.op === "&&" || x.op === "||" || x.op === "??") && (isV(x.l) || isV(x.r))) found = true;
+        if (x.k === "un" && x.op === "!" && isV(x.e)) found = true;
+      });
+    if ((s.k === "if" && isV(s.cond)) || (s.k === "loop" && s.cond && isV(s.cond))) found = true;
+  });
+  return found;
 }
 
 /** Whether every read of `copy` in `rest` comes before anything writes `source`. */

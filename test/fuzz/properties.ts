@@ -131,8 +131,9 @@ interface Slot {
   readonly index: number;
   readonly path: string;
   readonly source: string;
-  readonly text: string;
-  readonly specs: ProbeFn[];
+  /** The program with its probe (probed again to first order when its second order is refused). */
+  text: string;
+  specs: ProbeFn[];
   readonly report: ProgramReport;
   output?: string;
 }
@@ -185,6 +186,16 @@ export class ProgramChecker {
     });
     const order = opts.order ?? 1;
     const compiled = this.compile(slots.filter((s) => !s.report.failures.length), order);
+    // A program whose only refusals are of its second derivatives (ADC1026) is still checked to
+    // first order, probed again without them.
+    const firstOrder = order >= 2 ? slots.filter((s) => s.report.refused && s.report.refused.split("\n").every((l) => l.includes("error ADC1026"))) : [];
+    for (const s of firstOrder) {
+      s.report.refused = undefined;
+      s.specs = probeSpecs(s.source, s.path, 1);
+      s.text = probeText(s.source, s.specs);
+      writeFileSync(s.path, s.text);
+    }
+    if (firstOrder.length) compiled.push(...this.compile(firstOrder, 1));
     if (opts.determinism ?? true) this.determinism(compiled);
     if (opts.typecheck ?? true) this.typecheck(compiled, slots);
     // Code with a type error still runs: its numbers are checked too.
