@@ -80,7 +80,6 @@ class Build {
     importName: (file, f, name) => this.importName(file, f, name),
     edit: (file, start, end, text) => this.edit(file, start, end, text),
     refuse: (code, file, n, message, hint) => this.refuse(code, file, n, message, hint),
-    writes: (key) => this.mutations.get(key),
     refreshMutations: () => this.refreshMutations(),
     tangent: (key, mask, unit, base) => this.tangents.of(key, mask, unit, base),
     typeText: (n) => this.checker.typeToString(this.checker.getTypeAtLocation(n)),
@@ -463,10 +462,11 @@ class Build {
     const gradOfT = (wrt: number[], tuple = false): string => this.enqueue({ kind: "grad", key: job.tangent!, mask: t.ir!.params.map((_, k) => wrt.includes(k)), wrt, tuple })[0];
     const grad = (): string => this.enqueue({ kind: "grad", key: job.key, mask: ir.params.map((_, k) => k === i), wrt: [i] })[0];
     const captured = f.captures?.length ?? 0;
-    if (job.kind === "hessian") return emitHessian(ir, i, { hessian: name, hvp: gradOfT([at(i)]) });
-    if (job.kind === "gradJvpPair") return emitGradJvpPair(ir, i, directed, { pair: name, grad: grad(), hvp: gradOfT([at(i)]) }, captured);
+    const written = this.mutations.get(job.key) ?? new Set<number>();
+    if (job.kind === "hessian") return emitHessian(ir, i, { hessian: name, hvp: gradOfT([at(i)]) }, written);
+    if (job.kind === "gradJvpPair") return emitGradJvpPair(ir, i, directed, { pair: name, grad: grad(), hvp: gradOfT([at(i)]) }, captured, written);
     const wrt = ir.params.flatMap((_, k) => (job.mask[k] ? [k] : []));
-    return emitGradVjp(ir, i, wrt, { vjp: name, grad: grad(), hvp: gradOfT(wrt.map(at), wrt.length > 1) }, captured);
+    return emitGradVjp(ir, i, wrt, { vjp: name, grad: grad(), hvp: gradOfT(wrt.map(at), wrt.length > 1) }, captured, written);
   }
 
   private runJob(job: Job): void {

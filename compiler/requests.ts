@@ -26,8 +26,6 @@ export interface RequestHost {
   importName(file: string, f: FnInfo, name: string): string;
   edit(file: string, start: number, end: number, text: string): void;
   refuse(code: Code, file: string, n: ts.Node, message: string, hint?: string): void;
-  /** The parameter indices a function writes into. */
-  writes(key: string): ReadonlySet<number> | undefined;
   refreshMutations(): void;
   tangent(key: string, mask: readonly boolean[], unit: boolean, base: string): string | null;
   typeText(n: ts.Node): string;
@@ -126,7 +124,6 @@ export class Requests {
     if (ir.ret.k !== "num") return this.host.refuse("ADC1007", file, site.call, `hessian needs a function that returns a number; '${f.id.name}' does not`);
     if (q.ty.k === "num" && this.diffParams(f)[i]) return this.site({ ...site, kind: "grad", inner: [i], argnums: [i], tuple: false });
     if (q.ty.k !== "arr" || !this.diffParams(f)[i]) return this.host.refuse("ADC1012", file, site.call, `hessian needs parameter '${q.name}' of '${f.id.name}' to be a number, number[] or Float64Array`);
-    if (!this.pureForHigher(f, site, "hessian")) return;
     const mask = ir.params.map((_, k) => k === i);
     const tangent = this.host.tangent(fnKey(f.id), mask, false, `${f.id.name}_tangent`);
     if (tangent === null) return;
@@ -162,7 +159,6 @@ export class Requests {
     const diff = this.diffParams(f);
     if (ir.ret.k !== "num") return this.host.refuse("ADC1007", file, site.call, `grad needs a function that returns a number; '${f0.id.name}' does not`);
     if (!diff[i] || (ir.params[i].ty.k !== "num" && ir.params[i].ty.k !== "arr")) return this.host.refuse("ADC1012", file, site.call, `${site.kind} of grad needs parameter '${ir.params[i].name}' to be a number, number[] or Float64Array`);
-    if (!this.pureForHigher(f, site, `${site.kind} of grad`)) return;
     const key = fnKey(f.id);
     const directed = site.kind === "jvp" ? diff : ir.params.map((_, k) => k === i);
     const tangent = this.host.tangent(key, directed, false, `${f.id.name}_tangent`);
@@ -170,15 +166,6 @@ export class Requests {
     this.host.refreshMutations();
     const [name] = this.host.enqueue({ kind: site.kind === "jvp" ? "gradJvpPair" : "gradVjp", key, mask: diff, wrt: [i], tangent });
     this.replaceCallee(site, f, name);
-  }
-
-  /** Entry points made of several calls need a function that leaves its array arguments alone. */
-  private pureForHigher(f: FnInfo, site: CallSite, what: string): boolean {
-    const written = this.host.writes(fnKey(f.id));
-    if (!written?.size) return true;
-    const names = [...written].map((k) => `'${f.ir!.params[k].name}'`).join(", ");
-    this.host.refuse("ADC1026", site.call.getSourceFile().fileName, site.call, `${what} of '${f.id.name}', which writes into its argument ${names}, is not supported yet`, "copy the argument inside the function and write into the copy");
-    return false;
   }
 
   /**

@@ -206,3 +206,42 @@ describe("jacfwd, jacrev and jacobian", () => {
     expect(r.code).toBe("");
   });
 });
+
+describe("second-order entry points of a function that writes its argument", () => {
+  it("differentiate at the point passed and leave the caller's array as one run of f leaves it", async () => {
+    const r = compile(
+      `import { grad, hessian, jvp, vjp } from "adc";
+       export function f(x: number[], s: number): number {
+         for (let i = 0; i < x.length; i++) x[i] = x[i] * s + Math.sin(x[i]);
+         let e = 0;
+         for (let i = 0; i + 1 < x.length; i++) e += x[i] * x[i + 1] * x[i];
+         return e;
+       }
+       export const g = grad(f);
+       export const H = hessian(f);
+       export const hvp = (x: number[], s: number, v: number[]) => jvp(grad(f), [x, s], [v, 0]);
+       export const pull = (x: number[], s: number) => vjp(grad(f), x, s);`,
+      { fileName: "written-input.ts" },
+    );
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const w = await load(r.code, "written-input.ts");
+    const x0 = [0.3, 0.8, -0.4];
+    const after = x0.slice();
+    w.f(after, 1.3);
+    const want = fdJacobian((x) => w.g((x as number[]).slice(), 1.3), [x0.slice()], 0);
+    const xa = x0.slice();
+    close(rows(w.H(xa, 1.3)), want, 1e-6);
+    expect(xa).toEqual(after);
+    const xb = x0.slice();
+    const [gb, hv] = w.hvp(xb, 1.3, [1, 0, 0]);
+    close([hv], [want.map((row) => row[0])], 1e-6);
+    close([gb], [w.g(x0.slice(), 1.3)], 1e-12);
+    expect(xb).toEqual(after);
+    const xc = x0.slice();
+    const [, pb] = w.pull(xc, 1.3);
+    const first = pb([0, 1, 0])[0];
+    close([first], [want[1]], 1e-6); // H symmetric: row 1
+    expect(pb([0, 1, 0])[0]).toEqual(first);
+    expect(xc).toEqual(after);
+  });
+});

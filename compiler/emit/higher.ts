@@ -17,7 +17,16 @@ function tangentArgs(params: readonly Param[], directed: ReadonlySet<number>, ar
   return params.flatMap((_, k) => (directed.has(k) ? [arg(k), dir(k)] : [arg(k)])).join(", ");
 }
 
-export function emitHessian(fn: IrFunction, i: number, names: { hessian: string; hvp: string }): Generated {
+/**
+ * Arguments f writes (`written`, by position) are passed as copies to every evaluation but the
+ * one that stands for f's own run, so each evaluation starts from the caller's values and the
+ * caller's arrays end as one run of f leaves them (docs/semantics.md, the rule for arrays).
+ */
+function own(q: Param, k: number, written: ReadonlySet<number>, name = q.name): string {
+  return written.has(k) && q.ty.k !== "num" ? `${RT}.copyArrays(${name})` : name;
+}
+
+export function emitHessian(fn: IrFunction, i: number, names: { hessian: string; hvp: string }, written: ReadonlySet<number> = new Set()): Generated {
   const namer = new Namer(fn.reserved);
   const x = fn.params[i];
   const ctor = x.ty.k === "arr" && x.ty.ctor === "Float64Array" ? "Float64Array" : "Array";
@@ -31,7 +40,10 @@ export function emitHessian(fn: IrFunction, i: number, names: { hessian: string;
   c.line(`const ${rows}: ${rowTy}[] = [];`);
   c.open(`for (let ${k} = 0; ${k} < ${x.name}.length; ${k}++)`);
   c.line(`${e}[${k}] = 1;`);
-  c.line(`${rows}.push(${names.hvp}(${tangentArgs(fn.params, new Set([i]), (j) => fn.params[j].name, () => e)}));`);
+  // (T(f) writes the direction where f writes x: it gets a copy too.)
+  const last = `${k} === ${x.name}.length - 1`;
+  const arg = (j: number): string => (written.has(j) && fn.params[j].ty.k !== "num" ? `${last} ? ${fn.params[j].name} : ${RT}.copyArrays(${fn.params[j].name})` : fn.params[j].name);
+  c.line(`${rows}.push(${names.hvp}(${tangentArgs(fn.params, new Set([i]), arg, () => (written.has(i) ? `${e}.slice()` : e))}));`);
   c.line(`${e}[${k}] = 0;`);
   c.close();
   c.line(`return ${rows};`);
@@ -40,7 +52,7 @@ export function emitHessian(fn: IrFunction, i: number, names: { hessian: string;
 }
 
 /** `jvp(grad(f, i), primals, tangents)`; `directed`: the parameters with tangents (T(f)'s mask). */
-export function emitGradJvpPair(fn: IrFunction, i: number, directed: ReadonlySet<number>, names: { pair: string; grad: string; hvp: string }, captured: number): Generated {
+export function emitGradJvpPair(fn: IrFunction, i: number, directed: ReadonlySet<number>, names: { pair: string; grad: string; hvp: string }, captured: number, written: ReadonlySet<number> = new Set()): Generated {
   const namer = new Namer(fn.reserved);
   const user = fn.params.slice(0, fn.params.length - captured);
   const closed = fn.params.slice(user.length);
@@ -53,13 +65,17 @@ export function emitGradJvpPair(fn: IrFunction, i: number, directed: ReadonlySet
   const extra = closed.length ? `, ${paramList(closed)}` : "";
   c.open(`export function ${names.pair}(${primals}: ${tup((q) => printTy(q.ty))}, ${tangents}: ${tup((q, k) => (directed.has(k) ? printTy(q.ty) : "unknown"))}${extra}): [${outTy}, ${outTy}]`);
   const all = fn.params.map((_, k) => arg(k)).join(", ");
-  c.line(`return [${names.grad}(${all}), ${names.hvp}(${tangentArgs(fn.params, directed, arg, (k) => `${tangents}[${k}] as ${printTy(fn.params[k].ty)}`)})];`);
+  // The product first, on copies of what f writes (and of their tangents); then grad, f's own run.
+  const hv = namer.fresh("hv", false);
+  const cast = (k: number): string => `${tangents}[${k}] as ${printTy(fn.params[k].ty)}`;
+  c.line(`const ${hv} = ${names.hvp}(${tangentArgs(fn.params, directed, (k) => own(fn.params[k], k, written, arg(k)), (k) => own(fn.params[k], k, written, cast(k)))});`);
+  c.line(`return [${names.grad}(${all}), ${hv}];`);
   c.close();
   return generated(c);
 }
 
 /** `vjp(grad(f, i), ...primals)`; `wrt`: the parameters that get cotangents, in order. */
-export function emitGradVjp(fn: IrFunction, i: number, wrt: readonly number[], names: { vjp: string; grad: string; hvp: string }, captured: number): Generated {
+export function emitGradVjp(fn: IrFunction, i: number, wrt: readonly number[], names: { vjp: string; grad: string; hvp: string }, captured: number, written: ReadonlySet<number> = new Set()): Generated {
   const namer = new Namer(fn.reserved);
   const user = fn.params.slice(0, fn.params.length - captured);
   const out = namer.fresh("out", false);
@@ -70,11 +86,11 @@ export function emitGradVjp(fn: IrFunction, i: number, wrt: readonly number[], n
   const ctTy = `[${user.map((q, k) => (wrt.includes(k) ? printTy(q.ty) : "undefined")).join(", ")}]`;
   const c = new Code().at(fn.pos.start);
   c.open(`export function ${names.vjp}(${paramList(fn.params)}): [${outTy}, (${u}: ${outTy}) => ${ctTy}]`);
-  c.line(`const ${out} = ${names.grad}(${fn.params.map((q) => q.name).join(", ")});`);
-  // The pullback reads the primals as they are now, whatever the caller does to its arrays later.
+  // The pullback reads the primals as they were passed, whatever f or the caller does to them later.
   c.line(`const ${kept} = ${RT}.copyArrays([${fn.params.map((q) => q.name).join(", ")}] as const);`);
+  c.line(`const ${out} = ${names.grad}(${fn.params.map((q) => q.name).join(", ")});`);
   c.open(`const pullback = (${u}: ${outTy}): ${ctTy} =>`);
-  c.line(`const ${g} = ${names.hvp}(${tangentArgs(fn.params, new Set([i]), (k) => `${kept}[${k}]`, () => u)});`);
+  c.line(`const ${g} = ${names.hvp}(${tangentArgs(fn.params, new Set([i]), (k) => own(fn.params[k], k, written, `${kept}[${k}]`), () => own(fn.params[i], i, written, u))});`);
   // One cotangent comes back bare, several as a tuple (grad's convention).
   c.line(`return [${user.map((_, k) => (!wrt.includes(k) ? "undefined" : wrt.length === 1 ? g : `${g}[${wrt.indexOf(k)}]`)).join(", ")}];`);
   c.close("};");
