@@ -46,6 +46,32 @@ describe("adc/esbuild", () => {
     expect(logs[1][1]).toBeCloseTo(4.009849108754793, 8);
   });
 
+  it("bundles derivatives of derivatives across two modules: grad of grad, hessian, jacrev, and grad inside a differentiated function", async () => {
+    const dir = join(tmp, "higher");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "lib.ts"), `export function g(x: number, y: number): number { return Math.sin(x) * y * y + x * x * x; }\n`);
+    writeFileSync(
+      join(dir, "main.ts"),
+      `import { grad, hessian, jacrev } from "adc";
+       import { g } from "./lib.ts";
+       export function pen(x: number, y: number): number { return grad(g)(x, y) ** 2; }
+       const curve = (t: number): number[] => [g(t, 1), g(1, t)];
+       (globalThis as any).__higher = [grad(grad(g))(0.7, 1.3), hessian(g, 1)(0.7, 1.3), jacrev(curve)(0.4), grad(pen)(0.7, 1.3)];\n`,
+    );
+    const res = await bundleWith(join(dir, "main.ts"));
+    const js = res.outputFiles!.find((f) => f.path.endsWith(".js"))!.text;
+    await import("data:text/javascript;base64," + Buffer.from(js).toString("base64"));
+    const [gxx, gyy, jac, dpen] = (globalThis as { __higher?: [number, number, number[], number] }).__higher!;
+    const x = 0.7, y = 1.3;
+    expect(gxx).toBeCloseTo(-Math.sin(x) * y * y + 6 * x, 12);
+    expect(gyy).toBeCloseTo(2 * Math.sin(x), 12);
+    expect(jac[0]).toBeCloseTo(Math.cos(0.4) + 3 * 0.4 * 0.4, 12);
+    expect(jac[1]).toBeCloseTo(2 * Math.sin(1) * 0.4, 12);
+    // d/dx (g_x)^2 = 2 g_x g_xx
+    const gx = Math.cos(x) * y * y + 3 * x * x;
+    expect(dpen).toBeCloseTo(2 * gx * (-Math.sin(x) * y * y + 6 * x), 10);
+  });
+
   it("maps generated positions back to the user's file", async () => {
     const res = await bundleWith(join(root, "examples/scalar.ts"));
     const js = res.outputFiles!.find((f) => f.path.endsWith(".js"))!.text;
