@@ -5,7 +5,9 @@
  * - hessian(f, i) row by row; grad(grad(f, i), j) for number parameters;
  * - jvp(grad(f, i)) (a Hessian-vector product) against the differences along the tangent;
  * - vjp(grad(f, i)) against that jvp through the dot-product identity;
- * - with `@order 3`, grad(grad(grad(f, i), i), i) against differences of grad(grad(f, i), i).
+ * - with `@order 3`, grad(grad(grad(f, i), i), i) against differences of grad(grad(f, i), i);
+ * - for every function (also those returning arrays): jacfwd(f, i) against jacrev(f, i), and
+ *   jacrev against central differences of f.
  * Returns the failures as messages.
  */
 import type { Loaded } from "./load.js";
@@ -31,6 +33,8 @@ export function checkSecondOrder(mod: Loaded, spec: ProbeFn, seed: number, point
     };
     const coords = coordinates(args, kinds);
     const t = tangents[n];
+    jacobians(args, coords, fail);
+    if (spec.returns !== "num") return;
     diffIdx.forEach((i, k) => {
       const g = (a: Value[]): number[] => flat(probe.g[k](...toArgs(a)));
       const g0 = g(args);
@@ -98,4 +102,30 @@ export function checkSecondOrder(mod: Loaded, spec: ProbeFn, seed: number, point
     });
   });
   return failures;
+
+  /** jacfwd against jacrev, and jacrev against central differences of f, entry by entry. */
+  function jacobians(args: Value[], coords: [number, number][], fail: (msg: string) => void): void {
+    const primal = (a: Value[]): number[] => flat(probe.primal(...toArgs(a)));
+    const numOut = spec.returns === "num";
+    diffIdx.forEach((i, k) => {
+      const jf = probe2.jf[k](...toArgs(args));
+      const jr = probe2.jr[k](...toArgs(args));
+      const numIn = typeof args[i] === "number";
+      // Entry (output a, input coordinate b) in JAX's layout.
+      const at = (J: unknown, a: number, b: number): number =>
+        numOut ? (numIn ? (J as number) : (J as ArrayLike<number>)[b]) : numIn ? (J as ArrayLike<number>)[a] : (J as ArrayLike<ArrayLike<number>>)[a][b];
+      for (const c of coords) {
+        if (c[0] !== i) continue;
+        const d = finiteDifference(primal, args, c, FD_RTOL);
+        const b = Math.max(0, c[1]);
+        const outs = d?.length ?? primal(args).length;
+        for (let a = 0; a < outs; a++) {
+          const r = at(jr, a, b);
+          const f = at(jf, a, b);
+          if (!close(f, r, 1e-9, 1e-9 * Math.max(1, Math.abs(r)))) fail(`jacfwd(f, ${i})[${a}][${b}] = ${f} but jacrev gives ${r}`);
+          if (d && !close(r, d[a], FD_RTOL * 10, FD_RTOL * 10 * Math.max(1, Math.abs(d[a])))) fail(`jacrev(f, ${i})[${a}][${b}] = ${r}, finite differences ${d[a]}`);
+        }
+      }
+    });
+  }
 }

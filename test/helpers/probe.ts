@@ -9,8 +9,9 @@
  * constant (a count or an index), `@shape name 3,4` for an NDArray argument (default 3; `scalar`
  * for shape []).
  *
- * With `order` 2 (every function of fixtures/higher) the probe also asks for second derivatives
- * of functions of numbers and arrays (no NDArray) returning a number: hessian per parameter, grad(grad(f, i), j) for number
+ * With `order` 2 (every function of fixtures/higher) the probe also asks, for functions of
+ * numbers and arrays (no NDArray), for jacfwd and jacrev per parameter, and for those returning
+ * a number for second derivatives: hessian per parameter, grad(grad(f, i), j) for number
  * parameters, jvp(grad(f, i)) and vjp(grad(f, i)); `@order 3` adds grad(grad(grad(f, i), i), i)
  * for a number parameter i.
  */
@@ -61,7 +62,7 @@ export function probeSpecs(source: string, fileName: string, order = 1): ProbeFn
     if (!params.some((p) => p.kind.k !== "fixed")) return;
     const noFd = tags.some((t) => t.tagName.text === "nofd");
     const ord = Math.max(order, Number(tag("order")[0] ?? 1));
-    out.push({ name, params, returns: ret.k === "num" ? "num" : "arr", domain: { lo, hi, length }, noFd, order: ret.k === "num" && !params.some((q) => q.kind.k === "nd") ? ord : 1 });
+    out.push({ name, params, returns: ret.k === "num" ? "num" : "arr", domain: { lo, hi, length }, noFd, order: !params.some((q) => q.kind.k === "nd") ? ord : 1 });
   };
   for (const st of sf.statements) {
     const exported = ts.getModifiers(st as ts.HasModifiers)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
@@ -78,7 +79,7 @@ export function probeSpecs(source: string, fileName: string, order = 1): ProbeFn
 
 /** The fixture's text with the probe appended. */
 export function probeText(source: string, fns: readonly ProbeFn[]): string {
-  const lines = [source, "", 'import { grad as __grad, valueAndGrad as __valueAndGrad, vjp as __vjp, jvp as __jvp, hessian as __hessian } from "adc";', 'export { np as __np } from "adc";'];
+  const lines = [source, "", 'import { grad as __grad, valueAndGrad as __valueAndGrad, vjp as __vjp, jvp as __jvp, hessian as __hessian, jacfwd as __jacfwd, jacrev as __jacrev } from "adc";', 'export { np as __np } from "adc";'];
   for (const f of fns) {
     const diff = f.params.map((p, i) => [p, i] as const).filter(([p]) => p.kind.k !== "fixed").map(([, i]) => i);
     const sig = f.params.map((p, i) => `__a${i}: ${p.type}`).join(", ");
@@ -102,6 +103,9 @@ export function probeText(source: string, fns: readonly ProbeFn[]): string {
 function secondOrder(f: ProbeFn, diff: readonly number[], sig: string, names: string, tuple: string): string[] {
   const nums = diff.filter((i) => f.params[i].kind.k === "num");
   const lines = [`export const __probe2_${f.name} = {`];
+  lines.push(`  jf: [${diff.map((i) => `__jacfwd(${f.name}, ${i})`).join(", ")}],`);
+  lines.push(`  jr: [${diff.map((i) => `__jacrev(${f.name}, ${i})`).join(", ")}],`);
+  if (f.returns !== "num") return [...lines, "};"];
   lines.push(`  h: [${diff.map((i) => `__hessian(${f.name}, ${i})`).join(", ")}],`);
   lines.push(`  gg: { ${nums.flatMap((i) => nums.map((j) => `"${i},${j}": __grad(__grad(${f.name}, ${i}), ${j})`)).join(", ")} },`);
   lines.push(`  hvp: [${diff.map((i) => `(__p: ${tuple}, __t: ${tuple}) => __jvp(__grad(${f.name}, ${i}), __p, __t)`).join(", ")}],`);
