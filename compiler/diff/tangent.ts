@@ -46,7 +46,8 @@ export function tangentFunction(prepared: Prepared, spec: Specializer, id: FnId,
   body.push(...new Forward(p, spec, { ...calls, fixed }).block(p.body));
   // Values only the (dropped) result needed go: what T(f) computes is what its tangent needs.
   const clean = cleanup(body, new Set());
-  const cleaned = sinkFreshArrays(clean, mentions(clean));
+  const sunk = sinkFreshArrays(clean, mentions(clean));
+  const cleaned = copyHandOvers(sunk, mentions(sunk, false));
   body.length = 0;
   body.push(...cleaned);
   const vars = new Map<string, Ty>(params.map((q) => [q.name, q.ty]));
@@ -94,15 +95,44 @@ function declaredAt(p: Prepared, name: string): Pos {
   return pos ?? p.fn.pos;
 }
 
-/** How often each name is mentioned (read, or written through) in the statements. */
-function mentions(stmts: readonly Stmt[]): Map<string, number> {
+/**
+ * How often each name is mentioned (read, or written through) in the statements; with
+ * `assigned` false, a whole new value assigned to it does not count.
+ */
+function mentions(stmts: readonly Stmt[], assigned = true): Map<string, number> {
   const n = new Map<string, number>();
   const add = (name: string): void => void n.set(name, (n.get(name) ?? 0) + 1);
   forEachStmt(stmts, (s) => {
     for (const e of stmtExprs(s)) forEachExpr(e, (x) => x.k === "var" && add(x.name));
-    if (s.k === "assign") add(s.target.k === "var" ? s.target.name : s.target.arr);
+    if (s.k === "assign" && (s.target.k === "index" || assigned || s.op)) add(s.target.k === "var" ? s.target.name : s.target.arr);
   });
   return n;
+}
+
+/**
+ * `w = v` where the array v is read nowhere else (an inlined callee's result handed to the
+ * caller's variable): `w = v.slice()`. Differentiating T(f) refuses two names for one array
+ * (ADC1011); nothing can tell the copy from the original, as nothing else reads v.
+ */
+function copyHandOvers(stmts: readonly Stmt[], reads: ReadonlyMap<string, number>): Stmt[] {
+  const copy = (e: Expr | undefined): Expr | undefined =>
+    e && e.k === "var" && e.ty.k === "arr" && reads.get(e.name) === 1 ? { k: "copy", ctor: e.ty.ctor, e, pos: e.pos } : e;
+  return stmts.map((s): Stmt => {
+    switch (s.k) {
+      case "let":
+        return s.ty.k === "arr" ? { ...s, init: copy(s.init) } : s;
+      case "assign":
+        return s.target.k === "var" && s.target.ty.k === "arr" && !s.op ? { ...s, value: copy(s.value)! } : s;
+      case "if":
+        return { ...s, then: copyHandOvers(s.then, reads), else: copyHandOvers(s.else, reads) };
+      case "loop":
+        return { ...s, body: copyHandOvers(s.body, reads) };
+      case "block":
+        return { ...s, body: copyHandOvers(s.body, reads) };
+      default:
+        return s;
+    }
+  });
 }
 
 /**
