@@ -10,7 +10,8 @@
  *     analyze      activity, then A-normal form (diff/prepare.ts); fence what activity rules out
  *     differentiate  forward (diff/forward.ts) or reverse (diff/reverse.ts), asking for the
  *                  derivatives of callees, which joins them to the queue
- *   emit           generated functions next to their originals, call sites rewritten (emit/splice.ts)
+ *   emit           each job's functions (emit-job.ts), next to their originals, call sites
+ *                  rewritten (emit/splice.ts)
  *
  * Nothing is emitted if anything was refused.
  */
@@ -21,7 +22,6 @@ import { fence } from "./analysis/fence.js";
 import { computeMutations, fnKey, type Mutations } from "./analysis/summaries.js";
 import type { NdInfo } from "./analysis/activity.js";
 import { prepare, type Prepared, type Specializer } from "./diff/prepare.js";
-import { emitBlockVjp, emitFused, emitJvp, emitJvpPair, emitSplit, emitVjp } from "./emit/functions.js";
 import { capturesOf, closureCaptures, findRecordSites, valueSymbol, type Capture } from "./record.js";
 import { splice, type Insertion, type SpliceResult } from "./emit/splice.js";
 import type { FnId } from "./ir/ir.js";
@@ -33,10 +33,9 @@ import { ModuleNames } from "./emit/names.js";
 import { dump } from "./pipeline.js";
 import { jobBases, type Job } from "./jobs.js";
 import { enclosingScope, isModuleScoped, topLevelStatement } from "./scopes.js";
-import { generated, joinGenerated, type Generated } from "./emit/code.js";
+import { generated, type Generated } from "./emit/code.js";
 import { printFunction } from "./ir/print-stmt.js";
-import { emitGradJvpPair, emitGradVjp, emitHessian } from "./emit/higher.js";
-import { emitJacfwd, emitJacfwdDirect, emitJacrev, emitJacrevDirect } from "./emit/jacobian.js";
+import { emitJob } from "./emit-job.js";
 import { Tangents, type FnInfo } from "./tangents.js";
 import { Requests } from "./requests.js";
 import { InnerGrads } from "./inner-grads.js";
@@ -448,27 +447,6 @@ class Build {
     };
   }
 
-  /**
-   * The entry points of tangents.ts's second derivatives: grad(f) itself, and gradients of the
-   * directed tangent function T(f), whose parameters are f's with a direction after each directed one.
-   */
-  private emitOfGrad(job: Job, f: FnInfo, name: string): Generated {
-    const i = job.wrt![0];
-    const ir = f.ir!;
-    const t = this.fns.get(job.tangent!)!;
-    const directed = new Set(ir.params.flatMap((_, k) => (job.kind === "gradJvpPair" ? job.mask[k] : k === i) ? [k] : []));
-    // Where parameter k of f sits among T(f)'s parameters.
-    const at = (k: number): number => k + [...directed].filter((d) => d < k).length;
-    const gradOfT = (wrt: number[], tuple = false): string => this.enqueue({ kind: "grad", key: job.tangent!, mask: t.ir!.params.map((_, k) => wrt.includes(k)), wrt, tuple })[0];
-    const grad = (): string => this.enqueue({ kind: "grad", key: job.key, mask: ir.params.map((_, k) => k === i), wrt: [i] })[0];
-    const captured = f.captures?.length ?? 0;
-    const written = this.mutations.get(job.key) ?? new Set<number>();
-    if (job.kind === "hessian") return emitHessian(ir, i, { hessian: name, hvp: gradOfT([at(i)]) }, written);
-    if (job.kind === "gradJvpPair") return emitGradJvpPair(ir, i, directed, { pair: name, grad: grad(), hvp: gradOfT([at(i)]) }, captured, written);
-    const wrt = ir.params.flatMap((_, k) => (job.mask[k] ? [k] : []));
-    return emitGradVjp(ir, i, wrt, { vjp: name, grad: grad(), hvp: gradOfT(wrt.map(at), wrt.length > 1) }, captured, written);
-  }
-
   private runJob(job: Job): void {
     const f = this.fns.get(job.key)!;
     const before = this.sink.list.length;
@@ -481,63 +459,13 @@ class Build {
       }
       const p = this.prepareFor(job.key, job.mask);
       if (this.sink.list.length > before) return;
-      const spec = this.specializer(f);
-      const names = this.enqueue(job);
-      const name = names[0];
-      let text: Generated;
-      switch (job.kind) {
-        case "jvp":
-          text = emitJvp(p, spec, name);
-          break;
-        case "split":
-          text = emitSplit(p, spec, { fwd: names[0], rev: names[1] }, this.resultActive(job.key, job.mask));
-          break;
-        case "grad":
-        case "valueAndGrad":
-          text = emitFused(p, spec, name, job.wrt!.map((k) => f.ir!.params[k]), job.kind === "valueAndGrad", !!job.tuple);
-          break;
-        case "vjp": {
-          const [fwd, rev] = this.enqueue({ kind: "split", key: job.key, mask: job.mask });
-          text = emitVjp(p, { fwd, rev, vjp: name }, this.resultActive(job.key, job.mask), this.mutations.get(job.key) ?? new Set(), f.captures?.length ?? 0);
-          break;
-        }
-        case "block": {
-          const [, fwd, rev] = names;
-          text = joinGenerated([emitSplit(p, spec, { fwd, rev }, false), emitBlockVjp(p, { fwd, rev, vjp: name })]);
-          break;
-        }
-        case "jvpPair": {
-          const [jvp] = this.enqueue({ kind: "jvp", key: job.key, mask: job.mask });
-          text = emitJvpPair(p, { jvp, pair: name }, this.mutations.get(job.key) ?? new Set(), f.captures?.length ?? 0);
-          break;
-        }
-        case "jacrev": {
-          if (!this.mutations.get(job.key)?.size && this.resultActive(job.key, job.mask)) {
-            const [fwd, rev] = this.enqueue({ kind: "split", key: job.key, mask: job.mask });
-            text = emitJacrevDirect(f.ir!, job.wrt!, !!job.tuple, p.activeParams, { jac: name, fwd, rev });
-            break;
-          }
-          const [vjp] = this.enqueue({ kind: "vjp", key: job.key, mask: job.mask });
-          text = emitJacrev(f.ir!, job.wrt!, !!job.tuple, { jac: name, vjp });
-          break;
-        }
-        case "jacfwd": {
-          const written = this.mutations.get(job.key) ?? new Set<number>();
-          if (!written.size) {
-            const [jvp] = this.enqueue({ kind: "jvp", key: job.key, mask: job.mask });
-            text = emitJacfwdDirect(f.ir!, job.wrt!, !!job.tuple, { jac: name, jvp });
-            break;
-          }
-          const [pair] = this.enqueue({ kind: "jvpPair", key: job.key, mask: job.mask });
-          text = emitJacfwd(f.ir!, job.wrt!, !!job.tuple, { jac: name, pair }, f.captures?.length ?? 0, written);
-          break;
-        }
-        case "hessian":
-        case "gradJvpPair":
-        case "gradVjp":
-          text = this.emitOfGrad(job, f, name);
-          break;
-      }
+      const text = emitJob(job, f, p, {
+        enqueue: (j) => this.enqueue(j),
+        fn: (key) => this.fns.get(key)!,
+        specializer: () => this.specializer(f),
+        resultActive: () => this.resultActive(job.key, job.mask),
+        written: this.mutations.get(job.key) ?? new Set<number>(),
+      });
       this.insert(f, text);
     } catch (err) {
       if (!(err instanceof Refusal)) this.internal(f, err);
