@@ -42,7 +42,6 @@ export function checkSecondOrder(mod: Loaded, spec: ProbeFn, seed: number, point
       const col = new Map(coords.map((c) => [c.join(","), finiteDifference(g, args, c, FD_RTOL)]));
       const scale = Math.max(1, ...[...col.values()].flatMap((v) => (v ? v.map(Math.abs) : [])));
       const near = (got: number, fd: number): boolean => close(got, fd, FD_RTOL * 10, FD_RTOL * 10 * scale);
-      const name = spec.params[i].name;
 
       // hessian(f, i): the block of parameter i with itself.
       const h = probe2.h[k](...toArgs(args));
