@@ -6,11 +6,9 @@
  * jacrev runs the forward sweep once and the pullback once per output entry (a pullback may be
  * called again, it owns its records); jacfwd runs forward mode once per input entry.
  */
-type Arr = Float64Array | number[];
+import { zerosLike } from "./scratch.js";
 
-function unitLike(like: Arr): Arr {
-  return like instanceof Float64Array ? new Float64Array(like.length) : new Array<number>(like.length).fill(0);
-}
+type Arr = Float64Array | number[];
 
 function rowOf(values: readonly number[], like: Arr): Arr {
   return like instanceof Float64Array ? Float64Array.from(values) : [...values];
@@ -35,7 +33,7 @@ export function jacobianRows(pair: readonly [unknown, (outBar: never) => readonl
     result = ks.map((j) => cot[j]);
   } else {
     const o = out as Arr;
-    const ct = unitLike(o);
+    const ct = zerosLike(o);
     const rows: unknown[][] = ks.map(() => []);
     for (let i = 0; i < o.length; i++) {
       ct[i] = 1;
@@ -59,8 +57,8 @@ export function jacobianColumns(jvp: (t: never, last: boolean) => readonly [unkn
   if (typeof x === "number") return call(1, true)[1];
   // (x itself may be written by the last call.)
   const n = x.length;
-  const like = unitLike(x);
-  const e = unitLike(x);
+  const like = zerosLike(x);
+  const e = zerosLike(x);
   const cols: unknown[] = [];
   for (let j = 0; j < n; j++) {
     e[j] = 1;

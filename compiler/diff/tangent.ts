@@ -20,7 +20,7 @@
  */
 import type { Expr, FnId, IrFunction, Param, Pos, Stmt, Ty } from "../ir/ir.js";
 import { fnKey } from "../analysis/summaries.js";
-import { forEachExpr, forEachStmt, reads, stmtExprs } from "../ir/walk.js";
+import { forEachExpr, forEachStmt, mapStmtLists, reads, stmtExprs } from "../ir/walk.js";
 import { num } from "../ir/make.js";
 import { cleanup } from "../optimize/cleanup.js";
 import { Forward, type TangentCalls } from "./forward.js";
@@ -118,20 +118,9 @@ function copyHandOvers(stmts: readonly Stmt[], reads: ReadonlyMap<string, number
   const copy = (e: Expr | undefined): Expr | undefined =>
     e && e.k === "var" && e.ty.k === "arr" && reads.get(e.name) === 1 ? { k: "copy", ctor: e.ty.ctor, e, pos: e.pos } : e;
   return stmts.map((s): Stmt => {
-    switch (s.k) {
-      case "let":
-        return s.ty.k === "arr" ? { ...s, init: copy(s.init) } : s;
-      case "assign":
-        return s.target.k === "var" && s.target.ty.k === "arr" && !s.op ? { ...s, value: copy(s.value)! } : s;
-      case "if":
-        return { ...s, then: copyHandOvers(s.then, reads), else: copyHandOvers(s.else, reads) };
-      case "loop":
-        return { ...s, body: copyHandOvers(s.body, reads) };
-      case "block":
-        return { ...s, body: copyHandOvers(s.body, reads) };
-      default:
-        return s;
-    }
+    if (s.k === "let") return s.ty.k === "arr" ? { ...s, init: copy(s.init) } : s;
+    if (s.k === "assign") return s.target.k === "var" && s.target.ty.k === "arr" && !s.op ? { ...s, value: copy(s.value)! } : s;
+    return mapStmtLists(s, (l) => copyHandOvers(l, reads));
   });
 }
 
@@ -141,18 +130,7 @@ function copyHandOvers(stmts: readonly Stmt[], reads: ReadonlyMap<string, number
  * differentiating T(f) refuses (ADC1011).
  */
 function sinkFreshArrays(stmts: readonly Stmt[], uses: ReadonlyMap<string, number>): Stmt[] {
-  const out = stmts.map((s): Stmt => {
-    switch (s.k) {
-      case "if":
-        return { ...s, then: sinkFreshArrays(s.then, uses), else: sinkFreshArrays(s.else, uses) };
-      case "loop":
-        return { ...s, body: sinkFreshArrays(s.body, uses) };
-      case "block":
-        return { ...s, body: sinkFreshArrays(s.body, uses) };
-      default:
-        return s;
-    }
-  });
+  const out = stmts.map((s) => mapStmtLists(s, (l) => sinkFreshArrays(l, uses)));
   for (let i = 0; i < out.length; i++) {
     const s = out[i];
     if (s.k !== "let" || !s.isConst || !s.init || !["copy", "alloc", "arrlit"].includes(s.init.k) || uses.get(s.name) !== 1) continue;

@@ -203,3 +203,17 @@ export function mapExpr(e: Expr, f: (e: Expr) => Expr | undefined): Expr {
 export function foldExpr(e: Expr, f: (e: Expr) => Expr): Expr {
   return f(mapChildren(e, (x) => foldExpr(x, f)));
 }
+
+/** The statement with each statement list it holds (branches, loop parts, block body) mapped by `f`. */
+export function mapStmtLists(s: Stmt, f: (l: readonly Stmt[]) => Stmt[]): Stmt {
+  switch (s.k) {
+    case "if":
+      return { ...s, then: f(s.then), else: f(s.else) };
+    case "loop":
+      return { ...s, init: f(s.init), body: f(s.body), update: f(s.update) };
+    case "block":
+      return { ...s, body: f(s.body) };
+    default:
+      return s;
+  }
+}

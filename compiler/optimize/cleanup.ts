@@ -13,7 +13,7 @@
  * `liveOut`: the variables read after the statements (the function's results).
  */
 import type { Expr, Stmt } from "../ir/ir.js";
-import { foldExpr, forEachExpr, forEachStmt, mapExpr, stmtExprs } from "../ir/walk.js";
+import { foldExpr, forEachExpr, forEachStmt, mapExpr, mapStmtLists, stmtExprs } from "../ir/walk.js";
 import { neg, num } from "../ir/make.js";
 
 /** Runtime helpers without effects: calling them only computes a value. */
@@ -34,7 +34,7 @@ export function cleanup(stmts: readonly Stmt[], liveOut: ReadonlySet<string>): S
 // ---- copy propagation ---------------------------------------------------------------------
 
 function propagateCopies(list: readonly Stmt[]): Stmt[] {
-  const out = list.map((s) => mapChildren(s, propagateCopies));
+  const out = list.map((s) => mapStmtLists(s, propagateCopies));
   for (let i = 0; i < out.length; i++) {
     const s = out[i];
     if (s.k !== "let" || !s.isConst || !s.init || (s.init.k !== "var" && s.init.k !== "num")) continue;
@@ -211,24 +211,11 @@ function allReads(stmts: readonly Stmt[]): Set<string> {
 // ---- empty adjoints -------------------------------------------------------------------------
 
 function dropEmptyAdjoints(list: readonly Stmt[]): Stmt[] {
-  const out = list.map((s) => mapChildren(s, dropEmptyAdjoints));
+  const out = list.map((s) => mapStmtLists(s, dropEmptyAdjoints));
   return out.filter((s, i) => !(s.k === "comment" && s.text.startsWith("adjoint of:") && (i + 1 === out.length || out[i + 1].k === "comment")));
 }
 
 // ---- walking ----------------------------------------------------------------------------------
-
-function mapChildren(s: Stmt, f: (l: readonly Stmt[]) => Stmt[]): Stmt {
-  switch (s.k) {
-    case "if":
-      return { ...s, then: f(s.then), else: f(s.else) };
-    case "loop":
-      return { ...s, init: f(s.init), body: f(s.body), update: f(s.update) };
-    case "block":
-      return { ...s, body: f(s.body) };
-    default:
-      return s;
-  }
-}
 
 function mapStmtExprs(s: Stmt, f: (e: Expr) => Expr): Stmt {
   switch (s.k) {
