@@ -8,7 +8,8 @@
 // Hessian-vector product), and a full Hessian of n inputs needs n such passes, one per
 // direction, where the gradient needed one pass for all n. Measured below and in
 // `npm run bench:higher` (bench/RESULTS.md): for Rosenbrock's function of 100 inputs a
-// Hessian-vector product took 2-4.5 gradients and the full Hessian 150-230 gradients.
+// Hessian-vector product took 1.7-4.4 gradients and the full Hessian 100-230 gradients over
+// four runs on a shared machine (at 10^5 inputs the product took 2.25 gradients).
 import { performance } from "node:perf_hooks";
 import { grad, hessian, jvp } from "adc";
 import { cell } from "../cells.js";
