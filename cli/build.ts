@@ -2,15 +2,20 @@
  * `adc build`: gathers the inputs, compiles them as one build, turns the results into files in
  * memory, checks that none would overwrite a source file, and only then writes them.
  */
-import { existsSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { performance } from "node:perf_hooks";
 import { compileFiles, formatDiagnostic } from "../compiler/index.js";
-import { toJavaScript } from "./emit.js";
+import { findConfig, readConfig } from "./tsconfig.js";
+import { bundlerDiagnostics, isTsSource, jsExtension, localGraph, toJavaScript, TS_SOURCE } from "./emit.js";
 
 export interface BuildOptions {
   readonly inputs: readonly string[];
-  readonly outdir: string;
+  /** Where output goes; undefined means the tsconfig's outDir. */
+  readonly outdir: string | undefined;
+  readonly rootDir?: string;
+  /** `-p`: the tsconfig, a file or a folder holding one. */
+  readonly project?: string;
   readonly emit: "js" | "ts";
   readonly bundle: boolean;
   readonly sourcemap: boolean;
@@ -30,7 +35,7 @@ function collect(path: string, out: string[], outdir: string): void {
     const p = join(path, name);
     if (name === "node_modules" || name.startsWith(".") || resolve(p) === outdir) continue;
     if (statSync(p).isDirectory()) collect(p, out, outdir);
-    else if (/\.m?ts$/.test(name) && !name.endsWith(".d.ts")) out.push(resolve(p));
+    else if (isTsSource(name)) out.push(resolve(p));
   }
 }
 
@@ -43,22 +48,72 @@ function commonRoot(inputs: readonly string[], files: readonly string[]): string
   return root;
 }
 
+/** A file-system failure (a node error with a path): reported with the path, exit 2. */
+class IoFailure extends Error {}
+
+function io<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err?.code === "string") throw new IoFailure(`cannot ${what} ${relative(process.cwd(), err.path ?? "") || err.path || ""}: ${err.code}${err.syscall ? ` (${err.syscall})` : ""}`);
+    throw e;
+  }
+}
+
 export async function runBuild(opts: BuildOptions, color: Color): Promise<number> {
+  try {
+    return await buildOnce(opts, color);
+  } catch (e) {
+    if (e instanceof IoFailure) {
+      process.stderr.write(`adc: ${e.message}; nothing more written\n`);
+      return 2;
+    }
+    // esbuild found something wrong in the user's files (it runs before anything is written).
+    const found = bundlerDiagnostics(e);
+    if (!found) throw e;
+    for (const line of found) process.stderr.write(color(line, "red") + "\n");
+    process.stderr.write(`\n${found.length} error${found.length === 1 ? "" : "s"}; nothing written.\n`);
+    return 1;
+  }
+}
+
+async function buildOnce(opts: BuildOptions, color: Color): Promise<number> {
   const t0 = performance.now();
-  const outdir = resolve(opts.outdir);
+  const configPath = findConfig(opts.project, opts.inputs);
+  const read = configPath ? readConfig(configPath) : { errors: [] as string[], config: undefined };
+  if (read.errors.length && (opts.project !== undefined || !read.config)) {
+    for (const e of read.errors) process.stderr.write(color(e, "red") + "\n");
+    return 2;
+  }
+  const inputs = opts.inputs.length ? opts.inputs : (read.config?.fileNames ?? []).filter(isTsSource);
+  const outdirOption = opts.outdir;
+  // The files are gathered first: a tsconfig found by searching applies only if it includes them.
   const files: string[] = [];
-  for (const input of opts.inputs) {
+  for (const input of inputs) {
     if (!existsSync(input)) {
       process.stderr.write(`adc: no such file or folder: ${input}\n`);
       return 2;
     }
-    collect(input, files, outdir);
+    io("read", () => collect(input, files, outdirOption === undefined ? "" : resolve(outdirOption)));
   }
+  const included = new Set((read.config?.fileNames ?? []).map((f) => resolve(f)));
+  const config = opts.project !== undefined || files.some((f) => included.has(f)) ? read.config : undefined;
+  if (read.errors.length && config) {
+    for (const e of read.errors) process.stderr.write(color(e, "red") + "\n");
+    return 2;
+  }
+  const outdirGiven = outdirOption ?? config?.outDir;
+  if (outdirGiven === undefined) {
+    process.stderr.write(`adc: build needs --outdir${config ? ` (${relative(process.cwd(), config.path)} has no outDir)` : ""}\n`);
+    return 2;
+  }
+  const outdir = resolve(outdirGiven);
   if (files.length === 0) {
     process.stderr.write("adc: no TypeScript files to build\n");
     return 2;
   }
-  const result = compileFiles(files, new Map(), { dump: opts.dump });
+  const result = compileFiles(files, new Map(), { dump: opts.dump, resolution: config?.resolution });
   if (opts.dump) process.stdout.write(result.dump + "\n");
   if (result.diagnostics.length) {
     for (const d of result.diagnostics) {
@@ -69,37 +124,63 @@ export async function runBuild(opts: BuildOptions, color: Color): Promise<number
     process.stderr.write(`\n${n} error${n === 1 ? "" : "s"}; nothing written.\n`);
     return 1;
   }
-  const inBuild = [...result.outputs.keys()].sort();
-  const root = commonRoot(opts.inputs, inBuild);
   const sources = new Map([...result.outputs].map(([f, o]) => [f, o]));
-  const written = new Map<string, string>();
+  // Per file, every local module the inputs reach is written too (a helper adc did not change,
+  // a JSON file), or the output would import files that are not there.
+  const tsconfig = config?.path;
+  const graph = opts.bundle ? [] : await localGraph(files, sources, tsconfig);
+  const targets = opts.bundle ? files : [...new Set([...files, ...graph.filter(isTsSource)])].sort();
+  const copies = graph.filter((f) => !isTsSource(f) && !files.includes(f));
+  const rootDir = opts.rootDir ?? config?.rootDir;
+  const root = rootDir !== undefined ? resolve(rootDir) : commonRoot(inputs, [...targets, ...copies]);
+  const outside = [...targets, ...copies].find((f) => relative(root, f).startsWith(".."));
+  if (outside) {
+    process.stderr.write(`adc: ${relative(process.cwd(), outside)} is not under the rootDir ${relative(process.cwd(), root) || "."}; all inputs and the modules they import must be\n`);
+    return 2;
+  }
+  const outPath = (file: string): string => {
+    const rel = relative(root, file);
+    if (opts.emit === "ts" || !isTsSource(file)) return join(outdir, rel);
+    return join(outdir, rel.replace(TS_SOURCE, "") + jsExtension(file));
+  };
+  const outputOf = new Map(targets.map((f) => [f, outPath(f)]));
+  const written = new Map<string, string | Buffer>();
   /** Which input each output comes from: two inputs may not share one output (x.ts and x.mts). */
   const from = new Map<string, string>();
-  const targets = opts.bundle ? files : inBuild;
+  const claim = (path: string, file: string): boolean => {
+    const other = from.get(path);
+    if (other !== undefined && other !== file) {
+      process.stderr.write(`adc: ${relative(process.cwd(), other)} and ${relative(process.cwd(), file)} would both be written to ${relative(process.cwd(), path)}; rename one of them\n`);
+      return false;
+    }
+    from.set(path, file);
+    return true;
+  };
   for (const file of targets) {
-    const rel = relative(root, file).replace(/\.m?ts$/, "");
     if (opts.emit === "ts") {
-      const out = sources.get(file)!;
-      written.set(join(outdir, rel + ".ts"), out.code);
-      if (opts.sourcemap && out.map) written.set(join(outdir, rel + ".ts.map"), out.map.toString());
+      const out = sources.get(file);
+      const path = outPath(file);
+      if (!claim(path, file)) return 2;
+      written.set(path, out ? out.code : io("read", () => readFileSync(file, "utf8")));
+      if (opts.sourcemap && out?.map) written.set(path + ".map", out.map.toString());
       continue;
     }
-    const js = await toJavaScript(file, sources, { bundle: opts.bundle, sourcemap: opts.sourcemap, outFile: join(outdir, rel + ".js") });
+    const js = await toJavaScript(file, sources, { bundle: opts.bundle, sourcemap: opts.sourcemap, outFile: outPath(file), outputOf, tsconfig });
     for (const [path, text] of js) {
-      const other = from.get(path);
-      if (other !== undefined && other !== file) {
-        process.stderr.write(`adc: ${relative(process.cwd(), other)} and ${relative(process.cwd(), file)} would both be written to ${relative(process.cwd(), path)}; rename one of them\n`);
-        return 2;
-      }
-      from.set(path, file);
+      if (!claim(path, file)) return 2;
       written.set(path, text);
     }
   }
+  for (const file of copies) {
+    const path = outPath(file);
+    if (!claim(path, file)) return 2;
+    written.set(path, io("read", () => readFileSync(file)));
+  }
   // Nothing is written unless every output can be: none is an input (in any spelling, symlinks
   // resolved) and nothing that is not a folder stands where a folder is needed.
-  const inputs = new Set([...files, ...inBuild].map(realPath));
+  const sourcesRead = new Set([...files, ...targets, ...copies, ...result.outputs.keys()].map(realPath));
   for (const path of written.keys()) {
-    if (inputs.has(realPath(path))) {
+    if (sourcesRead.has(realPath(path))) {
       process.stderr.write(`adc: refusing to write ${relative(process.cwd(), path)}: it is an input file; choose another --outdir\n`);
       return 2;
     }
@@ -112,12 +193,14 @@ export async function runBuild(opts: BuildOptions, color: Color): Promise<number
         break;
       }
   }
-  for (const [path, text] of written) {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
-  }
+  for (const [path, text] of written)
+    io("write", () => {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
+    });
   const ms = performance.now() - t0;
-  process.stdout.write(color(`adc: built ${targets.length} file${targets.length === 1 ? "" : "s"} into ${relative(process.cwd(), outdir) || "."} in ${ms.toFixed(0)} ms`, "green") + "\n");
+  const n = targets.length + copies.length;
+  process.stdout.write(color(`adc: built ${n} file${n === 1 ? "" : "s"} into ${relative(process.cwd(), outdir) || "."} in ${ms.toFixed(0)} ms`, "green") + "\n");
   return 0;
 }
 

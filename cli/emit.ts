@@ -1,12 +1,13 @@
 /**
  * Turns compiled TypeScript into JavaScript with esbuild. Per file (the default), every import
- * stays an import, with relative ones pointing at the emitted `.js` files; with --bundle, the
- * build's modules and adc's runtime are bundled into one file that runs anywhere.
- * Source maps chain through esbuild back to the user's files.
+ * stays an import: a relative one that reaches a TypeScript module of the program points at that
+ * module's emitted file, every other one (JSON, JavaScript, packages) is kept as written, import
+ * attributes included. With --bundle, the build's modules and adc's runtime are bundled into one
+ * file that runs anywhere. Source maps chain through esbuild back to the user's files.
  */
-import { build, type Plugin } from "esbuild";
+import { build, type Message, type OnResolveArgs, type Plugin, type PluginBuild } from "esbuild";
 import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 interface Compiled {
@@ -15,6 +16,17 @@ interface Compiled {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+/** TypeScript sources adc compiles (declaration files are not among them). */
+export const TS_SOURCE = /\.(?:[cm]?ts|tsx)$/;
+export function isTsSource(path: string): boolean {
+  return TS_SOURCE.test(path) && !/\.d\.(?:[^./]+\.)?[cm]?ts$/.test(path);
+}
+
+/** The JavaScript extension of a TypeScript source, as tsc chooses it. */
+export function jsExtension(path: string): string {
+  return path.endsWith(".mts") ? ".mjs" : path.endsWith(".cts") ? ".cjs" : ".js";
+}
 
 /** adc's own runtime files, for bundling: sources in a checkout, compiled files when installed. */
 function runtimeEntry(name: string): string {
@@ -31,50 +43,136 @@ function withInlineMap(c: Compiled): string {
   return `${c.code}\n//# sourceMappingURL=data:application/json;base64,${b64}\n`;
 }
 
+function loaderOf(path: string): "ts" | "tsx" {
+  return path.endsWith(".tsx") ? "tsx" : "ts";
+}
+
 /** Serves the compiled text of every module of the build instead of its source on disk. */
 function compiledModules(sources: ReadonlyMap<string, Compiled>): Plugin {
   return {
     name: "adc-compiled",
     setup(b) {
-      b.onLoad({ filter: /\.[cm]?tsx?$/ }, (args) => {
+      b.onLoad({ filter: TS_SOURCE }, (args) => {
         const c = sources.get(args.path);
-        return c ? { contents: withInlineMap(c), loader: "ts" } : undefined;
+        return c ? { contents: withInlineMap(c), loader: loaderOf(args.path) } : undefined;
       });
     },
   };
 }
 
-/** Keeps every import external; relative ones are renamed to the emitted `.js` file. */
-const externalImports: Plugin = {
-  name: "adc-external",
+const isBare = (spec: string): boolean => !spec.startsWith(".") && !spec.startsWith("/");
+
+/**
+ * Where a bare module name resolves when it is one of the program's own TypeScript files (a
+ * tsconfig `paths` mapping); undefined for packages, which stay imports.
+ */
+async function localByName(b: PluginBuild, args: OnResolveArgs): Promise<string | undefined> {
+  const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: INNER, with: args.with });
+  if (r.errors.length || r.external || !r.path || r.path.split(sep).includes("node_modules")) return undefined;
+  return isTsSource(r.path) ? r.path : undefined;
+}
+
+const INNER = "adc-inner";
+
+/** Packages stay imports; relative and absolute paths, and `paths`-mapped names, are followed. */
+const packagesExternal: Plugin = {
+  name: "adc-packages",
   setup(b) {
-    b.onResolve({ filter: /.*/ }, (args) => {
-      if (args.kind === "entry-point") return undefined;
-      if (args.path.startsWith(".")) return { path: args.path.replace(/\.[cm]?tsx?$/, "").replace(/\.js$/, "") + ".js", external: true };
-      return { path: args.path, external: true };
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.kind === "entry-point" || args.pluginData === INNER || !isBare(args.path)) return undefined;
+      const local = await localByName(b, args);
+      return local ? { path: local } : { path: args.path, external: true };
     });
   },
 };
 
+/**
+ * Every local file the entries reach through imports (static, re-exports and dynamic imports of
+ * a literal path), as esbuild resolves them, after adc's rewriting: TypeScript, JSON, JavaScript.
+ */
+export async function localGraph(entries: readonly string[], sources: ReadonlyMap<string, Compiled>, tsconfig?: string): Promise<string[]> {
+  const res = await build({
+    // Named entries: two inputs that differ only in extension would share an output name.
+    entryPoints: entries.map((p, i) => ({ in: p, out: `entry${i}` })),
+    outdir: "/adc-graph",
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+    absWorkingDir: "/",
+    ...(tsconfig ? { tsconfig } : {}),
+    plugins: [compiledModules(sources), packagesExternal],
+  });
+  return Object.keys(res.metafile.inputs)
+    .map((p) => resolve("/", p))
+    .filter((p) => !p.split(sep).includes("node_modules"))
+    .sort();
+}
+
+/**
+ * Keeps every import external. A relative import that resolves to a TypeScript module of the
+ * program is renamed to that module's output file; anything else is left exactly as written.
+ */
+function externalImports(outFile: string, outputOf: ReadonlyMap<string, string>): Plugin {
+  return {
+    name: "adc-external",
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind === "entry-point" || args.pluginData === INNER) return undefined;
+        let target: string | undefined;
+        if (isBare(args.path)) {
+          const local = await localByName(b, args);
+          target = local && outputOf.get(local);
+        } else {
+          const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: INNER, with: args.with });
+          target = r.errors.length ? undefined : outputOf.get(r.path);
+        }
+        if (target === undefined) return { path: args.path, external: true };
+        let spec = relative(dirname(outFile), target).split(sep).join("/");
+        if (!spec.startsWith(".")) spec = "./" + spec;
+        return { path: spec, external: true };
+      });
+    },
+  };
+}
+
 export async function toJavaScript(
   file: string,
   sources: ReadonlyMap<string, Compiled>,
-  opts: { bundle: boolean; sourcemap: boolean; outFile: string },
+  opts: { bundle: boolean; sourcemap: boolean; outFile: string; outputOf?: ReadonlyMap<string, string>; tsconfig?: string },
 ): Promise<Map<string, string>> {
   const res = await build({
     entryPoints: [file],
     outfile: opts.outFile,
     bundle: true,
-    format: "esm",
+    format: file.endsWith(".cts") ? "cjs" : "esm",
     platform: "node",
-    target: "node20",
+    target: "node20.19", // the engines field; older targets drop import attributes
     write: false,
     sourcemap: opts.sourcemap ? "linked" : false,
     logLevel: "silent",
+    // Paths in esbuild's comments are relative to this folder, so output does not depend on the cwd.
+    absWorkingDir: dirname(file),
+    ...(opts.tsconfig ? { tsconfig: opts.tsconfig } : {}),
     alias: opts.bundle ? { adc: runtimeEntry("api"), "adc/runtime": runtimeEntry("index") } : {},
-    plugins: opts.bundle ? [compiledModules(sources)] : [compiledModules(sources), externalImports],
+    plugins: opts.bundle ? [compiledModules(sources)] : [compiledModules(sources), externalImports(opts.outFile, opts.outputOf ?? new Map())],
   });
   const out = new Map<string, string>();
   for (const f of res.outputFiles ?? []) out.set(f.path, f.text);
   return out;
+}
+
+/**
+ * esbuild's errors about the user's files (an import of a file that is not there, a JSON file
+ * that does not parse) as diagnostics in tsc's format; undefined for anything else.
+ */
+export function bundlerDiagnostics(e: unknown): string[] | undefined {
+  const errors = (e as { errors?: Message[] })?.errors;
+  if (!Array.isArray(errors) || errors.length === 0) return undefined;
+  return errors.map((m) => {
+    const at = m.location ? `${relative(process.cwd(), resolve(m.location.file))}(${m.location.line},${m.location.column + 1}): ` : "";
+    return `${at}error: ${m.text}`;
+  });
 }

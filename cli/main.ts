@@ -2,7 +2,8 @@
 /**
  * The `adc` command line. `adc build` compiles files and folders, writing JavaScript (or the
  * transformed TypeScript) to --outdir. It exits 0 on success, 1 when the program has
- * diagnostics (printed like tsc's, nothing written), 2 on a usage error. It never writes over an
+ * diagnostics (printed like tsc's, nothing written), 2 on a usage or file-system error, 3 on an
+ * internal error (a bug in adc). It never writes over an
  * input file. The compiler is loaded only for `build`, so --help and --version stay fast.
  */
 import { readFileSync } from "node:fs";
@@ -11,12 +12,19 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const USAGE = `Usage: adc build <files|dirs...> --outdir DIR [options]
+       adc build -p tsconfig.json [--outdir DIR] [options]
 
 Compiles TypeScript that calls adc's grad, valueAndGrad, vjp or jvp: each call is replaced
 by generated derivative code, ahead of time.
 
 Options:
-  --outdir DIR     where to write the output (required)
+  --outdir DIR     where to write the output (also --outDir; default: the tsconfig's outDir)
+  -p, --project P  the tsconfig (a file, or a folder holding tsconfig.json): its paths and
+                   baseUrl resolve imports, its outDir and rootDir place the output, and with
+                   no inputs named its files are built. Without -p, the nearest tsconfig.json
+                   above the first input is used when it includes the inputs.
+  --rootDir DIR    the folder the output layout is relative to (default: the tsconfig's
+                   rootDir, else the common folder of the inputs)
   --emit js|ts     write JavaScript (default) or the transformed TypeScript, to read
   --bundle         write one self-contained file per input, runtime included
   --sourcemap      write source maps that point back to the input files
@@ -25,7 +33,8 @@ Options:
   -h, --help       show this help
   -v, --version    print adc's version
 
-Exit status: 0 built, 1 the program has diagnostics (nothing written), 2 usage error.`;
+Exit status: 0 built, 1 the program has diagnostics (nothing written), 2 usage or file-system
+error (nothing more written), 3 internal error (a bug in adc).`;
 
 function version(): string {
   const pkg = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "package.json");
@@ -49,6 +58,9 @@ async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         outdir: { type: "string" },
+        outDir: { type: "string" },
+        rootDir: { type: "string" },
+        project: { type: "string", short: "p" },
         emit: { type: "string", default: "js" },
         bundle: { type: "boolean", default: false },
         sourcemap: { type: "boolean", default: false },
@@ -72,21 +84,23 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...inputs] = positionals;
   if (!command) usageError("no command given");
   if (command !== "build") usageError(`unknown command '${command}'`);
-  if (inputs.length === 0) usageError("build needs at least one file or folder");
-  if (!values.outdir) usageError("build needs --outdir");
+  if (inputs.length === 0 && values.project === undefined) usageError("build needs at least one file or folder, or -p tsconfig.json");
+  if (values.outdir !== undefined && values.outDir !== undefined && values.outdir !== values.outDir) usageError("--outdir and --outDir disagree; give one");
   if (values.emit !== "js" && values.emit !== "ts") usageError(`--emit must be js or ts, not '${values.emit}'`);
   if (values.bundle && values.emit === "ts") usageError("--bundle writes JavaScript; it cannot be combined with --emit ts");
   const stages = ["lower", "inline", "anf", "forward", "reverse", "cleanup"];
   if (values.dump !== undefined && !stages.includes(values.dump)) usageError(`--dump must be one of ${stages.join(", ")}, not '${values.dump}'`);
   const { runBuild } = await import("./build.js");
   const color = process.stdout.isTTY ? (s: string, c: Parameters<typeof styleText>[0]) => styleText(c, s) : (s: string) => s;
-  return runBuild({ inputs, outdir: values.outdir, emit: values.emit as "js" | "ts", bundle: values.bundle!, sourcemap: values.sourcemap!, dump: values.dump as never }, color);
+  return runBuild({ inputs, outdir: values.outdir ?? values.outDir, rootDir: values.rootDir, project: values.project, emit: values.emit as "js" | "ts", bundle: values.bundle!, sourcemap: values.sourcemap!, dump: values.dump as never }, color);
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
+    // Only a bug in adc gets here: input problems are diagnostics (1), usage and I/O errors 2.
     process.stderr.write(`adc: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
+    process.stderr.write("This is a bug in adc; please report it with the input that caused it.\n");
+    process.exit(3);
   },
 );

@@ -156,6 +156,10 @@ class Build {
       for (const st of sf.statements) {
         const spec = (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier;
         if (!spec || !ts.isStringLiteral(spec)) continue;
+        if (this.unresolvedLocal(spec, sf)) {
+          this.sink.reportTs(2307, sf.fileName, spec.getStart(sf), spec.getEnd(), `Cannot find module '${spec.text}' or its corresponding type declarations.`);
+          continue;
+        }
         const sym = this.checker.getSymbolAtLocation(spec);
         const target = sym?.valueDeclaration ?? sym?.declarations?.[0];
         if (target && ts.isSourceFile(target)) visit(target);
@@ -167,6 +171,18 @@ class Build {
   }
 
   private moduleList: ts.SourceFile[] = [];
+
+  /**
+   * A relative import, or one a `paths` pattern of the tsconfig maps, that resolves to no file:
+   * reported as tsc reports it, not later as a function adc cannot see into. Other package
+   * imports are the user's toolchain's business (adc only reads what it differentiates).
+   */
+  private unresolvedLocal(spec: ts.StringLiteral, sf: ts.SourceFile): boolean {
+    const text = spec.text;
+    const options = this.program.getCompilerOptions();
+    const local = text.startsWith(".") || text.startsWith("/") || Object.keys(options.paths ?? {}).some((p) => matchesPattern(p, text));
+    return local && !ts.resolveModuleName(text, sf.fileName, options, ts.sys).resolvedModule;
+  }
 
   private result(ok: boolean): BuildResult {
     const outputs = new Map<string, SpliceResult>();
@@ -479,4 +495,12 @@ class Build {
     list.push({ at: anchor.getEnd(), text: text.text, origins: text.origins });
     this.insertions.set(f.sf.fileName, list);
   }
+}
+
+/** Whether a module name matches a tsconfig `paths` key (at most one `*`). */
+function matchesPattern(pattern: string, name: string): boolean {
+  const star = pattern.indexOf("*");
+  if (star < 0) return pattern === name;
+  const [pre, post] = [pattern.slice(0, star), pattern.slice(star + 1)];
+  return name.length >= pre.length + post.length && name.startsWith(pre) && name.endsWith(post);
 }

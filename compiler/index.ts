@@ -9,11 +9,12 @@
 import { resolve } from "node:path";
 import { build } from "./build.js";
 import type { Diagnostic } from "./diagnostics.js";
-import { sharedProject } from "./program.js";
+import { applyResolution, sharedProject, type UserResolution } from "./program.js";
 import type { SpliceResult } from "./emit/splice.js";
 import { withDump, type Stage } from "./pipeline.js";
 
 export { PIPELINE, DUMP_STAGES, type Stage } from "./pipeline.js";
+export type { UserResolution } from "./program.js";
 
 export { formatDiagnostic, CODES } from "./diagnostics.js";
 export type { Diagnostic } from "./diagnostics.js";
@@ -52,6 +53,7 @@ function remember(modules: readonly string[], roots: ReadonlySet<string>): void 
 /** Compiles one module given as text. Imports of other modules are read from disk. */
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
   const project = sharedProject();
+  applyResolution(project);
   refreshFromDisk(project);
   const path = resolve(options.fileName ?? "input.ts");
   const sf = project.createSourceFile(path, source, { overwrite: true });
@@ -76,8 +78,9 @@ export interface FilesResult {
  * differentiated in one module may call functions of another. `overrides` gives file texts that
  * are not (yet) on disk.
  */
-export function compileFiles(paths: readonly string[], overrides: ReadonlyMap<string, string> = new Map(), options: { dump?: Stage } = {}): FilesResult {
+export function compileFiles(paths: readonly string[], overrides: ReadonlyMap<string, string> = new Map(), options: { dump?: Stage; resolution?: UserResolution } = {}): FilesResult {
   const project = sharedProject();
+  applyResolution(project, options.resolution);
   // Files read from disk may have changed since the last build (watch mode, a rebuild).
   refreshFromDisk(project);
   const roots = paths.map((p) => {

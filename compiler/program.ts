@@ -21,6 +21,28 @@ export function runtimeFile(name: string): string {
   throw new Error(`adc: cannot find runtime/${name} next to the compiler (${dir})`);
 }
 
+/** `adc` and `adc/runtime` resolve to adc itself, whatever the user's node_modules hold. */
+const ADC_PATHS = { adc: [runtimeFile("api")], "adc/runtime": [runtimeFile("index")] };
+
+/** What adc takes from a user's tsconfig: how module names resolve (`paths`, `baseUrl`). */
+export interface UserResolution {
+  readonly paths?: Readonly<Record<string, readonly string[]>>;
+  readonly baseUrl?: string;
+  /** The tsconfig's folder, which `paths` are relative to when there is no baseUrl. */
+  readonly pathsBasePath?: string;
+}
+
+/**
+ * Makes the Project resolve module names as the user's tsconfig does (or as with no tsconfig).
+ * Set before every build, so one build's settings never leak into the next in a long-lived process.
+ */
+export function applyResolution(project: Project, user: UserResolution = {}): void {
+  const current = project.compilerOptions.get();
+  const paths = { ...(user.paths ?? {}), ...ADC_PATHS };
+  const same = JSON.stringify([current.paths, current.baseUrl, current.pathsBasePath]) === JSON.stringify([paths, user.baseUrl, user.pathsBasePath]);
+  if (!same) project.compilerOptions.set({ paths, baseUrl: user.baseUrl, pathsBasePath: user.pathsBasePath } as never);
+}
+
 export function createProject(): Project {
   return new Project({
     compilerOptions: {
@@ -28,12 +50,13 @@ export function createProject(): Project {
       module: ts.ModuleKind.ESNext,
       moduleResolution: ts.ModuleResolutionKind.Bundler,
       allowImportingTsExtensions: true,
+      resolveJsonModule: true,
       strict: true,
       noEmit: true,
       skipLibCheck: true,
       lib: ["lib.es2022.d.ts"],
       types: [],
-      paths: { adc: [runtimeFile("api")], "adc/runtime": [runtimeFile("index")] },
+      paths: ADC_PATHS,
     },
     skipAddingFilesFromTsConfig: true,
     skipFileDependencyResolution: true,

@@ -119,10 +119,88 @@ describe("adc command line", () => {
     expect(r.err).toMatch(/sub is not a folder/);
     expect(readdirSync(blocked)).toEqual(["sub"]);
 
-    writeFileSync(join(src, "a.mts"), "export const z = 1;\n");
+    writeFileSync(join(src, "a.tsx"), "export const z = 1;\n");
     const twice = adc(["build", src, "--outdir", join(base, "out-twice")]);
     expect(twice.code).toBe(2);
-    expect(twice.err).toMatch(/a\.mts and .*a\.ts would both be written to .*a\.js/);
+    expect(twice.err).toMatch(/a\.ts and .*a\.tsx would both be written to .*a\.js/);
     expect(existsSync(join(base, "out-twice"))).toBe(false);
+  });
+
+  it("writes every local module the inputs reach: helpers adc left alone, JSON with its import attribute, .mts/.cts/.tsx with tsc's extensions, nothing for .d.ts", () => {
+    const src = join(tmp, "graph", "src");
+    mkdirSync(join(src, "lib"), { recursive: true });
+    writeFileSync(join(src, "lib", "helper.ts"), "export const scale = 3;\n");
+    writeFileSync(join(src, "lib", "cube.mts"), "export function cube(x: number): number { return x * x * x; }\n");
+    writeFileSync(join(src, "lib", "plain.mjs"), "export const two = 2;\n");
+    writeFileSync(join(src, "lib", "types.d.ts"), "export interface Opts { k: number }\n");
+    writeFileSync(join(src, "lib", "late.ts"), 'export const late = "late";\n');
+    writeFileSync(join(src, "data.json"), '{ "k": 5 }\n');
+    writeFileSync(join(src, "tool.cts"), 'import { grad } from "adc";\nconsole.log(grad((x: number) => x * x * x)(2));\n');
+    writeFileSync(join(src, "view.tsx"), 'import { grad } from "adc";\nconsole.log(grad((x: number) => Math.sin(x))(0));\n');
+    writeFileSync(
+      join(src, "main.ts"),
+      [
+        'import { grad } from "adc";',
+        'import { scale } from "./lib/helper";',
+        'import { cube } from "./lib/cube.mjs";',
+        'import { two } from "./lib/plain.mjs";',
+        'import type { Opts } from "./lib/types";',
+        'import data from "./data.json" with { type: "json" };',
+        "const o: Opts = { k: data.k };",
+        "const f = (x: number) => scale * two * cube(x) + o.k * x;",
+        "console.log(grad(f)(2));",
+        'import("./lib/late.js").then((m) => console.log(m.late));',
+      ].join("\n") + "\n",
+    );
+    const out = join(tmp, "graph", "out");
+    const r = adc(["build", join(src, "main.ts"), join(src, "tool.cts"), join(src, "view.tsx"), "--outdir", out]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const files = (dir: string, pre = ""): string[] => readdirSync(join(dir, pre), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(dir, join(pre, e.name)) : [join(pre, e.name)])).sort();
+    expect(files(out)).toEqual(["data.json", "lib/cube.mjs", "lib/helper.js", "lib/late.js", "lib/plain.mjs", "main.js", "tool.cjs", "view.js"]);
+    const main = readFileSync(join(out, "main.js"), "utf8");
+    expect(main).toContain('from "./data.json" with { type: "json" }');
+    expect(main).toContain('from "./lib/helper.js"');
+    // d/dx (6 x^3 + 5 x) at 2 = 18 * 4 + 5
+    expect(execFileSync(process.execPath, [join(out, "main.js")], { encoding: "utf8" })).toBe("77\nlate\n");
+    expect(execFileSync(process.execPath, [join(out, "tool.cjs")], { encoding: "utf8" })).toBe("12\n");
+    expect(execFileSync(process.execPath, [join(out, "view.js")], { encoding: "utf8" })).toBe("1\n");
+  });
+
+  it("-p tsconfig: paths resolve imports, outDir and rootDir place the output, its files are the inputs; the nearest tsconfig that includes an input applies without -p; a mapped typo is TS2307", () => {
+    const proj = join(tmp, "proj");
+    mkdirSync(join(proj, "src", "lib"), { recursive: true });
+    mkdirSync(join(proj, "src", "app"), { recursive: true });
+    writeFileSync(join(proj, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, outDir: "build", rootDir: "src", paths: { "@lib/*": ["./src/lib/*"] } }, include: ["src"] }));
+    writeFileSync(join(proj, "src", "lib", "sq.ts"), "export function sq(x: number): number { return x * x; }\n");
+    const main = 'import { grad } from "adc";\nimport { sq } from "@lib/sq";\nconsole.log(grad((x: number) => Math.sin(sq(x)))(0.5));\n';
+    writeFileSync(join(proj, "src", "app", "main.ts"), main);
+    const expected = `${2 * 0.5 * Math.cos(0.25)}\n`;
+    const r = adc(["build", "-p", proj]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(proj, "build", "app", "main.js"), "utf8")).toContain('from "../lib/sq.js"');
+    expect(execFileSync(process.execPath, [join(proj, "build", "app", "main.js")], { encoding: "utf8" })).toBe(expected);
+    rmSync(join(proj, "build"), { recursive: true });
+    const near = adc(["build", "src/app/main.ts", "--outDir", "elsewhere"], proj);
+    expect(near.code).toBe(0);
+    expect(execFileSync(process.execPath, [join(proj, "elsewhere", "app", "main.js")], { encoding: "utf8" })).toBe(expected);
+    writeFileSync(join(proj, "src", "app", "main.ts"), main.replace("@lib/sq", "@lib/sqq"));
+    const typo = adc(["build", "-p", proj]);
+    expect(typo.code).toBe(1);
+    expect(typo.err).toContain("main.ts(2,20): error TS2307: Cannot find module '@lib/sqq'");
+    expect(existsSync(join(proj, "build"))).toBe(false);
+  });
+
+  it("a file-system failure exits 2 with the path and no stack trace", () => {
+    const src = join(tmp, "loop");
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, "a.ts"), "export const a = 1;\n");
+    symlinkSync("loop-b", join(src, "loop-a"));
+    symlinkSync("loop-a", join(src, "loop-b"));
+    const r = adc(["build", src, "--outdir", join(tmp, "loop-out")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^adc: cannot read .*loop-a: ELOOP/);
+    expect(r.err).not.toContain("    at ");
   });
 });
