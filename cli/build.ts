@@ -5,8 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { performance } from "node:perf_hooks";
-import { compileFiles, formatDiagnostic } from "../compiler/index.js";
-import { findConfig, readConfig } from "./tsconfig.js";
+import { compileFiles, findConfig, formatDiagnostic, governs, readConfig } from "../compiler/index.js";
 import { bundlerDiagnostics, isTsSource, jsExtension, localGraph, toJavaScript, TS_SOURCE } from "./emit.js";
 
 export interface BuildOptions {
@@ -97,8 +96,7 @@ async function buildOnce(opts: BuildOptions, color: Color): Promise<number> {
     }
     io("read", () => collect(input, files, outdirOption === undefined ? "" : resolve(outdirOption)));
   }
-  const included = new Set((read.config?.fileNames ?? []).map((f) => resolve(f)));
-  const config = opts.project !== undefined || files.some((f) => included.has(f)) ? read.config : undefined;
+  const config = read.config && governs(read.config, files, opts.project !== undefined) ? read.config : undefined;
   if (read.errors.length && config) {
     for (const e of read.errors) process.stderr.write(color(e, "red") + "\n");
     return 2;

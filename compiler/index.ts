@@ -15,6 +15,7 @@ import { withDump, type Stage } from "./pipeline.js";
 
 export { PIPELINE, DUMP_STAGES, type Stage } from "./pipeline.js";
 export type { UserResolution } from "./program.js";
+export { findConfig, readConfig, governs, type UserConfig } from "./config.js";
 
 export { formatDiagnostic, CODES } from "./diagnostics.js";
 export type { Diagnostic } from "./diagnostics.js";

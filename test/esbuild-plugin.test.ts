@@ -119,4 +119,16 @@ describe("adc/esbuild", () => {
       await ctx.dispose();
     }
   });
+
+  it("resolves imports through the tsconfig's paths, as esbuild does: the derivative goes through the mapped module", async () => {
+    const dir = mkdtempSync(join(tmp, "paths-"));
+    mkdirSync(join(dir, "src", "lib"), { recursive: true });
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, paths: { "@lib/*": ["./src/lib/*"] } }, include: ["src"] }));
+    writeFileSync(join(dir, "src", "lib", "sq.ts"), "export function sq(x: number): number { return x * x; }\n");
+    const main = join(dir, "src", "main.ts");
+    writeFileSync(main, 'import { grad } from "adc";\nimport { sq } from "@lib/sq";\nexport const d = grad((x: number) => Math.sin(sq(x)));\n');
+    const res = await build({ entryPoints: [main], absWorkingDir: dir, bundle: true, format: "esm", platform: "node", write: false, alias: ALIASES, logLevel: "silent", plugins: [adc()] });
+    const m = await import("data:text/javascript;base64," + Buffer.from(res.outputFiles![0].text).toString("base64"));
+    expect(m.d(0.5)).toBeCloseTo(2 * 0.5 * Math.cos(0.25), 14);
+  });
 });

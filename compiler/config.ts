@@ -7,7 +7,7 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { ts } from "ts-morph";
-import type { UserResolution } from "../compiler/index.js";
+import type { UserResolution } from "./program.js";
 
 export interface UserConfig {
   readonly path: string;
@@ -17,7 +17,7 @@ export interface UserConfig {
   readonly fileNames: readonly string[];
 }
 
-/** The config file `-p` names (a file, or a folder holding tsconfig.json), or the nearest one. */
+/** The config file `-p` names (a file, or a folder holding tsconfig.json), or the nearest one above the first input. */
 export function findConfig(project: string | undefined, inputs: readonly string[]): string | undefined {
   if (project !== undefined) {
     const p = resolve(project);
@@ -49,4 +49,11 @@ export function readConfig(path: string): { config?: UserConfig; errors: string[
       fileNames: parsed.fileNames,
     },
   };
+}
+
+/** Whether a config governs a build of these files: named with -p, or it includes one of them. */
+export function governs(config: UserConfig, files: readonly string[], named: boolean): boolean {
+  if (named) return true;
+  const included = new Set(config.fileNames.map((f) => resolve(f)));
+  return files.some((f) => included.has(resolve(f)));
 }
