@@ -60,9 +60,13 @@ function io<T>(what: string, fn: () => T): T {
   }
 }
 
-export async function runBuild(opts: BuildOptions, color: Color): Promise<number> {
+/**
+ * Builds once. `read`, when given, receives every file the build depends on (inputs, the
+ * modules they import, the tsconfig), so a watcher knows what to watch.
+ */
+export async function runBuild(opts: BuildOptions, color: Color, read?: Set<string>): Promise<number> {
   try {
-    return await buildOnce(opts, color);
+    return await buildOnce(opts, color, read ?? new Set());
   } catch (e) {
     if (e instanceof IoFailure) {
       process.stderr.write(`adc: ${e.message}; nothing more written\n`);
@@ -77,9 +81,10 @@ export async function runBuild(opts: BuildOptions, color: Color): Promise<number
   }
 }
 
-async function buildOnce(opts: BuildOptions, color: Color): Promise<number> {
+async function buildOnce(opts: BuildOptions, color: Color, depends: Set<string>): Promise<number> {
   const t0 = performance.now();
   const configPath = findConfig(opts.project, opts.inputs);
+  if (configPath) depends.add(configPath);
   const read = configPath ? readConfig(configPath) : { errors: [] as string[], config: undefined };
   if (read.errors.length && (opts.project !== undefined || !read.config)) {
     for (const e of read.errors) process.stderr.write(color(e, "red") + "\n");
@@ -111,7 +116,9 @@ async function buildOnce(opts: BuildOptions, color: Color): Promise<number> {
     process.stderr.write("adc: no TypeScript files to build\n");
     return 2;
   }
+  for (const f of files) depends.add(f);
   const result = compileFiles(files, new Map(), { dump: opts.dump, resolution: config?.resolution });
+  for (const f of result.modules) depends.add(f);
   if (opts.dump) process.stdout.write(result.dump + "\n");
   if (result.diagnostics.length) {
     for (const d of result.diagnostics) {
@@ -126,9 +133,10 @@ async function buildOnce(opts: BuildOptions, color: Color): Promise<number> {
   // Per file, every local module the inputs reach is written too (a helper adc did not change,
   // a JSON file), or the output would import files that are not there.
   const tsconfig = config?.path;
-  const graph = opts.bundle ? [] : await localGraph(files, sources, tsconfig);
+  const graph = await localGraph(files, sources, tsconfig);
+  for (const f of graph) depends.add(f);
   const targets = opts.bundle ? files : [...new Set([...files, ...graph.filter(isTsSource)])].sort();
-  const copies = graph.filter((f) => !isTsSource(f) && !files.includes(f));
+  const copies = opts.bundle ? [] : graph.filter((f) => !isTsSource(f) && !files.includes(f));
   const rootDir = opts.rootDir ?? config?.rootDir;
   const root = rootDir !== undefined ? resolve(rootDir) : commonRoot(inputs, [...targets, ...copies]);
   const outside = [...targets, ...copies].find((f) => relative(root, f).startsWith(".."));

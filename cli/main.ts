@@ -28,6 +28,7 @@ Options:
   --emit js|ts     write JavaScript (default) or the transformed TypeScript, to read
   --bundle         write one self-contained file per input, runtime included
   --sourcemap      write source maps that point back to the input files
+  -w, --watch      build, then rebuild whenever an input or a module it imports changes
   --dump STAGE     print every function's IR after a pass: lower, inline, anf, forward,
                    reverse or cleanup (compiler/pipeline.ts lists the passes)
   -h, --help       show this help
@@ -65,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
         bundle: { type: "boolean", default: false },
         sourcemap: { type: "boolean", default: false },
         dump: { type: "string" },
+        watch: { type: "boolean", short: "w", default: false },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", short: "v", default: false },
       },
@@ -90,9 +92,14 @@ async function main(argv: string[]): Promise<number> {
   if (values.bundle && values.emit === "ts") usageError("--bundle writes JavaScript; it cannot be combined with --emit ts");
   const stages = ["lower", "inline", "anf", "forward", "reverse", "cleanup"];
   if (values.dump !== undefined && !stages.includes(values.dump)) usageError(`--dump must be one of ${stages.join(", ")}, not '${values.dump}'`);
-  const { runBuild } = await import("./build.js");
   const color = process.stdout.isTTY ? (s: string, c: Parameters<typeof styleText>[0]) => styleText(c, s) : (s: string) => s;
-  return runBuild({ inputs, outdir: values.outdir ?? values.outDir, rootDir: values.rootDir, project: values.project, emit: values.emit as "js" | "ts", bundle: values.bundle!, sourcemap: values.sourcemap!, dump: values.dump as never }, color);
+  const options = { inputs, outdir: values.outdir ?? values.outDir, rootDir: values.rootDir, project: values.project, emit: values.emit as "js" | "ts", bundle: values.bundle!, sourcemap: values.sourcemap!, dump: values.dump as never };
+  if (values.watch) {
+    const { watchBuild } = await import("./watch.js");
+    return watchBuild(options, color);
+  }
+  const { runBuild } = await import("./build.js");
+  return runBuild(options, color);
 }
 
 main(process.argv.slice(2)).then(

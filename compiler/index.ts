@@ -70,6 +70,8 @@ export interface FilesResult {
   /** Output text per input file (unchanged files included), keyed by absolute path. */
   readonly outputs: ReadonlyMap<string, SpliceResult | { code: string; map: null }>;
   readonly diagnostics: readonly Diagnostic[];
+  /** Every local module the build read: the roots and what they import, transitively. */
+  readonly modules: readonly string[];
   /** With a `dump` stage: the IR after that pass, as text. */
   readonly dump?: string;
 }
@@ -102,5 +104,5 @@ export function compileFiles(paths: readonly string[], overrides: ReadonlyMap<st
     for (const r of roots) outputs.set(r.getFilePath(), result.outputs.get(r.getFilePath()) ?? { code: r.getFullText(), map: null });
     for (const [f, o] of result.outputs) outputs.set(f, o);
   }
-  return { outputs, diagnostics: result.diagnostics, ...(options.dump ? { dump } : {}) };
+  return { outputs, diagnostics: result.diagnostics, modules: result.modules, ...(options.dump ? { dump } : {}) };
 }

@@ -3,7 +3,7 @@
  * pretest step). Exit codes, help, diagnostics, that nothing is written on error, that inputs
  * are never overwritten, and that the output runs.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -202,5 +202,45 @@ describe("adc command line", () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^adc: cannot read .*loop-a: ELOOP/);
     expect(r.err).not.toContain("    at ");
+  });
+
+  it("--watch rebuilds when an imported module changes: the new derivative, a new refusal reported, then the fix", async () => {
+    const dir = join(tmp, "watch");
+    mkdirSync(join(dir, "src"), { recursive: true });
+    const lib = join(dir, "src", "lib.ts");
+    writeFileSync(lib, "export function sq(x: number): number { return x * x; }\n");
+    writeFileSync(join(dir, "src", "main.ts"), 'import { grad } from "adc";\nimport { sq } from "./lib";\nconsole.log(grad((x: number) => sq(x))(3));\n');
+    const child = spawn(process.execPath, [cli, "build", "src/main.ts", "--outdir", "out", "--watch"], { cwd: dir });
+    let log = "";
+    child.stdout.on("data", (d) => (log += d));
+    child.stderr.on("data", (d) => (log += d));
+    // Each step waits for what it expects (a watcher may report one write as two changes).
+    const until = async (what: string, ok: () => boolean): Promise<void> => {
+      for (let waited = 0; !ok(); waited += 100) {
+        if (waited > 20000) throw new Error(`${what}: not seen after 20 s:\n${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const run = (): string => {
+      try {
+        return execFileSync(process.execPath, [join(dir, "out", "main.js")], { encoding: "utf8" }).trim();
+      } catch {
+        return "";
+      }
+    };
+    try {
+      await until("first build", () => run() === "6");
+      writeFileSync(lib, "export function sq(x: number): number { return x * x * x; }\n");
+      await until("rebuild with the new sq", () => run() === "27");
+      const mark = log.length;
+      writeFileSync(lib, "export function sq(x: number): number { return x * Math.random(); }\n");
+      await until("the refusal", () => /lib\.ts\(1,52\): error ADC1003: Math\.random\(\)[^]*Build failed\. Watching/.test(log.slice(mark)));
+      expect(run()).toBe("27"); // a failed build writes nothing
+      writeFileSync(lib, "export function sq(x: number): number { return 2 * x; }\n");
+      await until("rebuild after the fix", () => run() === "2");
+      expect(log).toMatch(/^\[[\d:]+\] Starting compilation in watch mode\.\.\./);
+    } finally {
+      child.kill();
+    }
   });
 });
