@@ -10,15 +10,15 @@ import { sizeOf, toShape, emptyShape } from "./layout.js";
 import { array, type ArrayInput } from "./creation.js";
 import { sharedGenerator, sized } from "./random.js";
 
-type Size = number | readonly number[] | undefined;
+type Size = number | readonly number[] | null | undefined;
 
 function below(n: number): number {
   return Math.floor(sharedGenerator().nextDouble() * n);
 }
 
 /** Integers in [low, high), or [0, low) without high; no size gives a 0-d array. */
-export function randint(low: number, high?: number, size?: Size): NDArray {
-  if (high === undefined) [low, high] = [0, low];
+export function randint(low: number, high?: number | null, size?: Size): NDArray {
+  if (high === undefined || high === null) [low, high] = [0, low];
   if (!Number.isInteger(low) || !Number.isInteger(high)) throw new TypeError(`randint: low and high must be integers, got ${low}, ${high}`);
   if (low >= high) throw new RangeError(`randint: low >= high (${low} >= ${high})`);
   const span = high - low;
@@ -88,7 +88,7 @@ export function choice(a: number | ArrayInput, size?: Size, replace = true, p?: 
   const n = pool === null ? (a as number) : pool.size;
   if (pool !== null && pool.ndim !== 1) throw new RangeError("choice: a must be 1-dimensional");
   if (!Number.isInteger(n) || n <= 0) throw new RangeError("choice: a must be a positive integer or a non-empty array");
-  const shape = size === undefined ? emptyShape : toShape(size, "size");
+  const shape = size === undefined || size === null ? emptyShape : toShape(size, "size");
   const count = sizeOf(shape);
   const value = (k: number): number => (pool === null ? k : pool.data[k]);
   const c = p === undefined || p === null ? null : cumulative(p, n);

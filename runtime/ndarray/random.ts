@@ -97,8 +97,9 @@ export function sharedGenerator(): Xoshiro128 {
   return shared;
 }
 
-export function sized(size: number | readonly number[] | undefined, draw: () => number): NDArray {
-  const shape: Shape = size === undefined ? emptyShape : toShape(size, "size");
+/** An array of `size` (no size or null: 0-d, as numpy's None) filled by draw(). */
+export function sized(size: number | readonly number[] | null | undefined, draw: () => number): NDArray {
+  const shape: Shape = size === undefined || size === null ? emptyShape : toShape(size, "size");
   const data = new Float64Array(sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = draw();
   return new NDArray(data, shape);

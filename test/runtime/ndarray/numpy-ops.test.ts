@@ -150,8 +150,9 @@ describe("np.random integer draws", () => {
     const a = np.random.randint(2, 5, [1000]);
     expect(a.data.every((v) => Number.isInteger(v) && v >= 2 && v < 5)).toBe(true);
     expect(new Set(a.data).size).toBe(3);
-    expect(np.random.randint(4, undefined, 50).data.every((v) => v >= 0 && v < 4)).toBe(true);
+    expect(np.random.randint(4, null, 50).data.every((v) => v >= 0 && v < 4)).toBe(true);
     expect(np.random.randint(3).shape).toEqual([]);
+    expect(np.random.choice(3, null).shape).toEqual([]);
     expect(() => np.random.randint(3, 3)).toThrow(/low >= high/);
     expect(np.random.rand(2, 3).shape).toEqual([2, 3]);
     expect(np.random.randn().shape).toEqual([]);
