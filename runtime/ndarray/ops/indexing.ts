@@ -1,8 +1,8 @@
 // Reading parts of an array: slice (per-axis half-open ranges, step 1),
 // index (one position along axis 0, dropping it; or, given an integer array
 // or list, those rows: numpy's x[[0, 2, 2]], which is take along axis 0) and
-// item (the single element as a JS number), with their registry entries. The adjoints scatter the
-// cotangent into zeros of the operand's shape.
+// item (the single element as a JS number), with their registry entries. The
+// adjoints scatter the cotangent into zeros of the operand's shape.
 // Index normalisation follows Python: negative positions count from the end;
 // slice bounds are clamped to [0, dim] and an end before its begin gives an
 // empty axis, while index() throws when out of range.
