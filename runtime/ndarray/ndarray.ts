@@ -155,7 +155,7 @@ export class NDArray {
   abs(): NDArray { return un.abs(this); }
   log1p(): NDArray { return un.log1p(this); }
   sign(): NDArray { return un.sign(this); }
-  clip(lo: Operand | null, hi: Operand | null): NDArray { return clp.clip(this, lo, hi); }
+  clip(lo: Operand | null, hi?: Operand | null): NDArray { return clp.clip(this, lo, hi); }
 
   // ---- reductions ----
   sum(axis?: Axis, keepdims?: boolean): NDArray { return red.sum(this, axis, keepdims); }

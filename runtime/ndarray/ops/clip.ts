@@ -17,7 +17,7 @@ function raised(x: Operand, lo: Bound): Operand {
   return lo === null || lo === undefined ? x : maximum(x, lo);
 }
 
-export function clip(x: Operand, lo: Bound, hi: Bound): NDArray {
+export function clip(x: Operand, lo: Bound, hi?: Bound): NDArray {
   const noLo = lo === null || lo === undefined;
   const noHi = hi === null || hi === undefined;
   if (noLo && noHi) throw new TypeError("clip: one of lo or hi must be given");

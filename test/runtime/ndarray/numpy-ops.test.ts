@@ -89,6 +89,7 @@ describe("elementwise additions", () => {
     expect(np.clip(x, 2, 5).toArray()).toEqual([[2, 2, 3], [4, 5, 5]]);
     expect(x.clip(np.array([3, 1, 1]), 4).toArray()).toEqual([[3, 2, 3], [4, 4, 4]]);
     expect(np.clip(x, 5, 2).toArray()).toEqual([[2, 2, 2], [2, 2, 2]]);
+    expect(np.clip(x, 4).toArray()).toEqual([[4, 4, 4], [4, 5, 6]]);
   });
 });
 
