@@ -97,3 +97,78 @@ describe("NDArray in compiled code", () => {
     expect(arr(m.dy)).toEqual([0, 2, 4, 6]); // x.grad == 2x
   });
 });
+
+/**
+ * The ops added for the book's later chapters, each in a small program compiled by adc: grad of
+ * a scalar loss using it against central finite differences, jvp along a direction against
+ * <grad, direction>, and the same expression in a record() block + backward() against grad. `x` is 3x4 with entries well apart (no ties, none
+ * at clip's bounds); argmax/oneHot ride along as constants (integer results).
+ */
+describe("the ops for the later chapters, compiled", () => {
+  const OPS: Record<string, string> = {
+    softmax: "np.sum(np.mul(np.softmax(x), W))",
+    logSoftmax: "np.sum(np.mul(x.logSoftmax(0), W))",
+    logsumexp: "np.sum(np.logsumexp(x, 1))",
+    var: "np.sum(np.mul(np.var(x, 0), V))",
+    std: "np.sum(np.add(x.std([0, 1]), np.std(x, 1)))",
+    prod: "np.sum(np.prod(np.mul(x, 2), 1))",
+    clip: "np.sum(np.mul(np.clip(x, -0.3, 0.4), W))",
+    "clip, one-sided": "np.sum(np.mul(x.clip(null, 0.4), W))",
+    log1p: "np.sum(np.log1p(np.square(x)))",
+    sign: "np.sum(np.mul(np.sign(x), np.square(x)))",
+    take: "np.sum(np.mul(np.take(x, [2, 0, 2], 1), W3))",
+    index: "np.sum(np.square(x.get([1, 1, 0])))",
+    pick: "np.sum(np.log(np.pick(np.softmax(x), labels)))",
+    astype: "np.sum(np.square(x.astype(\"float32\")))",
+    "sum over [0, 1]": "np.sum(np.sum(np.square(x), [0, 1]), null)",
+    "oneHot of argmax": "np.sum(np.mul(np.oneHot(np.argmax(x, 1), 4), x))",
+  };
+  const rows = Object.entries(OPS);
+
+  it("grad matches finite differences; jvp and record + backward match grad", async () => {
+    const m = await build(`
+      import { grad, jvp, np, NDArray, record } from "adc";
+      const W = np.array([[0.3, -1, 2, 0.5], [1, 0.2, -0.4, 0.1], [-2, 0.7, 0.9, 1.5]]);
+      const V = np.array([1, -2, 0.5, 3]);
+      const W3 = np.array([[1, 2, -1], [0.5, -3, 2], [0.25, 1, 1]]);
+      const labels = np.array([0, 3, 1]);
+      export const x0 = np.array([[0.11, -0.52, 0.83, 1.24], [-1.05, 0.27, 0.61, -0.18], [0.95, -0.71, 0.05, 1.68]]);
+      ${rows.map(([, e], k) => `
+      export function f${k}(x: NDArray): number { return ${e}.item(); }
+      export const g${k} = grad(f${k});
+      export const j${k} = (x: NDArray, t: NDArray) => jvp(f${k}, [x], [t]);
+      export function r${k}(start: NDArray): NDArray {
+        const x = np.array(start);
+        x.attachGrad();
+        let y!: NDArray;
+        record(() => { y = ${e}; });
+        y.backward();
+        return x.grad;
+      }`).join("\n")}
+      export const dir = np.array([[0.5, -1, 0.25, 2], [1, 1, -0.5, 0.3], [-2, 0.1, 0.7, -1]]);
+      export { np };
+    `);
+    const x0 = m.x0 as { data: Float64Array; shape: number[] };
+    const dir = m.dir.data as Float64Array;
+    const failures: string[] = [];
+    rows.forEach(([name], k) => {
+      const g = m[`g${k}`](m.x0);
+      const viaRecord = m[`r${k}`](m.x0);
+      const [, dot] = m[`j${k}`](m.x0, m.dir);
+      const gDir = dir.reduce((acc: number, d: number, i: number) => acc + d * g.data[i], 0);
+      if (!(Math.abs(dot - gDir) <= 1e-12 * Math.max(1, Math.abs(gDir)))) failures.push(`${name}: jvp ${dot}, <grad, dir> ${gDir}`);
+      for (let i = 0; i < x0.data.length; i++) {
+        const h = 1e-6;
+        const at = (d: number): number => {
+          const data = Float64Array.from(x0.data);
+          data[i] += d;
+          return m[`f${k}`](m.np.reshape(m.np.array(Array.from(data)), x0.shape));
+        };
+        const fd = (at(h) - at(-h)) / (2 * h);
+        if (!(Math.abs(g.data[i] - fd) <= 1e-6 * Math.max(1, Math.abs(fd)))) failures.push(`${name}: grad[${i}] = ${g.data[i]}, finite differences ${fd}`);
+        if (!(Math.abs(viaRecord.data[i] - g.data[i]) <= 1e-12 * Math.max(1, Math.abs(g.data[i])))) failures.push(`${name}: record/backward [${i}] = ${viaRecord.data[i]}, grad ${g.data[i]}`);
+      }
+    });
+    expect(failures).toEqual([]);
+  });
+});

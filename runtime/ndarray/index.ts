@@ -18,4 +18,5 @@ export { broadcastShapes } from "./layout.js";
 export { Xoshiro128 } from "./random.js";
 export type { NdOp, Operand, DType, Nested, OpReturn } from "./types.js";
 export type { Shape } from "./layout.js";
-export type { Axis } from "./ops/reduce.js";
+export type { Axis } from "./ops/axes.js";
+export type { Indices } from "./ops/gather.js";

@@ -97,6 +97,14 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
 
 /** Maps a possibly negative axis into [0, ndim); throws numpy's AxisError text otherwise. */
 export function normalizeAxis(axis: number, ndim: number): number {
+  if (typeof axis !== "number") {
+    // A list reaches here from a function that takes one axis; say which ones take a list.
+    const a: unknown = axis;
+    const got = Array.isArray(a) ? `the list [${a.join(", ")}]` : String(a);
+    throw new TypeError(
+      `axis must be one integer here, got ${got}; a list of axes is accepted by the reductions sum, mean, max, min, prod, var, std and logsumexp (and by softmax, logSoftmax)`,
+    );
+  }
   if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
     throw new RangeError(`axis ${axis} is out of bounds for array of dimension ${ndim}`);
   }

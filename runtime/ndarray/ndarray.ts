@@ -16,11 +16,18 @@ import { formatNDArray } from "./format.js";
 import { sizeOf, toShape, type Shape } from "./layout.js";
 import type { DType, Nested, Operand } from "./types.js";
 import * as bin from "./ops/binary.js";
+import * as clp from "./ops/clip.js";
 import * as cmp from "./ops/compare.js";
+import * as dis from "./ops/discrete.js";
+import * as gat from "./ops/gather.js";
 import * as idx from "./ops/indexing.js";
 import * as la from "./ops/linalg.js";
+import * as mom from "./ops/moments.js";
 import * as red from "./ops/reduce.js";
 import * as shp from "./ops/shape.js";
+import * as smx from "./ops/softmax.js";
+import type { Axis } from "./ops/axes.js";
+import type { Indices } from "./ops/gather.js";
 import * as un from "./ops/unary.js";
 
 /**
@@ -114,8 +121,8 @@ export class NDArray {
     hook("zeroGrad")(this);
   }
 
-  /** Index along axis 0, dropping it (alias of index(i)). */
-  get(i: number): NDArray {
+  /** Index along axis 0, dropping it; an integer array or list takes those rows (alias of index(i)). */
+  get(i: number | Indices): NDArray {
     return idx.index(this, i);
   }
 
@@ -146,12 +153,23 @@ export class NDArray {
   sigmoid(): NDArray { return un.sigmoid(this); }
   relu(): NDArray { return un.relu(this); }
   abs(): NDArray { return un.abs(this); }
+  log1p(): NDArray { return un.log1p(this); }
+  sign(): NDArray { return un.sign(this); }
+  clip(lo: Operand | null, hi?: Operand | null): NDArray { return clp.clip(this, lo, hi); }
 
   // ---- reductions ----
-  sum(axis?: number | null, keepdims?: boolean): NDArray { return red.sum(this, axis, keepdims); }
-  mean(axis?: number | null, keepdims?: boolean): NDArray { return red.mean(this, axis, keepdims); }
-  max(axis?: number | null, keepdims?: boolean): NDArray { return red.max(this, axis, keepdims); }
-  min(axis?: number | null, keepdims?: boolean): NDArray { return red.min(this, axis, keepdims); }
+  sum(axis?: Axis, keepdims?: boolean): NDArray { return red.sum(this, axis, keepdims); }
+  mean(axis?: Axis, keepdims?: boolean): NDArray { return red.mean(this, axis, keepdims); }
+  max(axis?: Axis, keepdims?: boolean): NDArray { return red.max(this, axis, keepdims); }
+  min(axis?: Axis, keepdims?: boolean): NDArray { return red.min(this, axis, keepdims); }
+  prod(axis?: Axis, keepdims?: boolean): NDArray { return red.prod(this, axis, keepdims); }
+  var(axis?: Axis, keepdims?: boolean, ddof?: number): NDArray { return mom.variance(this, axis, keepdims, ddof); }
+  std(axis?: Axis, keepdims?: boolean, ddof?: number): NDArray { return mom.std(this, axis, keepdims, ddof); }
+  logsumexp(axis?: Axis, keepdims?: boolean): NDArray { return smx.logsumexp(this, axis, keepdims); }
+  argmax(axis?: number | null, keepdims?: boolean): NDArray { return dis.argmax(this, axis, keepdims); }
+  argmin(axis?: number | null, keepdims?: boolean): NDArray { return dis.argmin(this, axis, keepdims); }
+  softmax(axis?: Axis): NDArray { return smx.softmax(this, axis); }
+  logSoftmax(axis?: Axis): NDArray { return smx.logSoftmax(this, axis); }
 
   // ---- linear algebra ----
   dot(b: Operand): NDArray { return la.dot(this, b); }
@@ -167,7 +185,10 @@ export class NDArray {
   squeeze(axis?: number | null): NDArray { return shp.squeeze(this, axis); }
   copy(): NDArray { return shp.copy(this); }
   slice(begin: readonly number[], end: readonly number[]): NDArray { return idx.slice(this, begin, end); }
-  index(i: number): NDArray { return idx.index(this, i); }
+  index(i: number | Indices): NDArray { return idx.index(this, i); }
+  take(indices: Indices, axis?: number | null): NDArray { return gat.take(this, indices, axis); }
+  pick(index: Indices, axis?: number, keepdims?: boolean): NDArray { return gat.pick(this, index, axis, keepdims); }
+  astype(dtype: string): NDArray { return shp.astype(this, dtype); }
 
   // ---- comparisons and logic (not differentiable) ----
   greater(b: Operand): NDArray { return cmp.greater(this, b); }

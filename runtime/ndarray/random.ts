@@ -92,8 +92,14 @@ export class Xoshiro128 {
 
 const shared = new Xoshiro128(Math.floor(Math.random() * 0x100000000));
 
-function sized(size: number | readonly number[] | undefined, draw: () => number): NDArray {
-  const shape: Shape = size === undefined ? emptyShape : toShape(size, "size");
+/** The generator np.random.seed seeds, for the draws in draws.ts. */
+export function sharedGenerator(): Xoshiro128 {
+  return shared;
+}
+
+/** An array of `size` (no size or null: 0-d, as numpy's None) filled by draw(). */
+export function sized(size: number | readonly number[] | null | undefined, draw: () => number): NDArray {
+  const shape: Shape = size === undefined || size === null ? emptyShape : toShape(size, "size");
   const data = new Float64Array(sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = draw();
   return new NDArray(data, shape);
@@ -113,4 +119,14 @@ export function uniform(low = 0, high = 1, size?: number | readonly number[]): N
   return sized(size, () => low + (high - low) * shared.nextDouble());
 }
 
-export const random = { seed, normal, uniform };
+/** numpy's rand(d0, d1, ...): samples of U[0, 1) of that shape; no dimensions give a 0-d array. */
+export function rand(...shape: number[]): NDArray {
+  return sized(shape, () => shared.nextDouble());
+}
+
+/** numpy's randn(d0, d1, ...): standard normal samples of that shape. */
+export function randn(...shape: number[]): NDArray {
+  return sized(shape, () => shared.nextNormal());
+}
+
+export const random = { seed, normal, uniform, rand, randn };

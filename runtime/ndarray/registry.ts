@@ -20,6 +20,11 @@ import { shapeOps } from "./ops/shape.js";
 import { indexingOps } from "./ops/indexing.js";
 import { joinOps } from "./ops/join.js";
 import { attachOps } from "./ops/attach.js";
+import { momentOps } from "./ops/moments.js";
+import { softmaxOps } from "./ops/softmax.js";
+import { clipOps } from "./ops/clip.js";
+import { gatherOps } from "./ops/gather.js";
+import { discreteOps } from "./ops/discrete.js";
 import { unbroadcast } from "./operand.js";
 import type { NdOp, Operand } from "./types.js";
 
@@ -40,9 +45,14 @@ export const ndOps: Readonly<Record<string, NdOp>> = collect([
   binaryOps,
   compareOps,
   reduceOps,
+  momentOps,
+  softmaxOps,
+  clipOps,
   linalgOps,
   shapeOps,
   indexingOps,
+  gatherOps,
+  discreteOps,
   joinOps,
 ]);
 

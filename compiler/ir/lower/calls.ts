@@ -161,9 +161,15 @@ export abstract class Calls extends Expressions {
       if (!list || !ts.isArrayLiteralExpression(list) || list.elements.some((x) => ts.isSpreadElement(x)))
         this.refuse("ADC1020", list ?? e, `${op} needs its arrays written as a list literal here`, `write np.${op}([a, b, ...])`);
       const elems = list.elements.map((x) => this.expr(x));
-      return { k: "call", fn: { k: "nd", op, list: elems.length }, args: [...elems, ...rest.map((a) => this.expr(a))], ty, pos: p };
+      return { k: "call", fn: { k: "nd", op, list: elems.length }, args: [...elems, ...rest.map((a) => this.ndArg(a))], ty, pos: p };
     }
-    return { k: "call", fn: { k: "nd", op }, args: args.map((a) => this.expr(a)), ty, pos: p };
+    return { k: "call", fn: { k: "nd", op }, args: args.map((a) => this.ndArg(a)), ty, pos: p };
+  }
+
+  /** An op's argument; a null literal is kept as written (numpy's "no axis": np.sum(x, null), np.clip(x, null, 1)). */
+  private ndArg(a: ts.Expression): Expr {
+    if (a.kind === ts.SyntaxKind.NullKeyword) return { k: "free", text: "null", ty: VOID, pos: this.pos(a) };
+    return this.expr(a);
   }
 
   // ---- inline callbacks: map, reduce, forEach ---------------------------------------------

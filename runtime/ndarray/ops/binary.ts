@@ -80,6 +80,15 @@ function op(name: string, primal: (a: Operand, b: Operand) => NDArray, rules: Pi
   return { name, diff: [0, 1], method: true, returns: "ndarray", primal, ...rules };
 }
 
+const chooserRules: Pick<NdOp, "jvp" | "vjp"> = {
+  jvp: (i, t, args, out: NDArray) => mul(t, shareOf(i, args, out)),
+  vjp: (i, g, args, out: NDArray) => adjointFresh(mul(g, shareOf(i, args, out)), args[i]),
+};
+
+/** Named because clip is maximum then minimum and reuses their rules. */
+export const maximumOp = op("maximum", maximum, chooserRules);
+export const minimumOp = op("minimum", minimum, chooserRules);
+
 export const binaryOps: readonly NdOp[] = [
   op("add", add, {
     jvp: (_i, t, _args, out: NDArray) => broadcastTo(t, out.shape),
@@ -107,12 +116,6 @@ export const binaryOps: readonly NdOp[] = [
         ? adjointFresh(mul(g, wrap(binaryMap(buf(args[0]), buf(args[1]), dPowBase))), args[0])
         : adjointFresh(mul(g, wrap(binaryMap(buf(args[0]), out, dPowExp))), args[1]),
   }),
-  op("maximum", maximum, {
-    jvp: (i, t, args, out: NDArray) => mul(t, shareOf(i, args, out)),
-    vjp: (i, g, args, out: NDArray) => adjointFresh(mul(g, shareOf(i, args, out)), args[i]),
-  }),
-  op("minimum", minimum, {
-    jvp: (i, t, args, out: NDArray) => mul(t, shareOf(i, args, out)),
-    vjp: (i, g, args, out: NDArray) => adjointFresh(mul(g, shareOf(i, args, out)), args[i]),
-  }),
+  maximumOp,
+  minimumOp,
 ];

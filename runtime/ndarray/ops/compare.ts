@@ -68,7 +68,8 @@ function noRule(name: string): NdOp["jvp"] {
   };
 }
 
-function nonDiff(name: string, primal: (...args: any[]) => any, returns: NdOp["returns"], method: boolean): NdOp {
+/** An entry with no differentiable operand: its jvp and vjp throw. */
+export function nonDiff(name: string, primal: (...args: any[]) => any, returns: NdOp["returns"], method: boolean): NdOp {
   return { name, diff: [], method, returns, primal, jvp: noRule(name), vjp: noRule(name) };
 }
 

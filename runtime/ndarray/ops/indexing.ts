@@ -1,7 +1,8 @@
 // Reading parts of an array: slice (per-axis half-open ranges, step 1),
-// index (one position along axis 0, dropping it) and item (the single element
-// as a JS number), with their registry entries. The adjoints scatter the
-// cotangent into zeros of the operand's shape.
+// index (one position along axis 0, dropping it; or, given an integer array
+// or list, those rows: numpy's x[[0, 2, 2]], which is take along axis 0) and
+// item (the single element as a JS number), with their registry entries. The
+// adjoints scatter the cotangent into zeros of the operand's shape.
 // Index normalisation follows Python: negative positions count from the end;
 // slice bounds are clamped to [0, dim] and an end before its begin gives an
 // empty axis, while index() throws when out of range.
@@ -11,6 +12,7 @@ import { contiguousStrides, sizeOf, splitAt, type Shape } from "../layout.js";
 import { gather, scatterAdd } from "../kernels/strided.js";
 import { buf, shapeOf } from "../operand.js";
 import { dtypeOf } from "./shape.js";
+import { take, takeVjp, type Indices } from "./gather.js";
 import type { NdOp, Operand } from "../types.js";
 
 interface Window {
@@ -66,7 +68,8 @@ function position(shape: Shape, i: number): number {
   return i < 0 ? i + n : i;
 }
 
-export function index(a: Operand, i: number): NDArray {
+export function index(a: Operand, i: number | Indices): NDArray {
+  if (typeof i !== "number") return take(a, i, 0);
   const b = buf(a);
   const [, , inner] = splitAt(b.shape, 0);
   const p = position(b.shape, i);
@@ -74,6 +77,7 @@ export function index(a: Operand, i: number): NDArray {
 }
 
 function indexVjp(_i: number, g: Operand, args: readonly any[]): Operand {
+  if (typeof args[1] !== "number") return takeVjp(g, args[0], args[1], 0);
   const a: NDArray = args[0];
   const [, , inner] = splitAt(a.shape, 0);
   const ga = new Float64Array(a.size);

@@ -1,53 +1,41 @@
-// Reductions sum/mean/max/min over all elements (axis null/undefined) or one
-// axis (negative allowed), with numpy's keepdims, and their registry entries.
-// The reduced value always comes back as an NDArray (0-d for a full
-// reduction), so the output kind does not depend on arguments.
+// Reductions sum/mean/max/min/prod over all elements (axis null/undefined),
+// one axis (negative allowed) or a list of axes (see axes.ts), with numpy's
+// keepdims, and their registry entries. The reduced value always comes back
+// as an NDArray (0-d for a full reduction), so the output kind does not
+// depend on arguments.
 // max/min adjoint convention (JAX's): the cotangent of each output element is
 // split equally among all inputs that tie for the max/min; the tangent is the
 // mean of the tied inputs' tangents. A unique extremum gets all of it.
+// prod's partials are the products of the other entries (never out / x), so
+// they are right where an entry is 0.
 
 import { NDArray } from "../ndarray.js";
-import { normalizeAxis, sizeOf, splitAt, type Shape } from "../layout.js";
-import { chooseAxis, chooserJvp, chooserVjp, sumAxis } from "../kernels/reduce.js";
+import { chooseAxis, chooserJvp, chooserVjp, prodAxis, prodOthers, sumAxis } from "../kernels/reduce.js";
 import { broadcastTo, buf, shapeOf } from "../operand.js";
+import { arrange, plan, restore, type Axis } from "./axes.js";
 import type { NdOp, Operand } from "../types.js";
 
-export type Axis = number | null | undefined;
-
-interface Plan {
-  outer: number;
-  n: number;
-  inner: number;
-  /** The result's shape. */
-  out: Shape;
-  /** The result's shape with the reduced axes kept as 1 (for broadcasting back). */
-  kept: Shape;
-}
-
-function plan(shape: Shape, axis: Axis, keepdims: boolean): Plan {
-  if (axis === null || axis === undefined) {
-    const kept = shape.map(() => 1);
-    return { outer: 1, n: sizeOf(shape), inner: 1, out: keepdims ? kept : [], kept };
-  }
-  const ax = normalizeAxis(axis, shape.length);
-  const [outer, n, inner] = splitAt(shape, ax);
-  const kept = shape.map((d, i) => (i === ax ? 1 : d));
-  return { outer, n, inner, out: keepdims ? kept : shape.filter((_d, i) => i !== ax), kept };
-}
+export type { Axis };
 
 export function sum(a: Operand, axis?: Axis, keepdims = false): NDArray {
   const b = buf(a);
   const p = plan(b.shape, axis, keepdims);
-  return new NDArray(sumAxis(b.data, p.outer, p.n, p.inner), p.out);
+  return new NDArray(sumAxis(arrange(b.data, b.shape, p), p.outer, p.n, p.inner), p.out);
 }
 
 export function mean(a: Operand, axis?: Axis, keepdims = false): NDArray {
   const b = buf(a);
   const p = plan(b.shape, axis, keepdims);
-  const s = sumAxis(b.data, p.outer, p.n, p.inner);
+  const s = sumAxis(arrange(b.data, b.shape, p), p.outer, p.n, p.inner);
   // n = 0 gives NaN, as numpy's mean of an empty slice does.
   for (let i = 0; i < s.length; i++) s[i] /= p.n;
   return new NDArray(s, p.out);
+}
+
+export function prod(a: Operand, axis?: Axis, keepdims = false): NDArray {
+  const b = buf(a);
+  const p = plan(b.shape, axis, keepdims);
+  return new NDArray(prodAxis(arrange(b.data, b.shape, p), p.outer, p.n, p.inner), p.out);
 }
 
 function chooser(sign: 1 | -1, what: string): (a: Operand, axis?: Axis, keepdims?: boolean) => NDArray {
@@ -55,15 +43,18 @@ function chooser(sign: 1 | -1, what: string): (a: Operand, axis?: Axis, keepdims
     const b = buf(a);
     const p = plan(b.shape, axis, keepdims);
     if (p.n === 0) throw new RangeError(`zero-size array to reduction operation ${what} which has no identity`);
-    return new NDArray(chooseAxis(b.data, p.outer, p.n, p.inner, sign), p.out);
+    return new NDArray(chooseAxis(arrange(b.data, b.shape, p), p.outer, p.n, p.inner, sign), p.out);
   };
 }
 
 export const max = chooser(1, "maximum");
 export const min = chooser(-1, "minimum");
 
-/** Broadcasts a reduced cotangent back over the reduced axes, times `scale`. */
-function spread(g: Operand, args: readonly any[], scale: number): Operand {
+/**
+ * Broadcasts a reduced cotangent (args: operand, axis, keepdims) back over the
+ * reduced axes, times `scale`, or times the array `by` of the operand's shape.
+ */
+export function spread(g: Operand, args: readonly any[], scale: number, by?: NDArray): Operand {
   const a: Operand = args[0];
   const shape = shapeOf(a);
   const p = plan(shape, args[1], args[2] ?? false);
@@ -74,6 +65,7 @@ function spread(g: Operand, args: readonly any[], scale: number): Operand {
     for (let i = 0; i < gb.length; i++) data[i] = gb[i] * scale;
   }
   const full = broadcastTo(new NDArray(data, p.kept), shape);
+  if (by) for (let i = 0; i < full.data.length; i++) full.data[i] *= by.data[i];
   return typeof a === "number" ? full.data[0] : full;
 }
 
@@ -82,15 +74,24 @@ function chooserRules(): Pick<NdOp, "jvp" | "vjp"> {
     jvp: (_i, t, args, out: NDArray) => {
       const a = buf(args[0]);
       const p = plan(a.shape, args[1], args[2] ?? false);
-      return new NDArray(chooserJvp(a.data, p.outer, p.n, p.inner, out.data, buf(t).data), p.out);
+      const ta = arrange(buf(t).data, a.shape, p);
+      return new NDArray(chooserJvp(arrange(a.data, a.shape, p), p.outer, p.n, p.inner, out.data, ta), p.out);
     },
     vjp: (_i, g, args, out: NDArray) => {
       const a = buf(args[0]);
       const p = plan(a.shape, args[1], args[2] ?? false);
-      const ga = chooserVjp(a.data, p.outer, p.n, p.inner, out.data, buf(g).data);
-      return typeof args[0] === "number" ? ga[0] : new NDArray(ga, a.shape);
+      const ga = chooserVjp(arrange(a.data, a.shape, p), p.outer, p.n, p.inner, out.data, buf(g).data);
+      return typeof args[0] === "number" ? ga[0] : new NDArray(restore(ga, a.shape, p), a.shape);
     },
   };
+}
+
+/** prod's partials: for each entry, the product of the others it was reduced with. */
+function prodPartials(a: Operand, axis: Axis): NDArray {
+  const b = buf(a);
+  const p = plan(b.shape, axis, false);
+  const d = prodOthers(arrange(b.data, b.shape, p), p.outer, p.n, p.inner);
+  return new NDArray(restore(d, b.shape, p), b.shape);
 }
 
 function entry(name: string, primal: NdOp["primal"], rules: Pick<NdOp, "jvp" | "vjp">): NdOp {
@@ -108,4 +109,13 @@ export const reduceOps: readonly NdOp[] = [
   }),
   entry("max", max, chooserRules()),
   entry("min", min, chooserRules()),
+  entry("prod", prod, {
+    jvp: (_i, t, args) => {
+      const d = prodPartials(args[0], args[1]);
+      const td = buf(t).data;
+      for (let i = 0; i < d.data.length; i++) d.data[i] *= td[i];
+      return sum(d, args[1], args[2]);
+    },
+    vjp: (_i, g, args) => spread(g, args, 1, prodPartials(args[0], args[1])),
+  }),
 ];

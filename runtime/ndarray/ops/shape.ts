@@ -1,5 +1,5 @@
 // Shape ops that keep every element: reshape, transpose, expandDims, squeeze,
-// copy, with their registry entries. Their derivatives are the same
+// copy and astype, with their registry entries. Their derivatives are the same
 // rearrangement of the tangent (jvp) and the inverse rearrangement of the
 // cotangent (vjp). These preserve dtype; data is always copied so the result
 // owns its buffer (no aliasing views).
@@ -97,6 +97,21 @@ export function copy(a: Operand): NDArray {
   return relabel(a, shapeOf(a));
 }
 
+/**
+ * numpy's astype for the float types only: values are always float64 here, so
+ * "float64" and "float32" both give a float64 copy (a bool array's 0/1 as
+ * numbers); any other dtype is refused rather than silently kept float64.
+ * Differentiable as a copy: it changes no value, so its derivative is the identity.
+ */
+export function astype(a: Operand, dtype: string): NDArray {
+  if (dtype !== "float64" && dtype !== "float32") {
+    const hint = dtype === "bool" ? "; np.notEqual(x, 0) gives a bool array" : "";
+    throw new TypeError(`astype: only "float64" and "float32" are supported (both give float64), got ${JSON.stringify(dtype)}${hint}`);
+  }
+  const b = buf(a);
+  return new NDArray(b.data.slice(), b.shape);
+}
+
 function entry(name: string, primal: NdOp["primal"], rules: Pick<NdOp, "jvp" | "vjp">): NdOp {
   return { name, diff: [0], method: true, returns: "ndarray", primal, ...rules };
 }
@@ -118,6 +133,10 @@ export const shapeOps: readonly NdOp[] = [
     vjp: (_i, g, args) => relabelBack(g, args[0]),
   }),
   entry("squeeze", squeeze, {
+    jvp: (_i, t, _args, out: NDArray) => relabel(t, out.shape),
+    vjp: (_i, g, args) => relabelBack(g, args[0]),
+  }),
+  entry("astype", astype, {
     jvp: (_i, t, _args, out: NDArray) => relabel(t, out.shape),
     vjp: (_i, g, args) => relabelBack(g, args[0]),
   }),

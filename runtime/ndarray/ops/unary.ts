@@ -1,7 +1,8 @@
 // Elementwise unary ops and their registry entries. Each op is a primal map f
 // and a local derivative d(x, y) given the input x and the output y = f(x);
 // since the Jacobian is diagonal, jvp and vjp are both "multiply by d".
-// Kink conventions (as in JAX): abs'(0) = sign(0) = 0 and relu'(0) = 0.
+// Kink conventions (as in JAX): abs'(0) = sign(0) = 0 and relu'(0) = 0;
+// sign's derivative is 0 everywhere (piecewise constant; also at its jump).
 // sqrt'(0) and log'(0) are left infinite, as the formulas give.
 // Operands may be JS numbers (0-d); bool arrays are read as 0/1 and every
 // result is float64.
@@ -75,6 +76,9 @@ export const relu = mapper((x, o) => {
     o[i] = v > 0 || v !== v ? v : 0;
   }
 });
+export const log1p = mapper((x, o) => { for (let i = 0; i < x.length; i++) o[i] = Math.log1p(x[i]); });
+// sign(0) = 0 (also -0 gives 0); NaN stays NaN, as numpy.
+export const sign = mapper((x, o) => { for (let i = 0; i < x.length; i++) o[i] = x[i] > 0 ? 1 : x[i] < 0 ? -1 : x[i] === 0 ? 0 : NaN; });
 export const abs = mapper((x, o) => { for (let i = 0; i < x.length; i++) o[i] = Math.abs(x[i]); });
 
 export const unaryOps: readonly NdOp[] = [
@@ -88,6 +92,8 @@ export const unaryOps: readonly NdOp[] = [
   entry("tanh", tanh, (s, _x, y, o) => { for (let i = 0; i < o.length; i++) o[i] = s[i] * (1 - y[i] * y[i]); }),
   entry("sigmoid", sigmoid, (s, _x, y, o) => { for (let i = 0; i < o.length; i++) o[i] = s[i] * y[i] * (1 - y[i]); }),
   entry("relu", relu, (s, x, _y, o) => { for (let i = 0; i < o.length; i++) o[i] = x[i] > 0 ? s[i] : 0; }),
+  entry("log1p", log1p, (s, x, _y, o) => { for (let i = 0; i < o.length; i++) o[i] = s[i] / (1 + x[i]); }),
+  entry("sign", sign, (_s, _x, _y, o) => o.fill(0)),
   // sign(x) with sign(0) = 0; NaN stays NaN.
   entry("abs", abs, (s, x, _y, o) => {
     for (let i = 0; i < o.length; i++) {

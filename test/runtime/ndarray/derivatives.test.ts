@@ -84,9 +84,44 @@ function reduceRows(op: string, gen: Gen): Row[] {
     { op, label: "axis 0", args: (r) => [gen(r, [3, 4]), 0] },
     { op, label: "axis -1 keepdims", args: (r) => [gen(r, [3, 4]), -1, true] },
     { op, label: "[2,3,4] axis 1", args: (r) => [gen(r, [2, 3, 4]), 1] },
+    { op, label: "[2,3,4] axes [1,2] (adjacent)", args: (r) => [gen(r, [2, 3, 4]), [1, 2]] },
+    { op, label: "[2,3,4] axes [2,0] keepdims (not adjacent)", args: (r) => [gen(r, [2, 3, 4]), [2, 0], true] },
     { op, label: "number", args: (r) => [gen(r, null)] },
   ];
 }
+
+/** Along-an-axis ops (softmax, logSoftmax): the axis forms they accept. */
+function axisRows(op: string): Row[] {
+  return [
+    { op, label: "[3,4] default axis", args: (r) => [normal(r, [3, 4])] },
+    { op, label: "[2,3,4] axis 1", args: (r) => [normal(r, [2, 3, 4]), 1] },
+    { op, label: "[3,4] all axes", args: (r) => [normal(r, [3, 4]), null] },
+    { op, label: "[2,3,4] axes [0,2]", args: (r) => [normal(r, [2, 3, 4]), [0, 2]] },
+    { op, label: "[5] default axis", args: (r) => [normal(r, [5])] },
+  ];
+}
+
+/** x, lo and hi from one pool, so no entry ties with a bound. */
+function clipRow(label: string, sx: Shape, slo: Shape, shi: Shape): Row {
+  const count = (s: Shape): number => (s === null ? 1 : s.reduce((a, b) => a * b, 1));
+  return {
+    op: "clip",
+    label,
+    args: (r) => {
+      const pool = distinctPool(r, count(sx) + count(slo) + count(shi));
+      return [fromPool(pool, sx), fromPool(pool, slo), fromPool(pool, shi)];
+    },
+  };
+}
+
+/** Normal samples with two entries set to exactly 0 (prod's partials there are not out / x). */
+const withZeros: Gen = (r, s) => {
+  const x = normal(r, s);
+  if (typeof x === "number") return 0;
+  x.data[1] = 0;
+  x.data[x.size - 2] = 0;
+  return x;
+};
 
 const cond = (r: Xoshiro128, s: number[]): NDArray => np.greater(normalArray(r, s), 0);
 
@@ -102,6 +137,8 @@ const table: Row[] = [
   ...unaryRows("sigmoid", normal),
   ...unaryRows("relu", nonzero),
   ...unaryRows("abs", nonzero),
+  ...unaryRows("log1p", (r, s) => (s === null ? -0.8 + 2.8 * r.nextDouble() : uniformArray(r, s, -0.8, 2))),
+  ...unaryRows("sign", nonzero),
   ...binaryRows("add", normal, normal),
   ...binaryRows("sub", normal, normal),
   ...binaryRows("mul", normal, normal),
@@ -117,6 +154,20 @@ const table: Row[] = [
   ...reduceRows("mean", normal),
   ...reduceRows("max", distinct),
   ...reduceRows("min", distinct),
+  ...reduceRows("prod", normal),
+  { op: "prod", label: "[3,4] with zeros, all elements", args: (r) => [withZeros(r, [3, 4])] },
+  { op: "prod", label: "[3,4] with zeros, axis 1", args: (r) => [withZeros(r, [3, 4]), 1] },
+  ...reduceRows("var", normal),
+  { op: "var", label: "[3,4] axis 0 ddof 1", args: (r) => [normal(r, [3, 4]), 0, false, 1] },
+  ...reduceRows("std", normal),
+  { op: "std", label: "[3,4] axis -1 ddof 1", args: (r) => [normal(r, [3, 4]), -1, true, 1] },
+  ...reduceRows("logsumexp", normal),
+  ...axisRows("softmax"),
+  ...axisRows("logSoftmax"),
+  clipRow("number bounds", [3, 4], null, null),
+  clipRow("bounds [4] and [3,1]", [3, 4], [4], [3, 1]),
+  clipRow("x number, bounds [2]", null, [2], [2]),
+  clipRow("all numbers", null, null, null),
   { op: "dot", label: "1-D . 1-D", args: (r) => [normal(r, [4]), normal(r, [4])] },
   { op: "dot", label: "2-D . 2-D", args: (r) => [normal(r, [3, 4]), normal(r, [4, 2])] },
   { op: "dot", label: "2-D . 1-D", args: (r) => [normal(r, [3, 4]), normal(r, [4])] },
@@ -152,6 +203,18 @@ const table: Row[] = [
   { op: "index", label: "[3,4] i=1", args: (r) => [normal(r, [3, 4]), 1] },
   { op: "index", label: "[3,4] i=-1", args: (r) => [normal(r, [3, 4]), -1] },
   { op: "index", label: "[5] i=2", args: (r) => [normal(r, [5]), 2] },
+  { op: "index", label: "[4,3] rows [2,0,2] (repeated)", args: (r) => [normal(r, [4, 3]), [2, 0, 2]] },
+  { op: "index", label: "[4,3] rows [[1,-1],[0,1]]", args: (r) => [normal(r, [4, 3]), np.array([[1, -1], [0, 1]])] },
+  { op: "take", label: "[4,5] axis 0, repeated", args: (r) => [normal(r, [4, 5]), [3, 0, 3], 0] },
+  { op: "take", label: "[3,4] axis 1, 2-D indices", args: (r) => [normal(r, [3, 4]), [[1, 2], [0, 0]], 1] },
+  { op: "take", label: "[3,4] flattened", args: (r) => [normal(r, [3, 4]), np.array([5, 11, 5, -1])] },
+  { op: "take", label: "[3,4] one index, axis -1", args: (r) => [normal(r, [3, 4]), 2, -1] },
+  { op: "take", label: "number", args: (r) => [normal(r, null), 0] },
+  { op: "pick", label: "[4,3] default axis", args: (r) => [normal(r, [4, 3]), np.array([2, 0, 1, 2])] },
+  { op: "pick", label: "[2,3,4] axis 1", args: (r) => [normal(r, [2, 3, 4]), np.array([[0, 2, 1, 1], [2, 2, 0, 1]]), 1] },
+  { op: "pick", label: "[4,3] keepdims", args: (r) => [normal(r, [4, 3]), [[1], [0], [2], [2]], -1, true] },
+  { op: "astype", label: "[3,4] float32", args: (r) => [normal(r, [3, 4]), "float32"] },
+  { op: "astype", label: "number", args: (r) => [normal(r, null), "float64"] },
   { op: "item", label: "[1,1]", args: (r) => [normal(r, [1, 1])] },
   { op: "item", label: "number", args: (r) => [normal(r, null)] },
   { op: "concat", label: "axis 0", args: (r) => [[normal(r, [2, 3]), normal(r, [1, 3]), normal(r, [3, 3])], 0] },

@@ -21,6 +21,9 @@ const samples: Record<string, unknown[]> = {
   reshape: [x, [-1]], transpose: [x, [1, 0]], expandDims: [x, 0], squeeze: [np.ones([1, 2]), 0], copy: [x],
   slice: [x, [0], [1]], index: [x, 1], item: [np.array([[2]])],
   concat: [[x, x], 1], stack: [[x, x], 0],
+  log1p: [x], sign: [x], clip: [x, 1.5, 3], prod: [x, [0, 1]], var: [x, 0], std: [x, null, true],
+  logsumexp: [x, 1], softmax: [x], logSoftmax: [x, 0], take: [x, [1, 0, 1], 1], pick: [x, np.array([1, 0])],
+  argmax: [x, 1], argmin: [x], oneHot: [np.array([0, 2]), 3], astype: [x, "float32"],
 };
 
 function npMember(path: string): unknown {
