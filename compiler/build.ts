@@ -15,8 +15,10 @@
  *
  * Nothing is emitted if anything was refused.
  */
+import { forEachNode } from "./ast-walk.js";
 import type { Project, SourceFile } from "ts-morph";
 import { ts } from "ts-morph";
+import { deepestNesting, isStackOverflow, tooDeepDiagnostics } from "./depth.js";
 import { DiagnosticSink, Refusal, sortDiagnostics, type Code, type Diagnostic } from "./diagnostics.js";
 import { fence } from "./analysis/fence.js";
 import { computeMutations, fnKey, type Mutations } from "./analysis/summaries.js";
@@ -50,7 +52,21 @@ export interface BuildResult {
 
 
 export function build(project: Project, roots: readonly SourceFile[]): BuildResult {
-  return new Build(project, roots.map((r) => r.compilerNode)).run();
+  try {
+    return new Build(project, roots.map((r) => r.compilerNode)).run();
+  } catch (err) {
+    // TypeScript's parser or binder overflowed on one of the files (tsc crashes the same way).
+    if (!isStackOverflow(err)) throw err;
+    if (process.env.ADC_DEBUG_STACK) console.error((err as Error).stack);
+    return tooDeep(project, roots);
+  }
+}
+
+/** The build of a program TypeScript could not read: where its files are nested deepest. */
+function tooDeep(project: Project, roots: readonly SourceFile[]): BuildResult {
+  const files = project.getSourceFiles().filter((f) => !f.isDeclarationFile() && !f.isInNodeModules());
+  const diagnostics = tooDeepDiagnostics(files.map((f) => ({ path: f.getFilePath(), text: f.getFullText() })));
+  return { outputs: new Map(), diagnostics, modules: roots.map((r) => r.getFilePath()) };
 }
 
 class Build {
@@ -308,9 +324,8 @@ class Build {
         if (decl && decl.getSourceFile() === f.sf && decl.pos >= outer.pos && decl.end <= outer.end && !(decl.pos >= f.node.pos && decl.end <= f.node.end) && !isModuleScoped(decl))
           this.refuse("ADC1016", f.sf.fileName, n, `the differentiated function reads '${n.text}' from the enclosing function`, "declare the function at module level and pass the value as an argument");
       }
-      ts.forEachChild(n, visit);
     };
-    visit(f.node);
+    forEachNode(f.node, visit);
   }
 
   private refuse(code: Code, file: string, n: ts.Node, message: string, hint?: string): void {
@@ -318,6 +333,12 @@ class Build {
   }
 
   private internal(f: FnInfo, err: unknown): void {
+    if (isStackOverflow(err)) {
+      const { depth, offset } = deepestNesting(f.node.getText(f.sf));
+      const at = f.node.getStart(f.sf) + offset;
+      this.sink.report("ADC1027", f.sf.fileName, at, at + 1, `this function is nested ${depth} levels deep here, more than adc can differentiate`, "split deep expressions or blocks into smaller functions or statements");
+      return;
+    }
     const msg = err instanceof Error ? err.message : String(err);
     this.sink.report("ADC1001", f.sf.fileName, f.node.getStart(), f.node.getStart() + 1, `adc could not differentiate this function (internal error: ${msg})`, "please report this program");
   }
@@ -383,11 +404,7 @@ class Build {
     let n = this.moduleNames.get(file);
     if (!n) {
       const ids = new Set<string>();
-      const visit = (x: ts.Node): void => {
-        if (ts.isIdentifier(x)) ids.add(x.text);
-        ts.forEachChild(x, visit);
-      };
-      visit(this.sourceFile(file));
+      forEachNode(this.sourceFile(file), (x) => void (ts.isIdentifier(x) && ids.add(x.text)));
       this.moduleNames.set(file, (n = new ModuleNames(ids)));
     }
     return n;

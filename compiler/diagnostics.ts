@@ -44,6 +44,7 @@ export const CODES = {
   ADC1024: "a callback or for...of loop adc cannot turn into a loop",
   ADC1025: "a parameter list adc cannot differentiate through (rest, non-literal defaults, arguments)",
   ADC1026: "a higher derivative adc cannot make yet (NDArrays, objects, callees that write arrays)",
+  ADC1027: "code nested too deeply to compile",
 } as const;
 
 export type Code = keyof typeof CODES;

@@ -6,7 +6,9 @@
  *
  * `code` is empty when there are diagnostics: adc never returns derivative code it refused.
  */
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { isStackOverflow, tooDeepDiagnostics } from "./depth.js";
 import { build } from "./build.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { applyResolution, sharedProject, type UserResolution } from "./program.js";
@@ -53,6 +55,16 @@ function remember(modules: readonly string[], roots: ReadonlySet<string>): void 
 
 /** Compiles one module given as text. Imports of other modules are read from disk. */
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
+  try {
+    return compileText(source, options);
+  } catch (err) {
+    if (!isStackOverflow(err)) throw err;
+    const diagnostics = tooDeepDiagnostics([{ path: options.fileName ?? "input.ts", text: source }]);
+    return { code: "", map: null, diagnostics };
+  }
+}
+
+function compileText(source: string, options: CompileOptions): CompileResult {
   const project = sharedProject();
   applyResolution(project);
   refreshFromDisk(project);
@@ -82,6 +94,17 @@ export interface FilesResult {
  * are not (yet) on disk.
  */
 export function compileFiles(paths: readonly string[], overrides: ReadonlyMap<string, string> = new Map(), options: { dump?: Stage; resolution?: UserResolution } = {}): FilesResult {
+  try {
+    return compileSet(paths, overrides, options);
+  } catch (err) {
+    // A file so deeply nested that TypeScript's parser overflowed while reading it.
+    if (!isStackOverflow(err)) throw err;
+    const texts = paths.map((p) => resolve(p)).map((path) => ({ path, text: overrides.get(path) ?? readFileSync(path, "utf8") }));
+    return { outputs: new Map(), diagnostics: tooDeepDiagnostics(texts), modules: texts.map((t) => t.path) };
+  }
+}
+
+function compileSet(paths: readonly string[], overrides: ReadonlyMap<string, string>, options: { dump?: Stage; resolution?: UserResolution }): FilesResult {
   const project = sharedProject();
   applyResolution(project, options.resolution);
   // Files read from disk may have changed since the last build (watch mode, a rebuild).

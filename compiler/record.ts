@@ -6,6 +6,7 @@
  * build.ts lowers them (with the captures as parameters and outputs), generates their `vjp`, and
  * replaces the call with `_rt.record([inputs], vjp, assign, options, tape)`.
  */
+import { forEachNode } from "./ast-walk.js";
 import { ts } from "ts-morph";
 import { adcExportName } from "./targets.js";
 import { isModuleScoped } from "./scopes.js";
@@ -44,9 +45,8 @@ export function findRecordSites(sf: ts.SourceFile, checker: ts.TypeChecker): Rec
       else if (fnArg && ts.isPropertyAccessExpression(n.expression) && n.expression.name.text === "record" && isTape(n.expression.expression, checker))
         out.push({ call: n, cb: fnArg, tape: n.expression.expression });
     }
-    ts.forEachChild(n, visit);
   };
-  visit(sf);
+  forEachNode(sf, visit);
   return out;
 }
 
@@ -88,25 +88,26 @@ export function capturesOf(cb: ts.ArrowFunction | ts.FunctionExpression, checker
     found.set(sym, { ident: n, read: !write || compound, written: write, typeText: checker.typeToString(type, undefined, ts.TypeFormatFlags.NoTruncation) });
   };
   // Evaluation order: an assignment's right side runs before its target is written.
-  const visit = (n: ts.Node): void => {
+  const step = (n: ts.Node): boolean | void => {
     if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
-      visit(n.right);
+      walk(n.right);
       const compound = n.operatorToken.kind !== ts.SyntaxKind.EqualsToken;
       if (ts.isIdentifier(n.left)) note(n.left, true, compound);
       else if (ts.isArrayLiteralExpression(n.left) && !compound)
         // `[y, z] = [z, y]`
-        for (const x of n.left.elements) ts.isIdentifier(x) ? note(x, true, false) : visit(x);
-      else visit(n.left);
-      return;
+        for (const x of n.left.elements) ts.isIdentifier(x) ? note(x, true, false) : walk(x);
+      else walk(n.left);
+      return false;
     }
     if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && ts.isIdentifier(n.operand) && (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken)) {
       note(n.operand, true, true);
-      return;
+      return false;
     }
     if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) && !ts.isTypeReferenceNode(n.parent)) note(n, false, false);
-    ts.forEachChild(n, visit);
   };
-  visit(cb.body);
+  // (Each assignment walks its two sides itself, in that order.)
+  const walk = (root: ts.Node): void => forEachNode(root, step);
+  walk(cb.body);
   // Values that carry no derivative and are only read need not be inputs. Objects and lists
   // that may hold NDArrays (a model's `w`, `params[0]`) are inputs: their arrays may have
   // gradients attached.
@@ -159,10 +160,9 @@ export function closureCaptures(
         }
       }
     }
-    ts.forEachChild(n, visit);
   };
-  if (fn.body) visit(fn.body);
-  fn.parameters.forEach((q) => q.initializer && visit(q.initializer));
+  if (fn.body) forEachNode(fn.body, visit);
+  fn.parameters.forEach((q) => q.initializer && forEachNode(q.initializer, visit));
   return [...found.values()];
 }
 

@@ -4,6 +4,7 @@
  * functions they name, resolved through the checker (declarations, `const` arrows and function
  * expressions, inline arrows, imports from other modules of the build).
  */
+import { forEachNode } from "./ast-walk.js";
 import { ts } from "ts-morph";
 import type { DiagnosticSink } from "./diagnostics.js";
 import type { FunctionNode } from "./ir/lower/index.js";
@@ -117,9 +118,8 @@ export function findCallSites(sf: ts.SourceFile, checker: ts.TypeChecker, sink: 
     // `record(step)`: a block is compiled from an inline function only.
     if (ts.isCallExpression(n) && adcExportName(n.expression, checker) === "record" && !(n.arguments[0] && (ts.isArrowFunction(n.arguments[0]) || ts.isFunctionExpression(n.arguments[0]))))
       sink.report("ADC1008", file, n.getStart(), n.getEnd(), "record needs the recorded code as an inline function", "write record(() => { ... }) around the code, or call the function inside it: record(() => { step(); })");
-    ts.forEachChild(n, visit);
   };
-  visit(sf);
+  forEachNode(sf, visit);
   return out;
 }
 

@@ -33,22 +33,54 @@ export function cleanup(stmts: readonly Stmt[], liveOut: ReadonlySet<string>): S
 
 // ---- copy propagation ---------------------------------------------------------------------
 
+/**
+ * One pass over the list with an index of which statements read and write each variable, so a
+ * copy costs the statements that use it, not the whole rest of the list (a 3,000-term sum made
+ * this pass quadratic).
+ */
 function propagateCopies(list: readonly Stmt[]): Stmt[] {
   const out = list.map((s) => mapStmtLists(s, propagateCopies));
+  const reads = new Map<string, number[]>();
+  const writes = new Map<string, number[]>();
+  const note = (index: Map<string, number[]>, v: string, j: number): void => {
+    const at = index.get(v);
+    if (!at) index.set(v, [j]);
+    else if (!at.includes(j)) {
+      at.push(j);
+      at.sort((x, y) => x - y);
+    }
+  };
+  out.forEach((s, j) => {
+    for (const v of varsRead(s)) note(reads, v, j);
+    for (const v of varsWritten(s)) note(writes, v, j);
+  });
+  const dropped = new Set<number>();
   for (let i = 0; i < out.length; i++) {
     const s = out[i];
     if (s.k !== "let" || !s.isConst || !s.init || (s.init.k !== "var" && s.init.k !== "num")) continue;
     const copy = s.name;
     const source = s.init;
-    const rest = out.slice(i + 1);
-    if (source.k === "var" && !safeCopy(rest, copy, source.name)) continue;
+    const uses = (reads.get(copy) ?? []).filter((j) => j > i && !dropped.has(j));
+    if (source.k === "var") {
+      // Every read of the copy must come before anything writes the source; a compound
+      // statement (a loop) that does both may write first.
+      const firstWrite = (writes.get(source.name) ?? []).find((j) => j > i) ?? Infinity;
+      const compound = (j: number): boolean => out[j].k === "if" || out[j].k === "loop" || out[j].k === "block";
+      if (uses.some((j) => j > firstWrite || (j === firstWrite && compound(j)))) continue;
+    }
     // A literal tested for truth (`3 || v`, `!3`) is an error under strict TypeScript (TS2872).
-    if (source.k === "num" && testedForTruth(rest, copy)) continue;
-    for (let j = i + 1; j < out.length; j++) out[j] = substitute(out[j], copy, source);
-    out.splice(i, 1);
-    i--;
+    if (source.k === "num" && testedForTruth(uses.map((j) => out[j]), copy)) continue;
+    for (const j of uses) {
+      out[j] = substitute(out[j], copy, source);
+      if (source.k === "var") {
+        note(reads, source.name, j);
+        // Handing the source to a call now counts as writing it.
+        if (varsWritten(out[j]).has(source.name)) note(writes, source.name, j);
+      }
+    }
+    dropped.add(i);
   }
-  return out;
+  return out.filter((_, j) => !dropped.has(j));
 }
 
 /** Whether `v` is read as an operand of && || ?? or ! (where a literal would always be truthy). */
@@ -66,36 +98,25 @@ function testedForTruth(rest: readonly Stmt[], v: string): boolean {
   return found;
 }
 
-/** Whether every read of `copy` in `rest` comes before anything writes `source`. */
-function safeCopy(rest: readonly Stmt[], copy: string, source: string): boolean {
-  let written = false;
-  for (const s of rest) {
-    const uses = readsVar(s, copy);
-    const writes = writesVar(s, source);
-    if (uses && written) return false;
-    // A flat statement reads before it writes; a compound one may write, then read (loops).
-    if (uses && writes && (s.k === "if" || s.k === "loop" || s.k === "block")) return false;
-    if (writes) written = true;
-  }
-  return true;
-}
-
-function readsVar(s: Stmt, v: string): boolean {
-  let found = false;
+/** The variables a statement reads (a compound assignment and an element write read theirs). */
+function varsRead(s: Stmt): Set<string> {
+  const found = new Set<string>();
   forEachStmt([s], (x) => {
-    for (const e of stmtExprs(x)) forEachExpr(e, (y) => y.k === "var" && y.name === v && (found = true));
-    if (x.k === "assign" && x.target.k === "var" && x.target.name === v && x.op) found = true;
-    if (x.k === "assign" && x.target.k === "index" && x.target.arr === v) found = true;
+    for (const e of stmtExprs(x)) forEachExpr(e, (y) => void (y.k === "var" && found.add(y.name)));
+    if (x.k === "assign" && x.target.k === "var" && x.op) found.add(x.target.name);
+    if (x.k === "assign" && x.target.k === "index") found.add(x.target.arr);
   });
   return found;
 }
 
-/** Writes `v`: assigns it, or hands it to a call that may write into it (an array adjoint). */
-function writesVar(s: Stmt, v: string): boolean {
-  let found = false;
+/** The variables a statement writes: assigns, declares, or hands to a call that may write into it (an array adjoint). */
+function varsWritten(s: Stmt): Set<string> {
+  const found = new Set<string>();
   forEachStmt([s], (x) => {
-    if ((x.k === "assign" && ((x.target.k === "var" && x.target.name === v) || (x.target.k === "index" && x.target.arr === v))) || (x.k === "let" && x.name === v)) found = true;
-    for (const e of stmtExprs(x)) forEachExpr(e, (y) => y.k === "call" && y.args.some((a) => a.k === "var" && a.name === v) && (found = true));
+    if (x.k === "assign" && x.target.k === "var") found.add(x.target.name);
+    if (x.k === "assign" && x.target.k === "index") found.add(x.target.arr);
+    if (x.k === "let") found.add(x.name);
+    for (const e of stmtExprs(x)) forEachExpr(e, (y) => void (y.k === "call" && y.args.forEach((a) => a.k === "var" && found.add(a.name))));
   });
   return found;
 }

@@ -3,6 +3,7 @@
  * types, positions, refusals, compiler-made temporaries, and the list where an expression puts
  * the statements it needs first.
  */
+import { forEachNode } from "../../ast-walk.js";
 import { ts } from "ts-morph";
 import type { Code } from "../../diagnostics.js";
 import { NUM, type Expr, type FnId, type Pos, type Stmt, type Target, type Ty } from "../ir.js";
@@ -46,11 +47,7 @@ export abstract class LowerBase {
   // ---- names, types, positions ------------------------------------------------------------
 
   protected collectReserved(node: ts.Node): void {
-    const visit = (n: ts.Node): void => {
-      if (ts.isIdentifier(n)) this.reserved.add(n.text);
-      ts.forEachChild(n, visit);
-    };
-    visit(node);
+    forEachNode(node, (n) => void (ts.isIdentifier(n) && this.reserved.add(n.text)));
   }
 
   protected pos(n: ts.Node): Pos {
@@ -113,11 +110,7 @@ export abstract class LowerBase {
     while (ts.isExpression(root.parent) || ts.isSpreadElement(root.parent)) root = root.parent;
     const sym = this.env.checker.getSymbolAtLocation(e.operand);
     let refs = 0;
-    const count = (n: ts.Node): void => {
-      if (ts.isIdentifier(n) && this.symbolOf(n) === sym) refs++;
-      ts.forEachChild(n, count);
-    };
-    count(root);
+    forEachNode(root, (n) => void (ts.isIdentifier(n) && this.symbolOf(n) === sym && refs++));
     if (refs !== 1) this.refuse("ADC1021", e, `'${e.operand.text}' is incremented and also used elsewhere in this expression`, hint);
     const read: Expr = { k: "var", name: target.name, ty: NUM, pos: p };
     const step: Expr = { k: "bin", op: e.operator === ts.SyntaxKind.PlusPlusToken ? "+" : "-", l: read, r: { k: "num", v: 1, text: "1", pos: p }, ty: NUM, pos: p };

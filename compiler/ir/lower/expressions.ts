@@ -1,4 +1,5 @@
 /** Expressions: operators, names, properties, `new`, and what is kept as written (opaque). */
+import { forEachNode, someNode } from "../../ast-walk.js";
 import { ts } from "ts-morph";
 import { BOOL, NUM, VOID, type BinOp, type Expr, type Pos, type Ty, type UnOp } from "../ir.js";
 import { MATH_CONSTANTS } from "../../rules/scalar.js";
@@ -33,6 +34,8 @@ export abstract class Expressions extends LowerBase {
     }
     if (ts.isPostfixUnaryExpression(e)) return this.incrementInExpr(e);
     if (ts.isBinaryExpression(e)) {
+      const chain = this.longChain(e);
+      if (chain) return chain;
       const kind = e.operatorToken.kind;
       const op = BIN_OPS[kind];
       if (!op) {
@@ -89,6 +92,33 @@ export abstract class Expressions extends LowerBase {
   binary(op: BinOp, l: Expr, r: Expr, p: Pos, ty?: Ty): Expr {
     const t = ty ?? (COMPARISONS.has(op) ? BOOL : NUM);
     return { k: "bin", op, l, r, ty: COMPARISONS.has(op) ? BOOL : INT_OPS.has(op) ? NUM : t, pos: p };
+  }
+
+  /**
+   * A long left-leaning chain of arithmetic (`t0 + t1 + ... + t1499`: tsc takes any length) is
+   * lowered by a loop, not by recursion, and cut into constants of CHAIN operations each, so no
+   * later pass meets an expression deeper than that. Cutting moves the start of the chain before
+   * its statement, which changes nothing only where the chain is the first thing the statement
+   * evaluates (an initializer, a return, the right side of an assignment to a local); elsewhere
+   * a chain is lowered as written and a stack overflow is reported as ADC1027.
+   */
+  protected longChain(e: ts.BinaryExpression): Expr | undefined {
+    const spine: ts.BinaryExpression[] = [];
+    for (let n: ts.Expression = e; ts.isBinaryExpression(n) && CHAIN_OPS.has(n.operatorToken.kind); n = n.left) spine.push(n);
+    if (spine.length <= CHAIN || !this.pre || !evaluatedFirst(e) || this.typeOf(e).k !== "num") return undefined;
+    const pre = this.pre;
+    let acc = this.expr(spine[spine.length - 1].left);
+    for (let i = spine.length - 1; i >= 0; i--) {
+      const node = spine[i];
+      const p = this.pos(node);
+      acc = this.binary(BIN_OPS[node.operatorToken.kind]!, acc, this.expr(node.right), p, NUM);
+      if (i > 0 && (spine.length - i) % CHAIN === 0) {
+        const name = this.temp("_part", NUM);
+        pre.push({ k: "let", name, ty: NUM, init: acc, isConst: true, pos: p });
+        acc = { k: "var", name, ty: NUM, pos: p };
+      }
+    }
+    return acc;
   }
 
   protected identifier(e: ts.Identifier): Expr {
@@ -157,9 +187,25 @@ export abstract class Expressions extends LowerBase {
           reads.push({ k: "var", name, ty: this.vars.get(name)!, pos: this.pos(n) });
         }
       }
-      ts.forEachChild(n, visit);
     };
-    visit(e);
+    forEachNode(e, visit);
     return { k: "call", fn: { k: "opaque", text: `@${e.getText()}` }, args: reads, ty: this.typeOf(e), pos: this.pos(e) };
   }
+}
+
+/** Operations of the same precedence that chain to the left (not `**`, which chains right). */
+const CHAIN_OPS = new Set([ts.SyntaxKind.PlusToken, ts.SyntaxKind.MinusToken, ts.SyntaxKind.AsteriskToken, ts.SyntaxKind.SlashToken, ts.SyntaxKind.PercentToken]);
+/** Operations per constant when a long chain is cut. */
+const CHAIN = 64;
+
+/** Whether nothing else in e's statement is evaluated before e. */
+function evaluatedFirst(e: ts.Expression): boolean {
+  const p = e.parent;
+  if (ts.isVariableDeclaration(p) || ts.isReturnStatement(p) || ts.isExpressionStatement(p)) return true;
+  if (ts.isArrowFunction(p)) return p.body === e;
+  if (ts.isBinaryExpression(p) && p.right === e && ts.isIdentifier(p.left) && ts.isExpressionStatement(p.parent)) {
+    const k = p.operatorToken.kind;
+    return k === ts.SyntaxKind.EqualsToken || (k >= ts.SyntaxKind.FirstCompoundAssignment && k <= ts.SyntaxKind.LastCompoundAssignment);
+  }
+  return false;
 }

@@ -1,4 +1,5 @@
 /** Small facts about TypeScript and IR statements that several lowering files use. */
+import { someNode } from "../../ast-walk.js";
 import { ts } from "ts-morph";
 import { BOOL, NUM, type Expr, type Pos, type Stmt } from "../ir.js";
 import { forEachExpr } from "../walk.js";
@@ -76,11 +77,11 @@ export function readsAnyElement(e: Expr): boolean {
 
 /** Whether a TypeScript expression calls something other than a Math function. */
 export function callsFunction(e: ts.Node): boolean {
-  if (ts.isCallExpression(e)) {
-    const callee = e.expression;
-    if (!(ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math")) return true;
-  }
-  return ts.forEachChild(e, callsFunction) ?? false;
+  return someNode(e, (n) => {
+    if (!ts.isCallExpression(n)) return false;
+    const callee = n.expression;
+    return !(ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math");
+  });
 }
 
 /** Whether e reads an element of the array variable `arr`. */

@@ -1,4 +1,5 @@
 /** Loops (`for`, `while`, `do`, `for...of` as a counted loop) and `switch` (a labelled block of ifs). */
+import { someNode } from "../../ast-walk.js";
 import { ts } from "ts-morph";
 import { BOOL, NUM, VOID, type Counter, type Expr, type Stmt } from "../ir.js";
 import { assigns, endsAbruptly, countedLoop } from "./helpers.js";
@@ -74,16 +75,11 @@ export abstract class Loops extends Destructuring {
 
   /** Whether `node` assigns the local `name` as a whole (`name = ...`, `name += ...`). */
   protected assignsIn(node: ts.Node, name: string): boolean {
-    let found = false;
-    const visit = (n: ts.Node): void => {
-      if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
-        const targets = ts.isArrayLiteralExpression(n.left) ? n.left.elements : [n.left];
-        if (targets.some((t) => ts.isIdentifier(t) && this.localName(t) === name)) found = true;
-      }
-      if (!found) ts.forEachChild(n, visit);
-    };
-    visit(node);
-    return found;
+    return someNode(node, (n) => {
+      if (!(ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment)) return false;
+      const targets = ts.isArrayLiteralExpression(n.left) ? n.left.elements : [n.left];
+      return targets.some((t) => ts.isIdentifier(t) && this.localName(t) === name);
+    });
   }
 
   /** A loop condition is evaluated every iteration, so it may not need statements run before it. */
