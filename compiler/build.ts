@@ -57,7 +57,6 @@ export function build(project: Project, roots: readonly SourceFile[]): BuildResu
   } catch (err) {
     // TypeScript's parser or binder overflowed on one of the files (tsc crashes the same way).
     if (!isStackOverflow(err)) throw err;
-    if (process.env.ADC_DEBUG_STACK) console.error((err as Error).stack);
     return tooDeep(project, roots);
   }
 }
