@@ -39,6 +39,7 @@ export class Requests {
     if (this.host.isBroken(fnKey(f.id))) return;
     if (site.kind === "hessian") return this.requestHessian(site, f);
     if (site.kind === "jacfwd" || site.kind === "jacrev" || site.kind === "jacobian") return this.requestJacobian(site, f);
+    if (site.kind === "checkGrads") return this.requestCheck(site, f);
     if (site.inner.length && (site.kind === "jvp" || site.kind === "vjp")) return this.requestOfGrad(site, f);
     if (site.inner.length) {
       const t = this.derivativeOf(f, site.inner, site);
@@ -88,15 +89,68 @@ export class Requests {
   /** `grad(f)` becomes the generated function's name (a closure's captured locals bound by an arrow). */
   private replaceWithFunction(site: CallSite, f: FnInfo, name: string): void {
     const file = site.call.getSourceFile().fileName;
-    const call = site.call;
+    this.host.edit(file, site.call.getStart(), site.call.getEnd(), this.functionText(site, f, name));
+  }
+
+  /** A generated function of f's arguments as an expression: its name, or an arrow passing a closure's captured locals. */
+  private functionText(site: CallSite, f: FnInfo, name: string): string {
+    const file = site.call.getSourceFile().fileName;
     const captured = (f.captures ?? []).map((c) => c.ident.text);
     const fnName = this.host.importName(file, f, name);
-    if (!captured.length) return this.host.edit(file, call.getStart(), call.getEnd(), fnName);
+    if (!captured.length) return fnName;
     // `grad(loss)` inside fit(xs): `((w: number[]) => loss_grad(w, xs))`, reading xs when called.
     const params = (f.node as ts.SignatureDeclarationBase).parameters;
     const paramText = params.map((q) => (q.type || q.initializer ? q.getText() : `${q.name.getText()}: ${this.host.typeText(q)}`));
     const args = [...params.map((q) => q.name.getText()), ...captured];
-    this.host.edit(file, call.getStart(), call.getEnd(), `((${paramText.join(", ")}) => ${fnName}(${args.join(", ")}))`);
+    return `((${paramText.join(", ")}) => ${fnName}(${args.join(", ")}))`;
+  }
+
+  /**
+   * `checkGrads(f, args, options)`: the runtime checker (runtime/check.ts) given f's jvp and vjp;
+   * `checkGrads(grad(f, i), args)` checks the gradient with the Hessian-vector products of
+   * `jvp(grad(f, i))` and `vjp(grad(f, i))`.
+   */
+  private requestCheck(site: CallSite, f: FnInfo): void {
+    const file = site.call.getSourceFile().fileName;
+    const call = site.call;
+    const [fnArg, argsArg] = call.arguments;
+    if (!argsArg || !ts.isArrayLiteralExpression(argsArg)) return this.host.refuse("ADC1020", file, argsArg ?? call, "checkGrads needs f's arguments written as a list", "checkGrads(f, [x, y])");
+    if (site.inner.length > 1) return this.host.refuse("ADC1008", file, fnArg, "checkGrads of a derivative of a derivative is not supported yet", "check grad(f, i), whose derivatives are the second derivatives of f");
+    const ir = f.ir!;
+    const key = fnKey(f.id);
+    const diff = this.diffParams(f);
+    const captured = (f.captures ?? []).map((c) => c.ident.text);
+    const tail = captured.map((c) => `, ${c}`).join("");
+    let fText: string;
+    let jvpName: string;
+    let vjpName: string;
+    if (site.inner.length) {
+      const i = site.inner[0];
+      if (ir.ret.k !== "num") return this.host.refuse("ADC1007", file, call, `grad needs a function that returns a number; '${f.id.name}' does not`);
+      if (!diff[i] || (ir.params[i].ty.k !== "num" && ir.params[i].ty.k !== "arr")) return this.host.refuse("ADC1012", file, call, `checkGrads of grad needs parameter '${ir.params[i].name}' to be a number, number[] or Float64Array`);
+      const unit = ir.params.map((_, k) => k === i);
+      const forward = this.host.tangent(key, diff, false, `${f.id.name}_tangent`);
+      const backward = this.host.tangent(key, unit, false, `${f.id.name}_tangent`);
+      if (forward === null || backward === null) return;
+      this.host.refreshMutations();
+      [jvpName] = this.host.enqueue({ kind: "gradJvpPair", key, mask: diff, wrt: [i], tangent: forward });
+      [vjpName] = this.host.enqueue({ kind: "gradVjp", key, mask: diff, wrt: [i], tangent: backward });
+      const [gradName] = this.host.enqueue({ kind: "grad", key, mask: unit, wrt: [i], tuple: false });
+      fText = this.functionText(site, f, gradName);
+    } else {
+      if (!diff.some(Boolean)) return this.host.refuse("ADC1012", file, call, `'${f.id.name}' has no parameter adc can differentiate`);
+      if (!isDiffTy(ir.ret)) return this.host.refuse("ADC1007", file, call, "checkGrads needs a function that returns a number, an array or an NDArray");
+      [jvpName] = this.host.enqueue({ kind: "jvpPair", key, mask: diff });
+      [vjpName] = this.host.enqueue({ kind: "vjp", key, mask: diff });
+      fText = fnArg.getText();
+    }
+    const jvp = this.host.importName(file, f, jvpName);
+    const vjp = this.host.importName(file, f, vjpName);
+    const jvpText = captured.length ? `((p: any[], t: any[]) => ${jvp}(p, t${tail}))` : jvp;
+    const vjpText = captured.length ? `((...p: any[]) => ${vjp}(...p${tail}))` : vjp;
+    // Only f's own parameters are checked; a closure's captured locals come after them.
+    const mask = JSON.stringify(diff.slice(0, ir.params.length - captured.length));
+    this.host.edit(file, call.getStart(), argsArg.getStart(), `${RT}.checkGrads(${fText}, ${jvpText}, ${vjpText}, ${mask}, `);
   }
 
   /** `vjp(f, x)` becomes `f_vjp(x)`, `jvp(f, p, t)` becomes `f_jvpPair(p, t)` (captured locals appended). */

@@ -10,8 +10,8 @@ import type { DiagnosticSink } from "./diagnostics.js";
 import type { FunctionNode } from "./ir/lower/index.js";
 import { runtimeFile } from "./program.js";
 
-export type ApiKind = "grad" | "valueAndGrad" | "vjp" | "jvp" | "hessian" | "jacfwd" | "jacrev" | "jacobian";
-const API_KINDS = new Set<string>(["grad", "valueAndGrad", "vjp", "jvp", "hessian", "jacfwd", "jacrev", "jacobian"]);
+export type ApiKind = "grad" | "valueAndGrad" | "vjp" | "jvp" | "hessian" | "jacfwd" | "jacrev" | "jacobian" | "checkGrads";
+const API_KINDS = new Set<string>(["grad", "valueAndGrad", "vjp", "jvp", "hessian", "jacfwd", "jacrev", "jacobian", "checkGrads"]);
 /** The API calls that take `(f, argnums?)` and return a function of f's arguments, but are no gradient. */
 const ONE_ARGNUM = new Set<string>(["hessian", "jacfwd", "jacrev", "jacobian"]);
 

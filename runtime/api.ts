@@ -1,7 +1,7 @@
 /**
  * adc's user API: what a program imports from "adc".
  *
- * `grad`, `valueAndGrad`, `vjp`, `jvp`, `hessian`, `jacfwd`, `jacrev` and `jacobian` are markers: adc's compiler finds each call at build
+ * `grad`, `valueAndGrad`, `vjp`, `jvp`, `hessian`, `jacfwd`, `jacrev`, `jacobian` and `checkGrads` are markers: adc's compiler finds each call at build
  * time and replaces it with generated derivative code, so at run time no graph is built. If one
  * of them runs, the program was not built by adc, and the call says so.
  *
@@ -138,6 +138,23 @@ export function jacobian<F extends NumOrArrFn, const A extends readonly number[]
 export function jacobian(_f: AnyFn, _argnums?: number | readonly number[]): never {
   throw notCompiled("jacobian");
 }
+
+/**
+ * Checks f's derivatives at `args` against central finite differences, as JAX's `check_grads`:
+ * forward mode entry by entry, reverse mode through <u, J t> for a random direction t and
+ * cotangent u (seeded). Throws an Error naming the mode and the entry when one disagrees
+ * beyond `atol + rtol |finite difference|`; returns what it compared. adc compiles the call
+ * (f's jvp and vjp are generated). For a second derivative, check `grad(f, i)`:
+ * `checkGrads(grad(f, 1), [x, y])`.
+ */
+export function checkGrads<F extends AnyFn>(f: F, args: Args<F>, options?: CheckOptions): CheckReport {
+  void f;
+  void args;
+  void options;
+  throw notCompiled("checkGrads");
+}
+export type { CheckOptions, CheckReport } from "./check.js";
+import type { CheckOptions, CheckReport } from "./check.js";
 
 /** A value treated as a constant by differentiation: its derivative is zero. */
 export function stopGradient<T>(x: T): T {

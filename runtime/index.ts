@@ -12,3 +12,4 @@ export { barOf, fillBar, addTree, checkCotangent, copyArrays, type Bar } from ".
 export { keepArrays, restoreArrays, checkDistinct } from "./arrays.js";
 export { jacobianRows, jacobianColumns } from "./jacobian.js";
 export { record, GradientTape, isTraining } from "./autograd.js";
+export { checkGrads } from "./check.js";

@@ -1,0 +1,73 @@
+/**
+ * checkGrads, as a user calls it (compiled from source, then run) and the runtime checker on its
+ * own with derivatives broken on purpose, so each mode is shown to fail when it should.
+ */
+import { describe, expect, it } from "vitest";
+import { compile } from "../compiler/index.js";
+import { checkGrads } from "../runtime/check.js";
+import { load } from "./helpers/load.js";
+
+const program = `
+import { checkGrads, grad, np, NDArray, stopGradient } from "adc";
+function f(x: number, y: number[]): number {
+  let s = Math.sin(x);
+  for (let i = 0; i < y.length; i++) s += y[i] * y[i] * x;
+  return s;
+}
+export const plain = () => checkGrads(f, [0.7, [1, 2, 3]]);
+export const secondOrder = () => [checkGrads(grad(f, 1), [0.7, [1, 2, 3]]), checkGrads(grad(f), [0.7, [1, 2, 3]])];
+const g = (a: Float64Array): Float64Array => { const o = new Float64Array(a.length); for (let i = 0; i < a.length; i++) o[i] = Math.exp(a[i]) * a[0]; return o; };
+export const vector = () => checkGrads(g, [new Float64Array([0.1, 0.2])], { modes: ["rev"] });
+const h = (w: NDArray) => np.sum(np.tanh(np.mul(w, w)));
+export const nd = () => checkGrads(h, [np.array([0.3, -0.4])]);
+export function fit(xs: number[]) {
+  const loss = (w: number) => { let s = 0; for (const x of xs) s += (w * x - 1) ** 2; return s; };
+  return checkGrads(loss, [0.5]);
+}
+function scale(a: number[], k: number): number { for (let i = 0; i < a.length; i++) a[i] *= k; return a[0] * a[1]; }
+export function writes(a: number[]) { return checkGrads(scale, [a, 3]); }
+const hidden = (x: number) => stopGradient(x) * x;
+export const wrong = (modes: ("fwd" | "rev")[]) => checkGrads(hidden, [2], { modes });
+export const order2 = () => checkGrads(f, [1, [1]], { order: 2 });
+`;
+
+describe("checkGrads", () => {
+  it("passes compiled derivatives of numbers, arrays, Float64Array, NDArray, a closure and grad(f, i) (second order)", async () => {
+    const m = await load(compile(program, { fileName: "check.ts" }).code, "check.ts");
+    const reports = [m.plain(), ...m.secondOrder(), m.vector(), m.nd(), m.fit([1, 2])];
+    for (const r of reports) {
+      expect(r.checks.length).toBeGreaterThan(0);
+      for (const c of r.checks) expect(c.error).toBeLessThanOrEqual(c.tolerance);
+    }
+    expect(reports[3].checks.map((c: { mode: string }) => c.mode)).toEqual(["value", "rev"]);
+    const a = [1, 2];
+    m.writes(a);
+    expect(a).toEqual([1, 2]); // every call gets copies: the caller's array is untouched
+  });
+
+  it("fails, naming the mode, where a derivative is not the function's (stopGradient hides a dependence)", async () => {
+    const m = await load(compile(program, { fileName: "check.ts" }).code, "check.ts");
+    expect(() => m.wrong(["fwd"])).toThrow(/forward mode \(jvp\) of hidden disagrees with central finite differences at output entry 0: -?[\d.]+ against -?[\d.]+/);
+    expect(() => m.wrong(["rev"])).toThrow(/reverse mode \(vjp\) of hidden disagrees/);
+    expect(() => m.order2()).toThrow(/order 2 is not an option; check a second derivative as checkGrads\(grad\(f, i\), args\)/);
+  });
+
+  it("the runtime checker catches a jvp or vjp off by a factor, and a wrong value", () => {
+    const f = (x: number[]) => x.map((v) => v * v);
+    const jvp = (k: number) => (p: unknown[], t: unknown[]): [unknown, unknown] => {
+      const x = p[0] as number[];
+      return [f(x), x.map((v, i) => k * 2 * v * (t[0] as number[])[i])];
+    };
+    const vjp = (k: number, shift = 0) => (...p: unknown[]): [unknown, (u: unknown) => unknown[]] => {
+      const x = p[0] as number[];
+      return [f(x).map((v) => v + shift), (u) => [x.map((v, i) => k * 2 * v * (u as number[])[i])]];
+    };
+    const x = [0.5, -1.5, 2];
+    expect(checkGrads(f, jvp(1), vjp(1), [true], [x]).checks.every((c) => c.error <= c.tolerance)).toBe(true);
+    expect(() => checkGrads(f, jvp(1.001), vjp(1), [true], [x])).toThrow(/forward mode/);
+    expect(() => checkGrads(f, jvp(1), vjp(1.001), [true], [x])).toThrow(/reverse mode/);
+    expect(() => checkGrads(f, jvp(1), vjp(1, 1e-3), [true], [x], { modes: ["rev"] })).toThrow(/returned a value that is not f's/);
+    // A looser tolerance accepts what the default refuses.
+    expect(() => checkGrads(f, jvp(1.001), vjp(1), [true], [x], { rtol: 1e-2 })).not.toThrow();
+  });
+});
