@@ -29,7 +29,7 @@ export function jsExtension(path: string): string {
 }
 
 /** adc's own runtime files, for bundling: sources in a checkout, compiled files when installed. */
-function runtimeEntry(name: string): string {
+export function runtimeEntry(name: string): string {
   for (const ext of [".js", ".ts"]) {
     const p = resolve(here, "..", "runtime", name + ext);
     if (existsSync(p)) return p;
@@ -37,7 +37,7 @@ function runtimeEntry(name: string): string {
   throw new Error(`adc: cannot find runtime/${name}`);
 }
 
-function withInlineMap(c: Compiled): string {
+export function withInlineMap(c: Compiled): string {
   if (!c.map) return c.code;
   const b64 = Buffer.from(c.map.toString()).toString("base64");
   return `${c.code}\n//# sourceMappingURL=data:application/json;base64,${b64}\n`;

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 
 const USAGE = `Usage: adc build <files|dirs...> --outdir DIR [options]
        adc build -p tsconfig.json [--outdir DIR] [options]
+       adc check <files...>
 
 Compiles TypeScript that calls adc's grad, valueAndGrad, vjp or jvp: each call is replaced
 by generated derivative code, ahead of time.
@@ -33,6 +34,9 @@ Options:
                    reverse or cleanup (compiler/pipeline.ts lists the passes)
   -h, --help       show this help
   -v, --version    print adc's version
+
+adc check runs checkGrads (finite differences against forward and reverse mode) on every
+exported function marked /** @checkGrads [args] */ and prints a table; exit 1 if one fails.
 
 Exit status: 0 built, 1 the program has diagnostics (nothing written), 2 usage or file-system
 error (nothing more written), 3 internal error (a bug in adc).`;
@@ -85,6 +89,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const [command, ...inputs] = positionals;
   if (!command) usageError("no command given");
+  const color = process.stdout.isTTY ? (s: string, c: Parameters<typeof styleText>[0]) => styleText(c, s) : (s: string) => s;
+  if (command === "check") {
+    if (inputs.length === 0) usageError("check needs at least one file");
+    const { runCheck } = await import("./check.js");
+    return runCheck(inputs, color);
+  }
   if (command !== "build") usageError(`unknown command '${command}'`);
   if (inputs.length === 0 && values.project === undefined) usageError("build needs at least one file or folder, or -p tsconfig.json");
   if (values.outdir !== undefined && values.outDir !== undefined && values.outdir !== values.outDir) usageError("--outdir and --outDir disagree; give one");
@@ -92,7 +102,6 @@ async function main(argv: string[]): Promise<number> {
   if (values.bundle && values.emit === "ts") usageError("--bundle writes JavaScript; it cannot be combined with --emit ts");
   const stages = ["lower", "inline", "anf", "forward", "reverse", "cleanup"];
   if (values.dump !== undefined && !stages.includes(values.dump)) usageError(`--dump must be one of ${stages.join(", ")}, not '${values.dump}'`);
-  const color = process.stdout.isTTY ? (s: string, c: Parameters<typeof styleText>[0]) => styleText(c, s) : (s: string) => s;
   const options = { inputs, outdir: values.outdir ?? values.outDir, rootDir: values.rootDir, project: values.project, emit: values.emit as "js" | "ts", bundle: values.bundle!, sourcemap: values.sourcemap!, dump: values.dump as never };
   if (values.watch) {
     const { watchBuild } = await import("./watch.js");

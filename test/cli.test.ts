@@ -243,4 +243,37 @@ describe("adc command line", () => {
       child.kill();
     }
   });
+
+  it("adc check runs checkGrads on each function a @checkGrads tag marks, prints a table, exits 1 on a failure", () => {
+    const dir = join(tmp, "check");
+    mkdirSync(dir, { recursive: true });
+    const good = [
+      'import { np, NDArray } from "adc";',
+      "const y0 = [1, 2, 3];",
+      "/** @checkGrads [0.7, y0] */",
+      "export function f(x: number, y: number[]): number {",
+      "  let s = Math.sin(x);",
+      "  for (let i = 0; i < y.length; i++) s += y[i] * y[i] * x;",
+      "  return s;",
+      "}",
+      "/**",
+      " * @checkGrads [np.array([0.3, -0.4])]",
+      ' * @checkGrads [np.array([1, 2, 3])], { modes: ["rev"] }',
+      " */",
+      "export const h = (w: NDArray) => np.sum(np.tanh(np.mul(w, w)));",
+      "export const unmarked = (x: number) => x;",
+    ].join("\n");
+    writeFileSync(join(dir, "good.ts"), good + "\n");
+    const ok = adc(["check", join(dir, "good.ts")]);
+    expect(ok.err).toBe("");
+    expect(ok.code).toBe(0);
+    const rows = ok.out.split("\n").filter((l) => / ok$/.test(l));
+    expect(rows.map((l) => l.split(/\s{2,}/)[0] + " " + l.split(/\s{2,}/)[2])).toEqual(["f fwd", "f rev", "h fwd", "h rev", "h rev"]);
+    expect(ok.out).toMatch(/\n3 passed, 0 failed\n$/);
+    writeFileSync(join(dir, "bad.ts"), 'import { stopGradient } from "adc";\n/** @checkGrads [2] */\nexport const hidden = (x: number) => stopGradient(x) * x;\n');
+    const bad = adc(["check", join(dir, "bad.ts")]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/hidden: checkGrads: forward mode \(jvp\) of hidden disagrees/);
+    expect(bad.out).toMatch(/\n0 passed, 1 failed\n$/);
+  });
 });

@@ -1,0 +1,144 @@
+/**
+ * `adc check <files...>`: runs checkGrads on every exported function that a `@checkGrads` JSDoc
+ * tag marks, and prints a table. The tag's text is the rest of the call: the arguments as a
+ * list, then options if any, e.g.
+ *
+ *   /** @checkGrads [0.5, [1, 2, 3]] *\/
+ *   /** @checkGrads [x0], { modes: ["rev"], rtol: 1e-4 } *\/
+ *
+ * A function may carry several tags (several points). adc appends the checkGrads calls to the
+ * module, compiles it, bundles it with the runtime and runs it (the module's own top-level code
+ * runs first).
+ * Exit status 0 when every check passes, 1 when one fails or the program has diagnostics.
+ */
+import { build } from "esbuild";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { ts } from "ts-morph";
+import { compileFiles, formatDiagnostic } from "../compiler/index.js";
+import { runtimeEntry, withInlineMap } from "./emit.js";
+
+type Color = (s: string, c: "red" | "green" | "cyan" | "gray" | "bold") => string;
+
+interface Target {
+  readonly file: string;
+  readonly name: string;
+  /** The call's text after the function: `[0.5, [1, 2]]` or `[x], { modes: ["rev"] }`. */
+  readonly call: string;
+}
+
+/** Exported functions (declarations and `const` arrows) with their `@checkGrads` tags. */
+function targetsOf(file: string): Target[] {
+  const sf = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
+  const out: Target[] = [];
+  const exported = (n: ts.Node): boolean => !!ts.getCombinedModifierFlags(n as ts.Declaration) && (ts.getCombinedModifierFlags(n as ts.Declaration) & ts.ModifierFlags.Export) !== 0;
+  const tags = (n: ts.Node): string[] =>
+    ts.getJSDocTags(n)
+      .filter((t) => t.tagName.text === "checkGrads")
+      .map((t) => (typeof t.comment === "string" ? t.comment : ts.getTextOfJSDocComment(t.comment) ?? "").trim());
+  for (const st of sf.statements) {
+    if (ts.isFunctionDeclaration(st) && st.name && exported(st)) for (const call of tags(st)) out.push({ file, name: st.name.text, call });
+    if (ts.isVariableStatement(st) && exported(st))
+      for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name)) for (const call of tags(d)) out.push({ file, name: d.name.text, call });
+  }
+  return out;
+}
+
+type Row = { name: string; report?: { checks: { mode: string; error: number; tolerance: number }[] }; error?: string };
+
+export async function runCheck(inputs: readonly string[], color: Color): Promise<number> {
+  const files = inputs.map((f) => resolve(f));
+  const targets = files.flatMap(targetsOf);
+  const empty = targets.find((t) => t.call === "");
+  if (empty) {
+    process.stderr.write(`adc: ${relative(process.cwd(), empty.file)}: the @checkGrads tag of ${empty.name} needs the arguments, e.g. @checkGrads [0.5, [1, 2]]\n`);
+    return 2;
+  }
+  if (targets.length === 0) {
+    process.stderr.write("adc: no exported function has a @checkGrads tag\n");
+    return 2;
+  }
+  const rows: Row[] = [];
+  for (const file of files) {
+    const mine = targets.filter((t) => t.file === file);
+    if (!mine.length) continue;
+    const found = await checkFile(file, mine, color);
+    if (!found) return 1;
+    rows.push(...found);
+  }
+  return report(rows, targets, color);
+}
+
+/**
+ * The checks run at the end of the module itself, so a tag's arguments may use whatever the
+ * module can (its imports, its constants). The module's own top-level code runs first.
+ */
+async function checkFile(file: string, targets: readonly Target[], color: Color): Promise<Row[] | undefined> {
+  const lines = ["", 'import { checkGrads as __adc_checkGrads } from "adc";', "export const __adc_check_rows: { name: string; report?: unknown; error?: string }[] = [];"];
+  for (const t of targets)
+    lines.push(`try { __adc_check_rows.push({ name: ${JSON.stringify(t.name)}, report: __adc_checkGrads(${t.name}, ${t.call}) }); } catch (e) { __adc_check_rows.push({ name: ${JSON.stringify(t.name)}, error: (e as Error).message }); }`);
+  const text = readFileSync(file, "utf8") + lines.join("\n") + "\n";
+  const result = compileFiles([file], new Map([[file, text]]));
+  if (result.diagnostics.length) {
+    const own = text.split("\n").length - lines.length;
+    for (const d of result.diagnostics) {
+      const where = d.file === file && d.line > own ? " (in a @checkGrads tag)" : "";
+      process.stderr.write(color(formatDiagnostic({ ...d, file: relative(process.cwd(), d.file) || d.file }) + where, "red") + "\n");
+    }
+    return undefined;
+  }
+  const sources = new Map(result.outputs);
+  const bundled = await build({
+    entryPoints: [file],
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    write: false,
+    outdir: dirname(file),
+    logLevel: "silent",
+    alias: { adc: runtimeEntry("api"), "adc/runtime": runtimeEntry("index") },
+    plugins: [
+      {
+        name: "adc-compiled",
+        setup(b) {
+          b.onLoad({ filter: /\.[cm]?tsx?$/ }, (args) => {
+            const c = sources.get(args.path);
+            return c ? { contents: withInlineMap(c), loader: args.path.endsWith("x") ? "tsx" : "ts" } : undefined;
+          });
+        },
+      },
+    ],
+  });
+  const dir = mkdtempSync(join(tmpdir(), "adc-check-"));
+  try {
+    const out = join(dir, "check.mjs");
+    writeFileSync(out, bundled.outputFiles[0].text);
+    return (await import(pathToFileURL(out).href)).__adc_check_rows as Row[];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function report(rows: readonly Row[], targets: readonly Target[], color: Color): number {
+  let failed = 0;
+  const table: string[][] = [["function", "arguments", "mode", "max error", "tolerance", "result"]];
+  rows.forEach((r, k) => {
+    const args = targets[k].call.length > 40 ? targets[k].call.slice(0, 37) + "..." : targets[k].call;
+    if (r.error !== undefined) {
+      failed++;
+      table.push([r.name, args, "", "", "", "FAIL"]);
+      return;
+    }
+    for (const c of r.report!.checks) if (c.mode !== "value") table.push([r.name, args, c.mode, c.error.toExponential(2), c.tolerance.toExponential(2), "ok"]);
+  });
+  const widths = table[0].map((_, j) => Math.max(...table.map((row) => row[j].length)));
+  for (const row of table) {
+    const line = row.map((cell, j) => cell.padEnd(widths[j])).join("  ").trimEnd();
+    process.stdout.write((row[5] === "FAIL" ? color(line, "red") : line) + "\n");
+  }
+  for (const r of rows) if (r.error !== undefined) process.stdout.write(color(`\n${r.name}: ${r.error}`, "red") + "\n");
+  process.stdout.write(`\n${rows.length - failed} passed, ${failed} failed\n`);
+  return failed ? 1 : 0;
+}
