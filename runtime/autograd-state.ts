@@ -40,3 +40,18 @@ export function attachGrad(x: NDArray, req: GradReq = "write"): void {
 
 /** Cotangents reaching arrays that had a gradient attached inside a block, during one backward. */
 export const deposits: { current: Map<NDArray, NDArray> | null } = { current: null };
+
+/** The gradient buffer of an array (undefined until a gradient is attached). */
+export function gradOf(x: NDArray): NDArray | undefined {
+  return meta.get(x)?.grad;
+}
+
+export function zeroGrad(x: NDArray): void {
+  const g = meta.get(x)?.grad;
+  if (g) g.data.fill(0);
+}
+
+/** The same values with no graph behind them. */
+export function detach(x: NDArray): NDArray {
+  return new NDArray(x.data.slice(), x.shape, x.dtype);
+}

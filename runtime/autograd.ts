@@ -23,6 +23,7 @@ import { accumulate, onesLikeOperand, zerosLikeOperand } from "./ndarray/registr
 import type { Operand } from "./ndarray/types.js";
 import { checkCotangent } from "./pytree.js";
 import { attachGrad, blocks, deposits, meta, metaOf as m, type GradReq } from "./autograd-state.js";
+export { gradOf, zeroGrad, detach } from "./autograd-state.js";
 
 export { attachGrad, type GradReq };
 
@@ -71,21 +72,6 @@ export function pause<T>(fn: () => T, options: { train?: boolean } = {}): T {
   } finally {
     [training, recording] = saved;
   }
-}
-
-/** The gradient buffer of an array (undefined until a gradient is attached). */
-export function gradOf(x: NDArray): NDArray | undefined {
-  return meta.get(x)?.grad;
-}
-
-export function zeroGrad(x: NDArray): void {
-  const g = meta.get(x)?.grad;
-  if (g) g.data.fill(0);
-}
-
-/** The same values with no graph behind them. */
-export function detach(x: NDArray): NDArray {
-  return new NDArray(x.data.slice(), x.shape, x.dtype);
 }
 
 /**
@@ -278,10 +264,5 @@ export class GradientTape {
   }
 }
 
-// The NDArray methods of the imperative API (attachGrad, grad, backward, detach, zeroGrad)
-// reach this module through hooks, so the class does not import it.
-autogradHooks.attachGrad = attachGrad;
-autogradHooks.grad = gradOf;
+// NDArray's backward() reaches this module through a hook, so the class does not import it.
 autogradHooks.backward = backward;
-autogradHooks.detach = detach;
-autogradHooks.zeroGrad = zeroGrad;

@@ -7,6 +7,7 @@
  */
 import { NDArray } from "./ndarray/ndarray.js";
 import { accumulate, zerosLikeOperand } from "./ndarray/registry.js";
+export { checkCotangent } from "./cotangent.js";
 
 /** The adjoint of a T while it is being accumulated. */
 export type Bar<T> = T extends NDArray
@@ -78,49 +79,6 @@ export function addTree(dst: unknown, src: unknown): void {
     else if (b instanceof NDArray) d[k] = a === null ? b : accumulate(a as NDArray, b);
     else addTree(a, b);
   }
-}
-
-/**
- * Checks a cotangent (or head gradient) against the output it belongs to: a number for a
- * number, an array of the same length, an NDArray of the same shape, the same fields.
- */
-export function checkCotangent(bar: unknown, out: unknown, where: string): void {
-  const problem = mismatch(bar, out, "");
-  if (problem) throw new Error(`adc: ${where}: ${problem}`);
-}
-
-function describe(x: unknown): string {
-  if (typeof x === "number") return "a number";
-  if (x instanceof NDArray) return `an NDArray of shape (${x.shape.join(", ")}${x.shape.length === 1 ? "," : ""})`;
-  if (x instanceof Float64Array || Array.isArray(x)) return `an array of length ${x.length}`;
-  if (x === null || x === undefined) return String(x);
-  return typeof x === "object" ? "an object" : typeof x;
-}
-
-function mismatch(bar: unknown, out: unknown, at: string): string | undefined {
-  const where = at ? ` at ${at}` : "";
-  const differ = (): string => `the cotangent${where} is ${describe(bar)}, but the output${where} is ${describe(out)}`;
-  if (typeof out === "number") return typeof bar === "number" ? undefined : differ();
-  if (out instanceof NDArray) {
-    if (!(bar instanceof NDArray) || bar.shape.length !== out.shape.length || bar.shape.some((d, k) => d !== out.shape[k])) return differ();
-    return undefined;
-  }
-  if (out instanceof Float64Array || Array.isArray(out)) {
-    if (!(bar instanceof Float64Array || Array.isArray(bar)) || bar.length !== out.length) return differ();
-    if (Array.isArray(out)) for (let k = 0; k < out.length; k++) if (typeof out[k] !== "number") {
-      const m = mismatch(bar[k], out[k], `${at}[${k}]`);
-      if (m) return m;
-    }
-    return undefined;
-  }
-  if (isPlainObject(out)) {
-    if (!isPlainObject(bar)) return differ();
-    for (const k of Object.keys(out)) {
-      const m = mismatch(bar[k], out[k], at ? `${at}.${k}` : k);
-      if (m) return m;
-    }
-  }
-  return undefined;
 }
 
 /** A copy of x whose arrays (at any depth) are fresh; NDArrays and numbers are shared. */

@@ -10,7 +10,7 @@
  * the call moves its segment off the tape (`cut`) and puts it back when called (`paste`).
  * Lanes grow by doubling and are never shrunk, so a warm tape allocates nothing per push.
  */
-import { NDArray } from "./ndarray/ndarray.js";
+import { isNdArray } from "./ndarray/brand.js";
 
 /** A copied-out tape segment, owned by one pullback. */
 export interface TapeSegment {
@@ -159,7 +159,7 @@ export class Tape {
 function snapshot(values: readonly unknown[]): unknown[] {
   const copies = new Map<unknown, unknown>();
   const copy = (x: unknown): unknown => {
-    if (typeof x !== "object" || x === null || x instanceof NDArray) return x;
+    if (typeof x !== "object" || x === null || isNdArray(x)) return x;
     if (copies.has(x)) return copies.get(x);
     if (x instanceof Float64Array) {
       const y = x.slice();

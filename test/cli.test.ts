@@ -75,6 +75,15 @@ describe("adc command line", () => {
     }
   });
 
+  it("--bundle of a program of numbers carries no NDArray code (the package is free of side effects; the tape and cotangent check recognise NDArrays by a brand)", () => {
+    const out = join(tmp, "bundle-size");
+    expect(adc(["build", "examples/scalar.ts", "--outdir", out, "--bundle"]).code).toBe(0);
+    const js = readFileSync(join(out, "scalar.js"), "utf8");
+    expect(js).not.toContain("class NDArray");
+    // 13.6 KB measured (101 KB before); the bound leaves room for the tape to grow.
+    expect(js.length).toBeLessThan(30_000);
+  });
+
   it("prints diagnostics like tsc, exits 1 and writes nothing", () => {
     const src = join(tmp, "bad");
     mkdirSync(src, { recursive: true });

@@ -12,6 +12,8 @@
 // The class is deliberately small: an imperative autograd layer (grad fields
 // etc.) is to be added later, so its only state is data, shape and dtype.
 
+import { ND_BRAND } from "./brand.js";
+import { attachGrad, detach, gradOf, zeroGrad } from "../autograd-state.js";
 import { formatNDArray } from "./format.js";
 import { sizeOf, toShape, type Shape } from "./layout.js";
 import type { DType, Nested, Operand } from "./types.js";
@@ -31,24 +33,20 @@ import type { Indices } from "./ops/gather.js";
 import * as un from "./ops/unary.js";
 
 /**
- * The imperative autograd API (runtime/autograd.ts) installs itself here when loaded, so this
- * class stays free of an import cycle with it.
+ * backward() is the imperative autograd runtime's (runtime/autograd.ts), which installs it here
+ * when a record block loads it, so this class stays free of an import cycle with it. The rest of
+ * the imperative API is per-array state (autograd-state.ts), which every program that makes an
+ * NDArray may need, record block or not.
  */
 export const autogradHooks: {
-  attachGrad?: (x: NDArray, req?: "write" | "add" | "null") => void;
-  grad?: (x: NDArray) => NDArray | undefined;
   backward?: (x: NDArray, head?: NDArray | null, options?: { retainGraph?: boolean }) => void;
-  detach?: (x: NDArray) => NDArray;
-  zeroGrad?: (x: NDArray) => void;
 } = {};
 
-function hook<K extends keyof typeof autogradHooks>(k: K): NonNullable<(typeof autogradHooks)[K]> {
-  const f = autogradHooks[k];
-  if (!f) throw new Error(`adc: ${k} needs adc's autograd runtime; import it from "adc"`);
-  return f as NonNullable<(typeof autogradHooks)[K]>;
-}
-
 export class NDArray {
+  /** Lets code that must stay small tell an NDArray apart without importing this class (brand.ts). */
+  get [ND_BRAND](): true {
+    return true;
+  }
   readonly data: Float64Array;
   readonly shape: Shape;
   readonly dtype: DType;
@@ -97,28 +95,31 @@ export class NDArray {
 
   /** Allocates `grad` (zeros); backward then writes ("write"), adds ("add") or drops ("null") into it. */
   attachGrad(req: "write" | "add" | "null" = "write"): void {
-    hook("attachGrad")(this, req);
+    attachGrad(this, req);
   }
 
   /** The gradient buffer, after attachGrad. */
   get grad(): NDArray {
-    const g = hook("grad")(this);
+    const g = gradOf(this);
     if (!g) throw new Error("adc: this array has no gradient attached; call attachGrad() first");
     return g;
   }
 
   /** Backpropagates from this array (a non-scalar array means its sum, unless a head is given). */
   backward(head: NDArray | null = null, options: { retainGraph?: boolean } = {}): void {
-    hook("backward")(this, head, options);
+    const run = autogradHooks.backward;
+    // Without a record block in the program, nothing was recorded to go back through.
+    if (!run) throw new Error("adc: backward() needs a computation recorded inside record(() => { ... })");
+    run(this, head, options);
   }
 
   /** The same values, outside any recorded computation. */
   detach(): NDArray {
-    return hook("detach")(this);
+    return detach(this);
   }
 
   zeroGrad(): void {
-    hook("zeroGrad")(this);
+    zeroGrad(this);
   }
 
   /** Index along axis 0, dropping it; an integer array or list takes those rows (alias of index(i)). */
