@@ -205,10 +205,44 @@ class Build {
       const files = new Set([...this.insertions.keys(), ...this.edits.keys()]);
       for (const file of [...files].sort()) {
         const sf = this.sourceFile(file);
-        outputs.set(file, splice(sf, this.insertions.get(file) ?? [], this.edits.get(file) ?? [], this.imports.get(file), this.namesOf(file).runtime));
+        outputs.set(file, splice(sf, this.insertions.get(file) ?? [], [...(this.edits.get(file) ?? []), ...this.unusedApiImports(sf)], this.imports.get(file), this.namesOf(file).runtime));
       }
     }
     return { outputs, diagnostics: sortDiagnostics(this.sink.list), modules: this.moduleList.map((m) => m.fileName) };
+  }
+
+  /**
+   * Edits that drop names imported from "adc" which the output no longer uses (`grad` once every
+   * `grad(...)` call became generated code), so `--emit ts` output has no unused imports. A
+   * declaration left with no names is removed (its line stays, empty, for the source map).
+   */
+  private unusedApiImports(sf: ts.SourceFile): { start: number; end: number; text: string }[] {
+    const edits = this.edits.get(sf.fileName) ?? [];
+    const replaced = (n: ts.Node): boolean => edits.some((e) => n.getStart(sf) >= e.start && n.getEnd() <= e.end);
+    const out: { start: number; end: number; text: string }[] = [];
+    for (const st of sf.statements) {
+      if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier) || st.moduleSpecifier.text !== "adc") continue;
+      const clause = st.importClause;
+      if (!clause || clause.isTypeOnly || clause.name || !clause.namedBindings || !ts.isNamedImports(clause.namedBindings)) continue;
+      const elements = clause.namedBindings.elements;
+      const used = elements.filter((el) => {
+        if (el.isTypeOnly) return true;
+        const sym = this.checker.getSymbolAtLocation(el.name);
+        let live = false;
+        forEachNode(sf, (n) => {
+          if (n === st) return false;
+          if (ts.isIdentifier(n) && n.text === el.name.text && this.checker.getSymbolAtLocation(n) === sym && !replaced(n)) {
+            live = true;
+            return "stop";
+          }
+        });
+        return live;
+      });
+      if (used.length === elements.length) continue;
+      const text = used.length ? `import { ${used.map((el) => el.getText(sf)).join(", ")} } from "adc";` : "";
+      out.push({ start: st.getStart(sf), end: st.getEnd(), text });
+    }
+    return out;
   }
 
   private sourceFile(file: string): ts.SourceFile {

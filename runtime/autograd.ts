@@ -243,7 +243,7 @@ export class GradientTape {
   }
 
   /** Replaced by compiled code; running it means the program was not compiled. */
-  record(_fn: () => void): never {
+  record(_fn: () => void): void {
     throw new Error("adc: GradientTape.record() ran without being compiled. Build this program with `adc build` or the esbuild plugin.");
   }
 
