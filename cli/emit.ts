@@ -6,8 +6,8 @@
  * file that runs anywhere. Source maps chain through esbuild back to the user's files.
  */
 import { build, type Message, type OnResolveArgs, type Plugin, type PluginBuild } from "esbuild";
-import { existsSync } from "node:fs";
-import { dirname, relative, resolve, sep } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 interface Compiled {
@@ -26,6 +26,26 @@ export function isTsSource(path: string): boolean {
 /** The JavaScript extension of a TypeScript source, as tsc chooses it. */
 export function jsExtension(path: string): string {
   return path.endsWith(".mts") ? ".mjs" : path.endsWith(".cts") ? ".cjs" : ".js";
+}
+
+/**
+ * The module format Node gives a file written at `outFile`: `.mjs` is ESM, `.cjs` CommonJS, and a
+ * `.js` file follows the "type" of the nearest package.json above it, as Node decides.
+ */
+export function moduleFormat(outFile: string): "esm" | "cjs" {
+  if (outFile.endsWith(".mjs")) return "esm";
+  if (outFile.endsWith(".cjs")) return "cjs";
+  for (let d = dirname(outFile); ; d = dirname(d)) {
+    const pkg = join(d, "package.json");
+    if (existsSync(pkg)) {
+      try {
+        return (JSON.parse(readFileSync(pkg, "utf8")) as { type?: string }).type === "module" ? "esm" : "cjs";
+      } catch {
+        return "cjs";
+      }
+    }
+    if (dirname(d) === d) return "cjs";
+  }
 }
 
 /** adc's own runtime files, for bundling: sources in a checkout, compiled files when installed. */
@@ -147,7 +167,7 @@ export async function toJavaScript(
     entryPoints: [file],
     outfile: opts.outFile,
     bundle: true,
-    format: file.endsWith(".cts") ? "cjs" : "esm",
+    format: moduleFormat(opts.outFile),
     platform: "node",
     target: "node20.19", // the engines field; older targets drop import attributes
     write: false,

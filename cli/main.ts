@@ -50,6 +50,21 @@ function version(): string {
   }
 }
 
+/**
+ * The compiler's tools (ts-morph, esbuild, chokidar) are optional peer dependencies, so an app
+ * that only runs compiled code installs adc's runtime alone. Building needs them.
+ */
+async function tool<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (e) {
+    const missing = ["ts-morph", "esbuild", "chokidar"].find((p) => (e as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && (e as Error).message.includes(`'${p}'`));
+    if (!missing) throw e;
+    process.stderr.write(`adc: building needs ${missing}, which is not installed. adc's build tools are optional so that\nan app that only runs compiled code stays small; install them as dev dependencies:\n\n  npm install --save-dev ts-morph esbuild chokidar\n`);
+    process.exit(2);
+  }
+}
+
 function usageError(msg: string): never {
   process.stderr.write(`adc: ${msg}\n\n${USAGE}\n`);
   process.exit(2);
@@ -92,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
   const color = process.stdout.isTTY ? (s: string, c: Parameters<typeof styleText>[0]) => styleText(c, s) : (s: string) => s;
   if (command === "check") {
     if (inputs.length === 0) usageError("check needs at least one file");
-    const { runCheck } = await import("./check.js");
+    const { runCheck } = await tool(() => import("./check.js"));
     return runCheck(inputs, color);
   }
   if (command !== "build") usageError(`unknown command '${command}'`);
@@ -104,10 +119,10 @@ async function main(argv: string[]): Promise<number> {
   if (values.dump !== undefined && !stages.includes(values.dump)) usageError(`--dump must be one of ${stages.join(", ")}, not '${values.dump}'`);
   const options = { inputs, outdir: values.outdir ?? values.outDir, rootDir: values.rootDir, project: values.project, emit: values.emit as "js" | "ts", bundle: values.bundle!, sourcemap: values.sourcemap!, dump: values.dump as never };
   if (values.watch) {
-    const { watchBuild } = await import("./watch.js");
+    const { watchBuild } = await tool(() => import("./watch.js"));
     return watchBuild(options, color);
   }
-  const { runBuild } = await import("./build.js");
+  const { runBuild } = await tool(() => import("./build.js"));
   return runBuild(options, color);
 }
 

@@ -7,7 +7,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -82,6 +82,19 @@ describe("adc command line", () => {
     expect(js).not.toContain("class NDArray");
     // 13.6 KB measured (101 KB before); the bound leaves room for the tape to grow.
     expect(js.length).toBeLessThan(30_000);
+  });
+
+  it("without the optional build tools installed, says what to install (exit 2)", () => {
+    // A resolve hook plays an install without ts-morph (an app that depends on adc only).
+    const hook = join(tmp, "no-ts-morph.mjs");
+    writeFileSync(hook, 'export async function resolve(spec, ctx, next) {\n  if (spec === "ts-morph") throw Object.assign(new Error("Cannot find package \'ts-morph\' imported from adc"), { code: "ERR_MODULE_NOT_FOUND" });\n  return next(spec, ctx);\n}\n');
+    const register = join(tmp, "register.mjs");
+    writeFileSync(register, `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`);
+    const r = spawnSync(process.execPath, ["--import", pathToFileURL(register).href, cli, "build", "examples/scalar.ts", "--outdir", join(tmp, "no-tools")], { cwd: root, encoding: "utf8" });
+    expect(r.stderr).toContain("building needs ts-morph, which is not installed");
+    expect(r.stderr).toContain("npm install --save-dev ts-morph esbuild chokidar");
+    expect(r.status).toBe(2);
+    expect(existsSync(join(tmp, "no-tools"))).toBe(false);
   });
 
   it("prints diagnostics like tsc, exits 1 and writes nothing", () => {
@@ -176,6 +189,18 @@ describe("adc command line", () => {
     expect(execFileSync(process.execPath, [join(out, "view.js")], { encoding: "utf8" })).toBe("1\n");
   });
 
+  it("a .js output has the module format Node will give it: CommonJS under a package.json without \"type\": \"module\"", () => {
+    const dir = join(tmp, "cjs-project");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "cjs-project", version: "1.0.0" }));
+    writeFileSync(join(dir, "m.ts"), 'import { grad } from "adc";\nimport { k } from "./k";\nconsole.log(grad((x: number) => k * x * x * x)(2));\n');
+    writeFileSync(join(dir, "k.ts"), "export const k = 2;\n");
+    const r = adc(["build", join(dir, "m.ts"), "--outdir", join(dir, "out")]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, "out", "m.js"), "utf8")).toContain('require("./k.js")');
+    expect(execFileSync(process.execPath, [join(dir, "out", "m.js")], { encoding: "utf8" })).toBe("24\n");
+  });
+
   it("-p tsconfig: paths resolve imports, outDir and rootDir place the output, its files are the inputs; the nearest tsconfig that includes an input applies without -p; a mapped typo is TS2307", () => {
     const proj = join(tmp, "proj");
     mkdirSync(join(proj, "src", "lib"), { recursive: true });
@@ -232,7 +257,7 @@ describe("adc command line", () => {
     };
     const run = (): string => {
       try {
-        return execFileSync(process.execPath, [join(dir, "out", "main.js")], { encoding: "utf8" }).trim();
+        return execFileSync(process.execPath, [join(dir, "out", "main.js")], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
       } catch {
         return "";
       }
