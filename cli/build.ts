@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { performance } from "node:perf_hooks";
-import { compileFiles, findConfig, formatDiagnostic, governs, readConfig } from "../compiler/index.js";
+import { compileFiles, findConfig, formatDiagnostic, formatPretty, governs, readConfig } from "../compiler/index.js";
 import { bundlerDiagnostics, isTsSource, jsExtension, localGraph, toJavaScript, TS_SOURCE } from "./emit.js";
 
 export interface BuildOptions {
@@ -18,6 +18,8 @@ export interface BuildOptions {
   readonly emit: "js" | "ts";
   readonly bundle: boolean;
   readonly sourcemap: boolean;
+  /** Diagnostics with the source line and the span underlined, as tsc --pretty. */
+  readonly pretty?: boolean;
   /** Print the IR after this pass (compiler/pipeline.ts). */
   readonly dump?: "lower" | "inline" | "anf" | "forward" | "reverse" | "cleanup";
 }
@@ -123,7 +125,8 @@ async function buildOnce(opts: BuildOptions, color: Color, depends: Set<string>)
   if (result.diagnostics.length) {
     for (const d of result.diagnostics) {
       const rel = relative(process.cwd(), d.file) || d.file;
-      process.stderr.write(color(formatDiagnostic({ ...d, file: rel }), "red") + "\n");
+      if (opts.pretty) process.stderr.write(formatPretty({ ...d, file: rel }, sourceText(d.file), color) + "\n");
+      else process.stderr.write(color(formatDiagnostic({ ...d, file: rel }), "red") + "\n");
     }
     const n = result.diagnostics.length;
     process.stderr.write(`\n${n} error${n === 1 ? "" : "s"}; nothing written.\n`);
@@ -208,6 +211,14 @@ async function buildOnce(opts: BuildOptions, color: Color, depends: Set<string>)
   const n = targets.length + copies.length;
   process.stdout.write(color(`adc: built ${n} file${n === 1 ? "" : "s"} into ${relative(process.cwd(), outdir) || "."} in ${ms.toFixed(0)} ms`, "green") + "\n");
   return 0;
+}
+
+function sourceText(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
 }
 
 /** The path with symlinks resolved, also for a file that does not exist yet (its folder's). */

@@ -29,6 +29,7 @@ Options:
   --emit js|ts     write JavaScript (default) or the transformed TypeScript, to read
   --bundle         write one self-contained file per input, runtime included
   --sourcemap      write source maps that point back to the input files
+  --pretty         diagnostics with the source line underlined (the default in a terminal)
   -w, --watch      build, then rebuild whenever an input or a module it imports changes
   --dump STAGE     print every function's IR after a pass: lower, inline, anf, forward,
                    reverse or cleanup (compiler/pipeline.ts lists the passes)
@@ -86,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
         sourcemap: { type: "boolean", default: false },
         dump: { type: "string" },
         watch: { type: "boolean", short: "w", default: false },
+        pretty: { type: "boolean" },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", short: "v", default: false },
       },
@@ -117,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.bundle && values.emit === "ts") usageError("--bundle writes JavaScript; it cannot be combined with --emit ts");
   const stages = ["lower", "inline", "anf", "forward", "reverse", "cleanup"];
   if (values.dump !== undefined && !stages.includes(values.dump)) usageError(`--dump must be one of ${stages.join(", ")}, not '${values.dump}'`);
-  const options = { inputs, outdir: values.outdir ?? values.outDir, rootDir: values.rootDir, project: values.project, emit: values.emit as "js" | "ts", bundle: values.bundle!, sourcemap: values.sourcemap!, dump: values.dump as never };
+  const options = { inputs, outdir: values.outdir ?? values.outDir, rootDir: values.rootDir, project: values.project, emit: values.emit as "js" | "ts", bundle: values.bundle!, sourcemap: values.sourcemap!, dump: values.dump as never, pretty: values.pretty ?? !!process.stderr.isTTY };
   if (values.watch) {
     const { watchBuild } = await tool(() => import("./watch.js"));
     return watchBuild(options, color);

@@ -55,6 +55,24 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}(${d.line},${d.column}): error ${d.code}: ${d.message}${hint}`;
 }
 
+type Paint = (text: string, style: "red" | "cyan" | "gray" | "bold") => string;
+
+/**
+ * tsc's --pretty layout: `file:line:col - error CODE: message`, then the source line with its
+ * number and the span underlined. `text` is the file's text; `paint` colours (identity for none).
+ */
+export function formatPretty(d: Diagnostic, text: string | undefined, paint: Paint = (t) => t): string {
+  const hint = d.hint ? ` - ${d.hint}` : "";
+  const head = `${paint(d.file, "cyan")}:${d.line}:${d.column} - ${paint("error", "red")} ${paint(d.code, "gray")}: ${d.message}${hint}`;
+  const line = text?.split("\n")[d.line - 1];
+  if (line === undefined) return head;
+  const shown = line.replace(/\t/g, " ").replace(/\r$/, "");
+  const num = String(d.line);
+  const width = Math.max(1, Math.min(d.length, shown.length - (d.column - 1)));
+  const gutter = " ".repeat(num.length);
+  return [head, "", `${paint(num, "gray")} ${shown}`, `${gutter} ${" ".repeat(d.column - 1)}${paint("~".repeat(width), "red")}`, ""].join("\n");
+}
+
 /** Thrown inside a pass to abandon the current function after a diagnostic was recorded. */
 export class Refusal extends Error {
   constructor(readonly diagnostic: Diagnostic) {

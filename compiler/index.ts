@@ -19,7 +19,7 @@ export { PIPELINE, DUMP_STAGES, type Stage } from "./pipeline.js";
 export type { UserResolution } from "./program.js";
 export { findConfig, readConfig, governs, type UserConfig } from "./config.js";
 
-export { formatDiagnostic, CODES } from "./diagnostics.js";
+export { formatDiagnostic, formatPretty, CODES } from "./diagnostics.js";
 export type { Diagnostic } from "./diagnostics.js";
 
 export interface CompileOptions {

@@ -106,6 +106,10 @@ describe("adc command line", () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/bad\.ts\(3,10\): error ADC1003: Math\.random\(\) in a differentiated computation - /);
     expect(existsSync(out)).toBe(false);
+    // --pretty (the default in a terminal): tsc's layout, the line underlined under the span.
+    const pretty = adc(["build", src, "--outdir", out, "--pretty"]);
+    expect(pretty.code).toBe(1);
+    expect(pretty.err).toMatch(/bad\.ts:3:10 - error ADC1003: Math\.random\(\)[^\n]*\n\n3   return Math\.random\(\) \* x;\n {11}~{13}\n/);
   });
 
   it("never writes over an input file", () => {
