@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { performance } from "node:perf_hooks";
-import { compileFiles, findConfig, formatDiagnostic, formatPretty, governs, readConfig } from "../compiler/index.js";
+import { compileFiles, findConfig, formatDiagnostic, formatPretty, governs, javascriptApiUses, readConfig, type Diagnostic } from "../compiler/index.js";
 import { bundlerDiagnostics, isTsSource, jsExtension, localGraph, toJavaScript, TS_SOURCE } from "./emit.js";
 
 export interface BuildOptions {
@@ -122,16 +122,7 @@ async function buildOnce(opts: BuildOptions, color: Color, depends: Set<string>)
   const result = compileFiles(files, new Map(), { dump: opts.dump, resolution: config?.resolution });
   for (const f of result.modules) depends.add(f);
   if (opts.dump) process.stdout.write(result.dump + "\n");
-  if (result.diagnostics.length) {
-    for (const d of result.diagnostics) {
-      const rel = relative(process.cwd(), d.file) || d.file;
-      if (opts.pretty) process.stderr.write(formatPretty({ ...d, file: rel }, sourceText(d.file), color) + "\n");
-      else process.stderr.write(color(formatDiagnostic({ ...d, file: rel }), "red") + "\n");
-    }
-    const n = result.diagnostics.length;
-    process.stderr.write(`\n${n} error${n === 1 ? "" : "s"}; nothing written.\n`);
-    return 1;
-  }
+  if (result.diagnostics.length) return report(result.diagnostics, opts, color);
   const sources = new Map([...result.outputs].map(([f, o]) => [f, o]));
   // Per file, every local module the inputs reach is written too (a helper adc did not change,
   // a JSON file), or the output would import files that are not there.
@@ -140,6 +131,8 @@ async function buildOnce(opts: BuildOptions, color: Color, depends: Set<string>)
   for (const f of graph) depends.add(f);
   const targets = opts.bundle ? files : [...new Set([...files, ...graph.filter(isTsSource)])].sort();
   const copies = opts.bundle ? [] : graph.filter((f) => !isTsSource(f) && !files.includes(f));
+  const jsUses = graph.filter((f) => /\.[cm]?jsx?$/.test(f)).flatMap((f) => javascriptApiUses(f, io("read", () => readFileSync(f, "utf8"))));
+  if (jsUses.length) return report(jsUses, opts, color);
   const rootDir = opts.rootDir ?? config?.rootDir;
   const root = rootDir !== undefined ? resolve(rootDir) : commonRoot(inputs, [...targets, ...copies]);
   const outside = [...targets, ...copies].find((f) => relative(root, f).startsWith(".."));
@@ -211,6 +204,18 @@ async function buildOnce(opts: BuildOptions, color: Color, depends: Set<string>)
   const n = targets.length + copies.length;
   process.stdout.write(color(`adc: built ${n} file${n === 1 ? "" : "s"} into ${relative(process.cwd(), outdir) || "."} in ${ms.toFixed(0)} ms`, "green") + "\n");
   return 0;
+}
+
+/** Prints diagnostics (tsc's layout, or --pretty's); the build then writes nothing: exit 1. */
+function report(diagnostics: readonly Diagnostic[], opts: BuildOptions, color: Color): number {
+  for (const d of diagnostics) {
+    const rel = relative(process.cwd(), d.file) || d.file;
+    if (opts.pretty) process.stderr.write(formatPretty({ ...d, file: rel }, sourceText(d.file), color) + "\n");
+    else process.stderr.write(color(formatDiagnostic({ ...d, file: rel }), "red") + "\n");
+  }
+  const n = diagnostics.length;
+  process.stderr.write(`\n${n} error${n === 1 ? "" : "s"}; nothing written.\n`);
+  return 1;
 }
 
 function sourceText(file: string): string | undefined {

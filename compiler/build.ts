@@ -168,17 +168,23 @@ class Build {
     const visit = (sf: ts.SourceFile): void => {
       if (seen.has(sf) || sf.isDeclarationFile || sf.fileName.includes("/node_modules/")) return;
       seen.add(sf);
-      for (const st of sf.statements) {
-        const spec = (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier;
-        if (!spec || !ts.isStringLiteral(spec)) continue;
+      const follow = (spec: ts.StringLiteralLike): void => {
         if (this.unresolvedLocal(spec, sf)) {
           this.sink.reportTs(2307, sf.fileName, spec.getStart(sf), spec.getEnd(), `Cannot find module '${spec.text}' or its corresponding type declarations.`);
-          continue;
+          return;
         }
         const sym = this.checker.getSymbolAtLocation(spec);
         const target = sym?.valueDeclaration ?? sym?.declarations?.[0];
         if (target && ts.isSourceFile(target)) visit(target);
+      };
+      for (const st of sf.statements) {
+        const spec = (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier;
+        if (spec && ts.isStringLiteral(spec)) follow(spec);
       }
+      // A module loaded with import("./m") is part of the program too: its grad calls are compiled.
+      forEachNode(sf, (n) => {
+        if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && n.arguments[0] && ts.isStringLiteralLike(n.arguments[0])) follow(n.arguments[0]);
+      });
     };
     for (const r of this.roots) visit(r);
     this.moduleList = [...seen];
@@ -192,7 +198,7 @@ class Build {
    * reported as tsc reports it, not later as a function adc cannot see into. Other package
    * imports are the user's toolchain's business (adc only reads what it differentiates).
    */
-  private unresolvedLocal(spec: ts.StringLiteral, sf: ts.SourceFile): boolean {
+  private unresolvedLocal(spec: ts.StringLiteralLike, sf: ts.SourceFile): boolean {
     const text = spec.text;
     const options = this.program.getCompilerOptions();
     const local = text.startsWith(".") || text.startsWith("/") || Object.keys(options.paths ?? {}).some((p) => matchesPattern(p, text));

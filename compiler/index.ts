@@ -20,6 +20,7 @@ export type { UserResolution } from "./program.js";
 export { findConfig, readConfig, governs, type UserConfig } from "./config.js";
 
 export { formatDiagnostic, formatPretty, CODES } from "./diagnostics.js";
+export { javascriptApiUses } from "./javascript.js";
 export type { Diagnostic } from "./diagnostics.js";
 
 export interface CompileOptions {

@@ -45,17 +45,7 @@ export function adc(options: AdcPluginOptions = {}): Plugin {
         const config = configPath ? readConfig(configPath).config : undefined;
         const result = compileFiles(roots, new Map(), { resolution: config && governs(config, roots, named) ? config.resolution : undefined });
         if (result.diagnostics.length) {
-          const errors: Message[] = result.diagnostics.map((d) => {
-            const lineText = safeLine(d.file, d.line);
-            return {
-              id: d.code,
-              pluginName: "adc",
-              text: `${d.code}: ${d.message}${d.hint ? ` - ${d.hint}` : ""}`,
-              location: { file: d.file, namespace: "file", line: d.line, column: d.column - 1, length: d.length, lineText, suggestion: "" },
-              notes: [],
-              detail: undefined,
-            };
-          });
+          const errors: Message[] = result.diagnostics.map(toMessage);
           return { errors };
         }
         for (const [file, out] of result.outputs) {
@@ -64,12 +54,40 @@ export function adc(options: AdcPluginOptions = {}): Plugin {
         }
         return {};
       });
+      // A JavaScript module of the program calling grad would be bundled uncompiled and fail when it runs.
+      b.onLoad({ filter: /\.[cm]?jsx?$/ }, async (args) => {
+        if (args.path.split(/[\\/]/).includes("node_modules")) return undefined;
+        const text = safeRead(args.path);
+        if (text === undefined || !/from\s*["']adc["']/.test(text)) return undefined;
+        const { javascriptApiUses } = await import("../compiler/index.js");
+        const found = javascriptApiUses(args.path, text);
+        return found.length ? { errors: found.map((d) => toMessage(d)) } : undefined;
+      });
       b.onLoad({ filter: /\.[cm]?tsx?$/ }, (args) => {
         const contents = compiled.get(args.path);
         return contents === undefined ? undefined : { contents, loader: args.path.endsWith("x") ? "tsx" : "ts" };
       });
     },
   };
+}
+
+function toMessage(d: { code: string; message: string; hint?: string; file: string; line: number; column: number; length: number }): Message {
+  return {
+    id: d.code,
+    pluginName: "adc",
+    text: `${d.code}: ${d.message}${d.hint ? ` - ${d.hint}` : ""}`,
+    location: { file: d.file, namespace: "file", line: d.line, column: d.column - 1, length: d.length, lineText: safeLine(d.file, d.line), suggestion: "" },
+    notes: [],
+    detail: undefined,
+  };
+}
+
+function safeRead(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
 }
 
 function safeLine(file: string, line: number): string {

@@ -193,6 +193,22 @@ describe("adc command line", () => {
     expect(execFileSync(process.execPath, [join(out, "view.js")], { encoding: "utf8" })).toBe("1\n");
   });
 
+  it("a module reached only by import() is compiled; a JavaScript module calling grad is refused, not left to fail when it runs", () => {
+    const dir = join(tmp, "dynamic");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "main.ts"), 'const m = await import("./late");\nconsole.log(m.dlate(2));\n');
+    writeFileSync(join(dir, "late.ts"), 'import { grad } from "adc";\nexport const dlate = grad((x: number) => x * x * x);\n');
+    const ok = adc(["build", join(dir, "main.ts"), "--outdir", join(dir, "out")]);
+    expect(ok.err).toBe("");
+    expect(execFileSync(process.execPath, [join(dir, "out", "main.js")], { encoding: "utf8" })).toBe("12\n");
+    writeFileSync(join(dir, "plain.mjs"), 'import { grad } from "adc";\nexport const d = grad((x) => x * x);\n');
+    writeFileSync(join(dir, "uses-js.ts"), 'import { d } from "./plain.mjs";\nconsole.log(d(1));\n');
+    const bad = adc(["build", join(dir, "uses-js.ts"), "--outdir", join(dir, "out-js")]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/plain\.mjs\(1,10\): error ADC1008: this JavaScript file imports grad, which adc replaces at build time only in TypeScript files/);
+    expect(existsSync(join(dir, "out-js"))).toBe(false);
+  });
+
   it("a .js output has the module format Node will give it: CommonJS under a package.json without \"type\": \"module\"", () => {
     const dir = join(tmp, "cjs-project");
     mkdirSync(dir, { recursive: true });

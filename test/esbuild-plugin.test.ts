@@ -131,4 +131,16 @@ describe("adc/esbuild", () => {
     const m = await import("data:text/javascript;base64," + Buffer.from(res.outputFiles![0].text).toString("base64"));
     expect(m.d(0.5)).toBeCloseTo(2 * 0.5 * Math.cos(0.25), 14);
   });
+
+  it("refuses a JavaScript module of the program that calls grad (it would be bundled uncompiled)", async () => {
+    const dir = mkdtempSync(join(tmp, "js-"));
+    writeFileSync(join(dir, "plain.js"), 'import { grad } from "adc";\nexport const d = grad((x) => x * x);\n');
+    const main = join(dir, "main.ts");
+    writeFileSync(main, 'import { d } from "./plain.js";\nexport const v = d(1);\n');
+    const err = await bundleWith(main).catch((e: { errors: { text: string; location: { line: number; column: number } }[] }) => e);
+    expect("errors" in err).toBe(true);
+    const first = (err as { errors: { text: string; location: { line: number; column: number } }[] }).errors[0];
+    expect(first.text).toMatch(/^ADC1008: this JavaScript file imports grad/);
+    expect([first.location.line, first.location.column]).toEqual([1, 9]);
+  });
 });
