@@ -74,13 +74,15 @@ export async function runBuild(opts: BuildOptions, color: Color, read?: Set<stri
       process.stderr.write(`adc: ${e.message}; nothing more written\n`);
       return 2;
     }
-    // esbuild found something wrong in the user's files (it runs before anything is written).
-    const found = bundlerDiagnostics(e);
-    if (!found) throw e;
-    for (const line of found) process.stderr.write(color(line, "red") + "\n");
-    process.stderr.write(`\n${found.length} error${found.length === 1 ? "" : "s"}; nothing written.\n`);
-    return 1;
+    throw e;
   }
+}
+
+/** Diagnostics already formatted (esbuild's, mapped back); nothing is written: exit 1. */
+function reportLines(lines: readonly string[], color: Color): number {
+  for (const line of lines) process.stderr.write(color(line, "red") + "\n");
+  process.stderr.write(`\n${lines.length} error${lines.length === 1 ? "" : "s"}; nothing written.\n`);
+  return 1;
 }
 
 async function buildOnce(opts: BuildOptions, color: Color, depends: Set<string>): Promise<number> {
@@ -127,7 +129,14 @@ async function buildOnce(opts: BuildOptions, color: Color, depends: Set<string>)
   // Per file, every local module the inputs reach is written too (a helper adc did not change,
   // a JSON file), or the output would import files that are not there.
   const tsconfig = config?.path;
-  const graph = await localGraph(files, sources, tsconfig);
+  let graph: string[];
+  try {
+    graph = await localGraph(files, sources, tsconfig);
+  } catch (e) {
+    const found = bundlerDiagnostics(e, sources, "/");
+    if (!found) throw e;
+    return reportLines(found, color);
+  }
   for (const f of graph) depends.add(f);
   const targets = opts.bundle ? files : [...new Set([...files, ...graph.filter(isTsSource)])].sort();
   const copies = opts.bundle ? [] : graph.filter((f) => !isTsSource(f) && !files.includes(f));
@@ -167,7 +176,14 @@ async function buildOnce(opts: BuildOptions, color: Color, depends: Set<string>)
       if (opts.sourcemap && out?.map) written.set(path + ".map", out.map.toString());
       continue;
     }
-    const js = await toJavaScript(file, sources, { bundle: opts.bundle, sourcemap: opts.sourcemap, outFile: outPath(file), outputOf, tsconfig });
+    let js: Map<string, string>;
+    try {
+      js = await toJavaScript(file, sources, { bundle: opts.bundle, sourcemap: opts.sourcemap, outFile: outPath(file), outputOf, tsconfig });
+    } catch (e) {
+      const found = bundlerDiagnostics(e, sources, dirname(file));
+      if (!found) throw e;
+      return reportLines(found, color);
+    }
     for (const [path, text] of js) {
       if (!claim(path, file)) return 2;
       written.set(path, text);

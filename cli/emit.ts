@@ -5,6 +5,7 @@
  * attributes included. With --bundle, the build's modules and adc's runtime are bundled into one
  * file that runs anywhere. Source maps chain through esbuild back to the user's files.
  */
+import { decode } from "@jridgewell/sourcemap-codec";
 import { build, type Message, type OnResolveArgs, type Plugin, type PluginBuild } from "esbuild";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -186,13 +187,29 @@ export async function toJavaScript(
 
 /**
  * esbuild's errors about the user's files (an import of a file that is not there, a JSON file
- * that does not parse) as diagnostics in tsc's format; undefined for anything else.
+ * that does not parse, a name declared twice) as diagnostics in tsc's format; undefined for
+ * anything else. esbuild saw adc's output, so positions in a compiled module are mapped back to
+ * the user's text through that module's source map.
  */
-export function bundlerDiagnostics(e: unknown): string[] | undefined {
+export function bundlerDiagnostics(e: unknown, sources: ReadonlyMap<string, Compiled> = new Map(), workDir = process.cwd()): string[] | undefined {
   const errors = (e as { errors?: Message[] })?.errors;
   if (!Array.isArray(errors) || errors.length === 0) return undefined;
   return errors.map((m) => {
-    const at = m.location ? `${relative(process.cwd(), resolve(m.location.file))}(${m.location.line},${m.location.column + 1}): ` : "";
-    return `${at}error: ${m.text}`;
+    if (!m.location) return `error: ${m.text}`;
+    const file = resolve(workDir, m.location.file);
+    const map = sources.get(file)?.map;
+    const at = map ? original(map.toString(), m.location.line, m.location.column) : { line: m.location.line, column: m.location.column + 1 };
+    return `${relative(process.cwd(), file)}(${at.line},${at.column}): error: ${m.text}`;
   });
+}
+
+/** The user's position (1-based) of a generated one (line 1-based, column 0-based). */
+function original(mapText: string, line: number, column: number): { line: number; column: number } {
+  const lines = decode((JSON.parse(mapText) as { mappings: string }).mappings);
+  for (let l = line - 1; l >= 0; l--) {
+    const segs = lines[l] ?? [];
+    const seg = [...segs].reverse().find((s) => s.length >= 4 && (l < line - 1 || s[0] <= column)) ?? (l === line - 1 ? segs.find((s) => s.length >= 4) : undefined);
+    if (seg && seg.length >= 4) return { line: seg[2]! + 1, column: seg[3]! + 1 };
+  }
+  return { line, column: column + 1 };
 }

@@ -209,6 +209,21 @@ describe("adc command line", () => {
     expect(existsSync(join(dir, "out-js"))).toBe(false);
   });
 
+  it("esbuild's findings (a name declared twice, a package --bundle cannot find) are diagnostics at the user's line, exit 1", () => {
+    const dir = join(tmp, "esbuild-findings");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "dup.ts"), 'import { grad } from "adc";\nexport function f(x: number) { return x; }\nexport function f(x: number) { return 2 * x; }\nexport const g = grad(f);\n');
+    const dup = adc(["build", join(dir, "dup.ts"), "--outdir", join(dir, "out")]);
+    expect(dup.code).toBe(1);
+    expect(dup.err).toMatch(/dup\.ts\(3,17\): error: (Multiple exports with the same name "f"|The symbol "f" has already been declared)/);
+    expect(dup.err).not.toContain("internal error");
+    writeFileSync(join(dir, "unres.ts"), 'import { grad } from "adc";\nimport { zz } from "not-a-package";\nexport const g = grad((x: number) => x * zz);\n');
+    const unres = adc(["build", join(dir, "unres.ts"), "--outdir", join(dir, "out"), "--bundle"]);
+    expect(unres.code).toBe(1);
+    expect(unres.err).toMatch(/unres\.ts\(2,20\): error: Could not resolve "not-a-package"/);
+    expect(existsSync(join(dir, "out"))).toBe(false);
+  });
+
   it("a .js output has the module format Node will give it: CommonJS under a package.json without \"type\": \"module\"", () => {
     const dir = join(tmp, "cjs-project");
     mkdirSync(dir, { recursive: true });
