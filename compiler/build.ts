@@ -233,11 +233,12 @@ class Build {
       const elements = clause.namedBindings.elements;
       const used = elements.filter((el) => {
         if (el.isTypeOnly) return true;
-        const sym = this.checker.getSymbolAtLocation(el.name);
+        // Any identifier of that name outside the replaced calls keeps it (`export { np }`, a
+        // shadowing local too: keeping an unused name is harmless, dropping a used one is not).
         let live = false;
         forEachNode(sf, (n) => {
           if (n === st) return false;
-          if (ts.isIdentifier(n) && n.text === el.name.text && this.checker.getSymbolAtLocation(n) === sym && !replaced(n)) {
+          if (ts.isIdentifier(n) && n.text === el.name.text && !replaced(n)) {
             live = true;
             return "stop";
           }
