@@ -8,6 +8,7 @@ import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { rolldown } from "rolldown";
 import { build } from "vite";
 import { afterAll, describe, expect, it } from "vitest";
 import { adc } from "../vite/plugin.js";
@@ -70,5 +71,14 @@ describe("adc/vite", () => {
     const dir = app("bad", 'import { grad } from "adc";\nconst f = (x: number) => Math.random() * x;\nexport const g = grad(f);\n');
     const err = await viteBuild(dir).then(() => undefined, (e: Error) => e);
     expect(err?.message).toMatch(/main\.ts\(2,26\): error ADC1003: Math\.random\(\)/);
+  });
+
+  it("the same plugin in Rolldown (Rollup's plugin API): a TypeScript entry bundles and runs", async () => {
+    const dir = app("rolldown", 'import { grad } from "adc";\nimport { softplus } from "./lib";\nexport const d = grad((x: number) => softplus(2 * x));\n');
+    const bundle = await rolldown({ input: join(dir, "src", "main.ts"), plugins: [adc()], resolve: { alias: ALIASES }, logLevel: "silent" });
+    const out = join(dir, "rolldown-out.mjs");
+    await bundle.write({ file: out, format: "es" });
+    const m = await import(pathToFileURL(out).href);
+    expect(m.d(0.25)).toBeCloseTo(2 / (1 + Math.exp(-0.5)), 14);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * adc/vite: a Vite plugin that compiles adc's derivative calls as part of the build. It uses
- * only hooks Rollup and Rolldown share (buildStart, load), so it also fits their plugin lists
- * when a TypeScript plugin strips the types after it; it is tested with Vite.
+ * only hooks Rollup and Rolldown share (buildStart, load): it is tested in Vite and in Rolldown
+ * (which strips types itself); in Rollup a TypeScript plugin would have to follow it.
  *
  *   import adc from "adc/vite";
  *   export default defineConfig({ plugins: [adc()] });
