@@ -9,6 +9,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { rolldown } from "rolldown";
+import { rollup } from "rollup";
+import esbuild from "rollup-plugin-esbuild";
 import { build } from "vite";
 import { afterAll, describe, expect, it } from "vitest";
 import { adc } from "../vite/plugin.js";
@@ -80,5 +82,15 @@ describe("adc/vite", () => {
     await bundle.write({ file: out, format: "es" });
     const m = await import(pathToFileURL(out).href);
     expect(m.d(0.25)).toBeCloseTo(2 / (1 + Math.exp(-0.5)), 14);
+  });
+
+  it("in Rollup, followed by a plugin that strips the types: the bundle runs", async () => {
+    const dir = app("rollup", 'import { grad } from "adc";\nimport { softplus } from "./lib";\nexport const d = grad((x: number) => softplus(x * x));\n');
+    const resolveAdc = { name: "adc-alias", resolveId: (id: string) => (id in ALIASES ? ALIASES[id as keyof typeof ALIASES] : null) };
+    const bundle = await rollup({ input: join(dir, "src", "main.ts"), plugins: [resolveAdc, adc(), esbuild({ target: "es2022" })], logLevel: "silent" });
+    const out = join(dir, "rollup-out.mjs");
+    await bundle.write({ file: out, format: "es" });
+    const m = await import(pathToFileURL(out).href);
+    expect(m.d(0.5)).toBeCloseTo((2 * 0.5) / (1 + Math.exp(-0.25)), 14);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * adc/vite: a Vite plugin that compiles adc's derivative calls as part of the build. It uses
- * only hooks Rollup and Rolldown share (buildStart, load): it is tested in Vite and in Rolldown
- * (which strips types itself); in Rollup a TypeScript plugin would have to follow it.
+ * only hooks Rollup and Rolldown share (buildStart, load): it is tested in Vite, in Rolldown
+ * (which strips types itself) and in Rollup followed by a plugin that strips types. Exported
+ * as adc/vite and adc/rollup.
  *
  *   import adc from "adc/vite";
  *   export default defineConfig({ plugins: [adc()] });
