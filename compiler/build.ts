@@ -225,6 +225,9 @@ class Build {
   private unusedApiImports(sf: ts.SourceFile): { start: number; end: number; text: string }[] {
     const edits = this.edits.get(sf.fileName) ?? [];
     const replaced = (n: ts.Node): boolean => edits.some((e) => n.getStart(sf) >= e.start && n.getEnd() <= e.end);
+    // Generated code keeps calls the user wrote (isTraining() in a record block's body).
+    const generated = [...(this.insertions.get(sf.fileName) ?? []).map((i) => i.text), ...edits.map((e) => e.text)].join("\n").replace(/\/\/.*$/gm, "");
+    const inGenerated = (name: string): boolean => new RegExp(`(?<![\\w$.])${name.replace(/\$/g, "\\$")}(?![\\w$])`).test(generated);
     const out: { start: number; end: number; text: string }[] = [];
     for (const st of sf.statements) {
       if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier) || st.moduleSpecifier.text !== "adc") continue;
@@ -232,7 +235,7 @@ class Build {
       if (!clause || clause.isTypeOnly || clause.name || !clause.namedBindings || !ts.isNamedImports(clause.namedBindings)) continue;
       const elements = clause.namedBindings.elements;
       const used = elements.filter((el) => {
-        if (el.isTypeOnly) return true;
+        if (el.isTypeOnly || inGenerated(el.name.text)) return true;
         // Any identifier of that name outside the replaced calls keeps it (`export { np }`, a
         // shadowing local too: keeping an unused name is harmless, dropping a used one is not).
         let live = false;

@@ -24,6 +24,8 @@ export interface CheckOptions {
   readonly rtol?: number;
   /** Seed of the random direction and cotangent (default 0). */
   readonly seed?: number;
+  /** The arguments to perturb and check (default: every differentiable one); others, such as an index, stay fixed. */
+  readonly argnums?: readonly number[];
   /** Only 1 here; check a second derivative as checkGrads(grad(f, i), args). */
   readonly order?: number;
 }
@@ -37,10 +39,13 @@ type Fn = (...args: any[]) => unknown;
 type JvpFn = (primals: unknown[], tangents: unknown[]) => [unknown, unknown];
 type VjpFn = (...primals: unknown[]) => [unknown, (outBar: unknown) => unknown[]];
 
-export function checkGrads(f: Fn, jvp: JvpFn, vjp: VjpFn, mask: readonly boolean[], args: readonly unknown[], options: CheckOptions = {}): CheckReport {
+export function checkGrads(f: Fn, jvp: JvpFn, vjp: VjpFn, diff: readonly boolean[], args: readonly unknown[], options: CheckOptions = {}): CheckReport {
   if (options.order !== undefined && options.order !== 1)
     throw new Error(`checkGrads: order ${options.order} is not an option; check a second derivative as checkGrads(grad(f, i), args)`);
-  if (args.length !== mask.length) throw new Error(`checkGrads: ${args.length} argument(s) given to a function of ${mask.length}`);
+  if (args.length !== diff.length) throw new Error(`checkGrads: ${args.length} argument(s) given to a function of ${diff.length}`);
+  const bad = options.argnums?.find((i) => !diff[i]);
+  if (bad !== undefined) throw new Error(`checkGrads: argument ${bad} ${bad >= 0 && bad < diff.length ? "carries no derivative" : "does not exist"}`);
+  const mask = diff.map((d, i) => d && (options.argnums?.includes(i) ?? true));
   const eps = options.eps ?? 1e-6;
   const atol = options.atol ?? 1e-5;
   const rtol = options.rtol ?? 1e-5;

@@ -4,7 +4,8 @@
  * callback, which become counted loops.
  */
 import { ts } from "ts-morph";
-import { NUM, VOID, type Ctor, type Expr, type Pos, type Stmt, type Target, type Ty } from "../ir.js";
+import { bin, cond, math, num } from "../make.js";
+import { BOOL, NUM, VOID, type Ctor, type Expr, type Pos, type Stmt, type Target, type Ty } from "../ir.js";
 import { scalarRule } from "../../rules/scalar.js";
 import { isListOp } from "../../rules/ndarray.js";
 import { OBSERVERS, IN_PLACE_ARRAY_METHODS } from "./tables.js";
@@ -53,6 +54,10 @@ export abstract class Calls extends Expressions {
       const args = e.arguments.map((a) => this.expr(a));
       if (scalarRule(name)) return { k: "call", fn: { k: "prim", name }, args, ty: NUM, pos: p };
       return { k: "call", fn: { k: "opaque", text: name }, args, ty, pos: p };
+    }
+    if (ts.isPropertyAccessExpression(callee) && this.env.isAdcApi(callee.expression, "np")) {
+      const made = this.npCreation(e, callee.name.text, ty);
+      if (made) return made;
     }
     if (this.env.ndOp) {
       const nd = this.env.ndOp(e);
@@ -109,6 +114,7 @@ export abstract class Calls extends Expressions {
       const method = callee.name.text;
       if (objTy.k === "arr") {
         if (method === "slice" && e.arguments.length === 0) return { k: "copy", ctor: objTy.ctor, e: this.expr(callee.expression), pos: p };
+        if (method === "slice" && e.arguments.length <= 2 && !e.arguments.some((a) => ts.isSpreadElement(a))) return this.slice(e, callee.expression, objTy.ctor);
         if (method !== "map" && method !== "reduce" && method !== "forEach" && e.arguments.some((a) => ts.isArrowFunction(a) || ts.isFunctionExpression(a)))
           this.refuse("ADC1014", e, `the array method ${method} is not supported in differentiated code (map, reduce and forEach with an inline callback are)`, "write it as a loop");
         if (this.isCallbackCall(e)) {
@@ -265,4 +271,77 @@ export abstract class Calls extends Expressions {
     if (mapTarget && target && mapTarget !== target && target.k === "var")
       out.push({ k: "assign", target: mapTarget, value: { k: "copy", ctor, e: { k: "var", name: target.name, ty: target.ty, pos: p }, pos: p }, pos: p });
   }
+
+  /**
+   * `a.slice(start, end)` of a number array: a new array and a loop copying the part, so each
+   * element's derivative follows it (an opaque slice would lose them). The bounds are
+   * JavaScript's: negative ones count from the end, and both are clamped to the array.
+   */
+  protected slice(e: ts.CallExpression, arrNode: ts.Expression, ctor: Ctor): Expr {
+    const p = this.pos(e);
+    if (!this.pre) this.refuse("ADC1014", e, "slice cannot be used where statements cannot run before it (a loop condition, a short-circuit operand)", "compute it in a variable first");
+    const out = this.pre;
+    const arrTy: Ty = { k: "arr", ctor };
+    const constant = (name: string, init: Expr): Expr => {
+      out.push({ k: "let", name, ty: NUM, init, isConst: true, pos: p });
+      return { k: "var", name, ty: NUM, pos: p };
+    };
+    // (The array is read where it is named: a second name for it would be an alias.)
+    const arr = this.expr(arrNode);
+    if (arr.k !== "var" && arr.k !== "field") this.refuse("ADC1014", e, "slice of a computed array is not supported", "assign the array to a variable first, then slice it");
+    const len: Expr = { k: "len", arr, pos: p };
+    const bound = (arg: ts.Expression | undefined, dflt: Expr, base: string): Expr => {
+      if (!arg) return dflt;
+      if (this.typeOf(arg).k !== "num") this.refuse("ADC1014", arg, "slice takes number bounds here");
+      const v = constant(this.temp(base, NUM), this.expr(arg));
+      const negative: Expr = { k: "bin", op: "<", l: v, r: num(0), ty: BOOL, pos: p };
+      return cond(negative, math("max", bin("+", len, v), num(0)), math("min", v, len));
+    };
+    const lo = constant(this.temp("_lo", NUM), bound(e.arguments[0], num(0), "_start"));
+    const hi = constant(this.temp("_hi", NUM), bound(e.arguments[1], len, "_end"));
+    const n = constant(this.temp("_n", NUM), math("max", bin("-", hi, lo), num(0)));
+    const name = this.temp("_slice", arrTy);
+    out.push({ k: "let", name, ty: arrTy, init: { k: "alloc", ctor, size: n, pos: p }, isConst: true, pos: p });
+    const idx = this.temp("_i", NUM);
+    const i: Expr = { k: "var", name: idx, ty: NUM, pos: p };
+    const write: Stmt = { k: "assign", target: { k: "index", arr: name, arrTy, idx: i, pos: p }, value: { k: "index", arr, idx: bin("+", lo, i), pos: p }, pos: p };
+    out.push(countedLoop(idx, 0, n, [write], p));
+    // A copy, as for `new Array(n).fill(v)`: a second name for the part would be an alias.
+    return { k: "copy", ctor, e: { k: "var", name, ty: arrTy, pos: p }, pos: p };
+  }
+
+
+  /**
+   * Creating arrays inside differentiated code. `np.array([a * b, a + b])` of computed numbers
+   * (nested lists too) is np.stack of its elements, so the numbers' derivatives flow into the
+   * array; a list of literals stays a plain np.array call. The shape-only creations
+   * (`np.zerosLike(x)`, `np.ones(shape)`) read no values: their arguments carry no derivative.
+   */
+  protected npCreation(e: ts.CallExpression, name: string, ty: Ty): Expr | undefined {
+    const p = this.pos(e);
+    const [first] = e.arguments;
+    if (name === "array" && e.arguments.length === 1 && first && ts.isArrayLiteralExpression(first) && !literalList(first)) return this.stacked(first, ty);
+    if (!SHAPE_ONLY.has(name)) return undefined;
+    const callee = e.expression as ts.PropertyAccessExpression;
+    const args = e.arguments.map((a): Expr => ({ k: "stop", e: this.expr(a), ty: this.typeOf(a), pos: this.pos(a) }));
+    return { k: "call", fn: { k: "opaque", text: `.${name}()` }, args: [this.expr(callee.expression), ...args], ty, pos: p };
+  }
+
+  private stacked(list: ts.ArrayLiteralExpression, ty: Ty): Expr {
+    if (list.elements.length === 0 || list.elements.some((x) => ts.isSpreadElement(x)))
+      this.refuse("ADC1020", list, "np.array of computed numbers needs them written out as a non-empty list", "write np.array([a, b, ...])");
+    const elems = list.elements.map((x) => (ts.isArrayLiteralExpression(x) ? this.stacked(x, ty) : this.expr(x)));
+    return { k: "call", fn: { k: "nd", op: "stack", list: elems.length }, args: elems, ty, pos: this.pos(list) };
+  }
+
+}
+
+/** np creations whose result depends on shapes only, never on the values of their arguments. */
+const SHAPE_ONLY = new Set(["zerosLike", "onesLike", "zeros", "ones", "eye"]);
+
+/** Whether a (nested) list holds only numeric literals: np.array([1, -2, [3]]) stays as written. */
+function literalList(list: ts.ArrayLiteralExpression): boolean {
+  return list.elements.every((x) =>
+    ts.isNumericLiteral(x) || (ts.isPrefixUnaryExpression(x) && x.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(x.operand)) || (ts.isArrayLiteralExpression(x) && literalList(x)),
+  );
 }
