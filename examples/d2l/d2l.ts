@@ -15,19 +15,18 @@ export function* dataIter(batchSize: number, features: NDArray, labels: NDArray)
 }
 
 /**
- * `perClass` points per class around `numClasses` random centers in `dim` dimensions (centers
- * N(0, spread^2), points N(center, 1)), shuffled; labels are class numbers (float64), as pick
- * and oneHot take them.
+ * Gaussian blobs in place of Fashion-MNIST: `numClasses` centers in `dim` dimensions (entries
+ * N(0, spread^2)), and around them `trainPerClass` training and `testPerClass` test points per
+ * class (N(center, I)), each set shuffled. Labels are class numbers (float64), as pick and oneHot
+ * take them.
  */
-export function blobs(numClasses: number, dim: number, perClass: number, spread: number): [NDArray, NDArray] {
+export function blobs(numClasses: number, dim: number, trainPerClass: number, testPerClass: number, spread: number): { train: [NDArray, NDArray]; test: [NDArray, NDArray] } {
   const centers = np.random.normal(0, spread, [numClasses, dim]);
-  const labels = np.random.permutation(classOf(numClasses, perClass));
-  const X = np.add(centers.take(labels, 0), np.random.normal(0, 1, [labels.size, dim]));
-  return [X, labels];
-}
-
-function classOf(numClasses: number, perClass: number): NDArray {
-  return np.array(Array.from({ length: numClasses * perClass }, (_, i) => Math.floor(i / perClass)));
+  const draw = (perClass: number): [NDArray, NDArray] => {
+    const labels = np.random.permutation(np.array(Array.from({ length: numClasses * perClass }, (_, i) => Math.floor(i / perClass))));
+    return [np.add(centers.take(labels, 0), np.random.normal(0, 1, [labels.size, dim])), labels];
+  };
+  return { train: draw(trainPerClass), test: draw(testPerClass) };
 }
 
 /** The fraction of rows of yHat whose largest entry is at the label. */
