@@ -1,5 +1,7 @@
 // `npm run demo`: builds every example with adc (as a user would, with `adc build`), then runs
-// them in order: the foundation example, the chapter in its five versions, and the exercises.
+// them in order: the foundation example, the chapter in its five versions, the exercises, and the
+// book's next sections (examples/d2l/: linear regression, softmax regression and an MLP from
+// scratch, each MXNet style and JAX style).
 // Each chapter cell prints its result beside what the chapter printed. The sin plot goes to out/.
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
@@ -16,7 +18,13 @@ const run = (args, env = {}) => {
 run([join(root, "dist/cli/main.js"), "build", "examples", "--outdir", out]);
 const chapter = readdirSync(join(out, "chapter")).filter((f) => /^\d.*\.js$/.test(f)).sort();
 const exercises = readdirSync(join(out, "chapter", "exercises")).filter((f) => f.endsWith(".js")).sort();
-const programs = [join(out, "scalar.js"), ...chapter.map((f) => join(out, "chapter", f)), ...exercises.map((f) => join(out, "chapter", "exercises", f))];
+const d2l = ["linear-regression", "softmax-regression", "mlp"].flatMap((n) => [`${n}-mxnet.js`, `${n}-jax.js`]);
+const programs = [
+  join(out, "scalar.js"),
+  ...chapter.map((f) => join(out, "chapter", f)),
+  ...exercises.map((f) => join(out, "chapter", "exercises", f)),
+  ...d2l.map((f) => join(out, "d2l", f)),
+];
 for (const p of programs) {
   console.log(`\n=== ${p.slice(out.length + 1)} ===`);
   run([p], { ADC_PLOT_DIR: join(root, "out") });
