@@ -97,6 +97,14 @@ class Build {
     refreshMutations: () => this.refreshMutations(),
     tangent: (key, mask, unit, base) => this.tangents.of(key, mask, unit, base),
     typeText: (n) => this.checker.typeToString(this.checker.getTypeAtLocation(n)),
+    sameModuleVariable: (at, file, name) => {
+      // The module-level variable `name` of `file`, if the same binding is what `name` means at `at`.
+      const sf = this.program.getSourceFile(file);
+      if (!sf || at.getSourceFile() !== sf) return false;
+      const decl = sf.statements.flatMap((st) => (ts.isVariableStatement(st) ? [...st.declarationList.declarations] : [])).find((d) => ts.isIdentifier(d.name) && d.name.text === name);
+      const here = this.checker.getSymbolsInScope(at, ts.SymbolFlags.Variable).find((x) => x.name === name);
+      return !!decl && !!here?.declarations?.includes(decl);
+    },
   });
   private readonly tangents = new Tangents({
     info: (key) => this.fns.get(key)!,

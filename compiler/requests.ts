@@ -9,6 +9,7 @@ import type { Code } from "./diagnostics.js";
 import { sharedOutputs } from "./analysis/shares.js";
 import { fnKey } from "./analysis/summaries.js";
 import { isDiffTy, isTree } from "./ir/ir.js";
+import { forEachExpr, forEachStmt, stmtExprs } from "./ir/walk.js";
 import type { FunctionNode } from "./ir/lower/index.js";
 import type { Capture, RecordSite } from "./record.js";
 import type { CallSite } from "./targets.js";
@@ -29,6 +30,8 @@ export interface RequestHost {
   refreshMutations(): void;
   tangent(key: string, mask: readonly boolean[], unit: boolean, base: string): string | null;
   typeText(n: ts.Node): string;
+  /** Whether `name` at `at` is the module-level variable of that name declared in `file`. */
+  sameModuleVariable(at: ts.Node, file: string, name: string): boolean;
 }
 
 export class Requests {
@@ -266,6 +269,35 @@ export class Requests {
     const overlap = shares.some((js, k) => js.some((j) => j !== k));
     const tape = site.tape ? `, ${site.tape.getText()}` : overlap ? ", null" : "";
     const sharing = overlap ? `, ${JSON.stringify(shares)}` : "";
-    this.host.edit(file, site.call.getStart(), site.call.getEnd(), `${RT}.record([${inputs.join(", ")}], ${name}, ${assign}, ${options}${tape}${sharing})`);
+    // Arrays the block's callees read from outside (`net(X)` reading a global `W`) are no inputs
+    // of the block: their derivatives are not recorded. If one has a gradient attached (or was
+    // made in a record block) when the block runs, that is an error, not a zero gradient.
+    const outside = this.outsideArrays(f).filter((o) => this.host.sameModuleVariable(site.call, o.file, o.name));
+    const guard = outside.length ? `${RT}.checkUntracked([${outside.map((o) => o.name).join(", ")}], ${JSON.stringify(outside.map((o) => `'${o.name}', read by ${o.callee}`))}${site.tape && (ts.isIdentifier(site.tape) || ts.isPropertyAccessExpression(site.tape)) ? `, ${site.tape.getText()}` : ""}), ` : "";
+    const call = `${RT}.record([${inputs.join(", ")}], ${name}, ${assign}, ${options}${tape}${sharing})`;
+    this.host.edit(file, site.call.getStart(), site.call.getEnd(), guard ? `(${guard}${call})` : call);
+  }
+
+  /** Module-level NDArrays (and objects or lists that may hold them) that functions a block calls read by name. */
+  private outsideArrays(block: FnInfo): { name: string; file: string; callee: string }[] {
+    const seen = new Set<string>();
+    const found = new Map<string, { name: string; file: string; callee: string }>();
+    const visit = (g: FnInfo, inBlock: boolean): void => {
+      const key = fnKey(g.id);
+      if (seen.has(key) || !g.ir) return;
+      seen.add(key);
+      forEachStmt(g.ir.body, (s) => {
+        for (const e of stmtExprs(s))
+          forEachExpr(e, (x) => {
+            if (!inBlock && x.k === "free" && (x.ty.k === "nd" || isTree(x.ty)) && !found.has(x.text)) found.set(x.text, { name: x.text, file: g.sf.fileName, callee: g.id.name });
+            if (x.k === "call" && x.fn.k === "user") {
+              const callee = this.host.fn(fnKey(x.fn.fn));
+              if (callee) visit(callee, false);
+            }
+          });
+      });
+    };
+    visit(block, true);
+    return [...found.values()];
   }
 }

@@ -74,6 +74,35 @@ export function pause<T>(fn: () => T, options: { train?: boolean } = {}): T {
   }
 }
 
+function forEachNd(x: unknown, f: (a: NDArray) => void): void {
+  if (x instanceof NDArray) f(x);
+  else if (Array.isArray(x)) x.forEach((v) => forEachNd(v, f));
+  else if (typeof x === "object" && x !== null && !ArrayBuffer.isView(x)) Object.values(x).forEach((v) => forEachNd(v, f));
+}
+
+/**
+ * Checks, as a record block starts, the arrays its callees read from outside the block (by name,
+ * not as inputs): their derivatives are not recorded, so one that has a gradient attached, or
+ * was computed in a record block, would silently get none. `where` names each ("'W', read by net").
+ */
+export function checkUntracked(values: readonly unknown[], where: readonly string[], tape?: GradientTape | null): void {
+  // On a tape, any of them may later be asked for as a source: remember where each was read.
+  if (tape) values.forEach((v, k) => forEachNd(v, (a) => tape.untracked.set(a, where[k])));
+  values.forEach((v, k) => {
+    const tracked = (x: unknown): boolean => {
+      if (x instanceof NDArray) {
+        const a = meta.get(x);
+        return !!a && (a.grad !== undefined || !!a.node);
+      }
+      if (Array.isArray(x)) return x.some(tracked);
+      if (typeof x === "object" && x !== null && !ArrayBuffer.isView(x)) return Object.values(x).some(tracked);
+      return false;
+    };
+    if (tracked(v))
+      throw new Error(`adc: record: ${where[k]} from outside the block, has a gradient attached (or comes from a record block), and its derivative would not be recorded: pass it to the function as an argument, or read it in the block itself`);
+  });
+}
+
 /**
  * Runs a compiled record block: `run` is the block's generated vjp over `inputs`; `assign`
  * stores its outputs into the block's outer variables. Returns what the block returned.
@@ -235,6 +264,8 @@ export function backward(y: NDArray, head: NDArray | null = null, options: { ret
 /** TensorFlow's GradientTape: `record` blocks on it, then `gradient(target, sources)`. */
 export class GradientTape {
   readonly blocks: Block[] = [];
+  /** Arrays the blocks' callees read from outside the blocks (checkUntracked): not sources. */
+  readonly untracked = new Map<NDArray, string>();
   private used = false;
   readonly persistent: boolean;
 
@@ -258,6 +289,10 @@ export class GradientTape {
       throw new Error("adc: gradient() can only be called once on a non-persistent GradientTape; create it with { persistent: true } to call it again");
     this.used = true;
     const list = Array.isArray(sources) ? sources : [sources as NDArray];
+    for (const s of list) {
+      const where = this.untracked.get(s);
+      if (where) throw new Error(`adc: gradient(): the source ${where} from outside the tape's block, so its derivative was not recorded: pass it to the function as an argument, or read it in the block itself`);
+    }
     const bars = propagate(target, null, true, list);
     const out = list.map((s) => bars.get(s) ?? (zerosLikeOperand(s) as NDArray));
     return Array.isArray(sources) ? out : out[0];

@@ -12,5 +12,5 @@ export { barOf, fillBar, addTree, copyArrays, type Bar } from "./pytree.js";
 export { checkCotangent } from "./cotangent.js";
 export { keepArrays, restoreArrays, checkDistinct } from "./arrays.js";
 export { jacobianRows, jacobianColumns } from "./jacobian.js";
-export { record, GradientTape, isTraining } from "./autograd.js";
+export { record, GradientTape, isTraining, checkUntracked } from "./autograd.js";
 export { checkGrads } from "./check.js";

@@ -80,4 +80,23 @@ describe("the imperative API", () => {
     arr(m.x.grad).forEach((g, i) => expect(g).toBeCloseTo(8 * s[i] * w[i], 12));
     arr(m.w.grad).forEach((g, i) => expect(g).toBeCloseTo(2 * 8 * s[i] * x[i], 12));
   });
+
+  it("an attached array that only a callee of the block reads (the book's net(X) reading W) is an error when the block runs, not a zero gradient; as an argument it gets its gradient", async () => {
+    const m = await build(`
+      import { np, NDArray, record, GradientTape } from "adc";
+      export const w = np.array([1, 2, 3]);
+      const data = np.array([1, 1, 1]);
+      function net(x: NDArray): NDArray { return np.mul(np.mul(x, w), data).sum(); }
+      function net2(x: NDArray, v: NDArray): NDArray { return np.mul(np.mul(x, v), data).sum(); }
+      const x = np.array([4, 5, 6]);
+      export function plain(): number { let l!: NDArray; record(() => { l = net(x); }); l.backward(); return l.item(); }
+      export function passed(): NDArray { let l!: NDArray; record(() => { l = net2(x, w); }); l.backward(); return w.grad; }
+      export function taped(): NDArray { const tape = new GradientTape(); let l!: NDArray; tape.record(() => { l = net(x); }); return tape.gradient(l, w); }
+    `);
+    expect(m.plain()).toBe(32); // nothing attached yet: the callee's reads are constants, as intended
+    expect(() => m.taped()).toThrow(/gradient\(\): the source 'w', read by net from outside the tape's block, so its derivative was not recorded/);
+    m.w.attachGrad();
+    expect(() => m.plain()).toThrow(/record: 'w', read by net from outside the block, has a gradient attached/);
+    expect(arr(m.passed())).toEqual([4, 5, 6]);
+  });
 });
