@@ -7,6 +7,7 @@
  * replaces the call with `_rt.record([inputs], vjp, assign, options, tape)`.
  */
 import { forEachNode } from "./ast-walk.js";
+import { functionOf } from "./targets.js";
 import { ts } from "ts-morph";
 import { adcExportName } from "./targets.js";
 import { isModuleScoped } from "./scopes.js";
@@ -74,7 +75,8 @@ export function capturesOf(cb: ts.ArrowFunction | ts.FunctionExpression, checker
     const target = sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
     const decl = target.valueDeclaration ?? target.declarations?.[0];
     if (!decl || inside(decl)) return;
-    const isFunction = ts.isVariableDeclaration(decl) && !!decl.initializer && (ts.isArrowFunction(decl.initializer) || ts.isFunctionExpression(decl.initializer));
+    // (Also `const loss = squaredLoss`, a second name for a function.)
+    const isFunction = ts.isVariableDeclaration(decl) && !!decl.initializer && (ts.isArrowFunction(decl.initializer) || ts.isFunctionExpression(decl.initializer) || (ts.isIdentifier(decl.initializer) && typeof functionOf(decl.initializer, checker) !== "string"));
     // (A name a destructuring declares is a variable too: `for (const [X, y] of batches)`.)
     if (!(ts.isParameter(decl) || ts.isVariableDeclaration(decl) || ts.isBindingElement(decl)) || isFunction) return;
     const fromAdc = sym.declarations?.some((d) => ts.isImportSpecifier(d) && ts.isStringLiteral(d.parent.parent.parent.moduleSpecifier) && d.parent.parent.parent.moduleSpecifier.text === "adc");

@@ -72,7 +72,7 @@ export function adcExportName(callee: ts.Expression, checker: ts.TypeChecker): s
  * The function an expression denotes, if adc can see its body: a function declaration, a `const`
  * bound to an arrow or function expression, or an inline arrow. Imports are followed.
  */
-export function functionOf(e: ts.Expression, checker: ts.TypeChecker): FunctionNode | string {
+export function functionOf(e: ts.Expression, checker: ts.TypeChecker, depth = 0): FunctionNode | string {
   while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
   if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) return e;
   if (!ts.isIdentifier(e)) return "adc differentiates a named function or an inline arrow";
@@ -90,6 +90,13 @@ export function functionOf(e: ts.Expression, checker: ts.TypeChecker): FunctionN
     const init = decl.initializer;
     if (!(decl.parent.flags & ts.NodeFlags.Const)) return `'${e.text}' is not a const, so it may be reassigned`;
     if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return init;
+    // `const loss = squaredLoss`: the function it names (the book's `net = linreg`).
+    let alias: ts.Expression = init;
+    while (ts.isParenthesizedExpression(alias) || ts.isAsExpression(alias)) alias = alias.expression;
+    if (ts.isIdentifier(alias) && depth < 8) {
+      const target = functionOf(alias, checker, depth + 1);
+      if (typeof target !== "string") return target;
+    }
     return `'${e.text}' is not bound to a function adc can read`;
   }
   return `'${e.text}' is not a function adc can read`;

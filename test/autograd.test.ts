@@ -99,4 +99,20 @@ describe("the imperative API", () => {
     expect(() => m.plain()).toThrow(/record: 'w', read by net from outside the block, has a gradient attached/);
     expect(arr(m.passed())).toEqual([4, 5, 6]);
   });
+
+  it("a function called through a const alias (the book's net = linreg; loss = squared_loss), in a record block, in grad and in valueAndGrad", async () => {
+    const m = await build(`
+      import { grad, np, NDArray, record, valueAndGrad } from "adc";
+      function squaredLoss(x: NDArray): NDArray { return np.square(x); }
+      const loss = squaredLoss;
+      const cube = (x: number) => x * x * x;
+      const model = cube;
+      export function blockGrad(): NDArray { const x = np.array([1, 2, 3]); x.attachGrad(); let l!: NDArray; record(() => { l = np.sum(loss(x)); }); l.backward(); return x.grad; }
+      export const both = grad((t: number) => model(t) + cube(t));
+      export const vg = valueAndGrad(model);
+    `);
+    expect(arr(m.blockGrad())).toEqual([2, 4, 6]);
+    expect(m.both(2)).toBe(24);
+    expect(m.vg(2)).toEqual([8, 12]);
+  });
 });

@@ -3,10 +3,7 @@
 // record, backward and an in-place update of w and b. Prints the loss per epoch and the error in
 // w and b, as the book does.
 //
-// Two departures from the book's code, both adc limitations:
-// - the book's `net = linreg; loss = squared_loss` aliases: calling a function of the build through
-//   a `const` alias inside a record block is ADC1002 ("adc cannot differentiate through 'loss'"),
-//   so the record block calls linreg and squaredLoss by name;
+// One departure from the book's code, an adc limitation:
 // - MXNet's in-place `param[:] = param - lr * param.grad / batch_size`: NDArray has no in-place
 //   assignment (every op returns a fresh array), so sgd writes the new values into the
 //   parameter's buffer, `param.data.set(...)`, which keeps the array and its attached gradient.
@@ -39,6 +36,10 @@ function squaredLoss(yHat: NDArray, y: NDArray): NDArray {
   return np.div(np.square(np.sub(yHat, y.reshape(yHat.shape))), 2);
 }
 
+// The book's names for the model and the loss.
+const net = linreg;
+const loss = squaredLoss;
+
 function sgd(params: NDArray[], lr: number, batchSize: number): void {
   for (const param of params) param.data.set(np.sub(param, np.div(np.mul(lr, param.grad), batchSize)).data);
 }
@@ -52,7 +53,7 @@ for (let epoch = 0; epoch < numEpochs; epoch++) {
   for (const [X, y] of dataIter(batchSize, features, labels)) {
     let l!: NDArray;
     record(() => {
-      l = squaredLoss(linreg(X, w, b), y);
+      l = loss(net(X, w, b), y);
     });
     l.backward();
     if (step++ === 0) {
