@@ -115,4 +115,27 @@ describe("the imperative API", () => {
     expect(m.both(2)).toBe(24);
     expect(m.vg(2)).toEqual([8, 12]);
   });
+
+  it("w.assign(...) updates a parameter in place between steps (MXNet's param[:] = ...), keeping its gradient; inside a record block it is refused", async () => {
+    const m = await build(`
+      import { np, NDArray, record } from "adc";
+      export const w = np.array([0, 0]);
+      const target = np.array([1, -2]);
+      w.attachGrad();
+      export function step(lr: number): number {
+        let l!: NDArray;
+        record(() => { l = np.sum(np.square(np.sub(w, target))); });
+        l.backward();
+        w.assign(np.sub(w, np.mul(lr, w.grad)));
+        return l.item();
+      }
+    `);
+    const losses = Array.from({ length: 30 }, () => m.step(0.25));
+    // w -= 0.25 * 2 (w - t) halves the distance each step: the loss falls by 4 each time.
+    expect(losses[1] / losses[0]).toBeCloseTo(0.25, 12);
+    expect(arr(m.w)[0]).toBeCloseTo(1, 8);
+    expect(arr(m.w)[1]).toBeCloseTo(-2, 8);
+    const r = compile('import { np, NDArray, record } from "adc";\nconst w = np.array([1]);\nlet l!: NDArray;\nrecord(() => { w.assign(np.mul(w, 2)); l = np.sum(w); });\n', { fileName: "assign.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([expect.stringMatching(/assign\.ts\(4,16\): error ADC1022: assigning into an NDArray in place is not supported in recorded or differentiated code/)]);
+  });
 });

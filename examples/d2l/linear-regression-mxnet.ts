@@ -3,10 +3,8 @@
 // record, backward and an in-place update of w and b. Prints the loss per epoch and the error in
 // w and b, as the book does.
 //
-// One departure from the book's code, an adc limitation:
-// - MXNet's in-place `param[:] = param - lr * param.grad / batch_size`: NDArray has no in-place
-//   assignment (every op returns a fresh array), so sgd writes the new values into the
-//   parameter's buffer, `param.data.set(...)`, which keeps the array and its attached gradient.
+// MXNet's in-place `param[:] = param - lr * param.grad / batch_size` is `param.assign(...)`, which
+// keeps the array and its attached gradient.
 import { np, NDArray, record } from "adc";
 import { dataIter, gradCheck, plain, report, show } from "./d2l.js";
 
@@ -41,7 +39,7 @@ const net = linreg;
 const loss = squaredLoss;
 
 function sgd(params: NDArray[], lr: number, batchSize: number): void {
-  for (const param of params) param.data.set(np.sub(param, np.div(np.mul(lr, param.grad), batchSize)).data);
+  for (const param of params) param.assign(np.sub(param, np.div(np.mul(lr, param.grad), batchSize)));
 }
 
 const lr = 0.03;

@@ -5,8 +5,7 @@
 //
 // Departs from the book where adc falls short (see softmax-regression-mxnet.ts): net takes the
 // parameters as an argument, since a record block does not differentiate attached arrays that
-// only a called function reads, and sgd writes into each parameter's buffer (param.data.set) for
-// MXNet's in-place `param[:] = ...`.
+// only a called function reads (it stops with an error); sgd updates with param.assign(...).
 import { np, NDArray, record } from "adc";
 import { accuracy, blobs, dataIter, gradCheck, report } from "./d2l.js";
 
@@ -40,7 +39,7 @@ function crossEntropy(O: NDArray, y: NDArray): NDArray {
 }
 
 function sgd(params: NDArray[], lr: number, batchSize: number): void {
-  for (const param of params) param.data.set(np.sub(param, np.div(np.mul(lr, param.grad), batchSize)).data);
+  for (const param of params) param.assign(np.sub(param, np.div(np.mul(lr, param.grad), batchSize)));
 }
 
 const lr = 0.1;

@@ -3,11 +3,10 @@
 // written from np operations, W and b with attached gradients, record, backward and SGD.
 // Prints the loss and accuracies per epoch and the final test accuracy.
 //
-// Departs from the book where adc falls short: the book's net(X) reads the global W and b; inside
-// a record block adc differentiates only what the block itself reads, so W.grad and b.grad stay
-// zero (silently: a wrong gradient, no diagnostic) when only a called function reads them.
-// net therefore takes W and b as arguments. As in linear-regression-mxnet.ts, sgd writes into the
-// parameters' buffers (param.data.set) for MXNet's in-place `param[:] = ...`.
+// Departs from the book where adc falls short: the book's net(X) reads the global W and b; a record
+// block's inputs are what the block itself reads, so written that way the block stops with an
+// error (W has a gradient attached but only a called function reads it). net therefore takes W
+// and b as arguments. sgd updates in place with param.assign(...), MXNet's `param[:] = ...`.
 import { np, NDArray, record } from "adc";
 import { accuracy, blobs, dataIter, gradCheck, report } from "./d2l.js";
 
@@ -37,7 +36,7 @@ function crossEntropy(yHat: NDArray, y: NDArray): NDArray {
 }
 
 function sgd(params: NDArray[], lr: number, batchSize: number): void {
-  for (const param of params) param.data.set(np.sub(param, np.div(np.mul(lr, param.grad), batchSize)).data);
+  for (const param of params) param.assign(np.sub(param, np.div(np.mul(lr, param.grad), batchSize)));
 }
 
 const lr = 0.1;

@@ -17,6 +17,7 @@ import { attachGrad, detach, gradOf, zeroGrad } from "../autograd-state.js";
 import { formatNDArray } from "./format.js";
 import { sizeOf, toShape, type Shape } from "./layout.js";
 import type { DType, Nested, Operand } from "./types.js";
+import { broadcastTo } from "./operand.js";
 import * as bin from "./ops/binary.js";
 import * as clp from "./ops/clip.js";
 import * as cmp from "./ops/compare.js";
@@ -103,6 +104,19 @@ export class NDArray {
     const g = gradOf(this);
     if (!g) throw new Error("adc: this array has no gradient attached; call attachGrad() first");
     return g;
+  }
+
+  /**
+   * Writes `value` (a number or an array broadcast to this shape) into this array in place and
+   * returns it: MXNet's `param[:] = param - lr * param.grad`, TensorFlow's `v.assign(...)`. For
+   * updating parameters between training steps; the array keeps its attached gradient. adc
+   * refuses it inside differentiated code and record blocks, whose derivatives rely on arrays
+   * not changing.
+   */
+  assign(value: Operand): this {
+    if (this.dtype === "bool") throw new TypeError("assign: a bool array cannot be assigned numbers");
+    this.data.set(broadcastTo(value, this.shape).data);
+    return this;
   }
 
   /** Backpropagates from this array (a non-scalar array means its sum, unless a head is given). */
