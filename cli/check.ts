@@ -18,7 +18,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ts } from "ts-morph";
 import { compileFiles, formatDiagnostic } from "../compiler/index.js";
-import { runtimeEntry, withInlineMap } from "./emit.js";
+import { compiledModules, runtimeEntry } from "./emit.js";
 
 type Color = (s: string, c: "red" | "green" | "cyan" | "gray" | "bold") => string;
 
@@ -99,17 +99,7 @@ async function checkFile(file: string, targets: readonly Target[], color: Color)
     outdir: dirname(file),
     logLevel: "silent",
     alias: { adc: runtimeEntry("api"), "adc/runtime": runtimeEntry("index") },
-    plugins: [
-      {
-        name: "adc-compiled",
-        setup(b) {
-          b.onLoad({ filter: /\.[cm]?tsx?$/ }, (args) => {
-            const c = sources.get(args.path);
-            return c ? { contents: withInlineMap(c), loader: args.path.endsWith("x") ? "tsx" : "ts" } : undefined;
-          });
-        },
-      },
-    ],
+    plugins: [compiledModules(sources)],
   });
   const dir = mkdtempSync(join(tmpdir(), "adc-check-"));
   try {

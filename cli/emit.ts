@@ -69,7 +69,7 @@ function loaderOf(path: string): "ts" | "tsx" {
 }
 
 /** Serves the compiled text of every module of the build instead of its source on disk. */
-function compiledModules(sources: ReadonlyMap<string, Compiled>): Plugin {
+export function compiledModules(sources: ReadonlyMap<string, Compiled>): Plugin {
   return {
     name: "adc-compiled",
     setup(b) {

@@ -57,3 +57,13 @@ export function governs(config: UserConfig, files: readonly string[], named: boo
   const included = new Set(config.fileNames.map((f) => resolve(f)));
   return files.some((f) => included.has(resolve(f)));
 }
+
+/**
+ * How a build's imports resolve: through the tsconfig given (`named`), or else the nearest one
+ * that includes the roots; undefined when none applies (adc's defaults).
+ */
+export function resolutionFor(roots: readonly string[], named?: string): UserResolution | undefined {
+  const path = findConfig(named, roots);
+  const config = path ? readConfig(path).config : undefined;
+  return config && governs(config, roots, named !== undefined) ? config.resolution : undefined;
+}

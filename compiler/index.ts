@@ -17,7 +17,7 @@ import { withDump, type Stage } from "./pipeline.js";
 
 export { PIPELINE, DUMP_STAGES, type Stage } from "./pipeline.js";
 export type { UserResolution } from "./program.js";
-export { findConfig, readConfig, governs, type UserConfig } from "./config.js";
+export { findConfig, readConfig, governs, resolutionFor, type UserConfig } from "./config.js";
 
 export { formatDiagnostic, formatPretty, CODES } from "./diagnostics.js";
 export { javascriptApiUses } from "./javascript.js";

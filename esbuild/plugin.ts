@@ -37,13 +37,11 @@ export function adc(options: AdcPluginOptions = {}): Plugin {
         const roots = [...entryPaths(b.initialOptions.entryPoints, cwd), ...(options.include ?? []).map((p) => resolve(cwd, p))];
         if (roots.length === 0) return {};
         // The compiler (and ts-morph) load on first use, not when the plugin is created.
-        const { compileFiles, findConfig, readConfig, governs } = await import("../compiler/index.js");
+        const { compileFiles, resolutionFor } = await import("../compiler/index.js");
         // Imports resolve as esbuild resolves them: through the tsconfig it was given, or the
         // nearest one that includes the entries (its `paths` and `baseUrl`).
-        const named = b.initialOptions.tsconfig !== undefined;
-        const configPath = findConfig(named ? resolve(cwd, b.initialOptions.tsconfig!) : undefined, roots);
-        const config = configPath ? readConfig(configPath).config : undefined;
-        const result = compileFiles(roots, new Map(), { resolution: config && governs(config, roots, named) ? config.resolution : undefined });
+        const named = b.initialOptions.tsconfig === undefined ? undefined : resolve(cwd, b.initialOptions.tsconfig);
+        const result = compileFiles(roots, new Map(), { resolution: resolutionFor(roots, named) });
         if (result.diagnostics.length) {
           const errors: Message[] = result.diagnostics.map(toMessage);
           return { errors };

@@ -64,10 +64,8 @@ export function adc(options: AdcVitePluginOptions = {}) {
     compiled = new Map();
     if (roots.length === 0) return;
     // The compiler (and ts-morph) load on first use, not when the plugin is created.
-    const { compileFiles, findConfig, readConfig, governs, formatDiagnostic } = await import("../compiler/index.js");
-    const configPath = findConfig(undefined, roots);
-    const config = configPath ? readConfig(configPath).config : undefined;
-    const result = compileFiles(roots, new Map(), { resolution: config && governs(config, roots, false) ? config.resolution : undefined });
+    const { compileFiles, formatDiagnostic, resolutionFor } = await import("../compiler/index.js");
+    const result = compileFiles(roots, new Map(), { resolution: resolutionFor(roots) });
     for (const m of result.modules) ctx.addWatchFile?.(m);
     if (result.diagnostics.length) {
       const [first] = result.diagnostics;
