@@ -49,6 +49,55 @@ export async function medians(tasks: readonly Task[], timeMs = 400): Promise<Map
   return out;
 }
 
+export interface InterleavedOptions {
+  /** Rounds; each runs every task once, in turn (the order rotates between rounds). */
+  readonly rounds: number;
+  /** Time budget of one task in one round, in milliseconds. */
+  readonly timeMs: number;
+  /** Warm-up of each task before the first round, in milliseconds (tinybench's warmupTime). */
+  readonly warmupMs: number;
+}
+
+/**
+ * Median time per call, in nanoseconds, for each task, over the samples of several tinybench
+ * rounds that take the tasks in turn: a slow drift of the machine (another process, thermal
+ * state) then falls on every task alike rather than on whichever ran last. Each task is warmed
+ * up for warmupMs first (large generated functions take a while to be optimized).
+ */
+export async function interleavedMedians(tasks: readonly Task[], o: InterleavedOptions): Promise<Map<string, number>> {
+  let sink = 0;
+  const samples = new Map<string, number[]>(tasks.map((t) => [t.name, []]));
+  const fnOf = (t: Task) => () => {
+    const n = t.batch ?? 1;
+    for (let i = 0; i < n; i++) if (t.fn() === undefined) sink++;
+  };
+  const warm = new Bench({ time: 0, iterations: 1, warmup: true, warmupTime: o.warmupMs, warmupIterations: 1 });
+  for (const t of tasks) warm.add(t.name, fnOf(t));
+  await warm.run();
+  for (let r = 0; r < o.rounds; r++) {
+    const bench = new Bench({ time: o.timeMs, iterations: 3, warmup: false, retainSamples: true });
+    for (let i = 0; i < tasks.length; i++) {
+      const t = tasks[(i + r) % tasks.length];
+      bench.add(t.name, fnOf(t));
+    }
+    await bench.run();
+    for (const task of bench.tasks) {
+      const res = task.result;
+      if (res.state !== "completed") throw new Error(`benchmark ${task.name} did not complete: ${res.state} ${"error" in res ? String(res.error) : ""}`);
+      const batch = tasks.find((x) => x.name === task.name)!.batch ?? 1;
+      for (const s of res.latency.samples ?? []) samples.get(task.name)!.push((s * 1e6) / batch);
+    }
+  }
+  if (sink < 0) console.log(sink);
+  const out = new Map<string, number>();
+  for (const [name, s] of samples) {
+    s.sort((a, b) => a - b);
+    const h = s.length >> 1;
+    out.set(name, s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2);
+  }
+  return out;
+}
+
 export function fmtNs(ns: number): string {
   if (ns < 1e3) return `${ns.toFixed(1)} ns`;
   if (ns < 1e6) return `${(ns / 1e3).toFixed(2)} µs`;
