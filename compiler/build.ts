@@ -41,6 +41,7 @@ import { emitJob } from "./emit-job.js";
 import { Tangents, type FnInfo } from "./tangents.js";
 import { Requests } from "./requests.js";
 import { InnerGrads } from "./inner-grads.js";
+import { Methods } from "./methods.js";
 
 export interface BuildResult {
   /** Transformed text of every file that changed, keyed by file name. */
@@ -86,6 +87,7 @@ class Build {
   private readonly queue: Job[] = [];
   private mutations: Mutations = new Map();
   private readonly innerGrads: InnerGrads;
+  private readonly methods: Methods;
   private readonly requests = new Requests({
     fn: (key) => this.fns.get(key)!,
     register: (node, anonymous) => this.register(node, anonymous),
@@ -135,6 +137,7 @@ class Build {
       refuse: (code, file, n, message, hint) => this.refuse(code, file, n, message, hint),
     });
     this.program = project.getProgram().compilerObject;
+    this.methods = new Methods(this.checker, this.program);
     this.sink = new DiagnosticSink((file, offset) => {
       const sf = project.getSourceFile(file)?.compilerNode;
       if (!sf) return { line: 1, column: 1 };
@@ -271,13 +274,29 @@ class Build {
   // ---- functions --------------------------------------------------------------------------
 
   /** The function's record, giving it a module-unique name to derive generated names from. */
-  private register(node: FunctionNode, anonymous = "_lambda"): FnInfo {
+  private register(node: FunctionNode, anonymous = "_lambda", thisType?: ts.Type): FnInfo {
     const sf = node.getSourceFile();
-    const key = fnKey({ file: sf.fileName, pos: node.getStart(), name: "" });
+    // A method is made once per receiver class (`this.forward()` in a base class's method calls
+    // the subclass's forward); for its own class the key is the declaration's.
+    let variant: string | undefined;
+    let base: string;
+    if (ts.isMethodDeclaration(node)) {
+      const own = this.checker.getTypeAtLocation(node.parent);
+      const cls = thisType ?? own;
+      const clsName = this.checker.typeToString(cls);
+      // (`Module_trainingStep_Linear`: Module's method made for a Linear receiver.)
+      const ownName = this.checker.typeToString(own);
+      const same = cls.getSymbol() === own.getSymbol();
+      if (!same) variant = `this=${clsName}`;
+      base = !same ? `${ownName}_${node.name.getText()}_${clsName}` : `${ownName}_${node.name.getText()}`;
+      thisType = cls;
+    }
+    const key = fnKey({ file: sf.fileName, pos: node.getStart(), name: "", variant });
     let info = this.fns.get(key);
     if (info) return info;
-    let base: string;
-    if (ts.isFunctionDeclaration(node) && node.name) base = node.name.text;
+    if (ts.isMethodDeclaration(node)) {
+      // (base was set above)
+    } else if (ts.isFunctionDeclaration(node) && node.name) base = node.name.text;
     else if (ts.isVariableDeclaration(node.parent) && ts.isIdentifier(node.parent.name)) base = node.parent.name.text;
     else {
       const counter = `${sf.fileName}\0${anonymous}`;
@@ -285,7 +304,8 @@ class Build {
       this.inlineCount.set(counter, k + 1);
       base = `${anonymous}${k}`;
     }
-    info = { id: { file: sf.fileName, pos: node.getStart(), name: this.uniqueName(sf.fileName, base, key) }, node, sf };
+    const id: FnId = { file: sf.fileName, pos: node.getStart(), name: this.uniqueName(sf.fileName, base!, key), ...(variant ? { variant } : {}) };
+    info = { id, node, sf, thisType };
     this.fns.set(key, info);
     return info;
   }
@@ -338,6 +358,24 @@ class Build {
         checker: this.checker,
         sink: this.sink,
         file: f.sf.fileName,
+        resolveMethod: (callee, recvType) => {
+          const m = callee.expression.kind === ts.SyntaxKind.SuperKeyword ? undefined : this.methods.resolve(callee, recvType);
+          if (typeof m === "string") return m;
+          const reachMethod = (decl: ts.MethodDeclaration, cls: ts.Type): FnId => {
+            const info = this.register(decl, undefined, cls);
+            if (info.ir === undefined) work.push(info);
+            return info.id;
+          };
+          if (callee.expression.kind === ts.SyntaxKind.SuperKeyword) {
+            const decl = this.methods.resolveSuper(callee);
+            if (decl === undefined || typeof decl === "string") return decl;
+            return reachMethod(decl, f.thisType ?? recvType);
+          }
+          if (!m) return undefined;
+          if ("cases" in m) return { cases: m.cases.map((c) => ({ cls: c.name, fn: reachMethod(c.decl, c.cls) })) };
+          return reachMethod(m.decl, m.cls);
+        },
+        thisType: f.thisType,
         resolveUser: (callee) => {
           if (!ts.isIdentifier(callee)) return undefined;
           const target = functionOf(callee, this.checker);
@@ -347,7 +385,7 @@ class Build {
           if (info.ir === undefined) work.push(info);
           return info.id;
         },
-        calleeCaptures: (id) => (this.info(id).captures ?? []).map((c) => c.ident),
+        calleeCaptures: (id) => (this.info(id).captures ?? []).map((c) => c.ident).filter(ts.isIdentifier),
         derivativeCall: (callee) => this.innerGrads.call(callee, f.sf.fileName, reach),
         derivativePair: (call) => this.innerGrads.pair(call, f.sf.fileName, reach),
         isAdcApi: (callee, name) => adcExportName(callee, this.checker) === name,

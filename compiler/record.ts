@@ -23,7 +23,8 @@ export interface RecordSite {
 }
 
 export interface Capture {
-  readonly ident: ts.Identifier;
+  /** The variable, or `this` (in a record block inside a method: the object is an input). */
+  readonly ident: ts.Identifier | ts.ThisExpression;
   readonly read: boolean;
   readonly written: boolean;
   /** The variable's type as TypeScript text (for the cast when outputs are stored back). */
@@ -106,14 +107,24 @@ export function capturesOf(cb: ts.ArrowFunction | ts.FunctionExpression, checker
       return false;
     }
     if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) && !ts.isTypeReferenceNode(n.parent)) note(n, false, false);
+    if (n.kind === ts.SyntaxKind.ThisKeyword && !self) self = n as ts.ThisExpression;
   };
+  let self: ts.ThisExpression | undefined;
   // (Each assignment walks its two sides itself, in that order.)
   const walk = (root: ts.Node): void => forEachNode(root, step);
   walk(cb.body);
   // Values that carry no derivative and are only read need not be inputs. Objects and lists
   // that may hold NDArrays (a model's `w`, `params[0]`) are inputs: their arrays may have
   // gradients attached.
-  return [...found.values()].filter((c) => c.written || isDiffTy(classifyType(checker.getTypeAtLocation(c.ident), checker)));
+  const out: Capture[] = [...found.values()].filter((c) => c.written || isDiffTy(classifyType(checker.getTypeAtLocation(c.ident), checker)));
+  // (An arrow's `this` is its method's object; a function expression's own `this` is refused by the lowering.)
+  if (self && ts.isArrowFunction(cb)) out.unshift({ ident: self, read: true, written: false, typeText: checker.typeToString(checker.getTypeAtLocation(self)) });
+  return out;
+}
+
+/** What the code around a block calls a captured variable (`this` for the object). */
+export function captureText(c: Capture): string {
+  return ts.isIdentifier(c.ident) ? c.ident.text : "this";
 }
 
 /**

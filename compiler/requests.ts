@@ -12,6 +12,7 @@ import { isDiffTy, isTree } from "./ir/ir.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "./ir/walk.js";
 import type { FunctionNode } from "./ir/lower/index.js";
 import type { Capture, RecordSite } from "./record.js";
+import { captureText } from "./record.js";
 import type { CallSite } from "./targets.js";
 import { RT } from "./emit/names.js";
 import { jobBases, type Job } from "./jobs.js";
@@ -98,7 +99,7 @@ export class Requests {
   /** A generated function of f's arguments as an expression: its name, or an arrow passing a closure's captured locals. */
   private functionText(site: CallSite, f: FnInfo, name: string): string {
     const file = site.call.getSourceFile().fileName;
-    const captured = (f.captures ?? []).map((c) => c.ident.text);
+    const captured = (f.captures ?? []).map(captureText);
     const fnName = this.host.importName(file, f, name);
     if (!captured.length) return fnName;
     // `grad(loss)` inside fit(xs): `((w: number[]) => loss_grad(w, xs))`, reading xs when called.
@@ -122,7 +123,7 @@ export class Requests {
     const ir = f.ir!;
     const key = fnKey(f.id);
     const diff = this.diffParams(f);
-    const captured = (f.captures ?? []).map((c) => c.ident.text);
+    const captured = (f.captures ?? []).map(captureText);
     const tail = captured.map((c) => `, ${c}`).join("");
     let fText: string;
     let jvpName: string;
@@ -160,7 +161,7 @@ export class Requests {
   private replaceCallee(site: CallSite, f: FnInfo, name: string): void {
     const file = site.call.getSourceFile().fileName;
     const call = site.call;
-    const captured = (f.captures ?? []).map((c) => c.ident.text);
+    const captured = (f.captures ?? []).map(captureText);
     const rest = call.arguments[1];
     const text = `${this.host.importName(file, f, name)}(`;
     if (rest) {
@@ -260,9 +261,9 @@ export class Requests {
     // NDArrays, and objects and lists that may hold them (`model.w`, `params[0]`).
     const mask = ir.params.map((p) => p.ty.k === "nd" || isTree(p.ty));
     const [name] = this.host.enqueue({ kind: "block", key: fnKey(f.id), mask });
-    const inputs = captures.filter((c) => c.read).map((c) => c.ident.text);
+    const inputs = captures.filter((c) => c.read).map(captureText);
     const written = captures.filter((c) => c.written);
-    const assign = `(_outputs: unknown[]) => {${written.map((c, k) => ` ${c.ident.text} = _outputs[${k}] as ${c.typeText};`).join("")} }`;
+    const assign = `(_outputs: unknown[]) => {${written.map((c, k) => ` ${captureText(c)} = _outputs[${k}] as ${c.typeText};`).join("")} }`;
     const options = site.options?.getText() ?? "{}";
     // Outputs whose graphs overlap another's: a backward through one frees the others too.
     const shares = sharedOutputs(ir);

@@ -16,6 +16,8 @@ export function topLevelStatement(n: ts.Node): ts.Node {
 export function enclosingScope(n: ts.Node): ts.Node | undefined {
   const top = topLevelStatement(n);
   if (top === n) return undefined;
+  // A method of a module-level class reads its object through `this`, a parameter.
+  if (ts.isMethodDeclaration(n) && n.parent === top && ts.isClassDeclaration(top)) return undefined;
   for (let p = n.parent; p && p !== top; p = p.parent) if (ts.isFunctionLike(p) || ts.isBlock(p) || ts.isClassLike(p)) return top;
   return ts.isVariableStatement(top) || ts.isExpressionStatement(top) || ts.isExportAssignment(top) ? undefined : top;
 }

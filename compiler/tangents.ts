@@ -19,6 +19,8 @@ export interface FnInfo {
   ir?: IrFunction | null;
   /** A closure's reads of its enclosing function's locals: trailing parameters of its IR. */
   captures?: readonly Capture[];
+  /** For a method: the class `this` is (the receiver's; for a base class's method, maybe a subclass). */
+  readonly thisType?: ts.Type;
   /** A tangent function registered (called from lowered code) but not made yet. */
   deferred?: boolean;
 }

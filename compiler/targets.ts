@@ -75,6 +75,14 @@ export function adcExportName(callee: ts.Expression, checker: ts.TypeChecker): s
 export function functionOf(e: ts.Expression, checker: ts.TypeChecker, depth = 0): FunctionNode | string {
   while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
   if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) return e;
+  if (ts.isPropertyAccessExpression(e)) {
+    const decl = checker.getSymbolAtLocation(e.name)?.valueDeclaration;
+    if (decl && ts.isMethodDeclaration(decl) && ts.isClassLike(decl.parent)) {
+      const cls = decl.parent.name?.text ?? "C";
+      const params = decl.parameters.map((q) => q.name.getText()).join(", ");
+      return `'${e.getText()}' is a method, which JavaScript passes without its object; differentiate an arrow that calls it on the object, e.g. (m: ${cls}${params ? `, ${params}` : ""}) => m.${e.name.text}(${params})`;
+    }
+  }
   if (!ts.isIdentifier(e)) return "adc differentiates a named function or an inline arrow";
   let sym = checker.getSymbolAtLocation(e);
   if (!sym) return `cannot resolve '${e.text}'`;

@@ -28,6 +28,16 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !(x instanceof NDArray) && !ArrayBuffer.isView(x) && !Array.isArray(x);
 }
 
+/**
+ * An empty object of x's kind: a plain object for a plain one, an object with the same prototype
+ * for a class instance (a model's gradient is a model, with its methods, as a JAX pytree keeps
+ * its node type). The constructor does not run: the fields are filled in by the caller.
+ */
+function sameKind(x: object): Record<string, unknown> {
+  const proto = Object.getPrototypeOf(x) as object | null;
+  return proto === Object.prototype || proto === null ? {} : (Object.create(proto) as Record<string, unknown>);
+}
+
 /** A zero adjoint with x's structure. */
 export function barOf<T>(x: T): Bar<T> {
   return zeroOf(x) as Bar<T>;
@@ -39,7 +49,7 @@ function zeroOf(x: unknown): unknown {
   if (x instanceof Float64Array) return new Float64Array(x.length);
   if (Array.isArray(x)) return x.map(zeroOf);
   if (isPlainObject(x)) {
-    const out: Record<string, unknown> = {};
+    const out = sameKind(x);
     for (const k of Object.keys(x)) out[k] = zeroOf(x[k]);
     return out;
   }
@@ -57,7 +67,7 @@ function fill(bar: unknown, like: unknown): unknown {
   if (like instanceof Float64Array) return bar;
   if (Array.isArray(like)) return like.map((v, k) => fill((bar as unknown[])[k], v));
   if (isPlainObject(like)) {
-    const out: Record<string, unknown> = {};
+    const out = sameKind(like);
     for (const k of Object.keys(like)) out[k] = fill((bar as Record<string, unknown>)[k], like[k]);
     return out;
   }
@@ -86,7 +96,7 @@ export function copyArrays<T>(x: T): T {
   if (x instanceof Float64Array) return x.slice() as T;
   if (Array.isArray(x)) return x.map(copyArrays) as T;
   if (isPlainObject(x)) {
-    const out: Record<string, unknown> = {};
+    const out = sameKind(x);
     for (const k of Object.keys(x)) out[k] = copyArrays(x[k]);
     return out as T;
   }

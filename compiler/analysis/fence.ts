@@ -82,7 +82,8 @@ export function fence(
           // derivative belongs to a different function than the value the user computed.
           if (text === "Math.random")
             return report("ADC1003", e, "Math.random() in a differentiated computation", "draw the random numbers outside and pass them in as an argument");
-          if (METADATA.has(e.fn.text)) return;
+          // (`recv instanceof C`, choosing a method, reads the object's class, not its numbers.)
+          if (METADATA.has(e.fn.text) || e.fn.text.startsWith(" instanceof ")) return;
           if (e.args.some(isVaried)) {
             if (text.startsWith("{"))
               return report("ADC1012", e, "an object literal holding a differentiated value is not supported in differentiated code (objects of NDArray parameters are, as parameters)", "pass the values as separate numbers or arrays");

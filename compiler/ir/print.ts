@@ -66,6 +66,7 @@ function print(e: Expr, rn: Rename): [string, number] {
         // "@text": kept verbatim; ".m()": a method call on args[0]; ".p": a property of args[0];
         // "[]": args[0][args[1]].
         if (t.startsWith("@")) return [t.slice(1), isAtomic(t.slice(1)) ? POSTFIX : 0];
+        if (t.startsWith(" instanceof ")) return [`${wrap(print(e.args[0], rn), PREC["<"] + 1)}${t}`, PREC["<"]];
         if (t === "[]") return [`${wrap(print(e.args[0], rn), POSTFIX)}[${args[1]}]`, POSTFIX];
         if (t.startsWith(".")) {
           const recv = wrap(print(e.args[0], rn), POSTFIX);
@@ -73,6 +74,8 @@ function print(e: Expr, rn: Rename): [string, number] {
         }
         return [`${t}(${args.join(", ")})`, POSTFIX];
       }
+      // A method of the program: `recv.m(...)`.
+      if (e.fn.k === "user" && e.fn.text?.startsWith(".")) return [`${wrap(print(e.args[0], rn), POSTFIX)}${e.fn.text.slice(0, -2)}(${args.slice(1).join(", ")})`, POSTFIX];
       const callee = e.fn.k === "prim" ? e.fn.name : e.fn.k === "user" ? e.fn.text ?? e.fn.fn.name : e.fn.k === "rt" ? `${RT}.${e.fn.name}` : e.fn.k === "derived" ? e.fn.name : ndPath(e.fn.op);
       if (e.tyArgs) return [`${callee}<${e.tyArgs.map((t) => printTy(t)).join(", ")}>(${args.join(", ")})`, POSTFIX];
       if (e.fn.k === "nd" && e.fn.list !== undefined) return [`${callee}([${args.slice(0, e.fn.list).join(", ")}]${args.slice(e.fn.list).map((a) => `, ${a}`).join("")})`, POSTFIX];

@@ -26,6 +26,20 @@ export function classifyType(t: ts.Type, checker: ts.TypeChecker, depth = 0): Ty
     if (e?.k === "num") return NUMARR;
     if (e && (e.k === "arr" || e.k === "nd" || e.k === "obj" || e.k === "list")) return { k: "list", elem: e, text: checker.typeToString(t, undefined, ts.TypeFormatFlags.NoTruncation) };
   }
+  if (isClassInstance(t)) {
+    // A class instance (a model): its data fields are the parts, as a pytree; methods live on
+    // the prototype and are code, not state.
+    const fields: [string, Ty][] = [];
+    for (const p of t.getProperties()) {
+      if (!isDataField(p)) continue;
+      fields.push([p.getName(), classifyType(checker.getTypeOfSymbol(p), checker, depth + 1)]);
+    }
+    // (Inside a method `this` has the polymorphic type `this`; generated code names the class.)
+    const shown = t.flags & ts.TypeFlags.TypeParameter ? checker.getApparentType(t) : t;
+    // (Even with no fields: a base class's subclasses may add them, and a gradient of the base
+    // type has the fields of the object it is taken at.)
+    return { k: "obj", fields, text: checker.typeToString(shown) };
+  }
   if (f & ts.TypeFlags.Object && !(t as ts.ObjectType).getCallSignatures().length && !checker.isArrayType(t) && !checker.isTupleType(t)) {
     const props = t.getProperties();
     if (props.length > 0 && props.every((p) => p.valueDeclaration && ts.isPropertySignature(p.valueDeclaration) || (p.valueDeclaration && ts.isPropertyAssignment(p.valueDeclaration)))) {
@@ -45,4 +59,22 @@ export function sameTy(a: Ty, b: Ty): boolean {
   if (a.k === "arr" && b.k === "arr") return a.ctor === b.ctor;
   if (a.k === "list" && b.k === "list") return sameTy(a.elem, b.elem);
   return true;
+}
+
+/** The instance type of a class written in the program (not a built-in such as Map). */
+export function isClassInstance(t: ts.Type): boolean {
+  const sym = t.getSymbol();
+  if (!sym || !(sym.flags & ts.SymbolFlags.Class)) return false;
+  const decl = sym.valueDeclaration ?? sym.declarations?.[0];
+  return !!decl && ts.isClassLike(decl) && !decl.getSourceFile().isDeclarationFile;
+}
+
+/** A field that holds state: a property declaration or a constructor parameter property, not a method or accessor. */
+export function isDataField(p: ts.Symbol): boolean {
+  const d = p.valueDeclaration;
+  if (!d) return false;
+  if (ts.isParameter(d)) return true;
+  if (!ts.isPropertyDeclaration(d) || ts.isPrivateIdentifier(d.name)) return false;
+  const isStatic = ts.getCombinedModifierFlags(d) & ts.ModifierFlags.Static;
+  return !isStatic && !(d.initializer && (ts.isArrowFunction(d.initializer) || ts.isFunctionExpression(d.initializer)));
 }

@@ -26,6 +26,8 @@ export abstract class LowerBase {
   protected readonly taken = new Set<string>();
   protected readonly reserved = new Set<string>();
   protected temps = 0;
+  /** The IR name `this` lowers to: a method's leading parameter, or a record block's capture. */
+  protected thisName: string | undefined;
   /** Statements an expression needs run before it (map/reduce loops); null where none may go. */
   protected pre: Stmt[] | null = null;
   /** Labels of the jump targets we are inside, innermost last: loops, blocks, map callbacks. */
@@ -62,8 +64,13 @@ export abstract class LowerBase {
     return classifyType(this.env.checker.getTypeAtLocation(n), this.env.checker);
   }
 
-  /** Gives a declared identifier its unique IR name. */
-  protected declare(ident: ts.Identifier, ty: Ty): string {
+  /** Gives a declared identifier its unique IR name (`this`, captured by a block, is named `self`). */
+  protected declare(ident: ts.Identifier | ts.ThisExpression, ty: Ty): string {
+    if (!ts.isIdentifier(ident)) {
+      this.thisName = this.fresh("self");
+      this.vars.set(this.thisName, ty);
+      return this.thisName;
+    }
     const sym = this.symbolOf(ident);
     const name = this.fresh(ident.text);
     if (sym) this.locals.set(sym, name);

@@ -5,7 +5,7 @@
  */
 import { ts } from "ts-morph";
 import { bin, cond, math, num } from "../make.js";
-import { BOOL, NUM, VOID, type Ctor, type Expr, type Pos, type Stmt, type Target, type Ty } from "../ir.js";
+import { BOOL, NUM, VOID, type Ctor, type FnId, type Expr, type Pos, type Stmt, type Target, type Ty } from "../ir.js";
 import { scalarRule } from "../../rules/scalar.js";
 import { isListOp } from "../../rules/ndarray.js";
 import { OBSERVERS, IN_PLACE_ARRAY_METHODS } from "./tables.js";
@@ -13,6 +13,49 @@ import { countedLoop } from "./helpers.js";
 import { Expressions } from "./expressions.js";
 
 export abstract class Calls extends Expressions {
+
+  /**
+   * `recv.m(args)` where subclasses override m: `if (recv instanceof Sub) r = Sub_m(recv, args)
+   * else r = Base_m(recv, args)`, a branch like any other, so each sweep takes the same case.
+   */
+  private dispatch(e: ts.CallExpression, callee: ts.PropertyAccessExpression, cases: readonly { readonly cls: string; readonly fn: FnId }[], ty: Ty): Expr {
+    const p = this.pos(e);
+    if (!this.pre) this.refuse("ADC1002", e, `which '${callee.name.text}' runs depends on the object's class, and the choice cannot be placed here (a condition, a short-circuit operand)`, "call it in a statement of its own first");
+    const out = this.pre;
+    const once = (x: Expr, base: string, xt: Ty): Expr => {
+      if (x.k === "var" || x.k === "num") return x;
+      const name = this.temp(base, xt);
+      out.push({ k: "let", name, ty: xt, init: x, isConst: true, pos: x.pos });
+      return { k: "var", name, ty: xt, pos: x.pos };
+    };
+    const recvTy = this.typeOf(callee.expression);
+    const recv = once(this.expr(callee.expression), "_recv", recvTy);
+    const args = e.arguments.map((a) => {
+      if (ts.isSpreadElement(a)) this.refuse("ADC1020", a, "spread arguments are not supported");
+      return once(this.expr(a), "_arg", this.typeOf(a));
+    });
+    const text = `.${callee.name.text}()`;
+    const result = ty.k === "void" ? undefined : this.temp("_m", ty);
+    if (result) out.push({ k: "let", name: result, ty, isConst: false, pos: p });
+    const branch = (fn: FnId): Stmt[] => {
+      const call: Expr = { k: "call", fn: { k: "user", fn, text }, args: [recv, ...args], ty, pos: p };
+      return [result ? { k: "assign", target: { k: "var", name: result, ty, pos: p }, value: call, pos: p } : { k: "expr", e: call, pos: p }];
+    };
+    let chain = branch(cases[cases.length - 1].fn);
+    for (let k = cases.length - 2; k >= 0; k--) {
+      const test: Expr = { k: "call", fn: { k: "opaque", text: ` instanceof ${cases[k].cls}` }, args: [recv], ty: BOOL, pos: p };
+      chain = [{ k: "if", cond: test, then: branch(cases[k].fn), else: chain, pos: p }];
+    }
+    out.push(...chain);
+    return result ? { k: "var", name: result, ty, pos: p } : { k: "call", fn: { k: "opaque", text: "@undefined" }, args: [], ty: VOID, pos: p };
+  }
+
+  /** The class a method call is looked up on: `this` in a method stands for the receiver's class. */
+  private receiverType(recv: ts.Expression): ts.Type {
+    while (ts.isParenthesizedExpression(recv)) recv = recv.expression;
+    if (recv.kind === ts.SyntaxKind.ThisKeyword && this.env.thisType) return this.env.thisType;
+    return this.env.checker.getTypeAtLocation(recv);
+  }
 
   protected call(e: ts.CallExpression): Expr {
     const p = this.pos(e);
@@ -65,7 +108,11 @@ export abstract class Calls extends Expressions {
       const nd = this.env.ndOp(e);
       if (nd) return this.ndCall(nd.op, nd.args, ty, e);
     }
-    const user = this.env.resolveUser(callee);
+    const resolved = ts.isPropertyAccessExpression(callee) && this.env.resolveMethod ? this.env.resolveMethod(callee, this.receiverType(callee.expression)) : undefined;
+    if (typeof resolved === "string") this.refuse("ADC1002", e, resolved);
+    if (resolved && "cases" in resolved) return this.dispatch(e, callee as ts.PropertyAccessExpression, resolved.cases, ty);
+    const method = resolved;
+    const user = method ?? this.env.resolveUser(callee);
     if (user) {
       const args = e.arguments.map((a) => {
         if (ts.isSpreadElement(a)) this.refuse("ADC1020", a, "spread arguments are not supported");
@@ -84,6 +131,19 @@ export abstract class Calls extends Expressions {
         if (!this.localName(ident))
           this.refuse("ADC1016", e, `'${user.name}' reads '${ident.text}' from its enclosing function, which is not passed to this code`, "pass the value to it as an argument");
         args.push(this.identifier(ident));
+      }
+      // A method takes its receiver first; its primal call is printed `recv.m(...)`.
+      if (method) {
+        const access = callee as ts.PropertyAccessExpression;
+        if (access.expression.kind !== ts.SyntaxKind.SuperKeyword)
+          return { k: "call", fn: { k: "user", fn: user, text: `.${access.name.text}()` }, args: [this.expr(access.expression), ...args], ty, pos: p };
+        // `super.m(x)`: the base's m on this object; its primal call, at module level, goes
+        // through the base class the `extends` clause names: `Base.prototype.m.call(self, x)`.
+        const cls = ts.findAncestor(access, ts.isClassLike);
+        const base = cls?.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0]?.expression;
+        if (!this.thisName || !base || !ts.isIdentifier(base)) this.refuse("ADC1002", e, "this super call cannot be followed", "call the base class's method through a function declared at module level");
+        const self: Expr = { k: "var", name: this.thisName, ty: this.vars.get(this.thisName)!, pos: this.pos(access.expression) };
+        return { k: "call", fn: { k: "user", fn: user, text: `${base.text}.prototype.${access.name.text}.call` }, args: [self, ...args], ty, pos: p };
       }
       return { k: "call", fn: { k: "user", fn: user, text: ts.isIdentifier(callee) ? callee.text : undefined }, args, ty, pos: p };
     }

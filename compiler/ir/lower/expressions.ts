@@ -65,6 +65,10 @@ export abstract class Expressions extends LowerBase {
       return { k: "index", arr, idx: this.withPre(this.pre, () => this.expr(e.argumentExpression)), pos: p };
     }
     if (ts.isPropertyAccessExpression(e)) return this.property(e);
+    if (e.kind === ts.SyntaxKind.ThisKeyword) {
+      if (!this.thisName) this.refuse("ADC1001", e, "'this' is supported in class methods and in record blocks inside them", "pass the object as a parameter");
+      return { k: "var", name: this.thisName, ty: this.vars.get(this.thisName)!, pos: p };
+    }
     if (ts.isArrayLiteralExpression(e)) {
       const t = this.typeOf(e);
       if (e.elements.some((x) => ts.isSpreadElement(x))) {

@@ -19,7 +19,8 @@ export { assigns } from "./helpers.js";
 
 import type { DerivativePair } from "../../inner-grads.js";
 
-export type FunctionNode = ts.FunctionDeclaration | ts.ArrowFunction | ts.FunctionExpression;
+/** A function adc reads: a declaration, an arrow or function expression, or a class method (whose `this` is a leading parameter). */
+export type FunctionNode = ts.FunctionDeclaration | ts.ArrowFunction | ts.FunctionExpression | ts.MethodDeclaration;
 
 export interface LowerEnv {
   readonly checker: ts.TypeChecker;
@@ -27,6 +28,16 @@ export interface LowerEnv {
   readonly file: string;
   /** The user function a callee refers to, if adc can differentiate it. */
   resolveUser(callee: ts.Expression): FnId | undefined;
+  /**
+   * `recv.m(...)` where m is a method adc can read, looked up on `recvType` (the receiver's
+   * class): the function to call with the receiver as first argument; a message when the call
+   * cannot be followed; undefined when m is no such method. When subclasses override m, the
+   * function for each class the receiver may have, most derived first, to choose among with
+   * `instanceof` (the last one runs otherwise).
+   */
+  resolveMethod?(callee: ts.PropertyAccessExpression, recvType: ts.Type): FnId | { readonly cases: readonly { readonly cls: string; readonly fn: FnId }[] } | string | undefined;
+  /** In a method: the class `this` is (the receiver's class, which may be a subclass of the method's own). */
+  readonly thisType?: ts.Type;
   /**
    * `grad(g, i)` (or a const bound to it) called inside the function: the function adc makes for
    * it (g's derivative as a function of IR, which is called like a user function), a message
@@ -46,7 +57,7 @@ export interface LowerEnv {
    * For a record block: the outer variables it uses. Read ones become parameters (the block's
    * inputs); assigned ones are its outputs (assigned-only ones start as locals).
    */
-  readonly captures?: readonly { readonly ident: ts.Identifier; readonly read: boolean; readonly written: boolean }[];
+  readonly captures?: readonly { readonly ident: ts.Identifier | ts.ThisExpression; readonly read: boolean; readonly written: boolean }[];
   /** The captures are a closure's reads of enclosing locals (extra parameters), not a record block's. */
   readonly closure?: boolean;
   /** The enclosing-function locals a called closure reads, passed after its own arguments. */

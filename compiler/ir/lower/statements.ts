@@ -25,6 +25,15 @@ export class Lowerer extends Loops {
       const name = this.declare(p.name, ty);
       return init === undefined ? { name, ty, pos: this.pos(p) } : { name, ty, pos: this.pos(p), init };
     });
+    if (ts.isMethodDeclaration(fn)) {
+      // `this` is the method's leading parameter (the receiver, passed by every call).
+      if (ts.getCombinedModifierFlags(fn) & ts.ModifierFlags.Static) this.refuse("ADC1002", fn, "static methods are not differentiated", "declare the function at module level");
+      const cls = this.env.thisType ?? this.env.checker.getTypeAtLocation(fn.parent);
+      const ty = classifyType(cls, this.env.checker);
+      this.thisName = this.fresh("self");
+      this.vars.set(this.thisName, ty);
+      params.unshift({ name: this.thisName, ty, pos: this.pos(fn.name) });
+    }
     const outputs: string[] = [];
     const prelude: Stmt[] = [];
     for (const c of this.env.captures ?? []) {
