@@ -50,7 +50,7 @@ const programs = readdirSync(join(root, "examples/d2l")).filter((f) => /-(mxnet|
 
 describe("examples/d2l", () => {
   it("has both styles of each chapter", () => {
-    expect(programs).toEqual(["linear-regression-jax", "linear-regression-mxnet", "mlp-jax", "mlp-mxnet", "softmax-regression-jax", "softmax-regression-mxnet"]);
+    expect(programs).toEqual(["linear-regression-jax", "linear-regression-mxnet", "mlp-jax", "mlp-mxnet", "oo-linear-regression-jax", "oo-linear-regression-mxnet", "softmax-regression-jax", "softmax-regression-mxnet"]);
   });
 
   it.each(programs)("%s: the first gradient matches finite differences and the loss decreases", (name) => {
@@ -61,7 +61,7 @@ describe("examples/d2l", () => {
     for (let i = 1; i < losses.length; i++) expect(losses[i], `epoch ${i + 1}`).toBeLessThan(losses[i - 1]);
   });
 
-  it.each(["linear-regression-mxnet", "linear-regression-jax"])("%s recovers true_w and true_b", (name) => {
+  it.each(["linear-regression-mxnet", "linear-regression-jax", "oo-linear-regression-mxnet", "oo-linear-regression-jax"])("%s recovers true_w and true_b", (name) => {
     const r = run(name);
     const errW = one(r, "errorW") as number[];
     expect(errW).toHaveLength(2);
@@ -75,7 +75,7 @@ describe("examples/d2l", () => {
     expect(one(run(name), "testAccuracy") as number).toBeGreaterThan(0.9);
   });
 
-  it.each(["linear-regression", "softmax-regression", "mlp"])("%s: the MXNet-style and JAX-style programs agree step for step", (name) => {
+  it.each(["linear-regression", "oo-linear-regression", "softmax-regression", "mlp"])("%s: the MXNet-style and JAX-style programs agree step for step", (name) => {
     const [mx, jx] = [run(`${name}-mxnet`), run(`${name}-jax`)];
     const close = (a: unknown, b: unknown): void => {
       if (typeof a === "number") expect(Math.abs(a - (b as number))).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(a)));
