@@ -22,6 +22,7 @@ import { NDArray, autogradHooks } from "./ndarray/ndarray.js";
 import { accumulate, onesLikeOperand, zerosLikeOperand } from "./ndarray/registry.js";
 import type { Operand } from "./ndarray/types.js";
 import { checkCotangent } from "./pytree.js";
+import { constantInputs } from "./nd-ad.js";
 import { attachGrad, blocks, deposits, meta, metaOf as m, type GradReq } from "./autograd-state.js";
 export { gradOf, zeroGrad, detach } from "./autograd-state.js";
 
@@ -212,7 +213,23 @@ function propagate(y: NDArray, head: NDArray | null, retainGraph: boolean, sourc
             throw new Error("adc: gradient() with respect to an array computed in the same record() block as other values the target depends on is not supported; record that array in a block of its own, or attach a gradient to it (attachGrad) to make it a leaf");
           if (bars[k] !== null) add(o, bars[k] as NDArray);
         });
-      const inBars = b.pullback(bars.map((g, k) => g ?? (b.outputs[k] instanceof NDArray ? (zerosLikeOperand(b.outputs[k] as NDArray) as NDArray) : 0)));
+      // The block's input arrays whose adjoints go nowhere (data: nothing attached, not made by a
+      // block this backward reaches, not a source) are not differentiated (nd-ad.ts).
+      const constant = new Set<NDArray>();
+      b.inputs.forEach((input) =>
+        forEachArray(input, null, (x) => {
+          const n = producer(x, b);
+          if (!(n && reach.has(n.block)) && !meta.get(x)?.gradReq && !sources?.includes(x)) constant.add(x);
+        }),
+      );
+      const savedConstants = constantInputs.current;
+      constantInputs.current = constant;
+      let inBars: unknown[];
+      try {
+        inBars = b.pullback(bars.map((g, k) => g ?? (b.outputs[k] instanceof NDArray ? (zerosLikeOperand(b.outputs[k] as NDArray) as NDArray) : 0)));
+      } finally {
+        constantInputs.current = savedConstants;
+      }
       // MXNet frees every node the backward went through: the outputs with a cotangent and
       // every output whose computation overlaps theirs.
       if (!retainGraph) bars.forEach((g, k) => g !== null && (b.shares?.[k] ?? [k]).forEach((j) => (b.freed[j] = true)));

@@ -33,11 +33,24 @@ export function ndJvp(name: string, args: readonly unknown[], dots: readonly (Op
 }
 
 /**
- * The adjoint contribution of `g` to argument i of `out = name(...args)`; null when g is.
- * `elem` picks one array of a list operand (concat, stack), whose adjoint is a list.
+ * While a record block's pullback runs (backward()): the block's input arrays that need no
+ * adjoint, because no gradient is attached to them and no recorded computation made them (the
+ * data a training step reads). An adjoint with respect to one of them is not computed: the
+ * block was compiled with every input active, and this is where that is undone at run time (for
+ * `matmul(X, W)` it is a product as large as the forward one). Values computed inside the block
+ * are never in the set, so what flows to the other inputs is unchanged.
+ */
+export const constantInputs: { current: ReadonlySet<unknown> | null } = { current: null };
+
+/**
+ * The adjoint contribution of `g` to argument i of `out = name(...args)`; null when g is, or when
+ * the argument is an input that needs none (constantInputs). `elem` picks one array of a list
+ * operand (concat, stack), whose adjoint is a list.
  */
 export function ndVjp(name: string, i: number, g: Operand | null, args: readonly unknown[], out: unknown, elem?: number): NDArray | null {
   if (g === null) return null;
+  const constants = constantInputs.current;
+  if (constants !== null && constants.has(elem === undefined ? args[i] : (args[i] as readonly unknown[])[elem])) return null;
   const r = op(name).vjp(i, g, args, out);
   return (elem === undefined ? r : (r as unknown as Operand[])[elem]) as NDArray;
 }

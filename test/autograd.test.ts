@@ -17,6 +17,56 @@ async function build(source: string): Promise<Loaded> {
 const arr = (a: { toArray(): unknown }): number[] => a.toArray() as number[];
 
 describe("the imperative API", () => {
+  it("backward() computes no adjoint for data a record block reads (nothing attached, nothing recorded made it)", async () => {
+    const m = await build(`
+      import { np, NDArray, record } from "adc";
+      export { np };
+      export function step(X: NDArray, W: NDArray, y: NDArray): NDArray {
+        let l: NDArray = np.zeros([]);
+        record(() => {
+          const d = np.sub(np.matmul(X, W), y);
+          l = np.mean(np.mul(d, d));
+        });
+        l.backward();
+        return l;
+      }
+    `);
+    const np = m.np;
+    // Reads of W's numbers during backward: the adjoint of X in matmul(X, W) is g W^T, the only
+    // one that reads W (W's own is X^T g).
+    const counted = (W: any): { reads: number } => {
+      const c = { reads: 0 };
+      const data = W.data;
+      Object.defineProperty(W, "data", { get: () => (c.reads++, data), configurable: true });
+      return c;
+    };
+    const run = (attachX: boolean): { gradW: number[]; gradX: number[] | null; reads: number } => {
+      const X = np.array([[1, 2], [3, -1], [0.5, 4]]);
+      const W = np.array([[0.2, -0.1], [0.4, 0.3]]);
+      const y = np.array([[1, 0], [0, 1], [1, 1]]);
+      W.attachGrad();
+      if (attachX) X.attachGrad();
+      const before = counted(W);
+      const l = m.step(X, W, y);
+      expect(l.item()).toBeGreaterThan(0);
+      return { gradW: Array.from(W.grad.data as Float64Array), gradX: attachX ? Array.from(X.grad.data as Float64Array) : null, reads: before.reads };
+    };
+    const data = run(false);
+    const both = run(true);
+    // The same gradient for W either way; X's adjoint (and so W's numbers) only when X needs it.
+    data.gradW.forEach((g, k) => expect(g).toBeCloseTo(both.gradW[k], 14));
+    // (W's numbers are also read by the forward sweep and when its gradient is stored: the one
+    // read fewer is X's adjoint, not computed.)
+    expect(data.reads).toBe(both.reads - 1);
+    // X's gradient when attached: (2/n) (XW - y) W^T, n = 6 entries.
+    const X = [[1, 2], [3, -1], [0.5, 4]];
+    const W = [[0.2, -0.1], [0.4, 0.3]];
+    const y = [[1, 0], [0, 1], [1, 1]];
+    const d = X.map((row, i) => [0, 1].map((j) => row[0] * W[0][j] + row[1] * W[1][j] - y[i][j]));
+    const want = d.flatMap((row) => [0, 1].map((k) => (2 / 6) * (row[0] * W[k][0] + row[1] * W[k][1])));
+    both.gradX!.forEach((g, k) => expect(g).toBeCloseTo(want[k], 14));
+  });
+
   it("GradientTape: gradients with respect to a value an earlier block computed, and the total derivative with respect to the leaf", async () => {
     const m = await build(`
       import { np, NDArray, GradientTape } from "adc";

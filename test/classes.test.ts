@@ -158,7 +158,7 @@ describe("classes: fields, methods, this", () => {
       const ndLeaves = flatten(params.map((p) => p.grad));
       const jaxNd: number[] = [];
       const collectGrad = (o: any): void => {
-        for (const v of Object.values(o)) {
+        for (const v of Object.values(o) as any[]) {
           if (v instanceof np.array([0]).constructor) jaxNd.push(...v.data);
           else if (typeof v === "object" && v !== null) collectGrad(v);
         }
