@@ -99,6 +99,7 @@ export async function interleavedMedians(tasks: readonly Task[], o: InterleavedO
 }
 
 export function fmtNs(ns: number): string {
+  if (ns < 0) return `-${fmtNs(-ns)}`;
   if (ns < 1e3) return `${ns.toFixed(1)} ns`;
   if (ns < 1e6) return `${(ns / 1e3).toFixed(2)} µs`;
   if (ns < 1e9) return `${(ns / 1e6).toFixed(2)} ms`;
