@@ -283,9 +283,15 @@ class Build {
     if (ts.isMethodDeclaration(node)) {
       const own = this.checker.getTypeAtLocation(node.parent);
       const cls = thisType ?? own;
-      const clsName = this.checker.typeToString(cls);
+      // (Names derive from the classes' names: a class expression's is its const's.)
+      const nameOf = (t: ts.Type): string => {
+        const d = t.getSymbol()?.valueDeclaration;
+        const named = d && ts.isClassLike(d) ? (d.name ?? (ts.isVariableDeclaration(d.parent) ? d.parent.name : undefined)) : undefined;
+        return (named && ts.isIdentifier(named) ? named.text : this.checker.typeToString(t)).replace(/[^A-Za-z0-9_$]/g, "_");
+      };
+      const clsName = nameOf(cls);
       // (`Module_trainingStep_Linear`: Module's method made for a Linear receiver.)
-      const ownName = this.checker.typeToString(own);
+      const ownName = nameOf(own);
       const same = cls.getSymbol() === own.getSymbol();
       if (!same) variant = `this=${clsName}`;
       base = !same ? `${ownName}_${node.name.getText()}_${clsName}` : `${ownName}_${node.name.getText()}`;

@@ -72,7 +72,7 @@ export class Methods {
       // (A base method that only throws, `forward() { throw new Error("not implemented") }`, is
       // what an abstract method is in JavaScript: no derivative for it; calling it still throws.)
       if (!d || !ts.isMethodDeclaration(d) || !hasCode(d)) continue;
-      cases.push({ decl: d, cls: c, name: this.checker.typeToString(c) });
+      cases.push({ decl: d, cls: c, name: c.getSymbol()!.getName() });
     }
     if (!cases.length) return `no class that may be the receiver has a body for '${name}'`;
     return { cases };

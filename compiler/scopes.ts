@@ -18,6 +18,8 @@ export function enclosingScope(n: ts.Node): ts.Node | undefined {
   if (top === n) return undefined;
   // A method of a module-level class reads its object through `this`, a parameter.
   if (ts.isMethodDeclaration(n) && n.parent === top && ts.isClassDeclaration(top)) return undefined;
+  // (So does one of a class expression a module-level const holds: `const M = class { ... }`.)
+  if (ts.isMethodDeclaration(n) && ts.isClassExpression(n.parent) && ts.isVariableDeclaration(n.parent.parent) && ts.isVariableStatement(top) && n.parent.parent.parent.parent === top) return undefined;
   for (let p = n.parent; p && p !== top; p = p.parent) if (ts.isFunctionLike(p) || ts.isBlock(p) || ts.isClassLike(p)) return top;
   return ts.isVariableStatement(top) || ts.isExpressionStatement(top) || ts.isExportAssignment(top) ? undefined : top;
 }

@@ -214,6 +214,51 @@ describe("classes: super calls", () => {
   });
 });
 
+describe("classes: where they are declared", () => {
+  it("a model class imported from another module, in both styles; a class expression held by a const", async () => {
+    const dir = resolve(".vitest-tmp", "classes-import");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "model.ts"), `import { np, NDArray } from "adc";
+export class Linear {
+  constructor(public w: NDArray, public b: NDArray) {}
+  forward(X: NDArray): NDArray { return np.add(np.dot(X, this.w), this.b); }
+  loss(X: NDArray, y: NDArray): NDArray { const d = np.sub(this.forward(X), y); return np.mean(np.mul(d, d)); }
+}
+`);
+    writeFileSync(join(dir, "main.ts"), `import { np, NDArray, valueAndGrad, record, grad } from "adc";
+import { Linear } from "./model.js";
+export { np, Linear };
+export const jax = valueAndGrad((m: Linear, X: NDArray, y: NDArray) => m.loss(X, y));
+export function mxnet(m: Linear, X: NDArray, y: NDArray): number {
+  let l: NDArray = np.zeros([]);
+  record(() => { l = m.loss(X, y); });
+  l.backward();
+  return l.item();
+}
+const Scaled = class { k = 2; f(x: number): number { return this.k * x * x * x; } };
+export const dScaled = grad((s: InstanceType<typeof Scaled>, x: number) => s.f(x), 1);
+export const scaled = () => new Scaled();
+`);
+    const r = compileFiles([join(dir, "main.ts")]);
+    expect(r.diagnostics.map((d) => formatDiagnostic(d))).toEqual([]);
+    const model = r.outputs.get(join(dir, "model.ts"))!;
+    expect(model.code).toContain("export function Linear_loss_fwd");
+    const m = await load(r.outputs.get(join(dir, "main.ts"))!.code, join(dir, "main.ts"), new Map([[join(dir, "model.ts"), model.code]]));
+    const X = m.np.array([[1, 2], [3, 4], [-1, 0.5]]);
+    const y = m.np.array([[1], [2], [0]]);
+    const make = (): any => new m.Linear(m.np.array([[0.1], [0.2]]), m.np.array([0.3]));
+    const [l, g] = m.jax(make(), X, y);
+    const fd = fdGradient((mm: any) => mm.loss(X, y).item(), () => [make()], 0);
+    expectClose(flatten(g), fd);
+    const attached = make();
+    attached.w.attachGrad();
+    attached.b.attachGrad();
+    expect(m.mxnet(attached, X, y)).toBeCloseTo(l, 14);
+    expectClose(flatten([attached.w.grad, attached.b.grad]), flatten(g), 1e-13);
+    expect(m.dScaled(m.scaled(), 1.5)).toBeCloseTo(2 * 3 * 1.5 ** 2, 12);
+  });
+});
+
 describe("classes: what adc refuses, and why", () => {
   const diagnostics = (source: string): string[] => compile(source, { fileName: "m.ts" }).diagnostics.map((d) => formatDiagnostic(d));
 
@@ -245,6 +290,15 @@ export const dg = grad((b: Base, x: number) => b.g(x), 1);
     expect(r.outputs.size).toBe(0);
     const text = r.diagnostics.map((d) => formatDiagnostic(d)).join("\n");
     expect(text).toMatch(/base\.ts\(4,\d+\): error ADC1002: which 'f' runs depends on the object's class \(Sub overrides 'Base\.f'\)/);
+  });
+
+  it("private members (#x): derivative code lives outside the class", () => {
+    const d = diagnostics(`import { grad } from "adc";
+class P { #k = 2; w = 3; #twice(x: number): number { return 2 * x; } f(x: number): number { return this.#k * this.w * x; } g(x: number): number { return this.#twice(x) * this.w; } }
+export const d = grad((p: P, x: number) => p.f(x), 1);
+export const e = grad((p: P, x: number) => p.g(x), 1);`).join("\n");
+    expect(d).toContain("m.ts(2,100): error ADC1012: the private member '#k' cannot be read by derivative code");
+    expect(d).toContain("error ADC1012: the private method '#twice' cannot be called by derivative code");
   });
 
   it("this outside a method, and an abstract method with no subclass body", () => {

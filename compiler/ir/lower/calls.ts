@@ -108,6 +108,8 @@ export abstract class Calls extends Expressions {
       const nd = this.env.ndOp(e);
       if (nd) return this.ndCall(nd.op, nd.args, ty, e);
     }
+    if (ts.isPropertyAccessExpression(callee) && ts.isPrivateIdentifier(callee.name))
+      this.refuse("ADC1012", e, `the private method '${callee.name.text}' cannot be called by derivative code, which lives outside the class`, `declare it without '#' (TypeScript's 'private ${callee.name.text.slice(1)}' is fine)`);
     const resolved = ts.isPropertyAccessExpression(callee) && this.env.resolveMethod ? this.env.resolveMethod(callee, this.receiverType(callee.expression)) : undefined;
     if (typeof resolved === "string") this.refuse("ADC1002", e, resolved);
     if (resolved && "cases" in resolved) return this.dispatch(e, callee as ts.PropertyAccessExpression, resolved.cases, ty);

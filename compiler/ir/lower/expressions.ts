@@ -136,6 +136,8 @@ export abstract class Expressions extends LowerBase {
 
   protected property(e: ts.PropertyAccessExpression): Expr {
     const p = this.pos(e);
+    if (ts.isPrivateIdentifier(e.name))
+      this.refuse("ADC1012", e, `the private member '${e.name.text}' cannot be read by derivative code, which lives outside the class`, `declare it without '#' (TypeScript's 'private ${e.name.text.slice(1)}' is fine)`);
     const name = e.name.text;
     if (ts.isIdentifier(e.expression) && e.expression.text === "Math" && !this.localName(e.expression)) {
       if (MATH_CONSTANTS.has(name)) return { k: "free", text: `Math.${name}`, ty: NUM, pos: p };
