@@ -57,7 +57,7 @@ function zeroOf(x: unknown): unknown {
 }
 
 /** The final gradient: symbolic NDArray zeros made concrete in the shape of `like`. */
-export function fillBar<T>(bar: Bar<T>, like: T): T {
+export function fillBar<T>(bar: Bar<NoInfer<T>>, like: T): T {
   return fill(bar, like) as T;
 }
 

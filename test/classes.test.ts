@@ -11,6 +11,8 @@ import { describe, expect, it } from "vitest";
 import { compile, compileFiles } from "../compiler/index.js";
 import { formatDiagnostic } from "../compiler/index.js";
 import { load } from "./helpers/load.js";
+import { ts } from "ts-morph";
+import { createProject } from "../compiler/program.js";
 import { fdGradient, flatten } from "./helpers/pytree.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -172,9 +174,12 @@ describe("classes: fields, methods, this", () => {
     expectClose(flatten(g2), fdGradient(m.stepLoss, () => [linear(2), X, y], 0));
   });
 
-  it("the choice among subclasses is a branch in the generated code, and the choice is by instanceof", () => {
+  it("the choice among subclasses is a branch in the generated code, and the choice is by instanceof; the output type-checks under strict", () => {
     const r = compile(inheritance, { fileName: "module.ts" });
     expect(r.diagnostics).toEqual([]);
+    const project = createProject();
+    const out = project.createSourceFile("/virtual/module-out.ts", r.code);
+    expect(out.getPreEmitDiagnostics().map((d) => ts.flattenDiagnosticMessageText(d.getMessageText() as string | ts.DiagnosticMessageChain, "\n"))).toEqual([]);
     expect(r.code).toContain("instanceof TanhLinear");
     expect(r.code).toContain("export function Linear_forward_TanhLinear_fwd");
     expect(r.code).not.toContain("Module_trainingStep_Module");

@@ -4,7 +4,8 @@
  * statement shapes the sweeps write. Every statement takes the position of the user statement
  * it is part of the derivative of, so the source map sends it there.
  */
-import { NUM, type Expr, type Pos, type Stmt, type Ty } from "../ir/ir.js";
+import { NUM, type Expr, type IrFunction, type Pos, type Stmt, type Ty } from "../ir/ir.js";
+import { RT } from "../emit/names.js";
 import { GEN, name, num } from "../ir/make.js";
 
 /** A call of a runtime function (`tape.pushF`, `addInto`, `ndAcc`, ...). */
@@ -69,3 +70,14 @@ export function ndOperands(e: Extract<Expr, { k: "call" }>, dotOf: (a: Expr) => 
   return { args: gather([...e.args]), dots: gather(e.args.map(dotOf)) };
 }
 
+
+/**
+ * A method's receiver as its derivative takes it: where the caller knows the object only as a base
+ * class (a branch on `instanceof` chose the subclass's method), cast to the method's class (or its
+ * adjoint's type, `bar`), so the generated TypeScript type-checks. Values are not changed.
+ */
+export function receiverCast(arg: Expr, argTy: Ty, callee: IrFunction, bar: boolean): Expr {
+  const self = callee.params[0];
+  if (!callee.method || !self || self.ty.k !== "obj" || argTy.k !== "obj" || argTy.text === self.ty.text) return arg;
+  return { k: "as", e: arg, ty: tyText(bar ? `${RT}.Bar<${self.ty.text}>` : self.ty.text), pos: arg.pos };
+}

@@ -21,7 +21,7 @@ import { callMask, type Prepared, type Specializer } from "./prepare.js";
 import { fnKey } from "../analysis/summaries.js";
 import { RT } from "../emit/names.js";
 import { dump } from "../pipeline.js";
-import { ndOperands } from "./build-ir.js";
+import { ndOperands, receiverCast } from "./build-ir.js";
 
 export function emitJvp(prepared: Prepared, spec: Specializer, name: string): Generated {
   const g = forwardFunction(prepared, spec, name);
@@ -205,7 +205,14 @@ export class Forward {
   private jvpCall(e: Extract<Expr, { k: "call" }>): Expr {
     const fn = (e.fn as Extract<Expr, { k: "call" }>["fn"] & { k: "user" }).fn;
     const mask = callMask(this.p, e.args);
-    const args = e.args.flatMap((a, i) => (mask[i] ? [a, this.dot(a)!] : [a]));
+    const callee = this.spec.callee(fn);
+    const own = (a: Expr): Ty => (a.k === "var" ? this.p.fn.vars.get(a.name) ?? { k: "void" } : { k: "void" });
+    const args = e.args.flatMap((a, i) => {
+      const arg = i === 0 ? receiverCast(a, own(a), callee, false) : a;
+      if (!mask[i]) return [arg];
+      const dot = this.dot(a)!;
+      return [arg, i === 0 && dot.k === "var" ? receiverCast(dot, own(a), callee, false) : dot];
+    });
     return { ...e, fn: { k: "derived", name: this.spec.jvpName(fn, mask), of: fn, kind: "jvp" }, args };
   }
 

@@ -204,6 +204,8 @@ export interface IrFunction {
    * variables it assigns). Plain functions have none and return their result.
    */
   readonly outputs?: readonly string[];
+  /** A class method: its first parameter is `this`. */
+  readonly method?: boolean;
 }
 
 /** A generated function: a derivative, as IR, before it is printed. */

@@ -8,7 +8,7 @@ import { free, GEN, isNum, name, neg, num, scale } from "../../ir/make.js";
 import { NUM, type Expr, type FnId, type Stmt } from "../../ir/ir.js";
 import { barInPlace, isTree } from "../../ir/ir.js";
 import { printTy } from "../../ir/print.js";
-import { assign, assignAt, decl, exprStmt, lane, ndOperands, rt, tyText } from "../build-ir.js";
+import { assign, assignAt, decl, exprStmt, lane, ndOperands, receiverCast, rt, tyText } from "../build-ir.js";
 import { scalarRule } from "../../rules/scalar.js";
 import { callMask } from "../prepare.js";
 import { isObjTy } from "./helpers.js";
@@ -166,7 +166,7 @@ export abstract class Adjoints extends Liveness {
       if (!mask[i]) return;
       const n = (a as { name: string }).name;
       const t = callee.params[i]?.ty ?? this.ty(n);
-      if (barInPlace(t)) passed.push(name(this.bar(n), t));
+      if (barInPlace(t)) passed.push(i === 0 ? receiverCast(name(this.bar(n), t), this.ty(n), callee, true) : name(this.bar(n), t));
       else returned.push({ name: n, lane: t.k === "num" ? "retF" : "retO" });
     });
     if (g !== null && this.spec.resultActive(fn, mask)) passed.push(g);

@@ -4,7 +4,7 @@
  */
 import { GEN, name, num } from "../../ir/make.js";
 import { BOOL, type Expr, type Loop, type Stmt } from "../../ir/ir.js";
-import { block, decl, exprStmt, ifStmt, increment, rt } from "../build-ir.js";
+import { block, decl, exprStmt, ifStmt, increment, receiverCast, rt } from "../build-ir.js";
 import { callMask } from "../prepare.js";
 import { hasLoopWork } from "./helpers.js";
 import { Adjoints } from "./adjoints.js";
@@ -104,7 +104,9 @@ export abstract class ForwardSweep extends Adjoints {
   protected fsValue(e: Expr, target: string | null): Expr {
     if (e.k === "call" && e.fn.k === "user" && this.callNeedsRev(e, target)) {
       const { fwd } = this.spec.splitNames(e.fn.fn, callMask(this.p, e.args));
-      return { ...e, fn: { k: "derived", name: fwd, of: e.fn.fn, kind: "fwd" } };
+      const [first, ...rest] = e.args;
+      const args = first ? [receiverCast(first, first.k === "var" ? this.ty(first.name) : first.k === "free" ? first.ty : { k: "void" }, this.spec.callee(e.fn.fn), false), ...rest] : e.args;
+      return { ...e, fn: { k: "derived", name: fwd, of: e.fn.fn, kind: "fwd" }, args };
     }
     return e;
   }

@@ -59,7 +59,7 @@ export class Lowerer extends Loops {
       body = out;
     }
     if (this.isBlock()) return { id: this.id, params, body: [...prelude, ...body], ret: VOID, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text, outputs };
-    return { id: this.id, params, body, ret, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text };
+    return { id: this.id, params, body, ret, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text, ...(ts.isMethodDeclaration(fn) ? { method: true } : {}) };
   }
 
   // ---- statements -------------------------------------------------------------------------
