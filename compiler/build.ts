@@ -90,7 +90,7 @@ class Build {
   private readonly methods: Methods;
   private readonly requests = new Requests({
     fn: (key) => this.fns.get(key)!,
-    register: (node, anonymous) => this.register(node, anonymous),
+    register: (node, anonymous, aux) => this.register(node, anonymous, undefined, aux),
     isBroken: (key) => this.broken.has(key),
     enqueue: (job) => this.enqueue(job),
     importName: (file, f, name) => this.importName(file, f, name),
@@ -155,7 +155,7 @@ class Build {
     const sites: CallSite[] = [];
     for (const sf of modules) sites.push(...findCallSites(sf, this.checker, this.sink, sf.fileName));
     for (const site of sites) {
-      const f = this.register(site.fnNode);
+      const f = this.register(site.fnNode, undefined, undefined, site.hasAux);
       this.capturesFor(f);
       this.lowerReachable(f);
     }
@@ -274,7 +274,7 @@ class Build {
   // ---- functions --------------------------------------------------------------------------
 
   /** The function's record, giving it a module-unique name to derive generated names from. */
-  private register(node: FunctionNode, anonymous = "_lambda", thisType?: ts.Type): FnInfo {
+  private register(node: FunctionNode, anonymous = "_lambda", thisType?: ts.Type, aux = false): FnInfo {
     const sf = node.getSourceFile();
     // A method is made once per receiver class (`this.forward()` in a base class's method calls
     // the subclass's forward); for its own class the key is the declaration's.
@@ -297,6 +297,8 @@ class Build {
       base = !same ? `${ownName}_${node.name.getText()}_${clsName}` : `${ownName}_${node.name.getText()}`;
       thisType = cls;
     }
+    // `grad(f, { hasAux: true })`: f lowered with its `[value, aux]` returns split (its own record).
+    if (aux) variant = "aux";
     const key = fnKey({ file: sf.fileName, pos: node.getStart(), name: "", variant });
     let info = this.fns.get(key);
     if (info) return info;
@@ -310,8 +312,8 @@ class Build {
       this.inlineCount.set(counter, k + 1);
       base = `${anonymous}${k}`;
     }
-    const id: FnId = { file: sf.fileName, pos: node.getStart(), name: this.uniqueName(sf.fileName, base!, key), ...(variant ? { variant } : {}) };
-    info = { id, node, sf, thisType };
+    const id: FnId = { file: sf.fileName, pos: node.getStart(), name: this.uniqueName(sf.fileName, aux ? `${base!}_aux` : base!, key), ...(variant ? { variant } : {}) };
+    info = { id, node, sf, thisType, ...(aux ? { aux } : {}) };
     this.fns.set(key, info);
     return info;
   }
@@ -382,6 +384,7 @@ class Build {
           return reachMethod(m.decl, m.cls);
         },
         thisType: f.thisType,
+        aux: f.aux,
         resolveUser: (callee) => {
           if (!ts.isIdentifier(callee)) return undefined;
           const target = functionOf(callee, this.checker);

@@ -21,7 +21,7 @@ import type { FnInfo } from "./tangents.js";
 /** What requests need from the build. */
 export interface RequestHost {
   fn(key: string): FnInfo;
-  register(node: FunctionNode, anonymous?: string): FnInfo;
+  register(node: FunctionNode, anonymous?: string, aux?: boolean): FnInfo;
   isBroken(key: string): boolean;
   /** The job's generated names, queued the first time. */
   enqueue(job: Job): string[];
@@ -39,7 +39,7 @@ export class Requests {
   constructor(private readonly host: RequestHost) {}
 
   site(site: CallSite): void {
-    let f = this.host.register(site.fnNode);
+    let f = this.host.register(site.fnNode, undefined, site.hasAux);
     if (this.host.isBroken(fnKey(f.id))) return;
     if (site.kind === "hessian") return this.requestHessian(site, f);
     if (site.kind === "jacfwd" || site.kind === "jacrev" || site.kind === "jacobian") return this.requestJacobian(site, f);

@@ -21,6 +21,8 @@ export interface FnInfo {
   captures?: readonly Capture[];
   /** For a method: the class `this` is (the receiver's; for a base class's method, maybe a subclass). */
   readonly thisType?: ts.Type;
+  /** Lowered for `hasAux`: its `[value, aux]` returns split into the value and an aux variable. */
+  readonly aux?: boolean;
   /** A tangent function registered (called from lowered code) but not made yet. */
   deferred?: boolean;
 }

@@ -28,6 +28,8 @@ export interface CallSite {
    * `const df = grad(f)`. The argnum of each inner `grad`, innermost first; empty for `grad(f)`.
    */
   readonly inner: readonly number[];
+  /** `grad(f, { hasAux: true })`: f returns `[value, aux]`; value is differentiated, aux handed back. */
+  readonly hasAux?: boolean;
 }
 
 function importedFrom(decl: ts.Node): string | undefined {
@@ -143,8 +145,31 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
     sink.report(code, file, n.getStart(), n.getEnd(), msg, hint);
     return undefined;
   };
-  const [outerArg, second] = call.arguments;
+  const [outerArg] = call.arguments;
+  let second: ts.Expression | undefined = call.arguments[1];
   if (!outerArg) return report("ADC1008", call, `${kind} needs a function`);
+  // Options, JAX's keyword arguments: `grad(f, { argnums: 1, hasAux: true })`, or after argnums.
+  let hasAux = false;
+  const bare = (a: ts.Expression | undefined): ts.Expression | undefined => {
+    while (a && (ts.isParenthesizedExpression(a) || ts.isAsExpression(a) || ts.isSatisfiesExpression(a))) a = a.expression;
+    return a;
+  };
+  const optionsAt = kind === "grad" || kind === "valueAndGrad" ? [1, 2].find((k) => { const a = bare(call.arguments[k]); return !!a && ts.isObjectLiteralExpression(a); }) : undefined;
+  const optionsArg = optionsAt === undefined ? undefined : (bare(call.arguments[optionsAt]) as ts.ObjectLiteralExpression);
+  if (optionsArg) {
+    if (optionsAt === 1 && call.arguments[2]) return report("ADC1006", call.arguments[2], "argnums goes in the options object or before it, not after");
+    if (optionsAt === 1) second = undefined;
+    for (const prop of optionsArg.properties) {
+      const key = prop.name && (ts.isIdentifier(prop.name) || ts.isStringLiteral(prop.name)) ? prop.name.text : undefined;
+      if (!ts.isPropertyAssignment(prop) || (key !== "hasAux" && key !== "argnums"))
+        return report("ADC1006", prop, `${kind}'s options are { argnums, hasAux }, each written as a literal`);
+      if (key === "argnums") {
+        if (second) return report("ADC1006", prop, "argnums is given twice");
+        second = prop.initializer;
+      } else if (prop.initializer.kind === ts.SyntaxKind.TrueKeyword) hasAux = true;
+      else if (prop.initializer.kind !== ts.SyntaxKind.FalseKeyword) return report("ADC1006", prop.initializer, "hasAux must be the literal true or false");
+    }
+  }
   // Peel derivatives: grad(grad(f, 1)), or a const bound to grad(f).
   const inner: number[] = [];
   let fnArg = outerArg;
@@ -201,7 +226,8 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
       if (kind === "hessian" && tuple) return report("ADC1006", second, "hessian with a list of argnums is not supported yet", "name one parameter: hessian(f, 1)");
     }
   }
-  return { kind, call, fnNode, argnums, tuple, inner };
+  if (hasAux && inner.length) return report("ADC1008", outerArg, `${kind} with hasAux of a derivative is not supported`, "differentiate the function that returns [value, aux] itself");
+  return { kind, call, fnNode, argnums, tuple, inner, ...(hasAux ? { hasAux } : {}) };
 }
 
 /** `grad(f, ...)` (or another API call), written here or bound to a `const` this names. */

@@ -17,6 +17,9 @@ import type { NDArray } from "./ndarray/ndarray.js";
 
 type AnyFn = (...args: any[]) => any;
 type Args<F extends AnyFn> = Parameters<F>;
+/** A function for `hasAux`: it returns `[value, aux]`. */
+type AuxFn = (...args: any[]) => readonly [number | NDArray, unknown];
+type AuxOf<F extends AuxFn> = ReturnType<F>[1];
 type Picked<F extends AnyFn, A extends readonly number[]> = { -readonly [K in keyof A]: Args<F>[A[K]] };
 
 const notCompiled = (name: string): Error =>
@@ -37,7 +40,19 @@ export function grad<F extends (...args: any[]) => number | NDArray, const A ext
   f: F,
   argnums: A,
 ): (...args: Args<F>) => Picked<F, A>;
-export function grad(_f: AnyFn, _argnums?: number | readonly number[]): never {
+/** `grad(f, { argnums })`: JAX's keyword spelling. */
+export function grad<F extends (...args: any[]) => number | NDArray, const A extends number>(f: F, options: { readonly argnums: A; readonly hasAux?: false }): (...args: Args<F>) => Args<F>[A];
+export function grad<F extends (...args: any[]) => number | NDArray, const A extends readonly number[]>(f: F, options: { readonly argnums: A; readonly hasAux?: false }): (...args: Args<F>) => Picked<F, A>;
+/**
+ * `hasAux`: f returns `[value, aux]`; the gradient of the value comes back with aux as computed,
+ * `[gradient, aux]` (aux carries no derivative: metrics, predictions, state).
+ */
+export function grad<F extends AuxFn>(f: F, options: { readonly hasAux: true; readonly argnums?: 0 }): (...args: Args<F>) => [Args<F>[0], AuxOf<F>];
+export function grad<F extends AuxFn, const A extends number>(f: F, options: { readonly hasAux: true; readonly argnums: A }): (...args: Args<F>) => [Args<F>[A], AuxOf<F>];
+export function grad<F extends AuxFn, const A extends readonly number[]>(f: F, options: { readonly hasAux: true; readonly argnums: A }): (...args: Args<F>) => [Picked<F, A>, AuxOf<F>];
+export function grad<F extends AuxFn, const A extends number>(f: F, argnums: A, options: { readonly hasAux: true }): (...args: Args<F>) => [Args<F>[A], AuxOf<F>];
+export function grad<F extends AuxFn, const A extends readonly number[]>(f: F, argnums: A, options: { readonly hasAux: true }): (...args: Args<F>) => [Picked<F, A>, AuxOf<F>];
+export function grad(_f: AnyFn, _argnums?: unknown, _options?: unknown): never {
   throw notCompiled("grad");
 }
 
@@ -53,7 +68,15 @@ export function valueAndGrad<F extends (...args: any[]) => number | NDArray, con
   f: F,
   argnums: A,
 ): (...args: Args<F>) => [number, Picked<F, A>];
-export function valueAndGrad(_f: AnyFn, _argnums?: number | readonly number[]): never {
+export function valueAndGrad<F extends (...args: any[]) => number | NDArray, const A extends number>(f: F, options: { readonly argnums: A; readonly hasAux?: false }): (...args: Args<F>) => [number, Args<F>[A]];
+export function valueAndGrad<F extends (...args: any[]) => number | NDArray, const A extends readonly number[]>(f: F, options: { readonly argnums: A; readonly hasAux?: false }): (...args: Args<F>) => [number, Picked<F, A>];
+/** `hasAux`: f returns `[value, aux]`; the result is `[[value, aux], gradient]`, as JAX's. */
+export function valueAndGrad<F extends AuxFn>(f: F, options: { readonly hasAux: true; readonly argnums?: 0 }): (...args: Args<F>) => [[number, AuxOf<F>], Args<F>[0]];
+export function valueAndGrad<F extends AuxFn, const A extends number>(f: F, options: { readonly hasAux: true; readonly argnums: A }): (...args: Args<F>) => [[number, AuxOf<F>], Args<F>[A]];
+export function valueAndGrad<F extends AuxFn, const A extends readonly number[]>(f: F, options: { readonly hasAux: true; readonly argnums: A }): (...args: Args<F>) => [[number, AuxOf<F>], Picked<F, A>];
+export function valueAndGrad<F extends AuxFn, const A extends number>(f: F, argnums: A, options: { readonly hasAux: true }): (...args: Args<F>) => [[number, AuxOf<F>], Args<F>[A]];
+export function valueAndGrad<F extends AuxFn, const A extends readonly number[]>(f: F, argnums: A, options: { readonly hasAux: true }): (...args: Args<F>) => [[number, AuxOf<F>], Picked<F, A>];
+export function valueAndGrad(_f: AnyFn, _argnums?: unknown, _options?: unknown): never {
   throw notCompiled("valueAndGrad");
 }
 

@@ -73,6 +73,9 @@ export function fence(
     // number, so formatting a differentiated value there loses no derivative.
     if (observer) return;
     for (const root of stmtExprs(s)) {
+      // What is inside stopGradient (or a hasAux value) carries no derivative: nothing to refuse there.
+      const stopped = new Set<Expr>();
+      forEachExpr(root, (e) => e.k === "stop" && forEachExpr(e.e, (x) => void stopped.add(x)));
       forEachExpr(root, (e) => {
         if (e.k === "stop") return;
         if (e.k === "call" && e.fn.k === "opaque") {
@@ -83,7 +86,7 @@ export function fence(
           if (text === "Math.random")
             return report("ADC1003", e, "Math.random() in a differentiated computation", "draw the random numbers outside and pass them in as an argument");
           // (`recv instanceof C`, choosing a method, reads the object's class, not its numbers.)
-          if (METADATA.has(e.fn.text) || e.fn.text.startsWith(" instanceof ")) return;
+          if (METADATA.has(e.fn.text) || e.fn.text.startsWith(" instanceof ") || stopped.has(e)) return;
           if (e.args.some(isVaried)) {
             if (text.startsWith("{"))
               return report("ADC1012", e, "an object literal holding a differentiated value is not supported in differentiated code (objects of NDArray parameters are, as parameters)", "pass the values as separate numbers or arrays");
@@ -92,7 +95,7 @@ export function fence(
             return report("ADC1002", e, `adc cannot differentiate through '${shortText(text)}'`, "use Math functions and functions declared in this build, or wrap a constant in stopGradient");
           }
         }
-        if (e.k === "bin" && e.ty.k === "other" && (isVaried(e.l) || isVaried(e.r))) {
+        if (e.k === "bin" && e.ty.k === "other" && !stopped.has(e) && (isVaried(e.l) || isVaried(e.r))) {
           if (/string/.test(e.ty.text))
             report("ADC1004", e, "a differentiated value is combined with a string", "keep differentiated values as numbers; format them outside the differentiated function");
           else

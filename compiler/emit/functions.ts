@@ -32,7 +32,10 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
   const c = new Code().at(fn.pos.start);
   const grads = wrt.map((q) => gradText(p, adj, q));
   const gradTy = wrt.length === 1 && !tuple ? printTy(wrt[0].ty) : `[${wrt.map((q) => printTy(q.ty)).join(", ")}]`;
-  const retTy = withValue ? `[number, ${gradTy}]` : gradTy;
+  // hasAux (JAX's): grad gives [gradient, aux]; valueAndGrad [[value, aux], gradient].
+  const aux = fn.aux;
+  const auxTy = aux ? printTy(p.vars.get(aux)!) : "";
+  const retTy = aux ? (withValue ? `[[number, ${auxTy}], ${gradTy}]` : `[${gradTy}, ${auxTy}]`) : withValue ? `[number, ${gradTy}]` : gradTy;
   c.open(`export function ${name}(${paramList(fn.params)}): ${retTy}`);
   const written = spec.mutations.get(fnKey(fn.id)) ?? new Set<number>();
   guardDistinct(c, fn, fn.params, written);
@@ -57,7 +60,8 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
   printStmts(sweep(name, p, adj), c);
   const g = wrt.length === 1 && !tuple ? grads[0] : `[${grads.join(", ")}]`;
   if (kept) c.line(`${RT}.restoreArrays(${kept});`);
-  c.line(`return ${withValue ? `[${value}, ${g}]` : g};`);
+  if (aux) c.line(`return ${withValue ? `[[${value}, ${aux}], ${g}]` : `[${g}, ${aux}]`};`);
+  else c.line(`return ${withValue ? `[${value}, ${g}]` : g};`);
   c.close();
   return generated(c);
 }

@@ -206,6 +206,11 @@ export interface IrFunction {
   readonly outputs?: readonly string[];
   /** A class method: its first parameter is `this`. */
   readonly method?: boolean;
+  /**
+   * `hasAux`: the variable holding the auxiliary value each `return [value, aux]` assigns; it
+   * carries no derivative and is handed back beside the gradient.
+   */
+  readonly aux?: string;
 }
 
 /** A generated function: a derivative, as IR, before it is printed. */

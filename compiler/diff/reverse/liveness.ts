@@ -155,6 +155,7 @@ export abstract class Liveness extends Facts {
     });
     if (this.needValue) for (const e of outputAtoms) for (const v of reads(e)) need.add(v);
     for (const o of this.p.fn.outputs ?? []) need.add(o);
+    if (this.p.fn.aux) need.add(this.p.fn.aux);
     const addReads = (e: Expr | null | undefined): boolean => {
       let grew = false;
       if (e) for (const v of reads(e)) if (!need.has(v)) {

@@ -28,6 +28,8 @@ export abstract class LowerBase {
   protected temps = 0;
   /** The IR name `this` lowers to: a method's leading parameter, or a record block's capture. */
   protected thisName: string | undefined;
+  /** With hasAux: the variable each `return [value, aux]` stores aux in. */
+  protected auxName: string | undefined;
   /** Statements an expression needs run before it (map/reduce loops); null where none may go. */
   protected pre: Stmt[] | null = null;
   /** Labels of the jump targets we are inside, innermost last: loops, blocks, map callbacks. */

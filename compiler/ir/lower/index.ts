@@ -38,6 +38,8 @@ export interface LowerEnv {
   resolveMethod?(callee: ts.PropertyAccessExpression, recvType: ts.Type): FnId | { readonly cases: readonly { readonly cls: string; readonly fn: FnId }[] } | string | undefined;
   /** In a method: the class `this` is (the receiver's class, which may be a subclass of the method's own). */
   readonly thisType?: ts.Type;
+  /** `hasAux`: every return is `[value, aux]`; the value is the result, aux goes to IrFunction.aux. */
+  readonly aux?: boolean;
   /**
    * `grad(g, i)` (or a const bound to it) called inside the function: the function adc makes for
    * it (g's derivative as a function of IR, which is called like a user function), a message

@@ -44,7 +44,18 @@ export class Lowerer extends Loops {
       if (c.written) outputs.push(name);
     }
     const sig = this.env.checker.getSignatureFromDeclaration(fn);
-    const ret = sig ? classifyType(this.env.checker.getReturnTypeOfSignature(sig), this.env.checker) : VOID;
+    let ret = sig ? classifyType(this.env.checker.getReturnTypeOfSignature(sig), this.env.checker) : VOID;
+    if (this.env.aux) {
+      // `hasAux`: f returns `[value, aux]`; the value is the result, aux a variable handed back.
+      const rt = sig && this.env.checker.getReturnTypeOfSignature(sig);
+      const parts = rt && this.env.checker.isTupleType(rt) ? this.env.checker.getTypeArguments(rt as ts.TypeReference) : [];
+      if (parts.length !== 2) this.refuse("ADC1007", fn, "with hasAux, the function must return a pair [value, aux]", "return [loss, aux] (the aux value may be anything: numbers, arrays, an object of metrics)");
+      ret = classifyType(parts[0], this.env.checker);
+      this.auxName = this.fresh("_aux");
+      const auxTy: Ty = { k: "other", text: this.env.checker.typeToString(parts[1], undefined, ts.TypeFormatFlags.NoTruncation) };
+      this.vars.set(this.auxName, auxTy);
+      prelude.push({ k: "let", name: this.auxName, ty: auxTy, isConst: false, pos: this.pos(fn) });
+    }
     let body: Stmt[];
     if (!fn.body) this.refuse("ADC1025", fn, "a function without a body cannot be differentiated");
     if (ts.isBlock(fn.body)) body = this.block(fn.body.statements);
@@ -54,15 +65,36 @@ export class Lowerer extends Loops {
       this.exprStmt(fn.body as ts.Expression, body);
     } else {
       const out: Stmt[] = [];
-      const value = this.withPre(out, () => this.expr(fn.body as ts.Expression));
-      out.push({ k: "return", value, pos: this.pos(fn.body) });
+      this.returnStmt(fn.body as ts.Expression, fn.body, out);
       body = out;
     }
+    if (this.auxName) return { id: this.id, params, body: [...prelude, ...body], ret, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text, aux: this.auxName };
     if (this.isBlock()) return { id: this.id, params, body: [...prelude, ...body], ret: VOID, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text, outputs };
     return { id: this.id, params, body, ret, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text, ...(ts.isMethodDeclaration(fn) ? { method: true } : {}) };
   }
 
   // ---- statements -------------------------------------------------------------------------
+
+  /** `return e`; with hasAux, `return [value, aux]` is `_aux = aux; return value`. */
+  private returnStmt(e: ts.Expression | undefined, at: ts.Node, out: Stmt[]): void {
+    const p = this.pos(at);
+    if (!this.auxName) {
+      const value = e ? this.withPre(out, () => this.expr(e)) : undefined;
+      out.push({ k: "return", value, pos: p });
+      return;
+    }
+    let pair = e;
+    while (pair && (ts.isParenthesizedExpression(pair) || ts.isAsExpression(pair) || ts.isSatisfiesExpression(pair))) pair = pair.expression;
+    if (!pair || !ts.isArrayLiteralExpression(pair) || pair.elements.length !== 2 || pair.elements.some(ts.isSpreadElement))
+      this.refuse("ADC1007", at, "with hasAux, every return must be a pair written out: return [value, aux]", "return [loss, { accuracy }]");
+    const [value, aux] = pair.elements;
+    const v = this.withPre(out, () => this.expr(value));
+    // The aux value is handed back as computed: no derivative flows through it (JAX's has_aux).
+    const auxTy = this.vars.get(this.auxName)!;
+    const a = this.withPre(out, () => this.expr(aux));
+    out.push({ k: "assign", target: { k: "var", name: this.auxName, ty: auxTy, pos: this.pos(aux) }, value: { k: "stop", e: a, ty: auxTy, pos: this.pos(aux) }, pos: this.pos(aux) });
+    out.push({ k: "return", value: v, pos: p });
+  }
 
   protected block(stmts: readonly ts.Statement[] | ts.NodeArray<ts.Statement>): Stmt[] {
     const out: Stmt[] = [];
@@ -96,8 +128,7 @@ export class Lowerer extends Loops {
         out.push(cb.assign(v, p), { k: "continue", label: cb.label, pos: p });
         return;
       }
-      const value = s.expression ? this.withPre(out, () => this.expr(s.expression!)) : undefined;
-      out.push({ k: "return", value, pos: p });
+      this.returnStmt(s.expression, s, out);
       return;
     }
     if (ts.isForStatement(s) || ts.isWhileStatement(s) || ts.isDoStatement(s) || ts.isForOfStatement(s))
