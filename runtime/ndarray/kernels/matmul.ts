@@ -15,7 +15,7 @@
 // an "axpy" of a row into four rows of c) or waited on one running sum at each
 // step (gemmNT: one dot product at a time); at the MLP benchmark's sizes
 // (256 x 784 by 784 x 256 and its transposed forms) the blocked kernels take
-// 0.3 to 0.55 of their time (bench/gemm.ts). What is left over when a size is
+// 0.2 to 0.55 of their time (bench/gemm.ts). What is left over when a size is
 // not a multiple of 4 goes through the plain loops below (gemmRows, dotRows,
 // gemmTNRows), except gemm's and gemmTN's last columns, done four rows and one
 // column at a time (four running sums rather than rows of at most 3).
