@@ -26,16 +26,18 @@ import type { NdInfo } from "./analysis/activity.js";
 import { prepare, type Prepared, type Specializer } from "./diff/prepare.js";
 import { capturesOf, closureCaptures, findRecordSites, valueSymbol, type Capture } from "./record.js";
 import { splice, type Insertion, type SpliceResult } from "./emit/splice.js";
-import type { FnId } from "./ir/ir.js";
+import { isDiffTy, VOID, type FnId, type Stmt } from "./ir/ir.js";
 import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower/index.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "./ir/walk.js";
-import { adcExportName, findCallSites, functionOf, type CallSite } from "./targets.js";
+import { adcExportName, customOf, findCallSites, functionOf, type CallSite, type CustomFn } from "./targets.js";
+import { emitCustomJvp, emitCustomSplit } from "./emit/custom.js";
+import { classifyType } from "./ir/types.js";
 import { ndInfo, ndOpOf } from "./rules/ndarray.js";
 import { ModuleNames } from "./emit/names.js";
 import { dump } from "./pipeline.js";
 import { jobBases, type Job } from "./jobs.js";
 import { enclosingScope, isModuleScoped, topLevelStatement } from "./scopes.js";
-import { generated, type Generated } from "./emit/code.js";
+import { Code as TextCode, generated, type Generated } from "./emit/code.js";
 import { printFunction } from "./ir/print-stmt.js";
 import { emitJob } from "./emit-job.js";
 import { Tangents, type FnInfo } from "./tangents.js";
@@ -275,6 +277,15 @@ class Build {
 
   /** The function's record, giving it a module-unique name to derive generated names from. */
   private register(node: FunctionNode, anonymous = "_lambda", thisType?: ts.Type, aux = false): FnInfo {
+    // `grad(f)` of a customVjp/customJvp f: the function that calls it stands for it.
+    if (ts.isCallExpression(node as ts.Node)) {
+      const call = node as unknown as ts.CallExpression;
+      let decl: ts.Node = call.parent;
+      while (ts.isParenthesizedExpression(decl) || ts.isAsExpression(decl)) decl = decl.parent;
+      const custom = ts.isVariableDeclaration(decl) ? customOf(decl.name as ts.Identifier, this.checker) : undefined;
+      if (!custom) throw new Error("a customVjp/customJvp call without its const");
+      return this.customFunctions(custom).caller;
+    }
     const sf = node.getSourceFile();
     // A method is made once per receiver class (`this.forward()` in a base class's method calls
     // the subclass's forward); for its own class the key is the declaration's.
@@ -316,6 +327,42 @@ class Build {
     info = { id, node, sf, thisType, ...(aux ? { aux } : {}) };
     this.fns.set(key, info);
     return info;
+  }
+
+  /**
+   * A customVjp/customJvp function: `rule`, with no body, whose derivatives call the user's rule
+   * (emit/custom.ts; differentiated code calls it like any user function), and `caller`, a function
+   * calling it, which `grad(f)` of it differentiates. Both have f's signature.
+   */
+  private customFunctions(c: CustomFn): { rule: FnInfo; caller: FnInfo } {
+    const sf = c.call.getSourceFile();
+    const ruleKey = fnKey({ file: sf.fileName, pos: c.call.getStart(), name: "", variant: "custom" });
+    const callerKey = fnKey({ file: sf.fileName, pos: c.call.getStart(), name: "", variant: "caller" });
+    const known = this.fns.get(ruleKey);
+    if (known) return { rule: known, caller: this.fns.get(callerKey)! };
+    const node = c.call as unknown as FunctionNode;
+    const constName = c.decl.name.text;
+    const sig = this.checker.getTypeAtLocation(c.decl.name).getCallSignatures()[0];
+    const pos = { start: c.call.getStart(), end: c.call.getEnd() };
+    const params = (sig?.getParameters() ?? []).map((sym) => ({ name: sym.getName(), ty: classifyType(this.checker.getTypeOfSymbolAtLocation(sym, c.decl), this.checker), pos }));
+    const ret = sig ? classifyType(sig.getReturnType(), this.checker) : VOID;
+    const vars = new Map(params.map((q) => [q.name, q.ty] as const));
+    const reserved = new Set([...params.map((q) => q.name), constName]);
+    const ruleId: FnId = { file: sf.fileName, pos: c.call.getStart(), name: this.uniqueName(sf.fileName, `${constName}_rule`, ruleKey), variant: "custom" };
+    const rule: FnInfo = { id: ruleId, node, sf, ir: { id: ruleId, params, body: [], ret, vars, reserved, pos, source: sf.text, custom: { kind: c.kind, name: constName } } };
+    const callerId: FnId = { file: sf.fileName, pos: c.call.getStart(), name: this.uniqueName(sf.fileName, constName, callerKey), variant: "caller" };
+    const body: Stmt[] = [{ k: "return", value: { k: "call", fn: { k: "user", fn: ruleId, text: constName }, args: params.map((q) => ({ k: "var", name: q.name, ty: q.ty, pos })), ty: ret, pos }, pos }];
+    const caller: FnInfo = { id: callerId, node, sf, ir: { id: callerId, params, body, ret, vars, reserved, pos, source: sf.text } };
+    this.fns.set(ruleKey, rule);
+    this.fns.set(callerKey, caller);
+    const name = c.kind === "vjp" ? "customVjp" : "customJvp";
+    if (!isModuleScoped(c.decl)) this.refuse("ADC1016", sf.fileName, c.decl, `a ${name} function must be a module-level const (its derivatives live at module level and call it by name)`, "declare it at the top of the module");
+    else if (!sig || !isDiffTy(ret)) this.refuse("ADC1007", sf.fileName, c.decl, `a ${name} function must return a number, an array or an NDArray`);
+    else {
+      const bad = params.find((q) => !isDiffTy(q.ty) && q.ty.k !== "bool" && q.ty.k !== "other");
+      if (bad) this.refuse("ADC1012", sf.fileName, c.decl, `parameter '${bad.name}' of '${constName}' has a type adc cannot pass to a custom rule`);
+    }
+    return { rule, caller };
   }
 
   /** `base`, or `base_2`, ...: a name no other function of the file derives generated names from. */
@@ -387,6 +434,8 @@ class Build {
         aux: f.aux,
         resolveUser: (callee) => {
           if (!ts.isIdentifier(callee)) return undefined;
+          const custom = customOf(callee, this.checker);
+          if (custom) return this.customFunctions(custom).rule.id;
           const target = functionOf(callee, this.checker);
           if (typeof target === "string") return undefined;
           const info = this.register(target);
@@ -554,6 +603,9 @@ class Build {
   }
 
   private resultActive(key: string, mask: readonly boolean[]): boolean {
+    // (A custom rule's result carries the derivative its rule gives.)
+    const custom = this.fns.get(key)?.ir?.custom;
+    if (custom) return mask.some(Boolean);
     const p = this.prepareFor(key, mask);
     let active = false;
     forEachStmt(p.body, (s) => {
@@ -588,6 +640,7 @@ class Build {
         this.insert(f, generated(printFunction({ name: this.enqueue(job)[0], params: ir.params, ret: ir.ret, body: ir.body, pos: ir.pos })));
         return;
       }
+      if (f.ir?.custom) return this.insert(f, this.customJob(job, f));
       const p = this.prepareFor(job.key, job.mask);
       if (this.sink.list.length > before) return;
       const text = emitJob(job, f, p, {
@@ -601,6 +654,24 @@ class Build {
     } catch (err) {
       if (!(err instanceof Refusal)) this.internal(f, err);
     }
+  }
+
+  /** A derivative of a customVjp/customJvp function: its rule, called (emit/custom.ts). */
+  private customJob(job: Job, f: FnInfo): Generated {
+    const ir = f.ir!;
+    const rule = ir.custom!;
+    const names = this.enqueue(job);
+    const refuse = (message: string, hint?: string): Generated => {
+      const decl = (f.node as unknown as ts.Node).parent;
+      this.refuse("ADC1026", f.sf.fileName, decl, message, hint);
+      return generated(new TextCode());
+    };
+    if (job.kind === "split") return emitCustomSplit(ir, rule, job.mask, { fwd: names[0], rev: names[1] });
+    if (job.kind === "jvp") {
+      if (rule.kind === "vjp") return refuse(`'${rule.name}' has a customVjp rule, which gives no forward-mode derivative (jvp, jacfwd, second derivatives), as in JAX`, "define it with customJvp, which serves both modes");
+      return emitCustomJvp(ir, rule, job.mask, names[0]);
+    }
+    return refuse(`this derivative of '${rule.name}' through its custom rule is not supported`);
   }
 
   /** Generated code goes after the top-level statement that holds its function. */

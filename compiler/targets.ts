@@ -30,6 +30,8 @@ export interface CallSite {
   readonly inner: readonly number[];
   /** `grad(f, { hasAux: true })`: f returns `[value, aux]`; value is differentiated, aux handed back. */
   readonly hasAux?: boolean;
+  /** f is a customVjp/customJvp function; fnNode is then its `customVjp(...)` call. */
+  readonly custom?: CustomFn;
 }
 
 function importedFrom(decl: ts.Node): string | undefined {
@@ -112,6 +114,29 @@ export function functionOf(e: ts.Expression, checker: ts.TypeChecker, depth = 0)
   return `'${e.text}' is not a function adc can read`;
 }
 
+/** A function with a custom derivative rule: a `const` bound to `customVjp(f, fwd, bwd)` or `customJvp(f, rule)`. */
+export interface CustomFn {
+  readonly kind: "vjp" | "jvp";
+  readonly call: ts.CallExpression;
+  readonly decl: ts.VariableDeclaration & { readonly name: ts.Identifier };
+}
+
+/** If `e` names a customVjp/customJvp function (through imports), its definition. */
+export function customOf(e: ts.Expression, checker: ts.TypeChecker): CustomFn | undefined {
+  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
+  if (!ts.isIdentifier(e)) return undefined;
+  let sym = checker.getSymbolAtLocation(e);
+  if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+  const decl = sym?.valueDeclaration;
+  if (!decl || !ts.isVariableDeclaration(decl) || !ts.isIdentifier(decl.name) || !decl.initializer || !(decl.parent.flags & ts.NodeFlags.Const)) return undefined;
+  let init: ts.Expression = decl.initializer;
+  while (ts.isParenthesizedExpression(init) || ts.isAsExpression(init)) init = init.expression;
+  if (!ts.isCallExpression(init)) return undefined;
+  const name = adcExportName(init.expression, checker);
+  if (name !== "customVjp" && name !== "customJvp") return undefined;
+  return { kind: name === "customVjp" ? "vjp" : "jvp", call: init, decl: decl as CustomFn["decl"] };
+}
+
 /** Every adc API call in a file, in source order. Bad arguments are reported to the sink. */
 export function findCallSites(sf: ts.SourceFile, checker: ts.TypeChecker, sink: DiagnosticSink, file: string): CallSite[] {
   const out: CallSite[] = [];
@@ -189,10 +214,14 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
     if (!d.named) consumed.add(d.call);
     fnArg = f;
   }
-  const fnNode = functionOf(fnArg, checker);
+  // A function with a custom rule is differentiated through its rule (build.ts makes a function
+  // that calls it to stand for it).
+  const custom = customOf(fnArg, checker);
+  const fnNode = custom ? (custom.call as unknown as FunctionNode) : functionOf(fnArg, checker);
   if (typeof fnNode === "string")
     return report("ADC1008", fnArg, `${kind}: ${fnNode}`, "pass a function declared with `function` or a `const` arrow, or an inline arrow");
-  if (fnNode.parameters.length === 0) return report("ADC1010", fnArg, `${kind} needs a function with at least one parameter to differentiate with respect to`);
+  const paramCount = custom ? (checker.getTypeAtLocation(custom.decl.name).getCallSignatures()[0]?.getParameters().length ?? 0) : fnNode.parameters.length;
+  if (paramCount === 0) return report("ADC1010", fnArg, `${kind} needs a function with at least one parameter to differentiate with respect to`);
   let argnums: number[] | null = null;
   let tuple = false;
   if (ONE_ARGNUM.has(kind) && inner.length) return report("ADC1008", outerArg, `${kind} of a derivative is not supported yet`, "hessian(f) gives the second derivatives of f");
@@ -217,7 +246,7 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
         if (k === undefined) return report("ADC1006", second, "argnums must be a literal number or an array of literal numbers", "write the positions, e.g. grad(f, 1)");
         argnums = [k];
       }
-      const count = fnNode.parameters.length;
+      const count = paramCount;
       const innerBad = inner.find((k) => k < 0 || k >= count);
       if (innerBad !== undefined) return report("ADC1010", outerArg, `argnums ${innerBad} is outside the function's ${count} parameter(s)`);
       const bad = argnums.find((k) => k < 0 || k >= count);
@@ -227,7 +256,8 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
     }
   }
   if (hasAux && inner.length) return report("ADC1008", outerArg, `${kind} with hasAux of a derivative is not supported`, "differentiate the function that returns [value, aux] itself");
-  return { kind, call, fnNode, argnums, tuple, inner, ...(hasAux ? { hasAux } : {}) };
+  if (custom && (hasAux || inner.length)) return report("ADC1008", outerArg, `${kind} of a ${custom.kind === "vjp" ? "customVjp" : "customJvp"} function ${hasAux ? "with hasAux" : "of a derivative"} is not supported`);
+  return { kind, call, fnNode, argnums, tuple, inner, ...(hasAux ? { hasAux } : {}), ...(custom ? { custom } : {}) };
 }
 
 /** `grad(f, ...)` (or another API call), written here or bound to a `const` this names. */

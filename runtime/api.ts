@@ -14,6 +14,7 @@
  */
 
 import type { NDArray } from "./ndarray/ndarray.js";
+import { defineJvp, defineVjp } from "./custom.js";
 
 type AnyFn = (...args: any[]) => any;
 type Args<F extends AnyFn> = Parameters<F>;
@@ -197,4 +198,28 @@ export type { GradReq } from "./autograd.js";
  */
 export function record(_fn: () => void, _options: { train?: boolean } = {}): void {
   throw notCompiled("record");
+}
+
+/**
+ * A function with its own reverse-mode rule (JAX's `custom_vjp`): `fwd(...args)` returns
+ * `[out, residuals]`, `bwd(residuals, outBar)` one cotangent per argument. Differentiated code
+ * that calls the result uses the rule instead of differentiating f, which may be code adc cannot
+ * read (a plain JavaScript import, WebAssembly). Bind it to a module-level `const`. As in JAX, a
+ * customVjp function has no forward-mode derivative (use customJvp for that).
+ */
+export function customVjp<F extends AnyFn, R>(
+  f: F,
+  fwd: (...args: Args<F>) => readonly [ReturnType<F>, R],
+  bwd: (residuals: R, outBar: ReturnType<F>) => Args<F>,
+): F {
+  return defineVjp(f, fwd as never, bwd as never);
+}
+
+/**
+ * A function with its own forward-mode rule (JAX's `custom_jvp`): `rule(primals, tangents)`
+ * returns `[out, outDot]`, linear in the tangents. Reverse mode uses the same rule, transposed
+ * (one rule call per input entry: meant for functions of a few numbers or small arrays).
+ */
+export function customJvp<F extends AnyFn>(f: F, rule: (primals: Args<F>, tangents: Args<F>) => readonly [ReturnType<F>, ReturnType<F>]): F {
+  return defineJvp(f, rule as never);
 }

@@ -14,3 +14,4 @@ export { keepArrays, restoreArrays, checkDistinct } from "./arrays.js";
 export { jacobianRows, jacobianColumns } from "./jacobian.js";
 export { record, GradientTape, isTraining, checkUntracked } from "./autograd.js";
 export { checkGrads } from "./check.js";
+export { customVjpOf, customJvpOf, customJvpTranspose, zeroTangent } from "./custom.js";

@@ -24,7 +24,7 @@ export function inlineSmallCalls(fn: IrFunction, callee: (id: FnId) => IrFunctio
   const inlinable = (id: FnId): IrFunction | undefined => {
     if (id.file === fn.id.file && id.pos === fn.id.pos && id.variant === fn.id.variant) return undefined;
     const g = callee(id);
-    if (!g || g.outputs) return undefined;
+    if (!g || g.outputs || g.custom) return undefined;
     let size = 0;
     let calls = false;
     forEachStmt(g.body, (s) => {

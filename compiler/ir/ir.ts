@@ -211,6 +211,11 @@ export interface IrFunction {
    * carries no derivative and is handed back beside the gradient.
    */
   readonly aux?: string;
+  /**
+   * A function with a custom rule (`const f = customVjp(g, fwd, bwd)` or `customJvp(g, rule)`):
+   * no body; its derivatives call the rule through the const named `name` (emit/custom.ts).
+   */
+  readonly custom?: { readonly kind: "vjp" | "jvp"; readonly name: string };
 }
 
 /** A generated function: a derivative, as IR, before it is printed. */
