@@ -30,7 +30,7 @@ import { isDiffTy, VOID, type FnId, type Stmt } from "./ir/ir.js";
 import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower/index.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "./ir/walk.js";
 import { adcExportName, customOf, findCallSites, functionOf, type CallSite, type CustomFn } from "./targets.js";
-import { emitCustomJvp, emitCustomSplit } from "./emit/custom.js";
+import { emitCheckpointJvp, emitCheckpointSplit, emitCustomJvp, emitCustomSplit } from "./emit/custom.js";
 import { classifyType } from "./ir/types.js";
 import { ndInfo, ndOpOf } from "./rules/ndarray.js";
 import { ModuleNames } from "./emit/names.js";
@@ -160,6 +160,9 @@ class Build {
       const f = this.register(site.fnNode, undefined, undefined, site.hasAux);
       this.capturesFor(f);
       this.lowerReachable(f);
+      // (`grad(g)` of `const g = checkpoint(h)`: h is what gets differentiated.)
+      const target = site.custom && this.customFunctions(site.custom).target;
+      if (target) this.lowerReachable(target);
     }
     const records = this.moduleList.flatMap((sf) => findRecordSites(sf, this.checker).map((site) => ({ site, captures: capturesOf(site.cb, this.checker) })));
     for (const r of records) this.lowerReachable(this.register(r.site.cb, "_record"), r.captures);
@@ -334,12 +337,23 @@ class Build {
    * (emit/custom.ts; differentiated code calls it like any user function), and `caller`, a function
    * calling it, which `grad(f)` of it differentiates. Both have f's signature.
    */
-  private customFunctions(c: CustomFn): { rule: FnInfo; caller: FnInfo } {
+  private customFunctions(c: CustomFn): { rule: FnInfo; caller: FnInfo; target?: FnInfo } {
     const sf = c.call.getSourceFile();
     const ruleKey = fnKey({ file: sf.fileName, pos: c.call.getStart(), name: "", variant: "custom" });
     const callerKey = fnKey({ file: sf.fileName, pos: c.call.getStart(), name: "", variant: "caller" });
     const known = this.fns.get(ruleKey);
-    if (known) return { rule: known, caller: this.fns.get(callerKey)! };
+    const targetOf = (rule: FnInfo): FnInfo | undefined => (rule.ir?.custom?.target ? this.info(rule.ir.custom.target) : undefined);
+    if (known) return { rule: known, caller: this.fns.get(callerKey)!, target: targetOf(known) };
+    // checkpoint(h): h's own derivatives, recomputed in the reverse sweep; h must be readable.
+    let target: FnInfo | undefined;
+    if (c.kind === "checkpoint") {
+      const h = c.call.arguments[0] ? functionOf(c.call.arguments[0], this.checker) : "checkpoint needs a function";
+      if (typeof h === "string") this.refuse("ADC1008", sf.fileName, c.call, `checkpoint: ${h}`, "pass a function declared with `function` or a `const` arrow, or an inline arrow");
+      else {
+        target = this.register(h);
+        this.capturesFor(target);
+      }
+    }
     const node = c.call as unknown as FunctionNode;
     const constName = c.decl.name.text;
     const sig = this.checker.getTypeAtLocation(c.decl.name).getCallSignatures()[0];
@@ -349,20 +363,21 @@ class Build {
     const vars = new Map(params.map((q) => [q.name, q.ty] as const));
     const reserved = new Set([...params.map((q) => q.name), constName]);
     const ruleId: FnId = { file: sf.fileName, pos: c.call.getStart(), name: this.uniqueName(sf.fileName, `${constName}_rule`, ruleKey), variant: "custom" };
-    const rule: FnInfo = { id: ruleId, node, sf, ir: { id: ruleId, params, body: [], ret, vars, reserved, pos, source: sf.text, custom: { kind: c.kind, name: constName } } };
+    const rule: FnInfo = { id: ruleId, node, sf, ir: { id: ruleId, params, body: [], ret, vars, reserved, pos, source: sf.text, custom: { kind: c.kind, name: constName, ...(target ? { target: target.id } : {}) } } };
     const callerId: FnId = { file: sf.fileName, pos: c.call.getStart(), name: this.uniqueName(sf.fileName, constName, callerKey), variant: "caller" };
     const body: Stmt[] = [{ k: "return", value: { k: "call", fn: { k: "user", fn: ruleId, text: constName }, args: params.map((q) => ({ k: "var", name: q.name, ty: q.ty, pos })), ty: ret, pos }, pos }];
     const caller: FnInfo = { id: callerId, node, sf, ir: { id: callerId, params, body, ret, vars, reserved, pos, source: sf.text } };
     this.fns.set(ruleKey, rule);
     this.fns.set(callerKey, caller);
-    const name = c.kind === "vjp" ? "customVjp" : "customJvp";
+    const name = c.kind === "vjp" ? "customVjp" : c.kind === "jvp" ? "customJvp" : "checkpoint";
     if (!isModuleScoped(c.decl)) this.refuse("ADC1016", sf.fileName, c.decl, `a ${name} function must be a module-level const (its derivatives live at module level and call it by name)`, "declare it at the top of the module");
     else if (!sig || !isDiffTy(ret)) this.refuse("ADC1007", sf.fileName, c.decl, `a ${name} function must return a number, an array or an NDArray`);
     else {
       const bad = params.find((q) => !isDiffTy(q.ty) && q.ty.k !== "bool" && q.ty.k !== "other");
       if (bad) this.refuse("ADC1012", sf.fileName, c.decl, `parameter '${bad.name}' of '${constName}' has a type adc cannot pass to a custom rule`);
+      if (target?.captures?.length) this.refuse("ADC1016", sf.fileName, c.call, `checkpoint of a function that reads locals of an enclosing function is not supported`, "declare the function at module level");
     }
-    return { rule, caller };
+    return { rule, caller, target };
   }
 
   /** `base`, or `base_2`, ...: a name no other function of the file derives generated names from. */
@@ -435,7 +450,11 @@ class Build {
         resolveUser: (callee) => {
           if (!ts.isIdentifier(callee)) return undefined;
           const custom = customOf(callee, this.checker);
-          if (custom) return this.customFunctions(custom).rule.id;
+          if (custom) {
+            const made = this.customFunctions(custom);
+            if (made.target && made.target.ir === undefined) work.push(made.target);
+            return made.rule.id;
+          }
           const target = functionOf(callee, this.checker);
           if (typeof target === "string") return undefined;
           const info = this.register(target);
@@ -501,6 +520,8 @@ class Build {
 
   private findBroken(): void {
     for (const [k, f] of this.fns) if (!f.ir) this.broken.add(k);
+    // A checkpoint is broken when the function it recomputes is.
+    for (const [k, f] of this.fns) if (f.ir?.custom?.target && this.broken.has(fnKey(f.ir.custom.target))) this.broken.add(k);
     for (let changed = true; changed; ) {
       changed = false;
       for (const [k, f] of this.fns) {
@@ -605,6 +626,7 @@ class Build {
   private resultActive(key: string, mask: readonly boolean[]): boolean {
     // (A custom rule's result carries the derivative its rule gives.)
     const custom = this.fns.get(key)?.ir?.custom;
+    if (custom?.target) return this.resultActive(fnKey(custom.target), mask);
     if (custom) return mask.some(Boolean);
     const p = this.prepareFor(key, mask);
     let active = false;
@@ -666,6 +688,17 @@ class Build {
       this.refuse("ADC1026", f.sf.fileName, decl, message, hint);
       return generated(new TextCode());
     };
+    if (rule.target) {
+      // checkpoint(h): the target's own split pair (or jvp), called from the checkpoint's.
+      const target = this.info(rule.target);
+      if (this.mutations.get(fnKey(rule.target))?.size) return refuse(`checkpoint of '${target.id.name}', which writes into its array arguments, is not supported (recomputing it would write them again)`);
+      const file = f.sf.fileName;
+      if (job.kind === "split") {
+        const [fwd, rev] = this.enqueue({ kind: "split", key: fnKey(rule.target), mask: job.mask }).map((n) => this.importName(file, target, n));
+        return emitCheckpointSplit(ir, rule, job.mask, { fwd: names[0], rev: names[1] }, { fwd, rev }, this.resultActive(fnKey(rule.target), job.mask));
+      }
+      if (job.kind === "jvp") return emitCheckpointJvp(ir, job.mask, names[0], this.importName(file, target, this.enqueue({ kind: "jvp", key: fnKey(rule.target), mask: job.mask })[0]));
+    }
     if (job.kind === "split") return emitCustomSplit(ir, rule, job.mask, { fwd: names[0], rev: names[1] });
     if (job.kind === "jvp") {
       if (rule.kind === "vjp") return refuse(`'${rule.name}' has a customVjp rule, which gives no forward-mode derivative (jvp, jacfwd, second derivatives), as in JAX`, "define it with customJvp, which serves both modes");

@@ -114,9 +114,10 @@ export function functionOf(e: ts.Expression, checker: ts.TypeChecker, depth = 0)
   return `'${e.text}' is not a function adc can read`;
 }
 
-/** A function with a custom derivative rule: a `const` bound to `customVjp(f, fwd, bwd)` or `customJvp(f, rule)`. */
+/** A function with a custom derivative rule: a `const` bound to `customVjp(f, fwd, bwd)`, `customJvp(f, rule)` or `checkpoint(f)`. */
 export interface CustomFn {
-  readonly kind: "vjp" | "jvp";
+  /** customVjp, customJvp, or checkpoint (whose rule is its function's own derivative, recomputed). */
+  readonly kind: "vjp" | "jvp" | "checkpoint";
   readonly call: ts.CallExpression;
   readonly decl: ts.VariableDeclaration & { readonly name: ts.Identifier };
 }
@@ -133,8 +134,8 @@ export function customOf(e: ts.Expression, checker: ts.TypeChecker): CustomFn | 
   while (ts.isParenthesizedExpression(init) || ts.isAsExpression(init)) init = init.expression;
   if (!ts.isCallExpression(init)) return undefined;
   const name = adcExportName(init.expression, checker);
-  if (name !== "customVjp" && name !== "customJvp") return undefined;
-  return { kind: name === "customVjp" ? "vjp" : "jvp", call: init, decl: decl as CustomFn["decl"] };
+  if (name !== "customVjp" && name !== "customJvp" && name !== "checkpoint") return undefined;
+  return { kind: name === "customVjp" ? "vjp" : name === "customJvp" ? "jvp" : "checkpoint", call: init, decl: decl as CustomFn["decl"] };
 }
 
 /** Every adc API call in a file, in source order. Bad arguments are reported to the sink. */
@@ -256,7 +257,7 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
     }
   }
   if (hasAux && inner.length) return report("ADC1008", outerArg, `${kind} with hasAux of a derivative is not supported`, "differentiate the function that returns [value, aux] itself");
-  if (custom && (hasAux || inner.length)) return report("ADC1008", outerArg, `${kind} of a ${custom.kind === "vjp" ? "customVjp" : "customJvp"} function ${hasAux ? "with hasAux" : "of a derivative"} is not supported`);
+  if (custom && (hasAux || inner.length)) return report("ADC1008", outerArg, `${kind} of a ${custom.kind === "vjp" ? "customVjp" : custom.kind === "jvp" ? "customJvp" : "checkpoint"} function ${hasAux ? "with hasAux" : "of a derivative"} is not supported`);
   return { kind, call, fnNode, argnums, tuple, inner, ...(hasAux ? { hasAux } : {}), ...(custom ? { custom } : {}) };
 }
 

@@ -223,3 +223,14 @@ export function customVjp<F extends AnyFn, R>(
 export function customJvp<F extends AnyFn>(f: F, rule: (primals: Args<F>, tangents: Args<F>) => readonly [ReturnType<F>, ReturnType<F>]): F {
   return defineJvp(f, rule as never);
 }
+
+/**
+ * JAX's `checkpoint` (remat): the same function, but differentiated code that calls it keeps only
+ * its arguments on the tape and recomputes its inside during the reverse sweep (its forward runs
+ * twice). A loop of n steps written as n / k calls of a checkpointed k-step function keeps about
+ * n / k + k records instead of n: with k near sqrt(n), O(sqrt(n)) memory. Bind it to a
+ * module-level `const`.
+ */
+export function checkpoint<F extends AnyFn>(f: F): F {
+  return f;
+}

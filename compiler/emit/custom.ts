@@ -6,6 +6,8 @@
  *   f_fwd / f_rev  reverse mode: customVjp's fwd (residuals on the tape) and bwd; for customJvp,
  *                  the primals on the tape and the rule transposed (runtime/custom.ts)
  *   f_jvp          forward mode: customJvp's rule; customVjp has none (as in JAX)
+ * A checkpoint (`checkpoint(h)`) records only its arguments; its reverse sweep runs h's recording
+ * version again and then h's reverse sweep, so h's values live on the tape only while they are used.
  */
 import { barInPlace, isTree, type IrFunction, type Param } from "../ir/ir.js";
 import { printTy } from "../ir/print.js";
@@ -15,7 +17,7 @@ import { RT } from "./names.js";
 
 /** What the rule is: its kind and the module-level const that holds the function. */
 export interface CustomRule {
-  readonly kind: "vjp" | "jvp";
+  readonly kind: "vjp" | "jvp" | "checkpoint";
   readonly name: string;
 }
 
@@ -83,6 +85,45 @@ export function emitCustomJvp(ir: IrFunction, rule: CustomRule, mask: readonly b
   c.line(`const [_out, _outDot] = ${RT}.customJvpOf(${rule.name}).rule([${primals}], [${tangents}]);`);
   c.line(`${ir.ret.k === "num" ? `${RT}.retF[0]` : `${RT}.retO[0]`} = _outDot as ${ret};`);
   c.line(`return _out as ${ret};`);
+  c.close();
+  return generated(c);
+}
+
+/**
+ * `checkpoint(h)`'s split pair: the forward sweep keeps the arguments and calls h plainly; the
+ * reverse sweep runs h's own pair (same active set, same calling convention) back to back.
+ */
+export function emitCheckpointSplit(ir: IrFunction, rule: CustomRule, mask: readonly boolean[], names: { fwd: string; rev: string }, target: { fwd: string; rev: string }, resultActive: boolean): Generated {
+  const c = new Code().at(ir.pos.start);
+  const args = ir.params.map((q) => q.name).join(", ");
+  const ret = printTy(ir.ret);
+  c.open(`export function ${names.fwd}(${paramList(ir.params)}): ${ret}`);
+  c.line(`${RT}.tape.pushO([${args}]);`);
+  c.line(`return ${rule.name}(${args});`);
+  c.close();
+  c.line("");
+  const active = ir.params.filter((_, i) => mask[i]);
+  const inPlace = active.filter((q) => barInPlace(q.ty));
+  const returned = active.filter((q) => !barInPlace(q.ty));
+  const revParams = inPlace.map((q) => `${bar(q)}: ${isTree(q.ty) ? `${RT}.Bar<${printTy(q.ty)}>` : printTy(q.ty)}`);
+  if (resultActive) revParams.push(`out_bar: ${ret}${ir.ret.k === "nd" ? " | null" : ""}`);
+  const revRet = returned.length === 1 ? (returned[0].ty.k === "nd" ? `${printTy(returned[0].ty)} | null` : printTy(returned[0].ty)) : "void";
+  c.open(`export function ${names.rev}(${revParams.join(", ")}): ${revRet}`);
+  c.line(`const [${args}] = ${RT}.tape.popO<[${ir.params.map((q) => printTy(q.ty)).join(", ")}]>();`);
+  c.line(`${target.fwd}(${args});`);
+  const passed = [...inPlace.map(bar), ...(resultActive ? ["out_bar"] : [])].join(", ");
+  c.line(returned.length === 1 ? `return ${target.rev}(${passed});` : `${target.rev}(${passed});`);
+  c.close();
+  return generated(c);
+}
+
+/** `checkpoint(h)` in forward mode is h's tangent version (nothing is recorded). */
+export function emitCheckpointJvp(ir: IrFunction, mask: readonly boolean[], name: string, target: string): Generated {
+  const c = new Code().at(ir.pos.start);
+  const params = ir.params.flatMap((q, i) => (mask[i] ? [`${q.name}: ${printTy(q.ty)}`, `${dot(q)}: ${printTy(q.ty)}`] : [`${q.name}: ${printTy(q.ty)}`]));
+  const args = ir.params.flatMap((q, i) => (mask[i] ? [q.name, dot(q)] : [q.name]));
+  c.open(`export function ${name}(${params.join(", ")}): ${printTy(ir.ret)}`);
+  c.line(`return ${target}(${args.join(", ")});`);
   c.close();
   return generated(c);
 }

@@ -215,7 +215,7 @@ export interface IrFunction {
    * A function with a custom rule (`const f = customVjp(g, fwd, bwd)` or `customJvp(g, rule)`):
    * no body; its derivatives call the rule through the const named `name` (emit/custom.ts).
    */
-  readonly custom?: { readonly kind: "vjp" | "jvp"; readonly name: string };
+  readonly custom?: { readonly kind: "vjp" | "jvp" | "checkpoint"; readonly name: string; readonly target?: FnId };
 }
 
 /** A generated function: a derivative, as IR, before it is printed. */
