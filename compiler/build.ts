@@ -29,11 +29,12 @@ import { splice, type Insertion, type SpliceResult } from "./emit/splice.js";
 import { isDiffTy, VOID, type FnId, type Stmt } from "./ir/ir.js";
 import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower/index.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "./ir/walk.js";
-import { adcExportName, customOf, findCallSites, functionOf, type CallSite, type CustomFn } from "./targets.js";
+import { adcExportName, customOf, findCallSites, functionOf, type CallSite, type CustomFn, type DynamicSite } from "./targets.js";
+import { dynamicEdits, findAnnotated } from "./annotated.js";
 import { emitCheckpointJvp, emitCheckpointSplit, emitCustomJvp, emitCustomSplit } from "./emit/custom.js";
 import { classifyType } from "./ir/types.js";
 import { ndInfo, ndOpOf } from "./rules/ndarray.js";
-import { ModuleNames } from "./emit/names.js";
+import { ModuleNames, RT } from "./emit/names.js";
 import { dump } from "./pipeline.js";
 import { jobBases, type Job } from "./jobs.js";
 import { enclosingScope, isModuleScoped, topLevelStatement } from "./scopes.js";
@@ -155,7 +156,15 @@ class Build {
     if (this.sink.hasErrors) return this.result(false);
     // Find targets and lower everything they reach.
     const sites: CallSite[] = [];
-    for (const sf of modules) sites.push(...findCallSites(sf, this.checker, this.sink, sf.fileName));
+    const dynamicSites: DynamicSite[] = [];
+    for (const sf of modules) sites.push(...findCallSites(sf, this.checker, this.sink, sf.fileName, (d) => dynamicSites.push(d)));
+    // `@differentiable` functions: derivatives made and attached whether or not a call names them.
+    const annotated = modules.flatMap((sf) => findAnnotated(sf, (n, message, hint) => this.refuse("ADC1016", sf.fileName, n, message, hint)));
+    for (const a of annotated) {
+      const f = this.register(a.node);
+      this.capturesFor(f);
+      this.lowerReachable(f);
+    }
     for (const site of sites) {
       const f = this.register(site.fnNode, undefined, undefined, site.hasAux);
       this.capturesFor(f);
@@ -173,6 +182,8 @@ class Build {
     this.findBroken();
 
     for (const site of sites) this.requests.site(site);
+    for (const d of dynamicSites) for (const e of dynamicEdits(d)) this.edit(d.call.getSourceFile().fileName, e.start, e.end, e.text);
+    for (const a of annotated) this.attachDerivatives(this.register(a.node), a.name);
     for (const r of records) this.requests.record(r.site, r.captures);
     while (this.queue.length) this.runJob(this.queue.shift()!);
     return this.result(!this.sink.hasErrors);
@@ -705,6 +716,21 @@ class Build {
       return emitCustomJvp(ir, rule, job.mask, names[0]);
     }
     return refuse(`this derivative of '${rule.name}' through its custom rule is not supported`);
+  }
+
+  /** A `@differentiable` function's vjp and jvp, attached to it after its declaration. */
+  private attachDerivatives(f: FnInfo, name: string): void {
+    if (this.broken.has(fnKey(f.id)) || !f.ir) return;
+    const ir = f.ir;
+    const mask = ir.params.map((q) => isDiffTy(q.ty));
+    if (!mask.some(Boolean)) return this.refuse("ADC1012", f.sf.fileName, f.node, `'${name}' has no parameter adc can differentiate`);
+    if (!isDiffTy(ir.ret)) return this.refuse("ADC1007", f.sf.fileName, f.node, `a @differentiable function must return a number, an array or an NDArray; '${name}' does not`);
+    const key = fnKey(f.id);
+    const [vjp] = this.enqueue({ kind: "vjp", key, mask });
+    const [pair] = this.enqueue({ kind: "jvpPair", key, mask });
+    const c = new TextCode().at(f.node.getStart());
+    c.line(`${RT}.attachDerivatives(${name}, ${vjp}, ${pair});`);
+    this.insert(f, generated(c));
   }
 
   /** Generated code goes after the top-level statement that holds its function. */

@@ -138,8 +138,40 @@ export function customOf(e: ts.Expression, checker: ts.TypeChecker): CustomFn | 
   return { kind: name === "customVjp" ? "vjp" : name === "customJvp" ? "jvp" : "checkpoint", call: init, decl: decl as CustomFn["decl"] };
 }
 
+/**
+ * `grad(fn)` (or valueAndGrad, vjp, jvp) of a function value adc cannot name at build time: a
+ * parameter, a factory's result, a const holding one. The call becomes a run-time lookup of the
+ * derivatives a `@differentiable` function carries (runtime/dynamic.ts).
+ */
+export interface DynamicSite {
+  readonly kind: "grad" | "valueAndGrad" | "vjp" | "jvp";
+  readonly call: ts.CallExpression;
+  readonly fn: ts.Expression;
+  readonly argnums: number | readonly number[];
+}
+
+/** Whether e is a function value only known when the program runs (not a builtin or a reassignable name). */
+function dynamicValue(e: ts.Expression, checker: ts.TypeChecker): boolean {
+  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
+  if (checker.getTypeAtLocation(e).getCallSignatures().length === 0) return false;
+  if (ts.isCallExpression(e)) return true;
+  if (!ts.isIdentifier(e)) return false;
+  let sym = checker.getSymbolAtLocation(e);
+  if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+  const decl = sym?.valueDeclaration;
+  if (!decl || decl.getSourceFile().isDeclarationFile) return false;
+  if (ts.isParameter(decl) || ts.isBindingElement(decl)) return true;
+  // `const loss = makeLoss(0.1)`: a factory's result.
+  if (ts.isVariableDeclaration(decl) && decl.parent.flags & ts.NodeFlags.Const && decl.initializer) {
+    let init = decl.initializer;
+    while (ts.isParenthesizedExpression(init) || ts.isAsExpression(init)) init = init.expression;
+    return ts.isCallExpression(init) && !adcExportName(init.expression, checker);
+  }
+  return false;
+}
+
 /** Every adc API call in a file, in source order. Bad arguments are reported to the sink. */
-export function findCallSites(sf: ts.SourceFile, checker: ts.TypeChecker, sink: DiagnosticSink, file: string): CallSite[] {
+export function findCallSites(sf: ts.SourceFile, checker: ts.TypeChecker, sink: DiagnosticSink, file: string, dynamic?: (d: DynamicSite) => void): CallSite[] {
   const out: CallSite[] = [];
   // `grad(f)` written inside `grad(grad(f))` is part of the outer site, not a site of its own.
   const consumed = new Set<ts.Node>();
@@ -147,7 +179,7 @@ export function findCallSites(sf: ts.SourceFile, checker: ts.TypeChecker, sink: 
     if (ts.isCallExpression(n) && !consumed.has(n)) {
       const name = adcExportName(n.expression, checker);
       if (name && API_KINDS.has(name)) {
-        const site = callSite(n, name as ApiKind, checker, sink, file, consumed);
+        const site = callSite(n, name as ApiKind, checker, sink, file, consumed, dynamic);
         if (site) out.push(site);
       }
     }
@@ -166,7 +198,7 @@ export function findCallSites(sf: ts.SourceFile, checker: ts.TypeChecker, sink: 
   return out;
 }
 
-function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecker, sink: DiagnosticSink, file: string, consumed: Set<ts.Node>): CallSite | undefined {
+function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecker, sink: DiagnosticSink, file: string, consumed: Set<ts.Node>, dynamic?: (d: DynamicSite) => void): CallSite | undefined {
   const report = (code: Parameters<DiagnosticSink["report"]>[0], n: ts.Node, msg: string, hint?: string): undefined => {
     sink.report(code, file, n.getStart(), n.getEnd(), msg, hint);
     return undefined;
@@ -219,6 +251,22 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
   // that calls it to stand for it).
   const custom = customOf(fnArg, checker);
   const fnNode = custom ? (custom.call as unknown as FunctionNode) : functionOf(fnArg, checker);
+  if (typeof fnNode === "string" && dynamic && !inner.length && dynamicValue(fnArg, checker)) {
+    // A function value: its derivatives are looked up when the program runs.
+    if (kind !== "grad" && kind !== "valueAndGrad" && kind !== "vjp" && kind !== "jvp")
+      return report("ADC1008", fnArg, `${kind} of a function value adc cannot see at build time is not supported (grad, valueAndGrad, vjp and jvp are, for functions marked @differentiable)`, "pass the function itself, declared with `function` or a `const` arrow");
+    if (hasAux) return report("ADC1008", fnArg, `${kind} with hasAux of a function value is not supported`, "pass the function itself");
+    let argnums: number | number[] = 0;
+    if ((kind === "grad" || kind === "valueAndGrad") && second) {
+      let arg = second;
+      while (ts.isAsExpression(arg) || ts.isParenthesizedExpression(arg)) arg = arg.expression;
+      const nums = ts.isArrayLiteralExpression(arg) ? arg.elements.map((x) => literalArgnum(x)) : [literalArgnum(arg)];
+      if (nums.some((x) => x === undefined || x < 0)) return report("ADC1006", second, "argnums must be a literal number or an array of literal numbers", "write the positions, e.g. grad(f, 1)");
+      argnums = ts.isArrayLiteralExpression(arg) ? (nums as number[]) : nums[0]!;
+    }
+    dynamic({ kind, call, fn: fnArg, argnums });
+    return undefined;
+  }
   if (typeof fnNode === "string")
     return report("ADC1008", fnArg, `${kind}: ${fnNode}`, "pass a function declared with `function` or a `const` arrow, or an inline arrow");
   const paramCount = custom ? (checker.getTypeAtLocation(custom.decl.name).getCallSignatures()[0]?.getParameters().length ?? 0) : fnNode.parameters.length;

@@ -1,0 +1,56 @@
+/**
+ * Derivatives of function values (issue 16, item 1): `grad(fn)` where fn is a parameter, a
+ * factory's result or anything adc cannot name at build time. A function declared
+ * `/** @differentiable *\/` carries its generated vjp and jvp (attached when its module runs);
+ * the API call becomes a run-time lookup of them, and a function without them is an error that
+ * names the annotation.
+ */
+import { NDArray } from "./ndarray/ndarray.js";
+import { onesLikeOperand } from "./ndarray/registry.js";
+
+type AnyFn = (...args: any[]) => any;
+type Vjp = (...args: any[]) => [unknown, (outBar: any) => unknown[]];
+type JvpPair = (primals: any[], tangents: any[]) => [unknown, unknown];
+
+const derivatives = new WeakMap<AnyFn, { readonly vjp: Vjp; readonly jvpPair: JvpPair }>();
+
+/** Attaches a `@differentiable` function's generated derivatives to it. */
+export function attachDerivatives(f: AnyFn, vjp: Vjp, jvpPair: JvpPair): void {
+  derivatives.set(f, { vjp, jvpPair });
+}
+
+function of(f: unknown, api: string): { readonly vjp: Vjp; readonly jvpPair: JvpPair } {
+  const d = typeof f === "function" ? derivatives.get(f as AnyFn) : undefined;
+  if (!d) {
+    const name = typeof f === "function" && f.name ? `'${f.name}'` : "this function value";
+    throw new Error(`adc: ${api}: ${name} carries no derivatives. Mark the function's declaration /** @differentiable */ (in a module adc builds), or pass ${api} a function adc can see at build time`);
+  }
+  return d;
+}
+
+/** `grad(fn, argnums)` / `valueAndGrad(fn, argnums)` of a function value, through its vjp. */
+export function gradValue(f: unknown, argnums: number | readonly number[], withValue: boolean): (...args: any[]) => any {
+  const api = withValue ? "valueAndGrad" : "grad";
+  const { vjp } = of(f, api);
+  return (...args: unknown[]) => {
+    const [out, pullback] = vjp(...args);
+    let seed: unknown = 1;
+    if (out instanceof NDArray) {
+      if (out.size !== 1) throw new Error(`adc: ${api} needs a function whose result is a number or an NDArray with one element; this one returned shape [${out.shape.join(", ")}]`);
+      seed = onesLikeOperand(out);
+    } else if (typeof out !== "number") throw new Error(`adc: ${api} needs a function that returns a number or a one-element NDArray`);
+    const cts = pullback(seed);
+    const g = typeof argnums === "number" ? cts[argnums] : argnums.map((k) => cts[k]);
+    return withValue ? [out instanceof NDArray ? out.item() : out, g] : g;
+  };
+}
+
+/** `vjp(fn, ...primals)` of a function value. */
+export function vjpValue(f: unknown, ...primals: unknown[]): [unknown, (outBar: any) => unknown[]] {
+  return of(f, "vjp").vjp(...primals);
+}
+
+/** `jvp(fn, primals, tangents)` of a function value. */
+export function jvpValue(f: unknown, primals: unknown[], tangents: unknown[]): [unknown, unknown] {
+  return of(f, "jvp").jvpPair(primals, tangents);
+}
