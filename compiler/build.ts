@@ -305,7 +305,9 @@ class Build {
     // the subclass's forward); for its own class the key is the declaration's.
     let variant: string | undefined;
     let base: string;
-    if (ts.isMethodDeclaration(node)) {
+    if (ts.isMethodDeclaration(node) && ts.getCombinedModifierFlags(node) & ts.ModifierFlags.Static) {
+      base = `${(node.parent as ts.ClassDeclaration).name?.text ?? "Class"}_${node.name.getText()}`;
+    } else if (ts.isMethodDeclaration(node)) {
       const own = this.checker.getTypeAtLocation(node.parent);
       const cls = thisType ?? own;
       // (Names derive from the classes' names: a class expression's is its const's.)
@@ -440,6 +442,12 @@ class Build {
         sink: this.sink,
         file: f.sf.fileName,
         resolveMethod: (callee, recvType) => {
+          const staticMethod = this.methods.resolveStatic(callee);
+          if (staticMethod) {
+            const info = this.register(staticMethod);
+            if (info.ir === undefined) work.push(info);
+            return { static: info.id };
+          }
           const m = callee.expression.kind === ts.SyntaxKind.SuperKeyword ? undefined : this.methods.resolve(callee, recvType);
           if (typeof m === "string") return m;
           const reachMethod = (decl: ts.MethodDeclaration, cls: ts.Type): FnId => {

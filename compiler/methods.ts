@@ -78,6 +78,13 @@ export class Methods {
     return { cases };
   }
 
+  /** `C.m(...)` of a static method of a program class: a plain function (a static call does not dispatch). */
+  resolveStatic(callee: ts.PropertyAccessExpression): ts.MethodDeclaration | undefined {
+    const decl = this.checker.getSymbolAtLocation(callee.name)?.valueDeclaration;
+    if (!decl || !ts.isMethodDeclaration(decl) || !decl.body || decl.getSourceFile().isDeclarationFile) return undefined;
+    return ts.getCombinedModifierFlags(decl) & ts.ModifierFlags.Static && ts.isClassDeclaration(decl.parent) && ts.isSourceFile(decl.parent.parent) ? decl : undefined;
+  }
+
   /** `super.m(...)`: the base class's m exactly (no dispatch), run on the same object. */
   resolveSuper(callee: ts.PropertyAccessExpression): ts.MethodDeclaration | string | undefined {
     const decl = this.checker.getSymbolAtLocation(callee.name)?.valueDeclaration;

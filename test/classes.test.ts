@@ -198,13 +198,18 @@ export class Derived extends Base {
   f(x: number): number { return Math.sin(x) * super.f(x) + super.offset() * x; }
 }
 export function value(d: Derived, x: number): number { return d.f(x); }
+export class Activation {
+  static softsign(x: number): number { return x / (1 + Math.abs(x)); }
+}
+export function value2(d: Derived, x: number): number { return Activation.softsign(d.f(x)) * d.k; }
+export const dx2 = grad(value2, 1);
 export const dx = grad(value, 1);
 export const dModel = grad(value, 0);
 export const tangent = (d: Derived, x: number, t: number) => jvp(value, [d, x], [new Derived(0), t]);
 `;
 
-describe("classes: super calls", () => {
-  it("super.m() runs the base's method on the same object, differentiated or called as it is", async () => {
+describe("classes: super calls and static methods", () => {
+  it("super.m() runs the base's method on the same object, differentiated or called as it is; a static method is a plain function", async () => {
     const r = compile(superCalls, { fileName: "super.ts" });
     expect(r.diagnostics).toEqual([]);
     // Differentiating with respect to x only, super.offset() is a constant: called as written.
@@ -216,6 +221,9 @@ describe("classes: super calls", () => {
     expect(m.dx(d, x)).toBeCloseTo(want, 12);
     expect(m.dModel(d, x).k).toBeCloseTo(1.5 * x, 12);
     expect(m.tangent(d, x, 1)[1]).toBeCloseTo(want, 12);
+    // A static method is a plain function: softsign'(u) = 1 / (1 + |u|)^2.
+    const u = m.value(d, x);
+    expect(m.dx2(d, x)).toBeCloseTo((1 / (1 + Math.abs(u)) ** 2) * want * 0.7, 12);
   });
 });
 

@@ -113,8 +113,10 @@ export abstract class Calls extends Expressions {
     const resolved = ts.isPropertyAccessExpression(callee) && this.env.resolveMethod ? this.env.resolveMethod(callee, this.receiverType(callee.expression)) : undefined;
     if (typeof resolved === "string") this.refuse("ADC1002", e, resolved);
     if (resolved && "cases" in resolved) return this.dispatch(e, callee as ts.PropertyAccessExpression, resolved.cases, ty);
-    const method = resolved;
-    const user = method ?? this.env.resolveUser(callee);
+    // A static method: a plain function, called as written (`Activation.relu(x)`).
+    const staticFn = resolved && "static" in resolved ? resolved.static : undefined;
+    const method = staticFn ? undefined : (resolved as FnId | undefined);
+    const user = staticFn ?? method ?? this.env.resolveUser(callee);
     if (user) {
       const args = e.arguments.map((a) => {
         if (ts.isSpreadElement(a)) this.refuse("ADC1020", a, "spread arguments are not supported");
@@ -147,7 +149,7 @@ export abstract class Calls extends Expressions {
         const self: Expr = { k: "var", name: this.thisName, ty: this.vars.get(this.thisName)!, pos: this.pos(access.expression) };
         return { k: "call", fn: { k: "user", fn: user, text: `${base.text}.prototype.${access.name.text}.call` }, args: [self, ...args], ty, pos: p };
       }
-      return { k: "call", fn: { k: "user", fn: user, text: ts.isIdentifier(callee) ? callee.text : undefined }, args, ty, pos: p };
+      return { k: "call", fn: { k: "user", fn: user, text: ts.isIdentifier(callee) || staticFn ? callee.getText() : undefined }, args, ty, pos: p };
     }
     if (ts.isPropertyAccessExpression(callee) && callee.name.text === "fill" && ts.isNewExpression(callee.expression) && ["Array", "Float64Array"].includes(callee.expression.expression.getText())) {
       const ctor: Ctor = callee.expression.expression.getText() === "Array" ? "Array" : "Float64Array";

@@ -25,9 +25,9 @@ export class Lowerer extends Loops {
       const name = this.declare(p.name, ty);
       return init === undefined ? { name, ty, pos: this.pos(p) } : { name, ty, pos: this.pos(p), init };
     });
-    if (ts.isMethodDeclaration(fn)) {
-      // `this` is the method's leading parameter (the receiver, passed by every call).
-      if (ts.getCombinedModifierFlags(fn) & ts.ModifierFlags.Static) this.refuse("ADC1002", fn, "static methods are not differentiated", "declare the function at module level");
+    // `this` is a method's leading parameter (the receiver, passed by every call); a static
+    // method is a plain function of its class's namespace.
+    if (ts.isMethodDeclaration(fn) && !(ts.getCombinedModifierFlags(fn) & ts.ModifierFlags.Static)) {
       const cls = this.env.thisType ?? this.env.checker.getTypeAtLocation(fn.parent);
       const ty = classifyType(cls, this.env.checker);
       this.thisName = this.fresh("self");
@@ -70,7 +70,7 @@ export class Lowerer extends Loops {
     }
     if (this.auxName) return { id: this.id, params, body: [...prelude, ...body], ret, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text, aux: this.auxName };
     if (this.isBlock()) return { id: this.id, params, body: [...prelude, ...body], ret: VOID, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text, outputs };
-    return { id: this.id, params, body, ret, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text, ...(ts.isMethodDeclaration(fn) ? { method: true } : {}) };
+    return { id: this.id, params, body, ret, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text, ...(this.thisName && ts.isMethodDeclaration(fn) ? { method: true } : {}) };
   }
 
   // ---- statements -------------------------------------------------------------------------
