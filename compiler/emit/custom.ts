@@ -24,6 +24,21 @@ export interface CustomRule {
 const bar = (q: Param): string => `${q.name}_bar`;
 const dot = (q: Param): string => `${q.name}_dot`;
 
+/**
+ * A reverse sweep's parameters and result in the split convention: the adjoints of active arrays,
+ * objects and lists come in (accumulated in place), then `out_bar`; the adjoints of active
+ * numbers and NDArrays go out (one as the result, several in the scratch lanes).
+ */
+function revSignature(ir: IrFunction, mask: readonly boolean[], resultActive: boolean): { inPlace: Param[]; returned: Param[]; head: string } {
+  const active = ir.params.filter((_, i) => mask[i]);
+  const inPlace = active.filter((q) => barInPlace(q.ty));
+  const returned = active.filter((q) => !barInPlace(q.ty));
+  const params = inPlace.map((q) => `${bar(q)}: ${isTree(q.ty) ? `${RT}.Bar<${printTy(q.ty)}>` : printTy(q.ty)}`);
+  if (resultActive) params.push(`out_bar: ${printTy(ir.ret)}${ir.ret.k === "nd" ? " | null" : ""}`);
+  const result = returned.length === 1 ? (returned[0].ty.k === "nd" ? `${printTy(returned[0].ty)} | null` : printTy(returned[0].ty)) : "void";
+  return { inPlace, returned, head: `(${params.join(", ")}): ${result}` };
+}
+
 /** The split pair of a custom function for the active parameters `mask`. */
 export function emitCustomSplit(ir: IrFunction, rule: CustomRule, mask: readonly boolean[], names: { fwd: string; rev: string }): Generated {
   const c = new Code().at(ir.pos.start);
@@ -44,13 +59,8 @@ export function emitCustomSplit(ir: IrFunction, rule: CustomRule, mask: readonly
   }
   c.close();
   c.line("");
-  const active = ir.params.filter((_, i) => mask[i]);
-  const inPlace = active.filter((q) => barInPlace(q.ty));
-  const returned = active.filter((q) => !barInPlace(q.ty));
-  const revParams = inPlace.map((q) => `${bar(q)}: ${isTree(q.ty) ? `${RT}.Bar<${printTy(q.ty)}>` : printTy(q.ty)}`);
-  revParams.push(`out_bar: ${ret}${nd ? " | null" : ""}`);
-  const revRet = returned.length === 1 ? (returned[0].ty.k === "nd" ? `${printTy(returned[0].ty)} | null` : printTy(returned[0].ty)) : "void";
-  c.open(`export function ${names.rev}(${revParams.join(", ")}): ${revRet}`);
+  const { inPlace, returned, head } = revSignature(ir, mask, true);
+  c.open(`export function ${names.rev}${head}`);
   if (rule.kind === "vjp") {
     if (nd) c.line(`const _out = ${RT}.tape.popO<${ret}>();`);
     c.line(`const _res = ${RT}.tape.popO<unknown>();`);
@@ -102,13 +112,8 @@ export function emitCheckpointSplit(ir: IrFunction, rule: CustomRule, mask: read
   c.line(`return ${rule.name}(${args});`);
   c.close();
   c.line("");
-  const active = ir.params.filter((_, i) => mask[i]);
-  const inPlace = active.filter((q) => barInPlace(q.ty));
-  const returned = active.filter((q) => !barInPlace(q.ty));
-  const revParams = inPlace.map((q) => `${bar(q)}: ${isTree(q.ty) ? `${RT}.Bar<${printTy(q.ty)}>` : printTy(q.ty)}`);
-  if (resultActive) revParams.push(`out_bar: ${ret}${ir.ret.k === "nd" ? " | null" : ""}`);
-  const revRet = returned.length === 1 ? (returned[0].ty.k === "nd" ? `${printTy(returned[0].ty)} | null` : printTy(returned[0].ty)) : "void";
-  c.open(`export function ${names.rev}(${revParams.join(", ")}): ${revRet}`);
+  const { inPlace, returned, head } = revSignature(ir, mask, resultActive);
+  c.open(`export function ${names.rev}${head}`);
   c.line(`const [${args}] = ${RT}.tape.popO<[${ir.params.map((q) => printTy(q.ty)).join(", ")}]>();`);
   c.line(`${target.fwd}(${args});`);
   const passed = [...inPlace.map(bar), ...(resultActive ? ["out_bar"] : [])].join(", ");
