@@ -26,25 +26,26 @@ import type { NdInfo } from "./analysis/activity.js";
 import { prepare, type Prepared, type Specializer } from "./diff/prepare.js";
 import { capturesOf, closureCaptures, findRecordSites, valueSymbol, type Capture } from "./record.js";
 import { splice, type Insertion, type SpliceResult } from "./emit/splice.js";
-import { isDiffTy, VOID, type FnId, type Stmt } from "./ir/ir.js";
+import type { FnId } from "./ir/ir.js";
 import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower/index.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "./ir/walk.js";
-import { adcExportName, customOf, findCallSites, functionOf, type CallSite, type CustomFn, type DynamicSite } from "./targets.js";
+import { adcExportName, customOf, findCallSites, functionOf, type CallSite, type DynamicSite } from "./targets.js";
 import { dynamicEdits, findAnnotated } from "./annotated.js";
-import { emitCheckpointJvp, emitCheckpointSplit, emitCustomJvp, emitCustomSplit } from "./emit/custom.js";
-import { classifyType } from "./ir/types.js";
 import { ndInfo, ndOpOf } from "./rules/ndarray.js";
-import { ModuleNames, RT } from "./emit/names.js";
+import { ModuleNames } from "./emit/names.js";
 import { dump } from "./pipeline.js";
 import { jobBases, type Job } from "./jobs.js";
 import { enclosingScope, isModuleScoped, topLevelStatement } from "./scopes.js";
-import { Code as TextCode, generated, type Generated } from "./emit/code.js";
+import { generated, type Generated } from "./emit/code.js";
 import { printFunction } from "./ir/print-stmt.js";
 import { emitJob } from "./emit-job.js";
 import { Tangents, type FnInfo } from "./tangents.js";
 import { Requests } from "./requests.js";
 import { InnerGrads } from "./inner-grads.js";
 import { Methods } from "./methods.js";
+import { localModules } from "./module-graph.js";
+import { unusedApiImports } from "./emit/api-imports.js";
+import { CustomFunctions } from "./custom-functions.js";
 
 export interface BuildResult {
   /** Transformed text of every file that changed, keyed by file name. */
@@ -91,6 +92,7 @@ class Build {
   private mutations: Mutations = new Map();
   private readonly innerGrads: InnerGrads;
   private readonly methods: Methods;
+  private readonly custom: CustomFunctions;
   private readonly requests = new Requests({
     fn: (key) => this.fns.get(key)!,
     register: (node, anonymous, aux) => this.register(node, anonymous, undefined, aux),
@@ -141,6 +143,21 @@ class Build {
     });
     this.program = project.getProgram().compilerObject;
     this.methods = new Methods(this.checker, this.program);
+    this.custom = new CustomFunctions({
+      checker: this.checker,
+      fns: this.fns,
+      uniqueName: (file, base, key) => this.uniqueName(file, base, key),
+      register: (node) => this.register(node),
+      capturesFor: (f) => this.capturesFor(f),
+      info: (id) => this.info(id),
+      refuse: (code, file, n, message, hint) => this.refuse(code, file, n, message, hint),
+      enqueue: (job) => this.enqueue(job),
+      importName: (file, f, name) => this.importName(file, f, name),
+      mutations: (key) => this.mutations.get(key),
+      resultActive: (key, mask) => this.resultActive(key, mask),
+      insert: (f, text) => this.insert(f, text),
+      isBroken: (key) => this.broken.has(key),
+    });
     this.sink = new DiagnosticSink((file, offset) => {
       const sf = project.getSourceFile(file)?.compilerNode;
       if (!sf) return { line: 1, column: 1 };
@@ -170,7 +187,7 @@ class Build {
       this.capturesFor(f);
       this.lowerReachable(f);
       // (`grad(g)` of `const g = checkpoint(h)`: h is what gets differentiated.)
-      const target = site.custom && this.customFunctions(site.custom).target;
+      const target = site.custom && this.custom.functions(site.custom).target;
       if (target) this.lowerReachable(target);
     }
     const records = this.moduleList.flatMap((sf) => findRecordSites(sf, this.checker).map((site) => ({ site, captures: capturesOf(site.cb, this.checker) })));
@@ -183,7 +200,7 @@ class Build {
 
     for (const site of sites) this.requests.site(site);
     for (const d of dynamicSites) for (const e of dynamicEdits(d)) this.edit(d.call.getSourceFile().fileName, e.start, e.end, e.text);
-    for (const a of annotated) this.attachDerivatives(this.register(a.node), a.name);
+    for (const a of annotated) this.custom.attach(this.register(a.node), a.name);
     for (const r of records) this.requests.record(r.site, r.captures);
     while (this.queue.length) this.runJob(this.queue.shift()!);
     return this.result(!this.sink.hasErrors);
@@ -191,46 +208,11 @@ class Build {
 
   /** The roots and every local module they import, transitively, in a stable order. */
   private modules(): ts.SourceFile[] {
-    const seen = new Set<ts.SourceFile>();
-    const visit = (sf: ts.SourceFile): void => {
-      if (seen.has(sf) || sf.isDeclarationFile || sf.fileName.includes("/node_modules/")) return;
-      seen.add(sf);
-      const follow = (spec: ts.StringLiteralLike): void => {
-        if (this.unresolvedLocal(spec, sf)) {
-          this.sink.reportTs(2307, sf.fileName, spec.getStart(sf), spec.getEnd(), `Cannot find module '${spec.text}' or its corresponding type declarations.`);
-          return;
-        }
-        const sym = this.checker.getSymbolAtLocation(spec);
-        const target = sym?.valueDeclaration ?? sym?.declarations?.[0];
-        if (target && ts.isSourceFile(target)) visit(target);
-      };
-      for (const st of sf.statements) {
-        const spec = (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier;
-        if (spec && ts.isStringLiteral(spec)) follow(spec);
-      }
-      // A module loaded with import("./m") is part of the program too: its grad calls are compiled.
-      forEachNode(sf, (n) => {
-        if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && n.arguments[0] && ts.isStringLiteralLike(n.arguments[0])) follow(n.arguments[0]);
-      });
-    };
-    for (const r of this.roots) visit(r);
-    this.moduleList = [...seen];
+    this.moduleList = localModules(this.roots, this.checker, this.program, this.sink);
     return this.moduleList;
   }
 
   private moduleList: ts.SourceFile[] = [];
-
-  /**
-   * A relative import, or one a `paths` pattern of the tsconfig maps, that resolves to no file:
-   * reported as tsc reports it, not later as a function adc cannot see into. Other package
-   * imports are the user's toolchain's business (adc only reads what it differentiates).
-   */
-  private unresolvedLocal(spec: ts.StringLiteralLike, sf: ts.SourceFile): boolean {
-    const text = spec.text;
-    const options = this.program.getCompilerOptions();
-    const local = text.startsWith(".") || text.startsWith("/") || Object.keys(options.paths ?? {}).some((p) => matchesPattern(p, text));
-    return local && !ts.resolveModuleName(text, sf.fileName, options, ts.sys).resolvedModule;
-  }
 
   private result(ok: boolean): BuildResult {
     const outputs = new Map<string, SpliceResult>();
@@ -244,42 +226,9 @@ class Build {
     return { outputs, diagnostics: sortDiagnostics(this.sink.list), modules: this.moduleList.map((m) => m.fileName) };
   }
 
-  /**
-   * Edits that drop names imported from "adc" which the output no longer uses (`grad` once every
-   * `grad(...)` call became generated code), so `--emit ts` output has no unused imports. A
-   * declaration left with no names is removed (its line stays, empty, for the source map).
-   */
+  /** Edits that drop names imported from "adc" which the output no longer uses (emit/api-imports.ts). */
   private unusedApiImports(sf: ts.SourceFile): { start: number; end: number; text: string }[] {
-    const edits = this.edits.get(sf.fileName) ?? [];
-    const replaced = (n: ts.Node): boolean => edits.some((e) => n.getStart(sf) >= e.start && n.getEnd() <= e.end);
-    // Generated code keeps calls the user wrote (isTraining() in a record block's body).
-    const generated = [...(this.insertions.get(sf.fileName) ?? []).map((i) => i.text), ...edits.map((e) => e.text)].join("\n").replace(/\/\/.*$/gm, "");
-    const inGenerated = (name: string): boolean => new RegExp(`(?<![\\w$.])${name.replace(/\$/g, "\\$")}(?![\\w$])`).test(generated);
-    const out: { start: number; end: number; text: string }[] = [];
-    for (const st of sf.statements) {
-      if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier) || st.moduleSpecifier.text !== "adc") continue;
-      const clause = st.importClause;
-      if (!clause || clause.isTypeOnly || clause.name || !clause.namedBindings || !ts.isNamedImports(clause.namedBindings)) continue;
-      const elements = clause.namedBindings.elements;
-      const used = elements.filter((el) => {
-        if (el.isTypeOnly || inGenerated(el.name.text)) return true;
-        // Any identifier of that name outside the replaced calls keeps it (`export { np }`, a
-        // shadowing local too: keeping an unused name is harmless, dropping a used one is not).
-        let live = false;
-        forEachNode(sf, (n) => {
-          if (n === st) return false;
-          if (ts.isIdentifier(n) && n.text === el.name.text && !replaced(n)) {
-            live = true;
-            return "stop";
-          }
-        });
-        return live;
-      });
-      if (used.length === elements.length) continue;
-      const text = used.length ? `import { ${used.map((el) => el.getText(sf)).join(", ")} } from "adc";` : "";
-      out.push({ start: st.getStart(sf), end: st.getEnd(), text });
-    }
-    return out;
+    return unusedApiImports(sf, this.edits.get(sf.fileName) ?? [], (this.insertions.get(sf.fileName) ?? []).map((i) => i.text));
   }
 
   private sourceFile(file: string): ts.SourceFile {
@@ -298,39 +247,22 @@ class Build {
       while (ts.isParenthesizedExpression(decl) || ts.isAsExpression(decl)) decl = decl.parent;
       const custom = ts.isVariableDeclaration(decl) ? customOf(decl.name as ts.Identifier, this.checker) : undefined;
       if (!custom) throw new Error("a customVjp/customJvp call without its const");
-      return this.customFunctions(custom).caller;
+      return this.custom.functions(custom).caller;
     }
     const sf = node.getSourceFile();
     // A method is made once per receiver class (`this.forward()` in a base class's method calls
     // the subclass's forward); for its own class the key is the declaration's.
-    let variant: string | undefined;
-    let base: string;
-    if (ts.isMethodDeclaration(node) && ts.getCombinedModifierFlags(node) & ts.ModifierFlags.Static) {
-      base = `${(node.parent as ts.ClassDeclaration).name?.text ?? "Class"}_${node.name.getText()}`;
-    } else if (ts.isMethodDeclaration(node)) {
-      const own = this.checker.getTypeAtLocation(node.parent);
-      const cls = thisType ?? own;
-      // (Names derive from the classes' names: a class expression's is its const's.)
-      const nameOf = (t: ts.Type): string => {
-        const d = t.getSymbol()?.valueDeclaration;
-        const named = d && ts.isClassLike(d) ? (d.name ?? (ts.isVariableDeclaration(d.parent) ? d.parent.name : undefined)) : undefined;
-        return (named && ts.isIdentifier(named) ? named.text : this.checker.typeToString(t)).replace(/[^A-Za-z0-9_$]/g, "_");
-      };
-      const clsName = nameOf(cls);
-      // (`Module_trainingStep_Linear`: Module's method made for a Linear receiver.)
-      const ownName = nameOf(own);
-      const same = cls.getSymbol() === own.getSymbol();
-      if (!same) variant = `this=${clsName}`;
-      base = !same ? `${ownName}_${node.name.getText()}_${clsName}` : `${ownName}_${node.name.getText()}`;
-      thisType = cls;
-    }
+    const method = ts.isMethodDeclaration(node) ? this.methods.naming(node, thisType) : undefined;
+    let variant = method?.variant;
+    let base = method?.base;
+    if (method) thisType = method.thisType;
     // `grad(f, { hasAux: true })`: f lowered with its `[value, aux]` returns split (its own record).
     if (aux) variant = "aux";
     const key = fnKey({ file: sf.fileName, pos: node.getStart(), name: "", variant });
     let info = this.fns.get(key);
     if (info) return info;
-    if (ts.isMethodDeclaration(node)) {
-      // (base was set above)
+    if (method) {
+      // (named above)
     } else if (ts.isFunctionDeclaration(node) && node.name) base = node.name.text;
     else if (ts.isVariableDeclaration(node.parent) && ts.isIdentifier(node.parent.name)) base = node.parent.name.text;
     else {
@@ -343,54 +275,6 @@ class Build {
     info = { id, node, sf, thisType, ...(aux ? { aux } : {}) };
     this.fns.set(key, info);
     return info;
-  }
-
-  /**
-   * A customVjp/customJvp function: `rule`, with no body, whose derivatives call the user's rule
-   * (emit/custom.ts; differentiated code calls it like any user function), and `caller`, a function
-   * calling it, which `grad(f)` of it differentiates. Both have f's signature.
-   */
-  private customFunctions(c: CustomFn): { rule: FnInfo; caller: FnInfo; target?: FnInfo } {
-    const sf = c.call.getSourceFile();
-    const ruleKey = fnKey({ file: sf.fileName, pos: c.call.getStart(), name: "", variant: "custom" });
-    const callerKey = fnKey({ file: sf.fileName, pos: c.call.getStart(), name: "", variant: "caller" });
-    const known = this.fns.get(ruleKey);
-    const targetOf = (rule: FnInfo): FnInfo | undefined => (rule.ir?.custom?.target ? this.info(rule.ir.custom.target) : undefined);
-    if (known) return { rule: known, caller: this.fns.get(callerKey)!, target: targetOf(known) };
-    // checkpoint(h): h's own derivatives, recomputed in the reverse sweep; h must be readable.
-    let target: FnInfo | undefined;
-    if (c.kind === "checkpoint") {
-      const h = c.call.arguments[0] ? functionOf(c.call.arguments[0], this.checker) : "checkpoint needs a function";
-      if (typeof h === "string") this.refuse("ADC1008", sf.fileName, c.call, `checkpoint: ${h}`, "pass a function declared with `function` or a `const` arrow, or an inline arrow");
-      else {
-        target = this.register(h);
-        this.capturesFor(target);
-      }
-    }
-    const node = c.call as unknown as FunctionNode;
-    const constName = c.decl.name.text;
-    const sig = this.checker.getTypeAtLocation(c.decl.name).getCallSignatures()[0];
-    const pos = { start: c.call.getStart(), end: c.call.getEnd() };
-    const params = (sig?.getParameters() ?? []).map((sym) => ({ name: sym.getName(), ty: classifyType(this.checker.getTypeOfSymbolAtLocation(sym, c.decl), this.checker), pos }));
-    const ret = sig ? classifyType(sig.getReturnType(), this.checker) : VOID;
-    const vars = new Map(params.map((q) => [q.name, q.ty] as const));
-    const reserved = new Set([...params.map((q) => q.name), constName]);
-    const ruleId: FnId = { file: sf.fileName, pos: c.call.getStart(), name: this.uniqueName(sf.fileName, `${constName}_rule`, ruleKey), variant: "custom" };
-    const rule: FnInfo = { id: ruleId, node, sf, ir: { id: ruleId, params, body: [], ret, vars, reserved, pos, source: sf.text, custom: { kind: c.kind, name: constName, ...(target ? { target: target.id } : {}) } } };
-    const callerId: FnId = { file: sf.fileName, pos: c.call.getStart(), name: this.uniqueName(sf.fileName, constName, callerKey), variant: "caller" };
-    const body: Stmt[] = [{ k: "return", value: { k: "call", fn: { k: "user", fn: ruleId, text: constName }, args: params.map((q) => ({ k: "var", name: q.name, ty: q.ty, pos })), ty: ret, pos }, pos }];
-    const caller: FnInfo = { id: callerId, node, sf, ir: { id: callerId, params, body, ret, vars, reserved, pos, source: sf.text } };
-    this.fns.set(ruleKey, rule);
-    this.fns.set(callerKey, caller);
-    const name = c.kind === "vjp" ? "customVjp" : c.kind === "jvp" ? "customJvp" : "checkpoint";
-    if (!isModuleScoped(c.decl)) this.refuse("ADC1016", sf.fileName, c.decl, `a ${name} function must be a module-level const (its derivatives live at module level and call it by name)`, "declare it at the top of the module");
-    else if (!sig || !isDiffTy(ret)) this.refuse("ADC1007", sf.fileName, c.decl, `a ${name} function must return a number, an array or an NDArray`);
-    else {
-      const bad = params.find((q) => !isDiffTy(q.ty) && q.ty.k !== "bool" && q.ty.k !== "other");
-      if (bad) this.refuse("ADC1012", sf.fileName, c.decl, `parameter '${bad.name}' of '${constName}' has a type adc cannot pass to a custom rule`);
-      if (target?.captures?.length) this.refuse("ADC1016", sf.fileName, c.call, `checkpoint of a function that reads locals of an enclosing function is not supported`, "declare the function at module level");
-    }
-    return { rule, caller, target };
   }
 
   /** `base`, or `base_2`, ...: a name no other function of the file derives generated names from. */
@@ -470,7 +354,7 @@ class Build {
           if (!ts.isIdentifier(callee)) return undefined;
           const custom = customOf(callee, this.checker);
           if (custom) {
-            const made = this.customFunctions(custom);
+            const made = this.custom.functions(custom);
             if (made.target && made.target.ir === undefined) work.push(made.target);
             return made.rule.id;
           }
@@ -681,7 +565,7 @@ class Build {
         this.insert(f, generated(printFunction({ name: this.enqueue(job)[0], params: ir.params, ret: ir.ret, body: ir.body, pos: ir.pos })));
         return;
       }
-      if (f.ir?.custom) return this.insert(f, this.customJob(job, f));
+      if (f.ir?.custom) return this.insert(f, this.custom.job(job, f));
       const p = this.prepareFor(job.key, job.mask);
       if (this.sink.list.length > before) return;
       const text = emitJob(job, f, p, {
@@ -697,50 +581,6 @@ class Build {
     }
   }
 
-  /** A derivative of a customVjp/customJvp function: its rule, called (emit/custom.ts). */
-  private customJob(job: Job, f: FnInfo): Generated {
-    const ir = f.ir!;
-    const rule = ir.custom!;
-    const names = this.enqueue(job);
-    const refuse = (message: string, hint?: string): Generated => {
-      const decl = (f.node as unknown as ts.Node).parent;
-      this.refuse("ADC1026", f.sf.fileName, decl, message, hint);
-      return generated(new TextCode());
-    };
-    if (rule.target) {
-      // checkpoint(h): the target's own split pair (or jvp), called from the checkpoint's.
-      const target = this.info(rule.target);
-      if (this.mutations.get(fnKey(rule.target))?.size) return refuse(`checkpoint of '${target.id.name}', which writes into its array arguments, is not supported (recomputing it would write them again)`);
-      const file = f.sf.fileName;
-      if (job.kind === "split") {
-        const [fwd, rev] = this.enqueue({ kind: "split", key: fnKey(rule.target), mask: job.mask }).map((n) => this.importName(file, target, n));
-        return emitCheckpointSplit(ir, rule, job.mask, { fwd: names[0], rev: names[1] }, { fwd, rev }, this.resultActive(fnKey(rule.target), job.mask));
-      }
-      if (job.kind === "jvp") return emitCheckpointJvp(ir, job.mask, names[0], this.importName(file, target, this.enqueue({ kind: "jvp", key: fnKey(rule.target), mask: job.mask })[0]));
-    }
-    if (job.kind === "split") return emitCustomSplit(ir, rule, job.mask, { fwd: names[0], rev: names[1] });
-    if (job.kind === "jvp") {
-      if (rule.kind === "vjp") return refuse(`'${rule.name}' has a customVjp rule, which gives no forward-mode derivative (jvp, jacfwd, second derivatives), as in JAX`, "define it with customJvp, which serves both modes");
-      return emitCustomJvp(ir, rule, job.mask, names[0]);
-    }
-    return refuse(`this derivative of '${rule.name}' through its custom rule is not supported`);
-  }
-
-  /** A `@differentiable` function's vjp and jvp, attached to it after its declaration. */
-  private attachDerivatives(f: FnInfo, name: string): void {
-    if (this.broken.has(fnKey(f.id)) || !f.ir) return;
-    const ir = f.ir;
-    const mask = ir.params.map((q) => isDiffTy(q.ty));
-    if (!mask.some(Boolean)) return this.refuse("ADC1012", f.sf.fileName, f.node, `'${name}' has no parameter adc can differentiate`);
-    if (!isDiffTy(ir.ret)) return this.refuse("ADC1007", f.sf.fileName, f.node, `a @differentiable function must return a number, an array or an NDArray; '${name}' does not`);
-    const key = fnKey(f.id);
-    const [vjp] = this.enqueue({ kind: "vjp", key, mask });
-    const [pair] = this.enqueue({ kind: "jvpPair", key, mask });
-    const c = new TextCode().at(f.node.getStart());
-    c.line(`${RT}.attachDerivatives(${name}, ${vjp}, ${pair});`);
-    this.insert(f, generated(c));
-  }
-
   /** Generated code goes after the top-level statement that holds its function. */
   private insert(f: FnInfo, text: Generated): void {
     const anchor = topLevelStatement(f.node);
@@ -748,12 +588,4 @@ class Build {
     list.push({ at: anchor.getEnd(), text: text.text, origins: text.origins });
     this.insertions.set(f.sf.fileName, list);
   }
-}
-
-/** Whether a module name matches a tsconfig `paths` key (at most one `*`). */
-function matchesPattern(pattern: string, name: string): boolean {
-  const star = pattern.indexOf("*");
-  if (star < 0) return pattern === name;
-  const [pre, post] = [pattern.slice(0, star), pattern.slice(star + 1)];
-  return name.length >= pre.length + post.length && name.startsWith(pre) && name.endsWith(post);
 }

@@ -78,6 +78,26 @@ export class Methods {
     return { cases };
   }
 
+  /**
+   * The name a method's generated functions derive theirs from, and its key variant: `Linear_forward`
+   * for its own class, `Module_trainingStep_Linear` for Module's method made for a Linear receiver
+   * (a function of its own, since `this.forward()` inside it means Linear's); `Activation_relu`
+   * for a static one. Names come from the classes' names (a class expression's is its const's).
+   */
+  naming(node: ts.MethodDeclaration, thisType: ts.Type | undefined): { base: string; variant?: string; thisType?: ts.Type } {
+    if (ts.getCombinedModifierFlags(node) & ts.ModifierFlags.Static) return { base: `${(node.parent as ts.ClassDeclaration).name?.text ?? "Class"}_${node.name.getText()}` };
+    const own = this.checker.getTypeAtLocation(node.parent);
+    const cls = thisType ?? own;
+    const nameOf = (t: ts.Type): string => {
+      const d = t.getSymbol()?.valueDeclaration;
+      const named = d && ts.isClassLike(d) ? (d.name ?? (ts.isVariableDeclaration(d.parent) ? d.parent.name : undefined)) : undefined;
+      return (named && ts.isIdentifier(named) ? named.text : this.checker.typeToString(t)).replace(/[^A-Za-z0-9_$]/g, "_");
+    };
+    const method = `${nameOf(own)}_${node.name.getText()}`;
+    if (cls.getSymbol() === own.getSymbol()) return { base: method, thisType: cls };
+    return { base: `${method}_${nameOf(cls)}`, variant: `this=${nameOf(cls)}`, thisType: cls };
+  }
+
   /** `C.m(...)` of a static method of a program class: a plain function (a static call does not dispatch). */
   resolveStatic(callee: ts.PropertyAccessExpression): ts.MethodDeclaration | undefined {
     const decl = this.checker.getSymbolAtLocation(callee.name)?.valueDeclaration;
