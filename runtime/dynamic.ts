@@ -9,8 +9,9 @@ import { NDArray } from "./ndarray/ndarray.js";
 import { onesLikeOperand } from "./ndarray/registry.js";
 
 type AnyFn = (...args: any[]) => any;
-type Vjp = (...args: any[]) => [unknown, (outBar: any) => unknown[]];
-type JvpPair = (primals: any[], tangents: any[]) => [unknown, unknown];
+// (Parameters typed `any`: each generated function has its own precise signature.)
+type Vjp = (...args: any[]) => readonly [unknown, (outBar: any) => readonly unknown[]];
+type JvpPair = (primals: any, tangents: any) => readonly [unknown, unknown];
 
 const derivatives = new WeakMap<AnyFn, { readonly vjp: Vjp; readonly jvpPair: JvpPair }>();
 
@@ -46,11 +47,13 @@ export function gradValue(f: unknown, argnums: number | readonly number[], withV
 }
 
 /** `vjp(fn, ...primals)` of a function value. */
-export function vjpValue(f: unknown, ...primals: unknown[]): [unknown, (outBar: any) => unknown[]] {
+// (The results are typed `any`: the user's call was checked against the API's types when it was
+// written; the compiled call must not narrow them.)
+export function vjpValue(f: unknown, ...primals: unknown[]): any {
   return of(f, "vjp").vjp(...primals);
 }
 
 /** `jvp(fn, primals, tangents)` of a function value. */
-export function jvpValue(f: unknown, primals: unknown[], tangents: unknown[]): [unknown, unknown] {
+export function jvpValue(f: unknown, primals: unknown[], tangents: unknown[]): any {
   return of(f, "jvp").jvpPair(primals, tangents);
 }
