@@ -70,7 +70,9 @@ export class Tangents {
     let broken = refusals.length > 0;
     if (!broken) {
       t.ir = tangentFunction(p, spec, t.id, unit, {
-        callee: (g, m) => {
+        callee: (g0, m) => {
+          // A checkpoint changes where values are kept, not the function: T(checkpoint(h)) is T(h).
+          const g = this.host.info(fnKey(g0)).ir?.custom?.target ?? g0;
           const gk = this.of(fnKey(g), m, false, `${g.name}_tangent`);
           if (gk === null) {
             broken = true;

@@ -78,7 +78,8 @@ export function tangentRefusals(p: Prepared, spec: Specializer): { pos: Pos; mes
         if (x.k !== "call" || x.fn.k !== "user") return;
         // A custom rule gives first derivatives only: its tangent function would be made from
         // no body at all.
-        if (spec.callee(x.fn.fn).custom && x.args.some((a) => p.isActiveAtom(a)))
+        const custom = spec.callee(x.fn.fn).custom;
+        if (custom && !custom.target && x.args.some((a) => p.isActiveAtom(a)))
           out.push({ pos: x.pos, message: `a higher derivative through '${x.fn.text ?? x.fn.fn.name}', which has a custom rule, is not supported (the rule gives first derivatives only)` });
         const writes = spec.mutations.get(fnKey(x.fn.fn));
         if (x.args.some((a, j) => writes?.has(j) && p.isActiveAtom(a)))
