@@ -261,17 +261,18 @@ class Build {
     const key = fnKey({ file: sf.fileName, pos: node.getStart(), name: "", variant });
     let info = this.fns.get(key);
     if (info) return info;
-    if (method) {
-      // (named above)
-    } else if (ts.isFunctionDeclaration(node) && node.name) base = node.name.text;
-    else if (ts.isVariableDeclaration(node.parent) && ts.isIdentifier(node.parent.name)) base = node.parent.name.text;
-    else {
-      const counter = `${sf.fileName}\0${anonymous}`;
-      const k = this.inlineCount.get(counter) ?? 0;
-      this.inlineCount.set(counter, k + 1);
-      base = `${anonymous}${k}`;
+    // (A method is named by its class, above.)
+    if (base === undefined) {
+      if (ts.isFunctionDeclaration(node) && node.name) base = node.name.text;
+      else if (ts.isVariableDeclaration(node.parent) && ts.isIdentifier(node.parent.name)) base = node.parent.name.text;
+      else {
+        const counter = `${sf.fileName}\0${anonymous}`;
+        const k = this.inlineCount.get(counter) ?? 0;
+        this.inlineCount.set(counter, k + 1);
+        base = `${anonymous}${k}`;
+      }
     }
-    const id: FnId = { file: sf.fileName, pos: node.getStart(), name: this.uniqueName(sf.fileName, aux ? `${base!}_aux` : base!, key), ...(variant ? { variant } : {}) };
+    const id: FnId = { file: sf.fileName, pos: node.getStart(), name: this.uniqueName(sf.fileName, aux ? `${base}_aux` : base, key), ...(variant ? { variant } : {}) };
     info = { id, node, sf, thisType, ...(aux ? { aux } : {}) };
     this.fns.set(key, info);
     return info;
