@@ -7,12 +7,14 @@
  * At the start of every build (and rebuild) it compiles the entry points and the local modules
  * they import as one adc build; `onLoad` then serves the compiled text of those modules with an
  * inline source map, which esbuild chains so bundle positions map back to the user's files.
- * Files outside the build pass through untouched. adc's diagnostics become esbuild errors with
+ * Files outside the build pass through untouched; a build whose modules do not use adc
+ * (compiler/reaches-adc.ts) does not load the compiler at all. adc's diagnostics become esbuild errors with
  * file, line and column.
  */
 import type { Message, Plugin } from "esbuild";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { mayNeedAdc } from "../compiler/reaches-adc.js";
 
 export interface AdcPluginOptions {
   /** Files to compile besides the entry points (default: none). */
@@ -35,7 +37,8 @@ export function adc(options: AdcPluginOptions = {}): Plugin {
       b.onStart(async () => {
         compiled = new Map();
         const roots = [...entryPaths(b.initialOptions.entryPoints, cwd), ...(options.include ?? []).map((p) => resolve(cwd, p))];
-        if (roots.length === 0) return {};
+        // A build that reaches no module using adc loads neither the compiler nor TypeScript.
+        if (roots.length === 0 || !mayNeedAdc(roots)) return {};
         // The compiler (and ts-morph) load on first use, not when the plugin is created.
         const { compileFiles, resolutionFor } = await import("../compiler/index.js");
         // Imports resolve as esbuild resolves them: through the tsconfig it was given, or the

@@ -16,6 +16,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
+import { mayNeedAdc } from "../compiler/reaches-adc.js";
 
 export interface AdcVitePluginOptions {
   /** Files to compile besides the build's entries (default: none). */
@@ -62,7 +63,8 @@ export function adc(options: AdcVitePluginOptions = {}) {
 
   async function compileProgram(ctx: Context): Promise<void> {
     compiled = new Map();
-    if (roots.length === 0) return;
+    // A program that reaches no module using adc loads neither the compiler nor TypeScript.
+    if (roots.length === 0 || !mayNeedAdc(roots)) return;
     // The compiler (and ts-morph) load on first use, not when the plugin is created.
     const { compileFiles, formatDiagnostic, resolutionFor } = await import("../compiler/index.js");
     const result = compileFiles(roots, new Map(), { resolution: resolutionFor(roots) });
