@@ -40,11 +40,26 @@ export class Tape {
   oTop = 0;
 
   pushF(x: number): void {
-    if (this.fTop === this.f.length) this.f = grow(this.f, new Float64Array(this.f.length * 2));
+    if (this.fTop === this.f.length) this.growF(this.fTop + 1);
     this.f[this.fTop++] = x;
   }
   popF(): number {
     return this.f[--this.fTop];
+  }
+  /**
+   * Room for k more floats above `top`, for generated code that keeps the float lane in locals
+   * (compiler/optimize/local-tape.ts): records the top, grows the lane, and returns it.
+   */
+  reserveF(top: number, k: number): Float64Array {
+    this.fTop = top;
+    if (top + k > this.f.length) this.growF(top + k);
+    return this.f;
+  }
+  /** The float lane, doubled until it holds `need` values (the one place it grows). */
+  growF(need: number): void {
+    let n = Math.max(1024, this.f.length);
+    while (n < need) n *= 2;
+    this.f = grow(this.f, new Float64Array(n));
   }
   pushI(x: number): void {
     if (this.iTop === this.i.length) this.i = grow(this.i, new Int32Array(this.i.length * 2));
@@ -76,7 +91,7 @@ export class Tape {
    */
   pushF64(a: Float64Array): void {
     const n = a.length;
-    while (this.fTop + n > this.f.length) this.f = grow(this.f, new Float64Array(this.f.length * 2));
+    if (this.fTop + n > this.f.length) this.growF(this.fTop + n);
     const f = this.f;
     const top = this.fTop;
     for (let k = 0; k < n; k++) f[top + k] = a[k];
@@ -92,7 +107,7 @@ export class Tape {
   /** pushF64 for a number[]. */
   pushArray(a: number[]): void {
     const n = a.length;
-    while (this.fTop + n > this.f.length) this.f = grow(this.f, new Float64Array(this.f.length * 2));
+    if (this.fTop + n > this.f.length) this.growF(this.fTop + n);
     const f = this.f;
     const top = this.fTop;
     for (let k = 0; k < n; k++) f[top + k] = a[k];

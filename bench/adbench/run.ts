@@ -42,27 +42,45 @@ const concat = (...xs: Float64Array[]) => {
   for (const x of xs) r.set(x, (o += x.length) - x.length);
   return r;
 };
-/** Counts tape pushes (bytes) during one call: the peak tape size of a fused gradient. */
+/**
+ * The peak tape size of one call of a fused gradient, in bytes. The float lane is filled with a
+ * sentinel above its top (and so is every part it grows into); after the call, the highest
+ * slot that no longer holds the sentinel is the peak, whether the generated code pushed through
+ * `pushF` or wrote the lane through locals (compiler/optimize/local-tape.ts). The other lanes
+ * are counted by wrapping their push methods.
+ */
 function tapeBytes(run: () => void): number {
   // Wraps the methods on the Tape prototype, not on the tape object: own properties added to the
   // object and deleted again would leave it in V8's slow dictionary mode, and every later timing
   // of generated code would pay for it. (Optimized code that inlined the methods deoptimizes
   // once and is optimized again during the benchmark's warmup.)
-  const proto = Object.getPrototypeOf(m.tape) as Record<string, (x: unknown) => void>;
-  // pushArray and pushF64 save a whole array: 8 bytes per element.
-  const lanes: [string, (x: unknown) => number][] = [["pushF", () => 8], ["pushI", () => 4], ["pushB", () => 1], ["pushO", () => 8], ["pushArray", (a) => 8 * (a as ArrayLike<number>).length], ["pushF64", (a) => 8 * (a as ArrayLike<number>).length]];
+  const tape = m.tape as { f: Float64Array; fTop: number };
+  const proto = Object.getPrototypeOf(tape) as Record<string, (x: unknown) => void>;
+  const lanes: [string, (x: unknown) => number][] = [["pushI", () => 4], ["pushB", () => 1], ["pushO", () => 8]];
+  const SENTINEL = -1.2345678901234567e-300;
+  const growF = proto.growF;
   const saved = lanes.map(([k]) => proto[k]);
   let bytes = 0;
   lanes.forEach(([k, size], i) => (proto[k] = function (this: unknown, x: unknown) {
     bytes += size(x);
     return saved[i].call(this, x);
   }));
+  proto.growF = function (this: { f: Float64Array }, need: unknown) {
+    const old = this.f.length;
+    growF.call(this, need);
+    this.f.fill(SENTINEL, old);
+  };
+  const base = tape.fTop;
+  tape.f.fill(SENTINEL, base);
   try {
     run();
   } finally {
     lanes.forEach(([k], i) => (proto[k] = saved[i]));
+    proto.growF = growF;
   }
-  return bytes;
+  let top = tape.f.length;
+  while (top > base && tape.f[top - 1] === SENTINEL) top--;
+  return bytes + 8 * (top - base);
 }
 /** A seeded direction with entries in [-1, 1]. */
 function direction(n: number, seed: number): Float64Array {

@@ -16,6 +16,7 @@ import { printExpr, printTy } from "../ir/print.js";
 import { Code, generated, type Generated } from "./code.js";
 import { printStmts } from "../ir/print-stmt.js";
 import { cleanup } from "../optimize/cleanup.js";
+import { localizeTape, worthLocalTape, type TapeLocals } from "../optimize/local-tape.js";
 import { dump } from "../pipeline.js";
 import { Namer, RT } from "./names.js";
 
@@ -40,8 +41,10 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
   const written = spec.mutations.get(fnKey(fn.id)) ?? new Set<number>();
   guardDistinct(c, fn, fn.params, written);
   printStmts(adj.hoisted, c);
+  const rev = sweep(name, p, adj);
+  const [fwdSweep, revSweep] = withLocalTape([adj.fwd, rev], tapeLocals(adj.namer));
   c.line("// forward sweep");
-  printStmts(adj.fwd, c);
+  printStmts(fwdSweep, c);
   // The reverse sweep rolls written arrays back; the caller gets them as the primal left them.
   const holders = fn.params.filter((q, i) => written.has(i) && (barInPlace(q.ty)));
   const kept = holders.length ? adj.namer.fresh("_kept", false) : "";
@@ -57,7 +60,7 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
     if (q.ty.k === "arr") c.line(`const ${adj.bar(q.name)} = ${RT}.zerosLike(${q.name});`);
     if (isTree(q.ty)) c.line(`const ${adj.bar(q.name)} = ${RT}.barOf(${q.name});`);
   }
-  printStmts(sweep(name, p, adj), c);
+  printStmts(revSweep, c);
   const g = wrt.length === 1 && !tuple ? grads[0] : `[${grads.join(", ")}]`;
   if (kept) c.line(`${RT}.restoreArrays(${kept});`);
   if (aux) c.line(`return ${withValue ? `[[${value}, ${aux}], ${g}]` : `[${g}, ${aux}]`};`);
@@ -93,7 +96,14 @@ export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; 
   const c = new Code().at(fn.pos.start);
   const outTy = (o: string): string => printTy(p.vars.get(o)!);
   c.open(`export function ${names.fwd}(${paramList(fn.params)}): ${outs ? `[${outs.map(outTy).join(", ")}]` : printTy(fn.ret)}`);
-  for (const part of [adj.hoisted, adj.fwd, adj.snapshotPush]) printStmts(part, c);
+  printStmts(adj.hoisted, c);
+  // The pair is two functions but one use of the tape: the same local names in both.
+  const locals = tapeLocals(adj.namer);
+  const fwdRegion = [...adj.fwd, ...adj.snapshotPush];
+  const revRegion = [...adj.snapshotPop, ...sweep(names.rev, p, adj)];
+  const local = worthLocalTape([fwdRegion, revRegion]);
+  const [fwdSweep] = local ? withLocalTape([fwdRegion], locals, true) : [fwdRegion];
+  printStmts(fwdSweep, c);
   if (outs) c.line(`return [${outs.join(", ")}];`);
   else if (adj.output) c.line(`return ${printExpr(adj.output)};`);
   c.close();
@@ -106,8 +116,8 @@ export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; 
   const returned = active.filter((q) => !barInPlace(q.ty));
   const revRet = returned.length === 1 ? (returned[0].ty.k === "nd" ? `${printTy(returned[0].ty)} | null` : printTy(returned[0].ty)) : "void";
   c.open(`export function ${names.rev}(${revParams.join(", ")}): ${revRet}`);
-  printStmts(adj.snapshotPop, c);
-  printStmts(sweep(names.rev, p, adj), c);
+  const [revSweep] = local ? withLocalTape([revRegion], locals, true) : [revRegion];
+  printStmts(revSweep, c);
   const barOf = (q: Param): string => (p.isActive(q.name) ? adj.bar(q.name) : q.ty.k === "num" ? "0" : "null");
   // Array and object adjoints were passed in and accumulated in place; others come back.
   if (returned.length === 1) c.line(`return ${barOf(returned[0])};`);
@@ -243,6 +253,16 @@ export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }, w
   c.line(`return [${out}, ${fn.ret.k === "num" ? `${RT}.retF[0]` : `${RT}.retO[0] as ${retTy}`}];`);
   c.close();
   return generated(c);
+}
+
+/** The sweeps with the tape's float lane in locals (optimize/local-tape.ts), where they use it. */
+function withLocalTape(regions: readonly Stmt[][], locals: TapeLocals, force = false): Stmt[][] {
+  if (!force && !worthLocalTape(regions)) return [...regions];
+  return localizeTape(regions, locals) ?? [...regions];
+}
+
+function tapeLocals(namer: Namer): TapeLocals {
+  return { arr: namer.fresh("_tapeF", false), top: namer.fresh("_topF", false) };
 }
 
 /**
