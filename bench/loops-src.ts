@@ -47,6 +47,24 @@ export function rk4(theta0: number, omega0: number, damping: number, steps: numb
 }
 
 export const drosenbrock = grad(rosenbrock);
+/** A three-variable recurrence: every step overwrites x, y and z, whose old values the reverse sweep needs. */
+export function recur3(a: number, b: number, c: number, n: number): number {
+  let x = a;
+  let y = b;
+  let z = c;
+  for (let i = 0; i < n; i++) {
+    const x1 = x + 0.001 * (Math.sin(y) - x);
+    const y1 = y + 0.001 * (x * Math.cos(z) - y);
+    const z1 = z + 0.001 * (x * y - 2.6 * z);
+    x = x1;
+    y = y1;
+    z = z1;
+  }
+  return x + y * z;
+}
+
 export const drk4 = grad(rk4, [0, 1, 2]);
+export const drecur3 = grad(recur3, [0, 1, 2]);
+export const pullRecur3 = (a: number, b: number, c: number, n: number) => vjp(recur3, a, b, c, n);
 export const pullRk4 = (a: number, b: number, c: number, n: number) => vjp(rk4, a, b, c, n);
 export { tape } from "adc/runtime";

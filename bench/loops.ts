@@ -1,7 +1,10 @@
 /**
  * The control-flow issue's measurements, in one run: gradient time over function time for
  * Rosenbrock (n = 1,000 and 100,000) and for an RK4 integrator (1,000 steps); adc's Rosenbrock
- * gradient against a hand-written one; tape bytes per step of the integrator.
+ * gradient against a hand-written one; tape bytes per step of the integrator; and a scalar loop of
+ * 10^7 iterations (issue "Performance round 2": gradient / primal <= 2.0), with its tape bytes per
+ * iteration and the tape's float lane as allocated after the run (it grows by doubling).
+ * `N=... npm run bench:loops` sets the long loop's length.
  */
 import { compileAndLoad, fmtNs, machine, medians, table } from "./lib/harness.js";
 
@@ -34,6 +37,23 @@ m.rk4_fwd(0.3, 0.1, 0.2, steps);
 const bytes = m.tape.bytesInUse() - before;
 m.rk4_rev(1);
 
+// The long scalar loop: medians of a few calls each (one call takes tens of milliseconds).
+const N = Number(process.env.N ?? 1e7);
+const laneBefore = m.tape.f.length;
+const long = await medians(
+  [
+    { name: "f", fn: () => m.recur3(0.3, 0.2, 0.1, N) },
+    { name: "adc", fn: () => m.drecur3(0.3, 0.2, 0.1, N) },
+  ],
+  1500,
+);
+rows.push([`3-variable recurrence, ${N.toExponential(0)} steps`, fmtNs(long.get("f")!), fmtNs(long.get("adc")!), (long.get("adc")! / long.get("f")!).toFixed(2), "-", "-"]);
+const recBefore = m.tape.bytesInUse();
+m.recur3_fwd(0.3, 0.2, 0.1, N);
+const recBytes = m.tape.bytesInUse() - recBefore;
+m.recur3_rev(1);
+
 console.log(`# adc loop benchmarks (${machine()})\n`);
 console.log(table(rows));
 console.log(`\nRK4 tape: ${bytes} bytes for ${steps} steps = ${(bytes / steps).toFixed(1)} bytes per step`);
+console.log(`Recurrence tape: ${(recBytes / 2 ** 20).toFixed(1)} MiB for ${N.toExponential(0)} steps = ${(recBytes / N).toFixed(1)} bytes per step; float lane allocated: ${((laneBefore * 8) / 2 ** 20).toFixed(1)} MiB before, ${((m.tape.f.length * 8) / 2 ** 20).toFixed(1)} MiB after`);
