@@ -17,6 +17,8 @@ import { Code, generated, type Generated } from "./code.js";
 import { printStmts } from "../ir/print-stmt.js";
 import { cleanup } from "../optimize/cleanup.js";
 import { localizeTape, worthLocalTape, type TapeLocals } from "../optimize/local-tape.js";
+import { localAccumulators } from "../optimize/accumulators.js";
+import { forEachStmt } from "../ir/walk.js";
 import { dump } from "../pipeline.js";
 import { Namer, RT } from "./names.js";
 
@@ -41,7 +43,8 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
   const written = spec.mutations.get(fnKey(fn.id)) ?? new Set<number>();
   guardDistinct(c, fn, fn.params, written);
   printStmts(adj.hoisted, c);
-  const rev = sweep(name, p, adj);
+  // (The adjoints of array and object parameters are this function's own arrays, made below.)
+  const rev = sweep(name, p, adj, wrt.filter((q) => barInPlace(q.ty)).map((q) => adj.bar(q.name)));
   const [fwdSweep, revSweep] = withLocalTape([adj.fwd, rev], tapeLocals(adj.namer));
   c.line("// forward sweep");
   printStmts(fwdSweep, c);
@@ -100,7 +103,7 @@ export function emitSplit(p: Prepared, spec: Specializer, names: { fwd: string; 
   // The pair is two functions but one use of the tape: the same local names in both.
   const locals = tapeLocals(adj.namer);
   const fwdRegion = [...adj.fwd, ...adj.snapshotPush];
-  const revRegion = [...adj.snapshotPop, ...sweep(names.rev, p, adj)];
+  const revRegion = [...adj.snapshotPop, ...sweep(names.rev, p, adj, [])];
   const local = worthLocalTape([fwdRegion, revRegion]);
   const [fwdSweep] = local ? withLocalTape([fwdRegion], locals, true) : [fwdRegion];
   printStmts(fwdSweep, c);
@@ -269,12 +272,17 @@ function tapeLocals(namer: Namer): TapeLocals {
  * The reverse sweep (adjoint declarations first), cleaned up; what is read after it are the
  * parameters' adjoints (the function's results).
  */
-function sweep(name: string, p: Prepared, adj: Adjoint): Stmt[] {
+function sweep(name: string, p: Prepared, adj: Adjoint, ownBars: readonly string[]): Stmt[] {
   const rev = [...adj.barDecls, ...adj.rev];
   dump("reverse", name, [...adj.hoisted, ...adj.fwd, ...rev]);
   const clean = cleanup(rev, new Set(p.fn.params.map((q) => adj.bar(q.name))));
-  dump("cleanup", name, [...adj.hoisted, ...adj.fwd, ...clean]);
-  return clean;
+  // Arrays the function allocates itself (a parameter's adjoint passed in could be another's too).
+  const locals = new Set(ownBars);
+  const allocated = (s: Stmt): boolean => s.k === "let" && (s.ty.k === "arr" || (s.init?.k === "call" && s.init.fn.k === "rt" && s.init.fn.name === "zerosLike"));
+  forEachStmt([...adj.hoisted, ...adj.fwd, ...clean], (s) => void (s.k === "let" && allocated(s) && locals.add(s.name)));
+  const out = localAccumulators(clean, { locals, fresh: (base) => adj.namer.fresh(base, false) });
+  dump("cleanup", name, [...adj.hoisted, ...adj.fwd, ...out]);
+  return out;
 }
 
 /**
