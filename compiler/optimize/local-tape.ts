@@ -150,6 +150,7 @@ class Rewriter {
     const out: Stmt[] = [];
     let segStart = 0;
     let pushes = 0;
+    let reloadedAt = -1;
     const flush = (): void => {
       if (pushes > 0) out.splice(segStart, 0, this.check(pushes, out[segStart]?.pos ?? GEN));
       pushes = 0;
@@ -184,8 +185,11 @@ class Rewriter {
         out.push(this.store(s.pos), s);
       } else if (syncPoint(s)) {
         flush();
-        out.push(this.store(s.pos), s, ...this.reload(s.pos));
-        segStart = out.length;
+        // Calls in a row share one store before and one reload after.
+        if (reloadedAt === out.length && out.length >= 2) out.splice(out.length - 2, 2, s);
+        else out.push(this.store(s.pos), s);
+        out.push(...this.reload(s.pos));
+        segStart = reloadedAt = out.length;
       } else out.push(s);
     }
     flush();
