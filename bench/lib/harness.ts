@@ -29,7 +29,9 @@ export interface Task {
 export async function medians(tasks: readonly Task[], timeMs = 400): Promise<Map<string, number>> {
   // At least 5 samples, else as many as fit in timeMs (tinybench's default minimum of 64 samples would
   // make a 0.5 s task take half a minute).
-  const bench = new Bench({ time: timeMs, iterations: 5, warmup: true, warmupTime: 100, warmupIterations: 1 });
+  // A second of warm-up: a large generated gradient runs 4-9x slower on its first call and up to
+  // 1.6x on the next few while V8 optimizes it (`npm run bench:warmup`).
+  const bench = new Bench({ time: timeMs, iterations: 5, warmup: true, warmupTime: 1000, warmupIterations: 10 });
   let sink = 0;
   for (const t of tasks) {
     const n = t.batch ?? 1;
