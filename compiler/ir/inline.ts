@@ -40,8 +40,13 @@ export function inlineSmallCalls(fn: IrFunction, callee: (id: FnId) => IrFunctio
     return g;
   };
 
-  /** Replaces a call by the callee's body; returns the statements and the result expression. */
-  const expand = (g: IrFunction, args: readonly Expr[], pos: Pos): { stmts: Stmt[]; result: Expr | null } => {
+  /**
+   * Replaces a call by the callee's body; returns the statements and the result expression.
+   * `into`: the call is the whole initializer of this declaration, whose variable then takes the
+   * result itself (declared where the result variable would be). A separate result variable
+   * copied into it would be two variables holding one value, and reverse mode would record both.
+   */
+  const expand = (g: IrFunction, args: readonly Expr[], pos: Pos, into?: Extract<Stmt, { k: "let" }>): { stmts: Stmt[]; result: Expr | null } => {
     const assigned = new Set<string>();
     forEachStmt(g.body, (s) => {
       if (s.k === "assign" && s.target.k === "var") assigned.add(s.target.name);
@@ -85,8 +90,8 @@ export function inlineSmallCalls(fn: IrFunction, callee: (id: FnId) => IrFunctio
     }
     const labels = new Map<string, string>();
     const exit = fresh(`_${g.id.name}`);
-    const resultName = g.ret.k === "void" ? null : fresh(`_${g.id.name}_result`);
-    if (resultName) {
+    const resultName = g.ret.k === "void" ? null : into ? into.name : fresh(`_${g.id.name}_result`);
+    if (resultName && !into) {
       vars.set(resultName, g.ret);
       reserved.add(resultName);
     }
@@ -155,7 +160,8 @@ export function inlineSmallCalls(fn: IrFunction, callee: (id: FnId) => IrFunctio
         return [s];
       });
     const stmts: Stmt[] = [...pre];
-    if (resultName) stmts.push({ k: "let", name: resultName, ty: g.ret, isConst: false, pos });
+    if (into) stmts.push({ k: "let", name: into.name, ty: into.ty, isConst: false, pos: into.pos, ...(into.annot ? { annot: into.annot } : {}) });
+    else if (resultName) stmts.push({ k: "let", name: resultName, ty: g.ret, isConst: false, pos });
     stmts.push(...(jumps ? [{ k: "block", label: exit, body: flat(inner), pos } as Stmt] : flat(inner)));
     // Statements from another file keep positions in that file's text: they are placed at the call.
     return { stmts: g.id.file === fn.id.file ? stmts : relocate(stmts, pos), result: resultName ? { k: "var", name: resultName, ty: g.ret, pos } : null };
@@ -203,9 +209,16 @@ export function inlineSmallCalls(fn: IrFunction, callee: (id: FnId) => IrFunctio
         continue;
       }
       switch (s.k) {
-        case "let":
-          out.push({ ...s, init: s.init && hoist(s.init, out, true) });
+        case "let": {
+          const init = s.init;
+          const g = init?.k === "call" && init.fn.k === "user" ? inlinable(init.fn.fn) : undefined;
+          if (g && init?.k === "call" && g.ret.k === "num" && s.ty.k === "num") {
+            const args = init.args.map((a) => hoist(a, out));
+            out.push(...expand(g, args, init.pos, s).stmts);
+            changed = true;
+          } else out.push({ ...s, init: s.init && hoist(s.init, out, true) });
           break;
+        }
         case "assign": {
           const value = hoist(s.value, out, s.target.k === "var");
           out.push({ ...s, target: s.target.k === "index" ? { ...s.target, idx: hoist(s.target.idx, out) } : s.target, value });
