@@ -40,8 +40,10 @@ export function findAnnotated(sf: ts.SourceFile, report: (n: ts.Node, message: s
 export function dynamicEdits(d: DynamicSite): { start: number; end: number; text: string }[] {
   const fn = d.fn.getText();
   const call = d.call;
+  const argnums = typeof d.argnums === "number" ? `${d.argnums}` : `[${d.argnums.join(", ")}]`;
   if (d.kind === "grad" || d.kind === "valueAndGrad")
-    return [{ start: call.getStart(), end: call.getEnd(), text: `${RT}.gradValue(${fn}, ${typeof d.argnums === "number" ? d.argnums : `[${d.argnums.join(", ")}]`}, ${d.kind === "valueAndGrad"})` }];
+    return [{ start: call.getStart(), end: call.getEnd(), text: `${RT}.gradValue(${fn}, ${argnums}, ${d.kind === "valueAndGrad"})` }];
+  if (d.kind === "jacrev" || d.kind === "jacfwd") return [{ start: call.getStart(), end: call.getEnd(), text: `${RT}.${d.kind}Value(${fn}, ${argnums})` }];
   const api = d.kind === "vjp" ? "vjpValue" : "jvpValue";
   const rest = call.arguments[1];
   if (!rest) return [{ start: call.getStart(), end: call.getEnd(), text: `${RT}.${api}(${fn})` }];

@@ -5,8 +5,10 @@
  * the API call becomes a run-time lookup of them, and a function without them is an error that
  * names the annotation.
  */
+import { jacobianColumns, jacobianRows } from "./jacobian.js";
 import { NDArray } from "./ndarray/ndarray.js";
 import { onesLikeOperand } from "./ndarray/registry.js";
+import { zerosLike } from "./scratch.js";
 
 type AnyFn = (...args: any[]) => any;
 // (Parameters typed `any`: each generated function has its own precise signature.)
@@ -56,4 +58,48 @@ export function vjpValue(f: unknown, ...primals: unknown[]): any {
 /** `jvp(fn, primals, tangents)` of a function value. */
 export function jvpValue(f: unknown, primals: unknown[], tangents: unknown[]): any {
   return of(f, "jvp").jvpPair(primals, tangents);
+}
+
+/**
+ * `jacrev(fn, argnums)` (and `jacobian`) of a function value: one forward run through its vjp,
+ * then its pullback once per output entry (runtime/jacobian.ts, JAX's layout).
+ */
+export function jacrevValue(f: unknown, argnums: number | readonly number[]): (...args: any[]) => any {
+  const { vjp } = of(f, "jacrev");
+  return (...args: unknown[]) => jacobianRows(vjp(...args) as never, argnums, args);
+}
+
+/**
+ * `jacfwd(fn, argnums)` of a function value: its jvp once per entry of each differentiated
+ * argument, the other tangents zero. The function may write its array arguments, and nothing
+ * says which: every call but the last runs on copies of them, so the caller's arrays end as one
+ * run of the function leaves them.
+ */
+export function jacfwdValue(f: unknown, argnums: number | readonly number[]): (...args: any[]) => any {
+  const { jvpPair } = of(f, "jacfwd");
+  return (...args: unknown[]) => {
+    const ks = typeof argnums === "number" ? [argnums] : argnums;
+    const jacobians = ks.map((k, n) => {
+      const x = args[k];
+      if (typeof x !== "number" && !(x instanceof Float64Array) && !Array.isArray(x)) throw new Error(`adc: jacfwd of a function value differentiates numbers, number[] and Float64Array arguments; argument ${k} is not one`);
+      return jacobianColumns(((t: unknown, last: boolean) => {
+        const final = last && n === ks.length - 1;
+        const primals = args.map((a) => (final ? a : copyOf(a)));
+        const tangents = args.map((a, i) => (i === k ? t : zeroOf(a)));
+        return jvpPair(primals, tangents);
+      }) as never, x as number | Float64Array | number[]);
+    });
+    return typeof argnums === "number" ? jacobians[0] : jacobians;
+  };
+}
+
+function copyOf(a: unknown): unknown {
+  return a instanceof Float64Array ? a.slice() : Array.isArray(a) ? [...a] : a;
+}
+
+/** A zero tangent for an argument: 0 for a number, zeros for an array; others carry none. */
+function zeroOf(a: unknown): unknown {
+  if (typeof a === "number") return 0;
+  if (a instanceof Float64Array || Array.isArray(a)) return zerosLike(a as Float64Array | number[]);
+  return undefined;
 }

@@ -15,4 +15,4 @@ export { jacobianRows, jacobianColumns } from "./jacobian.js";
 export { record, GradientTape, isTraining, checkUntracked } from "./autograd.js";
 export { checkGrads } from "./check.js";
 export { customVjpOf, customJvpOf, customJvpTranspose, zeroTangent } from "./custom.js";
-export { attachDerivatives, gradValue, vjpValue, jvpValue } from "./dynamic.js";
+export { attachDerivatives, gradValue, vjpValue, jvpValue, jacrevValue, jacfwdValue } from "./dynamic.js";
