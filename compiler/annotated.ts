@@ -13,23 +13,54 @@ import type { FunctionNode } from "./ir/lower/index.js";
 import { isModuleScoped } from "./scopes.js";
 import type { DynamicSite } from "./targets.js";
 
-function tagged(n: ts.Node): boolean {
-  return ts.getJSDocTags(n).some((t) => t.tagName.text === "differentiable");
+function tag(n: ts.Node): ts.JSDocTag | undefined {
+  return ts.getJSDocTags(n).find((t) => t.tagName.text === "differentiable");
 }
 
-/** The annotated functions of a module, with the name the module calls each by; misplaced tags are reported. */
-export function findAnnotated(sf: ts.SourceFile, report: (n: ts.Node, message: string, hint: string) => void): { node: FunctionNode; name: string }[] {
-  const out: { node: FunctionNode; name: string }[] = [];
+/**
+ * The parameters a tag restricts the derivatives to, `@differentiable(wrt: x, y)` (also written
+ * `@differentiable wrt: x, y`); undefined when it names none (every parameter adc can
+ * differentiate), a string saying why when the text starts like that form and is not it.
+ */
+function wrtOf(t: ts.JSDocTag): readonly string[] | string | undefined {
+  const text = (ts.getTextOfJSDocComment(t.comment) ?? "").trim();
+  // (Prose after the tag is a comment; a parenthesis or `wrt` starts the form.)
+  if (text === "" || !(text.startsWith("(") || /^wrt\b/.test(text))) return undefined;
+  const m = /^\(?\s*wrt\s*:?\s*([A-Za-z_$][\w$]*(?:\s*,\s*[A-Za-z_$][\w$]*)*)\s*\)?\s*$/.exec(text);
+  return m ? m[1].split(",").map((x) => x.trim()) : `cannot read '${text}'`;
+}
+
+export interface Annotated {
+  readonly node: FunctionNode;
+  /** The name the module calls it by. */
+  readonly name: string;
+  /** `@differentiable(wrt: ...)`: the parameters its derivatives are taken with respect to. */
+  readonly wrt?: readonly string[];
+}
+
+/** The annotated functions of a module; misplaced tags are reported. */
+export function findAnnotated(sf: ts.SourceFile, report: (n: ts.Node, message: string, hint: string) => void): Annotated[] {
+  const out: Annotated[] = [];
+  const add = (t: ts.JSDocTag, node: FunctionNode, name: string): void => {
+    const wrt = wrtOf(t);
+    if (typeof wrt === "string") return report(t, `@differentiable: ${wrt}`, "write @differentiable(wrt: x, y) with parameter names, or @differentiable alone");
+    const params = node.parameters.map((p) => (ts.isIdentifier(p.name) ? p.name.text : ""));
+    const unknown = wrt?.find((w) => !params.includes(w));
+    if (unknown) return report(t, `@differentiable(wrt: ...) names '${unknown}', which is not a parameter of '${name}'`, `its parameters are ${params.filter(Boolean).join(", ")}`);
+    out.push({ node, name, ...(wrt ? { wrt } : {}) });
+  };
   forEachNode(sf, (n) => {
-    if (ts.isFunctionDeclaration(n) && tagged(n)) {
+    const t = ts.isFunctionDeclaration(n) || ts.isVariableStatement(n) ? tag(n) : undefined;
+    if (!t) return;
+    if (ts.isFunctionDeclaration(n)) {
       if (!n.name || !ts.isSourceFile(n.parent) || !n.body) report(n, "a @differentiable function must be a named function declared at module level", "declare it at the top of the module");
-      else out.push({ node: n, name: n.name.text });
-    } else if (ts.isVariableStatement(n) && tagged(n)) {
+      else add(t, n, n.name.text);
+    } else if (ts.isVariableStatement(n)) {
       for (const d of n.declarationList.declarations) {
         const init = d.initializer;
         if (!ts.isIdentifier(d.name) || !init || !(ts.isArrowFunction(init) || ts.isFunctionExpression(init)) || !(n.declarationList.flags & ts.NodeFlags.Const) || !isModuleScoped(d))
           report(d, "a @differentiable const must be a module-level const bound to an arrow or function expression", "write /** @differentiable */ const f = (x: number) => ...");
-        else out.push({ node: init, name: d.name.text });
+        else add(t, init, d.name.text);
       }
     }
   });

@@ -200,7 +200,7 @@ class Build {
 
     for (const site of sites) this.requests.site(site);
     for (const d of dynamicSites) for (const e of dynamicEdits(d)) this.edit(d.call.getSourceFile().fileName, e.start, e.end, e.text);
-    for (const a of annotated) this.custom.attach(this.register(a.node), a.name);
+    for (const a of annotated) this.custom.attach(this.register(a.node), a.name, a.wrt);
     for (const r of records) this.requests.record(r.site, r.captures);
     while (this.queue.length) this.runJob(this.queue.shift()!);
     return this.result(!this.sink.hasErrors);

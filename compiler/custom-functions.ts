@@ -117,18 +117,24 @@ export class CustomFunctions {
     return refuse(`this derivative of '${rule.name}' through its custom rule is not supported`);
   }
 
-  /** A `@differentiable` function's vjp and jvp, attached to it after its declaration. */
-  attach(f: FnInfo, name: string): void {
+  /**
+   * A `@differentiable` function's vjp and jvp, attached to it after its declaration; with
+   * `wrt`, taken with respect to those parameters only (the others are constants, as argnums
+   * leaves them), and the run-time lookups refuse the others.
+   */
+  attach(f: FnInfo, name: string, wrt?: readonly string[]): void {
     if (this.host.isBroken(fnKey(f.id)) || !f.ir) return;
     const ir = f.ir;
-    const mask = ir.params.map((q) => isDiffTy(q.ty));
+    const bad = wrt && ir.params.find((q) => wrt.includes(q.name) && !isDiffTy(q.ty));
+    if (bad) return this.host.refuse("ADC1012", f.sf.fileName, f.node, `@differentiable(wrt: ...) names '${bad.name}', whose type adc cannot differentiate`);
+    const mask = ir.params.map((q) => isDiffTy(q.ty) && (!wrt || wrt.includes(q.name)));
     if (!mask.some(Boolean)) return this.host.refuse("ADC1012", f.sf.fileName, f.node, `'${name}' has no parameter adc can differentiate`);
     if (!isDiffTy(ir.ret)) return this.host.refuse("ADC1007", f.sf.fileName, f.node, `a @differentiable function must return a number, an array or an NDArray; '${name}' does not`);
     const key = fnKey(f.id);
     const [vjp] = this.host.enqueue({ kind: "vjp", key, mask });
     const [pair] = this.host.enqueue({ kind: "jvpPair", key, mask });
     const c = new TextCode().at(f.node.getStart());
-    c.line(`${RT}.attachDerivatives(${name}, ${vjp}, ${pair});`);
+    c.line(`${RT}.attachDerivatives(${name}, ${vjp}, ${pair}${wrt ? `, [${mask.flatMap((b, i) => (b ? [i] : [])).join(", ")}]` : ""});`);
     this.host.insert(f, generated(c));
   }
 }

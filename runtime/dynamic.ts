@@ -15,26 +15,35 @@ type AnyFn = (...args: any[]) => any;
 type Vjp = (...args: any[]) => readonly [unknown, (outBar: any) => readonly unknown[]];
 type JvpPair = (primals: any, tangents: any) => readonly [unknown, unknown];
 
-const derivatives = new WeakMap<AnyFn, { readonly vjp: Vjp; readonly jvpPair: JvpPair }>();
-
-/** Attaches a `@differentiable` function's generated derivatives to it. */
-export function attachDerivatives(f: AnyFn, vjp: Vjp, jvpPair: JvpPair): void {
-  derivatives.set(f, { vjp, jvpPair });
+interface Attached {
+  readonly vjp: Vjp;
+  readonly jvpPair: JvpPair;
+  /** `@differentiable(wrt: ...)`: the positions of the parameters the derivatives are taken for. */
+  readonly wrt?: readonly number[];
 }
 
-function of(f: unknown, api: string): { readonly vjp: Vjp; readonly jvpPair: JvpPair } {
+const derivatives = new WeakMap<AnyFn, Attached>();
+
+/** Attaches a `@differentiable` function's generated derivatives to it. */
+export function attachDerivatives(f: AnyFn, vjp: Vjp, jvpPair: JvpPair, wrt?: readonly number[]): void {
+  derivatives.set(f, wrt ? { vjp, jvpPair, wrt } : { vjp, jvpPair });
+}
+
+const nameOf = (f: unknown): string => (typeof f === "function" && f.name ? `'${f.name}'` : "this function value");
+
+/** The derivatives f carries; `argnums`, when given, must be among the parameters they are for. */
+function of(f: unknown, api: string, argnums?: number | readonly number[]): Attached {
   const d = typeof f === "function" ? derivatives.get(f as AnyFn) : undefined;
-  if (!d) {
-    const name = typeof f === "function" && f.name ? `'${f.name}'` : "this function value";
-    throw new Error(`adc: ${api}: ${name} carries no derivatives. Mark the function's declaration /** @differentiable */ (in a module adc builds), or pass ${api} a function adc can see at build time`);
-  }
+  if (!d) throw new Error(`adc: ${api}: ${nameOf(f)} carries no derivatives. Mark the function's declaration /** @differentiable */ (in a module adc builds), or pass ${api} a function adc can see at build time`);
+  const off = d.wrt && argnums !== undefined ? (typeof argnums === "number" ? [argnums] : argnums).find((k) => !d.wrt!.includes(k)) : undefined;
+  if (off !== undefined) throw new Error(`adc: ${api}: ${nameOf(f)} is differentiable with respect to parameter${d.wrt!.length === 1 ? "" : "s"} ${d.wrt!.join(", ")} only (its @differentiable(wrt: ...) annotation); argument ${off} is not one of them`);
   return d;
 }
 
 /** `grad(fn, argnums)` / `valueAndGrad(fn, argnums)` of a function value, through its vjp. */
 export function gradValue(f: unknown, argnums: number | readonly number[], withValue: boolean): (...args: any[]) => any {
   const api = withValue ? "valueAndGrad" : "grad";
-  const { vjp } = of(f, api);
+  const { vjp } = of(f, api, argnums);
   return (...args: unknown[]) => {
     const [out, pullback] = vjp(...args);
     let seed: unknown = 1;
@@ -57,7 +66,17 @@ export function vjpValue(f: unknown, ...primals: unknown[]): any {
 
 /** `jvp(fn, primals, tangents)` of a function value. */
 export function jvpValue(f: unknown, primals: unknown[], tangents: unknown[]): any {
-  return of(f, "jvp").jvpPair(primals, tangents);
+  const d = of(f, "jvp");
+  // A tangent for a parameter the derivatives are not taken for would be dropped silently.
+  const moved = d.wrt ? tangents.findIndex((t, i) => !d.wrt!.includes(i) && nonzero(t)) : -1;
+  if (moved >= 0) throw new Error(`adc: jvp: ${nameOf(f)} is differentiable with respect to parameter${d.wrt!.length === 1 ? "" : "s"} ${d.wrt!.join(", ")} only (its @differentiable(wrt: ...) annotation); the tangent of argument ${moved} must be zero`);
+  return d.jvpPair(primals, tangents);
+}
+
+function nonzero(t: unknown): boolean {
+  if (typeof t === "number") return t !== 0;
+  if (t instanceof Float64Array || Array.isArray(t)) return (t as ArrayLike<unknown>).length > 0 && Array.from(t as ArrayLike<unknown>).some(nonzero);
+  return false;
 }
 
 /**
@@ -65,7 +84,7 @@ export function jvpValue(f: unknown, primals: unknown[], tangents: unknown[]): a
  * then its pullback once per output entry (runtime/jacobian.ts, JAX's layout).
  */
 export function jacrevValue(f: unknown, argnums: number | readonly number[]): (...args: any[]) => any {
-  const { vjp } = of(f, "jacrev");
+  const { vjp } = of(f, "jacrev", argnums);
   return (...args: unknown[]) => jacobianRows(vjp(...args) as never, argnums, args);
 }
 
@@ -76,7 +95,7 @@ export function jacrevValue(f: unknown, argnums: number | readonly number[]): (.
  * run of the function leaves them.
  */
 export function jacfwdValue(f: unknown, argnums: number | readonly number[]): (...args: any[]) => any {
-  const { jvpPair } = of(f, "jacfwd");
+  const { jvpPair } = of(f, "jacfwd", argnums);
   return (...args: unknown[]) => {
     const ks = typeof argnums === "number" ? [argnums] : argnums;
     const jacobians = ks.map((k, n) => {

@@ -128,6 +128,34 @@ export const direct = jacrev(field, [0, 1]);
     expect(() => m.rev((a: Float64Array) => a, v, s, new Float64Array(3))).toThrow(/jacrev: this function value carries no derivatives/);
   });
 
+  it("@differentiable(wrt: ...) restricts the derivatives to the parameters it names", async () => {
+    const src = `import { grad, jvp } from "adc";
+/** A loss of a weight for fixed data. @differentiable(wrt: w) */
+export function loss(w: number, data: number): number { return (w * data - 1) ** 2 + Math.sin(w); }
+type F = (w: number, data: number) => number;
+export const dw = (f: F, w: number, x: number) => grad(f)(w, x);
+export const dx = (f: F, w: number, x: number) => grad(f, 1)(w, x);
+export const both = (f: F, w: number, x: number) => grad(f, [0, 1])(w, x);
+export const tw = (f: F, w: number, x: number, dwv: number, dxv: number) => jvp(f, [w, x], [dwv, dxv]);
+`;
+    const r = compile(src, { fileName: "wrt.ts" });
+    expect(r.diagnostics.map((d) => formatDiagnostic(d))).toEqual([]);
+    expect(r.code).toMatch(/_rt\.attachDerivatives\(loss, loss_vjp\w*, loss_jvpPair\w*, \[0\]\);/);
+    const m = await load(r.code, "wrt.ts");
+    const [w, x] = [0.4, 1.5];
+    expect(m.dw(m.loss, w, x)).toBeCloseTo(2 * (w * x - 1) * x + Math.cos(w), 14);
+    expect(m.tw(m.loss, w, x, 2, 0)[1]).toBeCloseTo(2 * (2 * (w * x - 1) * x + Math.cos(w)), 14);
+    expect(() => m.dx(m.loss, w, x)).toThrow(/grad: 'loss' is differentiable with respect to parameter 0 only \(its @differentiable\(wrt: \.\.\.\) annotation\); argument 1 is not one of them/);
+    expect(() => m.both(m.loss, w, x)).toThrow(/argument 1 is not one of them/);
+    expect(() => m.tw(m.loss, w, x, 1, 1)).toThrow(/the tangent of argument 1 must be zero/);
+    const d = (tagText: string): string => compile(`/** ${tagText} */\nexport function f(a: number, s: string): number { return a * s.length; }\n`, { fileName: "t.ts" }).diagnostics.map((x) => formatDiagnostic(x)).join("\n");
+    expect(d("@differentiable(wrt: z)")).toContain("error ADC1016: @differentiable(wrt: ...) names 'z', which is not a parameter of 'f' - its parameters are a, s");
+    expect(d("@differentiable(wrt: s)")).toContain("error ADC1012: @differentiable(wrt: ...) names 's', whose type adc cannot differentiate");
+    expect(d("@differentiable(with: a)")).toContain("error ADC1016: @differentiable: cannot read '(with: a)'");
+    expect(d("@differentiable the loss, for fixed data")).toBe("");
+    expect(d("@differentiable(wrt a b)")).toContain("error ADC1016: @differentiable: cannot read '(wrt a b)'");
+  });
+
   it("refuses misplaced annotations, and what function values cannot do", () => {
     const d = (source: string): string => compile(`import { grad, hessian } from "adc";\n${source}`, { fileName: "m.ts" }).diagnostics.map((x) => formatDiagnostic(x)).join("\n");
     expect(d(`export function outer(a: number): number {
