@@ -28,12 +28,12 @@ export function callWrites(e: Expr, a: string, spec: Specializer): boolean {
 
 /**
  * Primitives a temporary used once inside a loop is recomputed from (at its use in the reverse
- * sweep) rather than recorded: the cheap ones, and the common elementary functions, which cost
- * 10-20 ns where a recorded float is 16 bytes written and read back, streamed from memory once a
- * long loop's tape leaves the cache (a three-variable recurrence of 10^7 steps: 32 -> 24 tape
- * bytes per step, a 512 -> 256 MiB float lane, time unchanged; bench/loops.ts).
+ * sweep) rather than recorded. Not the elementary functions: recomputing sin, cos, exp, log,
+ * sqrt and tanh saved a quarter of a long recurrence's tape (32 -> 24 bytes per step) but made the
+ * LSTM gradient 1.3x slower (A/B in one process, 10.9 -> 14.4 ms and 11.8 -> 15.2 ms): recording
+ * is cheaper while the tape stays in cache.
  */
-export const CHEAP_PRIMS = new Set(["Math.max", "Math.min", "Math.abs", "Math.sign", "Math.sin", "Math.cos", "Math.exp", "Math.log", "Math.sqrt", "Math.tanh"]);
+export const CHEAP_PRIMS = new Set(["Math.max", "Math.min", "Math.abs", "Math.sign"]);
 
 /** Whether a nested loop or branch inside the statement does work the forward sweep must keep. */
 export function hasLoopWork(s: Stmt, work: (x: Stmt) => boolean): boolean {
