@@ -46,7 +46,8 @@ export abstract class Facts {
   protected readonly rematUsed = new Set<string>();
   protected readonly defs = new Map<string, Stmt[]>();
   protected readonly inLoop = new Set<Stmt>();
-  protected readonly topDecl = new Set<string>();
+  /** The first top-level declaration of each name. */
+  protected readonly topDecl = new Map<string, Extract<Stmt, { k: "let" }>>();
   protected readonly params: Set<string>;
   protected readonly retActive: boolean;
   protected readonly vars: Map<string, Ty>;
@@ -109,7 +110,7 @@ export abstract class Facts {
     this.indexDefs(body, false);
     body.forEach((st, i) => forEachStmt([st], (x) => this.topOf.set(x, i)));
     this.indexParents(body, null);
-    for (const st of body) if (st.k === "let") this.topDecl.add(st.name);
+    for (const st of body) if (st.k === "let" && !this.topDecl.has(st.name)) this.topDecl.set(st.name, st);
     const mutated = new Set<string>();
     forEachStmt(body, (st) => {
       for (const e of stmtExprs(st))
@@ -276,8 +277,7 @@ export abstract class Facts {
 
   protected hoisted(v: string): boolean {
     if (!this.R.has(v) || this.params.has(v)) return false;
-    if (!this.topDecl.has(v)) return true;
-    const decl = this.body.find((s) => s.k === "let" && s.name === v) as Extract<Stmt, { k: "let" }> | undefined;
+    const decl = this.topDecl.get(v);
     return !decl?.init;
   }
 
@@ -382,11 +382,13 @@ export abstract class Facts {
     return t.k === "arr" && t.ctor === "Float64Array" ? `${op}F64` : `${op}Array`;
   }
 
+  /** The last declaration of `v` in program order (the body is indexed on the first call). */
   protected declOf(v: string): Stmt | null {
-    let found: Stmt | null = null;
-    forEachStmt(this.body, (x) => {
-      if (x.k === "let" && x.name === v) found = x;
-    });
-    return found;
+    if (!this.lastDecl) {
+      const last = (this.lastDecl = new Map<string, Stmt>());
+      forEachStmt(this.body, (x) => void (x.k === "let" && last.set(x.name, x)));
+    }
+    return this.lastDecl.get(v) ?? null;
   }
+  private lastDecl?: Map<string, Stmt>;
 }

@@ -89,8 +89,15 @@ export abstract class Liveness extends Facts {
   protected findSingleUse(body: readonly Stmt[]): void {
     const uses = new Map<string, number>();
     const defs = new Map<string, number>();
+    // The statement reading each variable (the one that matters is read exactly once).
+    const userOf = new Map<string, Stmt>();
     forEachStmt(body, (st) => {
-      for (const e of stmtExprs(st)) forEachExpr(e, (x) => x.k === "var" && uses.set(x.name, (uses.get(x.name) ?? 0) + 1));
+      for (const e of stmtExprs(st))
+        forEachExpr(e, (x) => {
+          if (x.k !== "var") return;
+          uses.set(x.name, (uses.get(x.name) ?? 0) + 1);
+          userOf.set(x.name, st);
+        });
       if (st.k === "let" && st.init) defs.set(st.name, (defs.get(st.name) ?? 0) + 1);
       if (st.k === "assign") {
         const n = st.target.k === "var" ? st.target.name : st.target.arr;
@@ -98,6 +105,7 @@ export abstract class Liveness extends Facts {
       }
     });
     const visit = (stmts: readonly Stmt[]): void => {
+      const at = new Map(stmts.map((st, i) => [st, i]));
       stmts.forEach((st, i) => {
         if (st.k === "if") {
           visit(st.then);
@@ -108,8 +116,9 @@ export abstract class Liveness extends Facts {
         if (st.k !== "let" || !st.init || !this.isActive(st.name) || (st.ty.k !== "num" && st.ty.k !== "nd")) return;
         const v = st.name;
         if (defs.get(v) !== 1 || uses.get(v) !== 1 || this.params.has(v) || this.p.fn.outputs?.includes(v)) return;
-        const user = stmts.slice(i + 1).find((x) => stmtExprs(x).some((e) => reads(e).has(v)));
-        if (user && this.contributesTo(user, v)) this.singleUse.add(v);
+        // v is read once: by a later statement of this list, or by none of them.
+        const user = userOf.get(v);
+        if (user && (at.get(user) ?? -1) > i && this.contributesTo(user, v)) this.singleUse.add(v);
       });
     };
     visit(body);
@@ -229,16 +238,11 @@ export abstract class Liveness extends Facts {
     list = [];
     this.checkpoints.set(l, list);
     const body = l.body;
-    const allocated = new Set<string>();
-    forEachStmt(this.body, (x) => {
-      if (x.k === "let" && x.init?.k === "alloc") allocated.add(x.name);
-    });
     const inside = (r: Stmt | null, under: Stmt): boolean => {
       for (let x: Stmt | null = r; x; x = this.parentOf.get(x)?.stmt ?? null) if (x === under) return true;
       return false;
     };
-    for (const a of this.R) {
-      if (this.ty(a).k !== "arr" || !allocated.has(a) || this.params.has(a)) continue;
+    for (const a of this.scratchArrays()) {
       if (body.some((st) => inside(this.declOf(a), st))) continue;
       let lastWrite = -1;
       let flat = false;
@@ -261,6 +265,17 @@ export abstract class Liveness extends Facts {
     }
     return list;
   }
+
+  /** Arrays the reverse sweep reads that this function allocates: the candidates for checkpoints (found once, not per loop). */
+  private scratchArrays(): string[] {
+    if (this.scratch) return this.scratch;
+    const allocated = new Set<string>();
+    forEachStmt(this.body, (x) => {
+      if (x.k === "let" && x.init?.k === "alloc") allocated.add(x.name);
+    });
+    return (this.scratch = [...this.R].filter((a) => this.ty(a).k === "arr" && allocated.has(a) && !this.params.has(a)));
+  }
+  private scratch?: string[];
 
   /** Whether anything in the loop's body runs in the forward sweep (kept code or nested records). */
   protected bodyRuns(s: Loop): boolean {
