@@ -27,7 +27,7 @@ export function cleanup(stmts: readonly Stmt[], liveOut: ReadonlySet<string>): S
     out = propagateCopies(out).map(foldStmt);
   }
   // Dropping a read can make a write dead (`y_bar += x_bar` gone, `x_bar = 0` in a loop next).
-  for (let n = count(out), before = Infinity; n < before; before = n, n = count(out)) out = deadStores(out, new Set(liveOut), mentioned(out));
+  for (let n = count(out), before = Infinity; n < before; before = n, n = count(out)) out = deadStores(out, new UndoSet(liveOut), mentioned(out));
   return dropEmptyAdjoints(out);
 }
 
@@ -148,10 +148,12 @@ function fold(e: Expr): Expr {
 // ---- dead stores ----------------------------------------------------------------------------
 
 /**
- * Drops writes nothing reads later; `live` holds what is read after `list`. A declaration goes
- * only with every other mention of its variable (`written` lists the variables still assigned).
+ * Drops writes nothing reads later; `live` holds what is read after `list` (and is updated to
+ * what is read before it). A declaration goes only with every other mention of its variable
+ * (`written` lists the variables still assigned). A nested list works on `live` and then undoes
+ * its changes, rather than on a copy: the set holds most of a long function's variables.
  */
-function deadStores(list: readonly Stmt[], live: Set<string>, written: ReadonlySet<string>): Stmt[] {
+function deadStores(list: readonly Stmt[], live: UndoSet, written: ReadonlySet<string>): Stmt[] {
   const out: Stmt[] = [];
   for (let i = list.length - 1; i >= 0; i--) {
     const s = list[i];
@@ -162,9 +164,8 @@ function deadStores(list: readonly Stmt[], live: Set<string>, written: ReadonlyS
     if (dead && !target.includes(".")) continue;
     switch (s.k) {
       case "if": {
-        const after = new Set(live);
-        const then = deadStores(s.then, new Set(after), written);
-        const els = deadStores(s.else, new Set(after), written);
+        const then = live.scoped(() => deadStores(s.then, live, written));
+        const els = live.scoped(() => deadStores(s.else, live, written));
         const kept = { ...s, then, else: els };
         for (const v of allReads([kept])) live.add(v);
         out.push(kept);
@@ -172,14 +173,19 @@ function deadStores(list: readonly Stmt[], live: Set<string>, written: ReadonlyS
       }
       case "loop": {
         // Any iteration may read what any other writes: everything the loop reads is live.
-        const inside = new Set([...live, ...allReads([s])]);
-        const kept = { ...s, body: deadStores(s.body, new Set(inside), written) };
+        const kept = {
+          ...s,
+          body: live.scoped(() => {
+            for (const v of allReads([s])) live.add(v);
+            return deadStores(s.body, live, written);
+          }),
+        };
         for (const v of allReads([kept])) live.add(v);
         out.push(kept);
         continue;
       }
       case "block": {
-        const kept = { ...s, body: deadStores(s.body, new Set(live), written) };
+        const kept = { ...s, body: live.scoped(() => deadStores(s.body, live, written)) };
         for (const v of allReads([kept])) live.add(v);
         out.push(kept);
         continue;
@@ -190,6 +196,41 @@ function deadStores(list: readonly Stmt[], live: Set<string>, written: ReadonlyS
     out.push(s);
   }
   return out.reverse();
+}
+
+/** A set whose changes inside `scoped` are undone when it ends. */
+class UndoSet {
+  private readonly items: Set<string>;
+  private readonly log: { v: string; had: boolean }[] = [];
+  private depth = 0;
+  constructor(init: Iterable<string>) {
+    this.items = new Set(init);
+  }
+  has(v: string): boolean {
+    return this.items.has(v);
+  }
+  add(v: string): void {
+    if (this.depth && !this.items.has(v)) this.log.push({ v, had: false });
+    this.items.add(v);
+  }
+  delete(v: string): void {
+    if (this.depth && this.items.has(v)) this.log.push({ v, had: true });
+    this.items.delete(v);
+  }
+  scoped<T>(f: () => T): T {
+    const mark = this.log.length;
+    this.depth++;
+    try {
+      return f();
+    } finally {
+      this.depth--;
+      while (this.log.length > mark) {
+        const e = this.log.pop()!;
+        if (e.had) this.items.add(e.v);
+        else this.items.delete(e.v);
+      }
+    }
+  }
 }
 
 /** Statements, nested ones included. */
