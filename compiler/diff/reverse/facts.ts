@@ -9,7 +9,7 @@ import { type Namer } from "../../emit/names.js";
 import { bin, GEN, name } from "../../ir/make.js";
 import { type Expr, type FnId, type Loop, type Pos, type Stmt, type Ty } from "../../ir/ir.js";
 import { assign } from "../build-ir.js";
-import { forEachChildExpr, forEachExpr, forEachStmt, reads, stmtExprs } from "../../ir/walk.js";
+import { forEachChildExpr, forEachExpr, forEachStmt, reads, stmtExprs, stmtLists } from "../../ir/walk.js";
 import { findRemat, type Remat } from "../../analysis/remat.js";
 import { fnKey } from "../../analysis/summaries.js";
 import { type Prepared, type Specializer } from "../prepare.js";
@@ -281,25 +281,36 @@ export abstract class Facts {
     return !decl?.init;
   }
 
-  /** Whether a statement's reverse has anything to do (so its branch or trip records are needed). */
+  /**
+   * Whether a statement's reverse has anything to do (so its branch or trip records are needed):
+   * whether it or a statement inside it does. Remembered per statement while no loop counter is
+   * in scope (the only state it depends on that changes), so nested loops do not re-walk their
+   * insides once per enclosing level.
+   */
   protected hasWork(s: Stmt): boolean {
-    let work = false;
-    forEachStmt([s], (x) => {
-      if (work) return;
-      if (this.savedByCall(x).length) work = true;
-      switch (x.k) {
-        case "let":
-          if (x.init && (this.isActive(x.name) || this.needsSave(x, x.name) || this.callNeedsRev(x.init, null))) work = true;
-          break;
-        case "assign":
-          if (x.target.k === "var" ? this.isActive(x.target.name) || this.needsSave(x, x.target.name) || (this.R.has(x.target.name) && this.inverseOf(x, x.target.name) !== undefined) || this.callNeedsRev(x.value, null) : this.isActive(x.target.arr) || this.R.has(x.target.arr)) work = true;
-          break;
-        case "expr":
-          if (this.callNeedsRev(x.e, null)) work = true;
-          break;
-      }
-    });
+    const memo = this.counterScope.size === 0;
+    const known = memo ? this.workMemo.get(s) : undefined;
+    if (known !== undefined) return known;
+    const work = this.stmtWork(s) || stmtLists(s).some((l) => l.some((x) => this.hasWork(x)));
+    if (memo) this.workMemo.set(s, work);
     return work;
+  }
+  private readonly workMemo = new Map<Stmt, boolean>();
+
+  /** Whether the statement's own reverse (not that of statements inside it) has anything to do. */
+  private stmtWork(x: Stmt): boolean {
+    if (this.savedByCall(x).length) return true;
+    switch (x.k) {
+      case "let":
+        return !!x.init && (this.isActive(x.name) || this.needsSave(x, x.name) || this.callNeedsRev(x.init, null));
+      case "assign":
+        if (x.target.k !== "var") return this.isActive(x.target.arr) || this.R.has(x.target.arr);
+        return this.isActive(x.target.name) || this.needsSave(x, x.target.name) || (this.R.has(x.target.name) && this.inverseOf(x, x.target.name) !== undefined) || this.callNeedsRev(x.value, null);
+      case "expr":
+        return this.callNeedsRev(x.e, null);
+      default:
+        return false;
+    }
   }
 
   /**

@@ -7,7 +7,7 @@ import { ruleArgs, ruleName } from "../../emit/terms.js";
 import { elementIncrement } from "../../ir/print-stmt.js";
 import { type Expr, type Loop, type Stmt } from "../../ir/ir.js";
 import { bin, isNum, math, num } from "../../ir/make.js";
-import { forEachExpr, forEachStmt, reads, stmtExprs } from "../../ir/walk.js";
+import { forEachExpr, forEachStmt, reads, stmtExprs, stmtLists } from "../../ir/walk.js";
 import { linearSelfUpdate } from "../../ir/anf.js";
 import { callWrites, CHEAP_PRIMS, hasCall, hasUserCall } from "./helpers.js";
 import { Facts } from "./facts.js";
@@ -196,6 +196,7 @@ export abstract class Liveness extends Facts {
       };
       visit(this.body);
     }
+    this.neededMemo = new Map();
   }
 
   /** Whether a flat statement must run in the forward sweep (nested ones are judged by their contents). */
@@ -215,14 +216,23 @@ export abstract class Liveness extends Facts {
     }
   }
 
-  /** Whether anything in the statements is kept in the forward sweep. */
+  /**
+   * Whether anything in the statements is kept in the forward sweep. Remembered per statement
+   * once `findNeeded` is done (nested loops ask about each other's insides).
+   */
   protected anyNeeded(stmts: readonly Stmt[]): boolean {
-    let any = false;
-    forEachStmt(stmts, (st) => {
-      if (this.stmtNeeded(st)) any = true;
-    });
+    return stmts.some((st) => this.neededIn(st));
+  }
+
+  private neededIn(st: Stmt): boolean {
+    const known = this.neededMemo?.get(st);
+    if (known !== undefined) return known;
+    const any = this.stmtNeeded(st) || stmtLists(st).some((l) => this.anyNeeded(l));
+    this.neededMemo?.set(st, any);
     return any;
   }
+  /** Set when the needed variables are final. */
+  private neededMemo?: Map<Stmt, boolean>;
 
   /**
    * Arrays saved whole at the start of each iteration of loop L, instead of element by element.
@@ -282,11 +292,11 @@ export abstract class Liveness extends Facts {
     if (this.checkpointsOf(s).length) return true;
     const k = s.counter?.name;
     const body = [...s.body, ...s.update.filter((u) => !(u.k === "assign" && u.target.k === "var" && u.target.name === k))];
-    let records = false;
-    forEachStmt(body, (x) => {
-      if ((x.k === "if" || x.k === "loop") && this.hasWork(x)) records = true;
-    });
-    return records || this.anyNeeded(body);
+    // A branch or loop with records in it has them itself (hasWork looks inside): only those
+    // not inside another need asking.
+    const records = (list: readonly Stmt[]): boolean =>
+      list.some((x) => ((x.k === "if" || x.k === "loop") && this.hasWork(x)) || (x.k === "block" && records(x.body)));
+    return records(body) || this.anyNeeded(body);
   }
 
   /**
