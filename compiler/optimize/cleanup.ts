@@ -13,13 +13,16 @@
  * `liveOut`: the variables read after the statements (the function's results).
  */
 import type { Expr, Stmt } from "../ir/ir.js";
-import { foldExpr, forEachExpr, forEachStmt, mapExpr, mapStmtLists, stmtExprs } from "../ir/walk.js";
+import { foldExpr, forEachExpr, forEachStmt, mapExpr, mapStmtLists, stmtExprs, stmtLists } from "../ir/walk.js";
 import { neg, num } from "../ir/make.js";
 
 /** Runtime helpers without effects: calling them only computes a value. */
 const PURE_RT = new Set(["ndAcc", "ndVjp", "ndVjpNum", "zerosLike", "barOf", "ndZerosLike"]);
 
 export function cleanup(stmts: readonly Stmt[], liveOut: ReadonlySet<string>): Stmt[] {
+  // (Statements from the caller are fresh to this run: the memos hold only what it builds.)
+  readMemo = new WeakMap();
+  writeMemo = new WeakMap();
   // Folding can make a copy (`x * 1` is `x`), and a copy can make a factor of one.
   let out = [...stmts];
   for (let n = Infinity; count(out) < n; ) {
@@ -98,26 +101,39 @@ function testedForTruth(rest: readonly Stmt[], v: string): boolean {
   return found;
 }
 
-/** The variables a statement reads (a compound assignment and an element write read theirs). */
-function varsRead(s: Stmt): Set<string> {
-  const found = new Set<string>();
-  forEachStmt([s], (x) => {
+/**
+ * The variables a statement reads, nested statements included (a compound assignment and an
+ * element write read theirs). Remembered per statement object and built from the statements
+ * inside, so nested loops are not re-walked from each enclosing level (IR is never mutated).
+ */
+function varsRead(s: Stmt): ReadonlySet<string> {
+  return nestedUnion(s, readMemo, (x, found) => {
     for (const e of stmtExprs(x)) forEachExpr(e, (y) => void (y.k === "var" && found.add(y.name)));
     if (x.k === "assign" && x.target.k === "var" && x.op) found.add(x.target.name);
     if (x.k === "assign" && x.target.k === "index") found.add(x.target.arr);
   });
-  return found;
 }
+let readMemo = new WeakMap<Stmt, ReadonlySet<string>>();
 
 /** The variables a statement writes: assigns, declares, or hands to a call that may write into it (an array adjoint). */
-function varsWritten(s: Stmt): Set<string> {
-  const found = new Set<string>();
-  forEachStmt([s], (x) => {
+function varsWritten(s: Stmt): ReadonlySet<string> {
+  return nestedUnion(s, writeMemo, (x, found) => {
     if (x.k === "assign" && x.target.k === "var") found.add(x.target.name);
     if (x.k === "assign" && x.target.k === "index") found.add(x.target.arr);
     if (x.k === "let") found.add(x.name);
     for (const e of stmtExprs(x)) forEachExpr(e, (y) => void (y.k === "call" && y.args.forEach((a) => a.k === "var" && found.add(a.name))));
   });
+}
+let writeMemo = new WeakMap<Stmt, ReadonlySet<string>>();
+
+/** What `own` finds in the statement itself and in every statement inside it, remembered in `memo`. */
+function nestedUnion(s: Stmt, memo: WeakMap<Stmt, ReadonlySet<string>>, own: (x: Stmt, into: Set<string>) => void): ReadonlySet<string> {
+  let found = memo.get(s) as Set<string> | undefined;
+  if (found) return found;
+  found = new Set<string>();
+  own(s, found);
+  for (const list of stmtLists(s)) for (const x of list) for (const v of nestedUnion(x, memo, own)) found.add(v);
+  memo.set(s, found);
   return found;
 }
 
@@ -167,7 +183,7 @@ function deadStores(list: readonly Stmt[], live: UndoSet, written: ReadonlySet<s
         const then = live.scoped(() => deadStores(s.then, live, written));
         const els = live.scoped(() => deadStores(s.else, live, written));
         const kept = { ...s, then, else: els };
-        for (const v of allReads([kept])) live.add(v);
+        for (const v of varsRead(kept)) live.add(v);
         out.push(kept);
         continue;
       }
@@ -176,23 +192,23 @@ function deadStores(list: readonly Stmt[], live: UndoSet, written: ReadonlySet<s
         const kept = {
           ...s,
           body: live.scoped(() => {
-            for (const v of allReads([s])) live.add(v);
+            for (const v of varsRead(s)) live.add(v);
             return deadStores(s.body, live, written);
           }),
         };
-        for (const v of allReads([kept])) live.add(v);
+        for (const v of varsRead(kept)) live.add(v);
         out.push(kept);
         continue;
       }
       case "block": {
         const kept = { ...s, body: live.scoped(() => deadStores(s.body, live, written)) };
-        for (const v of allReads([kept])) live.add(v);
+        for (const v of varsRead(kept)) live.add(v);
         out.push(kept);
         continue;
       }
     }
     if (s.k === "assign" && s.target.k === "var" && !s.op) live.delete(s.target.name);
-    for (const v of allReads([s])) live.add(v);
+    for (const v of varsRead(s)) live.add(v);
     out.push(s);
   }
   return out.reverse();
@@ -259,16 +275,6 @@ function pure(e: Expr): boolean {
   return ok;
 }
 
-/** Every variable the statements read (compound targets and written arrays included). */
-function allReads(stmts: readonly Stmt[]): Set<string> {
-  const out = new Set<string>();
-  forEachStmt(stmts, (x) => {
-    for (const e of stmtExprs(x)) forEachExpr(e, (y) => y.k === "var" && out.add(y.name));
-    if (x.k === "assign" && x.target.k === "var" && x.op) out.add(x.target.name);
-    if (x.k === "assign" && x.target.k === "index") out.add(x.target.arr);
-  });
-  return out;
-}
 
 // ---- empty adjoints -------------------------------------------------------------------------
 
