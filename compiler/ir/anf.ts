@@ -91,6 +91,7 @@ export function toAnf(
   const inBranch = <T>(f: () => T): T => cse.scoped(f);
   const recall = (op: Expr): string | undefined => (pure(op) ? cse.get(printExpr(op))?.name : undefined);
   const forget = (s: Stmt): void => {
+    if (cse.isEmpty()) return; // (walking s would cost its whole inside, for nothing)
     const assigned = new Set<string>();
     forEachStmt([s], (x) => {
       if (x.k === "let") assigned.add(x.name);

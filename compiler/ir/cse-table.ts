@@ -20,6 +20,10 @@ export class CseTable {
   private readonly log: (() => void)[] = [];
   private readonly marks: number[] = [];
 
+  isEmpty(): boolean {
+    return this.byText.size === 0;
+  }
+
   get(text: string): CseEntry | undefined {
     return this.byText.get(text);
   }

@@ -374,6 +374,7 @@ export abstract class Facts {
     const k = s.counter;
     if (!k || s.doWhile) return undefined;
     const initReads = reads(k.init);
+    if (initReads.size === 0) return k; // a literal start: nothing to look for in the body
     let changed = false;
     forEachStmt([...s.body, ...s.update], (x) => {
       if ((x.k === "assign" && x.target.k === "var" && initReads.has(x.target.name)) || (x.k === "let" && initReads.has(x.name))) changed = true;

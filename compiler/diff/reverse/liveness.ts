@@ -308,12 +308,14 @@ export abstract class Liveness extends Facts {
     const cond = s.cond;
     if (!k || !cond || cond.k !== "bin" || Math.abs(k.step) !== 1) return undefined;
     if (cond.l.k !== "var" || cond.l.name !== k.name || reads(cond.r).has(k.name) || hasCall(cond.r) || hasCall(k.init)) return undefined;
+    const bounds = [...reads(cond.r), ...reads(k.init)];
+    if (bounds.length === 0) return this.closedTripCount(k, cond); // literal bounds: nothing can change them
     const changed = new Set<string>();
     forEachStmt([...s.body, ...s.update], (x) => {
       if (x.k === "let") changed.add(x.name);
       if (x.k === "assign" && x.target.k === "var") changed.add(x.target.name);
     });
-    for (const v of [...reads(cond.r), ...reads(k.init)]) if (changed.has(v)) return undefined;
+    for (const v of bounds) if (changed.has(v)) return undefined;
     return this.closedTripCount(k, cond);
   }
 
