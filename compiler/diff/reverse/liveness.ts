@@ -175,9 +175,13 @@ export abstract class Liveness extends Facts {
     };
     for (let changed = true; changed; ) {
       changed = false;
+      // Backwards through each list, so a read reaches the definitions before it in the same
+      // pass (forwards, a chain of n definitions took n passes). The least fixed point is the
+      // same in any order.
       const visit = (stmts: readonly Stmt[]): boolean => {
         let any = false;
-        for (const st of stmts) {
+        for (let i = stmts.length - 1; i >= 0; i--) {
+          const st = stmts[i];
           if (this.stmtNeeded(st)) {
             any = true;
             for (const e of stmtExprs(st)) if (st.k !== "if" && st.k !== "loop" && addReads(e)) changed = true;
