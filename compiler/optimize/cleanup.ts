@@ -126,14 +126,22 @@ function varsWritten(s: Stmt): ReadonlySet<string> {
 }
 let writeMemo = new WeakMap<Stmt, ReadonlySet<string>>();
 
-/** What `own` finds in the statement itself and in every statement inside it, remembered in `memo`. */
+/**
+ * What `own` finds in the statement itself and in every statement inside it; remembered in
+ * `memo` for statements that hold others (a flat one is cheaper to look at again).
+ */
 function nestedUnion(s: Stmt, memo: WeakMap<Stmt, ReadonlySet<string>>, own: (x: Stmt, into: Set<string>) => void): ReadonlySet<string> {
-  let found = memo.get(s) as Set<string> | undefined;
+  const lists = stmtLists(s);
+  let found = lists.length ? (memo.get(s) as Set<string> | undefined) : undefined;
   if (found) return found;
   found = new Set<string>();
   own(s, found);
-  for (const list of stmtLists(s)) for (const x of list) for (const v of nestedUnion(x, memo, own)) found.add(v);
-  memo.set(s, found);
+  for (const list of lists)
+    for (const x of list) {
+      if (stmtLists(x).length) for (const v of nestedUnion(x, memo, own)) found.add(v);
+      else own(x, found);
+    }
+  if (lists.length) memo.set(s, found);
   return found;
 }
 
