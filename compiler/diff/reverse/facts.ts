@@ -15,6 +15,25 @@ import { fnKey } from "../../analysis/summaries.js";
 import { type Prepared, type Specializer } from "../prepare.js";
 import type { AdjointMode, Rec } from "./index.js";
 
+/**
+ * The facts the constructor finds in the body. They depend on the function, its activity and the
+ * body, not on R, so the rounds of one function's sweeps (reverse/index.ts) find them once.
+ */
+export interface BodyFacts {
+  readonly vars: Map<string, Ty>;
+  readonly retActive: boolean;
+  readonly remat: Remat;
+  readonly defs: Map<string, Stmt[]>;
+  readonly inLoop: Set<Stmt>;
+  readonly topOf: Map<Stmt, number>;
+  readonly parentOf: Map<Stmt, { stmt: Stmt }>;
+  readonly listOf: Map<Stmt, readonly Stmt[]>;
+  readonly topDecl: Map<string, Extract<Stmt, { k: "let" }>>;
+  readonly singleUse: Set<string>;
+  readonly indexVars: Set<string>;
+  readonly atUse: Map<string, Expr>;
+}
+
 export abstract class Facts {
   protected abstract findSingleUse(body: readonly Stmt[]): void;
   protected abstract findAtUse(body: readonly Stmt[]): void;
@@ -98,8 +117,25 @@ export abstract class Facts {
     protected readonly prevSites: ReadonlyMap<string, ReadonlySet<number>>,
     /** The statements whose adjoints read each variable, found by the previous round (null: at the end). */
     protected readonly prevReaders: ReadonlyMap<string, ReadonlySet<Stmt | null>>,
+    /** The body's facts from an earlier round of the same function (they do not depend on R). */
+    shared?: BodyFacts,
   ) {
     this.params = new Set(p.fn.params.map((q) => q.name));
+    if (shared) {
+      this.vars = shared.vars;
+      this.retActive = shared.retActive;
+      this.remat = shared.remat;
+      this.defs = shared.defs;
+      this.inLoop = shared.inLoop;
+      this.topOf = shared.topOf;
+      this.parentOf = shared.parentOf;
+      this.listOf = shared.listOf;
+      this.topDecl = shared.topDecl;
+      this.singleUse = shared.singleUse;
+      this.indexVars = shared.indexVars;
+      this.atUse = shared.atUse;
+      return;
+    }
     this.vars = new Map(p.vars);
     for (const st of body) if (st.k === "let" && !this.vars.has(st.name)) this.vars.set(st.name, st.ty);
     let retActive = false;
@@ -124,6 +160,12 @@ export abstract class Facts {
     this.findSingleUse(body);
     this.findIndexVars(body);
     this.findAtUse(body);
+  }
+
+  /** What the constructor found, for the next round's emitter (none of it is changed after). */
+  bodyFacts(): BodyFacts {
+    const { vars, retActive, remat, defs, inLoop, topOf, parentOf, listOf, topDecl, singleUse, indexVars, atUse } = this;
+    return { vars, retActive, remat, defs, inLoop, topOf, parentOf, listOf, topDecl, singleUse, indexVars, atUse };
   }
 
   // ---- facts about the body ---------------------------------------------------------------
