@@ -119,54 +119,50 @@ function userCalls(s: Stmt, mutations: Mutations, f: (args: readonly Expr[], mut
 
 const ARITH = new Set(["+", "-", "*", "/", "%", "**"]);
 
-/** The variables whose being varied makes `e` varied: `e` is varied if any of them is. */
+/**
+ * The variables whose being varied makes `e` varied: `e` is varied if any of them is. (Loops
+ * rather than a closure per call: under tsx every closure made is also named, which costs.)
+ */
 function variedReads(e: Expr, nd: NdInfo, out: (name: string) => void): void {
-  const r = (x: Expr): void => variedReads(x, nd, out);
   switch (e.k) {
     case "var":
       out(e.name);
       return;
     case "bin":
       if ((ARITH.has(e.op) || e.op === "&&" || e.op === "||" || e.op === "??") && e.ty.k === "num") {
-        r(e.l);
-        r(e.r);
+        variedReads(e.l, nd, out);
+        variedReads(e.r, nd, out);
       }
       return;
     case "un":
-      if (e.op === "-" || e.op === "+") r(e.e);
+      if (e.op === "-" || e.op === "+") variedReads(e.e, nd, out);
       return;
-    case "call":
-      switch (e.fn.k) {
-        case "prim":
-          if (!isZeroRule(e.fn.name)) e.args.forEach(r);
-          return;
-        case "user":
-          if (isDiffTy(e.ty)) e.args.forEach(r);
-          return;
-        case "nd": {
-          const info = nd(e.fn.op);
-          if (info && info.returns !== "bool" && info.returns !== "boolean") ndDiffPositions(e.fn.op, e.fn.list).forEach((i) => i < e.args.length && r(e.args[i]));
-          return;
-        }
-        default:
-          return;
+    case "call": {
+      let positions: readonly number[] = [];
+      if ((e.fn.k === "prim" && !isZeroRule(e.fn.name)) || (e.fn.k === "user" && isDiffTy(e.ty))) positions = e.args.map((_, i) => i);
+      else if (e.fn.k === "nd") {
+        const info = nd(e.fn.op);
+        if (info && info.returns !== "bool" && info.returns !== "boolean") positions = ndDiffPositions(e.fn.op, e.fn.list);
       }
+      for (const i of positions) if (i < e.args.length) variedReads(e.args[i], nd, out);
+      return;
+    }
     case "index":
-      r(e.arr);
+      variedReads(e.arr, nd, out);
       return;
     case "field":
-      r(e.obj);
+      variedReads(e.obj, nd, out);
       return;
     case "cond":
-      r(e.a);
-      r(e.b);
+      variedReads(e.a, nd, out);
+      variedReads(e.b, nd, out);
       return;
     case "arrlit":
-      e.elems.forEach(r);
+      for (const x of e.elems) variedReads(x, nd, out);
       return;
     case "copy":
     case "as":
-      r(e.e);
+      variedReads(e.e, nd, out);
       return;
     default:
       return;

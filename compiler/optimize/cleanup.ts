@@ -158,15 +158,17 @@ function foldStmt(s: Stmt): Stmt {
 function fold(e: Expr): Expr {
   if (e.k === "un" && e.op === "-" && e.e.k === "num") return num(-e.e.v);
   if (e.k !== "bin") return e;
-  const one = (x: Expr): boolean => x.k === "num" && x.v === 1;
-  if (e.op === "*" && one(e.r)) return e.l;
-  if (e.op === "*" && one(e.l)) return e.r;
-  if (e.op === "/" && one(e.r)) return e.l;
+  if (e.op === "*" && isNumber(e.r, 1)) return e.l;
+  if (e.op === "*" && isNumber(e.l, 1)) return e.r;
+  if (e.op === "/" && isNumber(e.r, 1)) return e.l;
   // A factor of -1 is a negation (exact too).
-  const minusOne = (x: Expr): boolean => x.k === "num" && x.v === -1;
-  if (e.op === "*" && minusOne(e.r)) return neg(e.l);
-  if (e.op === "*" && minusOne(e.l)) return neg(e.r);
+  if (e.op === "*" && isNumber(e.r, -1)) return neg(e.l);
+  if (e.op === "*" && isNumber(e.l, -1)) return neg(e.r);
   return e;
+}
+
+function isNumber(x: Expr, v: number): boolean {
+  return x.k === "num" && x.v === v;
 }
 
 // ---- dead stores ----------------------------------------------------------------------------

@@ -185,13 +185,8 @@ export abstract class Facts {
   protected indexDefs(stmts: readonly Stmt[], loop: boolean): void {
     for (const s of stmts) {
       if (loop) this.inLoop.add(s);
-      const def = (n: string): void => {
-        const l = this.defs.get(n) ?? [];
-        l.push(s);
-        this.defs.set(n, l);
-      };
-      if (s.k === "let" && s.init) def(s.name);
-      if (s.k === "assign" && s.target.k === "var") def(s.target.name);
+      const n = s.k === "let" && s.init ? s.name : s.k === "assign" && s.target.k === "var" ? s.target.name : undefined;
+      if (n !== undefined) (this.defs.get(n) ?? this.defs.set(n, []).get(n)!).push(s);
       if (s.k === "if") {
         this.indexDefs(s.then, loop);
         this.indexDefs(s.else, loop);
