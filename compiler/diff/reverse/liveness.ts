@@ -15,10 +15,6 @@ import { Facts } from "./facts.js";
 export abstract class Liveness extends Facts {
 
   protected findAtUse(body: readonly Stmt[]): void {
-    const uses = new Map<string, number>();
-    forEachStmt(body, (st) => {
-      for (const e of stmtExprs(st)) forEachExpr(e, (x) => x.k === "var" && uses.set(x.name, (uses.get(x.name) ?? 0) + 1));
-    });
     // Temporaries that prologue recomputation reads must exist before the prologue: leave them.
     const prologueReads = new Set<string>();
     for (const list of this.remat.byLoop.values()) for (const r of list) for (const v of reads(r.init)) prologueReads.add(v);
