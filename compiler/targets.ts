@@ -54,6 +54,8 @@ function isApiFile(file: string): boolean {
  */
 export function adcExportName(callee: ts.Expression, checker: ts.TypeChecker): string | undefined {
   while (ts.isParenthesizedExpression(callee)) callee = callee.expression;
+  const named = ts.isIdentifier(callee) ? callee : ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) ? callee.expression : undefined;
+  if (named && importedNames(named)?.has(named.text) === false) return undefined;
   if (ts.isIdentifier(callee)) {
     const sym = checker.getSymbolAtLocation(callee);
     const decl = sym?.declarations?.[0];
@@ -71,6 +73,40 @@ export function adcExportName(callee: ts.Expression, checker: ts.TypeChecker): s
   }
   return undefined;
 }
+
+/**
+ * The local names a file binds by importing (import declarations and `import x =`, at top level
+ * or in namespaces): only these can name adc's API, so other identifiers skip the checker's name
+ * resolution, which costs as many scopes as enclose them (in a deeply nested function every
+ * `Math.sin` paid the depth). Null where that is not known: a JavaScript file, where `require`
+ * binds too, or a node outside any file.
+ */
+function importedNames(n: ts.Node): ReadonlySet<string> | null {
+  let root = n;
+  while (root.parent) root = root.parent;
+  if (!ts.isSourceFile(root) || /\.[cm]?jsx?$/i.test(root.fileName)) return null;
+  let names = importNames.get(root);
+  if (!names) importNames.set(root, (names = new Set()));
+  else return names;
+  const visit = (statements: readonly ts.Statement[]): void => {
+    for (const st of statements) {
+      if (ts.isImportDeclaration(st) && st.importClause) {
+        const c = st.importClause;
+        if (c.name) names!.add(c.name.text);
+        if (c.namedBindings && ts.isNamespaceImport(c.namedBindings)) names!.add(c.namedBindings.name.text);
+        if (c.namedBindings && ts.isNamedImports(c.namedBindings)) for (const e of c.namedBindings.elements) names!.add(e.name.text);
+      } else if (ts.isImportEqualsDeclaration(st)) names!.add(st.name.text);
+      else if (ts.isModuleDeclaration(st)) {
+        let body = st.body;
+        while (body && ts.isModuleDeclaration(body)) body = body.body;
+        if (body && ts.isModuleBlock(body)) visit(body.statements);
+      }
+    }
+  };
+  visit(root.statements);
+  return names;
+}
+const importNames = new WeakMap<ts.SourceFile, Set<string>>();
 
 /**
  * The function an expression denotes, if adc can see its body: a function declaration, a `const`

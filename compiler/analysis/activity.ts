@@ -32,100 +32,46 @@ export interface Activity {
 export type NdInfo = (op: string) => { diff: readonly number[]; returns: "ndarray" | "number" | "bool" | "boolean" } | undefined;
 
 export function analyzeActivity(fn: IrFunction, activeParams: ReadonlySet<string>, mutations: Mutations, nd: NdInfo): Activity {
-  const varied = new Set<string>([...activeParams]);
-  const useful = new Set<string>();
-
   const variedExpr = (e: Expr): boolean => {
-    switch (e.k) {
-      case "var":
-        return varied.has(e.name);
-      case "num": case "bool": case "str": case "free": case "len": case "stop": case "alloc":
-        return false;
-      case "bin":
-        if (["+", "-", "*", "/", "%", "**"].includes(e.op)) return e.ty.k === "num" && (variedExpr(e.l) || variedExpr(e.r));
-        if ((e.op === "&&" || e.op === "||" || e.op === "??") && e.ty.k === "num") return variedExpr(e.l) || variedExpr(e.r);
-        return false;
-      case "un":
-        return e.op === "-" || e.op === "+" ? variedExpr(e.e) : false;
-      case "call":
-        switch (e.fn.k) {
-          case "prim":
-            return !isZeroRule(e.fn.name) && e.args.some(variedExpr);
-          case "user":
-            return isDiffTy(e.ty) && e.args.some(variedExpr);
-          case "nd": {
-            const info = nd(e.fn.op);
-            return !!info && info.returns !== "bool" && info.returns !== "boolean" && ndDiffPositions(e.fn.op, e.fn.list).some((i) => i < e.args.length && variedExpr(e.args[i]));
-          }
-          case "opaque":
-          case "rt":
-          case "derived":
-            return false;
-        }
-        return false;
-      case "index":
-        return variedExpr(e.arr);
-      case "field":
-        return variedExpr(e.obj);
-      case "cond":
-        return variedExpr(e.a) || variedExpr(e.b);
-      case "arrlit":
-        return e.elems.some(variedExpr);
-      case "copy":
-      case "as":
-        return variedExpr(e.e);
+    let hit = false;
+    variedReads(e, nd, (n) => (hit ||= varied.has(n)));
+    return hit;
+  };
+  // Both analyses are reachability over edges "this variable's property flows to that one",
+  // collected in one walk of the body; a fixed point re-walking the body would take as many
+  // rounds as the longest chain of statements (a long function's variables form one chain).
+  const toVaried = new Edges();
+  const toUseful = new Edges();
+  forEachStmt(fn.body, (s) => {
+    const target = s.k === "let" && s.init ? s.name : s.k === "assign" ? (s.target.k === "var" ? s.target.name : s.target.arr) : undefined;
+    const value = s.k === "let" ? s.init : s.k === "assign" ? s.value : undefined;
+    if (target !== undefined && value) {
+      variedReads(value, nd, (n) => toVaried.add(n, target));
+      diffReads(value, (n) => toUseful.add(target, n));
     }
-  };
-
-  const userCalls = (s: Stmt, f: (args: readonly Expr[], mutated: ReadonlySet<number>) => void): void => {
-    for (const e of stmtExprs(s))
-      forEachExpr(e, (x) => {
-        if (x.k === "call" && x.fn.k === "user") f(x.args, mutations.get(fnKey(x.fn.fn)) ?? new Set());
-      });
-  };
+    // A callee that writes into array arguments: they are varied when any argument is, and every
+    // argument is useful when one of them is.
+    userCalls(s, mutations, (args, mutated) => {
+      const written = [...mutated].flatMap((j) => (args[j]?.k === "var" ? [(args[j] as { name: string }).name] : []));
+      for (const w of written) {
+        args.forEach((a) => variedReads(a, nd, (n) => toVaried.add(n, w)));
+        args.forEach((a) => diffReads(a, (n) => toUseful.add(w, n)));
+      }
+    });
+  });
 
   // Forward: varied.
-  for (let changed = true; changed; ) {
-    changed = false;
-    const add = (n: string): void => {
-      if (!varied.has(n)) {
-        varied.add(n);
-        changed = true;
-      }
-    };
-    forEachStmt(fn.body, (s) => {
-      if (s.k === "let" && s.init && variedExpr(s.init)) add(s.name);
-      if (s.k === "assign" && variedExpr(s.value)) add(s.target.k === "var" ? s.target.name : s.target.arr);
-      userCalls(s, (args, mutated) => {
-        if (mutated.size && args.some(variedExpr)) mutated.forEach((j) => args[j]?.k === "var" && add((args[j] as { name: string }).name));
-      });
-    });
-  }
+  const varied = toVaried.reach(activeParams, () => true);
 
   // Backward: useful, from the result and from array parameters the function writes (its other outputs).
+  const seeds = new Set<string>();
   const mutatedParams = mutations.get(fnKey(fn.id)) ?? new Set();
-  fn.params.forEach((p, i) => mutatedParams.has(i) && useful.add(p.name));
-  for (const o of fn.outputs ?? []) useful.add(o);
+  fn.params.forEach((p, i) => mutatedParams.has(i) && seeds.add(p.name));
+  for (const o of fn.outputs ?? []) seeds.add(o);
   forEachStmt(fn.body, (s) => {
-    if (s.k === "return" && s.value && isDiffTy(fn.ret)) diffReads(s.value, (n) => useful.add(n));
+    if (s.k === "return" && s.value && isDiffTy(fn.ret)) diffReads(s.value, (n) => seeds.add(n));
   });
-  for (let changed = true; changed; ) {
-    changed = false;
-    const mark = (e: Expr): void =>
-      diffReads(e, (n) => {
-        if (varied.has(n) && !useful.has(n)) {
-          useful.add(n);
-          changed = true;
-        }
-      });
-    forEachStmt(fn.body, (s) => {
-      if (s.k === "let" && s.init && useful.has(s.name)) mark(s.init);
-      if (s.k === "assign" && useful.has(s.target.k === "var" ? s.target.name : s.target.arr)) mark(s.value);
-      userCalls(s, (args, mutated) => {
-        if ([...mutated].some((j) => args[j]?.k === "var" && useful.has((args[j] as { name: string }).name))) args.forEach(mark);
-      });
-    });
-  }
+  const useful = toUseful.reach(seeds, (n) => varied.has(n));
 
   return {
     varied,
@@ -139,6 +85,90 @@ export function analyzeActivity(fn: IrFunction, activeParams: ReadonlySet<string
   };
 }
 
+/** A directed graph on variable names. */
+class Edges {
+  private readonly out = new Map<string, string[]>();
+  add(from: string, to: string): void {
+    const l = this.out.get(from);
+    if (l) l.push(to);
+    else this.out.set(from, [to]);
+  }
+  /** The seeds and every name reachable from them through names that pass `admit`. */
+  reach(seeds: Iterable<string>, admit: (n: string) => boolean): Set<string> {
+    const seen = new Set(seeds);
+    const todo = [...seen];
+    while (todo.length) {
+      for (const n of this.out.get(todo.pop()!) ?? []) {
+        if (!seen.has(n) && admit(n)) {
+          seen.add(n);
+          todo.push(n);
+        }
+      }
+    }
+    return seen;
+  }
+}
+
+/** Calls `f` with the arguments and written-parameter positions of each user call `s` makes. */
+function userCalls(s: Stmt, mutations: Mutations, f: (args: readonly Expr[], mutated: ReadonlySet<number>) => void): void {
+  for (const e of stmtExprs(s))
+    forEachExpr(e, (x) => {
+      if (x.k === "call" && x.fn.k === "user") f(x.args, mutations.get(fnKey(x.fn.fn)) ?? new Set());
+    });
+}
+
+const ARITH = new Set(["+", "-", "*", "/", "%", "**"]);
+
+/**
+ * The variables whose being varied makes `e` varied: `e` is varied if any of them is. (Loops
+ * rather than a closure per call: under tsx every closure made is also named, which costs.)
+ */
+function variedReads(e: Expr, nd: NdInfo, out: (name: string) => void): void {
+  switch (e.k) {
+    case "var":
+      out(e.name);
+      return;
+    case "bin":
+      if ((ARITH.has(e.op) || e.op === "&&" || e.op === "||" || e.op === "??") && e.ty.k === "num") {
+        variedReads(e.l, nd, out);
+        variedReads(e.r, nd, out);
+      }
+      return;
+    case "un":
+      if (e.op === "-" || e.op === "+") variedReads(e.e, nd, out);
+      return;
+    case "call": {
+      let positions: readonly number[] = [];
+      if ((e.fn.k === "prim" && !isZeroRule(e.fn.name)) || (e.fn.k === "user" && isDiffTy(e.ty))) positions = e.args.map((_, i) => i);
+      else if (e.fn.k === "nd") {
+        const info = nd(e.fn.op);
+        if (info && info.returns !== "bool" && info.returns !== "boolean") positions = ndDiffPositions(e.fn.op, e.fn.list);
+      }
+      for (const i of positions) if (i < e.args.length) variedReads(e.args[i], nd, out);
+      return;
+    }
+    case "index":
+      variedReads(e.arr, nd, out);
+      return;
+    case "field":
+      variedReads(e.obj, nd, out);
+      return;
+    case "cond":
+      variedReads(e.a, nd, out);
+      variedReads(e.b, nd, out);
+      return;
+    case "arrlit":
+      for (const x of e.elems) variedReads(x, nd, out);
+      return;
+    case "copy":
+    case "as":
+      variedReads(e.e, nd, out);
+      return;
+    default:
+      return;
+  }
+}
+
 /** Variables read where a derivative flows (the operands `variedExpr` looks at). */
 export function diffReads(e: Expr, out: (name: string) => void): void {
   switch (e.k) {
@@ -146,7 +176,7 @@ export function diffReads(e: Expr, out: (name: string) => void): void {
       out(e.name);
       return;
     case "bin":
-      if (["+", "-", "*", "/", "%", "**"].includes(e.op) || ((e.op === "&&" || e.op === "||" || e.op === "??") && e.ty.k === "num")) {
+      if (ARITH.has(e.op) || ((e.op === "&&" || e.op === "||" || e.op === "??") && e.ty.k === "num")) {
         diffReads(e.l, out);
         diffReads(e.r, out);
       }

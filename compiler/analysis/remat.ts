@@ -46,11 +46,19 @@ export function findRemat(body: readonly Stmt[], params: readonly string[], muta
   const loop = (l: Loop, outer: readonly string[]): void => {
     const c = counterOf(l);
     const counters = c ? [...outer, c] : outer;
-    const assignedInLoop = new Set<string>();
-    forEachStmt([...l.body, ...l.update], (s) => {
-      if (s.k === "let") assignedInLoop.add(s.name);
-      if (s.k === "assign") assignedInLoop.add(s.target.k === "var" ? s.target.name : s.target.arr);
-    });
+    // What the loop assigns, found when a candidate needs it (a nest of loops without any would
+    // walk each loop's inside from every enclosing level).
+    let assigned: Set<string> | undefined;
+    const assignedInLoop = (v: string): boolean => {
+      if (!assigned) {
+        const found = (assigned = new Set<string>());
+        forEachStmt([...l.body, ...l.update], (s) => {
+          if (s.k === "let") found.add(s.name);
+          if (s.k === "assign") found.add(s.target.k === "var" ? s.target.name : s.target.arr);
+        });
+      }
+      return assigned.has(v);
+    };
     const mine: { name: string; init: Expr }[] = [];
     const ok = new Set<string>();
     const stable = (e: Expr): boolean => {
@@ -60,7 +68,7 @@ export function findRemat(body: readonly Stmt[], params: readonly string[], muta
         if (x.k === "index" && !(x.arr.k === "var" && readOnly(x.arr.name))) good = false;
       });
       if (!good) return false;
-      for (const v of reads(e)) if (!(counters.includes(v) || ok.has(v) || !assignedInLoop.has(v))) return false;
+      for (const v of reads(e)) if (!(counters.includes(v) || ok.has(v) || !assignedInLoop(v))) return false;
       return true;
     };
     for (const s of l.body) {

@@ -17,6 +17,7 @@ import type { Activity } from "../analysis/activity.js";
 import { BOOL, NUM, isDiffTy, type Expr, type FnId, type IrFunction, type Pos, type Stmt, type Ty } from "./ir.js";
 import { forEachExpr, forEachStmt, reads, stmtExprs } from "./walk.js";
 import { printExpr } from "./print.js";
+import { CseTable } from "./cse-table.js";
 
 export interface AnfResult {
   readonly body: Stmt[];
@@ -80,24 +81,17 @@ export function toAnf(
    * this statement list is reused, until one of the variables it reads is assigned. `x[i] * x[i]`
    * reads x[i] once.
    */
-  let cse = new Map<string, { name: string; reads: Set<string> }>();
+  let cse = new CseTable();
   const pure = (op: Expr): boolean =>
     op.k === "index" || op.k === "bin" || op.k === "un" || op.k === "field" || (op.k === "call" && (op.fn.k === "prim" || op.fn.k === "nd"));
   const remember = (op: Expr, name: string): void => {
     if (pure(op)) cse.set(printExpr(op), { name, reads: reads(op) });
   };
   /** Temporaries made inside a branch are not visible after it. */
-  const inBranch = <T>(f: () => T): T => {
-    const saved = cse;
-    cse = new Map(saved);
-    try {
-      return f();
-    } finally {
-      cse = saved;
-    }
-  };
+  const inBranch = <T>(f: () => T): T => cse.scoped(f);
   const recall = (op: Expr): string | undefined => (pure(op) ? cse.get(printExpr(op))?.name : undefined);
   const forget = (s: Stmt): void => {
+    if (cse.isEmpty()) return; // (walking s would cost its whole inside, for nothing)
     const assigned = new Set<string>();
     forEachStmt([s], (x) => {
       if (x.k === "let") assigned.add(x.name);
@@ -106,9 +100,7 @@ export function toAnf(
     });
     forgetReads(assigned);
   };
-  const forgetReads = (assigned: ReadonlySet<string>): void => {
-    for (const [k, e] of cse) if ([...e.reads].some((r) => assigned.has(r))) cse.delete(k);
-  };
+  const forgetReads = (assigned: ReadonlySet<string>): void => cse.forget(assigned);
   /** Variables a user call in `e` is given: it may write into the arrays among them. */
   const callArrays = (e: Expr): Set<string> => {
     const out = new Set<string>();
@@ -267,21 +259,25 @@ export function toAnf(
   /** A statement list; `fresh` starts without the enclosing list's temporaries (a loop body). */
   const block = (stmts: readonly Stmt[], fresh = false): Stmt[] => {
     const saved = cse;
-    cse = fresh ? new Map() : new Map(saved);
+    if (fresh) cse = new CseTable();
     const out: Stmt[] = [];
-    for (const s of stmts) {
-      const start = out.length;
-      stmt(s, out);
-      forget(s);
-      // Remember which user statement each flat statement came from, for generated comments.
-      if (s.k === "let" || s.k === "assign" || s.k === "expr" || s.k === "return")
-        for (let i = start; i < out.length; i++) {
-          const o = out[i];
-          if ((o.k === "let" || o.k === "assign" || o.k === "expr") && !o.origin) out[i] = { ...o, origin: s.k === "return" ? s.pos : s.origin ?? s.pos };
-        }
-    }
+    cse.scoped(() => {
+      for (const s of stmts) listStmt(s, out);
+    });
     cse = saved;
     return out;
+  };
+
+  const listStmt = (s: Stmt, out: Stmt[]): void => {
+    const start = out.length;
+    stmt(s, out);
+    forget(s);
+    // Remember which user statement each flat statement came from, for generated comments.
+    if (s.k === "let" || s.k === "assign" || s.k === "expr" || s.k === "return")
+      for (let i = start; i < out.length; i++) {
+        const o = out[i];
+        if ((o.k === "let" || o.k === "assign" || o.k === "expr") && !o.origin) out[i] = { ...o, origin: s.k === "return" ? s.pos : s.origin ?? s.pos };
+      }
   };
 
   const stmt = (s: Stmt, out: Stmt[]): void => {

@@ -204,6 +204,20 @@ export function foldExpr(e: Expr, f: (e: Expr) => Expr): Expr {
   return f(mapChildren(e, (x) => foldExpr(x, f)));
 }
 
+/** The statement lists a statement holds (branches, loop parts, block body). */
+export function stmtLists(s: Stmt): readonly (readonly Stmt[])[] {
+  switch (s.k) {
+    case "if":
+      return [s.then, s.else];
+    case "loop":
+      return [s.init, s.body, s.update];
+    case "block":
+      return [s.body];
+    default:
+      return [];
+  }
+}
+
 /** The statement with each statement list it holds (branches, loop parts, block body) mapped by `f`. */
 export function mapStmtLists(s: Stmt, f: (l: readonly Stmt[]) => Stmt[]): Stmt {
   switch (s.k) {

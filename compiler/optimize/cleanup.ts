@@ -13,13 +13,16 @@
  * `liveOut`: the variables read after the statements (the function's results).
  */
 import type { Expr, Stmt } from "../ir/ir.js";
-import { foldExpr, forEachExpr, forEachStmt, mapExpr, mapStmtLists, stmtExprs } from "../ir/walk.js";
+import { foldExpr, forEachExpr, forEachStmt, mapExpr, mapStmtLists, stmtExprs, stmtLists } from "../ir/walk.js";
 import { neg, num } from "../ir/make.js";
 
 /** Runtime helpers without effects: calling them only computes a value. */
 const PURE_RT = new Set(["ndAcc", "ndVjp", "ndVjpNum", "zerosLike", "barOf", "ndZerosLike"]);
 
 export function cleanup(stmts: readonly Stmt[], liveOut: ReadonlySet<string>): Stmt[] {
+  // (Statements from the caller are fresh to this run: the memos hold only what it builds.)
+  readMemo = new WeakMap();
+  writeMemo = new WeakMap();
   // Folding can make a copy (`x * 1` is `x`), and a copy can make a factor of one.
   let out = [...stmts];
   for (let n = Infinity; count(out) < n; ) {
@@ -27,7 +30,7 @@ export function cleanup(stmts: readonly Stmt[], liveOut: ReadonlySet<string>): S
     out = propagateCopies(out).map(foldStmt);
   }
   // Dropping a read can make a write dead (`y_bar += x_bar` gone, `x_bar = 0` in a loop next).
-  for (let n = count(out), before = Infinity; n < before; before = n, n = count(out)) out = deadStores(out, new Set(liveOut), mentioned(out));
+  for (let n = count(out), before = Infinity; n < before; before = n, n = count(out)) out = deadStores(out, new UndoSet(liveOut), mentioned(out));
   return dropEmptyAdjoints(out);
 }
 
@@ -98,26 +101,47 @@ function testedForTruth(rest: readonly Stmt[], v: string): boolean {
   return found;
 }
 
-/** The variables a statement reads (a compound assignment and an element write read theirs). */
-function varsRead(s: Stmt): Set<string> {
-  const found = new Set<string>();
-  forEachStmt([s], (x) => {
+/**
+ * The variables a statement reads, nested statements included (a compound assignment and an
+ * element write read theirs). Remembered per statement object and built from the statements
+ * inside, so nested loops are not re-walked from each enclosing level (IR is never mutated).
+ */
+function varsRead(s: Stmt): ReadonlySet<string> {
+  return nestedUnion(s, readMemo, (x, found) => {
     for (const e of stmtExprs(x)) forEachExpr(e, (y) => void (y.k === "var" && found.add(y.name)));
     if (x.k === "assign" && x.target.k === "var" && x.op) found.add(x.target.name);
     if (x.k === "assign" && x.target.k === "index") found.add(x.target.arr);
   });
-  return found;
 }
+let readMemo = new WeakMap<Stmt, ReadonlySet<string>>();
 
 /** The variables a statement writes: assigns, declares, or hands to a call that may write into it (an array adjoint). */
-function varsWritten(s: Stmt): Set<string> {
-  const found = new Set<string>();
-  forEachStmt([s], (x) => {
+function varsWritten(s: Stmt): ReadonlySet<string> {
+  return nestedUnion(s, writeMemo, (x, found) => {
     if (x.k === "assign" && x.target.k === "var") found.add(x.target.name);
     if (x.k === "assign" && x.target.k === "index") found.add(x.target.arr);
     if (x.k === "let") found.add(x.name);
     for (const e of stmtExprs(x)) forEachExpr(e, (y) => void (y.k === "call" && y.args.forEach((a) => a.k === "var" && found.add(a.name))));
   });
+}
+let writeMemo = new WeakMap<Stmt, ReadonlySet<string>>();
+
+/**
+ * What `own` finds in the statement itself and in every statement inside it; remembered in
+ * `memo` for statements that hold others (a flat one is cheaper to look at again).
+ */
+function nestedUnion(s: Stmt, memo: WeakMap<Stmt, ReadonlySet<string>>, own: (x: Stmt, into: Set<string>) => void): ReadonlySet<string> {
+  const lists = stmtLists(s);
+  let found = lists.length ? (memo.get(s) as Set<string> | undefined) : undefined;
+  if (found) return found;
+  found = new Set<string>();
+  own(s, found);
+  for (const list of lists)
+    for (const x of list) {
+      if (stmtLists(x).length) for (const v of nestedUnion(x, memo, own)) found.add(v);
+      else own(x, found);
+    }
+  if (lists.length) memo.set(s, found);
   return found;
 }
 
@@ -134,24 +158,28 @@ function foldStmt(s: Stmt): Stmt {
 function fold(e: Expr): Expr {
   if (e.k === "un" && e.op === "-" && e.e.k === "num") return num(-e.e.v);
   if (e.k !== "bin") return e;
-  const one = (x: Expr): boolean => x.k === "num" && x.v === 1;
-  if (e.op === "*" && one(e.r)) return e.l;
-  if (e.op === "*" && one(e.l)) return e.r;
-  if (e.op === "/" && one(e.r)) return e.l;
+  if (e.op === "*" && isNumber(e.r, 1)) return e.l;
+  if (e.op === "*" && isNumber(e.l, 1)) return e.r;
+  if (e.op === "/" && isNumber(e.r, 1)) return e.l;
   // A factor of -1 is a negation (exact too).
-  const minusOne = (x: Expr): boolean => x.k === "num" && x.v === -1;
-  if (e.op === "*" && minusOne(e.r)) return neg(e.l);
-  if (e.op === "*" && minusOne(e.l)) return neg(e.r);
+  if (e.op === "*" && isNumber(e.r, -1)) return neg(e.l);
+  if (e.op === "*" && isNumber(e.l, -1)) return neg(e.r);
   return e;
+}
+
+function isNumber(x: Expr, v: number): boolean {
+  return x.k === "num" && x.v === v;
 }
 
 // ---- dead stores ----------------------------------------------------------------------------
 
 /**
- * Drops writes nothing reads later; `live` holds what is read after `list`. A declaration goes
- * only with every other mention of its variable (`written` lists the variables still assigned).
+ * Drops writes nothing reads later; `live` holds what is read after `list` (and is updated to
+ * what is read before it). A declaration goes only with every other mention of its variable
+ * (`written` lists the variables still assigned). A nested list works on `live` and then undoes
+ * its changes, rather than on a copy: the set holds most of a long function's variables.
  */
-function deadStores(list: readonly Stmt[], live: Set<string>, written: ReadonlySet<string>): Stmt[] {
+function deadStores(list: readonly Stmt[], live: UndoSet, written: ReadonlySet<string>): Stmt[] {
   const out: Stmt[] = [];
   for (let i = list.length - 1; i >= 0; i--) {
     const s = list[i];
@@ -162,34 +190,73 @@ function deadStores(list: readonly Stmt[], live: Set<string>, written: ReadonlyS
     if (dead && !target.includes(".")) continue;
     switch (s.k) {
       case "if": {
-        const after = new Set(live);
-        const then = deadStores(s.then, new Set(after), written);
-        const els = deadStores(s.else, new Set(after), written);
+        const then = live.scoped(() => deadStores(s.then, live, written));
+        const els = live.scoped(() => deadStores(s.else, live, written));
         const kept = { ...s, then, else: els };
-        for (const v of allReads([kept])) live.add(v);
+        for (const v of varsRead(kept)) live.add(v);
         out.push(kept);
         continue;
       }
       case "loop": {
         // Any iteration may read what any other writes: everything the loop reads is live.
-        const inside = new Set([...live, ...allReads([s])]);
-        const kept = { ...s, body: deadStores(s.body, new Set(inside), written) };
-        for (const v of allReads([kept])) live.add(v);
+        const kept = {
+          ...s,
+          body: live.scoped(() => {
+            for (const v of varsRead(s)) live.add(v);
+            return deadStores(s.body, live, written);
+          }),
+        };
+        for (const v of varsRead(kept)) live.add(v);
         out.push(kept);
         continue;
       }
       case "block": {
-        const kept = { ...s, body: deadStores(s.body, new Set(live), written) };
-        for (const v of allReads([kept])) live.add(v);
+        const kept = { ...s, body: live.scoped(() => deadStores(s.body, live, written)) };
+        for (const v of varsRead(kept)) live.add(v);
         out.push(kept);
         continue;
       }
     }
     if (s.k === "assign" && s.target.k === "var" && !s.op) live.delete(s.target.name);
-    for (const v of allReads([s])) live.add(v);
+    for (const v of varsRead(s)) live.add(v);
     out.push(s);
   }
   return out.reverse();
+}
+
+/** A set whose changes inside `scoped` are undone when it ends. */
+class UndoSet {
+  private readonly items: Set<string>;
+  private readonly log: { v: string; had: boolean }[] = [];
+  private depth = 0;
+  constructor(init: Iterable<string>) {
+    this.items = new Set(init);
+  }
+  has(v: string): boolean {
+    return this.items.has(v);
+  }
+  add(v: string): void {
+    if (this.depth && !this.items.has(v)) this.log.push({ v, had: false });
+    this.items.add(v);
+  }
+  delete(v: string): void {
+    if (this.depth && this.items.has(v)) this.log.push({ v, had: true });
+    this.items.delete(v);
+  }
+  scoped<T>(f: () => T): T {
+    const mark = this.log.length;
+    this.depth++;
+    try {
+      return f();
+    } finally {
+      this.depth--;
+      while (this.log.length > mark) {
+        const e = this.log.pop()!;
+        if (e.had) this.items.add(e.v);
+        else this.items.delete(e.v);
+      }
+    }
+  }
 }
 
 /** Statements, nested ones included. */
@@ -218,16 +285,6 @@ function pure(e: Expr): boolean {
   return ok;
 }
 
-/** Every variable the statements read (compound targets and written arrays included). */
-function allReads(stmts: readonly Stmt[]): Set<string> {
-  const out = new Set<string>();
-  forEachStmt(stmts, (x) => {
-    for (const e of stmtExprs(x)) forEachExpr(e, (y) => y.k === "var" && out.add(y.name));
-    if (x.k === "assign" && x.target.k === "var" && x.op) out.add(x.target.name);
-    if (x.k === "assign" && x.target.k === "index") out.add(x.target.arr);
-  });
-  return out;
-}
 
 // ---- empty adjoints -------------------------------------------------------------------------
 

@@ -60,10 +60,13 @@ function pushOf(s: Stmt): Expr | null {
 
 /** `x = tape.popF()`, `a[i] = tape.popF()` or `const x = tape.popF()`, with nothing else using the tape. */
 function isPop(s: Stmt): boolean {
-  const pop = (e: Expr | undefined): boolean => !!e && e.k === "call" && e.fn.k === "rt" && e.fn.name === "tape.popF";
-  if (s.k === "let") return pop(s.init);
-  if (s.k === "assign" && !s.op) return pop(s.value) && (s.target.k === "var" || !mayUseTape(s.target.idx));
+  if (s.k === "let") return isPopCall(s.init);
+  if (s.k === "assign" && !s.op) return isPopCall(s.value) && (s.target.k === "var" || !mayUseTape(s.target.idx));
   return false;
+}
+
+function isPopCall(e: Expr | undefined): boolean {
+  return !!e && e.k === "call" && e.fn.k === "rt" && e.fn.name === "tape.popF";
 }
 
 /** Whether a statement, apart from its nested statement lists, may use the tape. */

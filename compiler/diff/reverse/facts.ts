@@ -9,11 +9,30 @@ import { type Namer } from "../../emit/names.js";
 import { bin, GEN, name } from "../../ir/make.js";
 import { type Expr, type FnId, type Loop, type Pos, type Stmt, type Ty } from "../../ir/ir.js";
 import { assign } from "../build-ir.js";
-import { forEachChildExpr, forEachExpr, forEachStmt, reads, stmtExprs } from "../../ir/walk.js";
+import { forEachChildExpr, forEachExpr, forEachStmt, reads, stmtExprs, stmtLists } from "../../ir/walk.js";
 import { findRemat, type Remat } from "../../analysis/remat.js";
 import { fnKey } from "../../analysis/summaries.js";
 import { type Prepared, type Specializer } from "../prepare.js";
 import type { AdjointMode, Rec } from "./index.js";
+
+/**
+ * The facts the constructor finds in the body. They depend on the function, its activity and the
+ * body, not on R, so the rounds of one function's sweeps (reverse/index.ts) find them once.
+ */
+export interface BodyFacts {
+  readonly vars: Map<string, Ty>;
+  readonly retActive: boolean;
+  readonly remat: Remat;
+  readonly defs: Map<string, Stmt[]>;
+  readonly inLoop: Set<Stmt>;
+  readonly topOf: Map<Stmt, number>;
+  readonly parentOf: Map<Stmt, { stmt: Stmt }>;
+  readonly listOf: Map<Stmt, readonly Stmt[]>;
+  readonly topDecl: Map<string, Extract<Stmt, { k: "let" }>>;
+  readonly singleUse: Set<string>;
+  readonly indexVars: Set<string>;
+  readonly atUse: Map<string, Expr>;
+}
 
 export abstract class Facts {
   protected abstract findSingleUse(body: readonly Stmt[]): void;
@@ -46,7 +65,8 @@ export abstract class Facts {
   protected readonly rematUsed = new Set<string>();
   protected readonly defs = new Map<string, Stmt[]>();
   protected readonly inLoop = new Set<Stmt>();
-  protected readonly topDecl = new Set<string>();
+  /** The first top-level declaration of each name. */
+  protected readonly topDecl = new Map<string, Extract<Stmt, { k: "let" }>>();
   protected readonly params: Set<string>;
   protected readonly retActive: boolean;
   protected readonly vars: Map<string, Ty>;
@@ -97,8 +117,25 @@ export abstract class Facts {
     protected readonly prevSites: ReadonlyMap<string, ReadonlySet<number>>,
     /** The statements whose adjoints read each variable, found by the previous round (null: at the end). */
     protected readonly prevReaders: ReadonlyMap<string, ReadonlySet<Stmt | null>>,
+    /** The body's facts from an earlier round of the same function (they do not depend on R). */
+    shared?: BodyFacts,
   ) {
     this.params = new Set(p.fn.params.map((q) => q.name));
+    if (shared) {
+      this.vars = shared.vars;
+      this.retActive = shared.retActive;
+      this.remat = shared.remat;
+      this.defs = shared.defs;
+      this.inLoop = shared.inLoop;
+      this.topOf = shared.topOf;
+      this.parentOf = shared.parentOf;
+      this.listOf = shared.listOf;
+      this.topDecl = shared.topDecl;
+      this.singleUse = shared.singleUse;
+      this.indexVars = shared.indexVars;
+      this.atUse = shared.atUse;
+      return;
+    }
     this.vars = new Map(p.vars);
     for (const st of body) if (st.k === "let" && !this.vars.has(st.name)) this.vars.set(st.name, st.ty);
     let retActive = false;
@@ -109,7 +146,7 @@ export abstract class Facts {
     this.indexDefs(body, false);
     body.forEach((st, i) => forEachStmt([st], (x) => this.topOf.set(x, i)));
     this.indexParents(body, null);
-    for (const st of body) if (st.k === "let") this.topDecl.add(st.name);
+    for (const st of body) if (st.k === "let" && !this.topDecl.has(st.name)) this.topDecl.set(st.name, st);
     const mutated = new Set<string>();
     forEachStmt(body, (st) => {
       for (const e of stmtExprs(st))
@@ -123,6 +160,12 @@ export abstract class Facts {
     this.findSingleUse(body);
     this.findIndexVars(body);
     this.findAtUse(body);
+  }
+
+  /** What the constructor found, for the next round's emitter (none of it is changed after). */
+  bodyFacts(): BodyFacts {
+    const { vars, retActive, remat, defs, inLoop, topOf, parentOf, listOf, topDecl, singleUse, indexVars, atUse } = this;
+    return { vars, retActive, remat, defs, inLoop, topOf, parentOf, listOf, topDecl, singleUse, indexVars, atUse };
   }
 
   // ---- facts about the body ---------------------------------------------------------------
@@ -142,13 +185,8 @@ export abstract class Facts {
   protected indexDefs(stmts: readonly Stmt[], loop: boolean): void {
     for (const s of stmts) {
       if (loop) this.inLoop.add(s);
-      const def = (n: string): void => {
-        const l = this.defs.get(n) ?? [];
-        l.push(s);
-        this.defs.set(n, l);
-      };
-      if (s.k === "let" && s.init) def(s.name);
-      if (s.k === "assign" && s.target.k === "var") def(s.target.name);
+      const n = s.k === "let" && s.init ? s.name : s.k === "assign" && s.target.k === "var" ? s.target.name : undefined;
+      if (n !== undefined) (this.defs.get(n) ?? this.defs.set(n, []).get(n)!).push(s);
       if (s.k === "if") {
         this.indexDefs(s.then, loop);
         this.indexDefs(s.else, loop);
@@ -276,30 +314,40 @@ export abstract class Facts {
 
   protected hoisted(v: string): boolean {
     if (!this.R.has(v) || this.params.has(v)) return false;
-    if (!this.topDecl.has(v)) return true;
-    const decl = this.body.find((s) => s.k === "let" && s.name === v) as Extract<Stmt, { k: "let" }> | undefined;
+    const decl = this.topDecl.get(v);
     return !decl?.init;
   }
 
-  /** Whether a statement's reverse has anything to do (so its branch or trip records are needed). */
+  /**
+   * Whether a statement's reverse has anything to do (so its branch or trip records are needed):
+   * whether it or a statement inside it does. Remembered per statement while no loop counter is
+   * in scope (the only state it depends on that changes), so nested loops do not re-walk their
+   * insides once per enclosing level.
+   */
   protected hasWork(s: Stmt): boolean {
-    let work = false;
-    forEachStmt([s], (x) => {
-      if (work) return;
-      if (this.savedByCall(x).length) work = true;
-      switch (x.k) {
-        case "let":
-          if (x.init && (this.isActive(x.name) || this.needsSave(x, x.name) || this.callNeedsRev(x.init, null))) work = true;
-          break;
-        case "assign":
-          if (x.target.k === "var" ? this.isActive(x.target.name) || this.needsSave(x, x.target.name) || (this.R.has(x.target.name) && this.inverseOf(x, x.target.name) !== undefined) || this.callNeedsRev(x.value, null) : this.isActive(x.target.arr) || this.R.has(x.target.arr)) work = true;
-          break;
-        case "expr":
-          if (this.callNeedsRev(x.e, null)) work = true;
-          break;
-      }
-    });
+    const memo = this.counterScope.size === 0;
+    const known = memo ? this.workMemo.get(s) : undefined;
+    if (known !== undefined) return known;
+    const work = this.stmtWork(s) || stmtLists(s).some((l) => l.some((x) => this.hasWork(x)));
+    if (memo) this.workMemo.set(s, work);
     return work;
+  }
+  private readonly workMemo = new Map<Stmt, boolean>();
+
+  /** Whether the statement's own reverse (not that of statements inside it) has anything to do. */
+  private stmtWork(x: Stmt): boolean {
+    if (this.savedByCall(x).length) return true;
+    switch (x.k) {
+      case "let":
+        return !!x.init && (this.isActive(x.name) || this.needsSave(x, x.name) || this.callNeedsRev(x.init, null));
+      case "assign":
+        if (x.target.k !== "var") return this.isActive(x.target.arr) || this.R.has(x.target.arr);
+        return this.isActive(x.target.name) || this.needsSave(x, x.target.name) || (this.R.has(x.target.name) && this.inverseOf(x, x.target.name) !== undefined) || this.callNeedsRev(x.value, null);
+      case "expr":
+        return this.callNeedsRev(x.e, null);
+      default:
+        return false;
+    }
   }
 
   /**
@@ -363,6 +411,7 @@ export abstract class Facts {
     const k = s.counter;
     if (!k || s.doWhile) return undefined;
     const initReads = reads(k.init);
+    if (initReads.size === 0) return k; // a literal start: nothing to look for in the body
     let changed = false;
     forEachStmt([...s.body, ...s.update], (x) => {
       if ((x.k === "assign" && x.target.k === "var" && initReads.has(x.target.name)) || (x.k === "let" && initReads.has(x.name))) changed = true;
@@ -382,11 +431,13 @@ export abstract class Facts {
     return t.k === "arr" && t.ctor === "Float64Array" ? `${op}F64` : `${op}Array`;
   }
 
+  /** The last declaration of `v` in program order (the body is indexed on the first call). */
   protected declOf(v: string): Stmt | null {
-    let found: Stmt | null = null;
-    forEachStmt(this.body, (x) => {
-      if (x.k === "let" && x.name === v) found = x;
-    });
-    return found;
+    if (!this.lastDecl) {
+      const last = (this.lastDecl = new Map<string, Stmt>());
+      forEachStmt(this.body, (x) => void (x.k === "let" && last.set(x.name, x)));
+    }
+    return this.lastDecl.get(v) ?? null;
   }
+  private lastDecl?: Map<string, Stmt>;
 }

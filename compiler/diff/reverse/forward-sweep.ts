@@ -115,7 +115,7 @@ export abstract class ForwardSweep extends Adjoints {
   protected record(s: Stmt, _loop: boolean): Rec {
     let r = this.recs.get(s);
     if (!r) {
-      const local = this.mode === "fused" && this.body.includes(s);
+      const local = this.mode === "fused" && this.listOf.get(s) === this.body;
       r = { local: local ? this.namer.fresh(s.k === "if" ? "_br" : "_n") : null };
       this.recs.set(s, r);
     }

@@ -23,6 +23,7 @@ import { type Expr, type Stmt } from "../../ir/ir.js";
 import { structurize } from "../../ir/structurize.js";
 import { type Prepared, type Specializer } from "../prepare.js";
 import { ReverseEmitter } from "./reverse-sweep.js";
+import type { BodyFacts } from "./facts.js";
 
 export type AdjointMode = "fused" | "split";
 
@@ -59,8 +60,10 @@ export function emitAdjoint(p: Prepared, spec: Specializer, mode: AdjointMode, o
   // parameter of a recording version counts as read before everything (its caller's reads).
   let sites = new Map<string, Set<number>>([...R].map((v) => [v, new Set([-1])]));
   let readers = new Map<string, Set<Stmt | null>>([...R].map((v) => [v, new Set([null])]));
+  let shared: BodyFacts | undefined;
   for (let round = 0; ; round++) {
-    const em = new ReverseEmitter(p, spec, mode, s.body, s.retVar, R, base.clone(), outBar, needValue, sites, readers);
+    const em = new ReverseEmitter(p, spec, mode, s.body, s.retVar, R, base.clone(), outBar, needValue, sites, readers, shared);
+    shared ??= em.bodyFacts();
     const result = em.run();
     const grew = [...em.sites].some(([v, at]) => [...at].some((t) => !sites.get(v)?.has(t))) || [...em.readers].some(([v, at]) => [...at].some((t) => !readers.get(v)?.has(t)));
     if ((!grew && [...em.reads].every((v) => R.has(v))) || round > 20) return result;

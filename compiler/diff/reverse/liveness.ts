@@ -7,7 +7,7 @@ import { ruleArgs, ruleName } from "../../emit/terms.js";
 import { elementIncrement } from "../../ir/print-stmt.js";
 import { type Expr, type Loop, type Stmt } from "../../ir/ir.js";
 import { bin, isNum, math, num } from "../../ir/make.js";
-import { forEachExpr, forEachStmt, reads, stmtExprs } from "../../ir/walk.js";
+import { forEachExpr, forEachStmt, reads, stmtExprs, stmtLists } from "../../ir/walk.js";
 import { linearSelfUpdate } from "../../ir/anf.js";
 import { callWrites, CHEAP_PRIMS, hasCall, hasUserCall } from "./helpers.js";
 import { Facts } from "./facts.js";
@@ -15,10 +15,6 @@ import { Facts } from "./facts.js";
 export abstract class Liveness extends Facts {
 
   protected findAtUse(body: readonly Stmt[]): void {
-    const uses = new Map<string, number>();
-    forEachStmt(body, (st) => {
-      for (const e of stmtExprs(st)) forEachExpr(e, (x) => x.k === "var" && uses.set(x.name, (uses.get(x.name) ?? 0) + 1));
-    });
     // Temporaries that prologue recomputation reads must exist before the prologue: leave them.
     const prologueReads = new Set<string>();
     for (const list of this.remat.byLoop.values()) for (const r of list) for (const v of reads(r.init)) prologueReads.add(v);
@@ -89,8 +85,15 @@ export abstract class Liveness extends Facts {
   protected findSingleUse(body: readonly Stmt[]): void {
     const uses = new Map<string, number>();
     const defs = new Map<string, number>();
+    // The statement reading each variable (the one that matters is read exactly once).
+    const userOf = new Map<string, Stmt>();
     forEachStmt(body, (st) => {
-      for (const e of stmtExprs(st)) forEachExpr(e, (x) => x.k === "var" && uses.set(x.name, (uses.get(x.name) ?? 0) + 1));
+      for (const e of stmtExprs(st))
+        forEachExpr(e, (x) => {
+          if (x.k !== "var") return;
+          uses.set(x.name, (uses.get(x.name) ?? 0) + 1);
+          userOf.set(x.name, st);
+        });
       if (st.k === "let" && st.init) defs.set(st.name, (defs.get(st.name) ?? 0) + 1);
       if (st.k === "assign") {
         const n = st.target.k === "var" ? st.target.name : st.target.arr;
@@ -98,6 +101,7 @@ export abstract class Liveness extends Facts {
       }
     });
     const visit = (stmts: readonly Stmt[]): void => {
+      const at = new Map(stmts.map((st, i) => [st, i]));
       stmts.forEach((st, i) => {
         if (st.k === "if") {
           visit(st.then);
@@ -108,8 +112,9 @@ export abstract class Liveness extends Facts {
         if (st.k !== "let" || !st.init || !this.isActive(st.name) || (st.ty.k !== "num" && st.ty.k !== "nd")) return;
         const v = st.name;
         if (defs.get(v) !== 1 || uses.get(v) !== 1 || this.params.has(v) || this.p.fn.outputs?.includes(v)) return;
-        const user = stmts.slice(i + 1).find((x) => stmtExprs(x).some((e) => reads(e).has(v)));
-        if (user && this.contributesTo(user, v)) this.singleUse.add(v);
+        // v is read once: by a later statement of this list, or by none of them.
+        const user = userOf.get(v);
+        if (user && (at.get(user) ?? -1) > i && this.contributesTo(user, v)) this.singleUse.add(v);
       });
     };
     visit(body);
@@ -166,9 +171,13 @@ export abstract class Liveness extends Facts {
     };
     for (let changed = true; changed; ) {
       changed = false;
+      // Backwards through each list, so a read reaches the definitions before it in the same
+      // pass (forwards, a chain of n definitions took n passes). The least fixed point is the
+      // same in any order.
       const visit = (stmts: readonly Stmt[]): boolean => {
         let any = false;
-        for (const st of stmts) {
+        for (let i = stmts.length - 1; i >= 0; i--) {
+          const st = stmts[i];
           if (this.stmtNeeded(st)) {
             any = true;
             for (const e of stmtExprs(st)) if (st.k !== "if" && st.k !== "loop" && addReads(e)) changed = true;
@@ -187,6 +196,7 @@ export abstract class Liveness extends Facts {
       };
       visit(this.body);
     }
+    this.neededMemo = new Map();
   }
 
   /** Whether a flat statement must run in the forward sweep (nested ones are judged by their contents). */
@@ -206,14 +216,23 @@ export abstract class Liveness extends Facts {
     }
   }
 
-  /** Whether anything in the statements is kept in the forward sweep. */
+  /**
+   * Whether anything in the statements is kept in the forward sweep. Remembered per statement
+   * once `findNeeded` is done (nested loops ask about each other's insides).
+   */
   protected anyNeeded(stmts: readonly Stmt[]): boolean {
-    let any = false;
-    forEachStmt(stmts, (st) => {
-      if (this.stmtNeeded(st)) any = true;
-    });
+    return stmts.some((st) => this.neededIn(st));
+  }
+
+  private neededIn(st: Stmt): boolean {
+    const known = this.neededMemo?.get(st);
+    if (known !== undefined) return known;
+    const any = this.stmtNeeded(st) || stmtLists(st).some((l) => this.anyNeeded(l));
+    this.neededMemo?.set(st, any);
     return any;
   }
+  /** Set when the needed variables are final. */
+  private neededMemo?: Map<Stmt, boolean>;
 
   /**
    * Arrays saved whole at the start of each iteration of loop L, instead of element by element.
@@ -229,16 +248,11 @@ export abstract class Liveness extends Facts {
     list = [];
     this.checkpoints.set(l, list);
     const body = l.body;
-    const allocated = new Set<string>();
-    forEachStmt(this.body, (x) => {
-      if (x.k === "let" && x.init?.k === "alloc") allocated.add(x.name);
-    });
     const inside = (r: Stmt | null, under: Stmt): boolean => {
       for (let x: Stmt | null = r; x; x = this.parentOf.get(x)?.stmt ?? null) if (x === under) return true;
       return false;
     };
-    for (const a of this.R) {
-      if (this.ty(a).k !== "arr" || !allocated.has(a) || this.params.has(a)) continue;
+    for (const a of this.scratchArrays()) {
       if (body.some((st) => inside(this.declOf(a), st))) continue;
       let lastWrite = -1;
       let flat = false;
@@ -262,16 +276,27 @@ export abstract class Liveness extends Facts {
     return list;
   }
 
+  /** Arrays the reverse sweep reads that this function allocates: the candidates for checkpoints (found once, not per loop). */
+  private scratchArrays(): string[] {
+    if (this.scratch) return this.scratch;
+    const allocated = new Set<string>();
+    forEachStmt(this.body, (x) => {
+      if (x.k === "let" && x.init?.k === "alloc") allocated.add(x.name);
+    });
+    return (this.scratch = [...this.R].filter((a) => this.ty(a).k === "arr" && allocated.has(a) && !this.params.has(a)));
+  }
+  private scratch?: string[];
+
   /** Whether anything in the loop's body runs in the forward sweep (kept code or nested records). */
   protected bodyRuns(s: Loop): boolean {
     if (this.checkpointsOf(s).length) return true;
     const k = s.counter?.name;
     const body = [...s.body, ...s.update.filter((u) => !(u.k === "assign" && u.target.k === "var" && u.target.name === k))];
-    let records = false;
-    forEachStmt(body, (x) => {
-      if ((x.k === "if" || x.k === "loop") && this.hasWork(x)) records = true;
-    });
-    return records || this.anyNeeded(body);
+    // A branch or loop with records in it has them itself (hasWork looks inside): only those
+    // not inside another need asking.
+    const records = (list: readonly Stmt[]): boolean =>
+      list.some((x) => ((x.k === "if" || x.k === "loop") && this.hasWork(x)) || (x.k === "block" && records(x.body)));
+    return records(body) || this.anyNeeded(body);
   }
 
   /**
@@ -283,12 +308,14 @@ export abstract class Liveness extends Facts {
     const cond = s.cond;
     if (!k || !cond || cond.k !== "bin" || Math.abs(k.step) !== 1) return undefined;
     if (cond.l.k !== "var" || cond.l.name !== k.name || reads(cond.r).has(k.name) || hasCall(cond.r) || hasCall(k.init)) return undefined;
+    const bounds = [...reads(cond.r), ...reads(k.init)];
+    if (bounds.length === 0) return this.closedTripCount(k, cond); // literal bounds: nothing can change them
     const changed = new Set<string>();
     forEachStmt([...s.body, ...s.update], (x) => {
       if (x.k === "let") changed.add(x.name);
       if (x.k === "assign" && x.target.k === "var") changed.add(x.target.name);
     });
-    for (const v of [...reads(cond.r), ...reads(k.init)]) if (changed.has(v)) return undefined;
+    for (const v of bounds) if (changed.has(v)) return undefined;
     return this.closedTripCount(k, cond);
   }
 

@@ -16,6 +16,8 @@ import { ForwardSweep } from "./forward-sweep.js";
 import type { Adjoint } from "./index.js";
 
 export class ReverseEmitter extends ForwardSweep {
+  /** Each at-use temporary's place in program order, indexed once the analyses are done. */
+  private atUseOrder?: Map<string, number>;
 
   // ---- the whole function -----------------------------------------------------------------
 
@@ -293,8 +295,11 @@ export class ReverseEmitter extends ForwardSweep {
     }
     const done = this.recomputedIn.get(c) ?? new Set<string>();
     this.recomputedIn.set(c, done);
-    // In program order (definitions come before their uses in the map).
-    for (const [t, init] of this.atUse) if (used.has(t) && !done.has(t)) {
+    // In program order (definitions come before their uses in the map), sorting the few used
+    // rather than scanning every at-use temporary of the function for each statement.
+    const order = (this.atUseOrder ??= new Map([...this.atUse.keys()].map((t, i) => [t, i])));
+    for (const t of [...used].sort((a, b) => order.get(a)! - order.get(b)!)) if (!done.has(t)) {
+      const init = this.atUse.get(t)!;
       done.add(t);
       for (const v of reads(init)) if (!this.atUse.has(v)) this.read(v);
       c.push(decl(t, init, this.here, { isConst: true }));

@@ -24,6 +24,8 @@ export abstract class LowerBase {
   protected readonly locals = new Map<ts.Symbol, string>();
   protected readonly vars = new Map<string, Ty>();
   protected readonly taken = new Set<string>();
+  /** Where `fresh` resumes looking for a free `base_k`. */
+  private readonly suffixFrom = new Map<string, number>();
   protected readonly reserved = new Set<string>();
   protected temps = 0;
   /** The IR name `this` lowers to: a method's leading parameter, or a record block's capture. */
@@ -80,9 +82,18 @@ export abstract class LowerBase {
     return name;
   }
 
+  /**
+   * `base`, else the first free `base_1`, `base_2`, ...; the search resumes where the last one
+   * for `base` ended (names are never freed), not at 1: a long function may declare `u` in a
+   * thousand blocks.
+   */
   protected fresh(base: string): string {
     let name = base;
-    for (let k = 1; this.taken.has(name); k++) name = `${base}_${k}`;
+    let k = this.suffixFrom.get(base) ?? 1;
+    if (this.taken.has(name)) {
+      while (this.taken.has((name = `${base}_${k}`))) k++;
+      this.suffixFrom.set(base, k + 1);
+    }
     this.taken.add(name);
     this.reserved.add(name);
     return name;
