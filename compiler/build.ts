@@ -44,6 +44,7 @@ import { Requests } from "./requests.js";
 import { InnerGrads } from "./inner-grads.js";
 import { Methods } from "./methods.js";
 import { localModules } from "./module-graph.js";
+import { typeErrorsBehindRefusals } from "./type-errors.js";
 import { unusedApiImports } from "./emit/api-imports.js";
 import { CustomFunctions } from "./custom-functions.js";
 
@@ -215,7 +216,7 @@ class Build {
   private moduleList: ts.SourceFile[] = [];
 
   private result(ok: boolean): BuildResult {
-    if (!ok) this.typeErrorsBehindRefusals();
+    if (!ok) typeErrorsBehindRefusals(this.sink, this.program, (file) => this.sourceFile(file), [...this.fns.values()]);
     const outputs = new Map<string, SpliceResult>();
     if (ok) {
       const files = new Set([...this.insertions.keys(), ...this.edits.keys()]);
@@ -225,27 +226,6 @@ class Build {
       }
     }
     return { outputs, diagnostics: sortDiagnostics(this.sink.list), modules: this.moduleList.map((m) => m.fileName) };
-  }
-
-  /**
-   * When adc refuses something in a file that does not type-check, tsc's own errors inside the
-   * functions adc read come first: where TypeScript could not type an expression (an unknown
-   * name, a function too large for its control-flow analysis, TS2563) the checker answers `any`,
-   * and adc's refusal of it alone would point the user at the wrong problem. Only on this error
-   * path: a full type check of a file costs about as much as adc's own work on it.
-   */
-  private typeErrorsBehindRefusals(): void {
-    const refused = new Set(this.sink.list.filter((d) => d.code.startsWith("ADC")).map((d) => d.file));
-    for (const file of refused) {
-      const sf = this.sourceFile(file);
-      if (!sf) continue;
-      const read = [...this.fns.values()].filter((f) => f.sf === sf).map((f) => [f.node.getStart(), f.node.getEnd()] as const);
-      for (const d of this.program.getSemanticDiagnostics(sf)) {
-        const at = d.start ?? -1;
-        if (!read.some(([a, b]) => at >= a && at < b)) continue;
-        this.sink.reportTs(d.code, file, at, at + (d.length ?? 0), ts.flattenDiagnosticMessageText(d.messageText, "\n"));
-      }
-    }
   }
 
   /** Edits that drop names imported from "adc" which the output no longer uses (emit/api-imports.ts). */
