@@ -4,10 +4,10 @@
  */
 import { RT } from "../../emit/names.js";
 import { operands, ruleArgs, ruleName } from "../../emit/terms.js";
-import { free, GEN, isNum, name, neg, num, scale } from "../../ir/make.js";
+import { bin, free, GEN, isNum, name, neg, num, scale, sum } from "../../ir/make.js";
 import { NUM, type Expr, type FnId, type Stmt } from "../../ir/ir.js";
 import { barInPlace, isTree } from "../../ir/ir.js";
-import { printTy } from "../../ir/print.js";
+import { printExpr, printTy } from "../../ir/print.js";
 import { assign, assignAt, decl, exprStmt, lane, ndOperands, receiverCast, rt, tyText } from "../build-ir.js";
 import { scalarRule } from "../../rules/scalar.js";
 import { callMask } from "../prepare.js";
@@ -59,12 +59,17 @@ export abstract class Adjoints extends Liveness {
       const r = scalarRule(rule)!;
       const args = ruleArgs(value);
       const ops = operands(args, v, (x) => this.read(x));
+      // One operand twice (`a * a`): one update with the partials added (`a_bar += (a + a) * g`),
+      // not two read-modify-writes of a_bar.
+      const parts = new Map<string, Expr[]>();
       args.forEach((a, i) => {
         if (!this.isActiveAtom(a)) return;
+        const x = (a as { name: string }).name;
         const part = r.partial(i, ops);
-        if (part !== null) this.accumulate(c, (a as { name: string }).name, scale(part, gv));
-        else if (this.singleUse.has((a as { name: string }).name)) c.push(decl(this.bar((a as { name: string }).name), num(0), this.here, { isConst: true }));
+        if (part !== null) (parts.get(x) ?? parts.set(x, []).get(x)!).push(part);
+        else if (this.singleUse.has(x)) c.push(decl(this.bar(x), num(0), this.here, { isConst: true }));
       });
+      for (const [x, ps] of parts) this.accumulate(c, x, scale(combined(ps), gv));
       return false;
     }
     switch (value.k) {
@@ -181,4 +186,13 @@ export abstract class Adjoints extends Liveness {
         this.accumulate(c, r.name, r.lane === "retF" ? lane(`${RT}.retF`, f++) : { k: "as", e: lane(`${RT}.retO`, o++), ty: tyText(`${printTy(this.ty(r.name))} | null`), pos: GEN });
     }
   }
+}
+
+/** The partials of one operand added: `2 * a` for `a` twice, constants folded. */
+function combined(ps: readonly Expr[]): Expr {
+  if (ps.length === 1) return ps[0];
+  if (ps.every((p) => p.k === "num")) return num(ps.reduce((t, p) => t + (p as { v: number }).v, 0));
+  const first = printExpr(ps[0]);
+  if (ps.every((p) => printExpr(p) === first)) return bin("*", num(ps.length), ps[0]);
+  return sum(ps);
 }
