@@ -8,6 +8,7 @@
  * rule: the rule is linear in the tangents, so each entry of the adjoint is the rule's tangent
  * output along a unit tangent, dotted with the output's adjoint (one rule call per input entry).
  */
+import { zerosF64 } from "./alloc.js";
 import { NDArray } from "./ndarray/ndarray.js";
 import { barOf, fillBar } from "./pytree.js";
 
@@ -54,7 +55,7 @@ export function customJvpOf(g: AnyFn): JvpRule {
 /** A zero tangent shaped like x (numbers, arrays, NDArrays, and objects and lists of those). */
 export function zeroTangent<T>(x: T): T {
   if (typeof x === "number") return 0 as T;
-  if (x instanceof Float64Array) return new Float64Array(x.length) as T;
+  if (x instanceof Float64Array) return zerosF64(x.length) as T;
   return fillBar(barOf(x), x);
 }
 
@@ -64,7 +65,7 @@ function entries(x: unknown): { n: number; unit: (k: number) => unknown } | null
   if (x instanceof Float64Array || (Array.isArray(x) && x.every((v) => typeof v === "number"))) {
     const n = x.length;
     const unit = (k: number): unknown => {
-      const t = x instanceof Float64Array ? new Float64Array(n) : new Array<number>(n).fill(0);
+      const t = x instanceof Float64Array ? zerosF64(n) : new Array<number>(n).fill(0);
       t[k] = 1;
       return t;
     };

@@ -5,6 +5,7 @@
  * concrete at the end (`fillBar`); parts that carry no derivative (strings, booleans, functions)
  * are copied into the gradient as they are, so it keeps the parameter's type.
  */
+import { zerosF64 } from "./alloc.js";
 import { NDArray } from "./ndarray/ndarray.js";
 import { accumulate, zerosLikeOperand } from "./ndarray/registry.js";
 export { checkCotangent } from "./cotangent.js";
@@ -46,7 +47,7 @@ export function barOf<T>(x: T): Bar<T> {
 function zeroOf(x: unknown): unknown {
   if (typeof x === "number") return 0;
   if (x instanceof NDArray) return null;
-  if (x instanceof Float64Array) return new Float64Array(x.length);
+  if (x instanceof Float64Array) return zerosF64(x.length);
   if (Array.isArray(x)) return x.map(zeroOf);
   if (isPlainObject(x)) {
     const out = sameKind(x);

@@ -6,6 +6,8 @@
  * so nested and re-entrant calls cannot clobber a value still wanted, and scalar code stays
  * free of allocation (a returned tuple would allocate on every call).
  */
+import { zerosF64 } from "./alloc.js";
+
 export const retF = new Float64Array(256);
 export const retO: unknown[] = [];
 
@@ -14,7 +16,7 @@ export const EMPTY_F64 = new Float64Array(0);
 /** A zero adjoint for an array: same kind and length; an empty one if the array was never made. */
 export function zerosLike<T extends Float64Array | number[]>(a: T | undefined): T {
   if (a === undefined) return EMPTY_F64 as T;
-  if (a instanceof Float64Array) return new Float64Array(a.length) as T;
+  if (a instanceof Float64Array) return zerosF64(a.length) as T;
   return new Array<number>(a.length).fill(0) as T;
 }
 
