@@ -26,7 +26,8 @@ import type { NdInfo } from "./analysis/activity.js";
 import { prepare, type Prepared, type Specializer } from "./diff/prepare.js";
 import { capturesOf, closureCaptures, findRecordSites, valueSymbol, type Capture } from "./record.js";
 import { splice, type Insertion, type SpliceResult } from "./emit/splice.js";
-import type { FnId } from "./ir/ir.js";
+import type { FnId, Pos } from "./ir/ir.js";
+import { originOf } from "./ir/origins.js";
 import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower/index.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "./ir/walk.js";
 import { adcExportName, customOf, findCallSites, functionOf, type CallSite, type DynamicSite } from "./targets.js";
@@ -523,7 +524,13 @@ class Build {
       const ir = f.ir!;
       const active = new Set(ir.params.filter((_, i) => mask[i]).map((q) => q.name));
       p = prepare(ir, active, this.specializer(f));
-      fence(ir, p.isVaried, p.isActive, (code, e, message, hint) => this.sink.report(code, f.sf.fileName, e.pos.start, e.pos.end, message, hint), (id) => this.mutations.get(fnKey(id)));
+      // The function as differentiated: with the small callees inlined into it (whose own
+      // derivatives are then never made, so their refusals must be found here).
+      const report = (code: Code, e: { pos: Pos }, message: string, hint?: string): void => {
+        const o = originOf(e.pos);
+        this.sink.report(code, o?.file ?? f.sf.fileName, o?.start ?? e.pos.start, o?.end ?? e.pos.end, message, hint);
+      };
+      fence(p.fn, p.isVaried, p.isActive, report, (id) => this.mutations.get(fnKey(id)));
       this.prepared.set(pk, p);
     }
     return p;

@@ -14,7 +14,7 @@ export const PIPELINE = [
   { stage: "targets", file: "targets.ts, record.ts", does: "finds grad/valueAndGrad/vjp/jvp calls and record blocks, and the functions they name" },
   { stage: "lower", file: "ir/lower.ts", does: "TypeScript to IR, one function at a time; refuses what adc does not differentiate" },
   { stage: "summaries", file: "analysis/summaries.ts", does: "which array parameters each function writes (through calls and parts of objects)" },
-  { stage: "inline", file: "ir/inline.ts", does: "small leaf functions called in loops, substituted (per derivative requested)" },
+  { stage: "inline", file: "ir/inline.ts", does: "small functions returning a number or nothing, substituted at their calls, callees first (per derivative requested)" },
   { stage: "anf", file: "analysis/activity.ts, ir/anf.ts", does: "activity (what carries a derivative), then one operation per active statement" },
   { stage: "fence", file: "analysis/fence.ts", does: "refusals that need activity (aliasing, values that would lose their derivative)" },
   { stage: "forward", file: "diff/forward.ts", does: "tangent version f_jvp, IR to IR" },

@@ -212,8 +212,9 @@ describe("classes: super calls and static methods", () => {
   it("super.m() runs the base's method on the same object, differentiated or called as it is; a static method is a plain function", async () => {
     const r = compile(superCalls, { fileName: "super.ts" });
     expect(r.diagnostics).toEqual([]);
-    // Differentiating with respect to x only, super.offset() is a constant: called as written.
-    expect(r.code).toContain("Base.prototype.offset.call(");
+    // Differentiating with respect to x only, super.offset() is a constant: the base's method on
+    // the same object, called as written or (being small) inlined with `this` the object.
+    expect(r.code).toMatch(/Base\.prototype\.offset\.call\(d\)|= 1\.5 \* d\.k;/);
     const m = await load(r.code, "super.ts");
     const d = new m.Derived(0.7);
     const x = 0.9;

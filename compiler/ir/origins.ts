@@ -1,0 +1,29 @@
+/**
+ * Where inlined code came from. Statements and expressions inlined from another file are placed
+ * at the call (ir/inline.ts): their positions must be offsets in the caller's file, which source
+ * maps and quoted statements read. A refusal found in them (analysis/fence.ts) should still name
+ * the line the user wrote, so each relocated position object remembers the original file and
+ * offsets. Transformations copy nodes but keep their position objects, so the link survives.
+ */
+import type { Pos } from "./ir.js";
+
+export interface SourcePos {
+  readonly file: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+const origins = new WeakMap<Pos, SourcePos>();
+
+/** A position at `at` (in the caller's file) for code that was at `from` in `file`. */
+export function relocated(at: Pos, from: Pos, file: string): Pos {
+  const p: Pos = { start: at.start, end: at.end };
+  // Code inlined twice (a callee's callee) keeps the place it was first written.
+  origins.set(p, origins.get(from) ?? { file, start: from.start, end: from.end });
+  return p;
+}
+
+/** The original place of relocated code; undefined for code that was not moved. */
+export function originOf(p: Pos): SourcePos | undefined {
+  return origins.get(p);
+}
