@@ -7,7 +7,7 @@ import type { Prepared, Specializer } from "./diff/prepare.js";
 import { joinGenerated, type Generated } from "./emit/code.js";
 import { emitBlockVjp, emitFused, emitJvp, emitJvpPair, emitSplit, emitVjp } from "./emit/functions.js";
 import { emitGradJvpPair, emitGradVjp, emitHessian } from "./emit/higher.js";
-import { emitJacfwd, emitJacfwdDirect, emitJacrev, emitJacrevDirect } from "./emit/jacobian.js";
+import { emitJacfwd, emitJacfwdDirect, emitJacrev, emitJacrevFused } from "./emit/jacobian.js";
 import type { Job } from "./jobs.js";
 import type { FnInfo } from "./tangents.js";
 
@@ -48,11 +48,8 @@ export function emitJob(job: Job, f: FnInfo, p: Prepared, ctx: JobContext): Gene
       return emitJvpPair(p, { jvp, pair: name }, ctx.written, captured);
     }
     case "jacrev": {
-      // Directly from the split pair unless f writes its arguments (then through vjp's copies).
-      if (!ctx.written.size && ctx.resultActive()) {
-        const [fwd, rev] = ctx.enqueue({ kind: "split", key: job.key, mask: job.mask });
-        return emitJacrevDirect(ir, job.wrt!, !!job.tuple, p.activeParams, { jac: name, fwd, rev });
-      }
+      // Fused sweeps per row unless f writes its arguments (then through vjp's copies).
+      if (!ctx.written.size && ctx.resultActive()) return emitJacrevFused(p, ctx.specializer(), job.wrt!, !!job.tuple, name);
       const [vjp] = ctx.enqueue({ kind: "vjp", key: job.key, mask: job.mask });
       return emitJacrev(ir, job.wrt!, !!job.tuple, { jac: name, vjp });
     }

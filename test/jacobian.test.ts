@@ -189,6 +189,42 @@ describe("jacfwd, jacrev and jacobian", () => {
     close(rows(m.fitJacobian(xs, w)), fdJacobian(model as (...a: unknown[]) => unknown, [w], 0), 1e-6);
   });
 
+  it("jacrev runs f's fused sweeps once per output entry: an empty output, a tape left as it was, helpers inlined", async () => {
+    const r = compile(
+      `import { jacrev } from "adc";
+       export { tape } from "adc/runtime";
+       function bump(v: number, k: number): number { return Math.sin(v) * k + v; }
+       /** n outputs from a loop that records what it overwrites. */
+       export function walk(x: Float64Array, s: number, n: number): number[] {
+         const out = new Array<number>(n).fill(0);
+         let y = s;
+         for (let i = 0; i < n; i++) {
+           y = bump(y * x[i % x.length], 0.5);
+           out[i] = y;
+         }
+         return out;
+       }
+       export const J = jacrev(walk, [0, 1]);`,
+      { fileName: "jac-walk.ts" },
+    );
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(r.code).not.toContain("bump_fwd");
+    const w = await load(r.code, "jac-walk.ts");
+    const tops = (): number[] => [w.tape.fTop, w.tape.iTop, w.tape.bTop, w.tape.oTop];
+    const before = tops();
+    const x = Float64Array.from([0.7, -0.4, 1.1]);
+    for (const n of [0, 1, 5]) {
+      const [Jx, Js] = w.J(x, 0.9, n);
+      expect(Jx.length).toBe(n);
+      expect(Js).toHaveLength(n);
+      expect(Array.isArray(Js)).toBe(true);
+      expect(tops()).toEqual(before);
+      if (n === 0) continue;
+      close(rows(Jx), fdJacobian(w.walk, [x, 0.9, n], 0), 1e-6);
+      close(rows(Js), fdJacobian(w.walk, [x, 0.9, n], 1), 1e-6);
+    }
+  });
+
   it("refuse what they cannot do, at compile time", () => {
     const r = compile(
       `import { jacrev, jacfwd, np, NDArray } from "adc";

@@ -73,7 +73,7 @@ export function emitFused(p: Prepared, spec: Specializer, name: string, wrt: rea
 }
 
 /** The adjoint of parameter q, or a zero if q turned out not to be active. */
-function gradText(p: Prepared, adj: Adjoint, q: Param): string {
+export function gradText(p: Prepared, adj: Adjoint, q: Param): string {
   const active = p.isActive(q.name);
   switch (q.ty.k) {
     case "arr":
@@ -259,12 +259,12 @@ export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }, w
 }
 
 /** The sweeps with the tape's float lane in locals (optimize/local-tape.ts), where they use it. */
-function withLocalTape(regions: readonly Stmt[][], locals: TapeLocals, force = false): Stmt[][] {
+export function withLocalTape(regions: readonly Stmt[][], locals: TapeLocals, force = false): Stmt[][] {
   if (!force && !worthLocalTape(regions)) return [...regions];
   return localizeTape(regions, locals) ?? [...regions];
 }
 
-function tapeLocals(namer: Namer): TapeLocals {
+export function tapeLocals(namer: Namer): TapeLocals {
   return { arr: namer.fresh("_tapeF", false), top: namer.fresh("_topF", false) };
 }
 
@@ -272,7 +272,7 @@ function tapeLocals(namer: Namer): TapeLocals {
  * The reverse sweep (adjoint declarations first), cleaned up; what is read after it are the
  * parameters' adjoints (the function's results).
  */
-function sweep(name: string, p: Prepared, adj: Adjoint, ownBars: readonly string[]): Stmt[] {
+export function sweep(name: string, p: Prepared, adj: Adjoint, ownBars: readonly string[]): Stmt[] {
   const rev = [...adj.barDecls, ...adj.rev];
   dump("reverse", name, [...adj.hoisted, ...adj.fwd, ...rev]);
   const clean = cleanup(rev, new Set(p.fn.params.map((q) => adj.bar(q.name))));

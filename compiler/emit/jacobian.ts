@@ -1,17 +1,21 @@
 /**
  * Jacobian entry points (JAX's jacrev and jacfwd), a few calls of generated functions:
- *   f_jacrev   per output entry f_fwd and f_rev with that entry's unit cotangent (direct); for an
- *              f that writes its arguments, f_vjp once and its pullback once per entry
+ *   f_jacrev   per output entry the fused forward and reverse sweeps, seeded with that entry's
+ *              unit cotangent (direct); for an f that writes its arguments, f_vjp once and its
+ *              pullback once per entry
  *   f_jacfwd   f_jvp once per input entry, along each unit direction, straight into the rows
  *              (direct); for an f that writes its arguments, f_jvpPair on copies of the arrays
  *              it writes but the last time (the caller's arrays end as one run leaves them)
  * The runtime (runtime/jacobian.ts) lays the results out as rows of the output entries, each
  * shaped like the input.
  */
+import { emitAdjoint } from "../diff/reverse/index.js";
+import type { Prepared, Specializer } from "../diff/prepare.js";
 import { barInPlace, type IrFunction, type Param } from "../ir/ir.js";
-import { printTy } from "../ir/print.js";
+import { printExpr, printTy } from "../ir/print.js";
+import { printStmts } from "../ir/print-stmt.js";
 import { Code, generated, type Generated } from "./code.js";
-import { paramList } from "./functions.js";
+import { gradText, paramList, sweep, tapeLocals, withLocalTape } from "./functions.js";
 import { Namer, RT } from "./names.js";
 
 /** The type of f's Jacobian with respect to parameter `x` (runtime/api.ts, JacobianOf). */
@@ -139,56 +143,68 @@ export function emitJacfwdDirect(fn: IrFunction, wrt: readonly number[], tuple: 
 }
 
 /**
- * jacrev for an f that writes none of its arguments: per output entry, f's forward sweep and
- * its reverse sweep with that entry's unit cotangent (f_fwd then f_rev, the tape consumed each
- * time), the adjoint arrays becoming the rows. The forward sweep runs once per row; against the
- * vjp route that shares it, this saves copying the tape and the arrays it saved for every row.
+ * jacrev for an f that writes none of its arguments, in one function: per output entry, f's
+ * forward sweep and its reverse sweep seeded with that entry's unit cotangent, both fused as in
+ * `f_grad` (values stay in locals; the small functions f calls are inlined), the adjoint arrays
+ * becoming the rows. The forward sweep runs once per row: sharing it would mean copying the tape
+ * and the arrays it saved for every row, as the vjp route does. For one output row of the bundle
+ * adjustment residual this is the cost of one fused gradient, where the split pair `f_fwd`/`f_rev`
+ * recorded every value on the tape.
  */
-export function emitJacrevDirect(fn: IrFunction, wrt: readonly number[], tuple: boolean, active: readonly Param[], names: { jac: string; fwd: string; rev: string }): Generated {
-  const namer = new Namer(fn.reserved);
+export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly number[], tuple: boolean, name: string): Generated {
+  const fn = p.fn;
+  const namer = p.namer.clone();
   const ty = resultTy(fn, wrt, tuple);
-  const args = fn.params.map((q) => q.name).join(", ");
-  const out = namer.fresh("out", false);
-  const bar = new Map(active.map((q) => [q.name, namer.fresh(`${q.name}_bar`, false)]));
-  const jac = new Map(wrt.map((k) => [k, namer.fresh(`J_${fn.params[k].name}`, false)]));
+  const numOut = fn.ret.k === "num";
+  const ct = numOut ? "1" : namer.fresh("ct", false);
+  const adj = emitAdjoint(p, spec, "fused", ct, namer, true);
+  const qs = wrt.map((k) => fn.params[k]);
+  const rev = sweep(name, p, adj, qs.filter((q) => barInPlace(q.ty)).map((q) => adj.bar(q.name)));
+  const [fwdSweep, revSweep] = withLocalTape([adj.fwd, rev], tapeLocals(adj.namer));
+  const out = adj.output ? printExpr(adj.output) : "";
   const c = new Code().at(fn.pos.start);
-  c.open(`export function ${names.jac}(${paramList(fn.params)}): ${ty}`);
-  // One reverse sweep with cotangent `ct`, each differentiated parameter's adjoint into a local.
-  const sweep = (ct: string): void => {
-    for (const q of active) if (barInPlace(q.ty)) c.line(`const ${bar.get(q.name)} = ${RT}.zerosLike(${q.name});`);
-    const revArgs = [...active.filter((q) => barInPlace(q.ty)).map((q) => bar.get(q.name)!), ct].join(", ");
-    const returned = active.filter((q) => !barInPlace(q.ty));
-    if (returned.length === 1) c.line(`const ${bar.get(returned[0].name)} = ${names.rev}(${revArgs});`);
-    else {
-      c.line(`${names.rev}(${revArgs});`);
-      returned.forEach((q, f) => c.line(`const ${bar.get(q.name)} = ${RT}.retF[${f}];`));
-    }
+  c.open(`export function ${name}(${paramList(fn.params)}): ${ty}`);
+  const grads = qs.map((q) => gradText(p, adj, q));
+  const sweeps = (): void => {
+    printStmts(adj.hoisted, c);
+    c.line("// forward sweep");
+    printStmts(fwdSweep, c);
   };
-  if (fn.ret.k === "num") {
+  const reverse = (): void => {
+    c.line("// reverse sweep");
+    for (const q of qs) if (q.ty.k === "arr") c.line(`const ${adj.bar(q.name)} = ${RT}.zerosLike(${q.name});`);
+    printStmts(revSweep, c);
+  };
+  if (numOut) {
     // One row: the gradient.
-    c.line(`${names.fwd}(${args});`);
-    sweep("1");
-    c.line(`return ${tuple ? `[${wrt.map((k) => bar.get(fn.params[k].name)).join(", ")}]` : bar.get(fn.params[wrt[0]].name)};`);
+    sweeps();
+    reverse();
+    c.line(`return ${tuple ? `[${grads.join(", ")}]` : grads[0]};`);
     c.close();
     return generated(c);
   }
-  const ctor = fn.ret.k === "arr" && fn.ret.ctor === "Float64Array" ? "Float64Array" : "Array";
-  for (const k of wrt) c.line(`const ${jac.get(k)}: ${fn.params[k].ty.k === "num" ? "number" : printTy(fn.params[k].ty)}[] = [];`);
-  const i = namer.fresh("i", false);
-  const m = namer.fresh("m", false);
-  const ct = namer.fresh("ct", false);
-  c.line(`let ${out} = ${names.fwd}(${args});`);
-  c.line(`const ${m} = ${out}.length;`);
+  const rows = new Map(wrt.map((k) => [k, adj.namer.fresh(`J_${fn.params[k].name}`, false)]));
+  const isNum = (k: number): boolean => fn.params[k].ty.k === "num";
+  // A number parameter's column has one entry per output entry, in the output's type.
+  for (const k of wrt) c.line(isNum(k) ? `let ${rows.get(k)}!: ${printTy(fn.ret)};` : `const ${rows.get(k)}: ${printTy(fn.params[k].ty)}[] = [];`);
+  const i = adj.namer.fresh("i", false);
+  const m = adj.namer.fresh("m", false);
+  // The output's length is known once f has run: one row per entry. (With no entries, the one
+  // run's reverse sweep still runs, with a zero cotangent, to take its records off the tape.)
+  c.line(`let ${m} = 1;`);
   c.open(`for (let ${i} = 0; ${i} < ${m}; ${i}++)`);
-  c.line(`if (${i} > 0) ${out} = ${names.fwd}(${args});`);
-  c.line(`const ${ct} = ${ctor === "Float64Array" ? `new Float64Array(${m})` : `new Array<number>(${m}).fill(0)`};`);
-  c.line(`${ct}[${i}] = 1;`);
-  sweep(ct);
-  for (const k of wrt) c.line(`${jac.get(k)}.push(${bar.get(fn.params[k].name)});`);
+  sweeps();
+  c.line(`${m} = ${out}.length;`);
+  const columns = wrt.filter(isNum);
+  if (columns.length) c.line(`if (${i} === 0) ${columns.map((k) => `${rows.get(k)} = ${RT}.zerosLike(${out});`).join(" ")}`);
+  c.line(`const ${ct} = ${RT}.zerosLike(${out});`);
+  c.line(`if (${i} < ${m}) ${ct}[${i}] = 1;`);
+  reverse();
+  c.open(`if (${i} < ${m})`);
+  wrt.forEach((k, n) => c.line(isNum(k) ? `${rows.get(k)}[${i}] = ${grads[n]};` : `${rows.get(k)}.push(${grads[n]});`));
   c.close();
-  // A number parameter's entries, one per output entry, in the output's type.
-  const result = (k: number): string => (fn.params[k].ty.k === "num" && ctor === "Float64Array" ? `Float64Array.from(${jac.get(k)})` : jac.get(k)!);
-  c.line(`return ${tuple ? `[${wrt.map(result).join(", ")}]` : result(wrt[0])};`);
+  c.close();
+  c.line(`return ${tuple ? `[${wrt.map((k) => rows.get(k)).join(", ")}]` : rows.get(wrt[0])};`);
   c.close();
   return generated(c);
 }
