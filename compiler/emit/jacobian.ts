@@ -192,12 +192,16 @@ export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly nu
   // The output's length is known once f has run: one row per entry. (With no entries, the one
   // run's reverse sweep still runs, with a zero cotangent, to take its records off the tape.)
   c.line(`let ${m} = 1;`);
+  c.line(`let ${ct}!: ${printTy(fn.ret)};`);
   c.open(`for (let ${i} = 0; ${i} < ${m}; ${i}++)`);
   sweeps();
   c.line(`${m} = ${out}.length;`);
   const columns = wrt.filter(isNum);
   if (columns.length) c.line(`if (${i} === 0) ${columns.map((k) => `${rows.get(k)} = ${RT}.zerosLike(${out});`).join(" ")}`);
-  c.line(`const ${ct} = ${RT}.zerosLike(${out});`);
+  // One cotangent for all the rows, set to the next unit vector each time (the sweep may have
+  // changed it).
+  c.line(`if (${i} === 0) ${ct} = ${RT}.zerosLike(${out});`);
+  c.line(`else ${ct}.fill(0);`);
   c.line(`if (${i} < ${m}) ${ct}[${i}] = 1;`);
   reverse();
   c.open(`if (${i} < ${m})`);

@@ -21,6 +21,9 @@ describe("zerosF64", () => {
       arrays.push(a);
     }
     arrays.forEach((a, k) => expect(a.every((v) => v === k + 1)).toBe(true));
+    // (The pooled path is the one exercised: arrays of 9-64 entries share buffers.)
+    const pooled = arrays.filter((a) => a.length > 8 && a.length <= 64);
+    expect(new Set(pooled.map((a) => a.buffer)).size).toBeLessThan(pooled.length / 10);
   });
 
   it("gives large arrays a buffer of their own", () => {
