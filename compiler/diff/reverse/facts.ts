@@ -40,6 +40,8 @@ export abstract class Facts {
   protected abstract checkpointsOf(l: Loop): string[];
 
   readonly reads = new Set<string>();
+  /** Arrays read for their length only, as the reverse sweep allocates their adjoints. */
+  readonly lengthReads = new Set<string>();
   protected readonly recs = new Map<Stmt, Rec>();
   protected readonly counterScope = new Set<string>();
   protected readonly lastOrigin = new Map<Stmt[], Pos | undefined>();
@@ -119,6 +121,11 @@ export abstract class Facts {
     protected readonly prevReaders: ReadonlyMap<string, ReadonlySet<Stmt | null>>,
     /** The body's facts from an earlier round of the same function (they do not depend on R). */
     shared?: BodyFacts,
+    /**
+     * Arrays of R that the sweep reads only for their length (to allocate their adjoint): their
+     * elements need no saving, since adc's arrays keep their length (docs/semantics.md).
+     */
+    protected readonly lengthOnly: ReadonlySet<string> = new Set(),
   ) {
     this.params = new Set(p.fn.params.map((q) => q.name));
     if (shared) {
@@ -341,7 +348,7 @@ export abstract class Facts {
       case "let":
         return !!x.init && (this.isActive(x.name) || this.needsSave(x, x.name) || this.callNeedsRev(x.init, null));
       case "assign":
-        if (x.target.k !== "var") return this.isActive(x.target.arr) || this.R.has(x.target.arr);
+        if (x.target.k !== "var") return this.isActive(x.target.arr) || this.elementsRead(x.target.arr);
         return this.isActive(x.target.name) || this.needsSave(x, x.target.name) || (this.R.has(x.target.name) && this.inverseOf(x, x.target.name) !== undefined) || this.callNeedsRev(x.value, null);
       case "expr":
         return this.callNeedsRev(x.e, null);
@@ -364,7 +371,7 @@ export abstract class Facts {
         if (x.k !== "call" || x.fn.k !== "user" || this.callNeedsRev(x, x === e ? target : null)) return;
         const m = this.spec.mutations.get(fnKey(x.fn.fn));
         x.args.forEach((a, j) => {
-          if (m?.has(j) && a.k === "var" && this.ty(a.name).k === "arr" && this.R.has(a.name) && !out.includes(a.name)) out.push(a.name);
+          if (m?.has(j) && a.k === "var" && this.ty(a.name).k === "arr" && this.elementsRead(a.name) && !out.includes(a.name)) out.push(a.name);
         });
       });
     return out;
@@ -384,6 +391,11 @@ export abstract class Facts {
     if (target !== null && this.isActive(target)) return true;
     const m = this.spec.mutations.get(fnKey((e as { fn: { fn: FnId } }).fn.fn));
     return (e as Extract<Expr, { k: "call" }>).args.some((a, j) => a.k === "var" && !!m?.has(j) && this.isActive(a.name));
+  }
+
+  /** The array `v` is read for its length (its elements are not). */
+  protected readLength(v: string): void {
+    if (!this.counterScope.has(v)) this.lengthReads.add(v);
   }
 
   protected read(e: Expr | string): void {
@@ -419,9 +431,14 @@ export abstract class Facts {
     return changed ? undefined : k;
   }
 
+  /** Whether the reverse sweep reads the array's elements (not only its length). */
+  protected elementsRead(arr: string): boolean {
+    return this.R.has(arr) && !this.lengthOnly.has(arr);
+  }
+
   /** Whether an element write to `arr` at this statement saves the old element. */
   protected elementSaved(site: Stmt, arr: string): boolean {
-    if (!this.R.has(arr)) return false;
+    if (!this.elementsRead(arr)) return false;
     for (let x = this.parentOf.get(site); x; x = this.parentOf.get(x.stmt)) if (x.stmt.k === "loop" && this.checkpointsOf(x.stmt).includes(arr)) return false;
     return true;
   }

@@ -61,13 +61,17 @@ export function emitAdjoint(p: Prepared, spec: Specializer, mode: AdjointMode, o
   let sites = new Map<string, Set<number>>([...R].map((v) => [v, new Set([-1])]));
   let readers = new Map<string, Set<Stmt | null>>([...R].map((v) => [v, new Set([null])]));
   let shared: BodyFacts | undefined;
+  // Arrays whose elements the sweep reads; R less these are read only for their length.
+  let contents = new Set<string>(R);
   for (let round = 0; ; round++) {
-    const em = new ReverseEmitter(p, spec, mode, s.body, s.retVar, R, base.clone(), outBar, needValue, sites, readers, shared);
+    const lengthOnly = new Set([...R].filter((v) => !contents.has(v)));
+    const em = new ReverseEmitter(p, spec, mode, s.body, s.retVar, R, base.clone(), outBar, needValue, sites, readers, shared, lengthOnly);
     shared ??= em.bodyFacts();
     const result = em.run();
     const grew = [...em.sites].some(([v, at]) => [...at].some((t) => !sites.get(v)?.has(t))) || [...em.readers].some(([v, at]) => [...at].some((t) => !readers.get(v)?.has(t)));
-    if ((!grew && [...em.reads].every((v) => R.has(v))) || round > 20) return result;
-    R = new Set([...R, ...em.reads]);
+    if ((!grew && [...em.reads].every((v) => contents.has(v)) && [...em.lengthReads].every((v) => R.has(v))) || round > 20) return result;
+    contents = new Set([...contents, ...em.reads]);
+    R = new Set([...R, ...em.reads, ...em.lengthReads]);
     const merged = new Map([...sites].map(([v, at]) => [v, new Set(at)]));
     for (const [v, at] of em.sites) for (const t of at) (merged.get(v) ?? merged.set(v, new Set()).get(v)!).add(t);
     sites = merged;

@@ -283,7 +283,7 @@ export abstract class Liveness extends Facts {
     forEachStmt(this.body, (x) => {
       if (x.k === "let" && x.init?.k === "alloc") allocated.add(x.name);
     });
-    return (this.scratch = [...this.R].filter((a) => this.ty(a).k === "arr" && allocated.has(a) && !this.params.has(a)));
+    return (this.scratch = [...this.R].filter((a) => this.ty(a).k === "arr" && this.elementsRead(a) && allocated.has(a) && !this.params.has(a)));
   }
   private scratch?: string[];
 

@@ -57,7 +57,9 @@ export class ReverseEmitter extends ForwardSweep {
     for (const [v, t] of this.vars) {
       if (!this.isActive(v) || this.singleUse.has(v) || (given.has(v) && barInPlace(t))) continue;
       barDecls.push(barDecl(this.bar(v), t, v, at));
-      if (t.k !== "num") this.read(v);
+      // (zerosLike reads the array's length; barOf and ndZerosLike read the structure.)
+      if (t.k === "arr") this.readLength(v);
+      else if (t.k !== "num") this.read(v);
     }
     return {
       hoisted, fwd, snapshotPush, snapshotPop, barDecls, rev,
@@ -112,7 +114,7 @@ export class ReverseEmitter extends ForwardSweep {
         const t = s.target;
         if (t.k === "var") return this.rsDefinition(s, t.name, s.value, c, assignText(s));
         const active = this.isActive(t.arr);
-        if (!active && !this.R.has(t.arr)) return;
+        if (!active && !this.elementsRead(t.arr)) return;
         this.comment(c, s, assignText(s));
         const inc = elementIncrement(s);
         const bar: Expr = { k: "index", arr: name(this.bar(t.arr), t.arrTy), idx: t.idx, pos: GEN };
