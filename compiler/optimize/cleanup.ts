@@ -181,6 +181,10 @@ function isNumber(x: Expr, v: number): boolean {
  */
 function deadStores(list: readonly Stmt[], live: UndoSet, written: ReadonlySet<string>): Stmt[] {
   const out: Stmt[] = [];
+  // A break or continue goes somewhere this backward walk does not follow (past the rest of a
+  // labelled block, an inlined callee's early return): before one, anything may be read. (Reverse
+  // sweeps are structurized and have none; tangent functions keep the user's jumps.)
+  if (hasJump(list)) for (const v of written) live.add(v);
   for (let i = list.length - 1; i >= 0; i--) {
     const s = list[i];
     const target = s.k === "assign" && s.target.k === "var" ? s.target.name : s.k === "let" && s.init ? s.name : undefined;
@@ -222,6 +226,12 @@ function deadStores(list: readonly Stmt[], live: UndoSet, written: ReadonlySet<s
     out.push(s);
   }
   return out.reverse();
+}
+
+function hasJump(list: readonly Stmt[]): boolean {
+  let jump = false;
+  forEachStmt(list, (s) => void ((s.k === "break" || s.k === "continue") && (jump = true)));
+  return jump;
 }
 
 /** A set whose changes inside `scoped` are undone when it ends. */
