@@ -225,6 +225,39 @@ describe("jacfwd, jacrev and jacobian", () => {
     }
   });
 
+  it("jacrev shares one forward sweep between the rows where the reverse sweep records and restores nothing", async () => {
+    const r = compile(
+      `import { jacrev } from "adc";
+       function rot(a: number, b: number, t: number): number { return a * Math.cos(t) - b * Math.sin(t); }
+       /** Straight-line code writing a local output array: nothing to record. */
+       export function polar(p: Float64Array, s: number): Float64Array {
+         const out = new Float64Array(3);
+         let r = 0;
+         if (s > 0) r = p[0] * s;
+         else r = p[0];
+         out[0] = rot(r, p[1], p[2]);
+         out[1] = rot(p[1], r, p[2]);
+         out[2] = out[0] * out[1] + s;
+         return out;
+       }
+       export const J = jacrev(polar, [0, 1]);`,
+      { fileName: "jac-polar.ts" },
+    );
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const body = r.code.slice(r.code.indexOf("export function polar_jacrev"));
+    // One forward sweep, then the rows' loop of reverse sweeps.
+    expect(body.indexOf("// forward sweep")).toBeLessThan(body.indexOf("for (let i = 0; i < m; i++)"));
+    expect(body.split("// forward sweep").length).toBe(2);
+    expect(body.slice(0, body.indexOf("\n}\n"))).not.toMatch(/tape/);
+    const w = await load(r.code, "jac-polar.ts");
+    const p = Float64Array.from([0.7, -0.4, 1.1]);
+    for (const s of [0.9, -0.5]) {
+      const [Jp, Js] = w.J(p, s);
+      close(rows(Jp), fdJacobian(w.polar, [p, s], 0), 1e-6);
+      close(rows(Js), fdJacobian(w.polar, [p, s], 1), 1e-6);
+    }
+  });
+
   it("refuse what they cannot do, at compile time", () => {
     const r = compile(
       `import { jacrev, jacfwd, np, NDArray } from "adc";

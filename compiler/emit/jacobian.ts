@@ -1,8 +1,9 @@
 /**
  * Jacobian entry points (JAX's jacrev and jacfwd), a few calls of generated functions:
- *   f_jacrev   per output entry the fused forward and reverse sweeps, seeded with that entry's
- *              unit cotangent (direct); for an f that writes its arguments, f_vjp once and its
- *              pullback once per entry
+ *   f_jacrev   per output entry the fused reverse sweep, seeded with that entry's unit
+ *              cotangent, after one forward sweep shared by all when the sweeps record nothing,
+ *              else after a forward sweep of its own (direct); for an f that writes its
+ *              arguments, f_vjp once and its pullback once per entry
  *   f_jacfwd   f_jvp once per input entry, along each unit direction, straight into the rows
  *              (direct); for an f that writes its arguments, f_jvpPair on copies of the arrays
  *              it writes but the last time (the caller's arrays end as one run leaves them)
@@ -11,7 +12,8 @@
  */
 import { emitAdjoint } from "../diff/reverse/index.js";
 import type { Prepared, Specializer } from "../diff/prepare.js";
-import { barInPlace, type IrFunction, type Param } from "../ir/ir.js";
+import { barInPlace, type IrFunction, type Param, type Stmt } from "../ir/ir.js";
+import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
 import { printExpr, printTy } from "../ir/print.js";
 import { printStmts } from "../ir/print-stmt.js";
 import { Code, generated, type Generated } from "./code.js";
@@ -144,12 +146,11 @@ export function emitJacfwdDirect(fn: IrFunction, wrt: readonly number[], tuple: 
 
 /**
  * jacrev for an f that writes none of its arguments, in one function: per output entry, f's
- * forward sweep and its reverse sweep seeded with that entry's unit cotangent, both fused as in
- * `f_grad` (values stay in locals; the small functions f calls are inlined), the adjoint arrays
- * becoming the rows. The forward sweep runs once per row: sharing it would mean copying the tape
- * and the arrays it saved for every row, as the vjp route does. For one output row of the bundle
- * adjustment residual this is the cost of one fused gradient, where the split pair `f_fwd`/`f_rev`
- * recorded every value on the tape.
+ * reverse sweep seeded with that entry's unit cotangent, fused as in `f_grad` (values stay in
+ * locals; the small functions f calls are inlined), the adjoint arrays becoming the rows. Where
+ * the sweeps record nothing (straight-line code), one forward sweep serves every row; otherwise
+ * each row runs its own, since the reverse sweep consumes the records and restores what it
+ * overwrote (sharing would mean copying the tape and the arrays per row, as the vjp route does).
  */
 export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly number[], tuple: boolean, name: string): Generated {
   const fn = p.fn;
@@ -189,26 +190,84 @@ export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly nu
   for (const k of wrt) c.line(isNum(k) ? `let ${rows.get(k)}!: ${printTy(fn.ret)};` : `const ${rows.get(k)}: ${printTy(fn.params[k].ty)}[] = [];`);
   const i = adj.namer.fresh("i", false);
   const m = adj.namer.fresh("m", false);
-  // The output's length is known once f has run: one row per entry. (With no entries, the one
-  // run's reverse sweep still runs, with a zero cotangent, to take its records off the tape.)
-  c.line(`let ${m} = 1;`);
-  c.line(`let ${ct}!: ${printTy(fn.ret)};`);
-  c.open(`for (let ${i} = 0; ${i} < ${m}; ${i}++)`);
-  sweeps();
-  c.line(`${m} = ${out}.length;`);
   const columns = wrt.filter(isNum);
-  if (columns.length) c.line(`if (${i} === 0) ${columns.map((k) => `${rows.get(k)} = ${RT}.zerosLike(${out});`).join(" ")}`);
-  // One cotangent for all the rows, set to the next unit vector each time (the sweep may have
-  // changed it).
-  c.line(`if (${i} === 0) ${ct} = ${RT}.zerosLike(${out});`);
-  c.line(`else ${ct}.fill(0);`);
-  c.line(`if (${i} < ${m}) ${ct}[${i}] = 1;`);
-  reverse();
-  c.open(`if (${i} < ${m})`);
-  wrt.forEach((k, n) => c.line(isNum(k) ? `${rows.get(k)}[${i}] = ${grads[n]};` : `${rows.get(k)}.push(${grads[n]});`));
-  c.close();
-  c.close();
+  const makeColumns = (): void => {
+    if (columns.length) c.line(`if (${i} === 0) ${columns.map((k) => `${rows.get(k)} = ${RT}.zerosLike(${out});`).join(" ")}`);
+  };
+  const row = (): void => {
+    // One cotangent for all the rows, set to the next unit vector each time (the sweep may have
+    // changed it).
+    c.line(`if (${i} === 0) ${ct} = ${RT}.zerosLike(${out});`);
+    c.line(`else ${ct}.fill(0);`);
+    c.line(`if (${i} < ${m}) ${ct}[${i}] = 1;`);
+    reverse();
+  };
+  const store = (): void => wrt.forEach((k, n) => c.line(isNum(k) ? `${rows.get(k)}[${i}] = ${grads[n]};` : `${rows.get(k)}.push(${grads[n]});`));
+  c.line(`let ${ct}!: ${printTy(fn.ret)};`);
+  if (replayable(adj.fwd, rev, new Set([...qs.map((q) => adj.bar(q.name)), ct]))) {
+    // Neither sweep records anything or calls another generated function, and the reverse
+    // sweep writes only adjoints: it can run again after itself, on the one forward sweep.
+    sweeps();
+    c.line(`const ${m} = ${out}.length;`);
+    c.open(`for (let ${i} = 0; ${i} < ${m}; ${i}++)`);
+    makeColumns();
+    row();
+    store();
+    c.close();
+    if (columns.length) c.line(`if (${m} === 0) ${columns.map((k) => `${rows.get(k)} = ${RT}.zerosLike(${out});`).join(" ")}`);
+  } else {
+    // The output's length is known once f has run: one row per entry. (With no entries, the one
+    // run's reverse sweep still runs, with a zero cotangent, to take its records off the tape.)
+    // A number parameter the body assigns starts each run from the value passed: the reverse
+    // sweep restores only what its own adjoints read.
+    const assigned = new Set<string>();
+    forEachStmt(adj.fwd, (s) => void (s.k === "assign" && s.target.k === "var" && assigned.add(s.target.name)));
+    const passed = fn.params.filter((q) => q.ty.k === "num" && assigned.has(q.name)).map((q) => [q.name, adj.namer.fresh(`${q.name}_in`, false)] as const);
+    for (const [q, v] of passed) c.line(`const ${v} = ${q};`);
+    c.line(`let ${m} = 1;`);
+    c.open(`for (let ${i} = 0; ${i} < ${m}; ${i}++)`);
+    for (const [q, v] of passed) c.line(`${q} = ${v};`);
+    sweeps();
+    c.line(`${m} = ${out}.length;`);
+    makeColumns();
+    row();
+    c.open(`if (${i} < ${m})`);
+    store();
+    c.close();
+    c.close();
+  }
   c.line(`return ${tuple ? `[${wrt.map((k) => rows.get(k)).join(", ")}]` : rows.get(wrt[0])};`);
   c.close();
   return generated(c);
+}
+
+/** Runtime helpers a replayed reverse sweep may call: they allocate or add, and keep no state. */
+const STATELESS = new Set(["zerosLike", "addInto"]);
+
+/**
+ * Whether the reverse sweep can run more than once after one forward sweep: nothing goes on or
+ * comes off the tape (so no variable or element is restored: the reverse sweep's only writes are
+ * to adjoints it declares), and no generated callee or other runtime helper is called.
+ */
+function replayable(fwd: readonly Stmt[], rev: readonly Stmt[], bars: ReadonlySet<string>): boolean {
+  let ok = true;
+  for (const list of [fwd, rev])
+    forEachStmt(list, (s) => {
+      for (const e of stmtExprs(s))
+        forEachExpr(e, (x) => {
+          if (x.k !== "call") return;
+          if (x.fn.k === "derived" || (x.fn.k === "rt" && !STATELESS.has(x.fn.name))) ok = false;
+        });
+    });
+  // What the reverse sweep writes: its own declarations and the parameters' adjoints only (an
+  // overwrite undone by its inverse, `i = i - 1`, would leave the next row a different state).
+  const own = new Set(bars);
+  forEachStmt(rev, (s) => {
+    if (s.k === "let") own.add(s.name);
+    if (s.k === "loop" && s.counter) own.add(s.counter.name);
+  });
+  forEachStmt(rev, (s) => {
+    if (s.k === "assign" && !own.has(s.target.k === "var" ? s.target.name : s.target.arr)) ok = false;
+  });
+  return ok;
 }

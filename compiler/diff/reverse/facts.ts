@@ -263,12 +263,14 @@ export abstract class Facts {
    * loop reads the values the loop overwrites (an accumulator `s += t` read only after its loop).
    */
   protected skippableSave(site: Stmt, v: string): boolean {
-    if (!this.inLoop.has(site)) return false;
     const at = this.prevSites.get(v);
     const top = this.topOf.get(site);
     if (!at || top === undefined) return false;
     let allAfter = true;
     for (const t of at) if (t <= top) allAfter = false;
+    // Outside loops the same holds: an overwrite whose every reader comes after its top-level
+    // statement restores a value nothing reads (`let x2 = 0; if (c) x2 = ...; ... x0 / x2`).
+    if (!this.inLoop.has(site)) return allAfter;
     return allAfter || this.resetBeforeLoop(site, v);
   }
 
