@@ -26,8 +26,8 @@ import type { NdInfo } from "./analysis/activity.js";
 import { prepare, type Prepared, type Specializer } from "./diff/prepare.js";
 import { capturesOf, closureCaptures, findRecordSites, valueSymbol, type Capture } from "./record.js";
 import { splice, type Insertion, type SpliceResult } from "./emit/splice.js";
-import type { FnId, Pos } from "./ir/ir.js";
-import { originOf } from "./ir/origins.js";
+import type { FnId } from "./ir/ir.js";
+import { reportAtOrigin } from "./ir/origins.js";
 import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower/index.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "./ir/walk.js";
 import { adcExportName, customOf, findCallSites, functionOf, type CallSite, type DynamicSite } from "./targets.js";
@@ -526,11 +526,7 @@ class Build {
       p = prepare(ir, active, this.specializer(f));
       // The function as differentiated: with the small callees inlined into it (whose own
       // derivatives are then never made, so their refusals must be found here).
-      const report = (code: Code, e: { pos: Pos }, message: string, hint?: string): void => {
-        const o = originOf(e.pos);
-        this.sink.report(code, o?.file ?? f.sf.fileName, o?.start ?? e.pos.start, o?.end ?? e.pos.end, message, hint);
-      };
-      fence(p.fn, p.isVaried, p.isActive, report, (id) => this.mutations.get(fnKey(id)));
+      fence(p.fn, p.isVaried, p.isActive, reportAtOrigin(this.sink, f.sf.fileName), (id) => this.mutations.get(fnKey(id)));
       this.prepared.set(pk, p);
     }
     return p;

@@ -5,6 +5,7 @@
  * the line the user wrote, so each relocated position object remembers the original file and
  * offsets. Transformations copy nodes but keep their position objects, so the link survives.
  */
+import type { Code, DiagnosticSink } from "../diagnostics.js";
 import type { Pos } from "./ir.js";
 
 export interface SourcePos {
@@ -23,7 +24,10 @@ export function relocated(at: Pos, from: Pos, file: string): Pos {
   return p;
 }
 
-/** The original place of relocated code; undefined for code that was not moved. */
-export function originOf(p: Pos): SourcePos | undefined {
-  return origins.get(p);
+/** Reports a diagnostic at a node of `file`'s code, or where the node's code was written if it was inlined from elsewhere. */
+export function reportAtOrigin(sink: DiagnosticSink, file: string): (code: Code, e: { readonly pos: Pos }, message: string, hint?: string) => void {
+  return (code, e, message, hint) => {
+    const o = origins.get(e.pos);
+    sink.report(code, o?.file ?? file, o?.start ?? e.pos.start, o?.end ?? e.pos.end, message, hint);
+  };
 }
