@@ -19,6 +19,12 @@ import { foldExpr, forEachExpr, forEachStmt, mapExpr, stmtExprs } from "./walk.j
 
 /** Functions up to this many statements (after their own inlining) are inlined. */
 const MAX_STATEMENTS = 60;
+/**
+ * At most this many statements are inlined into one function; later calls stay calls. Many
+ * calls of one helper would otherwise make one huge body, which takes long to compile (adc's
+ * passes and V8's) and which V8 may decline to optimize at all.
+ */
+const GROWTH_BUDGET = 1000;
 
 /**
  * The locals each inlining made (already named after the callee they came from): inlined again
@@ -43,6 +49,7 @@ function inlineWithin(
   const reserved = new Set(fn.reserved);
   const made = new Set(madeByInlining.get(fn) ?? []);
   let changed = false;
+  let grown = 0;
 
   const inlinable = (id: FnId): IrFunction | undefined => {
     const key = fnKeyOf(id);
@@ -65,7 +72,7 @@ function inlineWithin(
       for (const e of stmtExprs(s)) forEachExpr(e, (x) => x.k === "call" && x.fn.k === "user" && (calls = true));
     });
     // What is left a call after the callee's own inlining stays in a function of its own.
-    if (size > MAX_STATEMENTS || calls) return undefined;
+    if (size > MAX_STATEMENTS || calls || grown + size > GROWTH_BUDGET) return undefined;
     // Array parameters are substituted, so they must not be reassigned in the body.
     const assigned = new Set<string>();
     forEachStmt(g.body, (s) => s.k === "assign" && s.target.k === "var" && assigned.add(s.target.name));
@@ -80,6 +87,7 @@ function inlineWithin(
    * copied into it would be two variables holding one value, and reverse mode would record both.
    */
   const expand = (g: IrFunction, args: readonly Expr[], pos: Pos, into?: Extract<Stmt, { k: "let" }>): { stmts: Stmt[]; result: Expr | null } => {
+    forEachStmt(g.body, () => void grown++);
     const assigned = new Set<string>();
     forEachStmt(g.body, (s) => {
       if (s.k === "assign" && s.target.k === "var") assigned.add(s.target.name);
