@@ -194,12 +194,12 @@ export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly nu
   const makeColumns = (): void => {
     if (columns.length) c.line(`if (${i} === 0) ${columns.map((k) => `${rows.get(k)} = ${RT}.zerosLike(${out});`).join(" ")}`);
   };
-  const row = (): void => {
+  const row = (guarded: boolean): void => {
     // One cotangent for all the rows, set to the next unit vector each time (the sweep may have
     // changed it).
     c.line(`if (${i} === 0) ${ct} = ${RT}.zerosLike(${out});`);
     c.line(`else ${ct}.fill(0);`);
-    c.line(`if (${i} < ${m}) ${ct}[${i}] = 1;`);
+    c.line(guarded ? `if (${i} < ${m}) ${ct}[${i}] = 1;` : `${ct}[${i}] = 1;`);
     reverse();
   };
   const store = (): void => wrt.forEach((k, n) => c.line(isNum(k) ? `${rows.get(k)}[${i}] = ${grads[n]};` : `${rows.get(k)}.push(${grads[n]});`));
@@ -211,7 +211,7 @@ export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly nu
     c.line(`const ${m} = ${out}.length;`);
     c.open(`for (let ${i} = 0; ${i} < ${m}; ${i}++)`);
     makeColumns();
-    row();
+    row(false);
     store();
     c.close();
     if (columns.length) c.line(`if (${m} === 0) ${columns.map((k) => `${rows.get(k)} = ${RT}.zerosLike(${out});`).join(" ")}`);
@@ -230,7 +230,8 @@ export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly nu
     sweeps();
     c.line(`${m} = ${out}.length;`);
     makeColumns();
-    row();
+    // (With no entries the run's cotangent stays zero.)
+    row(true);
     c.open(`if (${i} < ${m})`);
     store();
     c.close();
