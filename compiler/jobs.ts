@@ -60,8 +60,12 @@ export function jobBases(job: Job, base: string, ir: IrFunction, captured: numbe
       return [`${base}_jvpPair${suffix(ir, job.mask, nUser)}`];
     case "hessian":
     case "jacfwd":
-    case "jacrev":
-      return [`${base}_${job.kind}${suffix(ir, job.mask, nUser)}${job.tuple ? "_tuple" : ""}`];
+    case "jacrev": {
+      // The order of argnums is the order of the results (columns): `[1, 0]` is a job of its own.
+      const ordered = !job.wrt || job.wrt.every((k, i) => i === 0 || k > job.wrt![i - 1]);
+      const sfx = ordered ? suffix(ir, job.mask, nUser) : "_" + job.wrt!.map((k) => ir.params[k].name).join("_");
+      return [`${base}_${job.kind}${sfx}${job.tuple ? "_tuple" : ""}`];
+    }
     case "gradJvpPair":
       return [`${base}_grad${wrtSuffix(ir, job.wrt!, nUser)}_jvpPair`];
     case "gradVjp":

@@ -54,6 +54,8 @@ export const J = {
   scalarRev: jacrev(scalar), scalarFwd: jacfwd(scalar),
   normRev: jacrev(normalize), normFwd: jacfwd(normalize),
   bothRev: jacrev(field, [0, 1]), bothFwd: jacfwd(field, [1, 0]), oneRev: jacobian(field, [0]),
+  // The same parameters in the other order, in the same module: their own functions.
+  swappedRev: jacrev(field, [1, 0]), straightFwd: jacfwd(field, [0, 1]),
 };
 
 /** A closure over the caller's locals. */
@@ -168,6 +170,12 @@ describe("jacfwd, jacrev and jacobian", () => {
     close(rows(fx), rows(J.fieldRev(x, 1.3)), 1e-12);
     close(rows(rs), rows(J.fieldSRev(x, 1.3)), 1e-12);
     close(rows(fs), rows(J.fieldSRev(x, 1.3)), 1e-12);
+    const [ss, sx] = J.swappedRev(x, 1.3);
+    const [tx, ts_] = J.straightFwd(x, 1.3);
+    close(rows(sx), rows(rx), 1e-12);
+    close(rows(ss), rows(rs), 1e-12);
+    close(rows(tx), rows(rx), 1e-12);
+    close(rows(ts_), rows(rs), 1e-12);
     const one = J.oneRev(x, 1.3);
     expect(one.length).toBe(1);
     close(rows(one[0]), rows(rx), 0);
