@@ -3,7 +3,8 @@
  * of work that `npm run bench -- ba` repeats 30k-290k times, timed call by call in one process
  * (interleaved rounds) against the hand-written block: the residual itself, one residual row's
  * gradient (`grad` of a function of the row, helpers inlined), and `jacrev` / `jacfwd` of the
- * two-residual function (bench/adbench/adc-src.ts). Each adc result is checked against the hand
+ * two-residual function (bench/adbench/adc-src.ts), and the same written into a caller's buffer
+ * (`jacrevInto` / `jacfwdInto`, the hand block's layout). Each adc result is checked against the hand
  * block first.
  */
 import { join, dirname } from "node:path";
@@ -38,7 +39,8 @@ const fromJacobian = (jac: (...a: unknown[]) => unknown): Float64Array => {
   }
   return out;
 };
-for (const [name, got] of [["row gradients", viaRows], ["jacrev", fromJacobian(m.baPairJacrev)], ["jacfwd", fromJacobian(m.baPairJacfwd)]] as const) {
+const into = (jac: (...a: unknown[]) => unknown): Float64Array => jac(new Float64Array(30), 0, cam, X, w, f0, f1) as Float64Array;
+for (const [name, got] of [["row gradients", viaRows], ["jacrev", fromJacobian(m.baPairJacrev)], ["jacfwd", fromJacobian(m.baPairJacfwd)], ["jacrevInto", into(m.baPairJacrevInto)], ["jacfwdInto", into(m.baPairJacfwdInto)]] as const) {
   const err = Math.max(...Array.from(J, (v, k) => Math.abs(v - got[k]) / Math.max(1, Math.abs(v))));
   if (!(err < 1e-10)) throw new Error(`${name}: differs from the hand block by ${err}`);
 }
@@ -49,6 +51,8 @@ const tasks = [
   { name: "one row's gradient", fn: () => m.baRowGradient(cam, X, w, f0, f1, 0), batch: 1000 },
   { name: "jacrev block", fn: () => m.baPairJacrev(cam, X, w, f0, f1), batch: 1000 },
   { name: "jacfwd block", fn: () => m.baPairJacfwd(cam, X, w, f0, f1), batch: 1000 },
+  { name: "jacrevInto block", fn: () => m.baPairJacrevInto(J, 0, cam, X, w, f0, f1), batch: 1000 },
+  { name: "jacfwdInto block", fn: () => m.baPairJacfwdInto(J, 0, cam, X, w, f0, f1), batch: 1000 },
 ];
 const t = await interleavedMedians(tasks, { rounds: 8, timeMs: 150, warmupMs: 800 });
 const hand = t.get("hand block")!;

@@ -74,7 +74,7 @@ export function dynamicEdits(d: DynamicSite): { start: number; end: number; text
   const argnums = typeof d.argnums === "number" ? `${d.argnums}` : `[${d.argnums.join(", ")}]`;
   if (d.kind === "grad" || d.kind === "valueAndGrad")
     return [{ start: call.getStart(), end: call.getEnd(), text: `${RT}.gradValue(${fn}, ${argnums}, ${d.kind === "valueAndGrad"})` }];
-  if (d.kind === "jacrev" || d.kind === "jacfwd") return [{ start: call.getStart(), end: call.getEnd(), text: `${RT}.${d.kind}Value(${fn}, ${argnums})` }];
+  if (d.kind === "jacrev" || d.kind === "jacfwd" || d.kind === "jacrevInto" || d.kind === "jacfwdInto") return [{ start: call.getStart(), end: call.getEnd(), text: `${RT}.${d.kind}Value(${fn}, ${argnums})` }];
   const api = d.kind === "vjp" ? "vjpValue" : "jvpValue";
   const rest = call.arguments[1];
   if (!rest) return [{ start: call.getStart(), end: call.getEnd(), text: `${RT}.${api}(${fn})` }];

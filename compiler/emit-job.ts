@@ -7,7 +7,7 @@ import type { Prepared, Specializer } from "./diff/prepare.js";
 import { joinGenerated, type Generated } from "./emit/code.js";
 import { emitBlockVjp, emitFused, emitJvp, emitJvpPair, emitSplit, emitVjp } from "./emit/functions.js";
 import { emitGradJvpPair, emitGradVjp, emitHessian } from "./emit/higher.js";
-import { emitJacfwd, emitJacfwdDirect, emitJacrev, emitJacrevFused } from "./emit/jacobian.js";
+import { emitJacfwd, emitJacfwdDirect, emitJacfwdInto, emitJacobianInto, emitJacrev, emitJacrevFused } from "./emit/jacobian.js";
 import type { Job } from "./jobs.js";
 import type { FnInfo } from "./tangents.js";
 
@@ -49,15 +49,18 @@ export function emitJob(job: Job, f: FnInfo, p: Prepared, ctx: JobContext): Gene
     }
     case "jacrev": {
       // Fused sweeps per row unless f writes its arguments (then through vjp's copies).
-      if (!ctx.written.size && ctx.resultActive()) return emitJacrevFused(p, ctx.specializer(), job.wrt!, !!job.tuple, name);
+      if (!ctx.written.size && ctx.resultActive()) return emitJacrevFused(p, ctx.specializer(), job.wrt!, !!job.tuple, name, !!job.into);
+      if (job.into) return emitJacobianInto(ir, job.wrt!, { into: name, jac: ctx.enqueue({ kind: "jacrev", key: job.key, mask: job.mask, wrt: job.wrt, tuple: true })[0] });
       const [vjp] = ctx.enqueue({ kind: "vjp", key: job.key, mask: job.mask });
       return emitJacrev(ir, job.wrt!, !!job.tuple, { jac: name, vjp });
     }
     case "jacfwd": {
       if (!ctx.written.size) {
         const [jvp] = ctx.enqueue({ kind: "jvp", key: job.key, mask: job.mask });
+        if (job.into) return emitJacfwdInto(ir, job.wrt!, { jac: name, jvp });
         return emitJacfwdDirect(ir, job.wrt!, !!job.tuple, { jac: name, jvp });
       }
+      if (job.into) return emitJacobianInto(ir, job.wrt!, { into: name, jac: ctx.enqueue({ kind: "jacfwd", key: job.key, mask: job.mask, wrt: job.wrt, tuple: true })[0] });
       const [pair] = ctx.enqueue({ kind: "jvpPair", key: job.key, mask: job.mask });
       return emitJacfwd(ir, job.wrt!, !!job.tuple, { jac: name, pair }, captured, ctx.written);
     }

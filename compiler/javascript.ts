@@ -5,9 +5,10 @@
  */
 import { ts } from "ts-morph";
 import type { Diagnostic } from "./diagnostics.js";
+import { API_KINDS } from "./targets.js";
 
 /** adc's exports that only work once compiled. */
-const COMPILED = new Set(["grad", "valueAndGrad", "vjp", "jvp", "hessian", "jacfwd", "jacrev", "jacobian", "checkGrads", "record"]);
+const COMPILED = new Set([...API_KINDS, "record"]);
 
 export function javascriptApiUses(file: string, text: string): Diagnostic[] {
   if (!/from\s*["']adc["']/.test(text)) return [];

@@ -12,6 +12,8 @@ export interface Job {
   readonly wrt?: readonly number[];
   /** grad/valueAndGrad: gradients returned as a tuple (argnums written as a list), even of one. */
   readonly tuple?: boolean;
+  /** jacrev, jacfwd: written into a buffer the caller passes (jacrevInto, jacfwdInto). */
+  readonly into?: boolean;
   /** hessian, gradJvpPair, gradVjp: the key of the directed tangent function they differentiate. */
   readonly tangent?: string;
 }
@@ -64,7 +66,7 @@ export function jobBases(job: Job, base: string, ir: IrFunction, captured: numbe
       // The order of argnums is the order of the results (columns): `[1, 0]` is a job of its own.
       const ordered = !job.wrt || job.wrt.every((k, i) => i === 0 || k > job.wrt![i - 1]);
       const sfx = ordered ? suffix(ir, job.mask, nUser) : "_" + job.wrt!.map((k) => ir.params[k].name).join("_");
-      return [`${base}_${job.kind}${sfx}${job.tuple ? "_tuple" : ""}`];
+      return [`${base}_${job.kind}${sfx}${job.tuple ? "_tuple" : ""}${job.into ? "_into" : ""}`];
     }
     case "gradJvpPair":
       return [`${base}_grad${wrtSuffix(ir, job.wrt!, nUser)}_jvpPair`];

@@ -13,7 +13,7 @@ import { forEachExpr, forEachStmt, stmtExprs } from "./ir/walk.js";
 import type { FunctionNode } from "./ir/lower/index.js";
 import type { Capture, RecordSite } from "./record.js";
 import { captureText } from "./record.js";
-import type { CallSite } from "./targets.js";
+import { JACOBIAN_KINDS, type CallSite } from "./targets.js";
 import { RT } from "./emit/names.js";
 import { jobBases, type Job } from "./jobs.js";
 import type { FnInfo } from "./tangents.js";
@@ -42,7 +42,7 @@ export class Requests {
     let f = this.host.register(site.fnNode, undefined, site.hasAux);
     if (this.host.isBroken(fnKey(f.id))) return;
     if (site.kind === "hessian") return this.requestHessian(site, f);
-    if (site.kind === "jacfwd" || site.kind === "jacrev" || site.kind === "jacobian") return this.requestJacobian(site, f);
+    if (JACOBIAN_KINDS.has(site.kind)) return this.requestJacobian(site, f);
     if (site.kind === "checkGrads") return this.requestCheck(site, f);
     if (site.inner.length && (site.kind === "jvp" || site.kind === "vjp")) return this.requestOfGrad(site, f);
     if (site.inner.length) {
@@ -91,13 +91,13 @@ export class Requests {
   }
 
   /** `grad(f)` becomes the generated function's name (a closure's captured locals bound by an arrow). */
-  private replaceWithFunction(site: CallSite, f: FnInfo, name: string): void {
+  private replaceWithFunction(site: CallSite, f: FnInfo, name: string, into = false): void {
     const file = site.call.getSourceFile().fileName;
-    this.host.edit(file, site.call.getStart(), site.call.getEnd(), this.functionText(site, f, name));
+    this.host.edit(file, site.call.getStart(), site.call.getEnd(), this.functionText(site, f, name, into));
   }
 
   /** A generated function of f's arguments as an expression: its name, or an arrow passing a closure's captured locals. */
-  private functionText(site: CallSite, f: FnInfo, name: string): string {
+  private functionText(site: CallSite, f: FnInfo, name: string, into = false): string {
     const file = site.call.getSourceFile().fileName;
     const captured = (f.captures ?? []).map(captureText);
     const fnName = this.host.importName(file, f, name);
@@ -106,6 +106,13 @@ export class Requests {
     const params = (f.node as ts.SignatureDeclarationBase).parameters;
     const paramText = params.map((q) => (q.type || q.initializer ? q.getText() : `${q.name.getText()}: ${this.host.typeText(q)}`));
     const args = [...params.map((q) => q.name.getText()), ...captured];
+    if (into) {
+      // The buffer and offset lead (names unlike the parameters' and the captured locals').
+      const taken = new Set([...args, ...params.map((q) => q.getText())].join(" ").split(/[^\w$]+/));
+      const [J, at] = ["J", "offset"].map((b) => { let n = `_${b}`; while (taken.has(n)) n += "_"; return n; });
+      paramText.unshift(`${J}: Float64Array`, `${at}: number`);
+      args.unshift(J, at);
+    }
     return `((${paramText.join(", ")}) => ${fnName}(${args.join(", ")}))`;
   }
 
@@ -202,9 +209,11 @@ export class Requests {
       if (!plain(q.ty.k) || !this.diffParams(f)[i]) return this.host.refuse("ADC1012", file, site.call, `${site.kind} needs parameter '${q.name}' of '${f.id.name}' to be a number, number[] or Float64Array`);
     }
     const mask = ir.params.map((_, k) => wrt.includes(k));
-    const kind = site.kind === "jacfwd" ? "jacfwd" : "jacrev";
-    const [name] = this.host.enqueue({ kind, key: fnKey(f.id), mask, wrt, tuple: site.tuple });
-    this.replaceWithFunction(site, f, name);
+    const kind = site.kind === "jacfwd" || site.kind === "jacfwdInto" ? "jacfwd" : "jacrev";
+    // Into a buffer, the layout is the same whether argnums is a list or not.
+    const into = site.kind === "jacrevInto" || site.kind === "jacfwdInto";
+    const [name] = this.host.enqueue({ kind, key: fnKey(f.id), mask, wrt, tuple: site.tuple && !into, ...(into ? { into } : {}) });
+    this.replaceWithFunction(site, f, name, into);
   }
 
   /** `jvp(grad(f, i), p, t)` and `vjp(grad(f, i), ...p)`: Hessian-vector products, as T(f)'s gradients. */

@@ -10,10 +10,14 @@ import type { DiagnosticSink } from "./diagnostics.js";
 import type { FunctionNode } from "./ir/lower/index.js";
 import { runtimeFile } from "./program.js";
 
-export type ApiKind = "grad" | "valueAndGrad" | "vjp" | "jvp" | "hessian" | "jacfwd" | "jacrev" | "jacobian" | "checkGrads";
-const API_KINDS = new Set<string>(["grad", "valueAndGrad", "vjp", "jvp", "hessian", "jacfwd", "jacrev", "jacobian", "checkGrads"]);
+export type ApiKind = "grad" | "valueAndGrad" | "vjp" | "jvp" | "hessian" | JacobianKind | "checkGrads";
+/** The Jacobian transforms; the `Into` ones write into a buffer the caller passes. */
+export type JacobianKind = "jacfwd" | "jacrev" | "jacobian" | "jacrevInto" | "jacfwdInto";
+export const JACOBIAN_KINDS: ReadonlySet<string> = new Set<JacobianKind>(["jacfwd", "jacrev", "jacobian", "jacrevInto", "jacfwdInto"]);
+/** Every API call adc compiles (`record` blocks are found apart). */
+export const API_KINDS: ReadonlySet<string> = new Set<string>(["grad", "valueAndGrad", "vjp", "jvp", "hessian", ...JACOBIAN_KINDS, "checkGrads"]);
 /** The API calls that take `(f, argnums?)` and return a function of f's arguments, but are no gradient. */
-const ONE_ARGNUM = new Set<string>(["hessian", "jacfwd", "jacrev", "jacobian"]);
+const ONE_ARGNUM = new Set<string>(["hessian", ...JACOBIAN_KINDS]);
 
 export interface CallSite {
   readonly kind: ApiKind;
@@ -180,7 +184,7 @@ export function customOf(e: ts.Expression, checker: ts.TypeChecker): CustomFn | 
  * derivatives a `@differentiable` function carries (runtime/dynamic.ts).
  */
 export interface DynamicSite {
-  readonly kind: "grad" | "valueAndGrad" | "vjp" | "jvp" | "jacrev" | "jacfwd";
+  readonly kind: "grad" | "valueAndGrad" | "vjp" | "jvp" | "jacrev" | "jacfwd" | "jacrevInto" | "jacfwdInto";
   readonly call: ts.CallExpression;
   readonly fn: ts.Expression;
   readonly argnums: number | readonly number[];
@@ -289,18 +293,18 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
   const fnNode = custom ? (custom.call as unknown as FunctionNode) : functionOf(fnArg, checker);
   if (typeof fnNode === "string" && dynamic && !inner.length && dynamicValue(fnArg, checker)) {
     // A function value: its derivatives are looked up when the program runs.
-    if (kind !== "grad" && kind !== "valueAndGrad" && kind !== "vjp" && kind !== "jvp" && kind !== "jacrev" && kind !== "jacobian" && kind !== "jacfwd")
-      return report("ADC1008", fnArg, `${kind} of a function value adc cannot see at build time is not supported (grad, valueAndGrad, vjp, jvp, jacrev, jacobian and jacfwd are, for functions marked @differentiable)`, "pass the function itself, declared with `function` or a `const` arrow");
+    if (kind !== "grad" && kind !== "valueAndGrad" && kind !== "vjp" && kind !== "jvp" && !JACOBIAN_KINDS.has(kind))
+      return report("ADC1008", fnArg, `${kind} of a function value adc cannot see at build time is not supported (grad, valueAndGrad, vjp, jvp and the Jacobians are, for functions marked @differentiable)`, "pass the function itself, declared with `function` or a `const` arrow");
     if (hasAux) return report("ADC1008", fnArg, `${kind} with hasAux of a function value is not supported`, "pass the function itself");
     let argnums: number | number[] = 0;
-    if ((kind === "grad" || kind === "valueAndGrad" || kind === "jacrev" || kind === "jacobian" || kind === "jacfwd") && second) {
+    if ((kind === "grad" || kind === "valueAndGrad" || JACOBIAN_KINDS.has(kind)) && second) {
       let arg = second;
       while (ts.isAsExpression(arg) || ts.isParenthesizedExpression(arg)) arg = arg.expression;
       const nums = ts.isArrayLiteralExpression(arg) ? arg.elements.map((x) => literalArgnum(x)) : [literalArgnum(arg)];
       if (nums.some((x) => x === undefined || x < 0)) return report("ADC1006", second, "argnums must be a literal number or an array of literal numbers", "write the positions, e.g. grad(f, 1)");
       argnums = ts.isArrayLiteralExpression(arg) ? (nums as number[]) : nums[0]!;
     }
-    dynamic({ kind: kind === "jacobian" ? "jacrev" : kind, call, fn: fnArg, argnums });
+    dynamic({ kind: kind === "jacobian" ? "jacrev" : (kind as DynamicSite["kind"]), call, fn: fnArg, argnums });
     return undefined;
   }
   if (typeof fnNode === "string")

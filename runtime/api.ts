@@ -1,7 +1,7 @@
 /**
  * adc's user API: what a program imports from "adc".
  *
- * `grad`, `valueAndGrad`, `vjp`, `jvp`, `hessian`, `jacfwd`, `jacrev`, `jacobian` and `checkGrads` are markers: adc's compiler finds each call at build
+ * `grad`, `valueAndGrad`, `vjp`, `jvp`, `hessian`, `jacfwd`, `jacrev`, `jacobian`, `jacrevInto`, `jacfwdInto` and `checkGrads` are markers: adc's compiler finds each call at build
  * time and replaces it with generated derivative code, so at run time no graph is built. If one
  * of them runs, the program was not built by adc, and the call says so.
  *
@@ -153,6 +153,24 @@ export function jacfwd<F extends NumOrArrFn, const A extends number>(f: F, argnu
 export function jacfwd<F extends NumOrArrFn, const A extends readonly number[]>(f: F, argnums: A): (...args: Args<F>) => JacobiansOf<F, A>;
 export function jacfwd(_f: AnyFn, _argnums?: number | readonly number[]): never {
   throw notCompiled("jacfwd");
+}
+
+/**
+ * The Jacobian written into a buffer the caller passes, so that a Jacobian in a loop allocates
+ * no result: `jacrevInto(f, argnums?)(J, offset, ...args)` writes the m x n block row-major into
+ * `J` from `offset` (a row per output entry; the columns of the arguments in `argnums`, side by
+ * side: one for a number, one per entry for an array) and returns J. A RangeError if the block
+ * does not fit. Computed as jacrev computes it.
+ */
+export function jacrevInto<F extends NumOrArrFn>(f: F, argnums?: number | readonly number[]): (J: Float64Array, offset: number, ...args: Args<F>) => Float64Array;
+export function jacrevInto(_f: AnyFn, _argnums?: number | readonly number[]): never {
+  throw notCompiled("jacrevInto");
+}
+
+/** jacrevInto's layout, computed as jacfwd computes it (forward mode). */
+export function jacfwdInto<F extends NumOrArrFn>(f: F, argnums?: number | readonly number[]): (J: Float64Array, offset: number, ...args: Args<F>) => Float64Array;
+export function jacfwdInto(_f: AnyFn, _argnums?: number | readonly number[]): never {
+  throw notCompiled("jacfwdInto");
 }
 
 /** `jacrev`, under JAX's other name. */

@@ -5,7 +5,7 @@
  * the API call becomes a run-time lookup of them, and a function without them is an error that
  * names the annotation.
  */
-import { jacobianColumns, jacobianRows } from "./jacobian.js";
+import { jacobianColumns, jacobianInto, jacobianRows, jacobianSpace } from "./jacobian.js";
 import { NDArray } from "./ndarray/ndarray.js";
 import { onesLikeOperand } from "./ndarray/registry.js";
 import { zerosLike } from "./scratch.js";
@@ -109,6 +109,28 @@ export function jacfwdValue(f: unknown, argnums: number | readonly number[]): (.
       }) as never, x as number | Float64Array | number[]);
     });
     return typeof argnums === "number" ? jacobians[0] : jacobians;
+  };
+}
+
+/**
+ * `jacrevInto(fn, argnums)` and `jacfwdInto(fn, argnums)` of a function value: the Jacobian as
+ * jacrev / jacfwd make it, written into the caller's buffer (runtime/jacobian.ts, jacobianInto).
+ */
+export function jacrevIntoValue(f: unknown, argnums: number | readonly number[]): (J: Float64Array, at: number, ...args: any[]) => Float64Array {
+  return into(jacrevValue(f, argnums), argnums);
+}
+
+export function jacfwdIntoValue(f: unknown, argnums: number | readonly number[]): (J: Float64Array, at: number, ...args: any[]) => Float64Array {
+  return into(jacfwdValue(f, argnums), argnums);
+}
+
+function into(jac: (...args: any[]) => any, argnums: number | readonly number[]): (J: Float64Array, at: number, ...args: any[]) => Float64Array {
+  const ks = typeof argnums === "number" ? [argnums] : argnums;
+  return (J, at, ...args) => {
+    jacobianSpace(J, at, 0, 0);
+    const inputs = ks.map((k) => args[k]);
+    const parts = jac(...args);
+    return jacobianInto(J, at, typeof argnums === "number" ? [parts] : parts, inputs);
   };
 }
 

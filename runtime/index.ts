@@ -11,8 +11,8 @@ export { ndPrimal, ndJvp, ndVjp, ndVjpNum, ndAcc, ndOrZeros, ndZerosLike, scalar
 export { barOf, fillBar, addTree, copyArrays, type Bar } from "./pytree.js";
 export { checkCotangent } from "./cotangent.js";
 export { keepArrays, restoreArrays, checkDistinct } from "./arrays.js";
-export { jacobianRows, jacobianColumns } from "./jacobian.js";
+export { jacobianRows, jacobianColumns, jacobianInto, jacobianSpace } from "./jacobian.js";
 export { record, GradientTape, isTraining, checkUntracked } from "./autograd.js";
 export { checkGrads } from "./check.js";
 export { customVjpOf, customJvpOf, customJvpTranspose, zeroTangent } from "./custom.js";
-export { attachDerivatives, gradValue, vjpValue, jvpValue, jacrevValue, jacfwdValue } from "./dynamic.js";
+export { attachDerivatives, gradValue, vjpValue, jvpValue, jacrevValue, jacfwdValue, jacrevIntoValue, jacfwdIntoValue } from "./dynamic.js";

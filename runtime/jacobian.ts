@@ -73,3 +73,42 @@ export function jacobianColumns(jvp: (t: never, last: boolean) => readonly [unkn
   for (let i = 0; i < m; i++) rows.push(rowOf(cols.map((c) => (c as Arr)[i]), like));
   return rows;
 }
+
+/**
+ * Checks that `J` has room for an m x n block at `at` (jacrevInto, jacfwdInto): a typed array
+ * drops writes past its end without a word, which would leave part of the Jacobian unwritten.
+ */
+export function jacobianSpace(J: Float64Array, at: number, m: number, n: number): void {
+  if (!(J instanceof Float64Array)) throw new TypeError("adc: the Jacobian buffer must be a Float64Array");
+  if (!Number.isInteger(at) || at < 0 || at + m * n > J.length)
+    throw new RangeError(`adc: the Jacobian is ${m} x ${n} (${m * n} entries); it does not fit at offset ${at} of a buffer of ${J.length}`);
+}
+
+/**
+ * Writes Jacobians in JAX's layout (`parts`, one per argument differentiated; `inputs`, those
+ * arguments) into `J` at `at` as one row-major block: a row per output entry, the arguments'
+ * columns side by side (a number argument one column, an array one per entry). Returns J.
+ */
+export function jacobianInto(J: Float64Array, at: number, parts: readonly unknown[], inputs: readonly unknown[]): Float64Array {
+  const widths = inputs.map((x) => (typeof x === "number" ? 1 : (x as Arr).length));
+  const n = widths.reduce((s, w) => s + w, 0);
+  // A number output's Jacobian is one row: a number for a number argument, the gradient (an
+  // array of numbers) for an array one. An array output's is a column for a number argument and
+  // a list of rows for an array one. (An empty list is either, and writes nothing either way.)
+  const gradientRow = (p: unknown): boolean => p instanceof Float64Array || (Array.isArray(p) && typeof p[0] === "number");
+  const scalarOut = parts.some((p, k) => typeof p === "number" || (typeof inputs[k] !== "number" && gradientRow(p)));
+  const m = scalarOut ? 1 : parts.length ? (parts[0] as Arr | Arr[]).length : 0;
+  jacobianSpace(J, at, m, n);
+  let col = at;
+  parts.forEach((p, k) => {
+    for (let i = 0; i < m; i++) {
+      const row = col + i * n;
+      if (typeof p === "number") J[row] = p;
+      else if (scalarOut) for (let j = 0; j < widths[k]; j++) J[row + j] = (p as Arr)[j];
+      else if (typeof inputs[k] === "number") J[row] = (p as Arr)[i];
+      else for (let j = 0; j < widths[k]; j++) J[row + j] = (p as Arr[])[i][j];
+    }
+    col += widths[k];
+  });
+  return J;
+}

@@ -1,6 +1,6 @@
 // The ADBench objectives differentiated by adc: the functions in gmm.ts, ba.ts and lstm.ts are
 // plain TypeScript; these calls ask adc for their derivatives at build time.
-import { grad, vjp, jvp, jacfwd, jacrev } from "adc";
+import { grad, vjp, jvp, jacfwd, jacfwdInto, jacrev, jacrevInto } from "adc";
 import { gmmObjective } from "./gmm.js";
 import { baResidual, baResidualRow, weightResidual } from "./ba.js";
 import { lstmObjective } from "./lstm.js";
@@ -31,6 +31,9 @@ export const dWeightResidual = grad(weightResidual);
 export const baPairJacrev = jacrev(baPair, [0, 1, 2]);
 /** The same by forward mode: one tangent evaluation per input entry. */
 export const baPairJacfwd = jacfwd(baPair, [0, 1, 2]);
+/** The block written into the caller's buffer, row-major (camera | point | weight) as the hand block lays it out. */
+export const baPairJacrevInto = jacrevInto(baPair, [0, 1, 2]);
+export const baPairJacfwdInto = jacfwdInto(baPair, [0, 1, 2]);
 
 /** d loss / d (mainParams, extraParams). */
 export const lstmGradient = grad(lstmObjective, [0, 1]);

@@ -18,6 +18,7 @@ import { printExpr, printTy } from "../ir/print.js";
 import { printStmts } from "../ir/print-stmt.js";
 import { Code, generated, type Generated } from "./code.js";
 import { gradText, paramList, sweep, tapeLocals, withLocalTape } from "./functions.js";
+import { intoBuffer, sumText } from "./buffer-rows.js";
 import { Namer, RT } from "./names.js";
 
 /** The type of f's Jacobian with respect to parameter `x` (runtime/api.ts, JacobianOf). */
@@ -145,52 +146,136 @@ export function emitJacfwdDirect(fn: IrFunction, wrt: readonly number[], tuple: 
 }
 
 /**
+ * jacrevInto / jacfwdInto where the Jacobian comes from jacrev / jacfwd as a tuple (f writes its
+ * arguments, or its value does not depend on them): copied into the caller's buffer.
+ */
+export function emitJacobianInto(fn: IrFunction, wrt: readonly number[], names: { into: string; jac: string }): Generated {
+  const namer = new Namer(fn.reserved);
+  const J = namer.fresh("J", false);
+  const offset = namer.fresh("offset", false);
+  const c = new Code().at(fn.pos.start);
+  c.open(`export function ${names.into}(${J}: Float64Array, ${offset}: number, ${paramList(fn.params)}): Float64Array`);
+  c.line(`return ${RT}.jacobianInto(${J}, ${offset}, ${names.jac}(${fn.params.map((q) => q.name).join(", ")}), [${wrt.map((k) => fn.params[k].name).join(", ")}]);`);
+  c.close();
+  return generated(c);
+}
+
+/**
+ * jacfwdInto for an f that writes none of its arguments: f_jvp once per input entry, as in
+ * emitJacfwdDirect, each tangent written into its column of the caller's buffer.
+ */
+export function emitJacfwdInto(fn: IrFunction, wrt: readonly number[], names: { jac: string; jvp: string }): Generated {
+  const namer = new Namer(fn.reserved);
+  const J = namer.fresh("J", false);
+  const offset = namer.fresh("offset", false);
+  const n = namer.fresh("n", false);
+  const dots = new Map(wrt.map((k) => [k, namer.fresh(`${fn.params[k].name}_dot`, false)]));
+  const args = fn.params.flatMap((q, k) => (dots.has(k) ? [q.name, dots.get(k)!] : [q.name])).join(", ");
+  const numOut = fn.ret.k === "num";
+  const lane = numOut ? `${RT}.retF[0]` : `(${RT}.retO[0] as ${printTy(fn.ret)})`;
+  const widths = wrt.map((k) => (fn.params[k].ty.k === "num" ? 1 : `${fn.params[k].name}.length`));
+  const c = new Code().at(fn.pos.start);
+  c.open(`export function ${names.jac}(${J}: Float64Array, ${offset}: number, ${paramList(fn.params)}): Float64Array`);
+  c.line(`const ${n} = ${sumText(widths)};`);
+  if (numOut) c.line(`${RT}.jacobianSpace(${J}, ${offset}, 1, ${n});`);
+  for (const k of wrt) {
+    const q = fn.params[k];
+    c.line(q.ty.k === "num" ? `let ${dots.get(k)} = 0;` : `const ${dots.get(k)} = ${RT}.zerosLike(${q.name});`);
+  }
+  const j = namer.fresh("j", false);
+  const i = namer.fresh("i", false);
+  wrt.forEach((k, t) => {
+    const q = fn.params[k];
+    const dot = dots.get(k)!;
+    const col = namer.fresh("col", false);
+    const first = sumText(widths.slice(0, t));
+    const at = (e: string): string => (first === "0" ? `${offset} + ${e}` : `${offset} + ${first} + ${e}`);
+    // Column `first + j` of every row: the tangent along e_j.
+    const column = (jj: string): void => {
+      c.line(`${names.jvp}(${args});`);
+      if (numOut) {
+        c.line(`${J}[${at(jj)}] = ${lane};`);
+        return;
+      }
+      c.line(`const ${col} = ${lane};`);
+      c.line(`${RT}.jacobianSpace(${J}, ${offset}, ${col}.length, ${n});`);
+      c.line(`for (let ${i} = 0; ${i} < ${col}.length; ${i}++) ${J}[${at(`${i} * ${n} + ${jj}`)}] = ${col}[${i}];`);
+    };
+    if (q.ty.k === "num") {
+      c.line(`${dot} = 1;`);
+      column("0");
+      c.line(`${dot} = 0;`);
+      return;
+    }
+    c.open(`for (let ${j} = 0; ${j} < ${q.name}.length; ${j}++)`);
+    c.line(`${dot}[${j}] = 1;`);
+    column(j);
+    c.line(`${dot}[${j}] = 0;`);
+    c.close();
+  });
+  c.line(`return ${J};`);
+  c.close();
+  return generated(c);
+}
+
+/**
  * jacrev for an f that writes none of its arguments, in one function: per output entry, f's
  * reverse sweep seeded with that entry's unit cotangent, fused as in `f_grad` (values stay in
  * locals; the small functions f calls are inlined), the adjoint arrays becoming the rows. Where
  * the sweeps record nothing (straight-line code), one forward sweep serves every row; otherwise
  * each row runs its own, since the reverse sweep consumes the records and restores what it
  * overwrote (sharing would mean copying the tape and the arrays per row, as the vjp route does).
+ *
+ * `into` (jacrevInto): the rows go into the caller's buffer, m x n row-major from an offset, the
+ * arguments' columns side by side; the array adjoints the sweep only indexes accumulate there
+ * directly (buffer-rows.ts), so no row is allocated.
  */
-export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly number[], tuple: boolean, name: string): Generated {
+export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly number[], tuple: boolean, name: string, into = false): Generated {
   const fn = p.fn;
   const namer = p.namer.clone();
-  const ty = resultTy(fn, wrt, tuple);
   const numOut = fn.ret.k === "num";
   const ct = numOut ? "1" : namer.fresh("ct", false);
   const adj = emitAdjoint(p, spec, "fused", ct, namer, true);
   const qs = wrt.map((k) => fn.params[k]);
-  const rev = sweep(name, p, adj, qs.filter((q) => barInPlace(q.ty)).map((q) => adj.bar(q.name)));
+  const swept = sweep(name, p, adj, qs.filter((q) => barInPlace(q.ty)).map((q) => adj.bar(q.name)));
+  const buffer = into ? intoBuffer(qs, adj, swept) : undefined;
+  const rev = buffer?.stmts ?? swept;
   const [fwdSweep, revSweep] = withLocalTape([adj.fwd, rev], tapeLocals(adj.namer));
   const out = adj.output ? printExpr(adj.output) : "";
   const c = new Code().at(fn.pos.start);
-  c.open(`export function ${name}(${paramList(fn.params)}): ${ty}`);
+  if (buffer) {
+    c.open(`export function ${name}(${buffer.J}: Float64Array, ${buffer.offset}: number, ${paramList(fn.params)}): Float64Array`);
+    c.line(`const ${buffer.n} = ${buffer.width};`);
+  } else c.open(`export function ${name}(${paramList(fn.params)}): ${resultTy(fn, wrt, tuple)}`);
   const grads = qs.map((q) => gradText(p, adj, q));
   const sweeps = (): void => {
     printStmts(adj.hoisted, c);
     c.line("// forward sweep");
     printStmts(fwdSweep, c);
   };
-  const reverse = (): void => {
+  const reverse = (i: string): void => {
     c.line("// reverse sweep");
-    for (const q of qs) if (q.ty.k === "arr") c.line(`const ${adj.bar(q.name)} = ${RT}.zerosLike(${q.name});`);
+    if (buffer) buffer.startRow(c, i);
+    for (const q of qs) if (q.ty.k === "arr" && !buffer?.moved.has(adj.bar(q.name))) c.line(`const ${adj.bar(q.name)} = ${RT}.zerosLike(${q.name});`);
     printStmts(revSweep, c);
+    if (buffer) buffer.endRow(c, grads);
   };
   if (numOut) {
     // One row: the gradient.
+    if (buffer) c.line(`${RT}.jacobianSpace(${buffer.J}, ${buffer.offset}, 1, ${buffer.n});`);
     sweeps();
-    reverse();
-    c.line(`return ${tuple ? `[${grads.join(", ")}]` : grads[0]};`);
+    reverse("0");
+    c.line(`return ${buffer ? buffer.J : tuple ? `[${grads.join(", ")}]` : grads[0]};`);
     c.close();
     return generated(c);
   }
   const rows = new Map(wrt.map((k) => [k, adj.namer.fresh(`J_${fn.params[k].name}`, false)]));
   const isNum = (k: number): boolean => fn.params[k].ty.k === "num";
   // A number parameter's column has one entry per output entry, in the output's type.
-  for (const k of wrt) c.line(isNum(k) ? `let ${rows.get(k)}!: ${printTy(fn.ret)};` : `const ${rows.get(k)}: ${printTy(fn.params[k].ty)}[] = [];`);
+  if (!buffer) for (const k of wrt) c.line(isNum(k) ? `let ${rows.get(k)}!: ${printTy(fn.ret)};` : `const ${rows.get(k)}: ${printTy(fn.params[k].ty)}[] = [];`);
   const i = adj.namer.fresh("i", false);
   const m = adj.namer.fresh("m", false);
-  const columns = wrt.filter(isNum);
+  const columns = buffer ? [] : wrt.filter(isNum);
   const makeColumns = (): void => {
     if (columns.length) c.line(`if (${i} === 0) ${columns.map((k) => `${rows.get(k)} = ${RT}.zerosLike(${out});`).join(" ")}`);
   };
@@ -200,15 +285,21 @@ export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly nu
     c.line(`if (${i} === 0) ${ct} = ${RT}.zerosLike(${out});`);
     c.line(`else ${ct}.fill(0);`);
     c.line(guarded ? `if (${i} < ${m}) ${ct}[${i}] = 1;` : `${ct}[${i}] = 1;`);
-    reverse();
+    reverse(i);
   };
-  const store = (): void => wrt.forEach((k, n) => c.line(isNum(k) ? `${rows.get(k)}[${i}] = ${grads[n]};` : `${rows.get(k)}.push(${grads[n]});`));
+  const store = (): void => {
+    if (!buffer) wrt.forEach((k, n) => c.line(isNum(k) ? `${rows.get(k)}[${i}] = ${grads[n]};` : `${rows.get(k)}.push(${grads[n]});`));
+  };
+  const space = (): void => {
+    if (buffer) c.line(`${RT}.jacobianSpace(${buffer.J}, ${buffer.offset}, ${m}, ${buffer.n});`);
+  };
   c.line(`let ${ct}!: ${printTy(fn.ret)};`);
-  if (replayable(adj.fwd, rev, new Set([...qs.map((q) => adj.bar(q.name)), ct]))) {
+  if (replayable(adj.fwd, rev, new Set([...qs.map((q) => adj.bar(q.name)), ct]), buffer?.J)) {
     // Neither sweep records anything or calls another generated function, and the reverse
     // sweep writes only adjoints: it can run again after itself, on the one forward sweep.
     sweeps();
     c.line(`const ${m} = ${out}.length;`);
+    space();
     c.open(`for (let ${i} = 0; ${i} < ${m}; ${i}++)`);
     makeColumns();
     row(false);
@@ -224,20 +315,32 @@ export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly nu
     forEachStmt(adj.fwd, (s) => void (s.k === "assign" && s.target.k === "var" && assigned.add(s.target.name)));
     const passed = fn.params.filter((q) => q.ty.k === "num" && assigned.has(q.name)).map((q) => [q.name, adj.namer.fresh(`${q.name}_in`, false)] as const);
     for (const [q, v] of passed) c.line(`const ${v} = ${q};`);
+    // Into a buffer, an output of no entries has no row to write: its records are dropped.
+    const mark = buffer ? adj.namer.fresh("mark", false) : "";
+    if (buffer) c.line(`const ${mark} = ${RT}.tape.mark();`);
     c.line(`let ${m} = 1;`);
     c.open(`for (let ${i} = 0; ${i} < ${m}; ${i}++)`);
     for (const [q, v] of passed) c.line(`${q} = ${v};`);
     sweeps();
     c.line(`${m} = ${out}.length;`);
-    makeColumns();
-    // (With no entries the run's cotangent stays zero.)
-    row(true);
-    c.open(`if (${i} < ${m})`);
-    store();
-    c.close();
+    if (buffer) {
+      c.open(`if (${m} === 0)`);
+      c.line(`${RT}.tape.reset(${mark});`);
+      c.line("break;");
+      c.close();
+      c.line(`if (${i} === 0) ${RT}.jacobianSpace(${buffer.J}, ${buffer.offset}, ${m}, ${buffer.n});`);
+      row(false);
+    } else {
+      makeColumns();
+      // (With no entries the run's cotangent stays zero.)
+      row(true);
+      c.open(`if (${i} < ${m})`);
+      store();
+      c.close();
+    }
     c.close();
   }
-  c.line(`return ${tuple ? `[${wrt.map((k) => rows.get(k)).join(", ")}]` : rows.get(wrt[0])};`);
+  c.line(`return ${buffer ? buffer.J : tuple ? `[${wrt.map((k) => rows.get(k)).join(", ")}]` : rows.get(wrt[0])};`);
   c.close();
   return generated(c);
 }
@@ -250,7 +353,7 @@ const STATELESS = new Set(["zerosLike", "addInto"]);
  * comes off the tape (so no variable or element is restored: the reverse sweep's only writes are
  * to adjoints it declares), and no generated callee or other runtime helper is called.
  */
-function replayable(fwd: readonly Stmt[], rev: readonly Stmt[], bars: ReadonlySet<string>): boolean {
+function replayable(fwd: readonly Stmt[], rev: readonly Stmt[], bars: ReadonlySet<string>, buffer?: string): boolean {
   let ok = true;
   for (const list of [fwd, rev])
     forEachStmt(list, (s) => {
@@ -262,7 +365,8 @@ function replayable(fwd: readonly Stmt[], rev: readonly Stmt[], bars: ReadonlySe
     });
   // What the reverse sweep writes: its own declarations and the parameters' adjoints only (an
   // overwrite undone by its inverse, `i = i - 1`, would leave the next row a different state).
-  const own = new Set(bars);
+  // (The buffer of jacrevInto holds the rows: each row writes its own.)
+  const own = new Set([...bars, ...(buffer ? [buffer] : [])]);
   forEachStmt(rev, (s) => {
     if (s.k === "let") own.add(s.name);
     if (s.k === "loop" && s.counter) own.add(s.counter.name);

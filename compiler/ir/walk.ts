@@ -231,3 +231,25 @@ export function mapStmtLists(s: Stmt, f: (l: readonly Stmt[]) => Stmt[]): Stmt {
       return s;
   }
 }
+
+/** The statement with every expression it evaluates mapped by `f`, nested statements included. */
+export function mapStmtExprs(s: Stmt, f: (e: Expr) => Expr): Stmt {
+  switch (s.k) {
+    case "let":
+      return s.init ? { ...s, init: f(s.init) } : s;
+    case "assign":
+      return { ...s, target: s.target.k === "index" ? { ...s.target, idx: f(s.target.idx) } : s.target, value: f(s.value) };
+    case "if":
+      return { ...s, cond: f(s.cond), then: s.then.map((x) => mapStmtExprs(x, f)), else: s.else.map((x) => mapStmtExprs(x, f)) };
+    case "loop":
+      return { ...s, cond: s.cond && f(s.cond), init: s.init.map((x) => mapStmtExprs(x, f)), body: s.body.map((x) => mapStmtExprs(x, f)), update: s.update.map((x) => mapStmtExprs(x, f)) };
+    case "block":
+      return { ...s, body: s.body.map((x) => mapStmtExprs(x, f)) };
+    case "return":
+      return s.value ? { ...s, value: f(s.value) } : s;
+    case "expr":
+      return { ...s, e: f(s.e) };
+    default:
+      return s;
+  }
+}

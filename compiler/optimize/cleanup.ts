@@ -13,7 +13,7 @@
  * `liveOut`: the variables read after the statements (the function's results).
  */
 import type { Expr, Stmt } from "../ir/ir.js";
-import { foldExpr, forEachExpr, forEachStmt, mapExpr, mapStmtLists, stmtExprs, stmtLists } from "../ir/walk.js";
+import { foldExpr, forEachExpr, forEachStmt, mapExpr, mapStmtExprs, mapStmtLists, stmtExprs, stmtLists } from "../ir/walk.js";
 import { neg, num } from "../ir/make.js";
 
 /** Runtime helpers without effects: calling them only computes a value. */
@@ -301,27 +301,4 @@ function pure(e: Expr): boolean {
 function dropEmptyAdjoints(list: readonly Stmt[]): Stmt[] {
   const out = list.map((s) => mapStmtLists(s, dropEmptyAdjoints));
   return out.filter((s, i) => !(s.k === "comment" && s.text.startsWith("adjoint of:") && (i + 1 === out.length || out[i + 1].k === "comment")));
-}
-
-// ---- walking ----------------------------------------------------------------------------------
-
-function mapStmtExprs(s: Stmt, f: (e: Expr) => Expr): Stmt {
-  switch (s.k) {
-    case "let":
-      return s.init ? { ...s, init: f(s.init) } : s;
-    case "assign":
-      return { ...s, target: s.target.k === "index" ? { ...s.target, idx: f(s.target.idx) } : s.target, value: f(s.value) };
-    case "if":
-      return { ...s, cond: f(s.cond), then: s.then.map((x) => mapStmtExprs(x, f)), else: s.else.map((x) => mapStmtExprs(x, f)) };
-    case "loop":
-      return { ...s, cond: s.cond && f(s.cond), init: s.init.map((x) => mapStmtExprs(x, f)), body: s.body.map((x) => mapStmtExprs(x, f)), update: s.update.map((x) => mapStmtExprs(x, f)) };
-    case "block":
-      return { ...s, body: s.body.map((x) => mapStmtExprs(x, f)) };
-    case "return":
-      return s.value ? { ...s, value: f(s.value) } : s;
-    case "expr":
-      return { ...s, e: f(s.e) };
-    default:
-      return s;
-  }
 }

@@ -10,6 +10,10 @@ import { scalarRule } from "../../rules/scalar.js";
 import { isListOp } from "../../rules/ndarray.js";
 import { OBSERVERS, IN_PLACE_ARRAY_METHODS } from "./tables.js";
 import { countedLoop } from "./helpers.js";
+import { API_KINDS } from "../../targets.js";
+
+/** The API calls that make derivatives (checkGrads only compares them). */
+const DERIVATIVE_KINDS = [...API_KINDS].filter((k) => k !== "checkGrads");
 import { Expressions } from "./expressions.js";
 
 export abstract class Calls extends Expressions {
@@ -83,7 +87,7 @@ export abstract class Calls extends Expressions {
       });
       return { k: "call", fn: { k: "user", ...derivative }, args, ty, pos: p };
     }
-    for (const api of ["grad", "valueAndGrad", "vjp", "jvp", "hessian", "jacfwd", "jacrev", "jacobian"])
+    for (const api of DERIVATIVE_KINDS)
       if (this.env.isAdcApi(callee, api) || (ts.isCallExpression(callee) && this.env.isAdcApi(callee.expression, api)))
         this.refuse("ADC1023", e, `${api} called inside a differentiated function is not supported yet (grad(g)(x), and const [y, dy] = valueAndGrad(g)(x) or jvp(g, [x], [t]), of numbers are)`, "differentiate the derivative itself at module level: grad(grad(f)), jvp(grad(f), [x], [v]), hessian(f)");
     if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && (callee.expression.text === "Float64Array" || callee.expression.text === "Array") && callee.name.text === "from" && e.arguments.length === 1 && !this.localName(callee.expression) && this.typeOf(e.arguments[0]).k === "arr")

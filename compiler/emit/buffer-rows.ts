@@ -1,0 +1,106 @@
+/**
+ * Adjoint arrays as slices of a caller's buffer (jacrevInto): a reverse sweep that accumulates
+ * `x_bar[e] += ...` can accumulate `J[x_bar_at + e] += ...` instead, straight into the row of the
+ * Jacobian, so that no adjoint array is made per row. That holds for an adjoint the sweep only
+ * indexes; one it passes whole to a call (`addInto(x_bar, y_bar)`), reads the length of or
+ * declares itself stays an array, and the caller copies it into the row.
+ */
+import { F64, type Expr, type Param, type Stmt } from "../ir/ir.js";
+import type { Adjoint } from "../diff/reverse/index.js";
+import type { Code } from "./code.js";
+import { bin, name } from "../ir/make.js";
+import { forEachChildExpr, forEachStmt, mapExpr, mapStmtExprs, mapStmtLists, stmtExprs } from "../ir/walk.js";
+
+/**
+ * `stmts` with every indexing of an adjoint in `bars` (adjoint name -> the variable holding its
+ * first entry's position in `buffer`) made an indexing of `buffer`, for the adjoints that are
+ * only indexed; `moved` names those.
+ */
+export function barsIntoBuffer(stmts: readonly Stmt[], bars: ReadonlyMap<string, string>, buffer: string): { stmts: Stmt[]; moved: ReadonlySet<string> } {
+  const moved = new Set(bars.keys());
+  // Any other use keeps the array: a whole read, or a declaration of its own.
+  forEachStmt(stmts, (s) => {
+    if (s.k === "let") moved.delete(s.name);
+    if (s.k === "assign" && s.target.k === "var") moved.delete(s.target.name);
+    for (const e of stmtExprs(s)) wholeUses(e, moved);
+  });
+  if (!moved.size) return { stmts: [...stmts], moved };
+  const at = (arr: string, idx: Expr): Expr => bin("+", name(bars.get(arr)!), idx);
+  const rewriteExpr = (e: Expr): Expr =>
+    mapExpr(e, (x) => (x.k === "index" && x.arr.k === "var" && moved.has(x.arr.name) ? { ...x, arr: name(buffer, F64), idx: at(x.arr.name, rewriteExpr(x.idx)) } : undefined));
+  const rewrite = (list: readonly Stmt[]): Stmt[] =>
+    list.map((s) => {
+      // mapStmtExprs maps the nested statements' expressions too; rewriting them again is a no-op
+      // (the buffer is no adjoint), and what mapStmtLists adds is their targets.
+      let t = mapStmtLists(mapStmtExprs(s, rewriteExpr), rewrite);
+      if (t.k === "assign" && t.target.k === "index" && moved.has(t.target.arr)) t = { ...t, target: { ...t.target, arr: buffer, arrTy: F64, idx: at(t.target.arr, t.target.idx) } };
+      return t;
+    });
+  return { stmts: rewrite(stmts), moved };
+}
+
+/** Drops from `moved` every adjoint `e` reads other than as the array it indexes. */
+function wholeUses(e: Expr, moved: Set<string>): void {
+  if (e.k === "var") moved.delete(e.name);
+  else if (e.k === "index" && e.arr.k === "var") wholeUses(e.idx, moved);
+  else forEachChildExpr(e, (x) => wholeUses(x, moved));
+}
+
+/** jacrevInto's buffer: its names, and the code that starts and ends each row. */
+export interface RowBuffer {
+  readonly J: string;
+  readonly offset: string;
+  /** The number of columns, and the expression computing it from the arguments. */
+  readonly n: string;
+  readonly width: string;
+  readonly stmts: Stmt[];
+  readonly moved: ReadonlySet<string>;
+  /** Row `i`'s position, the row zeroed, the moved adjoints' first entries placed in it. */
+  startRow(c: Code, i: string): void;
+  /** The rest of the row: number adjoints, and the array adjoints that stayed arrays. */
+  endRow(c: Code, grads: readonly string[]): void;
+}
+
+/**
+ * The buffer of jacrevInto for f's parameters `qs` (numbers and arrays), given the cleaned
+ * reverse sweep: the sweep with its array adjoints moved into the buffer where it can be.
+ */
+export function intoBuffer(qs: readonly Param[], adj: Adjoint, rev: readonly Stmt[]): RowBuffer {
+  const fresh = (b: string): string => adj.namer.fresh(b, false);
+  const J = fresh("J");
+  const offset = fresh("offset");
+  const n = fresh("n");
+  const row = fresh("row");
+  const j = fresh("j");
+  // Each parameter's first column: the widths before it (a number's 1, an array's length).
+  const widths = qs.map((q) => (q.ty.k === "num" ? 1 : `${q.name}.length`));
+  const cols = qs.map((_, k) => sumText(widths.slice(0, k)));
+  const bases = new Map(qs.filter((q) => q.ty.k === "arr").map((q) => [adj.bar(q.name), fresh(`${q.name}_at`)] as const));
+  const { stmts, moved } = barsIntoBuffer(rev, bases, J);
+  const at = (k: number): string => (cols[k] === "0" ? row : `${row} + ${cols[k]}`);
+  return {
+    J, offset, n, stmts, moved,
+    width: sumText(widths),
+    startRow(c, i) {
+      c.line(`const ${row} = ${i === "0" ? offset : `${offset} + ${i} * ${n}`};`);
+      c.line(`for (let ${j} = ${row}; ${j} < ${row} + ${n}; ${j}++) ${J}[${j}] = 0;`);
+      qs.forEach((q, k) => {
+        const b = adj.bar(q.name);
+        if (moved.has(b)) c.line(`const ${bases.get(b)} = ${at(k)};`);
+      });
+    },
+    endRow(c, grads) {
+      qs.forEach((q, k) => {
+        if (q.ty.k === "num") c.line(`${J}[${at(k)}] = ${grads[k]};`);
+        else if (!moved.has(adj.bar(q.name))) c.line(`${J}.set(${grads[k]}, ${at(k)});`);
+      });
+    },
+  };
+}
+
+/** `a.length + b.length + 2` for widths [a.length, 1, b.length, 1]; "0" for none. */
+export function sumText(widths: readonly (number | string)[]): string {
+  const ones = widths.filter((w) => w === 1).length;
+  const terms = widths.filter((w): w is string => typeof w === "string");
+  return [...terms, ...(ones ? [String(ones)] : [])].join(" + ") || "0";
+}
