@@ -11,7 +11,7 @@ export { ndPrimal, ndJvp, ndVjp, ndVjpNum, ndAcc, ndOrZeros, ndZerosLike, scalar
 export { barOf, fillBar, addTree, copyArrays, type Bar } from "./pytree.js";
 export { checkCotangent } from "./cotangent.js";
 export { keepArrays, restoreArrays, checkDistinct } from "./arrays.js";
-export { jacobianRows, jacobianColumns, jacobianInto, jacobianSpace } from "./jacobian.js";
+export { jacobianRows, jacobianColumns, jacobianInto, jacobianSpace, jacobianIndexError } from "./jacobian.js";
 export { record, GradientTape, isTraining, checkUntracked } from "./autograd.js";
 export { checkGrads } from "./check.js";
 export { customVjpOf, customJvpOf, customJvpTranspose, zeroTangent } from "./custom.js";

@@ -112,3 +112,11 @@ export function jacobianInto(J: Float64Array, at: number, parts: readonly unknow
   });
   return J;
 }
+
+/**
+ * jacrevInto of a function that reads `x[k]` for a k past x's end: the adjoint of that entry
+ * would land in the next argument's columns (or past the block), so it is refused.
+ */
+export function jacobianIndexError(name: string, k: number, length: number): never {
+  throw new RangeError(`adc: the function reads ${name}[${k}], but ${name} has ${length} entries: jacrevInto cannot place that entry's derivative in the block`);
+}

@@ -65,6 +65,10 @@ export function walk(x: Float64Array, n: number): number[] {
   }
   return out;
 }
+/** Reads some entries only: the others' columns are zero. */
+export function sparse(x: Float64Array): Float64Array {
+  return Float64Array.from([x[0] * x[3], Math.sin(x[3])]);
+}
 /** @differentiable */
 export function scaled(x: Float64Array, s: number): Float64Array {
   return Float64Array.from([x[0] * s, x[1] * x[0]]);
@@ -73,12 +77,12 @@ export function scaled(x: Float64Array, s: number): Float64Array {
 export const rev = {
   pair: jacrevInto(pair, [0, 1]), field: jacrevInto(field, [0, 1]), energy: jacrevInto(energy, [0, 1]),
   curve: jacrevInto(curve), normalize: jacrevInto(normalize), shifted: jacrevInto(shifted), walk: jacrevInto(walk),
-  fieldS: jacrevInto(field, 1), pairSX: jacrevInto(pair, [1, 0]),
+  fieldS: jacrevInto(field, 1), pairSX: jacrevInto(pair, [1, 0]), sparse: jacrevInto(sparse),
 };
 export const fwd = {
   pair: jacfwdInto(pair, [0, 1]), field: jacfwdInto(field, [0, 1]), energy: jacfwdInto(energy, [0, 1]),
   curve: jacfwdInto(curve), normalize: jacfwdInto(normalize), shifted: jacfwdInto(shifted), walk: jacfwdInto(walk),
-  fieldS: jacfwdInto(field, 1), pairSX: jacfwdInto(pair, [1, 0]),
+  fieldS: jacfwdInto(field, 1), pairSX: jacfwdInto(pair, [1, 0]), sparse: jacfwdInto(sparse),
 };
 
 /** A closure over the caller's data. */
@@ -147,7 +151,7 @@ describe("jacrevInto and jacfwdInto", () => {
     // The straight-line function accumulates its adjoint straight into the buffer's row.
     const from = r.code.slice(r.code.indexOf("export function pair_jacrev"));
     const body = from.slice(0, from.indexOf("\n}\n"));
-    expect(body).toMatch(/J\[x_at \+ 2\] \+=/);
+    expect(body).toMatch(/J\[x_at \+ 2\] = /);
     expect(body).not.toMatch(/zerosLike\(x\)/);
     m = await load(r.code, "into-input.ts");
   });
@@ -163,6 +167,7 @@ describe("jacrevInto and jacfwdInto", () => {
     ["walk", [x3(), 4], [0]],
     ["fieldS", [x3(), 1.3], [1]],
     ["pairSX", [x3(), 1.3], [1, 0]],
+    ["sparse", [Float64Array.from([0.5, 9, 9, -1.5, 9, 9])], [0]],
   ];
 
   it("write the block at the offset, equal to finite differences, and leave the rest of the buffer as it was", () => {
@@ -204,6 +209,9 @@ describe("jacrevInto and jacfwdInto", () => {
       expect(() => m[mode].energy(new Float64Array(3), 0, [1, 2, 3], 1)).toThrow(RangeError);
       expect(() => m[mode].pair(new Float64Array(8), -1, x3(), 1.3)).toThrow(RangeError);
     }
+    // A function that reads past its argument's end: the entry's derivative has no column.
+    const J = new Float64Array(6).fill(7);
+    expect(() => m.rev.pair(J, 0, Float64Array.from([0.5, 0.25]), 1.3)).toThrow(/reads x\[2\], but x has 2 entries/);
   });
 
   it("an output of no entries writes nothing and leaves the tape as it was", () => {

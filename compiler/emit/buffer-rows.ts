@@ -8,8 +8,10 @@
 import { F64, type Expr, type Param, type Stmt } from "../ir/ir.js";
 import type { Adjoint } from "../diff/reverse/index.js";
 import type { Code } from "./code.js";
-import { bin, name } from "../ir/make.js";
-import { forEachChildExpr, forEachStmt, mapExpr, mapStmtExprs, mapStmtLists, stmtExprs } from "../ir/walk.js";
+import { RT } from "./names.js";
+import { bin, name, neg } from "../ir/make.js";
+import { forEachChildExpr, forEachExpr, forEachStmt, mapExpr, mapStmtExprs, mapStmtLists, stmtExprs } from "../ir/walk.js";
+import { printExpr } from "../ir/print.js";
 
 /**
  * `stmts` with every indexing of an adjoint in `bars` (adjoint name -> the variable holding its
@@ -76,17 +78,27 @@ export function intoBuffer(qs: readonly Param[], adj: Adjoint, rev: readonly Stm
   const widths = qs.map((q) => (q.ty.k === "num" ? 1 : `${q.name}.length`));
   const cols = qs.map((_, k) => sumText(widths.slice(0, k)));
   const bases = new Map(qs.filter((q) => q.ty.k === "arr").map((q) => [adj.bar(q.name), fresh(`${q.name}_at`)] as const));
-  const { stmts, moved } = barsIntoBuffer(rev, bases, J);
+  const intoRows = barsIntoBuffer(rev, bases, J);
+  const moved = intoRows.moved;
+  const { stmts, written } = firstWrites(intoRows.stmts, new Set([...moved].map((b) => bases.get(b)!)), J);
   const at = (k: number): string => (cols[k] === "0" ? row : `${row} + ${cols[k]}`);
   return {
     J, offset, n, stmts, moved,
     width: sumText(widths),
     startRow(c, i) {
       c.line(`const ${row} = ${i === "0" ? offset : `${offset} + ${i} * ${n}`};`);
-      c.line(`for (let ${j} = ${row}; ${j} < ${row} + ${n}; ${j}++) ${J}[${j}] = 0;`);
       qs.forEach((q, k) => {
         const b = adj.bar(q.name);
-        if (moved.has(b)) c.line(`const ${bases.get(b)} = ${at(k)};`);
+        if (!moved.has(b)) return;
+        const base = bases.get(b)!;
+        c.line(`const ${base} = ${at(k)};`);
+        // The entries the sweep does not set by its first write start at zero. (Number
+        // adjoints and the arrays that stayed arrays are stored whole at the end of the row.)
+        const w = written.get(base) ?? [];
+        const last = w.length ? Math.max(...w) : -1;
+        if (last >= 0) c.line(`if (${q.name}.length <= ${last}) ${RT}.jacobianIndexError(${JSON.stringify(q.name)}, ${last}, ${q.name}.length);`);
+        for (let g = 0; g < last; g++) if (!w.includes(g)) c.line(`${J}[${base} + ${g}] = 0;`);
+        c.line(`for (let ${j} = ${last + 1}; ${j} < ${q.name}.length; ${j}++) ${J}[${base} + ${j}] = 0;`);
       });
     },
     endRow(c, grads) {
@@ -103,4 +115,58 @@ export function sumText(widths: readonly (number | string)[]): string {
   const ones = widths.filter((w) => w === 1).length;
   const terms = widths.filter((w): w is string => typeof w === "string");
   return [...terms, ...(ones ? [String(ones)] : [])].join(" + ") || "0";
+}
+
+/**
+ * Why: the row's entries must start at zero for the sweep's `J[x_at + k] += v`, and zeroing a
+ * whole row before each sweep cost a fifth of a small Jacobian block. A top-level `J[x_at + k] += v`
+ * (k a literal) that is the first access to that entry is its only write so far: it becomes
+ * `J[x_at + k] = v`, and the entry need not be zeroed. `written` lists those entries per base.
+ */
+function firstWrites(stmts: readonly Stmt[], bases: ReadonlySet<string>, buffer: string): { stmts: Stmt[]; written: ReadonlyMap<string, number[]> } {
+  const written = new Map<string, number[]>();
+  const seen = new Set<string>();
+  // `base + k` for a literal k: the entry; `base + e` otherwise: every entry of base.
+  const entryOf = (idx: Expr): { base: string; k?: number } | undefined =>
+    idx.k === "bin" && idx.op === "+" && idx.l.k === "var" && bases.has(idx.l.name) ? { base: idx.l.name, ...(idx.r.k === "num" ? { k: idx.r.v } : {}) } : undefined;
+  const touch = (idx: Expr): void => {
+    const e = entryOf(idx);
+    if (e) seen.add(e.k === undefined ? e.base : `${e.base}[${e.k}]`);
+    // (An index of the buffer that names no base reaches no adjoint row.)
+  };
+  const untouched = (base: string, k: number): boolean => !seen.has(base) && !seen.has(`${base}[${k}]`);
+  const touches = (s: Stmt): void =>
+    forEachStmt([s], (t) => {
+      if (t.k === "assign" && t.target.k === "index" && t.target.arr === buffer) touch(t.target.idx);
+      for (const e of stmtExprs(t)) forEachExpr(e, (x) => void (x.k === "index" && x.arr.k === "var" && x.arr.name === buffer && touch(x.idx)));
+    });
+  const readsBuffer = (e: Expr): boolean => {
+    let found = false;
+    forEachExpr(e, (x) => void (x.k === "var" && x.name === buffer && (found = true)));
+    return found;
+  };
+  const out = stmts.map((s) => {
+    if (s.k === "assign" && s.target.k === "index" && s.target.arr === buffer) {
+      const e = entryOf(s.target.idx);
+      // `J[i] += v` is written either with op "+" or as `J[i] = J[i] + v`.
+      const inc = s.op === "+" ? s.value : elementStep(s.value, s.target.idx, buffer);
+      if (e && e.k !== undefined && inc && !readsBuffer(inc) && untouched(e.base, e.k)) {
+        (written.get(e.base) ?? written.set(e.base, []).get(e.base)!).push(e.k);
+        seen.add(`${e.base}[${e.k}]`);
+        const { op: _op, ...plain } = s;
+        return { ...plain, value: inc };
+      }
+    }
+    touches(s);
+    return s;
+  });
+  return { stmts: out, written };
+}
+
+/** `v` for `J[i] + v` (and `-v` for `J[i] - v`) at the same index i; undefined otherwise. */
+function elementStep(value: Expr, idx: Expr, buffer: string): Expr | undefined {
+  if (value.k !== "bin" || (value.op !== "+" && value.op !== "-") || value.l.k !== "index") return undefined;
+  const old = value.l;
+  if (old.arr.k !== "var" || old.arr.name !== buffer || printExpr(old.idx) !== printExpr(idx)) return undefined;
+  return value.op === "+" ? value.r : neg(value.r);
 }

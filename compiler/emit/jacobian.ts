@@ -19,6 +19,7 @@ import { printStmts } from "../ir/print-stmt.js";
 import { Code, generated, type Generated } from "./code.js";
 import { gradText, paramList, sweep, tapeLocals, withLocalTape } from "./functions.js";
 import { intoBuffer, sumText } from "./buffer-rows.js";
+import { seedRow } from "./row-seed.js";
 import { Namer, RT } from "./names.js";
 
 /** The type of f's Jacobian with respect to parameter `x` (runtime/api.ts, JacobianOf). */
@@ -239,7 +240,10 @@ export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly nu
   const qs = wrt.map((k) => fn.params[k]);
   const swept = sweep(name, p, adj, qs.filter((q) => barInPlace(q.ty)).map((q) => adj.bar(q.name)));
   const buffer = into ? intoBuffer(qs, adj, swept) : undefined;
-  const rev = buffer?.stmts ?? swept;
+  const i = adj.namer.fresh("i", false);
+  const m = adj.namer.fresh("m", false);
+  const seeded = numOut ? { stmts: buffer?.stmts ?? swept, usesCotangent: false } : seedRow(buffer?.stmts ?? swept, ct, i, (b) => adj.namer.fresh(b, false));
+  const rev = seeded.stmts;
   const [fwdSweep, revSweep] = withLocalTape([adj.fwd, rev], tapeLocals(adj.namer));
   const out = adj.output ? printExpr(adj.output) : "";
   const c = new Code().at(fn.pos.start);
@@ -273,8 +277,6 @@ export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly nu
   const isNum = (k: number): boolean => fn.params[k].ty.k === "num";
   // A number parameter's column has one entry per output entry, in the output's type.
   if (!buffer) for (const k of wrt) c.line(isNum(k) ? `let ${rows.get(k)}!: ${printTy(fn.ret)};` : `const ${rows.get(k)}: ${printTy(fn.params[k].ty)}[] = [];`);
-  const i = adj.namer.fresh("i", false);
-  const m = adj.namer.fresh("m", false);
   const columns = buffer ? [] : wrt.filter(isNum);
   const makeColumns = (): void => {
     if (columns.length) c.line(`if (${i} === 0) ${columns.map((k) => `${rows.get(k)} = ${RT}.zerosLike(${out});`).join(" ")}`);
@@ -282,9 +284,11 @@ export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly nu
   const row = (guarded: boolean): void => {
     // One cotangent for all the rows, set to the next unit vector each time (the sweep may have
     // changed it).
-    c.line(`if (${i} === 0) ${ct} = ${RT}.zerosLike(${out});`);
-    c.line(`else ${ct}.fill(0);`);
-    c.line(guarded ? `if (${i} < ${m}) ${ct}[${i}] = 1;` : `${ct}[${i}] = 1;`);
+    if (seeded.usesCotangent) {
+      c.line(`if (${i} === 0) ${ct} = ${RT}.zerosLike(${out});`);
+      c.line(`else ${ct}.fill(0);`);
+      c.line(guarded ? `if (${i} < ${m}) ${ct}[${i}] = 1;` : `${ct}[${i}] = 1;`);
+    }
     reverse(i);
   };
   const store = (): void => {
@@ -293,7 +297,7 @@ export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly nu
   const space = (): void => {
     if (buffer) c.line(`${RT}.jacobianSpace(${buffer.J}, ${buffer.offset}, ${m}, ${buffer.n});`);
   };
-  c.line(`let ${ct}!: ${printTy(fn.ret)};`);
+  if (seeded.usesCotangent) c.line(`let ${ct}!: ${printTy(fn.ret)};`);
   if (replayable(adj.fwd, rev, new Set([...qs.map((q) => adj.bar(q.name)), ct]), buffer?.J)) {
     // Neither sweep records anything or calls another generated function, and the reverse
     // sweep writes only adjoints: it can run again after itself, on the one forward sweep.

@@ -102,11 +102,26 @@ export function checkSecondOrder(mod: Loaded, spec: ProbeFn, seed: number, point
   });
   return failures;
 
-  /** jacfwd against jacrev, and jacrev against central differences of f, entry by entry. */
+  /**
+   * jacfwd against jacrev, and jacrev against central differences of f, entry by entry; the
+   * jacrevInto and jacfwdInto blocks (all the differentiated parameters' columns side by side,
+   * written between guard entries that must stay as they were) against jacrev too.
+   */
   function jacobians(args: Value[], coords: [number, number][], fail: (msg: string) => void): void {
     const primal = (a: Value[]): number[] => flat(probe.primal(...toArgs(a)));
     const numOut = spec.returns === "num";
+    const widths = diffIdx.map((i) => (typeof args[i] === "number" ? 1 : (args[i] as ArrayLike<number>).length));
+    const n = widths.reduce((s, w) => s + w, 0);
+    const m = numOut ? 1 : primal(args).length;
+    const GUARD = 3;
+    const blocks = (["jri", "jfi"] as const).map((key) => {
+      const buf = new Float64Array(m * n + 2 * GUARD).fill(-7.5);
+      probe2[key](buf, GUARD, ...toArgs(args));
+      if (buf.subarray(0, GUARD).some((v) => v !== -7.5) || buf.subarray(GUARD + m * n).some((v) => v !== -7.5)) fail(`${key === "jri" ? "jacrevInto" : "jacfwdInto"} wrote outside its block`);
+      return [key === "jri" ? "jacrevInto" : "jacfwdInto", buf.subarray(GUARD, GUARD + m * n)] as const;
+    });
     diffIdx.forEach((i, k) => {
+      const col0 = widths.slice(0, k).reduce((s, w) => s + w, 0);
       const jf = probe2.jf[k](...toArgs(args));
       const jr = probe2.jr[k](...toArgs(args));
       const numIn = typeof args[i] === "number";
@@ -122,6 +137,10 @@ export function checkSecondOrder(mod: Loaded, spec: ProbeFn, seed: number, point
           const r = at(jr, a, b);
           const f = at(jf, a, b);
           if (!close(f, r, 1e-9, 1e-9 * Math.max(1, Math.abs(r)))) fail(`jacfwd(f, ${i})[${a}][${b}] = ${f} but jacrev gives ${r}`);
+          for (const [what, block] of blocks) {
+            const v = block[a * n + col0 + b];
+            if (!close(v, r, 1e-9, 1e-9 * Math.max(1, Math.abs(r)))) fail(`${what}(f, [${diffIdx.join(", ")}]) entry (${a}, ${col0 + b}) = ${v} but jacrev gives ${r}`);
+          }
           if (d && !close(r, d[a], FD_RTOL * 10, FD_RTOL * 10 * Math.max(1, Math.abs(d[a])))) fail(`jacrev(f, ${i})[${a}][${b}] = ${r}, finite differences ${d[a]}`);
         }
       }

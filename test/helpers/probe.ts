@@ -79,7 +79,7 @@ export function probeSpecs(source: string, fileName: string, order = 1): ProbeFn
 
 /** The fixture's text with the probe appended. */
 export function probeText(source: string, fns: readonly ProbeFn[]): string {
-  const lines = [source, "", 'import { grad as __grad, valueAndGrad as __valueAndGrad, vjp as __vjp, jvp as __jvp, hessian as __hessian, jacfwd as __jacfwd, jacrev as __jacrev } from "adc";', 'export { np as __np } from "adc";'];
+  const lines = [source, "", 'import { grad as __grad, valueAndGrad as __valueAndGrad, vjp as __vjp, jvp as __jvp, hessian as __hessian, jacfwd as __jacfwd, jacrev as __jacrev, jacrevInto as __jacrevInto, jacfwdInto as __jacfwdInto } from "adc";', 'export { np as __np } from "adc";'];
   for (const f of fns) {
     const diff = f.params.map((p, i) => [p, i] as const).filter(([p]) => p.kind.k !== "fixed").map(([, i]) => i);
     const sig = f.params.map((p, i) => `__a${i}: ${p.type}`).join(", ");
@@ -105,6 +105,9 @@ function secondOrder(f: ProbeFn, diff: readonly number[], sig: string, names: st
   const lines = [`export const __probe2_${f.name} = {`];
   lines.push(`  jf: [${diff.map((i) => `__jacfwd(${f.name}, ${i})`).join(", ")}],`);
   lines.push(`  jr: [${diff.map((i) => `__jacrev(${f.name}, ${i})`).join(", ")}],`);
+  // One block for all the differentiated parameters, into a buffer.
+  lines.push(`  jri: __jacrevInto(${f.name}, [${diff.join(", ")}]),`);
+  lines.push(`  jfi: __jacfwdInto(${f.name}, [${diff.join(", ")}]),`);
   if (f.returns !== "num") return [...lines, "};"];
   lines.push(`  h: [${diff.map((i) => `__hessian(${f.name}, ${i})`).join(", ")}],`);
   lines.push(`  gg: { ${nums.flatMap((i) => nums.map((j) => `"${i},${j}": __grad(__grad(${f.name}, ${i}), ${j})`)).join(", ")} },`);
