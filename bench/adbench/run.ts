@@ -284,15 +284,11 @@ gradient costs 1.1 to 1.9 because it also computes the objective more cheaply th
 objective itself does.`);
 if (targetsMissed.some((t) => t.startsWith("BA")))
   say(`
-Why BA misses: the block is 2 x 15, and adc's best is one fused gradient per residual row (the
-residual's chain of helpers inlined into it, its values in locals): about 2.5x the hand block,
-which computes all 30 entries in one pass, the forward part and the rotation's partial
-derivatives shared by both rows. \`jacrev(baPair, [0, 1, 2])\` runs the same fused sweeps once per
-output entry and builds the rows it returns, which the assembly then copies. Sharing one forward
-sweep between the rows needs a reverse sweep that leaves the forward sweep's state alone (today
-it restores the elements of the local output array it overwrote, because the array is read for
-its length), or reverse mode carrying both rows' cotangents through one sweep. \`jacfwd\` runs a
-tangent evaluation per input direction (15); carrying all directions through one pass (vector
-forward mode) is not done.`);
+Why BA misses: the best adc block is \`jacrevInto(baPair, [0, 1, 2])\` (one forward sweep,
+then one fused reverse sweep per residual row, accumulating into the assembly's buffer); its
+ratio to the hand block was 1.13-1.17 on 2026-12-03 (bench/RESULTS.md, round 4), so a miss here
+is most likely the machine's noise: rerun, or \`npm run bench:ba-block\` for one block in
+interleaved rounds. The other columns build rows (\`jacrev\`), a gradient per row, or a tangent
+per input direction (\`jacfwd\`: vector forward mode is not done).`);
 
 if (only.length === 0) writeFileSync(join(here, "..", "RESULTS.md"), out.join("\n") + "\n");
