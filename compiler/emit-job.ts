@@ -7,8 +7,9 @@ import type { Prepared, Specializer } from "./diff/prepare.js";
 import { joinGenerated, type Generated } from "./emit/code.js";
 import { emitBlockVjp, emitFused, emitJvp, emitJvpPair, emitSplit, emitVjp } from "./emit/functions.js";
 import { emitGradJvpPair, emitGradVjp, emitHessian } from "./emit/higher.js";
-import { emitJacfwd, emitJacfwdDirect, emitJacfwdInto, emitJacobianInto, emitJacrev, emitJacrevFused } from "./emit/jacobian.js";
+import { emitJacfwd, emitJacfwdDirect, emitJacfwdInto, emitJacobianInto, emitJacrev, emitJacrevFused, jacobianResultTy } from "./emit/jacobian.js";
 import type { Job } from "./jobs.js";
+import { emitJacfwdLanes, emitJvpLanes, laneFunction, lanesFor } from "./emit/jacfwd-lanes.js";
 import type { FnInfo } from "./tangents.js";
 
 export interface JobContext {
@@ -54,7 +55,14 @@ export function emitJob(job: Job, f: FnInfo, p: Prepared, ctx: JobContext): Gene
       const [vjp] = ctx.enqueue({ kind: "vjp", key: job.key, mask: job.mask });
       return emitJacrev(ir, job.wrt!, !!job.tuple, { jac: name, vjp });
     }
+    case "jvpLanes":
+      return emitJvpLanes(p, ctx.specializer(), name);
     case "jacfwd": {
+      // All directions LANES at a time where f_jvp splits into lanes (jacfwd-lanes.ts).
+      if (!ctx.written.size && laneFunction(p, ctx.specializer(), name)) {
+        const [lanes] = ctx.enqueue({ kind: "jvpLanes", key: job.key, mask: job.mask });
+        return emitJacfwdLanes(ir, job.wrt!, !!job.tuple, !!job.into, lanesFor(p.activeParams), { jac: name, lanes }, jacobianResultTy(ir, job.wrt!, !!job.tuple));
+      }
       if (!ctx.written.size) {
         const [jvp] = ctx.enqueue({ kind: "jvp", key: job.key, mask: job.mask });
         if (job.into) return emitJacfwdInto(ir, job.wrt!, { jac: name, jvp });

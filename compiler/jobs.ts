@@ -4,7 +4,7 @@
  */
 import { isDiffTy, type IrFunction } from "./ir/ir.js";
 
-export type JobKind = "primal" | "jvp" | "split" | "grad" | "valueAndGrad" | "vjp" | "jvpPair" | "block" | "hessian" | "gradJvpPair" | "gradVjp" | "jacfwd" | "jacrev";
+export type JobKind = "primal" | "jvp" | "split" | "grad" | "valueAndGrad" | "vjp" | "jvpPair" | "block" | "hessian" | "gradJvpPair" | "gradVjp" | "jacfwd" | "jacrev" | "jvpLanes";
 export interface Job {
   readonly kind: JobKind;
   readonly key: string;
@@ -60,6 +60,8 @@ export function jobBases(job: Job, base: string, ir: IrFunction, captured: numbe
       return [`${base}_vjp`, `${base}_fwd`, `${base}_rev`];
     case "jvpPair":
       return [`${base}_jvpPair${suffix(ir, job.mask, nUser)}`];
+    case "jvpLanes":
+      return [`${base}_jvp${suffix(ir, job.mask, nUser)}_lanes`];
     case "hessian":
     case "jacfwd":
     case "jacrev": {

@@ -5,13 +5,14 @@
 export { tape, Tape } from "./tape.js";
 export type { TapeMark, TapeSegment } from "./tape.js";
 export { retF, retO, zerosLike, addInto, EMPTY_F64 } from "./scratch.js";
+export { zerosF64 } from "./alloc.js";
 export { NDArray } from "./ndarray/ndarray.js";
 export { np } from "./ndarray/np.js";
 export { ndPrimal, ndJvp, ndVjp, ndVjpNum, ndAcc, ndOrZeros, ndZerosLike, scalarSeed } from "./nd-ad.js";
 export { barOf, fillBar, addTree, copyArrays, type Bar } from "./pytree.js";
 export { checkCotangent } from "./cotangent.js";
 export { keepArrays, restoreArrays, checkDistinct } from "./arrays.js";
-export { jacobianRows, jacobianColumns, jacobianInto, jacobianSpace, jacobianIndexError } from "./jacobian.js";
+export { jacobianRows, jacobianColumns, jacobianInto, jacobianSpace, jacobianIndexError, jacobianFromBlock } from "./jacobian.js";
 export { record, GradientTape, isTraining, checkUntracked } from "./autograd.js";
 export { checkGrads } from "./check.js";
 export { customVjpOf, customJvpOf, customJvpTranspose, zeroTangent } from "./custom.js";

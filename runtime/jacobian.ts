@@ -7,6 +7,7 @@
  * called again, it owns its records); jacfwd runs forward mode once per input entry.
  */
 import { zerosLike } from "./scratch.js";
+import { zerosF64 } from "./alloc.js";
 
 type Arr = Float64Array | number[];
 
@@ -119,4 +120,37 @@ export function jacobianInto(J: Float64Array, at: number, parts: readonly unknow
  */
 export function jacobianIndexError(name: string, k: number, length: number): never {
   throw new RangeError(`adc: the function reads ${name}[${k}], but ${name} has ${length} entries: jacrevInto cannot place that entry's derivative in the block`);
+}
+
+type Kind = "num" | "Float64Array" | "Array";
+
+/** `w` entries of J from `from`, every `stride`-th, as an array of `kind`. */
+function take(J: Float64Array, kind: Kind, from: number, w: number, stride: number): Arr {
+  // (zerosF64: a small Float64Array of its own would cost microseconds on Node 20, runtime/alloc.ts.)
+  const a = kind === "Float64Array" ? zerosF64(w) : new Array<number>(w);
+  for (let k = 0; k < w; k++) a[k] = J[from + k * stride];
+  return a;
+}
+
+/**
+ * jacfwd's result in JAX's layout from the row-major m x n block it computed (the arguments'
+ * columns side by side): for each argument, the output's shape x its shape; `kinds` says what
+ * each argument is, `out` what the output is. A tuple for argnums written as a list.
+ */
+export function jacobianFromBlock(J: Float64Array, m: number, inputs: readonly unknown[], kinds: readonly Kind[], out: Kind, tuple: boolean): unknown {
+  const n = m ? J.length / m : 0;
+  const parts: unknown[] = [];
+  let col = 0;
+  for (let k = 0; k < inputs.length; k++) {
+    const w = kinds[k] === "num" ? 1 : (inputs[k] as Arr).length;
+    if (out === "num") parts.push(kinds[k] === "num" ? J[col] : take(J, kinds[k], col, w, 1));
+    else if (kinds[k] === "num") parts.push(take(J, out, col, m, n));
+    else {
+      const rows: Arr[] = [];
+      for (let i = 0; i < m; i++) rows.push(take(J, kinds[k], i * n + col, w, 1));
+      parts.push(rows);
+    }
+    col += w;
+  }
+  return tuple ? parts : parts[0];
 }

@@ -13,7 +13,7 @@ import { createProject } from "../compiler/program.js";
 import { load, type Loaded } from "./helpers/load.js";
 
 const SOURCE = `
-import { jacrevInto, jacfwdInto } from "adc";
+import { jacfwd, jacrevInto, jacfwdInto } from "adc";
 
 /** Straight-line code: the rows share one forward sweep. */
 export function pair(x: Float64Array, s: number): Float64Array {
@@ -69,6 +69,13 @@ export function walk(x: Float64Array, n: number): number[] {
 export function sparse(x: Float64Array): Float64Array {
   return Float64Array.from([x[0] * x[3], Math.sin(x[3])]);
 }
+/** Outputs that do not depend on x: every column zero (no lane's tangent is computed). */
+export function flat(x: Float64Array, c: number[]): Float64Array {
+  return Float64Array.from(c);
+}
+export function level(x: Float64Array): number {
+  return 2.5;
+}
 /** @differentiable */
 export function scaled(x: Float64Array, s: number): Float64Array {
   return Float64Array.from([x[0] * s, x[1] * x[0]]);
@@ -78,12 +85,16 @@ export const rev = {
   pair: jacrevInto(pair, [0, 1]), field: jacrevInto(field, [0, 1]), energy: jacrevInto(energy, [0, 1]),
   curve: jacrevInto(curve), normalize: jacrevInto(normalize), shifted: jacrevInto(shifted), walk: jacrevInto(walk),
   fieldS: jacrevInto(field, 1), pairSX: jacrevInto(pair, [1, 0]), sparse: jacrevInto(sparse),
+  flat: jacrevInto(flat), level: jacrevInto(level),
 };
 export const fwd = {
   pair: jacfwdInto(pair, [0, 1]), field: jacfwdInto(field, [0, 1]), energy: jacfwdInto(energy, [0, 1]),
   curve: jacfwdInto(curve), normalize: jacfwdInto(normalize), shifted: jacfwdInto(shifted), walk: jacfwdInto(walk),
   fieldS: jacfwdInto(field, 1), pairSX: jacfwdInto(pair, [1, 0]), sparse: jacfwdInto(sparse),
+  flat: jacfwdInto(flat), level: jacfwdInto(level),
 };
+/** The same by jacfwd, in JAX's layout (vector forward mode, then laid out). */
+export const plain = { flat: jacfwd(flat), level: jacfwd(level), pair: jacfwd(pair, [0, 1]) };
 
 /** A closure over the caller's data. */
 export function fitBlock(xs: number[], p: Float64Array, J: Float64Array, at: number): Float64Array {
@@ -168,6 +179,9 @@ describe("jacrevInto and jacfwdInto", () => {
     ["fieldS", [x3(), 1.3], [1]],
     ["pairSX", [x3(), 1.3], [1, 0]],
     ["sparse", [Float64Array.from([0.5, 9, 9, -1.5, 9, 9])], [0]],
+    // (After the others: a lane whose tangent is never computed must not read what they left.)
+    ["flat", [x3(), [1, 2]], [0]],
+    ["level", [Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])], [0]],
   ];
 
   it("write the block at the offset, equal to finite differences, and leave the rest of the buffer as it was", () => {
@@ -198,6 +212,19 @@ describe("jacrevInto and jacfwdInto", () => {
       const b = m.fwd[name](new Float64Array(n), 0, ...copy(args));
       closeTo(a, b, 1e-12);
     }
+  });
+
+  it("jacfwd in JAX's layout, from the same lanes: rows shaped like the input, zeros where nothing depends", () => {
+    m.rev.pair(new Float64Array(8), 0, x3(), 1.3); // leaves values in the return slots
+    const [Jx, Js] = m.plain.pair(x3(), 1.3);
+    const block = m.rev.pair(new Float64Array(8), 0, x3(), 1.3);
+    expect(Jx).toHaveLength(2);
+    expect(Jx[0]).toBeInstanceOf(Float64Array);
+    expect(Js).toBeInstanceOf(Float64Array);
+    closeTo([...Jx[0], Js[0], ...Jx[1], Js[1]], block, 1e-12);
+    const flat = m.plain.flat(x3(), [1, 2]);
+    expect(flat.map((r: Float64Array) => Array.from(r))).toEqual([[0, 0, 0], [0, 0, 0]]);
+    expect(Array.from(m.plain.level(Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9])))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0]);
   });
 
   it("refuse a buffer too small for the block, before writing into it", () => {

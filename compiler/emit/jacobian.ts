@@ -31,12 +31,12 @@ function jacobianTy(fn: IrFunction, x: Param): string {
 }
 
 /** One Jacobian, or a tuple of them (argnums written as a list). */
-function resultTy(fn: IrFunction, wrt: readonly number[], tuple: boolean): string {
+export function jacobianResultTy(fn: IrFunction, wrt: readonly number[], tuple: boolean): string {
   return tuple ? `[${wrt.map((i) => jacobianTy(fn, fn.params[i])).join(", ")}]` : jacobianTy(fn, fn.params[wrt[0]]);
 }
 
 export function emitJacrev(fn: IrFunction, wrt: readonly number[], tuple: boolean, names: { jac: string; vjp: string }): Generated {
-  const ty = resultTy(fn, wrt, tuple);
+  const ty = jacobianResultTy(fn, wrt, tuple);
   const args = fn.params.map((q) => q.name).join(", ");
   const c = new Code().at(fn.pos.start);
   c.open(`export function ${names.jac}(${paramList(fn.params)}): ${ty}`);
@@ -52,7 +52,7 @@ export function emitJacfwd(fn: IrFunction, wrt: readonly number[], tuple: boolea
   const last = namer.fresh("last", false);
   const user = fn.params.slice(0, fn.params.length - captured);
   const closed = fn.params.slice(user.length);
-  const ty = resultTy(fn, wrt, tuple);
+  const ty = jacobianResultTy(fn, wrt, tuple);
   const extra = closed.map((q) => `, ${q.name}`).join("");
   // Arrays f writes: each column runs on copies, the very last on the caller's (runtime/jacobian.ts).
   const columns = (i: number, final: boolean): string => {
@@ -87,7 +87,7 @@ export function emitJacfwd(fn: IrFunction, wrt: readonly number[], tuple: boolea
  */
 export function emitJacfwdDirect(fn: IrFunction, wrt: readonly number[], tuple: boolean, names: { jac: string; jvp: string }): Generated {
   const namer = new Namer(fn.reserved);
-  const ty = resultTy(fn, wrt, tuple);
+  const ty = jacobianResultTy(fn, wrt, tuple);
   const dots = new Map(wrt.map((k) => [k, namer.fresh(`${fn.params[k].name}_dot`, false)]));
   const args = fn.params.flatMap((q, k) => (dots.has(k) ? [q.name, dots.get(k)!] : [q.name])).join(", ");
   const outTy = printTy(fn.ret);
@@ -250,7 +250,7 @@ export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly nu
   if (buffer) {
     c.open(`export function ${name}(${buffer.J}: Float64Array, ${buffer.offset}: number, ${paramList(fn.params)}): Float64Array`);
     c.line(`const ${buffer.n} = ${buffer.width};`);
-  } else c.open(`export function ${name}(${paramList(fn.params)}): ${resultTy(fn, wrt, tuple)}`);
+  } else c.open(`export function ${name}(${paramList(fn.params)}): ${jacobianResultTy(fn, wrt, tuple)}`);
   const grads = qs.map((q) => gradText(p, adj, q));
   const sweeps = (): void => {
     printStmts(adj.hoisted, c);
