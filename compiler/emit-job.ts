@@ -50,7 +50,9 @@ export function emitJob(job: Job, f: FnInfo, p: Prepared, ctx: JobContext): Gene
     }
     case "jacrev": {
       // Fused sweeps per row unless f writes its arguments (then through vjp's copies).
-      if (!ctx.written.size && ctx.resultActive()) return emitJacrevFused(p, ctx.specializer(), job.wrt!, !!job.tuple, name, !!job.into);
+      // (NDArray Jacobians go through f_vjp and the runtime, runtime/jacobian.ts.)
+      const nd = ir.ret.k === "nd" || job.wrt!.some((k) => ir.params[k].ty.k === "nd");
+      if (!nd && !ctx.written.size && ctx.resultActive()) return emitJacrevFused(p, ctx.specializer(), job.wrt!, !!job.tuple, name, !!job.into);
       if (job.into) return emitJacobianInto(ir, job.wrt!, { into: name, jac: ctx.enqueue({ kind: "jacrev", key: job.key, mask: job.mask, wrt: job.wrt, tuple: true })[0] });
       const [vjp] = ctx.enqueue({ kind: "vjp", key: job.key, mask: job.mask });
       return emitJacrev(ir, job.wrt!, !!job.tuple, { jac: name, vjp });
@@ -59,11 +61,12 @@ export function emitJob(job: Job, f: FnInfo, p: Prepared, ctx: JobContext): Gene
       return emitJvpLanes(p, ctx.specializer(), name);
     case "jacfwd": {
       // All directions LANES at a time where f_jvp splits into lanes (jacfwd-lanes.ts).
-      if (!ctx.written.size && laneFunction(p, ctx.specializer(), name)) {
+      const nd = ir.ret.k === "nd" || job.wrt!.some((k) => ir.params[k].ty.k === "nd");
+      if (!nd && !ctx.written.size && laneFunction(p, ctx.specializer(), name)) {
         const [lanes] = ctx.enqueue({ kind: "jvpLanes", key: job.key, mask: job.mask });
         return emitJacfwdLanes(ir, job.wrt!, !!job.tuple, !!job.into, lanesFor(p.activeParams), { jac: name, lanes }, jacobianResultTy(ir, job.wrt!, !!job.tuple));
       }
-      if (!ctx.written.size) {
+      if (!nd && !ctx.written.size) {
         const [jvp] = ctx.enqueue({ kind: "jvp", key: job.key, mask: job.mask });
         if (job.into) return emitJacfwdInto(ir, job.wrt!, { jac: name, jvp });
         return emitJacfwdDirect(ir, job.wrt!, !!job.tuple, { jac: name, jvp });

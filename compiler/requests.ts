@@ -202,11 +202,11 @@ export class Requests {
     const file = site.call.getSourceFile().fileName;
     const ir = f.ir!;
     const wrt = site.argnums!;
-    const plain = (k: string): boolean => k === "num" || k === "arr";
-    if (!plain(ir.ret.k)) return this.host.refuse("ADC1007", file, site.call, `${site.kind} needs a function that returns a number, number[] or Float64Array; '${f.id.name}' does not`, ir.ret.k === "nd" ? "for an NDArray result, use vjp with one cotangent per output entry" : undefined);
+    const plain = (k: string): boolean => k === "num" || k === "arr" || k === "nd";
+    if (!plain(ir.ret.k)) return this.host.refuse("ADC1007", file, site.call, `${site.kind} needs a function that returns a number, number[], Float64Array or NDArray; '${f.id.name}' does not`);
     for (const i of wrt) {
       const q = ir.params[i];
-      if (!plain(q.ty.k) || !this.diffParams(f)[i]) return this.host.refuse("ADC1012", file, site.call, `${site.kind} needs parameter '${q.name}' of '${f.id.name}' to be a number, number[] or Float64Array`);
+      if (!plain(q.ty.k) || !this.diffParams(f)[i]) return this.host.refuse("ADC1012", file, site.call, `${site.kind} needs parameter '${q.name}' of '${f.id.name}' to be a number, number[], Float64Array or NDArray`);
     }
     const mask = ir.params.map((_, k) => wrt.includes(k));
     const kind = site.kind === "jacfwd" || site.kind === "jacfwdInto" ? "jacfwd" : "jacrev";

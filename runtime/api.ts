@@ -123,14 +123,16 @@ export function hessian(_f: AnyFn, _argnums?: number): never {
 
 /**
  * The Jacobian's type: one row per output entry, each shaped like the input; a number input
- * gives the output's shape, a number output the input's (JAX's output shape x input shape).
+ * gives the output's shape, a number output the input's (JAX's output shape x input shape); with an
+ * NDArray on either side, one NDArray of shape output shape ++ input shape.
  */
-type JacobianOf<Out, In> = Out extends number
+type JacobianOf<Out, In> = Out extends NDArray ? NDArray : In extends NDArray ? NDArray
+  : Out extends number
   ? In extends number ? number : In extends Float64Array ? Float64Array : In extends readonly number[] ? number[] : never
   : In extends number ? Out
   : In extends Float64Array ? Float64Array[] : In extends readonly number[] ? number[][] : never;
 
-type NumOrArrFn = (...args: any[]) => number | Float64Array | number[];
+type NumOrArrFn = (...args: any[]) => number | Float64Array | number[] | NDArray;
 
 /** argnums as a list: a tuple of Jacobians, one per argument listed. */
 type JacobiansOf<F extends NumOrArrFn, A extends readonly number[]> = { -readonly [K in keyof A]: JacobianOf<ReturnType<F>, Args<F>[A[K]]> };

@@ -7,6 +7,7 @@
  * called again, it owns its records); jacfwd runs forward mode once per input entry.
  */
 import { zerosLike } from "./scratch.js";
+import { NDArray } from "./ndarray/ndarray.js";
 import { zerosF64 } from "./alloc.js";
 
 type Arr = Float64Array | number[];
@@ -28,6 +29,10 @@ export function jacobianRows(pair: readonly [unknown, (outBar: never) => readonl
   const [out, pullback] = pair;
   const call = pullback as (outBar: unknown) => readonly unknown[];
   const ks = typeof k === "number" ? [k] : k;
+  if (out instanceof NDArray || ks.some((j) => args[j] instanceof NDArray)) {
+    const nd = ndRows(out, call, ks.map((j) => args[j]), ks);
+    return typeof k === "number" ? nd[0] : nd;
+  }
   let result: unknown[];
   if (typeof out === "number") {
     const cot = call(1);
@@ -53,9 +58,13 @@ export function jacobianRows(pair: readonly [unknown, (outBar: never) => readonl
  * copies of the arrays f writes, but for the `last` call, so that the caller's arrays end as
  * one run of f leaves them), `x` that argument.
  */
-export function jacobianColumns(jvp: (t: never, last: boolean) => readonly [unknown, unknown], x: number | Arr): unknown {
+export function jacobianColumns(jvp: (t: never, last: boolean) => readonly [unknown, unknown], x: number | Arr | NDArray): unknown {
   const call = jvp as (t: unknown, last: boolean) => readonly [unknown, unknown];
-  if (typeof x === "number") return call(1, true)[1];
+  if (x instanceof NDArray) return ndColumns(call, x);
+  if (typeof x === "number") {
+    const [out, t] = call(1, true);
+    return out instanceof NDArray ? ndColumns(call, x) : t;
+  }
   // (x itself may be written by the last call.)
   const n = x.length;
   const like = zerosLike(x);
@@ -91,6 +100,7 @@ export function jacobianSpace(J: Float64Array, at: number, m: number, n: number)
  * columns side by side (a number argument one column, an array one per entry). Returns J.
  */
 export function jacobianInto(J: Float64Array, at: number, parts: readonly unknown[], inputs: readonly unknown[]): Float64Array {
+  if (parts.some((p) => p instanceof NDArray)) return ndInto(J, at, parts as NDArray[], inputs);
   const widths = inputs.map((x) => (typeof x === "number" ? 1 : (x as Arr).length));
   const n = widths.reduce((s, w) => s + w, 0);
   // A number output's Jacobian is one row: a number for a number argument, the gradient (an
@@ -153,4 +163,88 @@ export function jacobianFromBlock(J: Float64Array, m: number, inputs: readonly u
     col += w;
   }
   return tuple ? parts : parts[0];
+}
+
+// ---- NDArray Jacobians ----------------------------------------------------------------------
+// Where the output or the argument is an NDArray, the Jacobian is one NDArray of shape
+// output shape ++ argument shape (a number's shape is [], an array's [length]), as in JAX.
+
+function shapeOf(v: unknown): number[] {
+  if (v instanceof NDArray) return [...v.shape];
+  return typeof v === "number" ? [] : [(v as Arr).length];
+}
+
+function sizeOf(v: unknown): number {
+  return shapeOf(v).reduce((a, b) => a * b, 1);
+}
+
+/** v's entries, row-major; a symbolically zero (null) cotangent or tangent has `size` zeros. */
+function entries(v: unknown, size: number): ArrayLike<number> {
+  if (v === null || v === undefined) return new Float64Array(size);
+  if (v instanceof NDArray) return v.data;
+  return typeof v === "number" ? [v] : (v as Arr);
+}
+
+/** The unit vector e_i shaped like `like`. */
+function unit(like: unknown, i: number): unknown {
+  if (typeof like === "number") return 1;
+  if (like instanceof NDArray) {
+    const d = new Float64Array(like.size);
+    d[i] = 1;
+    return new NDArray(d, like.shape);
+  }
+  const e = zerosLike(like as Arr);
+  e[i] = 1;
+  return e;
+}
+
+/** jacrev with NDArrays: one pullback call per output entry, its cotangents the block's rows. */
+function ndRows(out: unknown, call: (outBar: unknown) => readonly unknown[], inputs: readonly unknown[], ks: readonly number[]): NDArray[] {
+  const m = sizeOf(out);
+  const blocks = inputs.map((x) => new Float64Array(m * sizeOf(x)));
+  for (let i = 0; i < m; i++) {
+    const cot = call(unit(out, i));
+    ks.forEach((j, n) => {
+      const w = sizeOf(inputs[n]);
+      blocks[n].set(entries(cot[j], w), i * w);
+    });
+  }
+  return inputs.map((x, n) => new NDArray(blocks[n], [...shapeOf(out), ...shapeOf(x)]));
+}
+
+/** jacfwd with NDArrays: one tangent evaluation per argument entry, its tangent the block's column. */
+function ndColumns(call: (t: unknown, last: boolean) => readonly [unknown, unknown], x: unknown): NDArray {
+  const n = sizeOf(x);
+  let out: unknown = undefined;
+  let block = new Float64Array(0);
+  let m = 0;
+  for (let j = 0; j < n; j++) {
+    const [o, t] = call(unit(x, j), j === n - 1);
+    if (j === 0) {
+      out = o;
+      m = sizeOf(o);
+      block = new Float64Array(m * n);
+    }
+    const col = entries(t, m);
+    for (let i = 0; i < m; i++) block[i * n + j] = col[i];
+  }
+  // With no entries, the output's shape from one evaluation.
+  if (n === 0) out = call(typeof x === "number" ? 0 : unit(x, -1), true)[0];
+  return new NDArray(block, [...shapeOf(out), ...shapeOf(x)]);
+}
+
+/** jacobianInto for NDArray Jacobians (output shape ++ argument shape): the blocks side by side. */
+function ndInto(J: Float64Array, at: number, parts: readonly NDArray[], inputs: readonly unknown[]): Float64Array {
+  const widths = inputs.map(sizeOf);
+  const n = widths.reduce((s, w) => s + w, 0);
+  // The output's entries: the leading dimensions of a part, before the argument's own.
+  const rows = parts.length ? parts[0].shape.slice(0, parts[0].shape.length - shapeOf(inputs[0]).length).reduce((a, b) => a * b, 1) : 0;
+  jacobianSpace(J, at, rows, n);
+  let col = 0;
+  parts.forEach((p, k) => {
+    const w = widths[k];
+    for (let i = 0; i < rows; i++) for (let j = 0; j < w; j++) J[at + i * n + col + j] = p.data[i * w + j];
+    col += w;
+  });
+  return J;
 }

@@ -24,6 +24,8 @@ import { Namer, RT } from "./names.js";
 
 /** The type of f's Jacobian with respect to parameter `x` (runtime/api.ts, JacobianOf). */
 function jacobianTy(fn: IrFunction, x: Param): string {
+  // With an NDArray on either side: one NDArray, output shape ++ argument shape.
+  if (fn.ret.k === "nd" || x.ty.k === "nd") return printTy({ k: "nd" });
   const out = printTy(fn.ret);
   const row = printTy(x.ty);
   if (fn.ret.k === "num") return row;
@@ -70,7 +72,7 @@ export function emitJacfwd(fn: IrFunction, wrt: readonly number[], tuple: boolea
     if (q.ty.k === "num") zeros.set(k, "0");
     else {
       const z = namer.fresh(`${q.name}_zero`, false);
-      c.line(`const ${z} = ${RT}.zerosLike(${q.name});`);
+      c.line(`const ${z} = ${RT}.${q.ty.k === "nd" ? "ndZerosLike" : "zerosLike"}(${q.name});`);
       zeros.set(k, z);
     }
   }
