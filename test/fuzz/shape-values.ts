@@ -4,7 +4,7 @@
  * differences with kink detection (two step sizes, as check.ts), overflow detection, and the
  * caller's edits of what it passed.
  */
-import { close } from "../helpers/numeric.js";
+import { close, jumps } from "../helpers/numeric.js";
 import { leaves } from "../helpers/pytree.js";
 import type { Tmpl } from "./shapes.js";
 
@@ -150,6 +150,10 @@ export function fd(out: (args: unknown[]) => number[], fresh: () => unknown[], l
     return out(args);
   };
   const h = 1e-5 * Math.max(1, Math.abs(x));
+  // A step that moves a piecewise-constant primitive (round, floor, sign, ...) onto another
+  // piece crosses a jump, however smooth the rest looks: no estimate there.
+  const base = jumps(() => at(0));
+  for (const d of [h, -h, h / 4, -h / 4]) if (jumps(() => at(d)) !== base) return null;
   const [p1, m1, p2, m2, f0] = [at(h), at(-h), at(h / 4), at(-h / 4), at(0)];
   const d1 = p1.map((v, k) => (v - m1[k]) / (2 * h));
   const d2 = p2.map((v, k) => (v - m2[k]) / (h / 2));
