@@ -275,4 +275,25 @@ describe("jacrevInto and jacfwdInto", () => {
     closeTo(both.subarray(0, 6), want, 1e-6);
     closeTo(both.subarray(6), want, 1e-6);
   });
+
+  it("refuse at compile time what they cannot do, with file, line and column", () => {
+    const r = compile(
+      `import { grad, jacrevInto, jacfwdInto } from "adc";
+       function r(p: Float64Array, t: number): Float64Array { return Float64Array.from([p[0] * t, Math.sin(p[1])]); }
+       export function loss(p: Float64Array): number {
+         const J = new Float64Array(4);
+         jacrevInto(r, 0)(J, 0, p, 0.5);
+         return J[0] + p[0];
+       }
+       export const g = grad(loss);
+       export const alias = jacfwdInto;
+       export const bad = jacrevInto(r, [0, 5]);`,
+      { fileName: "into-bad.ts" },
+    );
+    const text = r.diagnostics.map(formatDiagnostic).join("\n");
+    expect(text).toMatch(/into-bad\.ts\(5,10\): error ADC1023: jacrevInto called inside a differentiated function/);
+    expect(text).toMatch(/into-bad\.ts\(9,29\): error ADC1008: jacfwdInto is used as a value here/);
+    expect(text).toMatch(/into-bad\.ts\(10,41\): error ADC1010: argnums 5 is outside the function's 2 parameter/);
+    expect(r.code).toBe("");
+  });
 });
