@@ -34,6 +34,11 @@ export interface Annotated {
   readonly node: FunctionNode;
   /** The name the module calls it by. */
   readonly name: string;
+  /**
+   * A `const` inside a function (a closure): its derivatives are attached where it is made, right
+   * after this statement, with the locals it captures.
+   */
+  readonly local?: ts.VariableStatement;
   /** `@differentiable(wrt: ...)`: the parameters its derivatives are taken with respect to. */
   readonly wrt?: readonly string[];
 }
@@ -41,13 +46,13 @@ export interface Annotated {
 /** The annotated functions of a module; misplaced tags are reported. */
 export function findAnnotated(sf: ts.SourceFile, report: (n: ts.Node, message: string, hint: string) => void): Annotated[] {
   const out: Annotated[] = [];
-  const add = (t: ts.JSDocTag, node: FunctionNode, name: string): void => {
+  const add = (t: ts.JSDocTag, node: FunctionNode, name: string, local?: ts.VariableStatement): void => {
     const wrt = wrtOf(t);
     if (typeof wrt === "string") return report(t, `@differentiable: ${wrt}`, "write @differentiable(wrt: x, y) with parameter names, or @differentiable alone");
     const params = node.parameters.map((p) => (ts.isIdentifier(p.name) ? p.name.text : ""));
     const unknown = wrt?.find((w) => !params.includes(w));
     if (unknown) return report(t, `@differentiable(wrt: ...) names '${unknown}', which is not a parameter of '${name}'`, `its parameters are ${params.filter(Boolean).join(", ")}`);
-    out.push({ node, name, ...(wrt ? { wrt } : {}) });
+    out.push({ node, name, ...(wrt ? { wrt } : {}), ...(local ? { local } : {}) });
   };
   forEachNode(sf, (n) => {
     const t = ts.isFunctionDeclaration(n) || ts.isVariableStatement(n) ? tag(n) : undefined;
@@ -58,9 +63,11 @@ export function findAnnotated(sf: ts.SourceFile, report: (n: ts.Node, message: s
     } else if (ts.isVariableStatement(n)) {
       for (const d of n.declarationList.declarations) {
         const init = d.initializer;
-        if (!ts.isIdentifier(d.name) || !init || !(ts.isArrowFunction(init) || ts.isFunctionExpression(init)) || !(n.declarationList.flags & ts.NodeFlags.Const) || !isModuleScoped(d))
-          report(d, "a @differentiable const must be a module-level const bound to an arrow or function expression", "write /** @differentiable */ const f = (x: number) => ...");
-        else add(t, init, d.name.text);
+        // At module level, or a closure declared in a function's body.
+        const inBody = ts.isBlock(n.parent) && !ts.isSourceFile(n.parent.parent);
+        if (!ts.isIdentifier(d.name) || !init || !(ts.isArrowFunction(init) || ts.isFunctionExpression(init)) || !(n.declarationList.flags & ts.NodeFlags.Const) || !(isModuleScoped(d) || inBody))
+          report(d, "a @differentiable const must be a const bound to an arrow or function expression, at module level or in a function's body", "write /** @differentiable */ const f = (x: number) => ...");
+        else add(t, init, d.name.text, isModuleScoped(d) ? undefined : n);
       }
     }
   });

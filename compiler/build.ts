@@ -158,6 +158,7 @@ class Build {
       mutations: (key) => this.mutations.get(key),
       resultActive: (key, mask) => this.resultActive(key, mask),
       insert: (f, text) => this.insert(f, text),
+      edit: (file, start, end, text) => this.edit(file, start, end, text),
       isBroken: (key) => this.broken.has(key),
     });
     this.sink = new DiagnosticSink((file, offset) => {
@@ -202,7 +203,7 @@ class Build {
 
     for (const site of sites) this.requests.site(site);
     for (const d of dynamicSites) for (const e of dynamicEdits(d)) this.edit(d.call.getSourceFile().fileName, e.start, e.end, e.text);
-    for (const a of annotated) this.custom.attach(this.register(a.node), a.name, a.wrt);
+    for (const a of annotated) this.custom.attach(this.register(a.node), a.name, a.wrt, a.local);
     for (const r of records) this.requests.record(r.site, r.captures);
     while (this.queue.length) this.runJob(this.queue.shift()!);
     return this.result(!this.sink.hasErrors);

@@ -15,6 +15,7 @@ import { isDiffTy, VOID, type FnId, type Stmt } from "./ir/ir.js";
 import type { FunctionNode } from "./ir/lower/index.js";
 import { classifyType } from "./ir/types.js";
 import type { Job } from "./jobs.js";
+import { captureText } from "./record.js";
 import type { Capture } from "./record.js";
 import { isModuleScoped } from "./scopes.js";
 import { functionOf, type CustomFn } from "./targets.js";
@@ -34,6 +35,8 @@ export interface CustomHost {
   mutations(key: string): ReadonlySet<number> | undefined;
   resultActive(key: string, mask: readonly boolean[]): boolean;
   insert(f: FnInfo, text: Generated): void;
+  /** Replaces source text (here: inserts after a closure's declaration). */
+  edit(file: string, start: number, end: number, text: string): void;
   isBroken(key: string): boolean;
 }
 
@@ -122,19 +125,35 @@ export class CustomFunctions {
    * `wrt`, taken with respect to those parameters only (the others are constants, as argnums
    * leaves them), and the run-time lookups refuse the others.
    */
-  attach(f: FnInfo, name: string, wrt?: readonly string[]): void {
+  attach(f: FnInfo, name: string, wrt?: readonly string[], local?: ts.VariableStatement): void {
     if (this.host.isBroken(fnKey(f.id)) || !f.ir) return;
     const ir = f.ir;
     const bad = wrt && ir.params.find((q) => wrt.includes(q.name) && !isDiffTy(q.ty));
     if (bad) return this.host.refuse("ADC1012", f.sf.fileName, f.node, `@differentiable(wrt: ...) names '${bad.name}', whose type adc cannot differentiate`);
-    const mask = ir.params.map((q) => isDiffTy(q.ty) && (!wrt || wrt.includes(q.name)));
+    // (A closure's captured locals, its trailing parameters, are constants to differentiation.)
+    const nUser = ir.params.length - (local ? (this.host.capturesFor(f)?.length ?? 0) : 0);
+    const mask = ir.params.map((q, i) => i < nUser && isDiffTy(q.ty) && (!wrt || wrt.includes(q.name)));
     if (!mask.some(Boolean)) return this.host.refuse("ADC1012", f.sf.fileName, f.node, `'${name}' has no parameter adc can differentiate`);
     if (!isDiffTy(ir.ret)) return this.host.refuse("ADC1007", f.sf.fileName, f.node, `a @differentiable function must return a number, an array or an NDArray; '${name}' does not`);
     const key = fnKey(f.id);
     const [vjp] = this.host.enqueue({ kind: "vjp", key, mask });
     const [pair] = this.host.enqueue({ kind: "jvpPair", key, mask });
+    const wrtText = wrt ? `, [${mask.flatMap((b, i) => (b ? [i] : [])).join(", ")}]` : "";
+    if (local) {
+      // A closure: its derivatives take the locals it captures after its own arguments, read when
+      // they are called (as the closure reads them).
+      const file = f.sf.fileName;
+      const caps = (this.host.capturesFor(f) ?? []).map(captureText);
+      const tail = caps.map((x) => `, ${x}`).join("");
+      const [v, p] = [this.host.importName(file, f, vjp), this.host.importName(file, f, pair)];
+      const text = caps.length
+        ? `${RT}.attachDerivatives(${name}, (...args: any[]) => ${v}(...(args as Parameters<typeof ${name}>)${tail}), (primals: any, tangents: any) => ${p}(primals, tangents${tail})${wrtText});`
+        : `${RT}.attachDerivatives(${name}, ${v}, ${p}${wrtText});`;
+      this.host.edit(file, local.getEnd(), local.getEnd(), ` ${text}`);
+      return;
+    }
     const c = new TextCode().at(f.node.getStart());
-    c.line(`${RT}.attachDerivatives(${name}, ${vjp}, ${pair}${wrt ? `, [${mask.flatMap((b, i) => (b ? [i] : [])).join(", ")}]` : ""});`);
+    c.line(`${RT}.attachDerivatives(${name}, ${vjp}, ${pair}${wrtText});`);
     this.host.insert(f, generated(c));
   }
 }

@@ -47,6 +47,9 @@ export const factory = () => grad(chosen)(1.5, 0.5);
 export { sq, mse, total, plain, np };
 `;
 
+/** grad with respect to argument 1 of a value differentiable in argument 0 only. */
+const grad1 = (m: Record<string, any>, f: unknown): unknown => m.db(f, 0.3, -0.2);
+
 describe("@differentiable", () => {
   it("function values carry their derivatives across modules: grad, valueAndGrad, vjp, jvp", async () => {
     const dir = resolve(".vitest-tmp", "differentiable");
@@ -156,6 +159,59 @@ export const tw = (f: F, w: number, x: number, dwv: number, dxv: number) => jvp(
     expect(d("@differentiable(wrt a b)")).toContain("error ADC1016: @differentiable: cannot read '(wrt a b)'");
   });
 
+  it("a closure marked @differentiable carries derivatives that read its captured locals when called", async () => {
+    const src = `import { grad, valueAndGrad, vjp, jvp, jacrev } from "adc";
+/** A factory: each loss closes over its own data and target. */
+export function makeLoss(xs: Float64Array, target: number) {
+  let scale = 1;
+  /** @differentiable(wrt: w) */
+  const loss = (w: number, b: number): number => {
+    let s = 0;
+    for (let i = 0; i < xs.length; i++) s += (scale * w * xs[i] + b - target) ** 2;
+    return s;
+  };
+  /** @differentiable */
+  const fit = (p: Float64Array): Float64Array => Float64Array.from([p[0] * xs[0] + p[1], Math.sin(p[0]) * target]);
+  return { loss, fit, rescale: (k: number) => { scale = k; } };
+}
+type L = (w: number, b: number) => number;
+export const dw = (f: L, w: number, b: number) => grad(f)(w, b);
+export const db = (f: L, w: number, b: number) => grad(f, 1)(w, b);
+export const vg = (f: L, w: number, b: number) => valueAndGrad(f)(w, b);
+export const tw = (f: L, w: number, b: number, t: number) => jvp(f, [w, b], [t, 0]);
+export const pb = (f: L, w: number, b: number) => vjp(f, w, b)[1](1)[0];
+export const J = (f: (p: Float64Array) => Float64Array, p: Float64Array) => jacrev(f)(p);
+export const Jt = (f: (p: Float64Array) => Float64Array, p: Float64Array, t: Float64Array) => jvp(f, [p], [t]);
+`;
+    const r = compile(src, { fileName: "closure.ts" });
+    expect(r.diagnostics.map((d) => formatDiagnostic(d))).toEqual([]);
+    const m = await load(r.code, "closure.ts");
+    const xs = Float64Array.from([0.5, -1, 2]);
+    const made = m.makeLoss(xs, 0.7);
+    const want = (w: number, b: number, scale: number): number => xs.reduce((acc, x) => acc + 2 * (scale * w * x + b - 0.7) * scale * x, 0);
+    const [w, b] = [0.3, -0.2];
+    expect(m.dw(made.loss, w, b)).toBeCloseTo(want(w, b, 1), 12);
+    expect(m.vg(made.loss, w, b)[0]).toBeCloseTo(made.loss(w, b), 14);
+    expect(m.tw(made.loss, w, b, 2)[1]).toBeCloseTo(2 * want(w, b, 1), 12);
+    expect(m.pb(made.loss, w, b)).toBeCloseTo(want(w, b, 1), 12);
+    // The captured local as it is when the derivative runs, as the closure itself reads it.
+    made.rescale(3);
+    expect(m.dw(made.loss, w, b)).toBeCloseTo(want(w, b, 3), 12);
+    // Two closures of the factory, two data sets.
+    const other = m.makeLoss(Float64Array.from([1, 1, 1]), 0.7);
+    expect(m.dw(other.loss, w, b)).toBeCloseTo(3 * 2 * (w + b - 0.7), 12);
+    expect(() => grad1(m, made.loss)).toThrow(/differentiable with respect to parameter 0 only/);
+    const p = Float64Array.from([0.4, 0.9]);
+    const Jp = m.J(made.fit, p);
+    expect(Array.from(Jp[0])).toEqual([xs[0], 1]);
+    expect(Jp[1][0]).toBeCloseTo(Math.cos(0.4) * 0.7, 14);
+    expect(Jp[1][1]).toBe(0);
+    const [out, tangent] = m.Jt(made.fit, p, Float64Array.from([1, -2]));
+    expect(Array.from(out)).toEqual(Array.from(made.fit(p)));
+    expect(tangent[0]).toBeCloseTo(xs[0] - 2, 14);
+    expect(tangent[1]).toBeCloseTo(Math.cos(0.4) * 0.7, 14);
+  });
+
   it("refuses misplaced annotations, and what function values cannot do", () => {
     const d = (source: string): string => compile(`import { grad, hessian } from "adc";\n${source}`, { fileName: "m.ts" }).diagnostics.map((x) => formatDiagnostic(x)).join("\n");
     expect(d(`export function outer(a: number): number {
@@ -164,7 +220,7 @@ export const tw = (f: F, w: number, x: number, dwv: number, dxv: number) => jvp(
   return inner(a);
 }`)).toContain("error ADC1016: a @differentiable function must be a named function declared at module level");
     expect(d(`/** @differentiable */
-export let f = (x: number) => x * x;`)).toContain("error ADC1016: a @differentiable const must be a module-level const bound to an arrow or function expression");
+export let f = (x: number) => x * x;`)).toContain("error ADC1016: a @differentiable const must be a const bound to an arrow or function expression, at module level or in a function's body");
     expect(d(`/** @differentiable */
 export function label(x: number): string { return String(x); }`)).toContain("error ADC1007: a @differentiable function must return a number, an array or an NDArray; 'label' does not");
     expect(d(`export function h(f: (x: number) => number, x: number): number { return hessian(f)(x); }`)).toContain("error ADC1008: hessian of a function value adc cannot see at build time is not supported");
