@@ -68,6 +68,14 @@ export function walk(x: Float64Array, n: number): number[] {
 export function sparse(x: Float64Array): Float64Array {
   return Float64Array.from([x[0] * x[3], Math.sin(x[3])]);
 }
+/** Reads past x's end when n > x.length (x[i] is undefined there, as JavaScript has it). */
+export function past(x: Float64Array, y: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(2);
+  for (let i = 0; i < n; i++) out[0] += x[i] * 2;
+  out[1] = y[0] * 3;
+  return out;
+}
+export const pastRev = jacrevInto(past, [0, 1]);
 /** Outputs that do not depend on x: every column zero (no lane's tangent is computed). */
 export function flat(x: Float64Array, c: number[]): Float64Array {
   return Float64Array.from(c);
@@ -232,6 +240,10 @@ describe("jacrevInto and jacfwdInto", () => {
       expect(() => m[mode].energy(new Float64Array(3), 0, [1, 2, 3], 1)).toThrow(RangeError);
       expect(() => m[mode].pair(new Float64Array(8), -1, x3(), 1.3)).toThrow(RangeError);
     }
+    // Past the end at an index known only when it runs: nothing lands in y's column or outside.
+    const P = new Float64Array(8).fill(7);
+    m.pastRev(P, 1, Float64Array.from([0.5, 0.25]), Float64Array.from([4]), 3);
+    expect(Array.from(P)).toEqual([7, 2, 2, 0, 0, 0, 3, 7]);
     // A function that reads past its argument's end: the entry's derivative has no column.
     const J = new Float64Array(6).fill(7);
     expect(() => m.rev.pair(J, 0, Float64Array.from([0.5, 0.25]), 1.3)).toThrow(/reads x\[2\], but x has 2 entries/);

@@ -9,7 +9,8 @@ import { F64, type Expr, type Param, type Stmt } from "../ir/ir.js";
 import type { Adjoint } from "../diff/reverse/index.js";
 import type { Code } from "./code.js";
 import { RT } from "./names.js";
-import { bin, name, neg } from "../ir/make.js";
+import { bin, name, neg, num } from "../ir/make.js";
+import { ifStmt } from "../diff/build-ir.js";
 import { forEachChildExpr, forEachExpr, forEachStmt, mapExpr, mapStmtExprs, mapStmtLists, stmtExprs } from "../ir/walk.js";
 import { printExpr } from "../ir/print.js";
 
@@ -80,7 +81,12 @@ export function intoBuffer(qs: readonly Param[], adj: Adjoint, rev: readonly Stm
   const bases = new Map(qs.filter((q) => q.ty.k === "arr").map((q) => [adj.bar(q.name), fresh(`${q.name}_at`)] as const));
   const intoRows = barsIntoBuffer(rev, bases, J);
   const moved = intoRows.moved;
-  const { stmts, written } = firstWrites(intoRows.stmts, new Set([...moved].map((b) => bases.get(b)!)), J);
+  const first = firstWrites(intoRows.stmts, new Set([...moved].map((b) => bases.get(b)!)), J);
+  const written = first.written;
+  // The other writes land in the row only for an entry the argument has: a function that reads
+  // past an array's end (x[i], i >= x.length) would otherwise reach another argument's columns.
+  const lengthOf = new Map(qs.filter((q) => moved.has(adj.bar(q.name))).map((q) => [bases.get(adj.bar(q.name))!, q] as const));
+  const stmts = guardWrites(first.stmts, lengthOf, J, first.firsts);
   const at = (k: number): string => (cols[k] === "0" ? row : `${row} + ${cols[k]}`);
   return {
     J, offset, n, stmts, moved,
@@ -123,8 +129,9 @@ export function sumText(widths: readonly (number | string)[]): string {
  * (k a literal) that is the first access to that entry is its only write so far: it becomes
  * `J[x_at + k] = v`, and the entry need not be zeroed. `written` lists those entries per base.
  */
-function firstWrites(stmts: readonly Stmt[], bases: ReadonlySet<string>, buffer: string): { stmts: Stmt[]; written: ReadonlyMap<string, number[]> } {
+function firstWrites(stmts: readonly Stmt[], bases: ReadonlySet<string>, buffer: string): { stmts: Stmt[]; written: ReadonlyMap<string, number[]>; firsts: ReadonlySet<Stmt> } {
   const written = new Map<string, number[]>();
+  const firsts = new Set<Stmt>();
   const seen = new Set<string>();
   // `base + k` for a literal k: the entry; `base + e` otherwise: every entry of base.
   const entryOf = (idx: Expr): { base: string; k?: number } | undefined =>
@@ -154,13 +161,36 @@ function firstWrites(stmts: readonly Stmt[], bases: ReadonlySet<string>, buffer:
         (written.get(e.base) ?? written.set(e.base, []).get(e.base)!).push(e.k);
         seen.add(`${e.base}[${e.k}]`);
         const { op: _op, ...plain } = s;
-        return { ...plain, value: inc };
+        const w: Stmt = { ...plain, value: inc };
+        firsts.add(w);
+        return w;
       }
     }
     touches(s);
     return s;
   });
-  return { stmts: out, written };
+  return { stmts: out, written, firsts };
+}
+
+/**
+ * Every write `J[base + e]` not made a first write, under `if (e >= 0 && e < x.length)` (x the
+ * argument whose row entries start at base): an array adjoint ignored such writes, the buffer
+ * would not.
+ */
+function guardWrites(stmts: readonly Stmt[], lengthOf: ReadonlyMap<string, Param>, buffer: string, firsts: ReadonlySet<Stmt>): Stmt[] {
+  return stmts.map(function guard(s): Stmt {
+    if (s.k === "assign" && s.target.k === "index" && s.target.arr === buffer && !firsts.has(s)) {
+      const idx = s.target.idx;
+      const q = idx.k === "bin" && idx.op === "+" && idx.l.k === "var" ? lengthOf.get(idx.l.name) : undefined;
+      if (!q) return s;
+      const e = idx.k === "bin" ? idx.r : idx;
+      const len: Expr = { k: "len", arr: name(q.name, q.ty), pos: s.pos };
+      const inRange = bin("<", e, len);
+      const cond = e.k === "num" ? inRange : bin("&&", bin(">=", e, num(0)), inRange);
+      return ifStmt(cond, [s], [], s.pos);
+    }
+    return mapStmtLists(s, (l) => l.map(guard));
+  });
 }
 
 /** `v` for `J[i] + v` (and `-v` for `J[i] - v`) at the same index i; undefined otherwise. */
