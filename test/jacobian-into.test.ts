@@ -112,6 +112,15 @@ export function fitBlock(xs: number[], p: Float64Array, J: Float64Array, at: num
   };
   return jacrevInto(model)(J, at, p);
 }
+/** The same closure by forward mode (lanes with the captured data after them). */
+export function fitColumns(xs: number[], p: Float64Array): Float64Array[] {
+  const model = (q: Float64Array): Float64Array => {
+    const r = new Float64Array(xs.length);
+    for (let i = 0; i < xs.length; i++) r[i] = q[0] * Math.exp(q[1] * xs[i]);
+    return r;
+  };
+  return jacfwd(model)(p);
+}
 
 /** A function value: the derivatives it carries, looked up when the program runs. */
 export function valueBlocks(f: (x: Float64Array, s: number) => Float64Array, x: Float64Array, s: number, J: Float64Array): void {
@@ -276,6 +285,8 @@ describe("jacrevInto and jacfwdInto", () => {
     const J = new Float64Array(8).fill(NaN);
     m.fitBlock(xs, p, J, 2);
     closeTo(J.subarray(2), fdBlock(model, [p], [0]), 1e-6);
+    const cols = m.fitColumns(xs, p) as Float64Array[];
+    closeTo(cols.flatMap((r) => Array.from(r)), J.subarray(2), 1e-12);
     const x = Float64Array.from([0.4, -1.2]);
     const both = new Float64Array(12);
     m.valueBlocks(m.scaled, x, 1.5, both);
