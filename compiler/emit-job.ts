@@ -9,6 +9,7 @@ import { emitBlockVjp, emitFused, emitJvp, emitJvpPair, emitSplit, emitVjp } fro
 import { emitGradJvpPair, emitGradVjp, emitHessian } from "./emit/higher.js";
 import { emitJacfwd, emitJacfwdDirect, emitJacfwdInto, emitJacobianInto, emitJacrev, emitJacrevFused, jacobianResultTy } from "./emit/jacobian.js";
 import type { Job } from "./jobs.js";
+import type { IrFunction } from "./ir/ir.js";
 import { emitJacfwdLanes, emitJvpLanes, laneFunction, lanesFor } from "./emit/jacfwd-lanes.js";
 import type { FnInfo } from "./tangents.js";
 
@@ -51,7 +52,7 @@ export function emitJob(job: Job, f: FnInfo, p: Prepared, ctx: JobContext): Gene
     case "jacrev": {
       // Fused sweeps per row unless f writes its arguments (then through vjp's copies).
       // (NDArray Jacobians go through f_vjp and the runtime, runtime/jacobian.ts.)
-      const nd = ir.ret.k === "nd" || job.wrt!.some((k) => ir.params[k].ty.k === "nd");
+      const nd = ndJacobian(job, ir);
       if (!nd && !ctx.written.size && ctx.resultActive()) return emitJacrevFused(p, ctx.specializer(), job.wrt!, !!job.tuple, name, !!job.into);
       if (job.into) return emitJacobianInto(ir, job.wrt!, { into: name, jac: ctx.enqueue({ kind: "jacrev", key: job.key, mask: job.mask, wrt: job.wrt, tuple: true })[0] });
       const [vjp] = ctx.enqueue({ kind: "vjp", key: job.key, mask: job.mask });
@@ -61,7 +62,7 @@ export function emitJob(job: Job, f: FnInfo, p: Prepared, ctx: JobContext): Gene
       return emitJvpLanes(p, ctx.specializer(), name);
     case "jacfwd": {
       // All directions LANES at a time where f_jvp splits into lanes (jacfwd-lanes.ts).
-      const nd = ir.ret.k === "nd" || job.wrt!.some((k) => ir.params[k].ty.k === "nd");
+      const nd = ndJacobian(job, ir);
       if (!nd && !ctx.written.size && laneFunction(p, ctx.specializer(), name)) {
         const [lanes] = ctx.enqueue({ kind: "jvpLanes", key: job.key, mask: job.mask });
         return emitJacfwdLanes(ir, job.wrt!, !!job.tuple, !!job.into, lanesFor(p.activeParams), { jac: name, lanes }, jacobianResultTy(ir, job.wrt!, !!job.tuple));
@@ -82,6 +83,11 @@ export function emitJob(job: Job, f: FnInfo, p: Prepared, ctx: JobContext): Gene
     case "primal":
       throw new Error("a primal job is printed, not emitted");
   }
+}
+
+/** A Jacobian with an NDArray on either side (made by the runtime from f_vjp or f_jvpPair). */
+function ndJacobian(job: Job, ir: IrFunction): boolean {
+  return ir.ret.k === "nd" || job.wrt!.some((k) => ir.params[k].ty.k === "nd");
 }
 
 /**
