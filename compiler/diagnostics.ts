@@ -36,7 +36,7 @@ export const CODES = {
   ADC1016: "a closure that writes captured state",
   ADC1017: "a differentiated parameter that is reassigned in a way adc cannot follow",
   ADC1018: "a call that writes a differentiated array inside a condition or a larger non-differentiated expression",
-  ADC1019: "a destructuring form adc does not follow (rest, defaults, nesting, computed keys, destructured parameters)",
+  ADC1019: "a destructuring form adc does not follow (rest, defaults, nesting, computed keys, a destructured parameter with a default)",
   ADC1020: "spread, or an argument list not written out, where adc needs each argument",
   ADC1021: "an increment inside an expression that adc cannot place",
   ADC1022: "an assignment form adc does not follow (inside an expression, logical, to a property, var, delete)",

@@ -37,6 +37,17 @@ export abstract class Destructuring extends Calls {
     }
     const base = this.wholeValue(init, out);
     const baseTy = base.k === "var" || base.k === "free" ? base.ty : this.typeOf(init);
+    this.unpack(pattern, base, baseTy, isConst, d, out);
+  }
+
+  /**
+   * One declaration per name of `pattern`, reading the element or field of `base` (of type
+   * `baseTy`): the general case of a destructuring declaration, and a destructured parameter.
+   */
+  protected unpack(pattern: ts.BindingPattern, base: Expr, baseTy: Ty, isConst: boolean, d: ts.Node, out: Stmt[]): void {
+    const names = this.patternNames(pattern);
+    const p = this.pos(d);
+    const what = (): string => this.env.checker.typeToString(this.env.checker.getTypeAtLocation(d));
     names.forEach((n, k) => {
       if (!n) return;
       const ty = this.typeOf(n.ident);
@@ -44,11 +55,11 @@ export abstract class Destructuring extends Calls {
       if (ts.isArrayBindingPattern(pattern)) {
         const at: Expr = { k: "num", v: k, text: String(k), pos: p };
         if (baseTy.k === "list") value = { k: "field", obj: base, name: "[]", idx: at, ty: baseTy.elem, pos: this.pos(n.ident) };
-        else if (baseTy.k !== "arr") this.refuse("ADC1012", d, `array destructuring is supported for number arrays, Float64Array and arrays of arrays or NDArrays, not '${this.env.checker.typeToString(this.env.checker.getTypeAtLocation(init))}'`, "read each element by index");
+        else if (baseTy.k !== "arr") this.refuse("ADC1012", d, `array destructuring is supported for number arrays, Float64Array and arrays of arrays or NDArrays, not '${what()}'`, "read each element by index");
         else value = { k: "index", arr: base, idx: at, pos: this.pos(n.ident) };
       } else {
         const f = baseTy.k === "obj" ? baseTy.fields.find(([fname]) => fname === n.key) : undefined;
-        if (!f) this.refuse("ADC1012", d, `object destructuring is supported for objects of numbers and arrays (parameter objects), not '${this.env.checker.typeToString(this.env.checker.getTypeAtLocation(init))}'`, "read each property by name");
+        if (!f) this.refuse("ADC1012", d, `object destructuring is supported for objects of numbers and arrays (parameter objects), not '${what()}'`, "read each property by name");
         value = { k: "field", obj: base, name: n.key, ty: f[1], pos: this.pos(n.ident) };
       }
       out.push({ k: "let", name: this.declare(n.ident, ty), ty, init: value, isConst, pos: this.pos(n.ident) });

@@ -17,9 +17,19 @@ export class Lowerer extends Loops {
     if (fn.asteriskToken) this.refuse("ADC1015", fn, "generator functions are not differentiable", "write the function as a plain loop");
     if (ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword))
       this.refuse("ADC1015", fn, "async functions are not differentiable", "differentiate a synchronous function and await outside it");
-    const params: Param[] = fn.parameters.map((p) => {
-      if (!ts.isIdentifier(p.name)) this.refuse("ADC1019", p, "destructured parameters are not supported", "take the value as one parameter and read its parts inside");
+    // A destructured parameter (`{ w, b }: Params`, `[x, y]: [number, number]`) is one parameter
+    // of the generated functions, unpacked at the top of the body as a declaration would be.
+    const unpacked: Stmt[] = [];
+    const params: Param[] = fn.parameters.map((p, i) => {
       if (p.dotDotDotToken) this.refuse("ADC1025", p, "rest parameters are not supported", "pass an array instead");
+      if (!ts.isIdentifier(p.name)) {
+        if (p.initializer) this.refuse("ADC1019", p, "a destructured parameter with a default value is not supported", "give the default to the caller, or destructure inside the body");
+        const ty = this.typeOf(p);
+        const name = this.fresh(`arg${i}`);
+        this.vars.set(name, ty);
+        this.unpack(p.name, { k: "var", name, ty, pos: this.pos(p) }, ty, true, p, unpacked);
+        return { name, ty, pos: this.pos(p) };
+      }
       const init = p.initializer ? this.constantDefault(p) : undefined;
       const ty = this.typeOf(p.name);
       const name = this.declare(p.name, ty);
@@ -68,6 +78,7 @@ export class Lowerer extends Loops {
       this.returnStmt(fn.body as ts.Expression, fn.body, out);
       body = out;
     }
+    body = [...unpacked, ...body];
     if (this.auxName) return { id: this.id, params, body: [...prelude, ...body], ret, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text, aux: this.auxName };
     if (this.isBlock()) return { id: this.id, params, body: [...prelude, ...body], ret: VOID, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text, outputs };
     return { id: this.id, params, body, ret, vars: this.vars, reserved: this.reserved, pos: this.pos(fn), source: fn.getSourceFile().text, ...(this.thisName && ts.isMethodDeclaration(fn) ? { method: true } : {}) };
