@@ -57,7 +57,6 @@ export interface BuildResult {
   readonly modules: readonly string[];
 }
 
-
 export function build(project: Project, roots: readonly SourceFile[]): BuildResult {
   try {
     return new Build(project, roots.map((r) => r.compilerNode)).run();
@@ -141,6 +140,7 @@ class Build {
       fn: (key) => this.fns.get(key),
       primalName: (file, key) => this.primalName(file, key),
       refreshMutations: () => this.refreshMutations(),
+      mutations: (key) => this.mutations.get(key),
       refuse: (code, file, n, message, hint) => this.refuse(code, file, n, message, hint),
     });
     this.program = project.getProgram().compilerObject;
@@ -160,6 +160,8 @@ class Build {
       insert: (f, text) => this.insert(f, text),
       edit: (file, start, end, text) => this.edit(file, start, end, text),
       isBroken: (key) => this.broken.has(key),
+      tangent: (key, mask, unit, base) => this.tangents.of(key, mask, unit, base),
+      refreshMutations: () => this.refreshMutations(),
     });
     this.sink = new DiagnosticSink((file, offset) => {
       const sf = project.getSourceFile(file)?.compilerNode;
@@ -428,8 +430,8 @@ class Build {
 
   private findBroken(): void {
     for (const [k, f] of this.fns) if (!f.ir) this.broken.add(k);
-    // A checkpoint is broken when the function it recomputes is.
-    for (const [k, f] of this.fns) if (f.ir?.custom?.target && this.broken.has(fnKey(f.ir.custom.target))) this.broken.add(k);
+    // A checkpoint, or an inner gradient, is broken when the function it is made from is.
+    for (const [k, f] of this.fns) if ([f.ir?.custom?.target, f.ir?.custom?.of].some((on) => on && this.broken.has(fnKey(on)))) this.broken.add(k);
     for (let changed = true; changed; ) {
       changed = false;
       for (const [k, f] of this.fns) {
@@ -566,7 +568,7 @@ class Build {
     const f = this.fns.get(job.key)!;
     const before = this.sink.list.length;
     try {
-      if (job.kind === "primal") {
+      if (job.kind === "primal" && !f.ir?.custom) {
         const ir = f.ir;
         if (!ir) return;
         this.insert(f, generated(printFunction({ name: this.enqueue(job)[0], params: ir.params, ret: ir.ret, body: ir.body, pos: ir.pos })));

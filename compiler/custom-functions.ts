@@ -10,6 +10,7 @@ import type { Code } from "./diagnostics.js";
 import { fnKey } from "./analysis/summaries.js";
 import { Code as TextCode, generated, type Generated } from "./emit/code.js";
 import { emitCheckpointJvp, emitCheckpointSplit, emitCustomJvp, emitCustomSplit } from "./emit/custom.js";
+import { emitInnerGradJvp, emitInnerGradPrimal, emitInnerGradSplit } from "./emit/inner-grad.js";
 import { RT } from "./emit/names.js";
 import { isDiffTy, VOID, type FnId, type Stmt } from "./ir/ir.js";
 import type { FunctionNode } from "./ir/lower/index.js";
@@ -38,6 +39,9 @@ export interface CustomHost {
   /** Replaces source text (here: inserts after a closure's declaration). */
   edit(file: string, start: number, end: number, text: string): void;
   isBroken(key: string): boolean;
+  /** The key of T(g) (tangents.ts), or null when it cannot be made (reported). */
+  tangent(key: string, mask: readonly boolean[], unit: boolean, base: string): string | null;
+  refreshMutations(): void;
 }
 
 export class CustomFunctions {
@@ -95,6 +99,7 @@ export class CustomFunctions {
   job(job: Job, f: FnInfo): Generated {
     const ir = f.ir!;
     const rule = ir.custom!;
+    if (rule.kind === "grad") return this.innerGradJob(job, f);
     const names = this.host.enqueue(job);
     const refuse = (message: string, hint?: string): Generated => {
       const decl = (f.node as unknown as ts.Node).parent;
@@ -118,6 +123,36 @@ export class CustomFunctions {
       return emitCustomJvp(ir, rule, job.mask, names[0]);
     }
     return refuse(`this derivative of '${rule.name}' through its custom rule is not supported`);
+  }
+
+  /**
+   * `grad(g)(w)` of an array w inside differentiated code (emit/inner-grad.ts): g's gradient, and
+   * its derivatives as gradients of g's tangent function directed along what the job needs.
+   */
+  private innerGradJob(job: Job, f: FnInfo): Generated {
+    const ir = f.ir!;
+    const { of, wrt: i } = ir.custom!;
+    const g = this.host.info(of!);
+    const gKey = fnKey(of!);
+    const names = this.host.enqueue(job);
+    const grad = this.host.enqueue({ kind: "grad", key: gKey, mask: ir.params.map((_, k) => k === i), wrt: [i!] })[0];
+    if (job.kind === "primal") return emitInnerGradPrimal(ir, names[0], grad);
+    if (job.kind !== "split" && job.kind !== "jvp") {
+      this.host.refuse("ADC1026", f.sf.fileName, (f.node as unknown as ts.Node), `this derivative of grad(${g.id.name}) inside a differentiated function is not supported`);
+      return generated(new TextCode());
+    }
+    // Reverse: T(g) directed along i by the cotangent, differentiated w.r.t. the active
+    // parameters; forward: directed along the active parameters, differentiated w.r.t. i.
+    const directed = job.kind === "split" ? ir.params.map((_, k) => k === i) : job.mask;
+    const t = this.host.tangent(gKey, directed, false, `${g.id.name}_tangent`);
+    if (t === null) return generated(new TextCode());
+    this.host.refreshMutations();
+    const at = (k: number): number => k + directed.slice(0, k).filter(Boolean).length;
+    const wrt = (job.kind === "split" ? ir.params.flatMap((_, k) => (job.mask[k] ? [k] : [])) : [i!]).map(at);
+    const tParams = this.host.fns.get(t)!.ir!.params;
+    const [hvp] = this.host.enqueue({ kind: "grad", key: t, mask: tParams.map((_, k) => wrt.includes(k)), wrt, tuple: wrt.length > 1 });
+    if (job.kind === "split") return emitInnerGradSplit(ir, i!, job.mask, { fwd: names[0], rev: names[1] }, grad, hvp);
+    return emitInnerGradJvp(ir, job.mask, names[0], grad, hvp);
   }
 
   /**

@@ -16,6 +16,7 @@ import type { FunctionNode } from "./ir/lower/index.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "./ir/walk.js";
 import { adcExportName, functionOf, gradChain } from "./targets.js";
 import type { FnInfo, Tangents } from "./tangents.js";
+import { classifyType } from "./ir/types.js";
 
 export interface InnerGradHost {
   readonly checker: ts.TypeChecker;
@@ -24,6 +25,8 @@ export interface InnerGradHost {
   /** The name under which code in `file` calls the made function `key` itself. */
   primalName(file: string, key: string): string;
   refreshMutations(): void;
+  /** The parameters the function `key` writes into. */
+  mutations(key: string): ReadonlySet<number> | undefined;
   refuse(code: Code, file: string, n: ts.Node, message: string, hint?: string): void;
 }
 
@@ -45,6 +48,8 @@ interface Pending {
   /** The first call that asked for it, for diagnostics. */
   readonly file: string;
   readonly site: ts.Node;
+  /** grad along an array parameter: G = grad_w g (emit/inner-grad.ts), not a tangent function. */
+  readonly array?: boolean;
 }
 
 export class InnerGrads {
@@ -62,6 +67,13 @@ export class InnerGrads {
     let key = fnKey(g.id);
     let name = g.id.name;
     const params = chain.fn.parameters;
+    const arrays = chain.inner.filter((i) => params[i] && classifyType(this.host.checker.getTypeAtLocation(params[i]), this.host.checker).k === "arr");
+    if (arrays.length && chain.inner.length > 1) return `a derivative of grad of '${name}' along an array inside a differentiated function is not supported yet`;
+    if (arrays.length) {
+      // G = grad_w g, whose derivatives are Hessian-vector products (emit/inner-grad.ts).
+      const G = this.arrayGrad(g, arrays[0], params[arrays[0]].name.getText(), file, callee, params.length);
+      return { fn: G.id, text: this.host.primalName(file, fnKey(G.id)) };
+    }
     for (const i of chain.inner) {
       if (i < 0 || i >= params.length) return `argnum ${i} is out of range for '${name}'`;
       const mask = params.map((_, k) => k === i);
@@ -101,6 +113,11 @@ export class InnerGrads {
       if (!Number.isInteger(i) || i < 0 || i >= params.length) return "valueAndGrad inside a differentiated function needs one literal argnum";
       mask = params.map((_, k) => k === i);
       valueArgs = tangentArgs = [...call.arguments];
+      if (classifyType(checker.getTypeAtLocation(params[i]), checker).k === "arr") {
+        // Along an array: g's gradient G (emit/inner-grad.ts), not a tangent function.
+        const G = this.arrayGrad(g, i, params[i].name.getText(), file, call, params.length);
+        return { value: { fn: g.id, text: fnArg.text }, valueArgs, tangent: { fn: G.id, text: this.host.primalName(file, fnKey(G.id)) }, tangentArgs };
+      }
     } else {
       if (!second || !third || !ts.isArrayLiteralExpression(second) || !ts.isArrayLiteralExpression(third) || second.elements.length !== params.length || third.elements.length !== params.length)
         return "jvp inside a differentiated function needs its primals and tangents as array literals, one entry per parameter";
@@ -114,6 +131,16 @@ export class InnerGrads {
     const k = fnKey(t.id);
     if (!this.pending.has(k)) this.pending.set(k, { of: key, mask, unit: isValueAndGrad, base, file, site: call });
     return { value: { fn: g.id, text: fnArg.text }, valueArgs, tangent: { fn: t.id, text: this.host.primalName(file, k) }, tangentArgs };
+  }
+
+  /** G = grad of g along its array parameter i, registered to be made after lowering. */
+  private arrayGrad(g: FnInfo, i: number, param: string, file: string, site: ts.Node, arity: number): FnInfo {
+    const key = fnKey(g.id);
+    const base = `${g.id.name}_grad${arity > 1 ? `_${param}` : ""}`;
+    const t = this.host.tangents.deferGrad(key, i, base);
+    const k = fnKey(t.id);
+    if (!this.pending.has(k)) this.pending.set(k, { of: key, mask: Array.from({ length: arity }, (_, j) => j === i), unit: true, base, file, site, array: true });
+    return t;
   }
 
   /** Makes every deferred tangent function (after lowering); the ones that fail have no IR. */
@@ -141,14 +168,37 @@ export class InnerGrads {
     const g = this.host.fn(p.of)!;
     const ir = g.ir;
     if (!ir) return this.fail(key, t);
-    const q = ir.params.find((_, k) => p.mask[k] && ir.params[k].ty.k !== "num");
-    if (ir.ret.k !== "num" || q) {
-      const why = ir.ret.k !== "num" ? `'${g.id.name}' does not return a number` : `its parameter '${q!.name}' is not a number`;
+    if (p.array) return this.makeArrayGrad(key, p, g, t);
+    // A unit tangent (grad along a number) is a number; a directed one (jvp) may carry arrays.
+    const plain = (k: string): boolean => k === "num" || (!p.unit && k === "arr");
+    const q = ir.params.find((_, k) => p.mask[k] && !plain(ir.params[k].ty.k));
+    if (!plain(ir.ret.k) || q) {
+      const why = !plain(ir.ret.k) ? `'${g.id.name}' does not return a number${p.unit ? "" : " or an array"}` : `its parameter '${q!.name}' is not a number${p.unit ? "" : " or an array"}`;
       this.host.refuse("ADC1026", p.file, p.site, `the derivative of ${g.id.name} inside a differentiated function must be a number, but ${why}`, "differentiate functions of numbers here, or differentiate the whole computation at module level");
       return this.fail(key, t);
     }
     this.host.refreshMutations();
     if (this.host.tangents.of(p.of, p.mask, p.unit, p.base) === null) return this.fail(key, t);
+    this.state.set(key, "made");
+    return true;
+  }
+
+  /**
+   * G = grad_w g for an array w: a function with no body whose primal is g's gradient and whose
+   * derivatives are Hessian-vector products of g (custom kind "grad", emit/inner-grad.ts).
+   */
+  private makeArrayGrad(key: string, p: Pending, g: FnInfo, t: FnInfo): boolean {
+    const ir = g.ir!;
+    const i = p.mask.indexOf(true);
+    const why = ir.ret.k !== "num" ? `'${g.id.name}' does not return a number`
+      : this.host.mutations(p.of)?.size ? `'${g.id.name}' writes into its array arguments`
+      : undefined;
+    if (why) {
+      this.host.refuse("ADC1026", p.file, p.site, `grad of ${g.id.name} inside a differentiated function is not supported: ${why}`, "differentiate the whole computation at module level");
+      return this.fail(key, t);
+    }
+    t.ir = { id: t.id, params: ir.params, ret: ir.params[i].ty, body: [], vars: new Map(ir.params.map((q) => [q.name, q.ty] as const)), reserved: new Set(ir.params.map((q) => q.name)), pos: ir.pos, source: ir.source, custom: { kind: "grad", name: g.id.name, of: g.id, wrt: i } };
+    t.deferred = false;
     this.state.set(key, "made");
     return true;
   }

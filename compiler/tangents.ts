@@ -100,6 +100,13 @@ export class Tangents {
     return this.host.add(fnKey(id0), f.sf.fileName, base, (name) => ({ id: { ...id0, name }, node: f.node, sf: f.sf, captures: f.captures, deferred: true }));
   }
 
+  /** Registers G = grad of f along its array parameter i, made by inner-grads.ts (no tangent function). */
+  deferGrad(key: string, i: number, base: string): FnInfo {
+    const f = this.host.info(key);
+    const id0: FnId = { file: f.id.file, pos: f.id.pos, name: "", variant: `${f.id.variant ? `${f.id.variant}.` : ""}g${i}` };
+    return this.host.add(fnKey(id0), f.sf.fileName, base, (name) => ({ id: { ...id0, name }, node: f.node, sf: f.sf, deferred: true }));
+  }
+
   private idOf(f: FnInfo, mask: readonly boolean[], unit: boolean): FnId {
     const variant = `${f.id.variant ? `${f.id.variant}.` : ""}${unit ? "d" : "t"}${mask.map((b) => (b ? 1 : 0)).join("")}`;
     return { file: f.id.file, pos: f.id.pos, name: "", variant };

@@ -80,7 +80,12 @@ export function tangentRefusals(p: Prepared, spec: Specializer): { pos: Pos; mes
         // no body at all.
         const custom = spec.callee(x.fn.fn).custom;
         if (custom && !custom.target && x.args.some((a) => p.isActiveAtom(a)))
-          out.push({ pos: x.pos, message: `a higher derivative through '${x.fn.text ?? x.fn.fn.name}', which has a custom rule, is not supported (the rule gives first derivatives only)` });
+          out.push({
+            pos: x.pos,
+            message: custom.kind === "grad"
+              ? `a derivative of order three through grad(${custom.name}) of an array is not supported yet (its derivatives are Hessian-vector products, made once)`
+              : `a higher derivative through '${x.fn.text ?? x.fn.fn.name}', which has a custom rule, is not supported (the rule gives first derivatives only)`,
+          });
         const writes = spec.mutations.get(fnKey(x.fn.fn));
         if (x.args.some((a, j) => writes?.has(j) && p.isActiveAtom(a)))
           out.push({ pos: x.pos, message: `a higher derivative through '${x.fn.text ?? x.fn.fn.name}', which writes into an array argument that carries a derivative, is not supported yet` });

@@ -17,7 +17,7 @@ import { RT } from "./names.js";
 
 /** What the rule is: its kind and the module-level const that holds the function. */
 export interface CustomRule {
-  readonly kind: "vjp" | "jvp" | "checkpoint";
+  readonly kind: "vjp" | "jvp" | "checkpoint" | "grad";
   readonly name: string;
 }
 
@@ -29,7 +29,7 @@ const dot = (q: Param): string => `${q.name}_dot`;
  * objects and lists come in (accumulated in place), then `out_bar`; the adjoints of active
  * numbers and NDArrays go out (one as the result, several in the scratch lanes).
  */
-function revSignature(ir: IrFunction, mask: readonly boolean[], resultActive: boolean): { inPlace: Param[]; returned: Param[]; head: string } {
+export function revSignature(ir: IrFunction, mask: readonly boolean[], resultActive: boolean): { inPlace: Param[]; returned: Param[]; head: string } {
   const active = ir.params.filter((_, i) => mask[i]);
   const inPlace = active.filter((q) => barInPlace(q.ty));
   const returned = active.filter((q) => !barInPlace(q.ty));
@@ -69,19 +69,24 @@ export function emitCustomSplit(ir: IrFunction, rule: CustomRule, mask: readonly
     c.line(`const _args = ${RT}.tape.popO<unknown[]>();`);
     c.line(`const _bars = ${RT}.customJvpTranspose(${rule.name}, _args, [${mask.join(", ")}], out_bar);`);
   }
-  for (const q of inPlace) {
-    const i = ir.params.indexOf(q);
-    c.line(q.ty.k === "arr" ? `${RT}.addInto(${bar(q)}, _bars[${i}] as ${printTy(q.ty)});` : `${RT}.addTree(${bar(q)}, _bars[${i}]);`);
-  }
-  const value = (q: Param): string => `_bars[${ir.params.indexOf(q)}] as ${printTy(q.ty)}`;
+  handBack(c, inPlace, returned, (q) => `_bars[${ir.params.indexOf(q)}] as ${printTy(q.ty)}`);
+  c.close();
+  return generated(c);
+}
+
+/**
+ * The end of a reverse sweep in the split convention: each parameter's cotangent (`value`) added
+ * into the adjoint passed in (arrays, objects), or given back (one as the result, several in the
+ * scratch lanes).
+ */
+export function handBack(c: Code, inPlace: readonly Param[], returned: readonly Param[], value: (q: Param) => string): void {
+  for (const q of inPlace) c.line(q.ty.k === "arr" ? `${RT}.addInto(${bar(q)}, ${value(q)});` : `${RT}.addTree(${bar(q)}, ${value(q)});`);
   if (returned.length === 1) c.line(`return ${value(returned[0])};`);
   else {
     let f = 0;
     let o = 0;
     for (const q of returned) c.line(q.ty.k === "num" ? `${RT}.retF[${f++}] = ${value(q)};` : `${RT}.retO[${o++}] = ${value(q)};`);
   }
-  c.close();
-  return generated(c);
 }
 
 /** The tangent version of a customJvp function: its rule, with zero tangents for inactive parameters. */

@@ -214,8 +214,10 @@ export interface IrFunction {
   /**
    * A function with a custom rule (`const f = customVjp(g, fwd, bwd)` or `customJvp(g, rule)`):
    * no body; its derivatives call the rule through the const named `name` (emit/custom.ts).
+   * Kind "grad": `grad(g)(w)` of an array w inside differentiated code, the gradient of `of` along
+   * parameter `wrt`, whose derivatives are Hessian-vector products (emit/inner-grad.ts).
    */
-  readonly custom?: { readonly kind: "vjp" | "jvp" | "checkpoint"; readonly name: string; readonly target?: FnId };
+  readonly custom?: { readonly kind: "vjp" | "jvp" | "checkpoint" | "grad"; readonly name: string; readonly target?: FnId; readonly of?: FnId; readonly wrt?: number };
 }
 
 /** A generated function: a derivative, as IR, before it is printed. */

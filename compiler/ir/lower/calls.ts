@@ -89,7 +89,7 @@ export abstract class Calls extends Expressions {
     }
     for (const api of DERIVATIVE_KINDS)
       if (this.env.isAdcApi(callee, api) || (ts.isCallExpression(callee) && this.env.isAdcApi(callee.expression, api)))
-        this.refuse("ADC1023", e, `${api} called inside a differentiated function is not supported yet (grad(g)(x), and const [y, dy] = valueAndGrad(g)(x) or jvp(g, [x], [t]), of numbers are)`, "differentiate the derivative itself at module level: grad(grad(f)), jvp(grad(f), [x], [v]), hessian(f)");
+        this.refuse("ADC1023", e, `${api} called inside a differentiated function is not supported yet (grad(g)(x), and const [y, dy] = valueAndGrad(g)(x) or jvp(g, [x], [t]) are)`, "differentiate the derivative itself at module level: grad(grad(f)), jvp(grad(f), [x], [v]), hessian(f)");
     if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && (callee.expression.text === "Float64Array" || callee.expression.text === "Array") && callee.name.text === "from" && e.arguments.length === 1 && !this.localName(callee.expression) && this.typeOf(e.arguments[0]).k === "arr")
       return { k: "copy", ctor: callee.expression.text === "Float64Array" ? "Float64Array" : "Array", e: this.expr(e.arguments[0]), pos: p };
     if (ts.isIdentifier(callee) && (callee.text === "eval" || callee.text === "Function") && !this.localName(callee))

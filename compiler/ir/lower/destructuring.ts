@@ -79,13 +79,15 @@ export abstract class Destructuring extends Calls {
       return v;
     };
     const p = this.pos(call);
+    // (Numbers, or arrays: a gradient along an array, a tangent of an array function.)
+    const tys = names.map((n) => (n ? this.typeOf(n.ident) : NUM));
     const calls: Expr[] = [
-      { k: "call", fn: { k: "user", ...pair.value }, args: pair.valueArgs.map(arg), ty: NUM, pos: p },
-      { k: "call", fn: { k: "user", ...pair.tangent }, args: pair.tangentArgs.map(arg), ty: NUM, pos: p },
+      { k: "call", fn: { k: "user", ...pair.value }, args: pair.valueArgs.map(arg), ty: tys[0], pos: p },
+      { k: "call", fn: { k: "user", ...pair.tangent }, args: pair.tangentArgs.map(arg), ty: tys[1] ?? NUM, pos: p },
     ];
     names.forEach((n, k) => {
       if (!n) return;
-      out.push({ k: "let", name: this.declare(n.ident, NUM), ty: NUM, init: calls[k], isConst, pos: this.pos(n.ident) });
+      out.push({ k: "let", name: this.declare(n.ident, tys[k]), ty: tys[k], init: calls[k], isConst, pos: this.pos(n.ident) });
     });
   }
 
