@@ -46,7 +46,23 @@ export function normalize(v: Float64Array): Float64Array {
   return v.slice();
 }
 
+/** Several number parameters: straight-line, and with a loop whose reverse sweep restores values. */
+export function pair(a: number, b: number): number[] {
+  return [a * b, a + b];
+}
+export function spiral(r: number, t: number, s: number): number[] {
+  const out = [0, 0, 0];
+  let q = r;
+  for (let i = 0; i < 3; i++) {
+    q = q * Math.cos(t) + s;
+    out[i] = q * q;
+  }
+  return out;
+}
+
 export const J = {
+  pairRev: jacrev(pair, [0, 1]), pairFwd: jacfwd(pair, [0, 1]),
+  spiralRev: jacrev(spiral, [0, 1, 2]), spiralFwd: jacfwd(spiral, [2, 0, 1]),
   fieldRev: jacrev(field), fieldFwd: jacfwd(field), fieldS: jacfwd(field, 1), fieldSRev: jacobian(field, 1),
   energyRev: jacrev(energy), energyFwd: jacfwd(energy),
   curveRev: jacrev(curve), curveFwd: jacfwd(curve),
@@ -175,6 +191,21 @@ describe("jacfwd, jacrev and jacobian", () => {
     const one = J.oneRev(x, 1.3);
     expect(one.length).toBe(1);
     close(rows(one[0]), rows(rx), 0);
+  });
+
+  it("with several number parameters give each its own column", () => {
+    const J = m.J;
+    const [pa, pb] = J.pairRev(3, 5);
+    expect([pa, pb]).toEqual([[5, 1], [3, 1]]);
+    expect(J.pairFwd(3, 5)).toEqual([[5, 1], [3, 1]]);
+    const args = [0.7, 0.4, -0.2];
+    const rev = J.spiralRev(...args);
+    const [fs, fr, ft] = J.spiralFwd(...args);
+    [0, 1, 2].forEach((k) => {
+      const want = fdJacobian(m.spiral as (...a: unknown[]) => unknown, args, k);
+      close(rows(rev[k]), want, 1e-7);
+      close(rows([fr, ft, fs][k]), want, 1e-7);
+    });
   });
 
   it("leave the caller's arrays as one run of the function leaves them, for a function that writes its argument", () => {

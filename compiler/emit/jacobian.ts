@@ -280,8 +280,10 @@ export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly nu
   // A number parameter's column has one entry per output entry, in the output's type.
   if (!buffer) for (const k of wrt) c.line(isNum(k) ? `let ${rows.get(k)}!: ${printTy(fn.ret)};` : `const ${rows.get(k)}: ${printTy(fn.params[k].ty)}[] = [];`);
   const columns = buffer ? [] : wrt.filter(isNum);
+  // (Several number parameters: one statement each, all under the one test.)
+  const zeroColumns = (): string => columns.map((k) => `${rows.get(k)} = ${RT}.zerosLike(${out});`).join(" ");
   const makeColumns = (): void => {
-    if (columns.length) c.line(`if (${i} === 0) ${columns.map((k) => `${rows.get(k)} = ${RT}.zerosLike(${out});`).join(" ")}`);
+    if (columns.length) c.line(`if (${i} === 0) { ${zeroColumns()} }`);
   };
   const row = (guarded: boolean): void => {
     // One cotangent for all the rows, set to the next unit vector each time (the sweep may have
@@ -311,7 +313,7 @@ export function emitJacrevFused(p: Prepared, spec: Specializer, wrt: readonly nu
     row(false);
     store();
     c.close();
-    if (columns.length) c.line(`if (${m} === 0) ${columns.map((k) => `${rows.get(k)} = ${RT}.zerosLike(${out});`).join(" ")}`);
+    if (columns.length) c.line(`if (${m} === 0) { ${zeroColumns()} }`);
   } else {
     // The output's length is known once f has run: one row per entry. (With no entries, the one
     // run's reverse sweep still runs, with a zero cotangent, to take its records off the tape.)
