@@ -226,6 +226,10 @@ describe("the user API", () => {
       export const vg = valueAndGrad(softplus);
       export const pull = (x: number) => vjp(softplus, x);
       export const tangent = (x: number) => jvp(softplus, [x, 2, false], [1, 0, 0]);
+      // Primals left out take the defaults (and their tangents, left out, are zero), as f(...primals).
+      export const short = (x: number) => jvp(softplus, [x], [1]);
+      export const shortBeta = (x: number, beta: number) => jvp(softplus, [x, beta], [0, 1]);
+      export const shortGrad = (x: number) => jvp(grad(softplus), [x], [1]);
     `);
     const x = 0.3, h = 1e-6;
     const fd = (beta: number) => (m.softplus(x + h, beta) - m.softplus(x - h, beta)) / (2 * h);
@@ -238,6 +242,13 @@ describe("the user API", () => {
     expect(out).toBe(m.softplus(x));
     expect(pullback(1)[0]).toBe(m.d(x));
     expect(m.tangent(x)[1]).toBeCloseTo(m.d(x), 14);
+    expect(m.short(x)).toEqual(m.tangent(x));
+    const [v, dBeta] = m.shortBeta(x, 0.7);
+    expect(v).toBe(m.softplus(x, 0.7));
+    expect(dBeta).toBeCloseTo((m.softplus(x, 0.7 + h) - m.softplus(x, 0.7 - h)) / (2 * h), 8);
+    const [g, second] = m.shortGrad(x);
+    expect(g).toBe(m.d(x));
+    expect(second).toBeCloseTo((m.d(x + h) - m.d(x - h)) / (2 * h), 7);
   });
 
   it("a loop of 10 million iterations tapes 8 bytes per iteration and 1 per branch", async () => {

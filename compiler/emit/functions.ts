@@ -243,7 +243,7 @@ export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }, w
   const tangents = namer.fresh("tangents", false);
   const out = namer.fresh("out", false);
   const active = new Set(p.activeParams.map((q) => q.name));
-  const tup = (f: (q: Param) => string): string => `[${user.map(f).join(", ")}]`;
+  const tup = (f: (q: Param) => string): string => `[${user.map((q, i) => `${f(q)}${omissible(user, i) ? "?" : ""}`).join(", ")}]`;
   const retTy = printTy(fn.ret);
   const c = new Code().at(fn.pos.start);
   const extra = closed.length ? `, ${paramList(closed)}` : "";
@@ -251,7 +251,7 @@ export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }, w
   guardDistinct(c, fn, user, written, user.map((_, i) => `${primals}[${i}]`));
   // Tangents of written parameters are written too: the caller's stay as they were.
   const tangent = (q: Param, i: number): string => (written.has(i) && q.ty.k !== "num" && q.ty.k !== "nd" ? `${RT}.copyArrays(${tangents}[${i}])` : `${tangents}[${i}]`);
-  const args = [...user.flatMap((q, i) => (active.has(q.name) ? [`${primals}[${i}]`, tangent(q, i)] : [`${primals}[${i}]`])), ...closed.map((q) => q.name)];
+  const args = [...user.flatMap((q, i) => (active.has(q.name) ? [primalOrDefault(q, `${primals}[${i}]`), tangentOrZero(q, tangent(q, i))] : [primalOrDefault(q, `${primals}[${i}]`)])), ...closed.map((q) => q.name)];
   c.line(`const ${out} = ${names.jvp}(${args.join(", ")});`);
   c.line(`return [${out}, ${fn.ret.k === "num" ? `${RT}.retF[0]` : `${RT}.retO[0] as ${retTy}`}];`);
   c.close();
@@ -295,6 +295,20 @@ function guardDistinct(c: Code, fn: IrFunction, user: readonly Param[], written:
   const names = JSON.stringify(holders.map(([q]) => q.name));
   const w = JSON.stringify(holders.flatMap(([, i], k) => (written.has(i) ? [k] : [])));
   c.line(`${RT}.checkDistinct(${JSON.stringify(fn.id.name)}, ${names}, ${w}, [${holders.map(([, i]) => args[i]).join(", ")}]);`);
+}
+
+/**
+ * A primal left out of a jvp's list (a parameter with a default value, as f(...primals) would
+ * take it): the default, with a zero tangent when the tangent is left out too.
+ */
+export function omissible(params: readonly Param[], i: number): boolean {
+  return params.slice(i).every((q) => q.init !== undefined);
+}
+export function primalOrDefault(q: Param, text: string): string {
+  return q.init === undefined ? text : `(${text} ?? ${q.init})`;
+}
+export function tangentOrZero(q: Param, text: string): string {
+  return q.init === undefined || q.ty.k !== "num" ? text : `(${text} ?? 0)`;
 }
 
 export function paramList(params: readonly Param[]): string {

@@ -9,7 +9,7 @@
 import type { IrFunction, Param } from "../ir/ir.js";
 import { printTy } from "../ir/print.js";
 import { Code, generated, type Generated } from "./code.js";
-import { paramList } from "./functions.js";
+import { omissible, paramList, primalOrDefault, tangentOrZero } from "./functions.js";
 import { Namer, RT } from "./names.js";
 
 /** The arguments of T(f): each parameter in `directed` followed by its direction. */
@@ -59,15 +59,15 @@ export function emitGradJvpPair(fn: IrFunction, i: number, directed: ReadonlySet
   const primals = namer.fresh("primals", false);
   const tangents = namer.fresh("tangents", false);
   const outTy = printTy(fn.params[i].ty);
-  const tup = (f: (q: Param, k: number) => string): string => `[${user.map(f).join(", ")}]`;
-  const arg = (k: number): string => (k < user.length ? `${primals}[${k}]` : fn.params[k].name);
+  const tup = (f: (q: Param, k: number) => string): string => `[${user.map((q, k) => `${f(q, k)}${omissible(user, k) ? "?" : ""}`).join(", ")}]`;
+  const arg = (k: number): string => (k < user.length ? primalOrDefault(fn.params[k], `${primals}[${k}]`) : fn.params[k].name);
   const c = new Code().at(fn.pos.start);
   const extra = closed.length ? `, ${paramList(closed)}` : "";
   c.open(`export function ${names.pair}(${primals}: ${tup((q) => printTy(q.ty))}, ${tangents}: ${tup((q, k) => (directed.has(k) ? printTy(q.ty) : "unknown"))}${extra}): [${outTy}, ${outTy}]`);
   const all = fn.params.map((_, k) => arg(k)).join(", ");
   // The product first, on copies of what f writes (and of their tangents); then grad, f's own run.
   const hv = namer.fresh("hv", false);
-  const cast = (k: number): string => `${tangents}[${k}] as ${printTy(fn.params[k].ty)}`;
+  const cast = (k: number): string => tangentOrZero(fn.params[k], `${tangents}[${k}] as ${printTy(fn.params[k].ty)}`);
   c.line(`const ${hv} = ${names.hvp}(${tangentArgs(fn.params, directed, (k) => own(fn.params[k], k, written, arg(k)), (k) => own(fn.params[k], k, written, cast(k)))});`);
   c.line(`return [${names.grad}(${all}), ${hv}];`);
   c.close();
