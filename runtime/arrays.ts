@@ -43,14 +43,24 @@ export function restoreArrays(kept: Kept): void {
  */
 export function checkDistinct(fn: string, names: readonly string[], written: readonly number[], args: readonly unknown[]): void {
   const owner = new Map<unknown, number>();
+  // Typed arrays by the memory they view: two views (`buf.subarray(0, 2)`, `buf.subarray(1, 3)`)
+  // are different arrays that share elements.
+  const views = new Map<ArrayBufferLike, { start: number; end: number; i: number }[]>();
+  const clash = (j: number, i: number, what: string): void => {
+    if (j === i || !(written.includes(i) || written.includes(j))) return;
+    const w = written.includes(j) ? j : i;
+    throw new Error(`adc: ${fn}: the arguments '${names[j]}' and '${names[i]}' ${what}, and '${fn}' writes into '${names[w]}', so its derivative would treat them as different arrays; pass a copy (for example ${names[i]}.slice())`);
+  };
   args.forEach((arg, i) =>
     arraysIn(arg, (a) => {
       const j = owner.get(a);
-      if (j === undefined) owner.set(a, i);
-      else if (j !== i && (written.includes(i) || written.includes(j))) {
-        const w = written.includes(j) ? j : i;
-        throw new Error(`adc: ${fn}: the arguments '${names[j]}' and '${names[i]}' share one array, and '${fn}' writes into '${names[w]}', so its derivative would treat them as different arrays; pass a copy (for example ${names[i]}.slice())`);
-      }
+      if (j !== undefined) return clash(j, i, "share one array");
+      owner.set(a, i);
+      if (!(a instanceof Float64Array)) return;
+      const range = { start: a.byteOffset, end: a.byteOffset + a.byteLength, i };
+      const list = views.get(a.buffer) ?? views.set(a.buffer, []).get(a.buffer)!;
+      for (const r of list) if (r.start < range.end && range.start < r.end) clash(r.i, i, "are views of overlapping memory");
+      list.push(range);
     }),
   );
 }

@@ -495,6 +495,23 @@ describe("the rule for arrays: after a derivative call the caller's arrays hold 
     expect([ta, tb]).toEqual([[1], [0]]);
   });
 
+  it("overlapping views of one buffer, given to a function that writes one of them, are a run-time error; views apart are fine", async () => {
+    const m = await build(`
+      import { valueAndGrad, vjp } from "adc";
+      export function f(a: Float64Array, b: Float64Array): number { b[0] = b[0] * b[0]; return a[1] * a[0]; }
+      export const vg = valueAndGrad(f, [0, 1]);
+      export const pull = (a: Float64Array, b: Float64Array) => vjp(f, a, b);
+    `);
+    const buf = Float64Array.from([1, 2, 3, 4]);
+    expect(() => m.vg(buf.subarray(0, 2), buf.subarray(1, 3))).toThrow(/f: the arguments 'a' and 'b' are views of overlapping memory, and 'f' writes into 'b'/);
+    expect(() => m.pull(buf.subarray(0, 2), buf.subarray(1, 3))).toThrow(/overlapping memory/);
+    // Side by side in one buffer: different elements, a different-arrays gradient.
+    const [v, [ga, gb]] = m.vg(buf.subarray(0, 2), buf.subarray(2, 4));
+    expect(v).toBe(2);
+    expect([Array.from(ga), Array.from(gb)]).toEqual([[2, 1], [0, 0]]);
+    expect(Array.from(buf)).toEqual([1, 2, 9, 4]);
+  });
+
   it("a cotangent or head gradient of the wrong shape is an error naming both shapes", async () => {
     const m = await build(`
       import { vjp, np, NDArray, record } from "adc";
