@@ -251,6 +251,36 @@ describe("the user API", () => {
     expect(second).toBeCloseTo((m.d(x + h) - m.d(x - h)) / (2 * h), 7);
   });
 
+  it("generic helpers: a type parameter constrained to number is a number, in parameters and results", async () => {
+    const m = await build(`
+      import { grad } from "adc";
+      function id<T extends number>(v: T): T { return v; }
+      function twice<T extends number>(v: T): number { return v * 2; }
+      function head<A extends Float64Array>(a: A): number { return a[0] * a[1]; }
+      export function f(x: number): number { return id(x) * x + twice(x) * Math.sin(x); }
+      export function g(a: Float64Array): number { return head(a) * a[2]; }
+      export const df = grad(f);
+      export const dg = grad(g);
+    `);
+    const h = 1e-6;
+    expect(m.df(0.7)).toBeCloseTo((m.f(0.7 + h) - m.f(0.7 - h)) / (2 * h), 8);
+    expect(Array.from(m.dg(Float64Array.from([2, 3, 5])))).toEqual([15, 10, 6]);
+  });
+
+  it("new Array(n).fill(v), any[] to TypeScript, is a number array: written in place and mapped", async () => {
+    const m = await build(`
+      import { grad } from "adc";
+      export function f(x: number[]): number {
+        const b = new Array(x.length).fill(0.5);
+        for (let i = 0; i < x.length; i++) b[i] += x[i] * x[i];
+        return b.map((q) => q * q).reduce((s, q) => s + q, 0);
+      }
+      export const df = grad(f);
+    `);
+    // d/dx_i (0.5 + x_i^2)^2 = 4 x_i (0.5 + x_i^2)
+    expect(m.df([1, 2])).toEqual([6, 36]);
+  });
+
   it("a loop of 10 million iterations tapes 8 bytes per iteration and 1 per branch", async () => {
     const m = await build(`
       import { grad } from "adc";

@@ -5,6 +5,11 @@ import { ts } from "ts-morph";
 import { BOOL, F64, ND, NUM, NUMARR, VOID, type Ty } from "./ir.js";
 
 export function classifyType(t: ts.Type, checker: ts.TypeChecker, depth = 0): Ty {
+  // A type parameter is what it is constrained to (`<T extends number>`: a number).
+  if (t.flags & ts.TypeFlags.TypeParameter && !isThisType(t)) {
+    const c = checker.getBaseConstraintOfType(t);
+    if (c && c !== t && !(c.flags & ts.TypeFlags.Unknown)) return classifyType(c, checker, depth + 1);
+  }
   const f = t.flags;
   if (f & ts.TypeFlags.NumberLike) return NUM;
   // Recursive types (`type Tree = Tree[]`) stop here.
@@ -77,4 +82,9 @@ export function isDataField(p: ts.Symbol): boolean {
   if (!ts.isPropertyDeclaration(d) || ts.isPrivateIdentifier(d.name)) return false;
   const isStatic = ts.getCombinedModifierFlags(d) & ts.ModifierFlags.Static;
   return !isStatic && !(d.initializer && (ts.isArrowFunction(d.initializer) || ts.isFunctionExpression(d.initializer)));
+}
+
+/** The polymorphic `this` of a class (a type parameter too), which stays the class. */
+function isThisType(t: ts.Type): boolean {
+  return !!(t as { isThisType?: boolean }).isThisType;
 }

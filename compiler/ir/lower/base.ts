@@ -168,6 +168,15 @@ export abstract class LowerBase {
     return name;
   }
 
+  /**
+   * An expression's kind; for a local, the kind it was declared with here (`new Array(n).fill(0)`
+   * is any[] to TypeScript and a number array to adc).
+   */
+  protected valueTy(e: ts.Expression): Ty {
+    const name = ts.isIdentifier(e) ? this.localName(e) : undefined;
+    return (name && this.vars.get(name)) || this.typeOf(e);
+  }
+
   protected localName(ident: ts.Identifier): string | undefined {
     const sym = this.symbolOf(ident);
     return sym ? this.locals.get(sym) : undefined;

@@ -5,11 +5,12 @@
  */
 import { ts } from "ts-morph";
 import { bin, cond, math, num } from "../make.js";
-import { BOOL, NUM, VOID, type Ctor, type FnId, type Expr, type Pos, type Stmt, type Target, type Ty } from "../ir.js";
+import { BOOL, isDiffTy, NUM, VOID, type Ctor, type FnId, type Expr, type Pos, type Stmt, type Target, type Ty } from "../ir.js";
 import { scalarRule } from "../../rules/scalar.js";
 import { isListOp } from "../../rules/ndarray.js";
 import { OBSERVERS, IN_PLACE_ARRAY_METHODS } from "./tables.js";
 import { countedLoop } from "./helpers.js";
+import { classifyType } from "../types.js";
 import { API_KINDS } from "../../targets.js";
 
 /** The API calls that make derivatives (checkGrads only compares them). */
@@ -128,6 +129,7 @@ export abstract class Calls extends Expressions {
       });
       // Arguments left out take the callee's default values, which are literals.
       const decl = this.env.checker.getResolvedSignature(e)?.declaration;
+      if (decl && !ts.isJSDocSignature(decl)) this.untypedResult(e, decl, user.name, ty);
       if (decl && !ts.isJSDocSignature(decl))
         for (let k = args.length; k < decl.parameters.length; k++) {
           const q = decl.parameters[k];
@@ -180,7 +182,7 @@ export abstract class Calls extends Expressions {
       return { k: "copy", ctor, e: arr, pos: p };
     }
     if (ts.isPropertyAccessExpression(callee)) {
-      const objTy = this.typeOf(callee.expression);
+      const objTy = this.valueTy(callee.expression);
       const method = callee.name.text;
       if (objTy.k === "arr") {
         if (method === "slice" && e.arguments.length === 0) return { k: "copy", ctor: objTy.ctor, e: this.expr(callee.expression), pos: p };
@@ -254,7 +256,7 @@ export abstract class Calls extends Expressions {
     if (!ts.isCallExpression(e) || !ts.isPropertyAccessExpression(e.expression)) return false;
     const m = e.expression.name.text;
     if (m !== "map" && m !== "reduce" && m !== "forEach") return false;
-    return this.typeOf(e.expression.expression).k === "arr";
+    return this.valueTy(e.expression.expression).k === "arr";
   }
 
   /**
@@ -273,7 +275,7 @@ export abstract class Calls extends Expressions {
     if (cb.parameters.some((q) => !ts.isIdentifier(q.name) || q.dotDotDotToken || q.initializer))
       this.refuse("ADC1024", cb, "callback parameters must be plain names");
     let arr = this.expr(access.expression);
-    const arrTy = this.typeOf(access.expression);
+    const arrTy = this.valueTy(access.expression);
     const ctor: Ctor = arrTy.k === "arr" ? arrTy.ctor : "Array";
     // The callback runs over the array the receiver evaluated to when the call started.
     if (arr.k === "var" && this.assignsIn(cb.body, arr.name))
@@ -404,6 +406,20 @@ export abstract class Calls extends Expressions {
     return { k: "call", fn: { k: "nd", op: "stack", list: elems.length }, args: elems, ty, pos: this.pos(list) };
   }
 
+  /**
+   * A call whose callee declares its result `any`, `unknown` or an unconstrained type parameter
+   * (`id<T>(v: T): T`), given values adc differentiates: the callee is lowered with its declared types,
+   * in which its result carries no derivative, so the gradient would silently lose the path.
+   */
+  private untypedResult(e: ts.CallExpression, decl: ts.SignatureDeclaration, name: string, ty: Ty): void {
+    const loose = this.env.checker.getTypeAtLocation(e).flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown);
+    if ((!isDiffTy(ty) && !loose) || !e.arguments.some((a) => isDiffTy(this.typeOf(a)))) return;
+    const sig = this.env.checker.getSignatureFromDeclaration(decl);
+    const ret = sig?.getReturnType();
+    if (!ret || classifyType(ret, this.env.checker).k !== "other") return;
+    const shown = this.env.checker.typeToString(sig!.getReturnType());
+    this.refuse("ADC1012", e, `'${name}' declares its result '${shown}', which adc cannot differentiate through, and is given ${e.arguments.length > 1 ? "values" : "a value"} adc differentiates`, "declare the result's type (: number, : Float64Array, ...)");
+  }
 }
 
 /** np creations whose result depends on shapes only, never on the values of their arguments. */
