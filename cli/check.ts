@@ -34,14 +34,22 @@ function targetsOf(file: string): Target[] {
   const sf = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
   const out: Target[] = [];
   const exported = (n: ts.Node): boolean => !!ts.getCombinedModifierFlags(n as ts.Declaration) && (ts.getCombinedModifierFlags(n as ts.Declaration) & ts.ModifierFlags.Export) !== 0;
-  const tags = (n: ts.Node): string[] =>
-    ts.getJSDocTags(n)
+  // Not ts.getJSDocTags: it reads only the block nearest the declaration, so one tag per block
+  // would check the last point alone. `jsDoc` holds every block, as ts-morph's getJsDocs reads it.
+  const tags = (...hosts: (ts.Node | undefined)[]): string[] =>
+    hosts
+      .flatMap((n) => (n as { jsDoc?: ts.JSDoc[] } | undefined)?.jsDoc ?? [])
+      .flatMap((doc) => doc.tags ?? [])
       .filter((t) => t.tagName.text === "checkGrads")
       .map((t) => (typeof t.comment === "string" ? t.comment : ts.getTextOfJSDocComment(t.comment) ?? "").trim());
   for (const st of sf.statements) {
     if (ts.isFunctionDeclaration(st) && st.name && exported(st)) for (const call of tags(st)) out.push({ file, name: st.name.text, call });
-    if (ts.isVariableStatement(st) && exported(st))
-      for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name)) for (const call of tags(d)) out.push({ file, name: d.name.text, call });
+    if (ts.isVariableStatement(st) && exported(st)) {
+      // The statement's blocks go to its first declaration, as getJSDocTags gives them.
+      const first = st.declarationList.declarations[0];
+      for (const d of st.declarationList.declarations)
+        if (ts.isIdentifier(d.name)) for (const call of tags(d === first ? st : undefined, d, d.initializer)) out.push({ file, name: d.name.text, call });
+    }
   }
   return out;
 }

@@ -346,4 +346,25 @@ describe("adc command line", () => {
     expect(bad.out).toMatch(/hidden: checkGrads: forward mode \(jvp\) of hidden disagrees/);
     expect(bad.out).toMatch(/\n0 passed, 1 failed\n$/);
   });
+
+  it("adc check reads @checkGrads tags from every JSDoc block of a function, not only the last", () => {
+    const dir = join(tmp, "check-blocks");
+    mkdirSync(dir, { recursive: true });
+    const text = [
+      "/** @checkGrads [0.25] */",
+      "/** Sine. */",
+      "/** @checkGrads [2.5] */",
+      "export function g(x: number): number { return Math.sin(x); }",
+      "/** @checkGrads [1.5] */",
+      '/** @checkGrads [-1], { modes: ["rev"] } */',
+      "export const c = (x: number) => Math.cos(x) * x;",
+    ].join("\n");
+    writeFileSync(join(dir, "blocks.ts"), text + "\n");
+    const r = adc(["check", join(dir, "blocks.ts")]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const rows = r.out.split("\n").filter((l) => / ok$/.test(l)).map((l) => l.split(/\s{2,}/).slice(0, 3).join(" "));
+    expect(rows).toEqual(["g [0.25] fwd", "g [0.25] rev", "g [2.5] fwd", "g [2.5] rev", "c [1.5] fwd", "c [1.5] rev", 'c [-1], { modes: ["rev"] } rev']);
+    expect(r.out).toMatch(/\n4 passed, 0 failed\n$/);
+  });
 });
