@@ -9,13 +9,15 @@
  * A function may carry several tags (several points). adc appends the checkGrads calls to the
  * module, compiles it, bundles it with the runtime and runs it (the module's own top-level code
  * runs first).
- * Exit status 0 when every check passes, 1 when one fails or the program has diagnostics.
+ * Exit status 0 when every check passes, 1 when one fails, the program has diagnostics or the
+ * module throws while loading (its own exception, reported with its frames, is not adc's).
  */
 import { build } from "esbuild";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { inspect } from "node:util";
 import { ts } from "ts-morph";
 import { compileFiles, formatDiagnostic } from "../compiler/index.js";
 import { compiledModules, runtimeEntry } from "./emit.js";
@@ -106,6 +108,10 @@ async function checkFile(file: string, targets: readonly Target[], color: Color)
     write: false,
     outdir: dirname(file),
     logLevel: "silent",
+    // For the module's own exceptions: their frames then name the user's files and lines.
+    sourcemap: "inline",
+    sourcesContent: false,
+    sourceRoot: pathToFileURL(dirname(file)).href + "/",
     alias: { adc: runtimeEntry("api"), "adc/runtime": runtimeEntry("index") },
     plugins: [compiledModules(sources)],
   });
@@ -113,10 +119,46 @@ async function checkFile(file: string, targets: readonly Target[], color: Color)
   try {
     const out = join(dir, "check.mjs");
     writeFileSync(out, bundled.outputFiles[0].text);
-    return (await import(pathToFileURL(out).href)).__adc_check_rows as Row[];
+    process.setSourceMapsEnabled(true);
+    try {
+      return (await import(pathToFileURL(out).href)).__adc_check_rows as Row[];
+    } catch (e) {
+      // The appended checks catch their own failures, so this came from the module's code.
+      process.stderr.write(color(thrownByModule(file, out, e), "red") + "\n");
+      return undefined;
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** adc's own folders (runtime and CLI, built or not), whose stack frames the user need not read. */
+function adcDirs(): string[] {
+  let root = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(root, "package.json")) && dirname(root) !== root) root = dirname(root);
+  return ["runtime", "cli", "dist"].map((d) => join(root, d) + sep);
+}
+
+/**
+ * What the module threw while loading, with the frames of the user's code only: not Node's
+ * module loader, adc's CLI and runtime, or the temporary bundle.
+ */
+function thrownByModule(file: string, bundle: string, e: unknown): string {
+  const where = relative(process.cwd(), file) || file;
+  if (!(e instanceof Error)) return `adc: ${where}: the module threw while loading: ${inspect(e)}`;
+  const own = adcDirs();
+  const adcFrame = (line: string): boolean => {
+    const loc = /^\s+at (?:.*\()?(.+?):\d+:\d+\)?$/.exec(line)?.[1];
+    if (loc === undefined) return false;
+    if (loc.startsWith("node:")) return true;
+    const path = resolve(loc.startsWith("file:///") ? fileURLToPath(loc) : loc);
+    return path === bundle || own.some((d) => path.startsWith(d));
+  };
+  const lines = (e.stack ?? `${e.name}: ${e.message}`).split("\n");
+  const firstFrame = lines.findIndex((l) => /^\s+at /.test(l));
+  const head = firstFrame < 0 ? lines : lines.slice(0, firstFrame);
+  const frames = firstFrame < 0 ? [] : lines.slice(firstFrame).filter((l) => !adcFrame(l));
+  return [`adc: ${where}: the module threw while loading: ${head.join("\n")}`, ...frames].join("\n");
 }
 
 function report(rows: readonly Row[], targets: readonly Target[], color: Color): number {

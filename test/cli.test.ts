@@ -367,4 +367,16 @@ describe("adc command line", () => {
     expect(rows).toEqual(["g [0.25] fwd", "g [0.25] rev", "g [2.5] fwd", "g [2.5] rev", "c [1.5] fwd", "c [1.5] rev", 'c [-1], { modes: ["rev"] } rev']);
     expect(r.out).toMatch(/\n4 passed, 0 failed\n$/);
   });
+
+  it("adc check reports an exception of the module's own top-level code as the module's, exit 1, with its line", () => {
+    const dir = join(tmp, "check-throws");
+    mkdirSync(dir, { recursive: true });
+    const thrower = join(dir, "thrower.ts");
+    writeFileSync(thrower, ["/** @checkGrads [0.5] */", "export function f(x: number): number { return x * x; }", 'throw new Error("user error at top level");'].join("\n") + "\n");
+    const r = adc(["check", thrower]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^adc: \S*thrower\.ts: the module threw while loading: Error: user error at top level\n/);
+    expect(r.err).toMatch(/\n {4}at .*thrower\.ts:3:7\)?$/m); // the user's frame, through the source map
+    expect(r.err).not.toMatch(/internal error|bug in adc|check\.mjs|node:internal/);
+  });
 });
