@@ -141,7 +141,8 @@ function adcDirs(): string[] {
 
 /**
  * What the module threw while loading, with the frames of the user's code only: not Node's
- * module loader, adc's CLI and runtime, or the temporary bundle.
+ * module loader, adc's CLI and runtime, or the temporary bundle. A checkGrads call of the module's
+ * own that fails is a failed gradient check (its errors all start "checkGrads: ").
  */
 function thrownByModule(file: string, bundle: string, e: unknown): string {
   const where = relative(process.cwd(), file) || file;
@@ -158,6 +159,8 @@ function thrownByModule(file: string, bundle: string, e: unknown): string {
   const firstFrame = lines.findIndex((l) => /^\s+at /.test(l));
   const head = firstFrame < 0 ? lines : lines.slice(0, firstFrame);
   const frames = firstFrame < 0 ? [] : lines.slice(firstFrame).filter((l) => !adcFrame(l));
+  if (e.message.startsWith("checkGrads: "))
+    return [`adc: ${where}: a gradient check in the module's top-level code failed: ${e.message}`, ...frames].join("\n");
   return [`adc: ${where}: the module threw while loading: ${head.join("\n")}`, ...frames].join("\n");
 }
 

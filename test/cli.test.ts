@@ -379,4 +379,16 @@ describe("adc command line", () => {
     expect(r.err).toMatch(/\n {4}at .*thrower\.ts:3:7\)?$/m); // the user's frame, through the source map
     expect(r.err).not.toMatch(/internal error|bug in adc|check\.mjs|node:internal/);
   });
+
+  it("adc check reports a failing checkGrads call in the module's own top-level code as a failed gradient check, exit 1", () => {
+    const dir = join(tmp, "check-throws");
+    mkdirSync(dir, { recursive: true });
+    const failing = join(dir, "failing.ts");
+    writeFileSync(failing, ['import { checkGrads, stopGradient } from "adc";', "/** @checkGrads [2] */", "export const sq = (x: number) => x * x;", "const hidden = (x: number) => stopGradient(x) * x;", "checkGrads(hidden, [2]);"].join("\n") + "\n");
+    const r = adc(["check", failing]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^adc: \S*failing\.ts: a gradient check in the module's top-level code failed: checkGrads: forward mode \(jvp\) of hidden disagrees/);
+    expect(r.err).toMatch(/\n {4}at .*failing\.ts:5:1\)?$/m);
+    expect(r.err).not.toMatch(/internal error|bug in adc|threw while loading|runtime.check/);
+  });
 });
