@@ -9,13 +9,15 @@
  * A function may carry several tags (several points). adc appends the checkGrads calls to the
  * module, compiles it, bundles it with the runtime and runs it (the module's own top-level code
  * runs first).
- * Exit status 0 when every check passes, 1 when one fails or the program has diagnostics.
+ * Exit status 0 when every check passes, 1 when one fails, the program has diagnostics or the
+ * module throws while loading (its own exception, reported with its frames, is not adc's).
  */
 import { build } from "esbuild";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { inspect } from "node:util";
 import { ts } from "ts-morph";
 import { compileFiles, formatDiagnostic } from "../compiler/index.js";
 import { compiledModules, runtimeEntry } from "./emit.js";
@@ -34,14 +36,22 @@ function targetsOf(file: string): Target[] {
   const sf = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
   const out: Target[] = [];
   const exported = (n: ts.Node): boolean => !!ts.getCombinedModifierFlags(n as ts.Declaration) && (ts.getCombinedModifierFlags(n as ts.Declaration) & ts.ModifierFlags.Export) !== 0;
-  const tags = (n: ts.Node): string[] =>
-    ts.getJSDocTags(n)
+  // Not ts.getJSDocTags: it reads only the block nearest the declaration, so one tag per block
+  // would check the last point alone. `jsDoc` holds every block, as ts-morph's getJsDocs reads it.
+  const tags = (...hosts: (ts.Node | undefined)[]): string[] =>
+    hosts
+      .flatMap((n) => (n as { jsDoc?: ts.JSDoc[] } | undefined)?.jsDoc ?? [])
+      .flatMap((doc) => doc.tags ?? [])
       .filter((t) => t.tagName.text === "checkGrads")
       .map((t) => (typeof t.comment === "string" ? t.comment : ts.getTextOfJSDocComment(t.comment) ?? "").trim());
   for (const st of sf.statements) {
     if (ts.isFunctionDeclaration(st) && st.name && exported(st)) for (const call of tags(st)) out.push({ file, name: st.name.text, call });
-    if (ts.isVariableStatement(st) && exported(st))
-      for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name)) for (const call of tags(d)) out.push({ file, name: d.name.text, call });
+    if (ts.isVariableStatement(st) && exported(st)) {
+      // The statement's blocks go to its first declaration, as getJSDocTags gives them.
+      const first = st.declarationList.declarations[0];
+      for (const d of st.declarationList.declarations)
+        if (ts.isIdentifier(d.name)) for (const call of tags(d === first ? st : undefined, d, d.initializer)) out.push({ file, name: d.name.text, call });
+    }
   }
   return out;
 }
@@ -98,6 +108,10 @@ async function checkFile(file: string, targets: readonly Target[], color: Color)
     write: false,
     outdir: dirname(file),
     logLevel: "silent",
+    // For the module's own exceptions: their frames then name the user's files and lines.
+    sourcemap: "inline",
+    sourcesContent: false,
+    sourceRoot: pathToFileURL(dirname(file)).href + "/",
     alias: { adc: runtimeEntry("api"), "adc/runtime": runtimeEntry("index") },
     plugins: [compiledModules(sources)],
   });
@@ -105,10 +119,49 @@ async function checkFile(file: string, targets: readonly Target[], color: Color)
   try {
     const out = join(dir, "check.mjs");
     writeFileSync(out, bundled.outputFiles[0].text);
-    return (await import(pathToFileURL(out).href)).__adc_check_rows as Row[];
+    process.setSourceMapsEnabled(true);
+    try {
+      return (await import(pathToFileURL(out).href)).__adc_check_rows as Row[];
+    } catch (e) {
+      // The appended checks catch their own failures, so this came from the module's code.
+      process.stderr.write(color(thrownByModule(file, out, e), "red") + "\n");
+      return undefined;
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** adc's own folders (runtime and CLI, built or not), whose stack frames the user need not read. */
+function adcDirs(): string[] {
+  let root = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(root, "package.json")) && dirname(root) !== root) root = dirname(root);
+  return ["runtime", "cli", "dist"].map((d) => join(root, d) + sep);
+}
+
+/**
+ * What the module threw while loading, with the frames of the user's code only: not Node's
+ * module loader, adc's CLI and runtime, or the temporary bundle. A checkGrads call of the module's
+ * own that fails is a failed gradient check (its errors all start "checkGrads: ").
+ */
+function thrownByModule(file: string, bundle: string, e: unknown): string {
+  const where = relative(process.cwd(), file) || file;
+  if (!(e instanceof Error)) return `adc: ${where}: the module threw while loading: ${inspect(e)}`;
+  const own = adcDirs();
+  const adcFrame = (line: string): boolean => {
+    const loc = /^\s+at (?:.*\()?(.+?):\d+:\d+\)?$/.exec(line)?.[1];
+    if (loc === undefined) return false;
+    if (loc.startsWith("node:")) return true;
+    const path = resolve(loc.startsWith("file:///") ? fileURLToPath(loc) : loc);
+    return path === bundle || own.some((d) => path.startsWith(d));
+  };
+  const lines = (e.stack ?? `${e.name}: ${e.message}`).split("\n");
+  const firstFrame = lines.findIndex((l) => /^\s+at /.test(l));
+  const head = firstFrame < 0 ? lines : lines.slice(0, firstFrame);
+  const frames = firstFrame < 0 ? [] : lines.slice(firstFrame).filter((l) => !adcFrame(l));
+  if (e.message.startsWith("checkGrads: "))
+    return [`adc: ${where}: a gradient check in the module's top-level code failed: ${e.message}`, ...frames].join("\n");
+  return [`adc: ${where}: the module threw while loading: ${head.join("\n")}`, ...frames].join("\n");
 }
 
 function report(rows: readonly Row[], targets: readonly Target[], color: Color): number {

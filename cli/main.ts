@@ -37,7 +37,8 @@ Options:
   -v, --version    print adc's version
 
 adc check runs checkGrads (finite differences against forward and reverse mode) on every
-exported function marked /** @checkGrads [args] */ and prints a table; exit 1 if one fails.
+exported function marked /** @checkGrads [args] */ and prints a table; exit 1 if one fails
+or the module's own top-level code throws.
 
 Exit status: 0 built, 1 the program has diagnostics (nothing written), 2 usage or file-system
 error (nothing more written), 3 internal error (a bug in adc).`;

@@ -346,4 +346,49 @@ describe("adc command line", () => {
     expect(bad.out).toMatch(/hidden: checkGrads: forward mode \(jvp\) of hidden disagrees/);
     expect(bad.out).toMatch(/\n0 passed, 1 failed\n$/);
   });
+
+  it("adc check reads @checkGrads tags from every JSDoc block of a function, not only the last", () => {
+    const dir = join(tmp, "check-blocks");
+    mkdirSync(dir, { recursive: true });
+    const text = [
+      "/** @checkGrads [0.25] */",
+      "/** Sine. */",
+      "/** @checkGrads [2.5] */",
+      "export function g(x: number): number { return Math.sin(x); }",
+      "/** @checkGrads [1.5] */",
+      '/** @checkGrads [-1], { modes: ["rev"] } */',
+      "export const c = (x: number) => Math.cos(x) * x;",
+    ].join("\n");
+    writeFileSync(join(dir, "blocks.ts"), text + "\n");
+    const r = adc(["check", join(dir, "blocks.ts")]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const rows = r.out.split("\n").filter((l) => / ok$/.test(l)).map((l) => l.split(/\s{2,}/).slice(0, 3).join(" "));
+    expect(rows).toEqual(["g [0.25] fwd", "g [0.25] rev", "g [2.5] fwd", "g [2.5] rev", "c [1.5] fwd", "c [1.5] rev", 'c [-1], { modes: ["rev"] } rev']);
+    expect(r.out).toMatch(/\n4 passed, 0 failed\n$/);
+  });
+
+  it("adc check reports an exception of the module's own top-level code as the module's, exit 1, with its line", () => {
+    const dir = join(tmp, "check-throws");
+    mkdirSync(dir, { recursive: true });
+    const thrower = join(dir, "thrower.ts");
+    writeFileSync(thrower, ["/** @checkGrads [0.5] */", "export function f(x: number): number { return x * x; }", 'throw new Error("user error at top level");'].join("\n") + "\n");
+    const r = adc(["check", thrower]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^adc: \S*thrower\.ts: the module threw while loading: Error: user error at top level\n/);
+    expect(r.err).toMatch(/\n {4}at .*thrower\.ts:3:7\)?$/m); // the user's frame, through the source map
+    expect(r.err).not.toMatch(/internal error|bug in adc|check\.mjs|node:internal/);
+  });
+
+  it("adc check reports a failing checkGrads call in the module's own top-level code as a failed gradient check, exit 1", () => {
+    const dir = join(tmp, "check-throws");
+    mkdirSync(dir, { recursive: true });
+    const failing = join(dir, "failing.ts");
+    writeFileSync(failing, ['import { checkGrads, stopGradient } from "adc";', "/** @checkGrads [2] */", "export const sq = (x: number) => x * x;", "const hidden = (x: number) => stopGradient(x) * x;", "checkGrads(hidden, [2]);"].join("\n") + "\n");
+    const r = adc(["check", failing]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^adc: \S*failing\.ts: a gradient check in the module's top-level code failed: checkGrads: forward mode \(jvp\) of hidden disagrees/);
+    expect(r.err).toMatch(/\n {4}at .*failing\.ts:5:1\)?$/m);
+    expect(r.err).not.toMatch(/internal error|bug in adc|threw while loading|runtime.check/);
+  });
 });
