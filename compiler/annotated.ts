@@ -14,7 +14,10 @@ import { isModuleScoped } from "./scopes.js";
 import type { DynamicSite } from "./targets.js";
 
 function tag(n: ts.Node): ts.JSDocTag | undefined {
-  return ts.getJSDocTags(n).find((t) => t.tagName.text === "differentiable");
+  // Every JSDoc block on the declaration (`/** @differentiable */` above a block of prose):
+  // ts.getJSDocTags reads only the nearest one.
+  const blocks = (n as { jsDoc?: ts.JSDoc[] }).jsDoc ?? [];
+  return [...blocks.flatMap((d) => d.tags ?? []), ...ts.getJSDocTags(n)].find((t) => t.tagName.text === "differentiable");
 }
 
 /**

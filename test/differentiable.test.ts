@@ -159,6 +159,23 @@ export const tw = (f: F, w: number, x: number, dwv: number, dxv: number) => jvp(
     expect(d("@differentiable(wrt a b)")).toContain("error ADC1016: @differentiable: cannot read '(wrt a b)'");
   });
 
+  it("@differentiable in a JSDoc block of its own, above another block, marks the function", async () => {
+    const src = `import { grad } from "adc";
+/** @differentiable */
+/** The loss, documented in a block of its own. */
+export function loss(x: number): number { return x * x * x; }
+/** @differentiable */
+/** An arrow. */
+export const cube = (x: number): number => x * x * x;
+export const apply = (f: (x: number) => number, x: number) => grad(f)(x);
+`;
+    const r = compile(src, { fileName: "blocks.ts" });
+    expect(r.diagnostics.map((d) => formatDiagnostic(d))).toEqual([]);
+    const m = await load(r.code, "blocks.ts");
+    expect(m.apply(m.loss, 2)).toBe(12);
+    expect(m.apply(m.cube, 3)).toBe(27);
+  });
+
   it("a closure marked @differentiable carries derivatives that read its captured locals when called", async () => {
     const src = `import { grad, valueAndGrad, vjp, jvp, jacrev } from "adc";
 /** A factory: each loss closes over its own data and target. */
