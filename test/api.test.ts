@@ -7,6 +7,7 @@ import { describe, expect, it, vi } from "vitest";
 import * as api from "../runtime/api.js";
 import { compile, formatDiagnostic } from "../compiler/index.js";
 import { load, type Loaded } from "./helpers/load.js";
+import { strictErrors } from "./helpers/strict.js";
 import { readFileSync } from "node:fs";
 
 async function build(source: string, fileName = "test-input.ts"): Promise<Loaded> {
@@ -249,6 +250,26 @@ describe("the user API", () => {
     const [g, second] = m.shortGrad(x);
     expect(g).toBe(m.d(x));
     expect(second).toBeCloseTo((m.d(x + h) - m.d(x - h)) / (2 * h), 7);
+  });
+
+  it("optional parameters: entry points may be called without them; input and output type-check under strict", async () => {
+    const source = `
+      import { grad, valueAndGrad, vjp } from "adc";
+      export function opt(x: number, s?: number): number {
+        if (s === undefined) return x * x;
+        return x * x * s + (s > 1 ? x : 0);
+      }
+      export const d = grad(opt);
+      export const vg = valueAndGrad(opt);
+      export const pull = (x: number, s?: number) => vjp(opt, x, s);
+      export const values = [d(1.5), d(1.5, 4), vg(2)[1]];
+    `;
+    const r = compile(source, { fileName: "optional.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(strictErrors({ "optional-in.ts": source, "optional-out.ts": r.code })).toEqual([]);
+    const m = await load(r.code, "optional.ts");
+    expect(m.values).toEqual([3, 13, 4]);
+    expect(m.pull(1.5, 4)[1](1)[0]).toBe(13);
   });
 
   it("generic helpers: a type parameter constrained to number is a number, in parameters and results", async () => {

@@ -312,7 +312,9 @@ export function tangentOrZero(q: Param, text: string): string {
 }
 
 export function paramList(params: readonly Param[]): string {
-  return params.map((q) => `${q.name}: ${printTy(q.ty)}${q.init === undefined ? "" : ` = ${q.init}`}`).join(", ");
+  // (`?` only where every later parameter may be left out too, as TypeScript requires.)
+  const mayOmit = (i: number): boolean => params.slice(i + 1).every((q) => q.optional || q.init !== undefined);
+  return params.map((q, i) => `${q.name}${q.optional && mayOmit(i) ? "?" : ""}: ${printTy(q.ty)}${q.init === undefined ? "" : ` = ${q.init}`}`).join(", ");
 }
 
 export type { Ty };

@@ -185,6 +185,8 @@ export interface Param {
   readonly pos: Pos;
   /** A default value, as a literal's text (`lambda = 0.1`): generated entry points keep it. */
   readonly init?: string;
+  /** Declared `s?: T`: generated entry points may be called without it too. */
+  readonly optional?: boolean;
 }
 
 export interface IrFunction {

@@ -27,6 +27,16 @@ export function setNdPath(f: (op: string) => string): void {
 }
 const same: Rename = (n) => n;
 
+/**
+ * An optional parameter (`s?: number`) in arithmetic: the user's code had narrowed it (`if (s ===
+ * undefined) return ...`), which generated code, with its control flow rearranged, does not show
+ * TypeScript; the value is the one the user's code computed with.
+ */
+function defined(e: Expr, op: BinOp, printed: [string, number]): [string, number] {
+  const arithmetic = PREC[op] >= PREC["<"];
+  return arithmetic && e.k === "var" && e.ty.k === "other" && /\bundefined\b/.test(e.ty.text) ? [`${printed[0]}!`, POSTFIX] : printed;
+}
+
 export function printExpr(e: Expr, rename: Rename = same): string {
   return print(e, rename)[0];
 }
@@ -49,8 +59,8 @@ function print(e: Expr, rn: Rename): [string, number] {
       // `**` is right-associative and its left operand may not be a unary expression.
       const lp = e.op === "**" ? p + 1 : p;
       const rp = e.op === "**" ? p : p + 1;
-      const l = wrap(print(e.l, rn), lp, e.op === "**");
-      const r = wrap(print(e.r, rn), rp);
+      const l = wrap(defined(e.l, e.op, print(e.l, rn)), lp, e.op === "**");
+      const r = wrap(defined(e.r, e.op, print(e.r, rn)), rp);
       return [`${l} ${e.op} ${r}`, p];
     }
     case "un": {

@@ -33,6 +33,7 @@ export class Lowerer extends Loops {
       const init = p.initializer ? this.constantDefault(p) : undefined;
       const ty = this.typeOf(p.name);
       const name = this.declare(p.name, ty);
+      if (p.questionToken) return { name, ty, pos: this.pos(p), optional: true };
       return init === undefined ? { name, ty, pos: this.pos(p) } : { name, ty, pos: this.pos(p), init };
     });
     // `this` is a method's leading parameter (the receiver, passed by every call); a static
