@@ -18,10 +18,12 @@ import { defineJvp, defineVjp } from "./custom.js";
 
 type AnyFn = (...args: any[]) => any;
 type Args<F extends AnyFn> = Parameters<F>;
+/** Parameter K's type, as its derivative has it: never undefined, also for `s?: number` or `s = 2`. */
+type Arg<F extends AnyFn, K extends number> = Exclude<Args<F>[K], undefined>;
 /** A function for `hasAux`: it returns `[value, aux]`. */
 type AuxFn = (...args: any[]) => readonly [number | NDArray, unknown];
 type AuxOf<F extends AuxFn> = ReturnType<F>[1];
-type Picked<F extends AnyFn, A extends readonly number[]> = { -readonly [K in keyof A]: Args<F>[A[K]] };
+type Picked<F extends AnyFn, A extends readonly number[]> = { -readonly [K in keyof A]: Arg<F, A[K]> };
 
 const notCompiled = (name: string): Error =>
   new Error(
@@ -30,28 +32,28 @@ const notCompiled = (name: string): Error =>
   );
 
 /** Gradient of a number-valued function with respect to argument 0 (as JAX's `grad`). */
-export function grad<F extends (...args: any[]) => number | NDArray>(f: F): (...args: Args<F>) => Args<F>[0];
+export function grad<F extends (...args: any[]) => number | NDArray>(f: F): (...args: Args<F>) => Arg<F, 0>;
 /** Gradient with respect to argument `argnums` (a literal number). */
 export function grad<F extends (...args: any[]) => number | NDArray, const A extends number>(
   f: F,
   argnums: A,
-): (...args: Args<F>) => Args<F>[A];
+): (...args: Args<F>) => Arg<F, A>;
 /** Gradients with respect to several arguments (a literal array), returned in that order. */
 export function grad<F extends (...args: any[]) => number | NDArray, const A extends readonly number[]>(
   f: F,
   argnums: A,
 ): (...args: Args<F>) => Picked<F, A>;
 /** `grad(f, { argnums })`: JAX's keyword spelling. */
-export function grad<F extends (...args: any[]) => number | NDArray, const A extends number>(f: F, options: { readonly argnums: A; readonly hasAux?: false }): (...args: Args<F>) => Args<F>[A];
+export function grad<F extends (...args: any[]) => number | NDArray, const A extends number>(f: F, options: { readonly argnums: A; readonly hasAux?: false }): (...args: Args<F>) => Arg<F, A>;
 export function grad<F extends (...args: any[]) => number | NDArray, const A extends readonly number[]>(f: F, options: { readonly argnums: A; readonly hasAux?: false }): (...args: Args<F>) => Picked<F, A>;
 /**
  * `hasAux`: f returns `[value, aux]`; the gradient of the value comes back with aux as computed,
  * `[gradient, aux]` (aux carries no derivative: metrics, predictions, state).
  */
-export function grad<F extends AuxFn>(f: F, options: { readonly hasAux: true; readonly argnums?: 0 }): (...args: Args<F>) => [Args<F>[0], AuxOf<F>];
-export function grad<F extends AuxFn, const A extends number>(f: F, options: { readonly hasAux: true; readonly argnums: A }): (...args: Args<F>) => [Args<F>[A], AuxOf<F>];
+export function grad<F extends AuxFn>(f: F, options: { readonly hasAux: true; readonly argnums?: 0 }): (...args: Args<F>) => [Arg<F, 0>, AuxOf<F>];
+export function grad<F extends AuxFn, const A extends number>(f: F, options: { readonly hasAux: true; readonly argnums: A }): (...args: Args<F>) => [Arg<F, A>, AuxOf<F>];
 export function grad<F extends AuxFn, const A extends readonly number[]>(f: F, options: { readonly hasAux: true; readonly argnums: A }): (...args: Args<F>) => [Picked<F, A>, AuxOf<F>];
-export function grad<F extends AuxFn, const A extends number>(f: F, argnums: A, options: { readonly hasAux: true }): (...args: Args<F>) => [Args<F>[A], AuxOf<F>];
+export function grad<F extends AuxFn, const A extends number>(f: F, argnums: A, options: { readonly hasAux: true }): (...args: Args<F>) => [Arg<F, A>, AuxOf<F>];
 export function grad<F extends AuxFn, const A extends readonly number[]>(f: F, argnums: A, options: { readonly hasAux: true }): (...args: Args<F>) => [Picked<F, A>, AuxOf<F>];
 export function grad(_f: AnyFn, _argnums?: unknown, _options?: unknown): never {
   throw notCompiled("grad");
@@ -60,22 +62,22 @@ export function grad(_f: AnyFn, _argnums?: unknown, _options?: unknown): never {
 /** Like `grad`, returning `[value, gradient]`. */
 export function valueAndGrad<F extends (...args: any[]) => number | NDArray>(
   f: F,
-): (...args: Args<F>) => [number, Args<F>[0]];
+): (...args: Args<F>) => [number, Arg<F, 0>];
 export function valueAndGrad<F extends (...args: any[]) => number | NDArray, const A extends number>(
   f: F,
   argnums: A,
-): (...args: Args<F>) => [number, Args<F>[A]];
+): (...args: Args<F>) => [number, Arg<F, A>];
 export function valueAndGrad<F extends (...args: any[]) => number | NDArray, const A extends readonly number[]>(
   f: F,
   argnums: A,
 ): (...args: Args<F>) => [number, Picked<F, A>];
-export function valueAndGrad<F extends (...args: any[]) => number | NDArray, const A extends number>(f: F, options: { readonly argnums: A; readonly hasAux?: false }): (...args: Args<F>) => [number, Args<F>[A]];
+export function valueAndGrad<F extends (...args: any[]) => number | NDArray, const A extends number>(f: F, options: { readonly argnums: A; readonly hasAux?: false }): (...args: Args<F>) => [number, Arg<F, A>];
 export function valueAndGrad<F extends (...args: any[]) => number | NDArray, const A extends readonly number[]>(f: F, options: { readonly argnums: A; readonly hasAux?: false }): (...args: Args<F>) => [number, Picked<F, A>];
 /** `hasAux`: f returns `[value, aux]`; the result is `[[value, aux], gradient]`, as JAX's. */
-export function valueAndGrad<F extends AuxFn>(f: F, options: { readonly hasAux: true; readonly argnums?: 0 }): (...args: Args<F>) => [[number, AuxOf<F>], Args<F>[0]];
-export function valueAndGrad<F extends AuxFn, const A extends number>(f: F, options: { readonly hasAux: true; readonly argnums: A }): (...args: Args<F>) => [[number, AuxOf<F>], Args<F>[A]];
+export function valueAndGrad<F extends AuxFn>(f: F, options: { readonly hasAux: true; readonly argnums?: 0 }): (...args: Args<F>) => [[number, AuxOf<F>], Arg<F, 0>];
+export function valueAndGrad<F extends AuxFn, const A extends number>(f: F, options: { readonly hasAux: true; readonly argnums: A }): (...args: Args<F>) => [[number, AuxOf<F>], Arg<F, A>];
 export function valueAndGrad<F extends AuxFn, const A extends readonly number[]>(f: F, options: { readonly hasAux: true; readonly argnums: A }): (...args: Args<F>) => [[number, AuxOf<F>], Picked<F, A>];
-export function valueAndGrad<F extends AuxFn, const A extends number>(f: F, argnums: A, options: { readonly hasAux: true }): (...args: Args<F>) => [[number, AuxOf<F>], Args<F>[A]];
+export function valueAndGrad<F extends AuxFn, const A extends number>(f: F, argnums: A, options: { readonly hasAux: true }): (...args: Args<F>) => [[number, AuxOf<F>], Arg<F, A>];
 export function valueAndGrad<F extends AuxFn, const A extends readonly number[]>(f: F, argnums: A, options: { readonly hasAux: true }): (...args: Args<F>) => [[number, AuxOf<F>], Picked<F, A>];
 export function valueAndGrad(_f: AnyFn, _argnums?: unknown, _options?: unknown): never {
   throw notCompiled("valueAndGrad");
@@ -115,8 +117,8 @@ type HessianOf<T> = T extends number ? number : T extends Float64Array ? Float64
  * of the k-th partial derivative). Made from n Hessian-vector products; for one product, write
  * `jvp(grad(f), [x], [v])`.
  */
-export function hessian<F extends (...args: any[]) => number>(f: F): (...args: Args<F>) => HessianOf<Args<F>[0]>;
-export function hessian<F extends (...args: any[]) => number, const A extends number>(f: F, argnums: A): (...args: Args<F>) => HessianOf<Args<F>[A]>;
+export function hessian<F extends (...args: any[]) => number>(f: F): (...args: Args<F>) => HessianOf<Arg<F, 0>>;
+export function hessian<F extends (...args: any[]) => number, const A extends number>(f: F, argnums: A): (...args: Args<F>) => HessianOf<Arg<F, A>>;
 export function hessian(_f: AnyFn, _argnums?: number): never {
   throw notCompiled("hessian");
 }
@@ -135,23 +137,23 @@ type JacobianOf<Out, In> = Out extends NDArray ? NDArray : In extends NDArray ? 
 type NumOrArrFn = (...args: any[]) => number | Float64Array | number[] | NDArray;
 
 /** argnums as a list: a tuple of Jacobians, one per argument listed. */
-type JacobiansOf<F extends NumOrArrFn, A extends readonly number[]> = { -readonly [K in keyof A]: JacobianOf<ReturnType<F>, Args<F>[A[K]]> };
+type JacobiansOf<F extends NumOrArrFn, A extends readonly number[]> = { -readonly [K in keyof A]: JacobianOf<ReturnType<F>, Arg<F, A[K]>> };
 
 /**
  * The Jacobian with respect to argument 0 (or `argnums`, one literal number) by reverse mode:
  * one forward sweep, then the pullback once per output entry. For functions of numbers,
  * `number[]` and `Float64Array` returning one of those.
  */
-export function jacrev<F extends NumOrArrFn>(f: F): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[0]>;
-export function jacrev<F extends NumOrArrFn, const A extends number>(f: F, argnums: A): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[A]>;
+export function jacrev<F extends NumOrArrFn>(f: F): (...args: Args<F>) => JacobianOf<ReturnType<F>, Arg<F, 0>>;
+export function jacrev<F extends NumOrArrFn, const A extends number>(f: F, argnums: A): (...args: Args<F>) => JacobianOf<ReturnType<F>, Arg<F, A>>;
 export function jacrev<F extends NumOrArrFn, const A extends readonly number[]>(f: F, argnums: A): (...args: Args<F>) => JacobiansOf<F, A>;
 export function jacrev(_f: AnyFn, _argnums?: number | readonly number[]): never {
   throw notCompiled("jacrev");
 }
 
 /** The Jacobian by forward mode: one tangent evaluation per input entry (cheaper than jacrev for few inputs). */
-export function jacfwd<F extends NumOrArrFn>(f: F): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[0]>;
-export function jacfwd<F extends NumOrArrFn, const A extends number>(f: F, argnums: A): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[A]>;
+export function jacfwd<F extends NumOrArrFn>(f: F): (...args: Args<F>) => JacobianOf<ReturnType<F>, Arg<F, 0>>;
+export function jacfwd<F extends NumOrArrFn, const A extends number>(f: F, argnums: A): (...args: Args<F>) => JacobianOf<ReturnType<F>, Arg<F, A>>;
 export function jacfwd<F extends NumOrArrFn, const A extends readonly number[]>(f: F, argnums: A): (...args: Args<F>) => JacobiansOf<F, A>;
 export function jacfwd(_f: AnyFn, _argnums?: number | readonly number[]): never {
   throw notCompiled("jacfwd");
@@ -176,8 +178,8 @@ export function jacfwdInto(_f: AnyFn, _argnums?: number | readonly number[]): ne
 }
 
 /** `jacrev`, under JAX's other name. */
-export function jacobian<F extends NumOrArrFn>(f: F): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[0]>;
-export function jacobian<F extends NumOrArrFn, const A extends number>(f: F, argnums: A): (...args: Args<F>) => JacobianOf<ReturnType<F>, Args<F>[A]>;
+export function jacobian<F extends NumOrArrFn>(f: F): (...args: Args<F>) => JacobianOf<ReturnType<F>, Arg<F, 0>>;
+export function jacobian<F extends NumOrArrFn, const A extends number>(f: F, argnums: A): (...args: Args<F>) => JacobianOf<ReturnType<F>, Arg<F, A>>;
 export function jacobian<F extends NumOrArrFn, const A extends readonly number[]>(f: F, argnums: A): (...args: Args<F>) => JacobiansOf<F, A>;
 export function jacobian(_f: AnyFn, _argnums?: number | readonly number[]): never {
   throw notCompiled("jacobian");

@@ -263,12 +263,17 @@ describe("the user API", () => {
       export const vg = valueAndGrad(opt);
       export const pull = (x: number, s?: number) => vjp(opt, x, s);
       export const values = [d(1.5), d(1.5, 4), vg(2)[1]];
+      // The derivative w.r.t. a defaulted parameter is a number, not number | undefined.
+      export function scaled(x: number, k = 2): number { return k * x * x; }
+      export const dk: number = grad(scaled, 1)(3);
+      export const [dx2, dk2]: [number, number] = grad(scaled, [0, 1])(3);
     `;
     const r = compile(source, { fileName: "optional.ts" });
     expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
     expect(strictErrors({ "optional-in.ts": source, "optional-out.ts": r.code })).toEqual([]);
     const m = await load(r.code, "optional.ts");
     expect(m.values).toEqual([3, 13, 4]);
+    expect([m.dk, m.dx2, m.dk2]).toEqual([9, 12, 9]);
     expect(m.pull(1.5, 4)[1](1)[0]).toBe(13);
   });
 
