@@ -30,7 +30,7 @@ import type { FnId } from "./ir/ir.js";
 import { reportAtOrigin } from "./ir/origins.js";
 import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower/index.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "./ir/walk.js";
-import { adcExportName, customOf, findCallSites, functionOf, type CallSite, type DynamicSite } from "./targets.js";
+import { adcExportName, customOf, findCallSites, functionOf, namespaceMember, type CallSite, type DynamicSite } from "./targets.js";
 import { dynamicEdits, findAnnotated } from "./annotated.js";
 import { ndInfo, ndOpOf } from "./rules/ndarray.js";
 import { ModuleNames } from "./emit/names.js";
@@ -358,7 +358,7 @@ class Build {
         thisType: f.thisType,
         aux: f.aux,
         resolveUser: (callee) => {
-          if (!ts.isIdentifier(callee)) return undefined;
+          if (!ts.isIdentifier(callee) && !namespaceMember(callee, this.checker)) return undefined;
           const custom = customOf(callee, this.checker);
           if (custom) {
             const made = this.custom.functions(custom);

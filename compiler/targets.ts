@@ -124,23 +124,26 @@ export function functionOf(e: ts.Expression, checker: ts.TypeChecker, depth = 0)
     if (decl && ts.isMethodDeclaration(decl) && ts.isClassLike(decl.parent)) {
       const cls = decl.parent.name?.text ?? "C";
       const params = decl.parameters.map((q) => q.name.getText()).join(", ");
+      if (ts.getCombinedModifierFlags(decl) & ts.ModifierFlags.Static) return `'${e.getText()}' is a static method; differentiate an arrow that calls it, e.g. (${params}) => ${e.getText()}(${params})`;
       return `'${e.getText()}' is a method, which JavaScript passes without its object; differentiate an arrow that calls it on the object, e.g. (m: ${cls}${params ? `, ${params}` : ""}) => m.${e.name.text}(${params})`;
     }
   }
-  if (!ts.isIdentifier(e)) return "adc differentiates a named function or an inline arrow";
-  let sym = checker.getSymbolAtLocation(e);
-  if (!sym) return `cannot resolve '${e.text}'`;
+  const member = namespaceMember(e, checker);
+  if (!ts.isIdentifier(e) && !member) return "adc differentiates a named function or an inline arrow";
+  const text = e.getText();
+  let sym = member ?? checker.getSymbolAtLocation(e);
+  if (!sym) return `cannot resolve '${text}'`;
   if (sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
   const decl = sym.valueDeclaration ?? sym.declarations?.[0];
-  if (!decl) return `cannot find the declaration of '${e.text}'`;
-  if (decl.getSourceFile().isDeclarationFile) return `'${e.text}' is declared in a .d.ts file; adc needs its source`;
+  if (!decl) return `cannot find the declaration of '${text}'`;
+  if (decl.getSourceFile().isDeclarationFile) return `'${text}' is declared in a .d.ts file; adc needs its source`;
   if (ts.isFunctionDeclaration(decl)) {
-    if (!decl.body) return `'${e.text}' has no body`;
+    if (!decl.body) return `'${text}' has no body`;
     return decl;
   }
   if (ts.isVariableDeclaration(decl) && decl.initializer) {
     const init = decl.initializer;
-    if (!(decl.parent.flags & ts.NodeFlags.Const)) return `'${e.text}' is not a const, so it may be reassigned`;
+    if (!(decl.parent.flags & ts.NodeFlags.Const)) return `'${text}' is not a const, so it may be reassigned`;
     if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return init;
     // `const loss = squaredLoss`: the function it names (the book's `net = linreg`).
     let alias: ts.Expression = init;
@@ -149,9 +152,20 @@ export function functionOf(e: ts.Expression, checker: ts.TypeChecker, depth = 0)
       const target = functionOf(alias, checker, depth + 1);
       if (typeof target !== "string") return target;
     }
-    return `'${e.text}' is not bound to a function adc can read`;
+    return `'${text}' is not bound to a function adc can read`;
   }
-  return `'${e.text}' is not a function adc can read`;
+  return `'${text}' is not a function adc can read`;
+}
+
+/**
+ * `ns.f` where ns is a namespace import (`import * as ns from "./ops.js"`): f's symbol, else
+ * undefined.
+ */
+export function namespaceMember(e: ts.Expression, checker: ts.TypeChecker): ts.Symbol | undefined {
+  if (!ts.isPropertyAccessExpression(e) || !ts.isIdentifier(e.expression)) return undefined;
+  const ns = checker.getSymbolAtLocation(e.expression);
+  if (!ns?.declarations?.some(ts.isNamespaceImport)) return undefined;
+  return checker.getSymbolAtLocation(e.name);
 }
 
 /** A function with a custom derivative rule: a `const` bound to `customVjp(f, fwd, bwd)`, `customJvp(f, rule)` or `checkpoint(f)`. */

@@ -120,6 +120,47 @@ describe("calls by the name the caller uses", () => {
   });
 });
 
+describe("namespace imports", () => {
+  it("ns.f is called and differentiated as the function it names, also as grad(ns.f)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "adc-shapes-"));
+    writeFileSync(join(dir, "ops.ts"), `
+      export function recur(x: number, n: number): number {
+        let y = x;
+        for (let i = 0; i < n; i++) y = Math.sin(y) * 1.5 + x;
+        return y;
+      }
+      export const sq = (v: number): number => v * v;
+    `);
+    // The importing module has its own recur: calling it would be silently wrong.
+    writeFileSync(join(dir, "main.ts"), `
+      import { grad, jvp } from "adc";
+      import * as ops from "./ops";
+      function recur(x: number): number { return 1000 * x; }
+      export function f(x: number): number { return ops.recur(x, 4) * ops.sq(x) + 0 * recur(x); }
+      export const df = grad(f);
+      export const dr = grad(ops.recur);
+      export const tsq = (x: number) => jvp(ops.sq, [x], [1]);
+    `);
+    const r = compileFiles([join(dir, "main.ts")]);
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const ops = r.outputs.get(join(dir, "ops.ts"))!.code;
+    const m = await load(r.outputs.get(join(dir, "main.ts"))!.code, join(dir, "main.ts"), new Map([[join(dir, "ops.ts"), ops]]));
+    const h = 1e-6;
+    expect(m.df(0.3)).toBeCloseTo((m.f(0.3 + h) - m.f(0.3 - h)) / (2 * h), 7);
+    const recur = (x: number): number => { let y = x; for (let i = 0; i < 4; i++) y = Math.sin(y) * 1.5 + x; return y; };
+    expect(m.dr(0.3, 4)).toBeCloseTo((recur(0.3 + h) - recur(0.3 - h)) / (2 * h), 7);
+    expect(m.tsq(3)).toEqual([9, 6]);
+  });
+
+  it("grad of a static method says how to pass it", () => {
+    expect(diagnostics(`
+      import { grad } from "adc";
+      class T { static sq(x: number): number { return x * x; } }
+      export const d = grad(T.sq);
+    `)).toContain("error ADC1008: grad: 'T.sq' is a static method; differentiate an arrow that calls it, e.g. (x) => T.sq(x)");
+  });
+});
+
 describe("argnums", () => {
   it("a list of one gives a one-element tuple, as JAX does; a number gives the bare gradient", async () => {
     const m = await build(`

@@ -11,7 +11,7 @@ import { isListOp } from "../../rules/ndarray.js";
 import { OBSERVERS, IN_PLACE_ARRAY_METHODS } from "./tables.js";
 import { countedLoop } from "./helpers.js";
 import { classifyType } from "../types.js";
-import { API_KINDS } from "../../targets.js";
+import { API_KINDS, namespaceMember } from "../../targets.js";
 
 /** The API calls that make derivatives (checkGrads only compares them). */
 const DERIVATIVE_KINDS = [...API_KINDS].filter((k) => k !== "checkGrads");
@@ -155,7 +155,8 @@ export abstract class Calls extends Expressions {
         const self: Expr = { k: "var", name: this.thisName, ty: this.vars.get(this.thisName)!, pos: this.pos(access.expression) };
         return { k: "call", fn: { k: "user", fn: user, text: `${base.text}.prototype.${access.name.text}.call` }, args: [self, ...args], ty, pos: p };
       }
-      return { k: "call", fn: { k: "user", fn: user, text: ts.isIdentifier(callee) || staticFn ? callee.getText() : undefined }, args, ty, pos: p };
+      const named = ts.isIdentifier(callee) || staticFn || namespaceMember(callee, this.env.checker);
+      return { k: "call", fn: { k: "user", fn: user, text: named ? callee.getText() : undefined }, args, ty, pos: p };
     }
     if (ts.isPropertyAccessExpression(callee) && callee.name.text === "fill" && ts.isNewExpression(callee.expression) && ["Array", "Float64Array"].includes(callee.expression.expression.getText())) {
       const ctor: Ctor = callee.expression.expression.getText() === "Array" ? "Array" : "Float64Array";
