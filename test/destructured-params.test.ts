@@ -86,6 +86,6 @@ describe("destructured parameters", () => {
     const d = (src: string): string => compile(`import { grad } from "adc";\n${src}`, { fileName: "dp-bad.ts" }).diagnostics.map(formatDiagnostic).join("\n");
     expect(d(`function f({ w }: { w: number } = { w: 1 }): number { return w * w; }\nexport const g = grad(f);`)).toMatch(/dp-bad\.ts\(2,12\): error ADC1019: a destructured parameter with a default value is not supported/);
     expect(d(`function f({ w: [a] }: { w: number[] }): number { return a * a; }\nexport const g = grad(f);`)).toMatch(/dp-bad\.ts\(2,\d+\): error ADC1019: nested destructuring is not supported/);
-    expect(d(`function f([x, y]: [number, number]): number { return x * y; }\nexport const g = grad(f);`)).toMatch(/dp-bad\.ts\(2,12\): error ADC1012: array destructuring is supported for number arrays/);
+    expect(d(`function f([x, y]: [number, string]): number { return x * y.length; }\nexport const g = grad(f);`)).toMatch(/dp-bad\.ts\(2,12\): error ADC1012: array destructuring is supported for number arrays, Float64Array and arrays of arrays or NDArrays, not '\[number, string\]'/);
   });
 });

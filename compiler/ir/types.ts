@@ -31,6 +31,12 @@ export function classifyType(t: ts.Type, checker: ts.TypeChecker, depth = 0): Ty
     if (e?.k === "num") return NUMARR;
     if (e && (e.k === "arr" || e.k === "nd" || e.k === "obj" || e.k === "list")) return { k: "list", elem: e, text: checker.typeToString(t, undefined, ts.TypeFormatFlags.NoTruncation) };
   }
+  if (checker.isTupleType(t)) {
+    // A tuple of numbers ([number, number]) is, at run time, a number array of that length (its
+    // derivatives are typed number[] in generated code).
+    const elems = checker.getTypeArguments(t as ts.TypeReference);
+    if (elems.length && elems.every((e) => classifyType(e, checker, depth + 1).k === "num")) return NUMARR;
+  }
   if (isClassInstance(t)) {
     // A class instance (a model): its data fields are the parts, as a pytree; methods live on
     // the prototype and are code, not state.

@@ -47,7 +47,7 @@ export abstract class Destructuring extends Calls {
   protected unpack(pattern: ts.BindingPattern, base: Expr, baseTy: Ty, isConst: boolean, d: ts.Node, out: Stmt[]): void {
     const names = this.patternNames(pattern);
     const p = this.pos(d);
-    const what = (): string => this.env.checker.typeToString(this.env.checker.getTypeAtLocation(d));
+    const what = (): string => (baseTy.k === "other" ? baseTy.text : this.env.checker.typeToString(this.env.checker.getTypeAtLocation(d)));
     names.forEach((n, k) => {
       if (!n) return;
       const ty = this.typeOf(n.ident);
