@@ -89,3 +89,41 @@ describe("destructured parameters", () => {
     expect(d(`function f([x, y]: [number, string]): number { return x * y.length; }\nexport const g = grad(f);`)).toMatch(/dp-bad\.ts\(2,12\): error ADC1012: array destructuring is supported for number arrays, Float64Array and arrays of arrays or NDArrays, not '\[number, string\]'/);
   });
 });
+
+describe("a destructured for...of element", () => {
+  it("unpacks objects, rows and holes as a declaration does; gradients equal to finite differences", async () => {
+    const source = `import { grad } from "adc";
+type Layer = { w: number; b: number };
+export function net(layers: Layer[], x: number): number {
+  let h = x;
+  for (const { w, b: bias } of layers) h = Math.tanh(w * h + bias);
+  return h;
+}
+export function pairs(ps: number[][]): number {
+  let s = 0;
+  for (const [a, b] of ps) s += a * b * b;
+  return s;
+}
+export function rows(ps: Float64Array[]): number {
+  let s = 0;
+  for (const [a, , c] of ps) s += Math.sin(a) * c;
+  return s;
+}
+export const dNet = grad(net, [0, 1]);
+export const dPairs = grad(pairs);
+export const dRows = grad(rows);
+`;
+    const r = compile(source, { fileName: "for-of.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(strictErrors({ "for-of-in.ts": source, "for-of-out.ts": r.code })).toEqual([]);
+    const m = await load(r.code, "for-of.ts");
+    const layers = [{ w: 0.5, b: 0.1 }, { w: -1.2, b: 0.3 }];
+    const [gl, gx] = m.dNet(layers, 0.7);
+    for (const [k, key] of [[0, "w"], [0, "b"], [1, "w"], [1, "b"]] as const)
+      expect(gl[k][key]).toBeCloseTo(fd((v) => m.net(layers.map((l, j) => (j === k ? { ...l, [key]: v } : l)), 0.7), layers[k][key]), 7);
+    expect(gx).toBeCloseTo(fd((v) => m.net(layers, v), 0.7), 7);
+    expect(m.dPairs([[1, 2], [3, 4]])).toEqual([[4, 4], [16, 24]]);
+    const [row] = m.dRows([Float64Array.from([0.5, 9, 2])]);
+    expect(Array.from(row)).toEqual([2 * Math.cos(0.5), 0, Math.sin(0.5)]);
+  });
+});

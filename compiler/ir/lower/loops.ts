@@ -43,7 +43,7 @@ export abstract class Loops extends Destructuring {
       if (arrExpr.k === "var" && this.assignsIn(s.statement, arrExpr.name))
         this.refuse("ADC1024", s.expression, `the loop body assigns a new array to '${s.expression.getText()}', which for...of is iterating`, "iterate over a copy (for (const e of w.slice())) or use an index loop");
       const decl = s.initializer;
-      if (!ts.isVariableDeclarationList(decl) || decl.declarations.length !== 1 || !ts.isIdentifier(decl.declarations[0].name))
+      if (!ts.isVariableDeclarationList(decl) || decl.declarations.length !== 1)
         this.refuse("ADC1024", s.initializer, "for...of must declare one variable");
       const idx = this.temp("_i", NUM);
       const ep = this.pos(s.expression);
@@ -55,9 +55,12 @@ export abstract class Loops extends Destructuring {
         arr = { k: "var", name, ty: arrTy, pos: ep };
       }
       const idxVar: Expr = { k: "var", name: idx, ty: NUM, pos: ep };
-      const elemIdent = decl.declarations[0].name as ts.Identifier;
-      const elemTy = arrTy.k === "list" ? arrTy.elem : otherArray ? this.typeOf(elemIdent) : NUM;
-      const elemName = this.declare(elemIdent, elemTy);
+      const binding = decl.declarations[0].name;
+      const elemTy = arrTy.k === "list" ? arrTy.elem : otherArray ? this.typeOf(binding) : NUM;
+      // `for (const { w, b } of layers)`: the element, then its parts, as a declaration would.
+      const elemName = ts.isIdentifier(binding) ? this.declare(binding, elemTy) : this.temp("_elem", elemTy);
+      const parts: Stmt[] = [];
+      if (!ts.isIdentifier(binding)) this.unpack(binding, { k: "var", name: elemName, ty: elemTy, pos: ep }, elemTy, !!(decl.flags & ts.NodeFlags.Const), decl, parts);
       const elem: Expr =
         arrTy.k === "list" ? { k: "field", obj: arr, name: "[]", idx: idxVar, ty: elemTy, pos: ep }
         : otherArray ? { k: "call", fn: { k: "opaque", text: "[]" }, args: [arr, idxVar], ty: elemTy, pos: ep }
@@ -65,6 +68,7 @@ export abstract class Loops extends Destructuring {
       const len: Expr = otherArray ? { k: "call", fn: { k: "opaque", text: ".length" }, args: [arr], ty: NUM, pos: ep } : { k: "len", arr, pos: ep };
       const body: Stmt[] = [
         { k: "let", name: elemName, ty: elemTy, init: elem, isConst: true, pos: this.pos(decl) },
+        ...parts,
         ...this.body(s.statement),
       ];
       out.push({ ...countedLoop(idx, 0, len, body, ep), label, pos: p });
