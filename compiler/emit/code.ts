@@ -27,7 +27,7 @@ export class Code {
 
   /** Opens a block: `head {` and indents. */
   open(head: string): this {
-    this.line(`${head} {`);
+    this.line(head ? `${head} {` : "{");
     this.depth++;
     return this;
   }

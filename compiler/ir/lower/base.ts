@@ -20,6 +20,7 @@ export abstract class LowerBase {
   protected abstract exprStmt(e: ts.Expression, out: Stmt[]): void;
   protected abstract target(e: ts.Expression): Target;
   protected abstract varDecls(list: ts.VariableDeclarationList, out: Stmt[]): void;
+  protected abstract localFunction(e: ts.Expression): unknown;
 
   protected readonly locals = new Map<ts.Symbol, string>();
   protected readonly vars = new Map<string, Ty>();
@@ -37,7 +38,7 @@ export abstract class LowerBase {
   /** Labels of the jump targets we are inside, innermost last: loops, blocks, map callbacks. */
   protected readonly targets: { label: string | undefined; kind: "loop" | "block" | "switch" }[] = [];
   /** Inside an inlined callback: `return e` assigns here and continues the generated loop. */
-  protected callbackReturn: { label: string; assign: (e: Expr, pos: Pos) => Stmt } | null = null;
+  protected callbackReturn: { label: string; assign: (e: Expr, pos: Pos) => Stmt; leave?: "break" } | null = null;
 
   constructor(
     protected readonly fn: FunctionNode,

@@ -15,9 +15,9 @@ import { API_KINDS, namespaceMember } from "../../targets.js";
 
 /** The API calls that make derivatives (checkGrads only compares them). */
 const DERIVATIVE_KINDS = [...API_KINDS].filter((k) => k !== "checkGrads");
-import { Expressions } from "./expressions.js";
+import { LocalFunctions } from "./local-functions.js";
 
-export abstract class Calls extends Expressions {
+export abstract class Calls extends LocalFunctions {
 
   /**
    * `recv.m(args)` where subclasses override m: `if (recv instanceof Sub) r = Sub_m(recv, args)
@@ -79,6 +79,8 @@ export abstract class Calls extends Expressions {
       if (e.arguments.length !== 1) this.refuse("ADC1023", e, "stopGradient takes one argument");
       return { k: "stop", e: this.expr(e.arguments[0]), ty, pos: p };
     }
+    const local = this.localFunction(callee);
+    if (local) return this.inlineLocal(e, local);
     const derivative = this.env.derivativeCall?.(callee);
     if (typeof derivative === "string") this.refuse("ADC1023", e, derivative);
     if (derivative) {

@@ -130,6 +130,7 @@ export abstract class Expressions extends LowerBase {
     if (e.text === "arguments") this.refuse("ADC1025", e, "`arguments` is not supported", "name the parameters");
     const name = this.localName(e);
     if (name) return { k: "var", name, ty: this.vars.get(name)!, pos: p };
+    if (this.localFunction(e)) this.refuse("ADC1016", e, `the local function '${e.text}' is used as a value here; adc inlines a local function where it is called, so it can only be called`, "call it, or declare it at module level to pass it around");
     if (e.text === "undefined" || e.text === "NaN" || e.text === "Infinity") return { k: "free", text: e.text, ty: e.text === "undefined" ? VOID : NUM, pos: p };
     return { k: "free", text: e.text, ty: this.typeOf(e), pos: p };
   }

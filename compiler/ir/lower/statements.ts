@@ -135,9 +135,11 @@ export class Lowerer extends Loops {
     if (ts.isReturnStatement(s)) {
       if (this.callbackReturn) {
         const cb = this.callbackReturn;
+        // (A local function's return leaves its inlined block; a callback's continues its loop.)
+        if (!s.expression && cb.leave) return void out.push({ k: "break", label: cb.label, pos: p });
         if (!s.expression) this.refuse("ADC1024", s, "a callback must return a value");
         const v = this.withPre(out, () => this.expr(s.expression!));
-        out.push(cb.assign(v, p), { k: "continue", label: cb.label, pos: p });
+        out.push(cb.assign(v, p), cb.leave ? { k: "break", label: cb.label, pos: p } : { k: "continue", label: cb.label, pos: p });
         return;
       }
       this.returnStmt(s.expression, s, out);
@@ -175,6 +177,8 @@ export class Lowerer extends Loops {
     if (ts.isSwitchStatement(s)) return this.switchStmt(s, out);
     if (ts.isTryStatement(s))
       this.refuse("ADC1015", s, `try/${s.catchClause ? "catch" : "finally"} is not supported in differentiated code`, `move the try/${s.catchClause ? "catch" : "finally"} outside the differentiated function`);
+    // A nested function is inlined where it is called (local-functions.ts).
+    if (ts.isFunctionDeclaration(s) && s.name && this.localFunction(s.name)) return;
     if (ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s))
       this.refuse("ADC1016", s, "declaring functions or classes inside a differentiated function is not supported", "declare it at module level and call it");
     if (ts.isThrowStatement(s))
@@ -191,6 +195,7 @@ export class Lowerer extends Loops {
         this.destructure(d, isConst, out);
         continue;
       }
+      if (this.isLocalFunctionDecl(d)) continue;
       const ty = this.typeOf(d.name);
       const init = d.initializer;
       // `const b = a.map(...)` lowers straight into b, with no intermediate array.
@@ -260,6 +265,8 @@ export class Lowerer extends Loops {
         return;
       }
       const call = this.withPre(out, () => this.expr(e));
+      // (An inlined local function: its statements are out; its result, if any, is unused.)
+      if ((call.k === "free" && call.text === "undefined") || call.k === "var") return;
       if (call.k === "call" && call.fn.k === "user" && isDiffTy(call.ty)) {
         // A discarded result still has an adjoint (zero): binding it gives the callee's reverse
         // sweep a result adjoint to read, and lets dead-code elimination drop a pure call.

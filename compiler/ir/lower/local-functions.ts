@@ -1,0 +1,89 @@
+/**
+ * Functions declared inside the function being lowered (`const sq = (v: number) => v * v;` or a
+ * nested `function add(v) { acc += v; }`), called directly: each call is inlined where it is made,
+ * its parameters bound to the arguments and each `return v` assigning the result and leaving a
+ * labelled block. The body reads and writes the enclosing function's variables as the closure
+ * does at that moment, so nothing is captured and nothing escapes. A local function used any
+ * other way (passed, returned, stored) or calling itself is refused.
+ */
+import { ts } from "ts-morph";
+import { VOID, type Expr, type Stmt } from "../ir.js";
+import { Expressions } from "./expressions.js";
+
+export type LocalFunction = ts.ArrowFunction | ts.FunctionExpression | ts.FunctionDeclaration;
+
+export abstract class LocalFunctions extends Expressions {
+  /** Local functions being inlined, innermost last (a call of one of these is recursion). */
+  private readonly inlining: LocalFunction[] = [];
+
+  /** The local function `e` names: a `const` bound to a function, or a nested declaration. */
+  protected localFunction(e: ts.Expression): LocalFunction | undefined {
+    if (!ts.isIdentifier(e)) return undefined;
+    const decl = this.env.checker.getSymbolAtLocation(e)?.valueDeclaration;
+    if (!decl || !this.inside(decl)) return undefined;
+    if (ts.isFunctionDeclaration(decl) && decl.body) return decl;
+    if (ts.isVariableDeclaration(decl) && decl.initializer && decl.parent.flags & ts.NodeFlags.Const) {
+      let init: ts.Expression = decl.initializer;
+      while (ts.isParenthesizedExpression(init) || ts.isAsExpression(init) || ts.isSatisfiesExpression(init)) init = init.expression;
+      if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return init;
+    }
+    return undefined;
+  }
+
+  /** Whether a declaration is the value of a `const` holding a function (lowered to nothing). */
+  protected isLocalFunctionDecl(d: ts.VariableDeclaration): boolean {
+    return ts.isIdentifier(d.name) && !!this.localFunction(d.name);
+  }
+
+  /** Inside the function being lowered (not the function itself, not an enclosing scope). */
+  private inside(decl: ts.Node): boolean {
+    for (let n = decl.parent; n; n = n.parent) if (n === (this.fn as ts.Node)) return true;
+    return false;
+  }
+
+  /** A call of a local function, inlined into `this.pre`; its result is a variable. */
+  protected inlineLocal(e: ts.CallExpression, fn: LocalFunction): Expr {
+    const name = e.expression.getText();
+    const p = this.pos(e);
+    if (this.inlining.includes(fn)) this.refuse("ADC1016", e, `the local function '${name}' calls itself, which is not supported (its calls are inlined)`, "declare it at module level");
+    if (!this.pre) this.refuse("ADC1014", e, `a call of the local function '${name}' cannot be used where statements cannot run before it (a loop condition, a short-circuit operand)`, "compute it in a variable first");
+    if (fn.asteriskToken || ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) this.refuse("ADC1015", fn, `'${name}' is a generator or async function`);
+    const out = this.pre;
+    // The arguments in order, then the parameters bound to them (a default where one is missing).
+    const args = e.arguments.map((a) => {
+      if (ts.isSpreadElement(a)) this.refuse("ADC1020", a, "spread arguments are not supported");
+      return this.expr(a);
+    });
+    fn.parameters.forEach((q, k) => {
+      if (!ts.isIdentifier(q.name) || q.dotDotDotToken) this.refuse("ADC1024", q, "a local function's parameters must be plain names");
+      const ty = this.typeOf(q.name);
+      const value = args[k] ?? (q.initializer ? this.withPre(out, () => this.expr(q.initializer!)) : { k: "free", text: "undefined", ty: VOID, pos: p } as Expr);
+      out.push({ k: "let", name: this.declare(q.name, ty), ty, init: value, isConst: false, pos: this.pos(q) });
+    });
+    const ty = this.typeOf(e);
+    const result = ty.k === "void" ? undefined : this.temp(`_${ts.isIdentifier(e.expression) ? e.expression.text : "local"}`, ty);
+    if (result) out.push({ k: "let", name: result, ty, isConst: false, pos: p });
+    const assign = (v: Expr, at: typeof p): Stmt => (result ? { k: "assign", target: { k: "var", name: result, ty, pos: at }, value: v, pos: at } : { k: "expr", e: v, pos: at });
+    this.inlining.push(fn);
+    const savedReturn = this.callbackReturn;
+    try {
+      const body = fn.body!;
+      if (!ts.isBlock(body)) out.push(assign(this.withPre(out, () => this.expr(body)), this.pos(body)));
+      else {
+        const label = this.temp(`_${name}`, VOID);
+        this.vars.delete(label);
+        this.callbackReturn = { label, assign, leave: "break" };
+        this.targets.push({ label, kind: "block" });
+        try {
+          out.push({ k: "block", label, body: this.block(body.statements), pos: p });
+        } finally {
+          this.targets.pop();
+        }
+      }
+    } finally {
+      this.callbackReturn = savedReturn;
+      this.inlining.pop();
+    }
+    return result ? { k: "var", name: result, ty, pos: p } : { k: "free", text: "undefined", ty: VOID, pos: p };
+  }
+}
