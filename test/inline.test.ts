@@ -4,7 +4,10 @@
  * generated derivatives; the gradient is the same either way (finite differences).
  */
 import { describe, expect, it } from "vitest";
-import { compile, formatDiagnostic } from "../compiler/index.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { compile, compileFiles, formatDiagnostic } from "../compiler/index.js";
 import { load } from "./helpers/load.js";
 
 const step = Array.from({ length: 30 }, (_, k) => `  y = y * 0.9 + Math.sin(x + ${k}) * 0.01;`).join("\n");
@@ -36,6 +39,55 @@ describe("inlining", () => {
     for (const x of [0.3, -1.2]) {
       const fd = (m.many(x + h) - m.many(x - h)) / (2 * h);
       expect(Math.abs(m.dMany(x) - fd)).toBeLessThan(1e-6 * Math.max(1, Math.abs(fd)));
+    }
+  });
+});
+
+describe("inlining and the names a helper reads from its module", () => {
+  it("a caller's parameter or local of the same name does not capture them", async () => {
+    const r = compile(`
+      import { grad, jvp } from "adc";
+      const k = 2;
+      function helper(x: number): number { return x * x * k + Math.PI * x; }
+      export function f(x: number, k: number): number { return helper(x) + k * x; }
+      export function g(x: number): number { const k = 7; return helper(x) * k; }
+      export function h(x: number): number { return helper(x) * k; }
+      export const df = grad(f);
+      export const tf = (x: number, k: number) => jvp(f, [x, k], [1, 0]);
+      export const dg = grad(g);
+      export const dh = grad(h);
+    `, { fileName: "inline-shadow.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    // Where nothing shadows k, the helper is still inlined.
+    expect(r.code.slice(r.code.indexOf("export function h_grad"))).not.toMatch(/helper_fwd/);
+    const m = await load(r.code, "inline-shadow.ts");
+    expect(m.df(3, 10)).toBeCloseTo(2 * 3 * 2 + Math.PI + 10, 12);
+    expect(m.tf(3, 10)[1]).toBeCloseTo(2 * 3 * 2 + Math.PI + 10, 12);
+    expect(m.dg(3)).toBeCloseTo(7 * (2 * 3 * 2 + Math.PI), 12);
+    expect(m.dh(3)).toBeCloseTo(2 * (2 * 3 * 2 + Math.PI), 12);
+  });
+
+  it("a helper of another module that reads that module's names is not inlined into this one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "adc-inline-"));
+    try {
+      writeFileSync(join(dir, "helper.ts"), "const scale = 1.5;\nexport function scaled(x: number): number { return x * x * scale; }\nexport function plain(x: number): number { return x * x * Math.PI; }\n");
+      writeFileSync(join(dir, "main.ts"), `
+        import { grad } from "adc";
+        import { scaled, plain } from "./helper";
+        const scale = 100;
+        export const f = (x: number) => scaled(x) + x * scale + plain(x);
+        export const df = grad(f);
+      `);
+      const r = compileFiles([join(dir, "main.ts")]);
+      expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+      const main = r.outputs.get(join(dir, "main.ts"))!.code;
+      expect(main).toMatch(/scaled_fwd\w*\(/);
+      expect(main).not.toMatch(/plain_fwd/);
+      const helper = r.outputs.get(join(dir, "helper.ts"))!.code;
+      const m = await load(main, join(dir, "main.ts"), new Map([[join(dir, "helper.ts"), helper]]));
+      expect(m.df(2)).toBeCloseTo(2 * 2 * 1.5 + 100 + 2 * 2 * Math.PI, 12);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

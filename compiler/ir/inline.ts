@@ -34,6 +34,36 @@ const madeByInlining = new WeakMap<IrFunction, ReadonlySet<string>>();
 
 const fnKeyOf = (id: FnId): string => `${id.file}:${id.pos}:${id.variant ?? ""}`;
 
+/** Names every module has: the body's reads of these mean the same anywhere they are not shadowed. */
+const GLOBALS = new Set(["Math", "Number", "NaN", "Infinity", "undefined", "Float64Array", "Array", "Object", "Boolean", "String", "JSON", "globalThis", "isFinite", "isNaN", "console"]);
+
+const freeCache = new WeakMap<IrFunction, ReadonlySet<string>>();
+
+/**
+ * The identifiers a function's body reads from outside it, as source text: module-level
+ * constants, imports, and globals (kept: a caller's local may shadow them). The ones every
+ * module has are marked by GLOBALS.
+ */
+function freeNames(g: IrFunction): ReadonlySet<string> {
+  let names = freeCache.get(g);
+  if (names) return names;
+  const found = new Set<string>();
+  const scan = (text: string): void => {
+    for (const m of text.matchAll(/(?<![.\w$])[A-Za-z_$][\w$]*/g)) found.add(m[0]);
+  };
+  forEachStmt(g.body, (s) => {
+    for (const e of stmtExprs(s))
+      forEachExpr(e, (x) => {
+        if (x.k === "free") scan(x.text);
+        // (`.m()` and `.p` name a member of the first argument, not something in scope.)
+        else if (x.k === "call" && x.fn.k === "opaque" && !x.fn.text.startsWith(".")) scan(x.fn.text.replace(/^@/, "").replace(/\binstanceof\b/, ""));
+      });
+  });
+  names = found;
+  freeCache.set(g, names);
+  return names;
+}
+
 export function inlineSmallCalls(fn: IrFunction, callee: (id: FnId) => IrFunction | undefined, fresh: (base: string) => string): IrFunction {
   return inlineWithin(fn, callee, fresh, new Map(), new Set([fnKeyOf(fn.id)]));
 }
@@ -73,6 +103,11 @@ function inlineWithin(
     });
     // What is left a call after the callee's own inlining stays in a function of its own.
     if (size > MAX_STATEMENTS || calls || grown + size > GROWTH_BUDGET) return undefined;
+    // Names the body reads from its module (`scale`, an import) mean something else, or nothing,
+    // in another module, and in this function when one of its variables has the name.
+    const outer = freeNames(g);
+    if (g.id.file !== fn.id.file && [...outer].some((n) => !GLOBALS.has(n))) return undefined;
+    for (const n of outer) if (vars.has(n)) return undefined;
     // Array parameters are substituted, so they must not be reassigned in the body.
     const assigned = new Set<string>();
     forEachStmt(g.body, (s) => s.k === "assign" && s.target.k === "var" && assigned.add(s.target.name));
@@ -131,6 +166,8 @@ function inlineWithin(
       vars.set(name, t);
       reserved.add(name);
     }
+    // (Later names must not take the module's names the body reads.)
+    for (const n of freeNames(g)) reserved.add(n);
     const labels = new Map<string, string>();
     const exit = fresh(`_${g.id.name}`);
     const resultName = g.ret.k === "void" ? null : into ? into.name : fresh(`_${g.id.name}_result`);
