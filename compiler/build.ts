@@ -44,7 +44,7 @@ import { Tangents, type FnInfo } from "./tangents.js";
 import { Requests } from "./requests.js";
 import { InnerGrads } from "./inner-grads.js";
 import { Methods } from "./methods.js";
-import { localModules } from "./module-graph.js";
+import { localModules, relativeSpecifier } from "./module-graph.js";
 import { typeErrorsBehindRefusals } from "./type-errors.js";
 import { unusedApiImports } from "./emit/api-imports.js";
 import { CustomFunctions } from "./custom-functions.js";
@@ -497,7 +497,7 @@ class Build {
       const decl = sym?.valueDeclaration ?? sym?.declarations?.[0];
       if (decl && decl.getSourceFile() === target) return st.moduleSpecifier.text;
     }
-    throw new Error(`${file} does not import ${target.fileName}`);
+    return relativeSpecifier(sf, target.fileName);
   }
 
   private sourceFileOf(file: string): ts.SourceFile {

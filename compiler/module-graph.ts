@@ -5,7 +5,7 @@
  * not later as a function adc cannot see into; other package imports are the user's toolchain's
  * business (adc only reads what it differentiates).
  */
-import { dirname } from "node:path";
+import { dirname, relative } from "node:path";
 import { ts } from "ts-morph";
 import { forEachNode } from "./ast-walk.js";
 import type { DiagnosticSink } from "./diagnostics.js";
@@ -60,4 +60,17 @@ function matchesPattern(pattern: string, name: string): boolean {
   if (star < 0) return pattern === name;
   const [pre, post] = [pattern.slice(0, star), pattern.slice(star + 1)];
   return name.length >= pre.length + post.length && name.startsWith(pre) && name.endsWith(post);
+}
+
+/**
+ * How `sf` can import `target` when it imports it only through another module (a barrel's
+ * `export * from`): a relative specifier, with `.js` as the file's own relative imports write it
+ * (or none, if they write none).
+ */
+export function relativeSpecifier(sf: ts.SourceFile, target: string): string {
+  const own = sf.statements.flatMap((st) => (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && st.moduleSpecifier.text.startsWith(".") ? [st.moduleSpecifier.text] : []));
+  const bare = own.length > 0 && own.every((s) => !/\.[cm]?[jt]sx?$/.test(s));
+  let rel = relative(dirname(sf.fileName), target).split("\\").join("/").replace(/\.([cm]?)tsx?$/, bare ? "" : ".$1js");
+  if (!rel.startsWith(".")) rel = `./${rel}`;
+  return rel;
 }

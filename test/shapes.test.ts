@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { compile, compileFiles, formatDiagnostic } from "../compiler/index.js";
 import { load, type Loaded } from "./helpers/load.js";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { fdGradient, flatten } from "./helpers/pytree.js";
@@ -150,6 +150,31 @@ describe("namespace imports", () => {
     const recur = (x: number): number => { let y = x; for (let i = 0; i < 4; i++) y = Math.sin(y) * 1.5 + x; return y; };
     expect(m.dr(0.3, 4)).toBeCloseTo((recur(0.3 + h) - recur(0.3 - h)) / (2 * h), 7);
     expect(m.tsq(3)).toEqual([9, 6]);
+  });
+
+  it("a function reached through a barrel module (export *, export { f as g } from, export { default as h } from)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "adc-shapes-"));
+    mkdirSync(join(dir, "lib"));
+    writeFileSync(join(dir, "lib", "core.ts"), `
+      export function sq(x: number): number { let y = 0; for (let i = 0; i < 2; i++) y += x * x / 2; return y; }
+      export function cube(x: number): number { return x * x * x; }
+      export default function softplus(x: number): number { return Math.log1p(Math.exp(x)); }
+    `);
+    writeFileSync(join(dir, "lib", "index.ts"), `export * from "./core.js";\nexport { cube as cubed } from "./core.js";\nexport { default as sp } from "./core.js";\n`);
+    writeFileSync(join(dir, "main.ts"), `
+      import { grad } from "adc";
+      import { sq, cubed, sp } from "./lib/index.js";
+      export const dsq = grad(sq);
+      export const dcube = grad(cubed);
+      export const dsp = grad(sp);
+    `);
+    const r = compileFiles([join(dir, "main.ts")]);
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const main = r.outputs.get(join(dir, "main.ts"))!.code;
+    expect(main).toContain('from "./lib/core.js"');
+    const core = r.outputs.get(join(dir, "lib", "core.ts"))!.code;
+    const m = await load(main, join(dir, "main.ts"), new Map([[join(dir, "lib", "core.ts"), core]]));
+    expect([m.dsq(0.5), m.dcube(2), m.dsp(0)]).toEqual([1, 12, 0.5]);
   });
 
   it("grad of a static method says how to pass it", () => {
