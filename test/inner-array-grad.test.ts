@@ -186,6 +186,27 @@ export const dStep = grad(step, [0, 1]);
   });
 });
 
+describe("an inline arrow whose body calls grad", () => {
+  it("is differentiated as written (the inner call is replaced with the outer one)", async () => {
+    const r = compile(`import { grad, jacrev, jacfwd } from "adc";
+function h(t: number): number { return t * t * t; }
+function cube(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i] * x[i];
+  return s;
+}
+export const d2 = grad((t: number) => grad(h)(t));
+export const Hr = jacrev((x: Float64Array) => grad(cube)(x));
+export const Hf = jacfwd((x: Float64Array) => grad(cube)(x));
+`, { fileName: "inline-inner.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const m = await load(r.code, "inline-inner.ts");
+    expect(m.d2(0.5)).toBe(3);
+    const x = Float64Array.from([0.3, 0.8, -0.6]);
+    for (const H of [m.Hr(x), m.Hf(x)] as Float64Array[][]) H.forEach((row, i) => close(row, Array.from(x, (v, j) => (i === j ? 6 * v : 0)), 12));
+  });
+});
+
 describe("what is refused", () => {
   it("a third derivative, and grad of a function that writes its array argument, with line and column", () => {
     const source = `import { grad, hessian } from "adc";

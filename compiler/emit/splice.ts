@@ -55,6 +55,8 @@ interface Added {
   readonly origins: readonly (number | undefined)[];
 }
 
+type Edit = { readonly start: number; readonly end: number; readonly text: string };
+
 export function splice(
   sf: ts.SourceFile,
   insertions: readonly Insertion[],
@@ -98,7 +100,10 @@ export function splice(
 
   const out = new Output(source);
   if (prefix) out.generated(prefix);
-  const sorted = [...edits].sort((a, b) => a.start - b.start);
+  // An edit inside the range another edit replaces is dropped: `grad((t) => grad(h)(t))` is
+  // replaced whole, inner call and all.
+  const inside = (e: Edit, o: Edit): boolean => o !== e && o.start <= e.start && e.start < o.end && e.end <= o.end;
+  const sorted = [...edits].sort((a, b) => a.start - b.start || b.end - a.end).filter((e, _, all) => !all.some((o) => inside(e, o) && !inside(o, e)));
   let pos = 0;
   const flushAdded = (at: number): void => {
     for (const a of added.get(at) ?? []) out.generated(a);
