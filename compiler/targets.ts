@@ -327,6 +327,11 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
   if (paramCount === 0) return report("ADC1010", fnArg, `${kind} needs a function with at least one parameter to differentiate with respect to`);
   let argnums: number[] | null = null;
   let tuple = false;
+  // The Jacobian of grad(f, i) w.r.t. that same parameter is f's Hessian there (JAX's
+  // jacfwd(grad(f))); other mixed forms are not made yet.
+  const outerK = second ? literalArgnum(second) : 0;
+  if ((kind === "jacrev" || kind === "jacfwd" || kind === "jacobian") && inner.length === 1 && outerK === inner[0] && !hasAux && !custom)
+    return { kind: "hessian", call, fnNode, argnums: [inner[0]], tuple: false, inner: [] };
   if (ONE_ARGNUM.has(kind) && inner.length) return report("ADC1008", outerArg, `${kind} of a derivative is not supported yet`, "hessian(f) gives the second derivatives of f");
   if (kind === "grad" || kind === "valueAndGrad" || ONE_ARGNUM.has(kind)) {
     if (!second) argnums = [0];

@@ -311,6 +311,44 @@ describe("jacfwd, jacrev and jacobian", () => {
   });
 });
 
+describe("the Jacobian of a gradient", () => {
+  it("is the Hessian (jacrev(grad(f)), jacfwd of a const bound to grad(f), along the same parameter); other mixes are refused", async () => {
+    const source = `import { grad, jacrev, jacfwd, jacobian } from "adc";
+export function cube(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i] * x[i] * (i + 1) + Math.sin(x[i] * x[(i + 1) % x.length]);
+  return s;
+}
+export function two(a: number, x: number[]): number { return a * a * x[0] * x[1]; }
+const g = grad(cube);
+export const Jr = jacrev(grad(cube));
+export const Jf = jacfwd(g);
+export const Jx = jacobian(grad(two, 1), 1);
+export const Ja = jacrev(grad(two));
+`;
+    const r = compile(source, { fileName: "jac-grad.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const m = await load(r.code, "jac-grad.ts");
+    const x = Float64Array.from([0.3, 0.8, -0.6]);
+    const h = 1e-6;
+    const grad = (v: Float64Array): Float64Array => Float64Array.from(v, (_, j) => { const p = v.slice(), q = v.slice(); p[j] += h; q[j] -= h; return (m.cube(p) - m.cube(q)) / (2 * h); });
+    const Jr = m.Jr(x), Jf = m.Jf(x);
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) {
+        const p = x.slice(), q = x.slice();
+        p[j] += 1e-4;
+        q[j] -= 1e-4;
+        const fd = (grad(p)[i] - grad(q)[i]) / 2e-4;
+        expect(Jr[i][j]).toBeCloseTo(fd, 4);
+        expect(Jf[i][j]).toBeCloseTo(Jr[i][j], 12);
+      }
+    expect(m.Jx(2, [3, 5])).toEqual([[0, 4], [4, 0]]);
+    expect(m.Ja(2, [3, 5])).toBe(30);
+    const bad = compile(`import { grad, jacrev } from "adc";\nfunction two(a: number, x: number[]): number { return a * x[0]; }\nexport const J = jacrev(grad(two, 1));\n`, { fileName: "jac-mixed.ts" });
+    expect(bad.diagnostics.map(formatDiagnostic).join("\n")).toMatch(/jac-mixed\.ts\(3,\d+\): error ADC1008: jacrev of a derivative is not supported yet/);
+  });
+});
+
 describe("second-order entry points of a function that writes its argument", () => {
   it("differentiate at the point passed and leave the caller's array as one run of f leaves it", async () => {
     const r = compile(
