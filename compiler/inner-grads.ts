@@ -112,7 +112,11 @@ export class InnerGrads {
       const i = second ? Number(ts.isNumericLiteral(second) ? second.text : NaN) : 0;
       if (!Number.isInteger(i) || i < 0 || i >= params.length) return "valueAndGrad inside a differentiated function needs one literal argnum";
       mask = params.map((_, k) => k === i);
-      valueArgs = tangentArgs = [...call.arguments];
+      // Arguments left out take g's default values (literals), as a call of g would.
+      const given = [...call.arguments];
+      for (let k = given.length; k < params.length && params[k].initializer; k++) given.push(params[k].initializer!);
+      if (given.length < params.length) return `valueAndGrad(${fnArg.text}) inside a differentiated function needs an argument for '${params[given.length].name.getText()}'`;
+      valueArgs = tangentArgs = given;
       if (classifyType(checker.getTypeAtLocation(params[i]), checker).k === "arr") {
         // Along an array: g's gradient G (emit/inner-grad.ts), not a tangent function.
         const G = this.arrayGrad(g, i, params[i].name.getText(), file, call, params.length);

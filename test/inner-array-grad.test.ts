@@ -207,6 +207,29 @@ export const Hf = jacfwd((x: Float64Array) => grad(cube)(x));
   });
 });
 
+describe("an inner valueAndGrad that leaves out a defaulted argument", () => {
+  it("takes the default, along an array and along a number", async () => {
+    const r = compile(`import { grad, valueAndGrad } from "adc";
+function g(v: number[], c: number = 0.5): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += c * v[i] ** 4;
+  return s;
+}
+function q(x: number, c = 3): number { return c * x * x * x; }
+export function outer(w: number[]): number {
+  const [f, d] = valueAndGrad(g)(w);
+  const [y, dy] = valueAndGrad(q)(w[0]);
+  return f + d[0] + y * dy;
+}
+export const dOuter = grad(outer);
+`, { fileName: "inner-default.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const m = await load(r.code, "inner-default.ts");
+    const w = [0.3, -0.6, 0.9];
+    close(m.dOuter(w), fdArray((a) => m.outer(a), w));
+  });
+});
+
 describe("what is refused", () => {
   it("a third derivative, and grad of a function that writes its array argument, with line and column", () => {
     const source = `import { grad, hessian } from "adc";
