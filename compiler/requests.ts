@@ -157,8 +157,9 @@ export class Requests {
     }
     const jvp = this.host.importName(file, f, jvpName);
     const vjp = this.host.importName(file, f, vjpName);
-    const jvpText = captured.length ? `((p: any[], t: any[]) => ${jvp}(p, t${tail}))` : jvp;
-    const vjpText = captured.length ? `((...p: any[]) => ${vjp}(...p${tail}))` : vjp;
+    const jvpText = captured.length ? `((p: any, t: any) => ${jvp}(p, t${tail}))` : jvp;
+    // (Spread into the vjp's own parameters through a variadic view of it, which TypeScript allows.)
+    const vjpText = captured.length ? `((...p: any[]) => (${vjp} as (...a: any[]) => any)(...p${tail}))` : vjp;
     // Only f's own parameters are checked; a closure's captured locals come after them.
     const mask = JSON.stringify(diff.slice(0, ir.params.length - captured.length));
     this.host.edit(file, call.getStart(), argsArg.getStart(), `${RT}.checkGrads(${fText}, ${jvpText}, ${vjpText}, ${mask}, `);

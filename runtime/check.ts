@@ -36,8 +36,9 @@ export interface CheckReport {
 }
 
 type Fn = (...args: any[]) => unknown;
-type JvpFn = (primals: unknown[], tangents: unknown[]) => [unknown, unknown];
-type VjpFn = (...primals: unknown[]) => [unknown, (outBar: unknown) => unknown[]];
+// (Parameters typed `any`: the generated f_jvpPair and f_vjp take f's own parameter types.)
+type JvpFn = (primals: any, tangents: any) => readonly [unknown, unknown];
+type VjpFn = (...primals: any[]) => readonly [unknown, (outBar: any) => readonly unknown[]];
 
 export function checkGrads(f: Fn, jvp: JvpFn, vjp: VjpFn, diff: readonly boolean[], args: readonly unknown[], options: CheckOptions = {}): CheckReport {
   if (options.order !== undefined && options.order !== 1)

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { compile } from "../compiler/index.js";
 import { checkGrads } from "../runtime/check.js";
 import { load } from "./helpers/load.js";
+import { strictErrors } from "./helpers/strict.js";
 
 const program = `
 import { checkGrads, grad, np, NDArray, stopGradient } from "adc";
@@ -33,7 +34,10 @@ export const order2 = () => checkGrads(f, [1, [1]], { order: 2 });
 
 describe("checkGrads", () => {
   it("passes compiled derivatives of numbers, arrays, Float64Array, NDArray, a closure and grad(f, i) (second order)", async () => {
-    const m = await load(compile(program, { fileName: "check.ts" }).code, "check.ts");
+    const code = compile(program, { fileName: "check.ts" }).code;
+    // The output type-checks: the generated f_jvpPair and f_vjp take f's own parameter types.
+    expect(strictErrors({ "check-in.ts": program, "check-out.ts": code })).toEqual([]);
+    const m = await load(code, "check.ts");
     const reports = [m.plain(), ...m.secondOrder(), m.vector(), m.nd(), m.fit([1, 2])];
     for (const r of reports) {
       expect(r.checks.length).toBeGreaterThan(0);
