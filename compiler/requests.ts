@@ -133,8 +133,12 @@ export class Requests {
     const captured = (f.captures ?? []).map(captureText);
     const tail = captured.map((c) => `, ${c}`).join("");
     let fText: string;
-    let jvpName: string;
-    let vjpName: string;
+    let jvpName: string | null;
+    let vjpName: string | null;
+    // Modes the options leave out, written as a literal, are not made (a customVjp rule has no
+    // forward mode, and checkGrads(f, args, { modes: ["rev"] }) is how it is checked).
+    const modes = literalModes(call.arguments[2]);
+    const want = (mode: "fwd" | "rev"): boolean => !modes || modes.has(mode);
     if (site.inner.length) {
       const i = site.inner[0];
       if (ir.ret.k !== "num") return this.host.refuse("ADC1007", file, call, `grad needs a function that returns a number; '${f.id.name}' does not`);
@@ -144,22 +148,22 @@ export class Requests {
       const backward = this.host.tangent(key, unit, false, `${f.id.name}_tangent`);
       if (forward === null || backward === null) return;
       this.host.refreshMutations();
-      [jvpName] = this.host.enqueue({ kind: "gradJvpPair", key, mask: diff, wrt: [i], tangent: forward });
-      [vjpName] = this.host.enqueue({ kind: "gradVjp", key, mask: diff, wrt: [i], tangent: backward });
+      jvpName = want("fwd") ? this.host.enqueue({ kind: "gradJvpPair", key, mask: diff, wrt: [i], tangent: forward })[0] : null;
+      vjpName = want("rev") ? this.host.enqueue({ kind: "gradVjp", key, mask: diff, wrt: [i], tangent: backward })[0] : null;
       const [gradName] = this.host.enqueue({ kind: "grad", key, mask: unit, wrt: [i], tuple: false });
       fText = this.functionText(site, f, gradName);
     } else {
       if (!diff.some(Boolean)) return this.host.refuse("ADC1012", file, call, `'${f.id.name}' has no parameter adc can differentiate`);
       if (!isDiffTy(ir.ret)) return this.host.refuse("ADC1007", file, call, "checkGrads needs a function that returns a number, an array or an NDArray");
-      [jvpName] = this.host.enqueue({ kind: "jvpPair", key, mask: diff });
-      [vjpName] = this.host.enqueue({ kind: "vjp", key, mask: diff });
+      jvpName = want("fwd") ? this.host.enqueue({ kind: "jvpPair", key, mask: diff })[0] : null;
+      vjpName = want("rev") ? this.host.enqueue({ kind: "vjp", key, mask: diff })[0] : null;
       fText = fnArg.getText();
     }
-    const jvp = this.host.importName(file, f, jvpName);
-    const vjp = this.host.importName(file, f, vjpName);
-    const jvpText = captured.length ? `((p: any, t: any) => ${jvp}(p, t${tail}))` : jvp;
+    const jvp = jvpName && this.host.importName(file, f, jvpName);
+    const vjp = vjpName && this.host.importName(file, f, vjpName);
+    const jvpText = !jvp ? "null" : captured.length ? `((p: any, t: any) => ${jvp}(p, t${tail}))` : jvp;
     // (Spread into the vjp's own parameters through a variadic view of it, which TypeScript allows.)
-    const vjpText = captured.length ? `((...p: any[]) => (${vjp} as (...a: any[]) => any)(...p${tail}))` : vjp;
+    const vjpText = !vjp ? "null" : captured.length ? `((...p: any[]) => (${vjp} as (...a: any[]) => any)(...p${tail}))` : vjp;
     // Only f's own parameters are checked; a closure's captured locals come after them.
     const mask = JSON.stringify(diff.slice(0, ir.params.length - captured.length));
     this.host.edit(file, call.getStart(), argsArg.getStart(), `${RT}.checkGrads(${fText}, ${jvpText}, ${vjpText}, ${mask}, `);
@@ -311,4 +315,15 @@ export class Requests {
     visit(block, true);
     return [...found.values()];
   }
+}
+
+/** The modes a checkGrads options literal names (`{ modes: ["rev"] }`); undefined when not written as one. */
+function literalModes(options: ts.Expression | undefined): ReadonlySet<string> | undefined {
+  while (options && (ts.isParenthesizedExpression(options) || ts.isAsExpression(options) || ts.isSatisfiesExpression(options))) options = options.expression;
+  if (!options || !ts.isObjectLiteralExpression(options)) return undefined;
+  const prop = options.properties.find((q) => ts.isPropertyAssignment(q) && q.name.getText() === "modes");
+  let list = prop && ts.isPropertyAssignment(prop) ? prop.initializer : undefined;
+  while (list && (ts.isAsExpression(list) || ts.isParenthesizedExpression(list))) list = list.expression;
+  if (!list || !ts.isArrayLiteralExpression(list) || !list.elements.every(ts.isStringLiteral)) return undefined;
+  return new Set(list.elements.map((e) => (e as ts.StringLiteral).text));
 }

@@ -40,7 +40,8 @@ type Fn = (...args: any[]) => unknown;
 type JvpFn = (primals: any, tangents: any) => readonly [unknown, unknown];
 type VjpFn = (...primals: any[]) => readonly [unknown, (outBar: any) => readonly unknown[]];
 
-export function checkGrads(f: Fn, jvp: JvpFn, vjp: VjpFn, diff: readonly boolean[], args: readonly unknown[], options: CheckOptions = {}): CheckReport {
+/** `jvp` or `vjp` is null when the build left that mode out (options.modes written as a literal). */
+export function checkGrads(f: Fn, jvp: JvpFn | null, vjp: VjpFn | null, diff: readonly boolean[], args: readonly unknown[], options: CheckOptions = {}): CheckReport {
   if (options.order !== undefined && options.order !== 1)
     throw new Error(`checkGrads: order ${options.order} is not an option; check a second derivative as checkGrads(grad(f, i), args)`);
   if (args.length !== diff.length) throw new Error(`checkGrads: ${args.length} argument(s) given to a function of ${diff.length}`);
@@ -71,12 +72,14 @@ export function checkGrads(f: Fn, jvp: JvpFn, vjp: VjpFn, diff: readonly boolean
     if (worst.ratio > 1) throw new Error(`checkGrads: ${what(worst.k)}: ${got[worst.k]} against ${want[worst.k]} (error ${worst.error.toExponential(2)} > tolerance ${worst.tolerance.toExponential(2)}; eps ${eps}, seed ${options.seed ?? 0})`);
   };
   const name = f.name || "f";
-  if (modes.includes("fwd")) {
+  for (const [mode, made] of [["fwd", jvp], ["rev", vjp]] as const)
+    if (modes.includes(mode) && !made) throw new Error(`checkGrads: ${mode === "fwd" ? "forward" : "reverse"} mode was not compiled for this call (its options.modes leave it out)`);
+  if (jvp && modes.includes("fwd")) {
     const [out, outDot] = jvp(args.map(copy), t.map((x, i) => (mask[i] ? x : zeroLike(x))));
     agree("value", leaves(out), leaves(value), (k) => `jvp of ${name} returned a value that is not f's (entry ${k})`);
     agree("fwd", leaves(outDot), fd, (k) => `forward mode (jvp) of ${name} disagrees with central finite differences at output entry ${k}`);
   }
-  if (modes.includes("rev")) {
+  if (vjp && modes.includes("rev")) {
     const [out, pullback] = vjp(...args.map(copy));
     agree("value", leaves(out), leaves(value), (k) => `vjp of ${name} returned a value that is not f's (entry ${k})`);
     const u = leaves(value).map(() => random());

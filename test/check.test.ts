@@ -56,6 +56,23 @@ describe("checkGrads", () => {
     expect(() => m.order2()).toThrow(/order 2 is not an option; check a second derivative as checkGrads\(grad\(f, i\), args\)/);
   });
 
+  it("checks a customVjp rule in reverse mode alone (modes: [\"rev\"]): a right rule passes, a wrong one fails", async () => {
+    const source = `import { checkGrads, customVjp } from "adc";
+const right = customVjp((x: number) => x * x, (x: number) => [x * x, x] as const, (x: number, g: number) => [2 * x * g] as [number]);
+const wrong = customVjp((x: number) => x * x, (x: number) => [x * x, x] as const, (x: number, g: number) => [3 * x * g] as [number]);
+function usesRight(x: number): number { return right(x) + x; }
+function usesWrong(x: number): number { return wrong(x) + x; }
+export const checkRight = () => checkGrads(usesRight, [0.7], { modes: ["rev"] });
+export const checkWrong = () => checkGrads(usesWrong, [0.7], { modes: ["rev"] });
+`;
+    const r = compile(source, { fileName: "check-custom.ts" });
+    expect(r.diagnostics).toEqual([]);
+    expect(strictErrors({ "check-custom-in.ts": source, "check-custom-out.ts": r.code })).toEqual([]);
+    const m = await load(r.code, "check-custom.ts");
+    expect(m.checkRight().checks.map((c: { mode: string }) => c.mode)).toEqual(["value", "rev"]);
+    expect(() => m.checkWrong()).toThrow(/reverse mode/);
+  });
+
   it("the runtime checker catches a jvp or vjp off by a factor, and a wrong value", () => {
     const f = (x: number[]) => x.map((v) => v * v);
     const jvp = (k: number) => (p: unknown[], t: unknown[]): [unknown, unknown] => {
