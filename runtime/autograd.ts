@@ -63,6 +63,20 @@ export function isRecording(): boolean {
   return recording > 0;
 }
 
+/**
+ * `pause(() => ...)` inside compiled code: the body is inlined between these two calls (its values
+ * carry no derivative), and code it calls sees the mode pause sets.
+ */
+const paused: (readonly [boolean, number])[] = [];
+export function pauseEnter(train = false): void {
+  paused.push([training, recording]);
+  training = train;
+  recording = 0;
+}
+export function pauseLeave(): void {
+  [training, recording] = paused.pop()!;
+}
+
 /** Runs `fn` outside recording and in prediction mode (MXNet's `autograd.pause`). */
 export function pause<T>(fn: () => T, options: { train?: boolean } = {}): T {
   const saved = [training, recording] as const;

@@ -166,6 +166,38 @@ describe("the imperative API", () => {
     expect(m.vg(2)).toEqual([8, 12]);
   });
 
+  it("pause inside a record block or a differentiated function: its values carry no gradient, and code in it is in prediction mode", async () => {
+    const m = await build(`
+      import { np, NDArray, record, pause, isTraining, grad } from "adc";
+      function dropoutScale(): number { return isTraining() ? 2 : 1; }
+      export function step(x: NDArray): boolean[] {
+        let y!: NDArray;
+        let seen: boolean[] = [];
+        record(() => {
+          const u = np.mul(x, x);
+          const scale = pause(() => np.sum(u).item() * dropoutScale());
+          seen = [isTraining(), pause(() => isTraining()), pause(() => isTraining(), { train: true }), dropoutScale() === 2];
+          y = np.mul(u, scale);
+        });
+        y.backward();
+        return seen;
+      }
+      export function f(a: number): number {
+        let c = 0;
+        pause(() => { c = a * a; });
+        return c * a + Math.sin(a);
+      }
+      export const df = grad(f);
+      export { np };
+    `);
+    const x = m.np.array([1, 2, 3]);
+    x.attachGrad();
+    expect(m.step(x)).toEqual([true, false, true, true]);
+    // y = x^2 * c with c = sum(x^2) = 14 a constant: dy/dx = 2 x c.
+    expect(x.grad.toArray()).toEqual([28, 56, 84]);
+    expect(m.df(3)).toBeCloseTo(9 + Math.cos(3), 14);
+  });
+
   it("w.assign(...) updates a parameter in place between steps (MXNet's param[:] = ...), keeping its gradient; inside a record block it is refused", async () => {
     const m = await build(`
       import { np, NDArray, record } from "adc";

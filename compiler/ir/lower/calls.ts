@@ -73,8 +73,9 @@ export abstract class Calls extends LocalFunctions {
       this.refuse("ADC1023", e, `${callee.name.text}() inside recorded or differentiated code is not supported`, "call it after the record block");
     if (ts.isPropertyAccessExpression(callee) && callee.name.text === "assign" && this.typeOf(callee.expression).k === "nd")
       this.refuse("ADC1022", e, "assigning into an NDArray in place is not supported in recorded or differentiated code (derivatives rely on arrays not changing)", "compute a new array (np.sub(w, ...)); update parameters in place after the record block, with w.assign(...)");
-    if (this.env.isAdcApi(callee, "pause") || this.env.isAdcApi(callee, "record"))
-      this.refuse("ADC1023", e, "record() and pause() cannot be nested inside recorded or differentiated code", "end the record block first");
+    if (this.env.isAdcApi(callee, "pause")) return this.inlinePause(e);
+    if (this.env.isAdcApi(callee, "record"))
+      this.refuse("ADC1023", e, "record() cannot be nested inside recorded or differentiated code", "end the record block first");
     if (this.env.isAdcApi(callee, "stopGradient")) {
       if (e.arguments.length !== 1) this.refuse("ADC1023", e, "stopGradient takes one argument");
       return { k: "stop", e: this.expr(e.arguments[0]), ty, pos: p };

@@ -7,7 +7,9 @@
  * other way (passed, returned, stored) or calling itself is refused.
  */
 import { ts } from "ts-morph";
-import { VOID, type Expr, type Stmt } from "../ir.js";
+import { tyOf } from "../anf.js";
+import { VOID, type Expr, type Pos, type Stmt, type Ty } from "../ir.js";
+import { RT } from "../../emit/names.js";
 import { Expressions } from "./expressions.js";
 
 export type LocalFunction = ts.ArrowFunction | ts.FunctionExpression | ts.FunctionDeclaration;
@@ -60,11 +62,23 @@ export abstract class LocalFunctions extends Expressions {
       const value = args[k] ?? (q.initializer ? this.withPre(out, () => this.expr(q.initializer!)) : { k: "free", text: "undefined", ty: VOID, pos: p } as Expr);
       out.push({ k: "let", name: this.declare(q.name, ty), ty, init: value, isConst: false, pos: this.pos(q) });
     });
-    const ty = this.typeOf(e);
-    const result = ty.k === "void" ? undefined : this.temp(`_${ts.isIdentifier(e.expression) ? e.expression.text : "local"}`, ty);
-    if (result) out.push({ k: "let", name: result, ty, isConst: false, pos: p });
-    const assign = (v: Expr, at: typeof p): Stmt => (result ? { k: "assign", target: { k: "var", name: result, ty, pos: at }, value: v, pos: at } : { k: "expr", e: v, pos: at });
     this.inlining.push(fn);
+    try {
+      return this.inlineBody(fn, out, this.typeOf(e), name) ?? { k: "free", text: "undefined", ty: VOID, pos: p };
+    } finally {
+      this.inlining.pop();
+    }
+  }
+
+  /**
+   * A function's body into `out`: an expression body is the result; in a block body each
+   * `return v` assigns the result and leaves a labelled block. Undefined for a void result.
+   */
+  private inlineBody(fn: LocalFunction, out: Stmt[], ty: Ty, name: string): Expr | undefined {
+    const p = this.pos(fn);
+    const result = ty.k === "void" ? undefined : this.temp(`_${name}`, ty);
+    if (result) out.push({ k: "let", name: result, ty, isConst: false, pos: p });
+    const assign = (v: Expr, at: Pos): Stmt => (result ? { k: "assign", target: { k: "var", name: result, ty, pos: at }, value: v, pos: at } : { k: "expr", e: v, pos: at });
     const savedReturn = this.callbackReturn;
     try {
       const body = fn.body!;
@@ -82,8 +96,56 @@ export abstract class LocalFunctions extends Expressions {
       }
     } finally {
       this.callbackReturn = savedReturn;
-      this.inlining.pop();
     }
-    return result ? { k: "var", name: result, ty, pos: p } : { k: "free", text: "undefined", ty: VOID, pos: p };
+    return result ? { k: "var", name: result, ty, pos: p } : undefined;
+  }
+
+  /**
+   * `pause(() => { ... }, { train? })` (MXNet's autograd.pause) inside recorded or differentiated
+   * code: the body inlined, every value it computes cut from the derivative (as stopGradient), and
+   * between the two runtime calls that switch to prediction mode for whatever it calls.
+   */
+  protected inlinePause(e: ts.CallExpression): Expr {
+    const p = this.pos(e);
+    const [cb, options] = e.arguments;
+    if (!cb || !(ts.isArrowFunction(cb) || ts.isFunctionExpression(cb)) || cb.parameters.length)
+      this.refuse("ADC1023", e, "pause inside recorded or differentiated code takes a function of no arguments, written inline", "pause(() => { ... })");
+    let train = "false";
+    if (options) {
+      const prop = ts.isObjectLiteralExpression(options) ? options.properties.find((q) => q.name?.getText() === "train") : undefined;
+      const value = prop && ts.isPropertyAssignment(prop) ? prop.initializer.getText() : undefined;
+      if (!ts.isObjectLiteralExpression(options) || options.properties.length !== (prop ? 1 : 0) || (prop && value !== "true" && value !== "false"))
+        this.refuse("ADC1023", options, "pause's options here are { train: true } or { train: false }, written as a literal");
+      if (value) train = value;
+    }
+    if (!this.pre) this.refuse("ADC1014", e, "pause cannot be used where statements cannot run before it (a loop condition, a short-circuit operand)", "call it as a statement");
+    const out = this.pre;
+    const rt = (call: string): Stmt => ({ k: "expr", e: { k: "call", fn: { k: "opaque", text: `@${RT}.${call}` }, args: [], ty: VOID, pos: p }, pos: p });
+    out.push(rt(`pauseEnter(${train})`));
+    const body: Stmt[] = [];
+    const value = this.inlineBody(cb, body, this.typeOf(e), "pause");
+    out.push(...body.map((s) => stopped(s, this.vars)));
+    out.push(rt("pauseLeave()"));
+    return value ? { k: "stop", e: value, ty: this.typeOf(e), pos: p } : { k: "free", text: "undefined", ty: VOID, pos: p };
+  }
+}
+
+/** A statement whose assigned values carry no derivative (inside pause). */
+function stopped(s: Stmt, vars: ReadonlyMap<string, Ty>): Stmt {
+  const stop = (e: Expr): Expr => (e.k === "stop" ? e : { k: "stop", e, ty: tyOf(e, vars), pos: e.pos });
+  const inner = (x: Stmt): Stmt => stopped(x, vars);
+  switch (s.k) {
+    case "let":
+      return s.init ? { ...s, init: stop(s.init) } : s;
+    case "assign":
+      return { ...s, value: stop(s.value) };
+    case "if":
+      return { ...s, then: s.then.map(inner), else: s.else.map(inner) };
+    case "loop":
+      return { ...s, init: s.init.map(inner), body: s.body.map(inner), update: s.update.map(inner) };
+    case "block":
+      return { ...s, body: s.body.map(inner) };
+    default:
+      return s;
   }
 }
