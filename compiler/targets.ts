@@ -137,6 +137,14 @@ export function functionOf(e: ts.Expression, checker: ts.TypeChecker, depth = 0)
   const decl = sym.valueDeclaration ?? sym.declarations?.[0];
   if (!decl) return `cannot find the declaration of '${text}'`;
   if (decl.getSourceFile().isDeclarationFile) return `'${text}' is declared in a .d.ts file; adc needs its source`;
+  // `export default (w, x) => ...` (or `export default model`), imported under any name.
+  if (ts.isExportAssignment(decl) && !decl.isExportEquals) {
+    let value: ts.Expression = decl.expression;
+    while (ts.isParenthesizedExpression(value) || ts.isAsExpression(value) || ts.isSatisfiesExpression(value)) value = value.expression;
+    if (ts.isArrowFunction(value) || ts.isFunctionExpression(value)) return value;
+    if (ts.isIdentifier(value) && depth < 8) return functionOf(value, checker, depth + 1);
+    return `the default export of '${decl.getSourceFile().fileName}' is not a function adc can read`;
+  }
   if (ts.isFunctionDeclaration(decl)) {
     if (!decl.body) return `'${text}' has no body`;
     return decl;

@@ -177,6 +177,28 @@ describe("namespace imports", () => {
     expect([m.dsq(0.5), m.dcube(2), m.dsp(0)]).toEqual([1, 12, 0.5]);
   });
 
+  it("a default-exported arrow, and a default export naming a function, differentiated where imported", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "adc-shapes-"));
+    writeFileSync(join(dir, "model.ts"), "export default (w: number, x: number): number => Math.tanh(w * x) * w;\n");
+    writeFileSync(join(dir, "loss.ts"), "function loss(w: number): number { return w * w * w; }\nexport default loss;\n");
+    writeFileSync(join(dir, "main.ts"), `
+      import { grad } from "adc";
+      import model from "./model.js";
+      import cube from "./loss.js";
+      export function f(w: number): number { return model(w, 2) + cube(w); }
+      export const dModel = grad(model);
+      export const df = grad(f);
+    `);
+    const r = compileFiles([join(dir, "main.ts")]);
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const others = new Map(["model.ts", "loss.ts"].map((n) => [join(dir, n), r.outputs.get(join(dir, n))?.code ?? readFileSync(join(dir, n), "utf8")] as const));
+    const m = await load(r.outputs.get(join(dir, "main.ts"))!.code, join(dir, "main.ts"), others);
+    const model = (w: number): number => Math.tanh(w * 2) * w;
+    const h = 1e-6;
+    expect(m.dModel(0.5, 2)).toBeCloseTo((model(0.5 + h) - model(0.5 - h)) / (2 * h), 8);
+    expect(m.df(0.5)).toBeCloseTo((m.f(0.5 + h) - m.f(0.5 - h)) / (2 * h), 8);
+  });
+
   it("grad of a static method says how to pass it", () => {
     expect(diagnostics(`
       import { grad } from "adc";
