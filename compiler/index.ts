@@ -80,7 +80,7 @@ function compileText(source: string, options: CompileOptions): CompileResult {
 }
 
 export interface FilesResult {
-  /** Output text per input file (unchanged files included), keyed by absolute path. */
+  /** Output text of every root (unchanged ones included) and of each other module the build changed, keyed by absolute path. */
   readonly outputs: ReadonlyMap<string, SpliceResult | { code: string; map: null }>;
   readonly diagnostics: readonly Diagnostic[];
   /** Every local module the build read: the roots and what they import, transitively. */
