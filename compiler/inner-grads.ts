@@ -177,8 +177,9 @@ export class InnerGrads {
     const plain = (k: string): boolean => k === "num" || (!p.unit && k === "arr");
     const q = ir.params.find((_, k) => p.mask[k] && !plain(ir.params[k].ty.k));
     if (!plain(ir.ret.k) || q) {
-      const why = !plain(ir.ret.k) ? `'${g.id.name}' does not return a number${p.unit ? "" : " or an array"}` : `its parameter '${q!.name}' is not a number${p.unit ? "" : " or an array"}`;
-      this.host.refuse("ADC1026", p.file, p.site, `the derivative of ${g.id.name} inside a differentiated function must be a number, but ${why}`, "differentiate functions of numbers here, or differentiate the whole computation at module level");
+      const kind = (k: string): string => (k === "nd" ? "an NDArray" : k === "obj" ? "an object" : k === "list" ? "a list of arrays" : "of a type adc does not differentiate here");
+      const why = !plain(ir.ret.k) ? `'${g.id.name}' does not return a number${p.unit ? "" : " or an array"}` : `its parameter '${q!.name}' is ${kind(q!.ty.k)}`;
+      this.host.refuse("ADC1026", p.file, p.site, `a derivative of ${g.id.name} inside a differentiated function is taken along numbers, number[] and Float64Array, but ${why}`, "differentiate the whole computation at module level");
       return this.fail(key, t);
     }
     this.host.refreshMutations();

@@ -257,5 +257,13 @@ export const d = grad(other);
       "third.ts(8,13): error ADC1026: a derivative of order three through grad(f) of an array is not supported yet (its derivatives are Hessian-vector products, made once)",
       "third.ts(16,10): error ADC1026: grad of writes inside a differentiated function is not supported: 'writes' writes into its array arguments - differentiate the whole computation at module level",
     ]);
+    const nd = compile(`import { grad, np, NDArray } from "adc";
+function f(x: NDArray): number { return np.sum(np.mul(x, x)).item(); }
+export function outer(x: NDArray): number { return np.sum(grad(f)(x)).item(); }
+export const d = grad(outer);
+`, { fileName: "nd-inner.ts" });
+    expect(nd.diagnostics.map(formatDiagnostic)).toEqual([
+      "nd-inner.ts(3,59): error ADC1026: a derivative of f inside a differentiated function is taken along numbers, number[] and Float64Array, but its parameter 'x' is an NDArray - differentiate the whole computation at module level",
+    ]);
   });
 });
