@@ -127,6 +127,7 @@ class Build {
     specializer: (f) => this.specializer(f),
     report: (f, pos, message) => this.sink.report("ADC1026", f.sf.fileName, pos.start, pos.end, message),
     primalName: (caller, callee) => this.primalName(this.fns.get(caller)!.sf.fileName, callee),
+    ruleOf: (f) => this.custom.ruleOf(f),
   });
 
   constructor(
@@ -162,6 +163,7 @@ class Build {
       isBroken: (key) => this.broken.has(key),
       tangent: (key, mask, unit, base) => this.tangents.of(key, mask, unit, base),
       refreshMutations: () => this.refreshMutations(),
+      lower: (f) => (this.lowerReachable(f), this.refreshMutations(), this.findBroken()),
     });
     this.sink = new DiagnosticSink((file, offset) => {
       const sf = project.getSourceFile(file)?.compilerNode;
@@ -488,9 +490,9 @@ class Build {
     return n;
   }
 
-  /** How `file` already imports `target` (its module specifier). */
+  /** How `file` imports `target`: its own module specifier, or a relative one (through a barrel). */
   private specifierFor(file: string, target: ts.SourceFile): string {
-    const sf = this.sourceFileOf(file);
+    const sf = this.sourceFile(file);
     for (const st of sf.statements) {
       if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) continue;
       const sym = this.checker.getSymbolAtLocation(st.moduleSpecifier);
@@ -498,10 +500,6 @@ class Build {
       if (decl && decl.getSourceFile() === target) return st.moduleSpecifier.text;
     }
     return relativeSpecifier(sf, target.fileName);
-  }
-
-  private sourceFileOf(file: string): ts.SourceFile {
-    return this.sourceFile(file);
   }
 
   /** The job's generated names in its function's module (claimed once); queues the job the first time. */

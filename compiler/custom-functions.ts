@@ -42,6 +42,8 @@ export interface CustomHost {
   /** The key of T(g) (tangents.ts), or null when it cannot be made (reported). */
   tangent(key: string, mask: readonly boolean[], unit: boolean, base: string): string | null;
   refreshMutations(): void;
+  /** Lowers a function and what it calls (and refreshes what depends on that). */
+  lower(f: FnInfo): void;
 }
 
 export class CustomFunctions {
@@ -123,6 +125,21 @@ export class CustomFunctions {
       return emitCustomJvp(ir, rule, job.mask, names[0]);
     }
     return refuse(`this derivative of '${rule.name}' through its custom rule is not supported`);
+  }
+
+  /**
+   * The rule of a customJvp function, lowered, for a second derivative through it (tangents.ts);
+   * the text calling it where it is named, or a string saying why it cannot be used.
+   */
+  ruleOf(f: FnInfo): { rule: FnInfo; text?: string } | string {
+    const arg = (f.node as unknown as ts.CallExpression).arguments[1];
+    const node = arg ? functionOf(arg, this.host.checker) : "it has no rule";
+    if (typeof node === "string") return `adc cannot read the rule: ${node}`;
+    const rule = this.host.register(node);
+    if (this.host.capturesFor(rule)?.length) return "the rule reads locals of an enclosing function";
+    this.host.lower(rule);
+    if (!rule.ir || this.host.isBroken(fnKey(rule.id))) return "the rule cannot be differentiated (see its own diagnostics)";
+    return { rule, ...(ts.isIdentifier(arg) ? { text: arg.text } : {}) };
   }
 
   /**

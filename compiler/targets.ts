@@ -372,7 +372,9 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
     }
   }
   if (hasAux && inner.length) return report("ADC1008", outerArg, `${kind} with hasAux of a derivative is not supported`, "differentiate the function that returns [value, aux] itself");
-  if (custom && (hasAux || inner.length)) return report("ADC1008", outerArg, `${kind} of a ${custom.kind === "vjp" ? "customVjp" : custom.kind === "jvp" ? "customJvp" : "checkpoint"} function ${hasAux ? "with hasAux" : "of a derivative"} is not supported`);
+  // (A derivative of a derivative of a customJvp function differentiates its rule; a checkpoint's
+  // is its function's; a customVjp rule has no forward mode, which second derivatives use.)
+  if (custom && (hasAux || (inner.length && custom.kind === "vjp"))) return report("ADC1008", outerArg, `${kind} of a ${custom.kind === "vjp" ? "customVjp" : custom.kind === "jvp" ? "customJvp" : "checkpoint"} function ${hasAux ? "with hasAux" : "of a derivative"} is not supported`);
   return { kind, call, fnNode, argnums, tuple, inner, ...(hasAux ? { hasAux } : {}), ...(custom ? { custom } : {}) };
 }
 

@@ -135,13 +135,45 @@ describe("custom rules", () => {
     Array.from(m.recorded(m.np.array(xs)).data as Float64Array).forEach((x, k) => expect(x).toBeCloseTo(3 * want[k], 14));
   });
 
+  it("second derivatives through a customJvp function differentiate its rule, as in JAX", async () => {
+    const source = `import { grad, hessian, jvp, customJvp } from "adc";
+// round with a made-up derivative cos(x): derivatives of the rule, not of round, are expected.
+export const wavy = customJvp((x: number) => Math.round(x), ([x]: number[], [t]: number[]): [number, number] => [Math.round(x), t * Math.cos(x)]);
+function rule2(p: [number, number], t: [number, number]): [number, number] {
+  const [a, b] = p;
+  return [a * b * b, t[0] * b * b + 2 * a * b * t[1]];
+}
+export const prod = customJvp((a: number, b: number) => a * b * b, rule2);
+export function f(x: number): number { return wavy(x) * x + prod(x, 2 * x); }
+export const d2 = grad(grad(f));
+export const d2wavy = grad(grad(wavy));
+export const H = hessian(prod, 1);
+export const hvp = (x: number) => jvp(grad(f), [x], [1]);
+`;
+    const r = compile(source, { fileName: "custom2.ts" });
+    expect(r.diagnostics.map((x) => formatDiagnostic(x))).toEqual([]);
+    const m = await load(r.code, "custom2.ts");
+    // With the rule's derivatives (wavy' = cos): f' = cos(x) x + round(x) + 12 x^2 and
+    // f'' = -sin(x) x + 2 cos(x) + 24 x; round's own would give 1 + 24 x.
+    const x = 0.7;
+    expect(m.d2(x)).toBeCloseTo(-Math.sin(x) * x + 2 * Math.cos(x) + 24 * x, 12);
+    expect(m.d2wavy(x)).toBeCloseTo(-Math.sin(x), 14);
+    expect(m.H(1.5, 2)).toBe(3);
+    expect(m.hvp(x)[1]).toBeCloseTo(m.d2(x), 12);
+  });
+
   it("refuses what the rules do not give: forward mode of a customVjp function; second derivatives; a rule not at module level", () => {
     const d = (source: string): string => compile(`import { grad, jvp, customVjp } from "adc";\n${source}`, { fileName: "m.ts" }).diagnostics.map((x) => formatDiagnostic(x)).join("\n");
     expect(d(`export const c = customVjp((x: number) => x, (x: number) => [x, 0] as const, (_r: number, g: number) => [g] as [number]);
 export const t = (x: number) => jvp((y: number) => c(y) * y, [x], [1]);`)).toContain("error ADC1026: 'c' has a customVjp rule, which gives no forward-mode derivative (jvp, jacfwd, second derivatives), as in JAX - define it with customJvp");
+    expect(d(`export const c = customVjp((x: number) => x * x, (x: number) => [x * x, x] as const, (x: number, g: number) => [2 * x * g] as [number]);
+export const h = grad(grad((y: number) => c(y) * y));`)).toContain("error ADC1026: a higher derivative through 'c', which has a custom rule, is not supported");
+    // A customJvp rule adc cannot read is fine to first order, refused to second.
     expect(d(`import { customJvp } from "adc";
-export const s = customJvp((x: number) => x * x, ([x]: [number], [t]: [number]) => [x * x, 2 * x * t] as const);
-export const h = grad(grad((y: number) => s(y) * y));`)).toContain("error ADC1026: a higher derivative through 's', which has a custom rule, is not supported");
+declare function opaqueRule(p: [number], t: [number]): [number, number];
+export const s = customJvp((x: number) => x * x, opaqueRule);
+export const g1 = grad((y: number) => s(y) * y);
+export const h = grad(grad((y: number) => s(y) * y));`)).toMatch(/error ADC1026: a higher derivative through 's' differentiates its customJvp rule, but adc cannot read the rule: 'opaqueRule' has no body/);
     expect(d(`export function run(x: number): number {
   const c = customVjp((y: number) => y, (y: number) => [y, 0] as const, (_r: number, g: number) => [g] as [number]);
   return grad((y: number) => c(y) * y)(x);

@@ -76,10 +76,10 @@ export function tangentRefusals(p: Prepared, spec: Specializer): { pos: Pos; mes
     for (const e of stmtExprs(s))
       forEachExpr(e, (x: Expr) => {
         if (x.k !== "call" || x.fn.k !== "user") return;
-        // A custom rule gives first derivatives only: its tangent function would be made from
-        // no body at all.
+        // A customVjp rule gives first derivatives only (T of a customJvp function calls its rule,
+        // tangents.ts; T of a checkpoint is T of its function).
         const custom = spec.callee(x.fn.fn).custom;
-        if (custom && !custom.target && x.args.some((a) => p.isActiveAtom(a)))
+        if (custom && custom.kind !== "jvp" && !custom.target && x.args.some((a) => p.isActiveAtom(a)))
           out.push({
             pos: x.pos,
             message: custom.kind === "grad"
