@@ -3,7 +3,7 @@
  * until the caller has grown by the budget, and the calls after that stay calls of the helper's
  * generated derivatives; the gradient is the same either way (finite differences).
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -65,6 +65,25 @@ describe("inlining and the names a helper reads from its module", () => {
     expect(m.tf(3, 10)[1]).toBeCloseTo(2 * 3 * 2 + Math.PI + 10, 12);
     expect(m.dg(3)).toBeCloseTo(7 * (2 * 3 * 2 + Math.PI), 12);
     expect(m.dh(3)).toBeCloseTo(2 * (2 * 3 * 2 + Math.PI), 12);
+  });
+
+  it("a helper whose body keeps source text naming its own variables (a template literal) stays a call", async () => {
+    const r = compile(`
+      import { grad } from "adc";
+      function sq(v: number, tag: string): number { console.log(\`sq(\${v}) [\${tag}]\`); return v * v; }
+      export function f(x: number): number { return sq(x, "first") * 2; }
+      export const df = grad(f);
+    `, { fileName: "inline-template.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const m = await load(r.code, "inline-template.ts");
+    const lines: unknown[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void lines.push(...a));
+    try {
+      expect(m.df(1.5)).toBe(6);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines).toEqual(["sq(1.5) [first]"]);
   });
 
   it("a helper of another module that reads that module's names is not inlined into this one", async () => {

@@ -107,6 +107,9 @@ function inlineWithin(
     // in another module, and in this function when one of its variables has the name.
     const outer = freeNames(g);
     if (g.id.file !== fn.id.file && [...outer].some((n) => !GLOBALS.has(n))) return undefined;
+    // Source text kept verbatim (a template literal) naming the callee's own variables would not
+    // follow their renaming.
+    if ([...outer].some((n) => g.vars.has(n))) return undefined;
     for (const n of outer) if (vars.has(n)) return undefined;
     // Array parameters are substituted, so they must not be reassigned in the body.
     const assigned = new Set<string>();
