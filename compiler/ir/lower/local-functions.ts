@@ -37,6 +37,30 @@ export abstract class LocalFunctions extends Expressions {
     return ts.isIdentifier(d.name) && !!this.localFunction(d.name);
   }
 
+  /** A variable or array declared outside `fn` that its body (or a local function it calls) writes. */
+  private writesOutside(fn: LocalFunction, seen: Set<LocalFunction>): string | undefined {
+    if (seen.has(fn)) return undefined;
+    seen.add(fn);
+    let found: string | undefined;
+    const outside = (target: ts.Expression): void => {
+      let root = target;
+      while (ts.isElementAccessExpression(root) || ts.isPropertyAccessExpression(root) || ts.isParenthesizedExpression(root)) root = root.expression;
+      const decl = ts.isIdentifier(root) ? this.env.checker.getSymbolAtLocation(root)?.valueDeclaration : undefined;
+      if (decl && !isWithin(decl, fn)) found ??= root.getText();
+    };
+    const visit = (n: ts.Node): void => {
+      if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) outside(n.left);
+      if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken)) outside(n.operand);
+      if (ts.isCallExpression(n)) {
+        const inner = this.localFunction(n.expression);
+        if (inner) found ??= this.writesOutside(inner, seen);
+      }
+      ts.forEachChild(n, visit);
+    };
+    if (fn.body) visit(fn.body);
+    return found;
+  }
+
   /** Inside the function being lowered (not the function itself, not an enclosing scope). */
   private inside(decl: ts.Node): boolean {
     for (let n = decl.parent; n; n = n.parent) if (n === (this.fn as ts.Node)) return true;
@@ -48,7 +72,13 @@ export abstract class LocalFunctions extends Expressions {
     const name = e.expression.getText();
     const p = this.pos(e);
     if (this.inlining.includes(fn)) this.refuse("ADC1016", e, `the local function '${name}' calls itself, which is not supported (its calls are inlined)`, "declare it at module level");
-    if (!this.pre) this.refuse("ADC1014", e, `a call of the local function '${name}' cannot be used where statements cannot run before it (a loop condition, a short-circuit operand)`, "compute it in a variable first");
+    if (!this.pre) this.refuse("ADC1014", e, `a call of the local function '${name}' cannot be used where statements cannot run before it (a loop condition, a short-circuit operand, a branch of ?:)`, "compute it in a variable first");
+    // Its statements run before the rest of the expression it is in: one that writes a variable
+    // or array of the enclosing function must be the whole expression, or an operand read before
+    // it would see the write (`acc + mul(x)` where mul writes acc).
+    const written = this.writesOutside(fn, new Set());
+    if (written && !wholeExpression(e))
+      this.refuse("ADC1014", e, `the local function '${name}' writes '${written}', which the rest of this expression may read; its call must be a statement or a whole initializer here`, `compute it first: const r = ${name}(...)`);
     if (fn.asteriskToken || ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) this.refuse("ADC1015", fn, `'${name}' is a generator or async function`);
     const out = this.pre;
     // The arguments in order, then the parameters bound to them (a default where one is missing).
@@ -148,4 +178,18 @@ function stopped(s: Stmt, vars: ReadonlyMap<string, Ty>): Stmt {
     default:
       return s;
   }
+}
+
+function isWithin(n: ts.Node, ancestor: ts.Node): boolean {
+  for (let p: ts.Node | undefined = n; p; p = p.parent) if (p === ancestor) return true;
+  return false;
+}
+
+/** Whether a call is all of its statement: `f(x);`, `const r = f(x)`, `r = f(x);`, `return f(x)`. */
+function wholeExpression(e: ts.Expression): boolean {
+  let n: ts.Node = e;
+  while (ts.isParenthesizedExpression(n.parent)) n = n.parent;
+  const p = n.parent;
+  return ts.isExpressionStatement(p) || ts.isReturnStatement(p) || (ts.isVariableDeclaration(p) && p.initializer === n)
+    || (ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.right === n && ts.isExpressionStatement(p.parent));
 }
