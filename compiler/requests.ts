@@ -79,6 +79,14 @@ export class Requests {
       this.host.refuse("ADC1007", file, call, `${site.kind} needs a function that returns a number, an array or an NDArray`);
       return;
     }
+    // An optional number (`s?: number`) may be undefined, so adc does not differentiate it; given a
+    // value here, its derivative would silently be missing (vjp) or zero (jvp).
+    const given = site.kind === "vjp" ? call.arguments.length - 1 : ts.isArrayLiteralExpression(call.arguments[1]) ? call.arguments[1].elements.length : ir.params.length;
+    const optional = ir.params.find((q, i) => i < given && q.optional && q.ty.k === "other" && /\bnumber\b/.test(q.ty.text));
+    if (optional) {
+      this.host.refuse("ADC1012", file, call, `${site.kind} differentiates every argument it is given, and '${optional.name}' of '${f.id.name}' is optional (${optional.ty.k === "other" ? optional.ty.text : ""}), which adc cannot differentiate`, `give it a default value (${optional.name} = 0) or a number type, or leave it out here`);
+      return;
+    }
     const kind = site.kind === "vjp" ? "vjp" : "jvpPair";
     const [name] = this.host.enqueue({ kind, key, mask: diffParams });
     this.replaceCallee(site, f, name);

@@ -254,15 +254,16 @@ describe("the user API", () => {
 
   it("optional parameters: entry points may be called without them; input and output type-check under strict", async () => {
     const source = `
-      import { grad, valueAndGrad, vjp } from "adc";
+      import { grad, valueAndGrad, vjp, jvp } from "adc";
       export function opt(x: number, s?: number): number {
         if (s === undefined) return x * x;
         return x * x * s + (s > 1 ? x : 0);
       }
       export const d = grad(opt);
       export const vg = valueAndGrad(opt);
-      export const pull = (x: number, s?: number) => vjp(opt, x, s);
+      export const pull = (x: number) => vjp(opt, x);
       export const values = [d(1.5), d(1.5, 4), vg(2)[1]];
+      export const tangent = (x: number) => jvp(opt, [x], [1]);
       // The derivative w.r.t. a defaulted parameter is a number, not number | undefined.
       export function scaled(x: number, k = 2): number { return k * x * x; }
       export const dk: number = grad(scaled, 1)(3);
@@ -274,7 +275,18 @@ describe("the user API", () => {
     const m = await load(r.code, "optional.ts");
     expect(m.values).toEqual([3, 13, 4]);
     expect([m.dk, m.dx2, m.dk2]).toEqual([9, 12, 9]);
-    expect(m.pull(1.5, 4)[1](1)[0]).toBe(13);
+    expect(m.pull(1.5)[1](1)[0]).toBe(3);
+    expect(m.tangent(1.5)).toEqual([2.25, 3]);
+    // Given a value, an optional number would have a derivative adc does not make: refused.
+    const r2 = compile(`import { vjp, jvp } from "adc";
+function opt(x: number, s?: number): number { return s === undefined ? x * x : x * s; }
+export const p = vjp(opt, 0.7, 2);
+export const t = jvp(opt, [0.7, 2], [0, 1]);
+`, { fileName: "optional-given.ts" });
+    expect(r2.diagnostics.map(formatDiagnostic)).toEqual([
+      "optional-given.ts(3,18): error ADC1012: vjp differentiates every argument it is given, and 's' of 'opt' is optional (number | undefined), which adc cannot differentiate - give it a default value (s = 0) or a number type, or leave it out here",
+      "optional-given.ts(4,18): error ADC1012: jvp differentiates every argument it is given, and 's' of 'opt' is optional (number | undefined), which adc cannot differentiate - give it a default value (s = 0) or a number type, or leave it out here",
+    ]);
   });
 
   it("generic helpers: a type parameter constrained to number is a number, in parameters and results", async () => {

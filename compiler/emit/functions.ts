@@ -243,7 +243,7 @@ export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }, w
   const tangents = namer.fresh("tangents", false);
   const out = namer.fresh("out", false);
   const active = new Set(p.activeParams.map((q) => q.name));
-  const tup = (f: (q: Param) => string): string => `[${user.map((q, i) => `${f(q)}${omissible(user, i) ? "?" : ""}`).join(", ")}]`;
+  const tup = (f: (q: Param) => string): string => `[${user.map((q, i) => optionalElement(f(q), omissible(user, i))).join(", ")}]`;
   const retTy = printTy(fn.ret);
   const c = new Code().at(fn.pos.start);
   const extra = closed.length ? `, ${paramList(closed)}` : "";
@@ -302,7 +302,11 @@ function guardDistinct(c: Code, fn: IrFunction, user: readonly Param[], written:
  * take it): the default, with a zero tangent when the tangent is left out too.
  */
 export function omissible(params: readonly Param[], i: number): boolean {
-  return params.slice(i).every((q) => q.init !== undefined);
+  return params.slice(i).every((q) => q.init !== undefined || q.optional);
+}
+/** A tuple element's type, `T?` where it may be left out (`(A | B)?` for a union). */
+export function optionalElement(ty: string, omit: boolean): string {
+  return !omit ? ty : ty.includes("|") ? `(${ty})?` : `${ty}?`;
 }
 export function primalOrDefault(q: Param, text: string): string {
   return q.init === undefined ? text : `(${text} ?? ${q.init})`;

@@ -9,7 +9,7 @@
 import type { IrFunction, Param } from "../ir/ir.js";
 import { printTy } from "../ir/print.js";
 import { Code, generated, type Generated } from "./code.js";
-import { omissible, paramList, primalOrDefault, tangentOrZero } from "./functions.js";
+import { omissible, optionalElement, paramList, primalOrDefault, tangentOrZero } from "./functions.js";
 import { Namer, RT } from "./names.js";
 
 /** The arguments of T(f): each parameter in `directed` followed by its direction. */
@@ -59,7 +59,7 @@ export function emitGradJvpPair(fn: IrFunction, i: number, directed: ReadonlySet
   const primals = namer.fresh("primals", false);
   const tangents = namer.fresh("tangents", false);
   const outTy = printTy(fn.params[i].ty);
-  const tup = (f: (q: Param, k: number) => string): string => `[${user.map((q, k) => `${f(q, k)}${omissible(user, k) ? "?" : ""}`).join(", ")}]`;
+  const tup = (f: (q: Param, k: number) => string): string => `[${user.map((q, k) => optionalElement(f(q, k), omissible(user, k))).join(", ")}]`;
   const arg = (k: number): string => (k < user.length ? primalOrDefault(fn.params[k], `${primals}[${k}]`) : fn.params[k].name);
   const c = new Code().at(fn.pos.start);
   const extra = closed.length ? `, ${paramList(closed)}` : "";
