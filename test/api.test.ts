@@ -313,10 +313,19 @@ export const t = jvp(opt, [0.7, 2], [0, 1]);
         for (let i = 0; i < x.length; i++) b[i] += x[i] * x[i];
         return b.map((q) => q * q).reduce((s, q) => s + q, 0);
       }
+      export function g(w: number[]): number {
+        const buf = new Array(w.length).fill(0);
+        for (let i = 0; i < w.length; i++) buf[i] += w[i] * w[i];
+        const first = buf[0];
+        return first * buf[1] + buf[1];
+      }
       export const df = grad(f);
+      export const dg = grad(g);
     `);
     // d/dx_i (0.5 + x_i^2)^2 = 4 x_i (0.5 + x_i^2)
     expect(m.df([1, 2])).toEqual([6, 36]);
+    // g = w0^2 w1^2 + w1^2
+    expect(m.dg([1, 2, 3])).toEqual([8, 8, 0]);
   });
 
   it("a loop of 10 million iterations tapes 8 bytes per iteration and 1 per branch", async () => {

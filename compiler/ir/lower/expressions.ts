@@ -45,7 +45,9 @@ export abstract class Expressions extends LowerBase {
       }
       const l = this.expr(e.left);
       const r = op === "&&" || op === "||" || op === "??" ? this.withPre(null, () => this.expr(e.right)) : this.expr(e.right);
-      return this.binary(op, l, r, p, this.typeOf(e));
+      // (Elements of `new Array(n).fill(0)`, any[] to TypeScript, are numbers here.)
+      const ty = this.typeOf(e);
+      return this.binary(op, l, r, p, isAny(ty) && isNumeric(l) && isNumeric(r) ? NUM : ty);
     }
     if (ts.isConditionalExpression(e)) {
       const c = this.expr(e.condition);
@@ -215,4 +217,14 @@ function evaluatedFirst(e: ts.Expression): boolean {
     return k === ts.SyntaxKind.EqualsToken || (k >= ts.SyntaxKind.FirstCompoundAssignment && k <= ts.SyntaxKind.LastCompoundAssignment);
   }
   return false;
+}
+
+/** TypeScript's `any`: what it does not know about (`new Array(n).fill(0)[i]`). */
+export function isAny(t: Ty): boolean {
+  return t.k === "other" && t.text === "any";
+}
+
+/** An expression adc knows to be a number: a literal, an element of a number array, a number variable or operation. */
+export function isNumeric(x: Expr): boolean {
+  return x.k === "num" || x.k === "index" || ("ty" in x && x.ty.k === "num");
 }

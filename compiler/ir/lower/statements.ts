@@ -8,6 +8,7 @@ import { classifyType } from "../types.js";
 import { ASSIGN_OPS } from "./tables.js";
 import { syntaxName, callsFunction } from "./helpers.js";
 import { Loops } from "./loops.js";
+import { isAny, isNumeric } from "./expressions.js";
 
 export class Lowerer extends Loops {
 
@@ -206,8 +207,9 @@ export class Lowerer extends Loops {
         continue;
       }
       const value = init ? this.withPre(out, () => this.expr(init)) : undefined;
-      // `new Array(n).fill(0)` has type any[] to TypeScript; it is a number array here.
-      const declTy: Ty = value && (value.k === "alloc" || value.k === "arrlit" || value.k === "copy") && ty.k !== "arr" ? { k: "arr", ctor: value.ctor } : ty;
+      // `new Array(n).fill(0)` has type any[] to TypeScript; it is a number array here, and its
+      // elements numbers.
+      const declTy: Ty = value && (value.k === "alloc" || value.k === "arrlit" || value.k === "copy") && ty.k !== "arr" ? { k: "arr", ctor: value.ctor } : value && isAny(ty) && isNumeric(value) ? NUM : ty;
       const name = this.declare(d.name, declTy);
       out.push({ k: "let", name, ty: declTy, init: value, isConst, pos: this.pos(d) });
     }
