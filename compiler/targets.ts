@@ -171,8 +171,11 @@ export function functionOf(e: ts.Expression, checker: ts.TypeChecker, depth = 0)
  */
 export function namespaceMember(e: ts.Expression, checker: ts.TypeChecker): ts.Symbol | undefined {
   if (!ts.isPropertyAccessExpression(e) || !ts.isIdentifier(e.expression)) return undefined;
+  // (`import * as ops`, or `export * as ops from` re-exported and imported by name.)
   const ns = checker.getSymbolAtLocation(e.expression);
-  if (!ns?.declarations?.some(ts.isNamespaceImport)) return undefined;
+  const target = ns && ns.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(ns) : ns;
+  const isModule = (s: ts.Symbol | undefined): boolean => !!s?.declarations?.some((d) => ts.isNamespaceImport(d) || ts.isNamespaceExport(d) || ts.isSourceFile(d));
+  if (!isModule(ns) && !isModule(target)) return undefined;
   return checker.getSymbolAtLocation(e.name);
 }
 

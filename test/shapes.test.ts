@@ -152,7 +152,7 @@ describe("namespace imports", () => {
     expect(m.tsq(3)).toEqual([9, 6]);
   });
 
-  it("a function reached through a barrel module (export *, export { f as g } from, export { default as h } from)", async () => {
+  it("a function reached through a barrel module (export *, export { f as g } from, export { default as h } from, export * as ns from)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "adc-shapes-"));
     mkdirSync(join(dir, "lib"));
     writeFileSync(join(dir, "lib", "core.ts"), `
@@ -160,13 +160,15 @@ describe("namespace imports", () => {
       export function cube(x: number): number { return x * x * x; }
       export default function softplus(x: number): number { return Math.log1p(Math.exp(x)); }
     `);
-    writeFileSync(join(dir, "lib", "index.ts"), `export * from "./core.js";\nexport { cube as cubed } from "./core.js";\nexport { default as sp } from "./core.js";\n`);
+    writeFileSync(join(dir, "lib", "index.ts"), `export * from "./core.js";\nexport { cube as cubed } from "./core.js";\nexport { default as sp } from "./core.js";\nexport * as core from "./core.js";\n`);
     writeFileSync(join(dir, "main.ts"), `
       import { grad } from "adc";
-      import { sq, cubed, sp } from "./lib/index.js";
+      import { sq, cubed, sp, core } from "./lib/index.js";
       export const dsq = grad(sq);
       export const dcube = grad(cubed);
       export const dsp = grad(sp);
+      export const dns = grad((x: number) => core.cube(x) * 2);
+      export const dns2 = grad(core.sq);
     `);
     const r = compileFiles([join(dir, "main.ts")]);
     expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
@@ -174,7 +176,7 @@ describe("namespace imports", () => {
     expect(main).toContain('from "./lib/core.js"');
     const core = r.outputs.get(join(dir, "lib", "core.ts"))!.code;
     const m = await load(main, join(dir, "main.ts"), new Map([[join(dir, "lib", "core.ts"), core]]));
-    expect([m.dsq(0.5), m.dcube(2), m.dsp(0)]).toEqual([1, 12, 0.5]);
+    expect([m.dsq(0.5), m.dcube(2), m.dsp(0), m.dns(2), m.dns2(0.5)]).toEqual([1, 12, 0.5, 24, 1]);
   });
 
   it("a default-exported arrow, and a default export naming a function, differentiated where imported", async () => {
