@@ -46,7 +46,9 @@ export abstract class LocalFunctions extends Expressions {
       let root = target;
       while (ts.isElementAccessExpression(root) || ts.isPropertyAccessExpression(root) || ts.isParenthesizedExpression(root)) root = root.expression;
       const decl = ts.isIdentifier(root) ? this.env.checker.getSymbolAtLocation(root)?.valueDeclaration : undefined;
-      if (decl && !isWithin(decl, fn)) found ??= root.getText();
+      // (An array parameter is the caller's array: writing its elements writes outside too.)
+      const param = decl && ts.isParameter(decl) && decl.parent === fn && root !== target;
+      if (decl && (!isWithin(decl, fn) || param)) found ??= root.getText();
     };
     const visit = (n: ts.Node): void => {
       if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) outside(n.left);
@@ -68,7 +70,7 @@ export abstract class LocalFunctions extends Expressions {
   }
 
   /** A call of a local function, inlined into `this.pre`; its result is a variable. */
-  protected inlineLocal(e: ts.CallExpression, fn: LocalFunction): Expr {
+  protected inlineLocal(e: ts.CallExpression, fn: LocalFunction, into?: string): Expr {
     const name = e.expression.getText();
     const p = this.pos(e);
     if (this.inlining.includes(fn)) this.refuse("ADC1016", e, `the local function '${name}' calls itself, which is not supported (its calls are inlined)`, "declare it at module level");
@@ -90,11 +92,15 @@ export abstract class LocalFunctions extends Expressions {
       if (!ts.isIdentifier(q.name) || q.dotDotDotToken) this.refuse("ADC1024", q, "a local function's parameters must be plain names");
       const ty = this.typeOf(q.name);
       const value = args[k] ?? (q.initializer ? this.withPre(out, () => this.expr(q.initializer!)) : { k: "free", text: "undefined", ty: VOID, pos: p } as Expr);
+      // An array (or object) passed in is the caller's, as in JavaScript: the parameter names the
+      // argument's variable itself (a second name would be an alias), unless the body assigns it.
+      const sym = this.env.checker.getSymbolAtLocation(q.name);
+      if (value.k === "var" && value.ty.k !== "num" && value.ty.k !== "bool" && sym && !this.assignsIn(fn.body!, q.name.text)) return void this.locals.set(sym, value.name);
       out.push({ k: "let", name: this.declare(q.name, ty), ty, init: value, isConst: false, pos: this.pos(q) });
     });
     this.inlining.push(fn);
     try {
-      return this.inlineBody(fn, out, this.typeOf(e), name) ?? { k: "free", text: "undefined", ty: VOID, pos: p };
+      return this.inlineBody(fn, out, into ? this.vars.get(into)! : this.typeOf(e), name, into) ?? { k: "free", text: "undefined", ty: VOID, pos: p };
     } finally {
       this.inlining.pop();
     }
@@ -104,10 +110,11 @@ export abstract class LocalFunctions extends Expressions {
    * A function's body into `out`: an expression body is the result; in a block body each
    * `return v` assigns the result and leaves a labelled block. Undefined for a void result.
    */
-  private inlineBody(fn: LocalFunction, out: Stmt[], ty: Ty, name: string): Expr | undefined {
+  private inlineBody(fn: LocalFunction, out: Stmt[], ty: Ty, name: string, into?: string): Expr | undefined {
     const p = this.pos(fn);
-    const result = ty.k === "void" ? undefined : this.temp(`_${name}`, ty);
-    if (result) out.push({ k: "let", name: result, ty, isConst: false, pos: p });
+    // (`into`: a variable declared for the result, `const p = pair(a, b)`, so it is not a copy.)
+    const result = into ?? (ty.k === "void" ? undefined : this.temp(`_${name}`, ty));
+    if (result && !into) out.push({ k: "let", name: result, ty, isConst: false, pos: p });
     const assign = (v: Expr, at: Pos): Stmt => (result ? { k: "assign", target: { k: "var", name: result, ty, pos: at }, value: v, pos: at } : { k: "expr", e: v, pos: at });
     const savedReturn = this.callbackReturn;
     try {

@@ -8,6 +8,7 @@ import { classifyType } from "../types.js";
 import { ASSIGN_OPS } from "./tables.js";
 import { syntaxName, callsFunction } from "./helpers.js";
 import { Loops } from "./loops.js";
+import type { LocalFunction } from "./local-functions.js";
 import { isAny, isNumeric } from "./expressions.js";
 
 export class Lowerer extends Loops {
@@ -197,6 +198,16 @@ export class Lowerer extends Loops {
         continue;
       }
       if (this.isLocalFunctionDecl(d)) continue;
+      const local = d.initializer && ts.isCallExpression(d.initializer) ? this.localFunction(d.initializer.expression) : undefined;
+      if (local) {
+        // `const p = pair(a, b)`: the inlined body's result goes straight into p.
+        const call = d.initializer as ts.CallExpression;
+        const ty = this.typeOf(d.name);
+        const name = this.declare(d.name, ty);
+        out.push({ k: "let", name, ty, isConst: false, pos: this.pos(d) });
+        this.withPre(out, () => this.inlineLocal(call, local as LocalFunction, name));
+        continue;
+      }
       const ty = this.typeOf(d.name);
       const init = d.initializer;
       // `const b = a.map(...)` lowers straight into b, with no intermediate array.
