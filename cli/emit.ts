@@ -81,6 +81,26 @@ export function compiledModules(sources: ReadonlyMap<string, Compiled>): Plugin 
   };
 }
 
+/**
+ * The program's modules as compiledModules serves them, plus a bare `import "m";` for each
+ * module they import, so esbuild keeps the edge even where no import is used any more (TypeScript
+ * drops those): an output keeping `import * as lib from "./lib"` (--emit ts) needs lib written.
+ */
+function everyImport(sources: ReadonlyMap<string, Compiled>): Plugin {
+  return {
+    name: "adc-every-import",
+    setup(b) {
+      b.onLoad({ filter: TS_SOURCE }, (args) => {
+        const c = sources.get(args.path);
+        const text = c ? withInlineMap(c) : readFileSync(args.path, "utf8");
+        // (Code modules only: a JSON import keeps its own attributes.)
+        const specs = [...text.matchAll(/^\s*(?:import|export)\s+(?!type\b)[^;'"]*?\bfrom\s+(["'])(\.[^"']+)\1/gm)].map((m) => m[2]).filter((s) => !/\.[a-z]+$/i.test(s) || /\.[cm]?[jt]sx?$/.test(s));
+        return { contents: text + specs.map((s) => `\nimport ${JSON.stringify(s)};`).join(""), loader: loaderOf(args.path) };
+      });
+    },
+  };
+}
+
 const isBare = (spec: string): boolean => !spec.startsWith(".") && !spec.startsWith("/");
 
 /**
@@ -124,7 +144,7 @@ export async function localGraph(entries: readonly string[], sources: ReadonlyMa
     logLevel: "silent",
     absWorkingDir: "/",
     ...(tsconfig ? { tsconfig } : {}),
-    plugins: [compiledModules(sources), packagesExternal],
+    plugins: [everyImport(sources), packagesExternal],
   });
   return Object.keys(res.metafile.inputs)
     .map((p) => resolve("/", p))

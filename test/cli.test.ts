@@ -63,6 +63,19 @@ describe("adc command line", () => {
     expect(existsSync(join(out, "scalar.ts.map"))).toBe(true);
   });
 
+  it("writes a barrel module whose exports the output no longer uses (--emit ts keeps its import)", () => {
+    const src = join(tmp, "barrel-src");
+    mkdirSync(join(src, "lib"), { recursive: true });
+    writeFileSync(join(src, "lib", "core.ts"), "export function sq(x: number): number { return x * x; }\n");
+    writeFileSync(join(src, "lib", "index.ts"), 'export * from "./core.js";\n');
+    writeFileSync(join(src, "main.ts"), 'import { grad } from "adc";\nimport * as lib from "./lib/index.js";\nexport const d = grad(lib.sq)(3);\n');
+    const out = join(tmp, "barrel-out");
+    expect(adc(["build", join(src, "main.ts"), "--outdir", out, "--emit", "ts"]).code).toBe(0);
+    expect(readFileSync(join(out, "main.ts"), "utf8")).toContain('import * as lib from "./lib/index.js";');
+    expect(existsSync(join(out, "lib", "index.ts"))).toBe(true);
+    expect(existsSync(join(out, "lib", "core.ts"))).toBe(true);
+  });
+
   it("--bundle writes one file that runs from any folder", () => {
     const out = join(tmp, "bundle");
     expect(adc(["build", "examples/scalar.ts", "--outdir", out, "--bundle"]).code).toBe(0);
