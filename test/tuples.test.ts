@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { compile, formatDiagnostic } from "../compiler/index.js";
 import { strictErrors } from "./helpers/strict.js";
 import { load, type Loaded } from "./helpers/load.js";
+import { expectClose, fdArray } from "./helpers/fd.js";
 
 const SOURCE = `
 import { grad, hessian, jacrev, jvp, valueAndGrad, vjp } from "adc";
@@ -35,19 +36,7 @@ export const dg = grad(g);
 export const J = jacrev(toCartesian);
 `;
 
-const H = 1e-6;
-function fdArray(f: (a: number[]) => number, a: readonly number[]): number[] {
-  return a.map((_, i) => {
-    const p = [...a], m = [...a];
-    p[i] += H;
-    m[i] -= H;
-    return (f(p) - f(m)) / (2 * H);
-  });
-}
-const close = (got: ArrayLike<number>, want: ArrayLike<number>, digits = 7): void => {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], digits);
-};
+const close = expectClose;
 
 describe("tuples of numbers", () => {
   let m: Loaded;
@@ -83,7 +72,7 @@ export const gh = grad(h);
 `, { fileName: "mixed.ts" });
     expect(r.diagnostics.map(formatDiagnostic)).toEqual([
       "mixed.ts(2,12): error ADC1012: array destructuring is supported for number arrays, Float64Array and arrays of arrays or NDArrays, not '[number, string]' - read each element by index",
-      "mixed.ts(4,39): error ADC1012: array destructuring is supported for number arrays, Float64Array and arrays of arrays or NDArrays, not '[number, string]' - read each element by index",
+      "mixed.ts(4,48): error ADC1012: 'pair' returns '[number, string]', numbers mixed with values adc does not differentiate, so no derivative would come out of it - return the numbers alone from the function that is differentiated through (the rest from another), or differentiate it with grad(f, { hasAux: true })",
     ]);
   });
 });

@@ -16,6 +16,7 @@ import { API_KINDS, namespaceMember } from "../../targets.js";
 /** The API calls that make derivatives (checkGrads only compares them). */
 const DERIVATIVE_KINDS = [...API_KINDS].filter((k) => k !== "checkGrads");
 import { LocalFunctions } from "./local-functions.js";
+import { isAny } from "./expressions.js";
 
 export abstract class Calls extends LocalFunctions {
 
@@ -321,6 +322,9 @@ export abstract class Calls extends LocalFunctions {
     } else {
       if (method === "map") {
         if (!target) this.refuse("ADC1014", e, "the result of map must be used");
+        // (The result is a number array: a callback returning arrays or objects is not followed.)
+        const made = this.typeOf(e);
+        if (made.k !== "arr" && !isAny(made)) this.refuse("ADC1014", e, `map is supported with a callback returning a number; this one makes '${this.env.checker.typeToString(this.env.checker.getTypeAtLocation(e))}'`, "build the array with a loop");
         out.push({ k: "assign", target, value: { k: "alloc", ctor, size: { k: "len", arr, pos: p }, pos: p }, pos: p });
       }
       if (q0) body.push({ k: "let", name: this.declare(q0.name as ts.Identifier, NUM), ty: NUM, init: elemAt(idxVar), isConst: true, pos: p });
@@ -417,11 +421,15 @@ export abstract class Calls extends LocalFunctions {
    */
   private untypedResult(e: ts.CallExpression, decl: ts.SignatureDeclaration, name: string, ty: Ty): void {
     const loose = this.env.checker.getTypeAtLocation(e).flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown);
-    if ((!isDiffTy(ty) && !loose) || !e.arguments.some((a) => isDiffTy(this.typeOf(a)))) return;
+    // (Or a result mixing numbers with what adc does not differentiate: `[loss, { acc }] as const`.)
+    const mixed = ty.k === "other" && this.env.checker.isTupleType(this.env.checker.getTypeAtLocation(e)) && /\b(number|Float64Array|NDArray)\b/.test(ty.text);
+    if ((!isDiffTy(ty) && !loose && !mixed) || !e.arguments.some((a) => isDiffTy(this.typeOf(a)))) return;
     const sig = this.env.checker.getSignatureFromDeclaration(decl);
     const ret = sig?.getReturnType();
     if (!ret || classifyType(ret, this.env.checker).k !== "other") return;
     const shown = this.env.checker.typeToString(sig!.getReturnType());
+    if (mixed && !loose)
+      this.refuse("ADC1012", e, `'${name}' returns '${shown}', numbers mixed with values adc does not differentiate, so no derivative would come out of it`, "return the numbers alone from the function that is differentiated through (the rest from another), or differentiate it with grad(f, { hasAux: true })");
     this.refuse("ADC1012", e, `'${name}' declares its result '${shown}', which adc cannot differentiate through, and is given ${e.arguments.length > 1 ? "values" : "a value"} adc differentiates`, "declare the result's type (: number, : Float64Array, ...)");
   }
 }
