@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { compile, compileFiles, formatDiagnostic } from "../compiler/index.js";
 import { strictErrors } from "./helpers/strict.js";
 import { load, type Loaded } from "./helpers/load.js";
+import { expectClose, fd, fdArray } from "./helpers/fd.js";
 
 const LOSS = `
 /** Squared error of a tanh unit, with a quartic weight penalty. */
@@ -84,16 +85,7 @@ export const hessRev = jacrev(gradient);
 export const hessFwd = jacfwd(gradient);
 `;
 
-const H = 1e-6;
-const fd = (f: (v: number) => number, v: number): number => (f(v + H) - f(v - H)) / (2 * H);
-/** Central differences of f along each entry of a. */
-function fdArray<A extends Float64Array | number[]>(f: (a: A) => number, a: A): number[] {
-  return Array.from(a, (v, i) => fd((t) => { const b = a.slice() as A; b[i] = t; return f(b); }, v));
-}
-const close = (got: ArrayLike<number>, want: ArrayLike<number>, digits = 7): void => {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], digits);
-};
+const close = expectClose;
 
 describe("grad of an array function inside differentiated code", () => {
   let m: Loaded;
