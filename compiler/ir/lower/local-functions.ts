@@ -22,7 +22,8 @@ export abstract class LocalFunctions extends Expressions {
   protected localFunction(e: ts.Expression): LocalFunction | undefined {
     if (!ts.isIdentifier(e)) return undefined;
     const decl = this.env.checker.getSymbolAtLocation(e)?.valueDeclaration;
-    if (!decl || !this.inside(decl)) return undefined;
+    // (Declared inside the function being lowered: not the function itself, not an enclosing scope.)
+    if (!decl?.parent || !isWithin(decl.parent, this.fn as ts.Node)) return undefined;
     if (ts.isFunctionDeclaration(decl) && decl.body) return decl;
     if (ts.isVariableDeclaration(decl) && decl.initializer && decl.parent.flags & ts.NodeFlags.Const) {
       let init: ts.Expression = decl.initializer;
@@ -61,12 +62,6 @@ export abstract class LocalFunctions extends Expressions {
     };
     if (fn.body) visit(fn.body);
     return found;
-  }
-
-  /** Inside the function being lowered (not the function itself, not an enclosing scope). */
-  private inside(decl: ts.Node): boolean {
-    for (let n = decl.parent; n; n = n.parent) if (n === (this.fn as ts.Node)) return true;
-    return false;
   }
 
   /** A call of a local function, inlined into `this.pre`; its result is a variable. */
