@@ -1,7 +1,7 @@
 /** Expressions: operators, names, properties, `new`, and what is kept as written (opaque). */
 import { forEachNode, someNode } from "../../ast-walk.js";
 import { ts } from "ts-morph";
-import { BOOL, NUM, VOID, type BinOp, type Expr, type Pos, type Ty, type UnOp } from "../ir.js";
+import { BOOL, NUM, VOID, type BinOp, type Expr, type Pos, type Stmt, type Ty, type UnOp } from "../ir.js";
 import { MATH_CONSTANTS } from "../../rules/scalar.js";
 import { ASSIGN_OPS, BIN_OPS, COMPARISONS, INT_OPS } from "./tables.js";
 import { syntaxName } from "./helpers.js";
@@ -51,9 +51,22 @@ export abstract class Expressions extends LowerBase {
     }
     if (ts.isConditionalExpression(e)) {
       const c = this.expr(e.condition);
+      const ty = this.typeOf(e);
+      if (this.pre) {
+        // A branch that needs statements run first (an inlined local function, map, reduce)
+        // becomes an if, so they run only when their branch is taken.
+        const [preA, preB]: Stmt[][] = [[], []];
+        const a = this.withPre(preA, () => this.expr(e.whenTrue));
+        const b = this.withPre(preB, () => this.expr(e.whenFalse));
+        if (!preA.length && !preB.length) return { k: "cond", c, a, b, ty, pos: p };
+        const t = this.temp("_cond", ty);
+        const set = (v: Expr): Stmt => ({ k: "assign", target: { k: "var", name: t, ty, pos: v.pos }, value: v, pos: v.pos });
+        this.pre.push({ k: "let", name: t, ty, isConst: false, pos: p }, { k: "if", cond: c, then: [...preA, set(a)], else: [...preB, set(b)], pos: p });
+        return { k: "var", name: t, ty, pos: p };
+      }
       const a = this.withPre(null, () => this.expr(e.whenTrue));
       const b = this.withPre(null, () => this.expr(e.whenFalse));
-      return { k: "cond", c, a, b, ty: this.typeOf(e), pos: p };
+      return { k: "cond", c, a, b, ty, pos: p };
     }
     if (ts.isCallExpression(e)) return this.call(e);
     if (ts.isElementAccessExpression(e)) {

@@ -69,7 +69,7 @@ export abstract class LocalFunctions extends Expressions {
     const name = e.expression.getText();
     const p = this.pos(e);
     if (this.inlining.includes(fn)) this.refuse("ADC1016", e, `the local function '${name}' calls itself, which is not supported (its calls are inlined)`, "declare it at module level");
-    if (!this.pre) this.refuse("ADC1014", e, `a call of the local function '${name}' cannot be used where statements cannot run before it (a loop condition, a short-circuit operand, a branch of ?:)`, "compute it in a variable first");
+    if (!this.pre) this.refuse("ADC1014", e, `a call of the local function '${name}' cannot be used where statements cannot run before it (a loop condition, a short-circuit operand)`, "compute it in a variable first");
     // Its statements run before the rest of the expression it is in: one that writes a variable
     // or array of the enclosing function must be the whole expression, or an operand read before
     // it would see the write (`acc + mul(x)` where mul writes acc).
