@@ -4,10 +4,10 @@
  * freeing and detaching rules. Each case gave a wrong number, a crash or an internal error before
  * its fix; each checks the answer against an analytic value or finite differences.
  */
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { compile, compileFiles, formatDiagnostic } from "../compiler/index.js";
 import { load, type Loaded } from "./helpers/load.js";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { fdGradient, flatten } from "./helpers/pytree.js";
@@ -16,6 +16,15 @@ async function build(source: string, fileName = "shapes-input.ts"): Promise<Load
   const r = compile(source, { fileName });
   expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
   return load(r.code, fileName);
+}
+
+// Folders for the multi-module cases, removed when the file's tests are done.
+const scratch: string[] = [];
+afterAll(() => scratch.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
 }
 
 function diagnostics(source: string): string {
@@ -100,7 +109,7 @@ describe("closures declared in module-level blocks", () => {
 
 describe("calls by the name the caller uses", () => {
   it("an imported function renamed at the import is called by its local name", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "adc-shapes-"));
+    const dir = scratchDir("adc-shapes-");
     writeFileSync(join(dir, "m.ts"), "export function sq(x: number): number { return x * x; }\n");
     // The importing module has its own `sq`: calling it would be silently wrong.
     writeFileSync(join(dir, "main.ts"), `
@@ -122,7 +131,7 @@ describe("calls by the name the caller uses", () => {
 
 describe("namespace imports", () => {
   it("ns.f is called and differentiated as the function it names, also as grad(ns.f)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "adc-shapes-"));
+    const dir = scratchDir("adc-shapes-");
     writeFileSync(join(dir, "ops.ts"), `
       export function recur(x: number, n: number): number {
         let y = x;
@@ -153,7 +162,7 @@ describe("namespace imports", () => {
   });
 
   it("a function reached through a barrel module (export *, export { f as g } from, export { default as h } from, export * as ns from)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "adc-shapes-"));
+    const dir = scratchDir("adc-shapes-");
     mkdirSync(join(dir, "lib"));
     writeFileSync(join(dir, "lib", "core.ts"), `
       export function sq(x: number): number { let y = 0; for (let i = 0; i < 2; i++) y += x * x / 2; return y; }
@@ -180,7 +189,7 @@ describe("namespace imports", () => {
   });
 
   it("a default-exported arrow, and a default export naming a function, differentiated where imported", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "adc-shapes-"));
+    const dir = scratchDir("adc-shapes-");
     writeFileSync(join(dir, "model.ts"), "export default (w: number, x: number): number => Math.tanh(w * x) * w;\n");
     writeFileSync(join(dir, "loss.ts"), "function loss(w: number): number { return w * w * w; }\nexport default loss;\n");
     writeFileSync(join(dir, "main.ts"), `
@@ -261,7 +270,7 @@ describe("diagnostics of a whole build", () => {
 
 describe("the API through a re-export", () => {
   it("a module that re-exports grad from adc gives a grad that is compiled", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "adc-reexport-"));
+    const dir = scratchDir("adc-reexport-");
     writeFileSync(join(dir, "api.ts"), 'export { grad, vjp } from "adc";\n');
     writeFileSync(join(dir, "main.ts"), 'import { grad } from "./api";\nexport function f(x: number): number { return x * x * x; }\nexport const df = grad(f);\n');
     const r = compileFiles([join(dir, "main.ts")]);
