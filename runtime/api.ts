@@ -109,7 +109,7 @@ export function jvp<F extends AnyFn>(
 }
 
 /** The second derivatives of a number-valued function, in the shape of its argument. */
-type HessianOf<T> = T extends number ? number : T extends Float64Array ? Float64Array[] : T extends readonly number[] ? number[][] : never;
+type HessianOf<T> = T extends number ? number : T extends Float64Array ? Float64Array[] : T extends readonly number[] ? number[][] : T extends NDArray ? NDArray : never;
 
 /**
  * The Hessian with respect to argument 0 (or `argnums`, one literal number): for a number

@@ -12,7 +12,7 @@ export { ndPrimal, ndJvp, ndVjp, ndVjpNum, ndAcc, ndOrZeros, ndZerosLike, scalar
 export { barOf, fillBar, addTree, copyArrays, type Bar } from "./pytree.js";
 export { checkCotangent } from "./cotangent.js";
 export { keepArrays, restoreArrays, checkDistinct } from "./arrays.js";
-export { jacobianRows, jacobianColumns, jacobianInto, jacobianSpace, jacobianIndexError, jacobianFromBlock } from "./jacobian.js";
+export { hessianOfNd, jacobianRows, jacobianColumns, jacobianInto, jacobianSpace, jacobianIndexError, jacobianFromBlock } from "./jacobian.js";
 export { record, GradientTape, isTraining, checkUntracked, pauseEnter, pauseLeave } from "./autograd.js";
 export { checkGrads } from "./check.js";
 export { customVjpOf, customJvpOf, customJvpTranspose, zeroTangent } from "./custom.js";

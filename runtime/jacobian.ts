@@ -85,6 +85,14 @@ export function jacobianColumns(jvp: (t: never, last: boolean) => readonly [unkn
 }
 
 /**
+ * hessian(f) of an NDArray argument x, from `hvp(e)` = the Hessian times e: one product per
+ * entry of x (column j is H e_j), as one NDArray of shape x.shape ++ x.shape.
+ */
+export function hessianOfNd(hvp: (e: NDArray) => NDArray, x: NDArray): NDArray {
+  return ndColumns((t) => [x, hvp(t as NDArray)], x);
+}
+
+/**
  * Checks that `J` has room for an m x n block at `at` (jacrevInto, jacfwdInto): a typed array
  * drops writes past its end without a word, which would leave part of the Jacobian unwritten.
  */

@@ -22,6 +22,7 @@ import { fnKey } from "../analysis/summaries.js";
 import { RT } from "../emit/names.js";
 import { dump } from "../pipeline.js";
 import { ndOperands, receiverCast } from "./build-ir.js";
+import { ndTangent, zerosLike } from "../rules/nd-tangents.js";
 
 export function emitJvp(prepared: Prepared, spec: Specializer, name: string): Generated {
   const g = forwardFunction(prepared, spec, name);
@@ -174,6 +175,11 @@ export class Forward {
           const lane: Expr = { k: "index", arr: free(`${RT}.${ty.k === "num" ? "retF" : "retO"}`), idx: num(0), pos };
           return pair(this.jvpCall(value), ty.k === "num" ? lane : { k: "as", e: lane, ty, pos });
         }
+        if (value.fn.k === "nd" && this.tangent) {
+          // In a tangent function the rule is spelled with ops, so it can be differentiated again.
+          const dots = value.args.map((a) => this.dot(a));
+          return pair(value, ndTangent({ op: value.fn.op, list: value.fn.list, args: value.args, dots, out: name(v, ty), ty, pos }));
+        }
         if (value.fn.k === "nd") {
           // The registry's tangent rules, summed over the active operands (null: inactive).
           const { args, dots } = ndOperands(value, (a) => this.dot(a) ?? free("null"));
@@ -222,6 +228,7 @@ export class Forward {
    */
   private zeroOf(ty: Ty, like: Expr): Expr {
     if (this.tangent && ty.k === "arr") return { k: "alloc", ctor: ty.ctor, size: { k: "len", arr: like, pos: like.pos }, pos: like.pos };
+    if (this.tangent && ty.k === "nd") return zerosLike(like, like.pos);
     return zeroOf(ty, like);
   }
 

@@ -24,6 +24,8 @@ import { forEachExpr, forEachStmt, mapStmtLists, reads, stmtExprs } from "../ir/
 import { num } from "../ir/make.js";
 import { cleanup } from "../optimize/cleanup.js";
 import { Forward, type TangentCalls } from "./forward.js";
+import { ndTangentRefusal } from "../rules/nd-tangents.js";
+import { ndDiffPositions } from "../rules/ndarray.js";
 import type { Prepared, Specializer } from "./prepare.js";
 
 export function tangentFunction(prepared: Prepared, spec: Specializer, id: FnId, unit: boolean, calls: TangentCalls): IrFunction {
@@ -68,13 +70,17 @@ function zero(q: Param): Expr {
  */
 export function tangentRefusals(p: Prepared, spec: Specializer): { pos: Pos; message: string }[] {
   const out: { pos: Pos; message: string }[] = [];
-  for (const [v, t] of p.vars) if ((t.k === "nd" || t.k === "obj" || t.k === "list") && p.isActive(v)) {
-    out.push({ pos: declaredAt(p, v), message: `higher derivatives of ${t.k === "nd" ? "NDArray code" : "functions of objects and lists"} are not supported yet ('${v}' is ${t.k === "nd" ? "an NDArray" : "one"})` });
+  for (const [v, t] of p.vars) if ((t.k === "obj" || t.k === "list") && p.isActive(v)) {
+    out.push({ pos: declaredAt(p, v), message: `higher derivatives of functions of objects and lists are not supported yet ('${v}' is one)` });
     break;
   }
   forEachStmt(p.body, (s) => {
     for (const e of stmtExprs(s))
       forEachExpr(e, (x: Expr) => {
+        if (x.k === "call" && x.fn.k === "nd" && ndDiffPositions(x.fn.op, x.fn.list).some((i) => p.isActiveAtom(x.args[i]))) {
+          const why = ndTangentRefusal({ op: x.fn.op, args: x.args });
+          if (why) out.push({ pos: x.pos, message: why });
+        }
         if (x.k !== "call" || x.fn.k !== "user") return;
         // A customVjp rule gives first derivatives only (T of a customJvp function calls its rule,
         // tangents.ts; T of a checkpoint is T of its function).

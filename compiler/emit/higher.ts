@@ -29,6 +29,7 @@ function own(q: Param, k: number, written: ReadonlySet<number>, name = q.name): 
 export function emitHessian(fn: IrFunction, i: number, names: { hessian: string; hvp: string }, written: ReadonlySet<number> = new Set()): Generated {
   const namer = new Namer(fn.reserved);
   const x = fn.params[i];
+  if (x.ty.k === "nd") return ndHessian(fn, i, names, namer);
   const ctor = x.ty.k === "arr" && x.ty.ctor === "Float64Array" ? "Float64Array" : "Array";
   const e = namer.fresh("_e", false);
   const rows = namer.fresh("_rows", false);
@@ -47,6 +48,17 @@ export function emitHessian(fn: IrFunction, i: number, names: { hessian: string;
   c.line(`${e}[${k}] = 0;`);
   c.close();
   c.line(`return ${rows};`);
+  c.close();
+  return generated(c);
+}
+
+/** hessian(f) of an NDArray: the runtime takes one Hessian-vector product per entry (NDArrays are never written). */
+function ndHessian(fn: IrFunction, i: number, names: { hessian: string; hvp: string }, namer: Namer): Generated {
+  const e = namer.fresh("_e", false);
+  const c = new Code().at(fn.pos.start);
+  c.open(`export function ${names.hessian}(${paramList(fn.params)}): ${RT}.NDArray`);
+  const args = tangentArgs(fn.params, new Set([i]), (k) => fn.params[k].name, () => e);
+  c.line(`return ${RT}.hessianOfNd((${e}: ${RT}.NDArray) => ${names.hvp}(${args}), ${fn.params[i].name});`);
   c.close();
   return generated(c);
 }
