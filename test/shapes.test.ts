@@ -107,6 +107,34 @@ describe("closures declared in module-level blocks", () => {
   });
 });
 
+describe("a block's local named like a module constant the function also reads", () => {
+  it("the constant is read before and after the block, the local inside it (blocks are flattened)", async () => {
+    const m = await build(`
+      import { grad, jvp, vjp } from "adc";
+      const K = 5;
+      function after(x: number): number {
+        let y = x;
+        { let K = Math.sin(x); K += 1; y *= K; }
+        return y * K;
+      }
+      function before(x: number): number {
+        const s = x * K;
+        if (x > 0) { const K = x * x; return s + K; }
+        return s;
+      }
+      export const d1 = grad(after), d2 = grad(before);
+      export const j1 = (x: number) => jvp(after, [x], [1])[1];
+      export const v1 = (x: number) => vjp(after, x)[1](1)[0];
+    `);
+    const x = 0.7;
+    const want = 5 * (Math.sin(x) + 1) + 5 * x * Math.cos(x);
+    expect(m.d1(x)).toBeCloseTo(want, 12);
+    expect(m.j1(x)).toBeCloseTo(want, 12);
+    expect(m.v1(x)).toBeCloseTo(want, 12);
+    expect(m.d2(x)).toBeCloseTo(5 + 2 * x, 12);
+  });
+});
+
 describe("calls by the name the caller uses", () => {
   it("an imported function renamed at the import is called by its local name", async () => {
     const dir = scratchDir("adc-shapes-");

@@ -55,6 +55,34 @@ export abstract class LowerBase {
 
   protected collectReserved(node: ts.Node): void {
     forEachNode(node, (n) => void (ts.isIdentifier(n) && this.reserved.add(n.text)));
+    this.takeOutsideNames(node);
+  }
+
+  /**
+   * Names the function reads from outside itself (a module constant, an import) that one of its
+   * own declarations also uses: `{ let K = ...; } return y * K;` reads the module's K after the
+   * block. Lowering flattens blocks, so the local must not keep the name: taking the outside name
+   * first makes `declare` give the local `K_1`.
+   */
+  private takeOutsideNames(node: ts.Node): void {
+    const declared = new Set<string>();
+    forEachNode(node, (n) => {
+      const name = (n as ts.Node & { name?: ts.Node }).name;
+      if (n !== node && name && ts.isIdentifier(name) && (ts.isVariableDeclaration(n) || ts.isParameter(n) || ts.isFunctionDeclaration(n) || ts.isClassDeclaration(n) || ts.isBindingElement(n)))
+        declared.add(name.text);
+    });
+    if (!declared.size) return;
+    const within = (d: ts.Node): boolean => {
+      for (let p: ts.Node | undefined = d; p; p = p.parent) if (p === node) return true;
+      return false;
+    };
+    forEachNode(node, (n) => {
+      if (!ts.isIdentifier(n) || !declared.has(n.text) || this.taken.has(n.text)) return;
+      const p = n.parent;
+      if ((ts.isPropertyAccessExpression(p) || ts.isPropertyAssignment(p) || ts.isQualifiedName(p)) && (p as { name?: ts.Node }).name === n) return;
+      const decls = this.symbolOf(n)?.declarations;
+      if (decls?.length && !decls.some(within)) this.taken.add(n.text);
+    });
   }
 
   protected pos(n: ts.Node): Pos {
