@@ -43,6 +43,41 @@ describe("inlining", () => {
   });
 });
 
+describe("inlining and default parameters", () => {
+  it("an argument that is undefined takes the helper's default, as the call would", async () => {
+    const r = compile(`
+      import { grad, jvp, valueAndGrad } from "adc";
+      function drag(v: number, c = 0.1): number { return c * v * v; }
+      export const loss = (v: number, c?: number) => drag(v, c);
+      export function loss2(v: number, c: number | undefined): number { return drag(v, c) + v; }
+      export const g = grad(loss), g2 = grad(loss2), vg = valueAndGrad(loss);
+      export const t = (v: number) => jvp(loss, [v], [1])[1];
+    `, { fileName: "inline-default.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const m = await load(r.code, "inline-default.ts");
+    expect(m.g(2)).toBeCloseTo(0.4, 14);
+    expect(m.g(2, 0.5)).toBeCloseTo(2, 14);
+    expect(m.g2(2, undefined)).toBeCloseTo(1.4, 14);
+    expect(m.vg(2)).toEqual([m.loss(2), m.g(2)]);
+    expect(m.t(2)).toBeCloseTo(0.4, 14);
+  });
+
+  it("the same for a local function", async () => {
+    const r = compile(`
+      import { grad } from "adc";
+      export function f(x: number, c?: number): number {
+        const sq = (v: number, k = 2) => k * v * v;
+        return sq(x, c) + sq(x);
+      }
+      export const g = grad(f);
+    `, { fileName: "local-default.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const m = await load(r.code, "local-default.ts");
+    expect(m.g(1.5)).toBeCloseTo(12, 14);
+    expect(m.g(1.5, 3)).toBeCloseTo(15, 14);
+  });
+});
+
 describe("inlining and the names a helper reads from its module", () => {
   it("a caller's parameter or local of the same name does not capture them", async () => {
     const r = compile(`

@@ -13,7 +13,8 @@
  *
  * Takes a lowered function and a way to get callees; gives a new function (same id).
  */
-import type { Expr, FnId, IrFunction, Loop, Pos, Stmt, Target, Ty } from "./ir.js";
+import type { Expr, FnId, IrFunction, Loop, Param, Pos, Stmt, Target, Ty } from "./ir.js";
+import { free, num } from "./make.js";
 import { relocated } from "./origins.js";
 import { foldExpr, forEachExpr, forEachStmt, mapExpr, stmtExprs } from "./walk.js";
 
@@ -147,7 +148,9 @@ function inlineWithin(
     const subst = new Map<string, Expr>();
     const pre: Stmt[] = [];
     g.params.forEach((p, i) => {
-      const a = args[i];
+      // A parameter with a default takes it when the argument is undefined (`drag(v, c)` with
+      // the caller's optional c), as the call would.
+      const a = p.init !== undefined && !isLiteral(args[i]) ? withDefault(args[i], p) : args[i];
       // A literal is substituted unless the parameter is tested for truth: `0.25 && y` would not
       // type-check (TS2872), so there it is bound to a local.
       if (!assigned.has(p.name) && (a.k === "var" || a.k === "free" || (a.k === "num" && !tested.has(p.name)))) subst.set(p.name, a);
@@ -411,4 +414,15 @@ function relocate(stmts: readonly Stmt[], pos: Pos, file: string): Stmt[] {
         return moved;
     }
   });
+}
+
+/** A literal is never undefined. */
+export function isLiteral(e: Expr): boolean {
+  return e.k === "num" || e.k === "bool" || e.k === "str";
+}
+
+/** `a ?? d` for a parameter's literal default d (a number parameter is never null). */
+function withDefault(a: Expr, p: Param): Expr {
+  const d: Expr = p.ty.k === "num" ? num(Number(p.init)) : free(p.init!, p.ty);
+  return { k: "bin", op: "??", l: a, r: d, ty: p.ty, pos: a.pos };
 }

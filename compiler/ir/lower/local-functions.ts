@@ -6,6 +6,7 @@
  * does at that moment, so nothing is captured and nothing escapes. A local function used any
  * other way (passed, returned, stored) or calling itself is refused.
  */
+import { isLiteral } from "../inline.js";
 import { ts } from "ts-morph";
 import { tyOf } from "../anf.js";
 import { VOID, type Expr, type Pos, type Stmt, type Ty } from "../ir.js";
@@ -86,7 +87,10 @@ export abstract class LocalFunctions extends Expressions {
     fn.parameters.forEach((q, k) => {
       if (!ts.isIdentifier(q.name) || q.dotDotDotToken) this.refuse("ADC1024", q, "a local function's parameters must be plain names");
       const ty = this.typeOf(q.name);
-      const value = args[k] ?? (q.initializer ? this.withPre(out, () => this.expr(q.initializer!)) : { k: "free", text: "undefined", ty: VOID, pos: p } as Expr);
+      const fallback = (): Expr => (q.initializer ? this.withPre(out, () => this.expr(q.initializer!)) : { k: "free", text: "undefined", ty: VOID, pos: p });
+      // An argument that is undefined takes the default, as the call would (a type without
+      // undefined in it proves nothing where strictNullChecks is off).
+      const value = args[k] === undefined ? fallback() : q.initializer && !isLiteral(args[k]) ? { k: "bin", op: "??", l: args[k], r: fallback(), ty, pos: args[k].pos } as Expr : args[k];
       // An array (or object) passed in is the caller's, as in JavaScript: the parameter names the
       // argument's variable itself (a second name would be an alias), unless the body assigns it.
       const sym = this.env.checker.getSymbolAtLocation(q.name);
