@@ -354,7 +354,7 @@ class Build {
             return reachMethod(decl, f.thisType ?? recvType);
           }
           if (!m) return undefined;
-          if ("cases" in m) return { cases: m.cases.map((c) => ({ cls: c.name, fn: reachMethod(c.decl, c.cls) })) };
+          if ("cases" in m) return { cases: m.cases.map((c) => ({ cls: c.name, fn: reachMethod(c.decl, c.cls), at: c.at })) };
           return reachMethod(m.decl, m.cls);
         },
         thisType: f.thisType,

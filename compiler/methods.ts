@@ -26,7 +26,8 @@ export interface MethodTarget {
  * otherwise.
  */
 export interface Dispatch {
-  readonly cases: readonly (MethodTarget & { readonly name: string })[];
+  /** `at`: where the class is declared (a test before its declaration has run must not throw). */
+  readonly cases: readonly (MethodTarget & { readonly name: string; readonly at: number })[];
 }
 
 export class Methods {
@@ -66,13 +67,13 @@ export class Methods {
     const depth = (c: ts.ClassLikeDeclaration): number => this.ancestors(this.checker.getTypeAtLocation(c)).length;
     const candidates = [...subs].sort((a, b) => depth(b) - depth(a)).map((c) => this.checker.getTypeAtLocation(c));
     candidates.push(cls);
-    const cases: (MethodTarget & { name: string })[] = [];
+    const cases: (MethodTarget & { name: string; at: number })[] = [];
     for (const c of candidates) {
       const d = c.getProperty(name)?.valueDeclaration;
       // (A base method that only throws, `forward() { throw new Error("not implemented") }`, is
       // what an abstract method is in JavaScript: no derivative for it; calling it still throws.)
       if (!d || !ts.isMethodDeclaration(d) || !hasCode(d)) continue;
-      cases.push({ decl: d, cls: c, name: c.getSymbol()!.getName() });
+      cases.push({ decl: d, cls: c, name: c.getSymbol()!.getName(), at: c.getSymbol()!.valueDeclaration!.getStart() });
     }
     if (!cases.length) return `no class that may be the receiver has a body for '${name}'`;
     return { cases };

@@ -144,3 +144,18 @@ function zeroOf(a: unknown): unknown {
   if (a instanceof Float64Array || Array.isArray(a)) return zerosLike(a as Float64Array | number[]);
   return undefined;
 }
+
+/**
+ * `x instanceof cls()` for a subclass declared below the function that tests it: a derivative
+ * called before that declaration has run (a gradient used at module level) must not throw, and
+ * no object can be an instance of a class that does not exist yet.
+ */
+export function instanceOfLate(x: unknown, cls: () => unknown): boolean {
+  let c: unknown;
+  try {
+    c = cls();
+  } catch {
+    return false;
+  }
+  return typeof c === "function" && x instanceof c;
+}

@@ -16,4 +16,4 @@ export { hessianOfNd, jacobianRows, jacobianColumns, jacobianInto, jacobianSpace
 export { record, GradientTape, isTraining, checkUntracked, pauseEnter, pauseLeave } from "./autograd.js";
 export { checkGrads } from "./check.js";
 export { customVjpOf, customJvpOf, customJvpTranspose, zeroTangent } from "./custom.js";
-export { attachDerivatives, gradValue, vjpValue, jvpValue, jacrevValue, jacfwdValue, jacrevIntoValue, jacfwdIntoValue } from "./dynamic.js";
+export { attachDerivatives, instanceOfLate, gradValue, vjpValue, jvpValue, jacrevValue, jacfwdValue, jacrevIntoValue, jacfwdIntoValue } from "./dynamic.js";

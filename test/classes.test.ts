@@ -229,6 +229,26 @@ describe("classes: super calls and static methods", () => {
 });
 
 describe("classes: where they are declared", () => {
+  it("a subclass declared below the gradient's use: the derivative called before that declaration runs picks the base's method, after it the subclass's", async () => {
+    const r = compile(`
+      import { grad } from "adc";
+      class Base {
+        constructor(public k: number) {}
+        energy(x: number): number { return this.k * x * x; }
+      }
+      const dE = grad((b: Base, x: number) => b.energy(x), 1);
+      export const early = dE(new Base(3), 2);
+      class Sub extends Base {
+        energy(x: number): number { return this.k * x ** 4; }
+      }
+      export const late = [dE(new Base(3), 2), dE(new Sub(1), 1)];
+    `, { fileName: "late-subclass.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const m = await load(r.code, "late-subclass.ts");
+    expect(m.early).toBe(12);
+    expect(m.late).toEqual([12, 4]);
+  });
+
   it("a model class imported from another module, in both styles; a class expression held by a const", async () => {
     const dir = resolve(".vitest-tmp", "classes-import");
     mkdirSync(dir, { recursive: true });

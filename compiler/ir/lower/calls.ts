@@ -24,7 +24,7 @@ export abstract class Calls extends LocalFunctions {
    * `recv.m(args)` where subclasses override m: `if (recv instanceof Sub) r = Sub_m(recv, args)
    * else r = Base_m(recv, args)`, a branch like any other, so each sweep takes the same case.
    */
-  private dispatch(e: ts.CallExpression, callee: ts.PropertyAccessExpression, cases: readonly { readonly cls: string; readonly fn: FnId }[], ty: Ty): Expr {
+  private dispatch(e: ts.CallExpression, callee: ts.PropertyAccessExpression, cases: readonly { readonly cls: string; readonly fn: FnId; readonly at: number }[], ty: Ty): Expr {
     const p = this.pos(e);
     if (!this.pre) this.refuse("ADC1002", e, `which '${callee.name.text}' runs depends on the object's class, and the choice cannot be placed here (a condition, a short-circuit operand)`, "call it in a statement of its own first");
     const out = this.pre;
@@ -49,7 +49,12 @@ export abstract class Calls extends LocalFunctions {
     };
     let chain = branch(cases[cases.length - 1].fn);
     for (let k = cases.length - 2; k >= 0; k--) {
-      const test: Expr = { k: "call", fn: { k: "opaque", text: ` instanceof ${cases[k].cls}` }, args: [recv], ty: BOOL, pos: p };
+      // A class declared below the function may not exist yet when a derivative runs (a gradient
+      // called at module level before the declaration): then the receiver is none of its instances.
+      const late = cases[k].at > this.fn.getStart();
+      const test: Expr = late
+        ? { k: "call", fn: { k: "rt", name: "instanceOfLate" }, args: [recv, { k: "free", text: `() => ${cases[k].cls}`, ty: { k: "other", text: "() => unknown" }, pos: p }], ty: BOOL, pos: p }
+        : { k: "call", fn: { k: "opaque", text: ` instanceof ${cases[k].cls}` }, args: [recv], ty: BOOL, pos: p };
       chain = [{ k: "if", cond: test, then: branch(cases[k].fn), else: chain, pos: p }];
     }
     out.push(...chain);

@@ -35,7 +35,7 @@ export interface LowerEnv {
    * function for each class the receiver may have, most derived first, to choose among with
    * `instanceof` (the last one runs otherwise).
    */
-  resolveMethod?(callee: ts.PropertyAccessExpression, recvType: ts.Type): FnId | { readonly cases: readonly { readonly cls: string; readonly fn: FnId }[] } | { readonly static: FnId } | string | undefined;
+  resolveMethod?(callee: ts.PropertyAccessExpression, recvType: ts.Type): FnId | { readonly cases: readonly { readonly cls: string; readonly fn: FnId; readonly at: number }[] } | { readonly static: FnId } | string | undefined;
   /** In a method: the class `this` is (the receiver's class, which may be a subclass of the method's own). */
   readonly thisType?: ts.Type;
   /** `hasAux`: every return is `[value, aux]`; the value is the result, aux goes to IrFunction.aux. */
