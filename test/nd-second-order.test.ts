@@ -39,7 +39,8 @@ const TABLE: Record<string, Row> = {
   sub: { expr: "np.sub(x, x.sum(0).mul(0.3)).sub(C21)" },
   mul: { expr: "np.mul(x, x.sum(0).mul(0.3)).mul(C21)" },
   div: { expr: "np.div(x, x.square().sum(0).add(1)).div(C21)" },
-  pow: { expr: "np.pow(x, x.mul(0.3).add(1))", positive: true },
+  // With zero bases and zero exponents (Z), whose derivatives are taken as 0, and a literal exponent.
+  pow: { expr: "np.pow(x, x.mul(0.3).add(1)).add(np.pow(Z, x)).add(np.pow(x, Z)).add(np.pow(x, 3))", positive: true },
   maximum: { expr: "np.maximum(x, x.mul(-0.5).add(0.2)).add(np.maximum(x, C21))" },
   minimum: { expr: "np.minimum(x, x.mul(-0.5).add(0.2)).add(np.minimum(x, C21))" },
   where: { expr: "np.where(np.greater(C23, 0), x.sin(), x.square())" },
@@ -76,7 +77,7 @@ const X = [[0.3, -0.7, 1.1], [0.5, 0.9, -0.4]];
 const XP = [[0.3, 0.7, 1.1], [0.5, 0.9, 1.4]];
 
 function source(): string {
-  const lines = ['import { grad, hessian, jvp, vjp, np, NDArray } from "adc";', "const C21 = np.array([[0.4], [-0.6]]);", "const C23 = np.array([[0.2, -0.5, 0.8], [-0.3, 0.6, 0.1]]);"];
+  const lines = ['import { grad, hessian, jvp, vjp, np, NDArray } from "adc";', "const C21 = np.array([[0.4], [-0.6]]);", "const C23 = np.array([[0.2, -0.5, 0.8], [-0.3, 0.6, 0.1]]);", "const Z = np.array([[0, 2, 1.5], [0.5, 0, 3]]);"];
   OPS.forEach((op, k) => {
     lines.push(
       `function s${k}(x: NDArray): number { const o = ${TABLE[op].expr}; return np.sin(o).sum().item() + np.square(o).sum().item() * 0.3; }`,

@@ -117,12 +117,20 @@ const rules: Record<string, Rule> = {
   mul: binary((a, b) => [term(a, 0, (t) => b.op("mul", t, a.args[1])), term(a, 1, (t) => b.op("mul", a.args[0], t))]),
   div: binary((a, b) => [term(a, 0, (t) => b.op("div", t, a.args[1])), term(a, 1, (t) => b.op("neg", b.op("div", b.op("mul", t, a.out), a.args[1])))]),
   // d/da = b a^(b-1), 0 where b = 0; d/db = log(a) a^b, 0 where a = 0 (the runtime's conventions).
+  // The excluded points are also kept out of the formula (b taken as 1, a as 1 there): a where
+  // passes a zero adjoint to the branch it drops, and 0 times log'(0) would still be NaN.
   pow: binary((a, b) => {
     const [x, y] = a.args;
-    const zeroWhere = (c: Expr, v: Expr): Expr => b.op("where", b.op("equal", c, num(0)), num(0), v);
+    const at0 = (c: Expr): Expr => b.op("equal", c, num(0));
+    const safe = (c: Expr): Expr => b.op("where", at0(c), num(1), c);
+    const dBase = (t: Expr): Expr => {
+      if (y.k === "num") return y.v === 0 ? b.zerosLike(a.out) : b.op("mul", t, b.op("mul", y, b.op("pow", x, num(y.v - 1))));
+      const y1 = safe(y);
+      return b.op("mul", t, b.op("where", at0(y), num(0), b.op("mul", y1, b.op("pow", x, b.op("sub", y1, num(1))))));
+    };
     return [
-      term(a, 0, (t) => b.op("mul", t, zeroWhere(y, b.op("mul", y, b.op("pow", x, b.op("sub", y, num(1))))))),
-      term(a, 1, (t) => b.op("mul", t, zeroWhere(x, b.op("mul", b.op("log", x), a.out)))),
+      term(a, 0, dBase),
+      term(a, 1, (t) => b.op("mul", t, b.op("where", at0(x), num(0), b.op("mul", b.op("log", safe(x)), a.out)))),
     ];
   }),
   maximum: binary((a, b) => chooser(b, a.args[0], a.args[1], a.dots[0], a.dots[1], true)),
