@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { compile, compileFiles } from "../compiler/index.js";
 import { formatDiagnostic } from "../compiler/index.js";
 import { load } from "./helpers/load.js";
+import { strictErrors } from "./helpers/strict.js";
 import { ts } from "ts-morph";
 import { createProject } from "../compiler/program.js";
 import { fdGradient, flatten } from "./helpers/pytree.js";
@@ -225,6 +226,32 @@ describe("classes: super calls and static methods", () => {
     // A static method is a plain function: softsign'(u) = 1 / (1 + |u|)^2.
     const u = m.value(d, x);
     expect(m.dx2(d, x)).toBeCloseTo((1 / (1 + Math.abs(u)) ** 2) * want * 0.7, 12);
+  });
+});
+
+describe("classes: private and protected members", () => {
+  it("derivative code (outside the class) reads them, and the output type-checks under strict", async () => {
+    const source = `
+      import { grad } from "adc";
+      export class Model {
+        private w: number;
+        protected b: number;
+        constructor(w: number, b: number) { this.w = w; this.b = b; }
+        out(x: number): number { return Math.tanh(this.w * x + this.b); }
+      }
+      export const dx = grad((m: Model, x: number) => m.out(x) * m.out(x), 1);
+      export const dm = grad((m: Model, x: number) => m.out(x) * m.out(x), 0);
+    `;
+    const r = compile(source, { fileName: "private-in.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(strictErrors({ "private-in.ts": source, "private-out.ts": r.code })).toEqual([]);
+    const m = await load(r.code, "private-in.ts");
+    const [w, b, x] = [0.5, 0.1, 0.3];
+    const y = Math.tanh(w * x + b);
+    const d = 2 * y * (1 - y * y);
+    expect(m.dx(new m.Model(w, b), x)).toBeCloseTo(d * w, 14);
+    const g = m.dm(new m.Model(w, b), x);
+    expect([g.w, g.b]).toEqual([expect.closeTo(d * x, 14), expect.closeTo(d, 14)]);
   });
 });
 

@@ -114,7 +114,8 @@ export type Expr =
   | { readonly k: "index"; readonly arr: Expr; readonly idx: Expr; readonly pos: Pos }
   | { readonly k: "len"; readonly arr: Expr; readonly pos: Pos }
   /** A part of a parameter object: `obj.name`, or with `idx` an element `obj[idx]` of a list. */
-  | { readonly k: "field"; readonly obj: Expr; readonly name: string; readonly idx?: Expr; readonly ty: Ty; readonly pos: Pos }
+  /** `hidden`: a private or protected member, read as `obj["name"]` from outside its class. */
+  | { readonly k: "field"; readonly obj: Expr; readonly name: string; readonly idx?: Expr; readonly ty: Ty; readonly pos: Pos; readonly hidden?: boolean }
   | { readonly k: "cond"; readonly c: Expr; readonly a: Expr; readonly b: Expr; readonly ty: Ty; readonly pos: Pos }
   /** `stopGradient(e)`: e's value, with zero derivative. */
   | { readonly k: "stop"; readonly e: Expr; readonly ty: Ty; readonly pos: Pos }

@@ -96,7 +96,7 @@ function print(e: Expr, rn: Rename): [string, number] {
     case "len":
       return [`${wrap(print(e.arr, rn), POSTFIX)}.length`, POSTFIX];
     case "field":
-      return [`${wrap(print(e.obj, rn), POSTFIX)}${e.idx ? `[${printExpr(e.idx, rn)}]` : `.${e.name}`}`, POSTFIX];
+      return [`${wrap(print(e.obj, rn), POSTFIX)}${e.idx ? `[${printExpr(e.idx, rn)}]` : e.hidden ? `[${JSON.stringify(e.name)}]` : `.${e.name}`}`, POSTFIX];
     case "cond": {
       const c = wrap(print(e.c, rn), COND + 0.5);
       return [`${c} ? ${printExpr(e.a, rn)} : ${printExpr(e.b, rn)}`, COND];

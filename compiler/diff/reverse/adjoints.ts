@@ -146,10 +146,14 @@ export abstract class Adjoints extends Liveness {
   protected accumulateField(c: Stmt[], obj: string, part: Extract<Expr, { k: "field" }>, contrib: Expr): void {
     const ty = part.ty;
     const whole = this.bar(obj);
-    const b: Expr = { ...part, obj: name(whole, this.ty(obj)) };
+    // A private or protected member is missing from the adjoint's type (Bar<T> maps the public
+    // keys): the adjoint object is read through `any` there.
+    const wholeExpr: Expr = part.hidden ? { k: "as", e: name(whole, this.ty(obj)), ty: { k: "other", text: "any" }, pos: this.here } : name(whole, this.ty(obj));
+    const b: Expr = { ...part, obj: wholeExpr };
     // The part as a target: `p_bar.w` is written as a name (derivative code only; nothing
     // analyses it), `l_bar[i]` as an element.
-    const set = (value: Expr, op?: "+"): Stmt => (part.idx ? assignAt(whole, part.idx, value, this.here, ty, op) : assign(`${whole}.${part.name}`, value, this.here, ty, op));
+    const target = part.hidden ? `(${whole} as any).${part.name}` : `${whole}.${part.name}`;
+    const set = (value: Expr, op?: "+"): Stmt => (part.idx ? assignAt(whole, part.idx, value, this.here, ty, op) : assign(target, value, this.here, ty, op));
     if (ty.k === "nd") c.push(set(rt("ndAcc", [b, contrib], ty)));
     else if (ty.k === "arr") c.push(exprStmt(rt("addInto", [b, contrib]), this.here));
     else if (isTree(ty)) c.push(exprStmt(rt("addTree", [b, contrib]), this.here));

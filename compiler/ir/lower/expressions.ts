@@ -164,7 +164,10 @@ export abstract class Expressions extends LowerBase {
     if (name === "length" && (objTy.k === "arr" || objTy.k === "list")) return { k: "len", arr: obj, pos: p };
     if (objTy.k === "obj") {
       const f = objTy.fields.find(([n]) => n === name);
-      if (f) return { k: "field", obj, name, ty: f[1], pos: p };
+      // Derivative code lives outside the class: TypeScript lets it read a private or protected
+      // member by element access.
+      const hidden = this.env.checker.getSymbolAtLocation(e.name)?.declarations?.some((d) => ts.getCombinedModifierFlags(d) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected));
+      if (f) return hidden ? { k: "field", obj, name, ty: f[1], pos: p, hidden: true } : { k: "field", obj, name, ty: f[1], pos: p };
     }
     if (this.env.ndOp) {
       const nd = this.env.ndOp(e);
