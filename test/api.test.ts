@@ -252,6 +252,24 @@ describe("the user API", () => {
     expect(second).toBeCloseTo((m.d(x + h) - m.d(x - h)) / (2 * h), 7);
   });
 
+  it("a number | undefined local with ??: first and second derivatives, and the output type-checks under strict", async () => {
+    const source = `
+      import { grad } from "adc";
+      export function f(x: number): number {
+        const a: number | undefined = x > 1 ? undefined : x * x;
+        return (a ?? Math.sin(x)) * x;
+      }
+      export const d = grad(f), dd = grad(grad(f));
+    `;
+    const r = compile(source, { fileName: "nullish.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(strictErrors({ "nullish-in.ts": source, "nullish-out.ts": r.code })).toEqual([]);
+    const m = await load(r.code, "nullish.ts");
+    expect([m.d(0.5), m.dd(0.5)]).toEqual([expect.closeTo(0.75, 14), expect.closeTo(3, 14)]);
+    expect(m.d(2)).toBeCloseTo(Math.sin(2) + 2 * Math.cos(2), 14);
+    expect(m.dd(2)).toBeCloseTo(2 * Math.cos(2) - 2 * Math.sin(2), 14);
+  });
+
   it("optional parameters: entry points may be called without them; input and output type-check under strict", async () => {
     const source = `
       import { grad, valueAndGrad, vjp, jvp } from "adc";

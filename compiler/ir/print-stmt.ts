@@ -110,7 +110,11 @@ export function letText(s: Extract<Stmt, { k: "let" }>): string {
   // A reassignable array is declared with its wide type: TypeScript infers `new Float64Array(n)`
   // as Float64Array<ArrayBuffer>, and later assignments may bring any buffer.
   const annot = s.annot ?? (!s.isConst && s.ty.k === "arr" ? s.ty : undefined);
-  return `${s.isConst ? "const" : "let"} ${s.name}${annot ? `: ${printTy(annot)}` : ""} = ${printExpr(s.init)}`;
+  // A number taken from a `number | undefined` (`a ?? b` starts as a, replaced if missing): the
+  // variable is a number to TypeScript, as the value it ends with is.
+  const init = s.init;
+  const bang = s.ty.k === "num" && !annot && init.k === "var" && init.ty.k === "other" && /\bundefined\b/.test(init.ty.text) ? "!" : "";
+  return `${s.isConst ? "const" : "let"} ${s.name}${annot ? `: ${printTy(annot)}` : ""} = ${printExpr(init)}${bang}`;
 }
 
 /**

@@ -88,7 +88,13 @@ export function barInit(t: Ty, like: string): Expr {
   }
 }
 
+/** `number | undefined` (a value that may be missing): where it carries a derivative, a number. */
+function maybeNumber(t: Ty): boolean {
+  return t.k === "other" && /\bnumber\b/.test(t.text) && /^(number|undefined|null)( \| (number|undefined|null))*$/.test(t.text);
+}
+
 export function barDecl(bar: string, t: Ty, v: string, pos: Pos): Stmt {
   if (t.k === "num" || t.k === "arr" || isTree(t)) return decl(bar, barInit(t, v), pos);
+  if (maybeNumber(t)) return decl(bar, num(0), pos);
   return decl(bar, free("null"), pos, { annot: tyText(`${printTy(t)} | null`) });
 }
