@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { rolldown } from "rolldown";
 import { rollup } from "rollup";
 import esbuild from "rollup-plugin-esbuild";
-import { build } from "vite";
+import { build, createServer } from "vite";
 import { afterAll, describe, expect, it } from "vitest";
 import { adc } from "../vite/plugin.js";
 import { ALIASES } from "./helpers/load.js";
@@ -68,6 +68,29 @@ describe("adc/vite", () => {
     const pos = originalPositionFor(map, { line: line + 1, column: lines[line].indexOf("Math.exp") });
     expect(pos.source).toMatch(/src\/lib\.ts$/);
     expect(pos.line).toBe(2);
+  });
+
+  it("dev server: editing a helper that is inlined into another module's derivative recompiles that module", async () => {
+    const main = 'import { grad } from "adc";\nimport { softplus } from "./lib";\nexport const df = grad((x: number) => softplus(x) * 2);\n';
+    const dir = app("dev", main);
+    const server = await createServer({ root: dir, logLevel: "silent", configFile: false, resolve: { alias }, plugins: [adc()], server: { port: 0, ws: false } });
+    try {
+      await server.pluginContainer.buildStart({});
+      const s = (z: number) => 1 / (1 + Math.exp(-z));
+      expect((await server.ssrLoadModule("/src/main.ts")).df(0.5)).toBeCloseTo(2 * s(0.5), 12);
+      const lib = join(dir, "src", "lib.ts");
+      writeFileSync(lib, "export function softplus(x: number): number {\n  return x * x * x;\n}\n");
+      server.watcher.emit("change", lib);
+      // The recompile runs in the hot-update hook; wait for the new derivative (3 x^2 * 2).
+      let got = NaN;
+      for (let k = 0; k < 100 && !(Math.abs(got - 1.5) < 1e-12); k++) {
+        await new Promise((r) => setTimeout(r, 50));
+        got = (await server.ssrLoadModule("/src/main.ts")).df(0.5);
+      }
+      expect(got).toBeCloseTo(1.5, 12);
+    } finally {
+      await server.close();
+    }
   });
 
   it("fails the build with adc's diagnostic and its location", async () => {

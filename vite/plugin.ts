@@ -60,14 +60,18 @@ export function adc(options: AdcVitePluginOptions = {}) {
   let root = process.cwd();
   let roots: string[] = [];
   let compiled = new Map<string, Compiled>();
+  /** Every module of the program, compiled or read as it is (a helper inlined into its caller). */
+  let modules = new Set<string>();
 
   async function compileProgram(ctx: Context): Promise<void> {
     compiled = new Map();
+    modules = new Set();
     // A program that reaches no module using adc loads neither the compiler nor TypeScript.
     if (roots.length === 0 || !mayNeedAdc(roots)) return;
     // The compiler (and ts-morph) load on first use, not when the plugin is created.
     const { compileFiles, formatDiagnostic, resolutionFor } = await import("../compiler/index.js");
     const result = compileFiles(roots, new Map(), { resolution: resolutionFor(roots) });
+    modules = new Set(result.modules);
     for (const m of result.modules) ctx.addWatchFile?.(m);
     if (result.diagnostics.length) {
       const [first] = result.diagnostics;
@@ -101,7 +105,8 @@ export function adc(options: AdcVitePluginOptions = {}) {
     async handleHotUpdate(this: Context, hmr: { file: string; server: { moduleGraph: { getModulesByFile(f: string): Set<unknown> | undefined; invalidateModule(m: unknown): void } } }) {
       if (!TS.test(hmr.file)) return;
       const before = new Set(compiled.keys());
-      if (!before.has(hmr.file) && !roots.includes(hmr.file)) return;
+      // (A module whose own text is served unchanged may still be read by another's derivatives.)
+      if (!modules.has(hmr.file) && !before.has(hmr.file) && !roots.includes(hmr.file)) return;
       await compileProgram(this);
       const affected: unknown[] = [];
       for (const f of new Set([...before, ...compiled.keys()]))
