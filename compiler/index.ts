@@ -110,6 +110,9 @@ function compileSet(paths: readonly string[], overrides: ReadonlyMap<string, str
   applyResolution(project, options.resolution);
   // Files read from disk may have changed since the last build (watch mode, a rebuild).
   refreshFromDisk(project);
+  // Overridden modules the roots import (not only the roots) are read from their given text.
+  const rootPaths = new Set(paths.map((p) => resolve(p)));
+  for (const [p, text] of overrides) if (!rootPaths.has(resolve(p))) project.createSourceFile(resolve(p), text, { overwrite: true });
   const roots = paths.map((p) => {
     const abs = resolve(p);
     const text = overrides.get(abs);

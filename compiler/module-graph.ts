@@ -33,13 +33,11 @@ export function localModules(roots: readonly ts.SourceFile[], checker: ts.TypeCh
     if (seen.has(sf) || sf.isDeclarationFile || sf.fileName.includes("/node_modules/") || isAdcRuntime(sf.fileName)) return;
     seen.add(sf);
     const follow = (spec: ts.StringLiteralLike): void => {
-      if (unresolvedLocal(spec, sf)) {
-        sink.reportTs(2307, sf.fileName, spec.getStart(sf), spec.getEnd(), `Cannot find module '${spec.text}' or its corresponding type declarations.`);
-        return;
-      }
+      // (A module given as text, not on disk, is found by the program, not by the disk.)
       const sym = checker.getSymbolAtLocation(spec);
       const target = sym?.valueDeclaration ?? sym?.declarations?.[0];
-      if (target && ts.isSourceFile(target)) visit(target);
+      if (target && ts.isSourceFile(target)) return visit(target);
+      if (unresolvedLocal(spec, sf)) sink.reportTs(2307, sf.fileName, spec.getStart(sf), spec.getEnd(), `Cannot find module '${spec.text}' or its corresponding type declarations.`);
     };
     for (const st of sf.statements) {
       const spec = (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier;

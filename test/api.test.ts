@@ -5,10 +5,12 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import * as api from "../runtime/api.js";
-import { compile, formatDiagnostic } from "../compiler/index.js";
+import { compile, compileFiles, formatDiagnostic } from "../compiler/index.js";
 import { load, type Loaded } from "./helpers/load.js";
 import { strictErrors } from "./helpers/strict.js";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 async function build(source: string, fileName = "test-input.ts"): Promise<Loaded> {
   const r = compile(source, { fileName });
@@ -371,5 +373,32 @@ export const t = jvp(opt, [0.7, 2], [0, 1]);
     // Small n: the same program against finite differences.
     const h = 1e-6;
     expect(m.df(0.5, 50)).toBeCloseTo((m.f(0.5 + h, 50) - m.f(0.5 - h, 50)) / (2 * h), 6);
+  });
+});
+
+describe("compileFiles with texts given for modules", () => {
+  it("an imported module's given text is the one differentiated, on disk or not", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "adc-overrides-"));
+    try {
+      const main = join(dir, "main.ts");
+      const onDisk = join(dir, "helpers.ts");
+      writeFileSync(onDisk, "export function sq(x: number): number { return x * x; }\n");
+      const mainText = (from: string) => `import { grad } from "adc";\nimport { sq } from "${from}";\nexport const g = grad((x: number) => sq(x) + x);\n`;
+      const given = "export function sq(x: number): number { return x * x * x; }\n";
+      // The module on disk says x^2; the build is given x^3 for it.
+      const r = compileFiles([main], new Map([[main, mainText("./helpers")], [onDisk, given]]));
+      expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+      const m = await load(r.outputs.get(main)!.code, main, new Map([[onDisk, r.outputs.get(onDisk)?.code ?? given]]));
+      expect(m.g(3)).toBe(28);
+      // A module that exists only as given text (in a folder that does not exist either).
+      const vmain = join(dir, "virtual", "main.ts");
+      const vhelper = join(dir, "virtual", "h.ts");
+      const r2 = compileFiles([vmain], new Map([[vmain, mainText("./h")], [vhelper, given]]));
+      expect(r2.diagnostics.map(formatDiagnostic)).toEqual([]);
+      const m2 = await load(r2.outputs.get(vmain)!.code, vmain, new Map([[vhelper, r2.outputs.get(vhelper)?.code ?? given]]));
+      expect(m2.g(3)).toBe(28);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
