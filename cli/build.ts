@@ -64,11 +64,12 @@ function io<T>(what: string, fn: () => T): T {
 
 /**
  * Builds once. `read`, when given, receives every file the build depends on (inputs, the
- * modules they import, the tsconfig), so a watcher knows what to watch.
+ * modules they import, the tsconfig), so a watcher knows what to watch; `out` receives the
+ * output folder (the tsconfig's outDir when no --outdir is given), which it must not watch.
  */
-export async function runBuild(opts: BuildOptions, color: Color, read?: Set<string>): Promise<number> {
+export async function runBuild(opts: BuildOptions, color: Color, read?: Set<string>, out?: { outdir?: string }): Promise<number> {
   try {
-    return await buildOnce(opts, color, read ?? new Set());
+    return await buildOnce(opts, color, read ?? new Set(), out ?? {});
   } catch (e) {
     if (e instanceof IoFailure) {
       process.stderr.write(`adc: ${e.message}; nothing more written\n`);
@@ -85,7 +86,7 @@ function reportLines(lines: readonly string[], color: Color): number {
   return 1;
 }
 
-async function buildOnce(opts: BuildOptions, color: Color, depends: Set<string>): Promise<number> {
+async function buildOnce(opts: BuildOptions, color: Color, depends: Set<string>, out: { outdir?: string }): Promise<number> {
   const t0 = performance.now();
   const configPath = findConfig(opts.project, opts.inputs);
   if (configPath) depends.add(configPath);
@@ -116,6 +117,7 @@ async function buildOnce(opts: BuildOptions, color: Color, depends: Set<string>)
     return 2;
   }
   const outdir = resolve(outdirGiven);
+  out.outdir = outdir;
   if (files.length === 0) {
     process.stderr.write("adc: no TypeScript files to build\n");
     return 2;

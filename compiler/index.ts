@@ -11,7 +11,7 @@ import { resolve } from "node:path";
 import { isStackOverflow, tooDeepDiagnostics } from "./depth.js";
 import { build } from "./build.js";
 import type { Diagnostic } from "./diagnostics.js";
-import { applyResolution, sharedProject, type UserResolution } from "./program.js";
+import { applyResolution, forgetSharedProject, sharedProject, type UserResolution } from "./program.js";
 import type { SpliceResult } from "./emit/splice.js";
 import { withDump, type Stage } from "./pipeline.js";
 
@@ -45,6 +45,20 @@ export interface CompileResult {
  */
 const readBefore = new Set<string>();
 
+/** Whether the last build could not find a module (see forgetSharedProject). */
+let missedModule = false;
+
+/** The Project for the next build: the shared one, unless the last build missed a module. */
+function projectForBuild(): ReturnType<typeof sharedProject> {
+  if (missedModule) forgetSharedProject();
+  missedModule = false;
+  return sharedProject();
+}
+
+function noteMissed(diagnostics: readonly Diagnostic[]): void {
+  missedModule = diagnostics.some((d) => d.code === "TS2307");
+}
+
 function refreshFromDisk(project: ReturnType<typeof sharedProject>): void {
   for (const file of readBefore) project.getSourceFile(file)?.refreshFromFileSystemSync();
   for (const sf of project.getSourceFiles()) if (!sf.isDeclarationFile() && !sf.isInNodeModules()) sf.refreshFromFileSystemSync();
@@ -66,13 +80,14 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
 }
 
 function compileText(source: string, options: CompileOptions): CompileResult {
-  const project = sharedProject();
+  const project = projectForBuild();
   applyResolution(project);
   refreshFromDisk(project);
   const path = resolve(options.fileName ?? "input.ts");
   const sf = project.createSourceFile(path, source, { overwrite: true });
   const { result, dump } = withDump(options.dump, () => build(project, [sf]));
   remember(result.modules, new Set([sf.getFilePath() as string]));
+  noteMissed(result.diagnostics);
   const extra = options.dump ? { dump } : {};
   if (result.diagnostics.length) return { code: "", map: null, diagnostics: result.diagnostics.map((d) => ({ ...d, file: options.fileName ?? d.file })), ...extra };
   const out = result.outputs.get(sf.getFilePath()) ?? result.outputs.get(path);
@@ -106,7 +121,7 @@ export function compileFiles(paths: readonly string[], overrides: ReadonlyMap<st
 }
 
 function compileSet(paths: readonly string[], overrides: ReadonlyMap<string, string>, options: { dump?: Stage; resolution?: UserResolution }): FilesResult {
-  const project = sharedProject();
+  const project = projectForBuild();
   applyResolution(project, options.resolution);
   // Files read from disk may have changed since the last build (watch mode, a rebuild).
   refreshFromDisk(project);
@@ -126,6 +141,7 @@ function compileSet(paths: readonly string[], overrides: ReadonlyMap<string, str
   });
   const { result, dump } = withDump(options.dump, () => build(project, roots));
   remember(result.modules, new Set(roots.map((r) => r.getFilePath() as string)));
+  noteMissed(result.diagnostics);
   const outputs = new Map<string, SpliceResult | { code: string; map: null }>();
   if (!result.diagnostics.length) {
     for (const r of roots) outputs.set(r.getFilePath(), result.outputs.get(r.getFilePath()) ?? { code: r.getFullText(), map: null });

@@ -69,3 +69,12 @@ let shared: Project | undefined;
 export function sharedProject(): Project {
   return (shared ??= createProject());
 }
+
+/**
+ * Drops the process-wide Project. A build that could not find a module leaves that failed
+ * resolution in the Project for every file that has not changed since; when the module comes
+ * back (written again, a watcher's rebuild), only a new Project finds it.
+ */
+export function forgetSharedProject(): void {
+  shared = undefined;
+}

@@ -401,4 +401,24 @@ describe("compileFiles with texts given for modules", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("a module missing in one build (TS2307) and written before the next is found by the next (a watcher's rebuild)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "adc-missing-"));
+    try {
+      const main = join(dir, "main.ts");
+      const helper = join(dir, "helper.ts");
+      writeFileSync(main, 'import { grad } from "adc";\nimport { sq } from "./helper";\nexport const g = grad((x: number) => sq(x) * 2);\n');
+      writeFileSync(helper, "export function sq(x: number): number { return x * x; }\n");
+      expect(compileFiles([main]).diagnostics).toEqual([]);
+      rmSync(helper);
+      expect(compileFiles([main]).diagnostics.map((d) => d.code)).toEqual(["TS2307"]);
+      writeFileSync(helper, "export function sq(x: number): number { return x * x * x; }\n");
+      const r = compileFiles([main]);
+      expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+      const m = await load(r.outputs.get(main)!.code, main, new Map([[helper, r.outputs.get(helper)?.code ?? readFileSync(helper, "utf8")]]));
+      expect(m.g(3)).toBe(54);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

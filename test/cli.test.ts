@@ -322,6 +322,49 @@ describe("adc command line", () => {
       writeFileSync(lib, "export function sq(x: number): number { return 2 * x; }\n");
       await until("rebuild after the fix", () => run() === "2");
       expect(log).toMatch(/^\[[\d:]+\] Starting compilation in watch mode\.\.\./);
+      // Deleted (the build fails: it cannot find it), then written again: still watched.
+      const before = log.length;
+      rmSync(lib);
+      await until("the failed build", () => /Build failed\. Watching/.test(log.slice(before)));
+      writeFileSync(lib, "export function sq(x: number): number { return 5 * x; }\n");
+      await until("rebuild once the module is back", () => run() === "5");
+    } finally {
+      child.kill();
+    }
+  });
+
+  it("--watch with -p: builds the tsconfig's files into its outDir, builds a file added to the project, and recovers when an imported module is deleted and written again", async () => {
+    const dir = join(tmp, "watch-project");
+    mkdirSync(join(dir, "src"), { recursive: true });
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, outDir: "dist", rootDir: "src" }, include: ["src"] }));
+    const lib = join(dir, "src", "lib.ts");
+    writeFileSync(lib, "export function sq(x: number): number { return x * x; }\n");
+    writeFileSync(join(dir, "src", "main.ts"), 'import { grad } from "adc";\nimport { sq } from "./lib";\nconsole.log(grad((x: number) => sq(x))(3));\n');
+    const child = spawn(process.execPath, [cli, "build", "-p", ".", "--watch"], { cwd: dir });
+    let log = "";
+    child.stdout.on("data", (d) => (log += d));
+    child.stderr.on("data", (d) => (log += d));
+    const until = async (what: string, ok: () => boolean): Promise<void> => {
+      for (let waited = 0; !ok(); waited += 100) {
+        if (waited > 20000) throw new Error(`${what}: not seen after 20 s:\n${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const run = (file: string): string => {
+      try {
+        return execFileSync(process.execPath, [join(dir, "dist", file)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+      } catch {
+        return "";
+      }
+    };
+    try {
+      await until("first build", () => run("main.js") === "6");
+      writeFileSync(join(dir, "src", "extra.ts"), 'import { grad } from "adc";\nconsole.log(grad((x: number) => x * x * x)(2));\n');
+      await until("the added file built", () => run("extra.js") === "12");
+      rmSync(lib);
+      await until("the failed build", () => /Build failed\. Watching/.test(log));
+      writeFileSync(lib, "export function sq(x: number): number { return x * x * x; }\n");
+      await until("rebuild once the module is back", () => run("main.js") === "27");
     } finally {
       child.kill();
     }
