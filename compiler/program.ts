@@ -50,6 +50,8 @@ export function createProject(): Project {
       module: ts.ModuleKind.ESNext,
       moduleResolution: ts.ModuleResolutionKind.Bundler,
       allowImportingTsExtensions: true,
+      // (So that a .tsx module resolves; its JSX is left for the user's own build to compile.)
+      jsx: ts.JsxEmit.Preserve,
       resolveJsonModule: true,
       strict: true,
       noEmit: true,

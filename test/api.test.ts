@@ -402,6 +402,22 @@ describe("compileFiles with texts given for modules", () => {
     }
   });
 
+  it("a function imported from a .tsx module is differentiated", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "adc-tsx-"));
+    try {
+      const main = join(dir, "main.ts");
+      const helper = join(dir, "helper.tsx");
+      writeFileSync(helper, "export function t(x: number): number { return Math.exp(x); }\n");
+      writeFileSync(main, 'import { grad } from "adc";\nimport { t } from "./helper.js";\nexport const g = grad((x: number) => t(x) * x);\n');
+      const r = compileFiles([main]);
+      expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+      const m = await load(r.outputs.get(main)!.code, main, new Map([[helper, r.outputs.get(helper)?.code ?? readFileSync(helper, "utf8")]]));
+      expect(m.g(0.5)).toBeCloseTo(Math.exp(0.5) * 1.5, 14);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("a module missing in one build (TS2307) and written before the next is found by the next (a watcher's rebuild)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "adc-missing-"));
     try {
