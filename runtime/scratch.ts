@@ -14,10 +14,13 @@ export const retO: unknown[] = [];
 export const EMPTY_F64 = new Float64Array(0);
 
 /** A zero adjoint for an array: same kind and length; an empty one if the array was never made. */
-export function zerosLike<T extends Float64Array | number[]>(a: T | undefined): T {
-  if (a === undefined) return EMPTY_F64 as T;
-  if (a instanceof Float64Array) return zerosF64(a.length) as T;
-  return new Array<number>(a.length).fill(0) as T;
+export function zerosLike<T extends Float64Array | number[]>(a: T | undefined): T;
+/** (A readonly array's zeros are a number array the derivative code writes.) */
+export function zerosLike(a: readonly number[]): number[];
+export function zerosLike(a: Float64Array | readonly number[] | undefined): Float64Array | number[] {
+  if (a === undefined) return EMPTY_F64;
+  if (a instanceof Float64Array) return zerosF64(a.length);
+  return new Array<number>(a.length).fill(0);
 }
 
 /** `acc[k] += add[k]` for every k: the adjoint of copying an array. */

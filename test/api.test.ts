@@ -254,6 +254,48 @@ describe("the user API", () => {
     expect(second).toBeCloseTo((m.d(x + h) - m.d(x - h)) / (2 * h), 7);
   });
 
+  it("readonly arrays and readonly tuples as parameters and fields: every entry point takes them, and the output type-checks under strict", async () => {
+    const source = `
+      import { grad, valueAndGrad, vjp, jvp, hessian, jacrev, jacfwd } from "adc";
+      export function f(x: readonly number[]): number {
+        let s = 0;
+        for (let i = 0; i < x.length; i++) s += x[i] * x[i] * x[i];
+        return s;
+      }
+      export function v(x: readonly [number, number]): number[] { return [x[0] * x[1], Math.sin(x[0])]; }
+      interface Layer { readonly w: readonly number[]; b: number }
+      export function net(layers: Layer[], x: readonly number[]): number {
+        let s = 0;
+        for (const L of layers) {
+          let z = L.b;
+          for (let i = 0; i < x.length; i++) z += L.w[i] * x[i];
+          s += Math.tanh(z);
+        }
+        return s;
+      }
+      const x = [1.5, -0.5] as const;
+      export const results = [
+        grad(f)(x), valueAndGrad(f)(x)[1], vjp(f, x)[1](1)[0], jvp(f, [x], [[1, 0] as const])[1], hessian(f)(x),
+        jacrev(v)([2, 3] as const), jacfwd(v)([2, 3] as const),
+      ];
+      export const layerGrad = grad(net)([{ w: [0.1, 0.2], b: 0 }], x);
+    `;
+    const r = compile(source, { fileName: "readonly.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(strictErrors({ "readonly-in.ts": source, "readonly-out.ts": r.code })).toEqual([]);
+    const m = await load(r.code, "readonly.ts");
+    const [g, vg, pb, t, h, jr, jf] = m.results;
+    for (const d of [g, vg, pb]) expect(d).toEqual([6.75, 0.75]);
+    expect(t).toBe(6.75);
+    expect(h).toEqual([[9, 0], [0, -3]]);
+    const J = [[3, 2], [Math.cos(2), 0]].map((row) => row.map((v) => expect.closeTo(v, 14)));
+    expect(jr).toEqual(J);
+    expect(jf).toEqual(J);
+    const z = 0.1 * 1.5 + 0.2 * -0.5;
+    const d = 1 - Math.tanh(z) ** 2;
+    expect(m.layerGrad[0].w).toEqual([expect.closeTo(d * 1.5, 14), expect.closeTo(d * -0.5, 14)]);
+  });
+
   it("a number | undefined local with ??: first and second derivatives, and the output type-checks under strict", async () => {
     const source = `
       import { grad } from "adc";

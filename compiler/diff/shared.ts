@@ -11,7 +11,7 @@ export { assignText, elementIncrement } from "../ir/print-stmt.js";
 export function declText(s: Extract<Stmt, { k: "let" }>, rename?: (n: string) => string): string {
   // `!`: the generated code assigns it on every path the source did, but guards and jumps that
   // adc adds can hide that from TypeScript's flow analysis.
-  if (!s.init) return `let ${s.name}!: ${printTy(s.ty)};`;
+  if (!s.init) return `let ${s.name}!: ${printTy(s.ty, undefined, true)};`;
   return `${s.isConst ? "const" : "let"} ${s.name}${letAnnotation(s)} = ${printExpr(s.init, rename)};`;
 }
 

@@ -247,7 +247,7 @@ export function emitJvpPair(p: Prepared, names: { jvp: string; pair: string }, w
   const retTy = printTy(fn.ret);
   const c = new Code().at(fn.pos.start);
   const extra = closed.length ? `, ${paramList(closed)}` : "";
-  c.open(`export function ${names.pair}(${primals}: ${tup((q) => printTy(q.ty))}, ${tangents}: ${tup((q) => (active.has(q.name) ? printTy(q.ty) : "unknown"))}${extra}): [${retTy}, ${retTy}]`);
+  c.open(`export function ${names.pair}(${primals}: ${tup((q) => printTy(q.ty, undefined, true))}, ${tangents}: ${tup((q) => (active.has(q.name) ? printTy(q.ty, undefined, true) : "unknown"))}${extra}): [${retTy}, ${retTy}]`);
   guardDistinct(c, fn, user, written, user.map((_, i) => `${primals}[${i}]`));
   // Tangents of written parameters are written too: the caller's stay as they were.
   const tangent = (q: Param, i: number): string => (written.has(i) && q.ty.k !== "num" && q.ty.k !== "nd" ? `${RT}.copyArrays(${tangents}[${i}])` : `${tangents}[${i}]`);
@@ -318,7 +318,7 @@ export function tangentOrZero(q: Param, text: string): string {
 export function paramList(params: readonly Param[]): string {
   // (`?` only where every later parameter may be left out too, as TypeScript requires.)
   const mayOmit = (i: number): boolean => params.slice(i + 1).every((q) => q.optional || q.init !== undefined);
-  return params.map((q, i) => `${q.name}${q.optional && mayOmit(i) ? "?" : ""}: ${printTy(q.ty)}${q.init === undefined ? "" : ` = ${q.init}`}`).join(", ");
+  return params.map((q, i) => `${q.name}${q.optional && mayOmit(i) ? "?" : ""}: ${printTy(q.ty, undefined, true)}${q.init === undefined ? "" : ` = ${q.init}`}`).join(", ");
 }
 
 export type { Ty };

@@ -75,7 +75,7 @@ export function emitGradJvpPair(fn: IrFunction, i: number, directed: ReadonlySet
   const arg = (k: number): string => (k < user.length ? primalOrDefault(fn.params[k], `${primals}[${k}]`) : fn.params[k].name);
   const c = new Code().at(fn.pos.start);
   const extra = closed.length ? `, ${paramList(closed)}` : "";
-  c.open(`export function ${names.pair}(${primals}: ${tup((q) => printTy(q.ty))}, ${tangents}: ${tup((q, k) => (directed.has(k) ? printTy(q.ty) : "unknown"))}${extra}): [${outTy}, ${outTy}]`);
+  c.open(`export function ${names.pair}(${primals}: ${tup((q) => printTy(q.ty, undefined, true))}, ${tangents}: ${tup((q, k) => (directed.has(k) ? printTy(q.ty, undefined, true) : "unknown"))}${extra}): [${outTy}, ${outTy}]`);
   const all = fn.params.map((_, k) => arg(k)).join(", ");
   // The product first, on copies of what f writes (and of their tangents); then grad, f's own run.
   const hv = namer.fresh("hv", false);

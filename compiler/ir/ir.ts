@@ -25,7 +25,8 @@ export type Ctor = "Float64Array" | "Array";
 export type Ty =
   | { readonly k: "num" }
   | { readonly k: "bool" }
-  | { readonly k: "arr"; readonly ctor: Ctor }
+  /** `ro`: declared readonly (`readonly number[]`, a readonly tuple); generated code keeps the word. */
+  | { readonly k: "arr"; readonly ctor: Ctor; readonly ro?: boolean }
   | { readonly k: "nd" }
   | { readonly k: "obj"; readonly fields: ReadonlyArray<readonly [string, Ty]>; readonly text: string }
   /** An array of differentiable containers (`NDArray[]`, `number[][]`, an array of objects). */

@@ -13,7 +13,7 @@ import { printExpr, printTy } from "./print.js";
 /** `export function name(params): ret { body }`, placed at the user function. */
 export function printFunction(g: GenFunction): Code {
   const c = new Code().at(g.pos.start);
-  c.open(`export function ${g.name}(${g.params.map((q) => `${q.name}: ${printTy(q.ty)}`).join(", ")}): ${printTy(g.ret)}`);
+  c.open(`export function ${g.name}(${g.params.map((q) => `${q.name}: ${printTy(q.ty, undefined, true)}`).join(", ")}): ${printTy(g.ret)}`);
   printStmts(g.body, c);
   c.at(g.pos.start).close();
   return c;
@@ -106,7 +106,7 @@ export function loopHead(s: Loop): string {
 
 /** A declaration without the semicolon. */
 export function letText(s: Extract<Stmt, { k: "let" }>): string {
-  if (!s.init) return s.annot ? `let ${s.name}: ${printTy(s.annot)}` : `let ${s.name}!: ${printTy(s.ty)}`;
+  if (!s.init) return s.annot ? `let ${s.name}: ${printTy(s.annot, undefined, true)}` : `let ${s.name}!: ${printTy(s.ty, undefined, true)}`;
   // A reassignable array is declared with its wide type: TypeScript infers `new Float64Array(n)`
   // as Float64Array<ArrayBuffer>, and later assignments may bring any buffer.
   const annot = s.annot ?? (!s.isConst && s.ty.k === "arr" ? s.ty : undefined);
@@ -114,7 +114,7 @@ export function letText(s: Extract<Stmt, { k: "let" }>): string {
   // variable is a number to TypeScript, as the value it ends with is.
   const init = s.init;
   const bang = s.ty.k === "num" && !annot && init.k === "var" && init.ty.k === "other" && /\bundefined\b/.test(init.ty.text) ? "!" : "";
-  return `${s.isConst ? "const" : "let"} ${s.name}${annot ? `: ${printTy(annot)}` : ""} = ${printExpr(init)}${bang}`;
+  return `${s.isConst ? "const" : "let"} ${s.name}${annot ? `: ${printTy(annot, undefined, true)}` : ""} = ${printExpr(init)}${bang}`;
 }
 
 /**

@@ -141,14 +141,19 @@ export function isAtomic(t: string): boolean {
 }
 
 /** A type as TypeScript text, for declarations the emitters add. */
-export function printTy(t: Ty, ndName = `${RT}.NDArray`): string {
+/**
+ * A type as generated code writes it. `ro`: where a declared-readonly array keeps the word (a
+ * parameter, a local holding the user's array); elsewhere (adjoints, results, rows, which
+ * generated code writes or hands out) the array type is the mutable one.
+ */
+export function printTy(t: Ty, ndName = `${RT}.NDArray`, ro = false): string {
   switch (t.k) {
     case "num":
       return "number";
     case "bool":
       return "boolean";
     case "arr":
-      return t.ctor === "Float64Array" ? "Float64Array" : "number[]";
+      return t.ctor === "Float64Array" ? "Float64Array" : ro && t.ro ? "readonly number[]" : "number[]";
     case "nd":
       return ndName;
     case "obj":

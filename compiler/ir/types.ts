@@ -4,6 +4,9 @@
 import { ts } from "ts-morph";
 import { BOOL, F64, ND, NUM, NUMARR, VOID, type Ty } from "./ir.js";
 
+/** `readonly number[]`: a number array that generated code, like the user's, never writes. */
+const RO_NUMARR: Ty = { k: "arr", ctor: "Array", ro: true };
+
 export function classifyType(t: ts.Type, checker: ts.TypeChecker, depth = 0): Ty {
   // A type parameter is what it is constrained to (`<T extends number>`: a number).
   if (t.flags & ts.TypeFlags.TypeParameter && !isThisType(t)) {
@@ -28,14 +31,14 @@ export function classifyType(t: ts.Type, checker: ts.TypeChecker, depth = 0): Ty
   if (checker.isArrayType(t)) {
     const [elem] = checker.getTypeArguments(t as ts.TypeReference);
     const e = elem && classifyType(elem, checker, depth + 1);
-    if (e?.k === "num") return NUMARR;
+    if (e?.k === "num") return name === "ReadonlyArray" ? RO_NUMARR : NUMARR;
     if (e && (e.k === "arr" || e.k === "nd" || e.k === "obj" || e.k === "list")) return { k: "list", elem: e, text: checker.typeToString(t, undefined, ts.TypeFormatFlags.NoTruncation) };
   }
   if (checker.isTupleType(t)) {
     // A tuple of numbers ([number, number]) is, at run time, a number array of that length (its
     // derivatives are typed number[] in generated code).
     const elems = checker.getTypeArguments(t as ts.TypeReference);
-    if (elems.length && elems.every((e) => classifyType(e, checker, depth + 1).k === "num")) return NUMARR;
+    if (elems.length && elems.every((e) => classifyType(e, checker, depth + 1).k === "num")) return (t as ts.TupleTypeReference).target.readonly ? RO_NUMARR : NUMARR;
   }
   if (isClassInstance(t)) {
     // A class instance (a model): its data fields are the parts, as a pytree; methods live on

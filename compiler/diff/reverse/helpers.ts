@@ -67,7 +67,7 @@ export function hoistDecl(v: string, t: Ty, pos: Pos): Stmt {
     case "bool":
       return decl(v, { k: "bool", v: false, pos: GEN }, pos);
     case "arr":
-      return t.ctor === "Float64Array" ? decl(v, free(`${RT}.EMPTY_F64`), pos, { annot: F64 }) : decl(v, { k: "arrlit", ctor: "Array", elems: [], pos: GEN }, pos, { annot: NUMARR });
+      return t.ctor === "Float64Array" ? decl(v, free(`${RT}.EMPTY_F64`), pos, { annot: F64 }) : decl(v, { k: "arrlit", ctor: "Array", elems: [], pos: GEN }, pos, { annot: t.ro ? t : NUMARR });
     default:
       return decl(v, undefined, pos, { ty: t });
   }
