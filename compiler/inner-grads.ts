@@ -63,7 +63,7 @@ export class InnerGrads {
     const chain = gradChain(callee, this.host.checker);
     if (chain === undefined || typeof chain === "string") return chain;
     const g = reach(chain.fn);
-    if (g.captures?.length) return `grad of '${g.id.name}', which reads locals of its enclosing function, inside a differentiated function is not supported yet`;
+    if (g.captures?.length) return `grad of '${shownName(chain.fn, g.id.name)}', which reads locals of its enclosing function, inside a differentiated function is not supported yet`;
     let key = fnKey(g.id);
     let name = g.id.name;
     const params = chain.fn.parameters;
@@ -99,11 +99,17 @@ export class InnerGrads {
     const isJvp = adcExportName(inner, checker) === "jvp";
     if (!isValueAndGrad && !isJvp) return undefined;
     const [fnArg, second, third] = isValueAndGrad ? (inner as ts.CallExpression).arguments : call.arguments;
+    const what = isValueAndGrad ? "valueAndGrad" : "jvp";
+    const derivative = fnArg && gradOf(fnArg, checker);
+    if (derivative) {
+      const named = ts.isIdentifier(fnArg!) ? `'${fnArg!.text}', itself a derivative (${derivative}),` : derivative;
+      return `${what} of ${named} inside a differentiated function is not supported yet; its derivative along parameter i is grad(${derivative}, i)(...) (a second derivative), and its value a call of it`;
+    }
     if (!fnArg || !ts.isIdentifier(fnArg)) return "name the function differentiated here (a function declared at module level)";
     const node = functionOf(fnArg, checker);
     if (typeof node === "string") return node;
     const g = reach(node);
-    if (g.captures?.length) return `'${g.id.name}' reads locals of its enclosing function`;
+    if (g.captures?.length) return `'${fnArg.text}' reads locals of its enclosing function`;
     const params = node.parameters;
     let mask: boolean[];
     let valueArgs: ts.Expression[];
@@ -237,4 +243,21 @@ export class InnerGrads {
     }
     return out;
   }
+}
+
+/** The name a function is declared with in the user's code (generated names may add `_2`). */
+function shownName(node: FunctionNode, fallback: string): string {
+  const named = ts.isFunctionDeclaration(node) || ts.isFunctionExpression(node) ? node.name : ts.isVariableDeclaration(node.parent) ? node.parent.name : undefined;
+  return named && ts.isIdentifier(named) ? named.text : fallback;
+}
+
+/** `grad(q)` written here, or the name of a const bound to it: the text of that grad call. */
+function gradOf(e: ts.Expression, checker: ts.TypeChecker): string | undefined {
+  if (ts.isIdentifier(e)) {
+    const sym = checker.getSymbolAtLocation(e);
+    const decl = sym && (sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym).valueDeclaration;
+    if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer) return undefined;
+    e = decl.initializer;
+  }
+  return ts.isCallExpression(e) && adcExportName(e.expression, checker) === "grad" ? e.getText() : undefined;
 }
