@@ -197,11 +197,16 @@ async function buildOnce(opts: BuildOptions, color: Color, depends: Set<string>,
     written.set(path, io("read", () => readFileSync(file)));
   }
   // Nothing is written unless every output can be: none is an input (in any spelling, symlinks
-  // resolved) and nothing that is not a folder stands where a folder is needed.
+  // resolved), no folder stands where an output goes, and nothing that is not a folder stands
+  // where a folder is needed.
   const sourcesRead = new Set([...files, ...targets, ...copies, ...result.outputs.keys()].map(realPath));
   for (const path of written.keys()) {
     if (sourcesRead.has(realPath(path))) {
       process.stderr.write(`adc: refusing to write ${relative(process.cwd(), path)}: it is an input file; choose another --outdir\n`);
+      return 2;
+    }
+    if (existsSync(path) && statSync(path).isDirectory()) {
+      process.stderr.write(`adc: cannot write ${relative(process.cwd(), path)}: a folder is there\n`);
       return 2;
     }
     for (let d = dirname(path); d !== dirname(d); d = dirname(d))

@@ -137,7 +137,7 @@ describe("adc command line", () => {
     expect(readFileSync(file, "utf8")).toBe(text);
   });
 
-  it("never writes over an input through a symlink, nor two inputs into one output, nor past a file where a folder goes; and then writes nothing", () => {
+  it("never writes over an input through a symlink, nor two inputs into one output, nor past a file where a folder goes, nor onto a folder; and then writes nothing", () => {
     const base = join(tmp, "safety");
     const src = join(base, "src");
     mkdirSync(join(src, "sub"), { recursive: true });
@@ -157,6 +157,14 @@ describe("adc command line", () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/sub is not a folder/);
     expect(readdirSync(blocked)).toEqual(["sub"]);
+
+    // A folder where an output file goes: refused before a.js (which could be written) is.
+    const occupied = join(base, "out-occupied");
+    mkdirSync(join(occupied, "sub", "c.js"), { recursive: true });
+    const o = adc(["build", src, "--outdir", occupied]);
+    expect(o.code).toBe(2);
+    expect(o.err).toMatch(/cannot write .*c\.js: a folder is there/);
+    expect(readdirSync(occupied)).toEqual(["sub"]);
 
     writeFileSync(join(src, "a.tsx"), "export const z = 1;\n");
     const twice = adc(["build", src, "--outdir", join(base, "out-twice")]);
