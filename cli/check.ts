@@ -20,6 +20,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { inspect } from "node:util";
 import { ts } from "ts-morph";
 import { compileFiles, formatDiagnostic } from "../compiler/index.js";
+import { collect } from "./build.js";
 import { compiledModules, runtimeEntry } from "./emit.js";
 
 type Color = (s: string, c: "red" | "green" | "cyan" | "gray" | "bold") => string;
@@ -59,8 +60,25 @@ function targetsOf(file: string): Target[] {
 type Row = { name: string; report?: { checks: { mode: string; error: number; tolerance: number }[] }; error?: string };
 
 export async function runCheck(inputs: readonly string[], color: Color): Promise<number> {
-  const files = inputs.map((f) => resolve(f));
-  const targets = files.flatMap(targetsOf);
+  // Files and folders, gathered as `adc build` gathers them.
+  const found: string[] = [];
+  let targets: Target[];
+  try {
+    for (const input of inputs) {
+      if (!existsSync(input)) {
+        process.stderr.write(`adc: no such file or folder: ${input}\n`);
+        return 2;
+      }
+      collect(input, found, "");
+    }
+    targets = [...new Set(found)].flatMap(targetsOf);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err?.code !== "string") throw e;
+    process.stderr.write(`adc: cannot read ${relative(process.cwd(), err.path ?? "") || err.path || ""}: ${err.code}${err.syscall ? ` (${err.syscall})` : ""}\n`);
+    return 2;
+  }
+  const files = [...new Set(found)];
   const empty = targets.find((t) => t.call === "");
   if (empty) {
     process.stderr.write(`adc: ${relative(process.cwd(), empty.file)}: the @checkGrads tag of ${empty.name} needs the arguments, e.g. @checkGrads [0.5, [1, 2]]\n`);

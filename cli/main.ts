@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 
 const USAGE = `Usage: adc build <files|dirs...> --outdir DIR [options]
        adc build -p tsconfig.json [--outdir DIR] [options]
-       adc check <files...>
+       adc check <files|dirs...>
 
 Compiles TypeScript that calls adc's grad, valueAndGrad, vjp or jvp: each call is replaced
 by generated derivative code, ahead of time.
@@ -109,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
   if (!command) usageError("no command given");
   const color = process.stdout.isTTY ? (s: string, c: Parameters<typeof styleText>[0]) => styleText(c, s) : (s: string) => s;
   if (command === "check") {
-    if (inputs.length === 0) usageError("check needs at least one file");
+    if (inputs.length === 0) usageError("check needs at least one file or folder");
     const { runCheck } = await tool(() => import("./check.js"));
     return runCheck(inputs, color);
   }
