@@ -19,9 +19,9 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { inspect } from "node:util";
 import { ts } from "ts-morph";
-import { compileFiles, formatDiagnostic } from "../compiler/index.js";
+import { compileFiles, findConfig, formatDiagnostic, governs, readConfig, type UserConfig } from "../compiler/index.js";
 import { collect } from "./build.js";
-import { compiledModules, runtimeEntry } from "./emit.js";
+import { compiledModules, isTsSource, runtimeEntry } from "./emit.js";
 
 type Color = (s: string, c: "red" | "green" | "cyan" | "gray" | "bold") => string;
 
@@ -59,12 +59,23 @@ function targetsOf(file: string): Target[] {
 
 type Row = { name: string; report?: { checks: { mode: string; error: number; tolerance: number }[] }; error?: string };
 
-export async function runCheck(inputs: readonly string[], color: Color): Promise<number> {
+/**
+ * `project` is `-p`'s tsconfig; without it the nearest tsconfig above the first input, when it
+ * includes the inputs, as for `adc build`: its `paths` and `baseUrl` resolve imports, and with no
+ * inputs named its files are checked.
+ */
+export async function runCheck(inputs: readonly string[], color: Color, project?: string): Promise<number> {
+  const configPath = findConfig(project, inputs);
+  const read = configPath ? readConfig(configPath) : { errors: [] as string[], config: undefined };
+  if (read.errors.length && (project !== undefined || !read.config)) {
+    for (const e of read.errors) process.stderr.write(color(e, "red") + "\n");
+    return 2;
+  }
   // Files and folders, gathered as `adc build` gathers them.
   const found: string[] = [];
   let targets: Target[];
   try {
-    for (const input of inputs) {
+    for (const input of inputs.length ? inputs : (read.config?.fileNames ?? []).filter(isTsSource)) {
       if (!existsSync(input)) {
         process.stderr.write(`adc: no such file or folder: ${input}\n`);
         return 2;
@@ -79,6 +90,11 @@ export async function runCheck(inputs: readonly string[], color: Color): Promise
     return 2;
   }
   const files = [...new Set(found)];
+  const config = read.config && governs(read.config, files, project !== undefined) ? read.config : undefined;
+  if (read.errors.length && config) {
+    for (const e of read.errors) process.stderr.write(color(e, "red") + "\n");
+    return 2;
+  }
   const empty = targets.find((t) => t.call === "");
   if (empty) {
     process.stderr.write(`adc: ${relative(process.cwd(), empty.file)}: the @checkGrads tag of ${empty.name} needs the arguments, e.g. @checkGrads [0.5, [1, 2]]\n`);
@@ -92,7 +108,7 @@ export async function runCheck(inputs: readonly string[], color: Color): Promise
   for (const file of files) {
     const mine = targets.filter((t) => t.file === file);
     if (!mine.length) continue;
-    const found = await checkFile(file, mine, color);
+    const found = await checkFile(file, mine, color, config);
     if (!found) return 1;
     rows.push(...found);
   }
@@ -103,12 +119,12 @@ export async function runCheck(inputs: readonly string[], color: Color): Promise
  * The checks run at the end of the module itself, so a tag's arguments may use whatever the
  * module can (its imports, its constants). The module's own top-level code runs first.
  */
-async function checkFile(file: string, targets: readonly Target[], color: Color): Promise<Row[] | undefined> {
+async function checkFile(file: string, targets: readonly Target[], color: Color, config: UserConfig | undefined): Promise<Row[] | undefined> {
   const lines = ["", 'import { checkGrads as __adc_checkGrads } from "adc";', "export const __adc_check_rows: { name: string; report?: unknown; error?: string }[] = [];"];
   for (const t of targets)
     lines.push(`try { __adc_check_rows.push({ name: ${JSON.stringify(t.name)}, report: __adc_checkGrads(${t.name}, ${t.call}) }); } catch (e) { __adc_check_rows.push({ name: ${JSON.stringify(t.name)}, error: (e as Error).message }); }`);
   const text = readFileSync(file, "utf8") + lines.join("\n") + "\n";
-  const result = compileFiles([file], new Map([[file, text]]));
+  const result = compileFiles([file], new Map([[file, text]]), { resolution: config?.resolution });
   if (result.diagnostics.length) {
     const own = text.split("\n").length - lines.length;
     for (const d of result.diagnostics) {
@@ -126,6 +142,7 @@ async function checkFile(file: string, targets: readonly Target[], color: Color)
     write: false,
     outdir: dirname(file),
     logLevel: "silent",
+    ...(config ? { tsconfig: config.path } : {}),
     // For the module's own exceptions: their frames then name the user's files and lines.
     sourcemap: "inline",
     sourcesContent: false,

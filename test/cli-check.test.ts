@@ -48,4 +48,29 @@ describe("adc check", () => {
     expect(r.out.split("\n").filter((l) => / ok$/.test(l)).map((l) => l.split(/\s{2,}/)[0])).toEqual(["sq", "sq", "s", "s"]);
     expect(r.out).toMatch(/\n2 passed, 0 failed\n$/);
   });
+
+  it("imports resolve through the tsconfig's paths and baseUrl as for adc build: the nearest tsconfig, or -p's", () => {
+    const paths = (file: string) => ({
+      [file]: JSON.stringify({ compilerOptions: { strict: true, baseUrl: ".", paths: { "@lib/*": ["src/lib/*"] } }, include: ["src"] }),
+      "src/lib/act.ts": "export function gelu(x: number): number {\n  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));\n}\n",
+      "src/app/chk.ts": 'import { gelu } from "@lib/act";\n/** @checkGrads [0.3] */\nexport function h(x: number): number { return gelu(x) * Math.cos(x); }\n',
+    });
+    const nearest = project("paths", paths("tsconfig.json"));
+    const r = adc(["check", join(nearest, "src/app/chk.ts")]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\n1 passed, 0 failed\n$/);
+    // A tsconfig the search would not find, named with -p (a file, or the project's folder), also with no inputs named.
+    const named = project("paths-p", paths("tsconfig.check.json"));
+    for (const args of [["-p", join(named, "tsconfig.check.json"), join(named, "src/app/chk.ts")], ["-p", join(named, "tsconfig.check.json")]]) {
+      const p = adc(["check", ...args]);
+      expect(p.err).toBe("");
+      expect(p.code).toBe(0);
+      expect(p.out).toMatch(/^h +\[0\.3\] +rev .* ok$/m);
+    }
+    // As for build, a tsconfig that -p names must exist.
+    const none = adc(["check", "-p", join(named, "nope.json"), join(named, "src/app/chk.ts")]);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/cannot find the tsconfig/);
+  });
 });
