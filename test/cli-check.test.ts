@@ -73,4 +73,39 @@ describe("adc check", () => {
     expect(none.code).toBe(2);
     expect(none.err).toMatch(/cannot find the tsconfig/);
   });
+
+  it("a tag that does not parse, or that the compiler refuses, is an error at its place in the file; the other tags and files are still checked (exit 1)", () => {
+    const dir = project("tags", {
+      "t1.ts": "/** @checkGrads [0.3, */\nexport function bad(x: number): number { return x * x; }\n",
+      "t2.ts": [
+        "const xs = [0.5];",
+        "/**",
+        " * @checkGrads [0.5]",
+        " * @checkGrads [0.3, ] , {atol: }",
+        " */",
+        "export function f(x: number): number { return x * x; }",
+        "/** @checkGrads",
+        " *   [0.5,",
+        " *    ] ] */",
+        "export const g = (x: number) => Math.sin(x);",
+        "/** @checkGrads xs */",
+        "export const h = (x: number) => Math.cos(x);",
+        "/** @checkGrads [0.25] */",
+        "export const k = (x: number) => Math.cos(x);",
+      ].join("\n") + "\n",
+      "t3.ts": "/** @checkGrads [1.5] */\nexport const s = (x: number) => Math.sin(x) * x;\n",
+    });
+    const r = adc(["check", "t1.ts", "t2.ts", "t3.ts"], dir);
+    expect(r.code).toBe(1);
+    expect(r.err.split("\n").filter(Boolean)).toEqual([
+      "t1.ts(1,22): error TS1137: Expression or comma expected. (in a @checkGrads tag)",
+      "t2.ts(4,33): error TS1109: Expression expected. (in a @checkGrads tag)",
+      "t2.ts(9,9): error TS1005: ',' expected. (in a @checkGrads tag)",
+      "t2.ts(11,17): error ADC1020: checkGrads needs f's arguments written as a list - checkGrads(f, [x, y]) (in a @checkGrads tag)",
+    ]);
+    const rows = r.out.split("\n").filter((l) => / (ok|FAIL)$/.test(l)).map((l) => l.split(/\s{2,}/).filter((c) => !/e-?\d+$/.test(c)).join(" "));
+    expect(rows).toEqual(["bad [0.3, FAIL", "f [0.5] fwd ok", "f [0.5] rev ok", "f [0.3, ] , {atol: } FAIL", "g [0.5, ] ] FAIL", "h xs FAIL", "k [0.25] fwd ok", "k [0.25] rev ok", "s [1.5] fwd ok", "s [1.5] rev ok"]);
+    expect(r.out).toContain("\nt2.ts(8,6): g: TS1005: ',' expected.\n");
+    expect(r.out).toMatch(/\n3 passed, 4 failed\n$/);
+  });
 });
