@@ -108,4 +108,12 @@ describe("adc check", () => {
     expect(r.out).toContain("\nt2.ts(8,6): g: TS1005: ',' expected.\n");
     expect(r.out).toMatch(/\n3 passed, 4 failed\n$/);
   });
+
+  it("a tag whose argument has no derivative to check (a string) fails naming the argument, the function and the tag's place", () => {
+    const dir = project("string-arg", { "t.ts": '\n/** @checkGrads ["a"] */\nexport function strArg(x: number): number { return x * x; }\n' });
+    const r = adc(["check", "t.ts"], dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('\nt.ts(2,17): strArg: checkGrads: argument 0 of strArg is a string ("a"), not a number, a number array, a Float64Array or an NDArray');
+    expect(r.out).not.toMatch(/NaN/);
+  });
 });
