@@ -26,7 +26,8 @@ export interface BuildOptions {
 
 type Color = (s: string, c: "red" | "green" | "cyan" | "gray" | "bold") => string;
 
-function collect(path: string, out: string[], outdir: string): void {
+/** The TypeScript files of a file or folder (its subfolders too, but not node_modules, hidden folders or outdir). */
+export function collect(path: string, out: string[], outdir: string): void {
   const st = statSync(path);
   if (st.isFile()) {
     out.push(resolve(path));

@@ -9,6 +9,8 @@
  * A function may carry several tags (several points). adc appends the checkGrads calls to the
  * module, compiles it, bundles it with the runtime and runs it (the module's own top-level code
  * runs first).
+ * A tag that does not parse as the rest of a call, or that the compiler refuses, is a failed
+ * check reported at its place in the file (cli/check-tags.ts); the other tags still run.
  * Exit status 0 when every check passes, 1 when one fails, the program has diagnostics or the
  * module throws while loading (its own exception, reported with its frames, is not adc's).
  */
@@ -18,87 +20,133 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { inspect } from "node:util";
-import { ts } from "ts-morph";
-import { compileFiles, formatDiagnostic } from "../compiler/index.js";
-import { compiledModules, runtimeEntry } from "./emit.js";
+import { compileFiles, findConfig, formatDiagnostic, governs, readConfig, type UserConfig } from "../compiler/index.js";
+import { collect } from "./build.js";
+import { tagError, targetsOf, type Target } from "./check-tags.js";
+import { compiledModules, isTsSource, runtimeEntry } from "./emit.js";
 
 type Color = (s: string, c: "red" | "green" | "cyan" | "gray" | "bold") => string;
 
-interface Target {
-  readonly file: string;
-  readonly name: string;
-  /** The call's text after the function: `[0.5, [1, 2]]` or `[x], { modes: ["rev"] }`. */
-  readonly call: string;
-}
+type Row = { target: Target; report?: { checks: { mode: string; error: number; tolerance: number }[] }; error?: string };
 
-/** Exported functions (declarations and `const` arrows) with their `@checkGrads` tags. */
-function targetsOf(file: string): Target[] {
-  const sf = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
-  const out: Target[] = [];
-  const exported = (n: ts.Node): boolean => !!ts.getCombinedModifierFlags(n as ts.Declaration) && (ts.getCombinedModifierFlags(n as ts.Declaration) & ts.ModifierFlags.Export) !== 0;
-  // Not ts.getJSDocTags: it reads only the block nearest the declaration, so one tag per block
-  // would check the last point alone. `jsDoc` holds every block, as ts-morph's getJsDocs reads it.
-  const tags = (...hosts: (ts.Node | undefined)[]): string[] =>
-    hosts
-      .flatMap((n) => (n as { jsDoc?: ts.JSDoc[] } | undefined)?.jsDoc ?? [])
-      .flatMap((doc) => doc.tags ?? [])
-      .filter((t) => t.tagName.text === "checkGrads")
-      .map((t) => (typeof t.comment === "string" ? t.comment : ts.getTextOfJSDocComment(t.comment) ?? "").trim());
-  for (const st of sf.statements) {
-    if (ts.isFunctionDeclaration(st) && st.name && exported(st)) for (const call of tags(st)) out.push({ file, name: st.name.text, call });
-    if (ts.isVariableStatement(st) && exported(st)) {
-      // The statement's blocks go to its first declaration, as getJSDocTags gives them.
-      const first = st.declarationList.declarations[0];
-      for (const d of st.declarationList.declarations)
-        if (ts.isIdentifier(d.name)) for (const call of tags(d === first ? st : undefined, d, d.initializer)) out.push({ file, name: d.name.text, call });
-    }
+/**
+ * `project` is `-p`'s tsconfig; without it the nearest tsconfig above the first input, when it
+ * includes the inputs, as for `adc build`: its `paths` and `baseUrl` resolve imports, and with no
+ * inputs named its files are checked.
+ */
+export async function runCheck(inputs: readonly string[], color: Color, project?: string): Promise<number> {
+  const configPath = findConfig(project, inputs);
+  const read = configPath ? readConfig(configPath) : { errors: [] as string[], config: undefined };
+  if (read.errors.length && (project !== undefined || !read.config)) {
+    for (const e of read.errors) process.stderr.write(color(e, "red") + "\n");
+    return 2;
   }
-  return out;
-}
-
-type Row = { name: string; report?: { checks: { mode: string; error: number; tolerance: number }[] }; error?: string };
-
-export async function runCheck(inputs: readonly string[], color: Color): Promise<number> {
-  const files = inputs.map((f) => resolve(f));
-  const targets = files.flatMap(targetsOf);
-  const empty = targets.find((t) => t.call === "");
-  if (empty) {
-    process.stderr.write(`adc: ${relative(process.cwd(), empty.file)}: the @checkGrads tag of ${empty.name} needs the arguments, e.g. @checkGrads [0.5, [1, 2]]\n`);
+  // Files and folders, gathered as `adc build` gathers them.
+  const found: string[] = [];
+  let targets: Target[];
+  try {
+    for (const input of inputs.length ? inputs : (read.config?.fileNames ?? []).filter(isTsSource)) {
+      if (!existsSync(input)) {
+        process.stderr.write(`adc: no such file or folder: ${input}\n`);
+        return 2;
+      }
+      collect(input, found, "");
+    }
+    targets = [...new Set(found)].flatMap(targetsOf);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err?.code !== "string") throw e;
+    process.stderr.write(`adc: cannot read ${relative(process.cwd(), err.path ?? "") || err.path || ""}: ${err.code}${err.syscall ? ` (${err.syscall})` : ""}\n`);
+    return 2;
+  }
+  const files = [...new Set(found)];
+  const config = read.config && governs(read.config, files, project !== undefined) ? read.config : undefined;
+  if (read.errors.length && config) {
+    for (const e of read.errors) process.stderr.write(color(e, "red") + "\n");
     return 2;
   }
   if (targets.length === 0) {
     process.stderr.write("adc: no exported function has a @checkGrads tag\n");
     return 2;
   }
+  // A tag that cannot be run is a failed check, reported at its place; the others still run.
   const rows: Row[] = [];
+  let failed = false;
   for (const file of files) {
     const mine = targets.filter((t) => t.file === file);
     if (!mine.length) continue;
-    const found = await checkFile(file, mine, color);
-    if (!found) return 1;
-    rows.push(...found);
+    const found = await checkFile(file, mine, color, config);
+    if (!found) failed = true;
+    else rows.push(...found);
   }
-  return report(rows, targets, color);
+  return rows.length ? Math.max(report(rows, color), failed ? 1 : 0) : 1;
+}
+
+/** A tag's error, as tsc prints a diagnostic, at its place in the file; its row in the table. */
+function tagFailure(t: Target, offset: number, code: string, message: string, color: Color): Row {
+  const { line, column } = t.at(offset);
+  process.stderr.write(color(formatDiagnostic({ code, message, file: relative(process.cwd(), t.file) || t.file, line, column, start: 0, length: 0 }) + " (in a @checkGrads tag)", "red") + "\n");
+  return { target: t, error: `${code}: ${message}` };
 }
 
 /**
  * The checks run at the end of the module itself, so a tag's arguments may use whatever the
  * module can (its imports, its constants). The module's own top-level code runs first.
  */
-async function checkFile(file: string, targets: readonly Target[], color: Color): Promise<Row[] | undefined> {
-  const lines = ["", 'import { checkGrads as __adc_checkGrads } from "adc";', "export const __adc_check_rows: { name: string; report?: unknown; error?: string }[] = [];"];
-  for (const t of targets)
-    lines.push(`try { __adc_check_rows.push({ name: ${JSON.stringify(t.name)}, report: __adc_checkGrads(${t.name}, ${t.call}) }); } catch (e) { __adc_check_rows.push({ name: ${JSON.stringify(t.name)}, error: (e as Error).message }); }`);
-  const text = readFileSync(file, "utf8") + lines.join("\n") + "\n";
-  const result = compileFiles([file], new Map([[file, text]]));
-  if (result.diagnostics.length) {
-    const own = text.split("\n").length - lines.length;
-    for (const d of result.diagnostics) {
-      const where = d.file === file && d.line > own ? " (in a @checkGrads tag)" : "";
-      process.stderr.write(color(formatDiagnostic({ ...d, file: relative(process.cwd(), d.file) || d.file }) + where, "red") + "\n");
-    }
-    return undefined;
+async function checkFile(file: string, all: readonly Target[], color: Color, config: UserConfig | undefined): Promise<Row[] | undefined> {
+  const failures = new Map<Target, Row>();
+  for (const t of all) {
+    const e = tagError(t);
+    if (e) failures.set(t, tagFailure(t, e.offset, e.code, e.message, color));
   }
+  const source = readFileSync(file, "utf8");
+  let targets = all.filter((t) => !failures.has(t));
+  let result: ReturnType<typeof compileFiles> | undefined;
+  // Compiled again without a tag the compiler refuses (a diagnostic in the appended calls).
+  while (targets.length) {
+    const lines = ["", 'import { checkGrads as __adc_checkGrads } from "adc";', "export const __adc_check_rows: { k: number; report?: unknown; error?: string }[] = [];"];
+    /** Per target: where its line and its tag's text start in `text`. */
+    const spans: { line: number; call: number }[] = [];
+    let at = source.length + lines.join("\n").length + 1;
+    targets.forEach((t, k) => {
+      const head = `try { __adc_check_rows.push({ k: ${k}, report: __adc_checkGrads(${t.name}, `;
+      spans.push({ line: at, call: at + head.length });
+      const line = `${head}${t.call}) }); } catch (e) { __adc_check_rows.push({ k: ${k}, error: (e as Error).message }); }`;
+      lines.push(line);
+      at += line.length + 1;
+    });
+    const text = source + lines.join("\n") + "\n";
+    result = compileFiles([file], new Map([[file, text]]), { resolution: config?.resolution });
+    const refused = new Set<Target>();
+    const others = [];
+    for (const d of result.diagnostics) {
+      let k = -1;
+      if (d.file === file) for (let j = 0; j < spans.length && spans[j].line <= d.start; j++) k = j;
+      if (k < 0) {
+        others.push(d);
+        continue;
+      }
+      const t = targets[k];
+      const offset = d.start - spans[k].call;
+      if (!failures.has(t)) failures.set(t, tagFailure(t, offset >= 0 && offset <= t.call.length ? offset : 0, d.code, d.hint ? `${d.message} - ${d.hint}` : d.message, color));
+      refused.add(t);
+    }
+    if (others.length) {
+      for (const d of others) process.stderr.write(color(formatDiagnostic({ ...d, file: relative(process.cwd(), d.file) || d.file }), "red") + "\n");
+      return undefined;
+    }
+    if (!refused.size) break;
+    targets = targets.filter((t) => !refused.has(t));
+    result = undefined;
+  }
+  const ran = result ? await run(file, result, color, config) : [];
+  if (!ran) return undefined;
+  for (const r of ran) failures.set(targets[r.k], { target: targets[r.k], report: r.report, error: r.error });
+  return all.filter((t) => failures.has(t)).map((t) => failures.get(t)!);
+}
+
+/** Bundles the compiled module with the runtime and runs it: its checks' rows, by index. */
+async function run(file: string, result: ReturnType<typeof compileFiles>, color: Color, config: UserConfig | undefined): Promise<{ k: number; report?: Row["report"]; error?: string }[] | undefined> {
   const sources = new Map(result.outputs);
   const bundled = await build({
     entryPoints: [file],
@@ -108,6 +156,7 @@ async function checkFile(file: string, targets: readonly Target[], color: Color)
     write: false,
     outdir: dirname(file),
     logLevel: "silent",
+    ...(config ? { tsconfig: config.path } : {}),
     // For the module's own exceptions: their frames then name the user's files and lines.
     sourcemap: "inline",
     sourcesContent: false,
@@ -121,7 +170,7 @@ async function checkFile(file: string, targets: readonly Target[], color: Color)
     writeFileSync(out, bundled.outputFiles[0].text);
     process.setSourceMapsEnabled(true);
     try {
-      return (await import(pathToFileURL(out).href)).__adc_check_rows as Row[];
+      return (await import(pathToFileURL(out).href)).__adc_check_rows;
     } catch (e) {
       // The appended checks catch their own failures, so this came from the module's code.
       process.stderr.write(color(thrownByModule(file, out, e), "red") + "\n");
@@ -164,24 +213,29 @@ function thrownByModule(file: string, bundle: string, e: unknown): string {
   return [`adc: ${where}: the module threw while loading: ${head.join("\n")}`, ...frames].join("\n");
 }
 
-function report(rows: readonly Row[], targets: readonly Target[], color: Color): number {
+function report(rows: readonly Row[], color: Color): number {
   let failed = 0;
   const table: string[][] = [["function", "arguments", "mode", "max error", "tolerance", "result"]];
-  rows.forEach((r, k) => {
-    const args = targets[k].call.length > 40 ? targets[k].call.slice(0, 37) + "..." : targets[k].call;
+  for (const r of rows) {
+    const call = r.target.call.replace(/\s*\n\s*/g, " ");
+    const args = call.length > 40 ? call.slice(0, 37) + "..." : call;
     if (r.error !== undefined) {
       failed++;
-      table.push([r.name, args, "", "", "", "FAIL"]);
-      return;
+      table.push([r.target.name, args, "", "", "", "FAIL"]);
+      continue;
     }
-    for (const c of r.report!.checks) if (c.mode !== "value") table.push([r.name, args, c.mode, c.error.toExponential(2), c.tolerance.toExponential(2), "ok"]);
-  });
+    for (const c of r.report!.checks) if (c.mode !== "value") table.push([r.target.name, args, c.mode, c.error.toExponential(2), c.tolerance.toExponential(2), "ok"]);
+  }
   const widths = table[0].map((_, j) => Math.max(...table.map((row) => row[j].length)));
   for (const row of table) {
     const line = row.map((cell, j) => cell.padEnd(widths[j])).join("  ").trimEnd();
     process.stdout.write((row[5] === "FAIL" ? color(line, "red") : line) + "\n");
   }
-  for (const r of rows) if (r.error !== undefined) process.stdout.write(color(`\n${r.name}: ${r.error}`, "red") + "\n");
+  for (const r of rows)
+    if (r.error !== undefined) {
+      const { line, column } = r.target.at(0);
+      process.stdout.write(color(`\n${relative(process.cwd(), r.target.file) || r.target.file}(${line},${column}): ${r.target.name}: ${r.error}`, "red") + "\n");
+    }
   process.stdout.write(`\n${rows.length - failed} passed, ${failed} failed\n`);
   return failed ? 1 : 0;
 }

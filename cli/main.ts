@@ -13,7 +13,8 @@ import { fileURLToPath } from "node:url";
 
 const USAGE = `Usage: adc build <files|dirs...> --outdir DIR [options]
        adc build -p tsconfig.json [--outdir DIR] [options]
-       adc check <files...>
+       adc check <files|dirs...> [-p tsconfig.json]
+       adc check -p tsconfig.json
 
 Compiles TypeScript that calls adc's grad, valueAndGrad, vjp or jvp: each call is replaced
 by generated derivative code, ahead of time.
@@ -38,7 +39,8 @@ Options:
 
 adc check runs checkGrads (finite differences against forward and reverse mode) on every
 exported function marked /** @checkGrads [args] */ and prints a table; exit 1 if one fails
-or the module's own top-level code throws.
+or the module's own top-level code throws. Its imports resolve through the tsconfig as for
+build (-p, or the nearest one that includes the inputs).
 
 Exit status: 0 built, 1 the program has diagnostics (nothing written), 2 usage or file-system
 error (nothing more written), 3 internal error (a bug in adc).`;
@@ -109,9 +111,9 @@ async function main(argv: string[]): Promise<number> {
   if (!command) usageError("no command given");
   const color = process.stdout.isTTY ? (s: string, c: Parameters<typeof styleText>[0]) => styleText(c, s) : (s: string) => s;
   if (command === "check") {
-    if (inputs.length === 0) usageError("check needs at least one file");
+    if (inputs.length === 0 && values.project === undefined) usageError("check needs at least one file or folder, or -p tsconfig.json");
     const { runCheck } = await tool(() => import("./check.js"));
-    return runCheck(inputs, color);
+    return runCheck(inputs, color, values.project);
   }
   if (command !== "build") usageError(`unknown command '${command}'`);
   if (inputs.length === 0 && values.project === undefined) usageError("build needs at least one file or folder, or -p tsconfig.json");

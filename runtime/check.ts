@@ -48,6 +48,11 @@ export function checkGrads(f: Fn, jvp: JvpFn | null, vjp: VjpFn | null, diff: re
   const bad = options.argnums?.find((i) => !diff[i]);
   if (bad !== undefined) throw new Error(`checkGrads: argument ${bad} ${bad >= 0 && bad < diff.length ? "carries no derivative" : "does not exist"}`);
   const mask = diff.map((d, i) => d && (options.argnums?.includes(i) ?? true));
+  const name = f.name || "f";
+  for (let i = 0; i < args.length; i++) {
+    const why = mask[i] ? notDifferentiable(args[i], "") : undefined;
+    if (why) throw new Error(`checkGrads: argument ${i} of ${name} ${why}, not a number, a number array, a Float64Array or an NDArray (or an array or object of them)`);
+  }
   const eps = options.eps ?? 1e-6;
   const atol = options.atol ?? 1e-5;
   const rtol = options.rtol ?? 1e-5;
@@ -71,7 +76,6 @@ export function checkGrads(f: Fn, jvp: JvpFn | null, vjp: VjpFn | null, diff: re
     checks.push({ mode, error: worst.error, tolerance: worst.tolerance });
     if (worst.ratio > 1) throw new Error(`checkGrads: ${what(worst.k)}: ${got[worst.k]} against ${want[worst.k]} (error ${worst.error.toExponential(2)} > tolerance ${worst.tolerance.toExponential(2)}; eps ${eps}, seed ${options.seed ?? 0})`);
   };
-  const name = f.name || "f";
   for (const [mode, made] of [["fwd", jvp], ["rev", vjp]] as const)
     if (modes.includes(mode) && !made) throw new Error(`checkGrads: ${mode === "fwd" ? "forward" : "reverse"} mode was not compiled for this call (its options.modes leave it out)`);
   if (jvp && modes.includes("fwd")) {
@@ -89,6 +93,31 @@ export function checkGrads(f: Fn, jvp: JvpFn | null, vjp: VjpFn | null, diff: re
     agree("rev", [byRev], [dot(u, fd)], () => `reverse mode (vjp) of ${name} disagrees with central finite differences: <u, J t>`);
   }
   return { checks };
+}
+
+/**
+ * Why a value given for a differentiated parameter has no derivative to check (a string, a
+ * boolean, undefined, an Int32Array, also inside an array); undefined when it has. An object's
+ * fields are not looked at: an object parameter may carry fields that are not differentiated.
+ */
+function notDifferentiable(x: unknown, at: string): string | undefined {
+  if (typeof x === "number" || x instanceof NDArray || x instanceof Float64Array) return undefined;
+  if (Array.isArray(x)) {
+    for (let k = 0; k < x.length; k++) {
+      const why = notDifferentiable(x[k], `${at}[${k}]`);
+      if (why) return why;
+    }
+    return undefined;
+  }
+  if (typeof x === "object" && x !== null && !ArrayBuffer.isView(x)) return undefined;
+  const what =
+    typeof x === "string" ? `a string (${JSON.stringify(x.length > 20 ? x.slice(0, 17) + "..." : x)})`
+    : typeof x === "boolean" || typeof x === "bigint" ? `a ${typeof x} (${String(x)}${typeof x === "bigint" ? "n" : ""})`
+    : x === undefined || x === null ? String(x)
+    : typeof x === "function" ? "a function"
+    : typeof x === "symbol" ? "a symbol"
+    : ((kind) => `${/^[AEIOU]/.test(kind) ? "an" : "a"} ${kind}`)((x as object).constructor?.name ?? "value of another kind");
+  return at ? `holds ${what} at ${at}` : `is ${what}`;
 }
 
 /** Every number of a value, in a fixed order (arrays in index order, objects in key order). */

@@ -91,4 +91,18 @@ export const checkWrong = () => checkGrads(usesWrong, [0.7], { modes: ["rev"] })
     // A looser tolerance accepts what the default refuses.
     expect(() => checkGrads(f, jvp(1.001), vjp(1), [true], [x], { rtol: 1e-2 })).not.toThrow();
   });
+
+  it("refuses an argument with no derivative to check (a string, a boolean inside an array), naming it and the function, instead of comparing NaN", () => {
+    const f = function sq(x: unknown) { return (x as number) * (x as number); };
+    const jvp = (p: unknown[], t: unknown[]): [unknown, unknown] => [f(p[0]), 2 * (p[0] as number) * (t[0] as number)];
+    const vjp = (...p: unknown[]): [unknown, (u: unknown) => unknown[]] => [f(p[0]), (u) => [2 * (p[0] as number) * (u as number)]];
+    expect(() => checkGrads(f, jvp, vjp, [true], ["a"])).toThrow(/^checkGrads: argument 0 of sq is a string \("a"\), not a number, a number array, a Float64Array or an NDArray/);
+    expect(() => checkGrads(f, jvp, vjp, [true], [[1, true]])).toThrow(/^checkGrads: argument 0 of sq holds a boolean \(true\) at \[1\], not a number/);
+    expect(() => checkGrads(f, jvp, vjp, [true], [new Int32Array(2)])).toThrow(/argument 0 of sq is an Int32Array/);
+    // An argument that is not differentiated (an index, a label) may be anything.
+    const g = (x: number, label: string) => x * x + label.length;
+    const gj = (p: unknown[], t: unknown[]): [unknown, unknown] => [g(p[0] as number, p[1] as string), 2 * (p[0] as number) * (t[0] as number)];
+    const gv = (...p: unknown[]): [unknown, (u: unknown) => unknown[]] => [g(p[0] as number, p[1] as string), (u) => [2 * (p[0] as number) * (u as number), null]];
+    expect(checkGrads(g, gj, gv, [true, false], [0.5, "a"]).checks.every((c) => c.error <= c.tolerance)).toBe(true);
+  });
 });
