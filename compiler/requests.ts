@@ -199,7 +199,7 @@ export class Requests {
     const ir = f.ir!;
     const i = site.argnums![0];
     const q = ir.params[i];
-    if (ir.ret.k !== "num") return this.host.refuse("ADC1007", file, site.call, `hessian needs a function that returns a number; '${f.id.name}' does not`);
+    if (ir.ret.k !== "num" && ir.ret.k !== "nd") return this.host.refuse("ADC1007", file, site.call, `hessian needs a function that returns a number or a one-element NDArray; '${f.id.name}' does not`);
     if (q.ty.k === "num" && this.diffParams(f)[i]) return this.site({ ...site, kind: "grad", inner: [i], argnums: [i], tuple: false });
     if ((q.ty.k !== "arr" && q.ty.k !== "nd") || !this.diffParams(f)[i]) return this.host.refuse("ADC1012", file, site.call, `hessian needs parameter '${q.name}' of '${f.id.name}' to be a number, number[], Float64Array or NDArray`);
     const mask = ir.params.map((_, k) => k === i);

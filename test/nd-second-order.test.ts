@@ -90,6 +90,12 @@ function source(): string {
       `export const third${k} = grad(grad(grad(g${k})));`,
     );
   });
+  // hessian of a function returning a one-element NDArray (as grad accepts), and its .item() twin.
+  lines.push(
+    "function one(x: NDArray): NDArray { return x.sin().mul(x.sum()).sum(); }",
+    "export const hessOne = hessian(one);",
+    "export const hessItem = hessian((x: NDArray) => one(x).item());",
+  );
   // The module's own np: an NDArray made by another copy of the runtime would not be one to it.
   lines.push("export { np };");
   return lines.join("\n") + "\n";
@@ -110,6 +116,15 @@ const fn = (name: string, k: number) => m[`${name}${k}`] as (...args: unknown[])
 describe("NDArray second derivatives", () => {
   it("every op with an IR tangent rule has a row, and every row a rule", () => {
     expect([...OPS].sort()).toEqual([...ndTangentOps()].sort());
+  });
+
+  it("hessian of a function returning a one-element NDArray is that of the number it holds", () => {
+    const x = np.array(X);
+    const a = flat((m.hessOne as (x: NDArray) => NDArray)(x));
+    const b = flat((m.hessItem as (x: NDArray) => NDArray)(x));
+    expect(a.length).toBe(36);
+    expect(a).toEqual(b);
+    expect(a.some((v) => v !== 0)).toBe(true);
   });
 
   OPS.forEach((op, k) => {
