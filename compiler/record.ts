@@ -176,7 +176,17 @@ export function closureCaptures(
   };
   if (fn.body) forEachNode(fn.body, visit);
   fn.parameters.forEach((q) => q.initializer && forEachNode(q.initializer, visit));
-  return [...found.values()];
+  // An arrow's `this` is its method's object: read like any captured value (`this` at the call).
+  let self: ts.ThisExpression | undefined;
+  if (ts.isArrowFunction(fn) && fn.body)
+    forEachNode(fn.body, (n) => {
+      if (self) return "stop";
+      if (ts.isFunctionLike(n) && !ts.isArrowFunction(n)) return false;
+      if (n.kind === ts.SyntaxKind.ThisKeyword) self = n as ts.ThisExpression;
+    });
+  const out = [...found.values()];
+  if (self) out.unshift({ ident: self, read: true, written: false, typeText: checker.typeToString(checker.getTypeAtLocation(self), undefined, ts.TypeFormatFlags.NoTruncation) });
+  return out;
 }
 
 /** The variable an identifier reads: in `{ x }` the name is the property, the value is x. */

@@ -229,6 +229,27 @@ describe("classes: super calls and static methods", () => {
   });
 });
 
+describe("classes: an arrow inside a method, differentiated, reading this", () => {
+  it("reads the method's object as a captured value; grad and jvp; the output type-checks under strict", async () => {
+    const source = `
+      import { grad, jvp } from "adc";
+      export class Phys {
+        constructor(public k: number, public w: number[]) {}
+        energy(y: number): number { return this.k * y * y + this.w[0] * y; }
+        force(x: number): number { return grad((y: number) => this.energy(y) + this.k * Math.sin(y))(x); }
+        tangent(x: number): number { return jvp((y: number) => this.energy(y) * this.w[1], [x], [1])[1]; }
+      }
+    `;
+    const r = compile(source, { fileName: "arrow-this.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(strictErrors({ "arrow-this-in.ts": source, "arrow-this-out.ts": r.code })).toEqual([]);
+    const m = await load(r.code, "arrow-this.ts");
+    const p = new m.Phys(2, [0.5, 3]);
+    expect(p.force(3)).toBeCloseTo(2 * 2 * 3 + 0.5 + 2 * Math.cos(3), 13);
+    expect(p.tangent(3)).toBeCloseTo((2 * 2 * 3 + 0.5) * 3, 13);
+  });
+});
+
 describe("classes: private and protected members", () => {
   it("derivative code (outside the class) reads them, and the output type-checks under strict", async () => {
     const source = `

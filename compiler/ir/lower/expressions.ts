@@ -81,7 +81,12 @@ export abstract class Expressions extends LowerBase {
     }
     if (ts.isPropertyAccessExpression(e)) return this.property(e);
     if (e.kind === ts.SyntaxKind.ThisKeyword) {
-      if (!this.thisName) this.refuse("ADC1001", e, "'this' is supported in class methods and in record blocks inside them", "pass the object as a parameter");
+      if (!this.thisName) {
+        // An arrow inside a method reads the method's `this`, which it does not receive.
+        const inMethod = ts.isArrowFunction(this.fn) && ts.findAncestor(this.fn, (n) => ts.isMethodDeclaration(n) || ts.isConstructorDeclaration(n) || ts.isGetAccessor(n));
+        if (inMethod) this.refuse("ADC1001", e, "'this' inside an arrow function that is differentiated is not supported (the arrow is differentiated on its own, without the method's object)", "name the object first, const self = this;, and use self in the arrow");
+        this.refuse("ADC1001", e, "'this' is supported in class methods and in record blocks inside them", "pass the object as a parameter");
+      }
       return { k: "var", name: this.thisName, ty: this.vars.get(this.thisName)!, pos: p };
     }
     if (ts.isArrayLiteralExpression(e)) {
