@@ -92,6 +92,7 @@ export function fence(
               return report("ADC1012", e, "an object literal holding a differentiated value is not supported in differentiated code (objects of NDArray parameters are, as parameters)", "pass the values as separate numbers or arrays");
             if (e.ty.k === "other" && /string/.test(e.ty.text))
               return report("ADC1004", e, `a differentiated value is turned into a string by '${shortText(text)}'`, "keep differentiated values as numbers; format them outside the differentiated function");
+            if (e.fn.why) return report("ADC1002", e, `adc cannot differentiate through '${shortText(text)}': ${e.fn.why}`);
             return report("ADC1002", e, `adc cannot differentiate through '${shortText(text)}'`, "use Math functions and functions declared in this build, or wrap a constant in stopGradient");
           }
         }

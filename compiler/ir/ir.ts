@@ -81,7 +81,7 @@ export type Callee =
   /** An NDArray operation; `list` leading arguments form its list operand (concat, stack). */
   | { readonly k: "nd"; readonly op: string; readonly list?: number }
   /** Anything else: printed as written, never differentiated (fenced by analysis). */
-  | { readonly k: "opaque"; readonly text: string }
+  | { readonly k: "opaque"; readonly text: string; readonly why?: string }
   /** In derivative code: a function of adc's runtime (`tape.pushF`, `ndJvp`, `zerosLike`). */
   | { readonly k: "rt"; readonly name: string }
   /** In derivative code: a generated derivative of a user function (`f_jvp`, `f_fwd`, `f_rev`). */

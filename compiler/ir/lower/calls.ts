@@ -217,7 +217,10 @@ export abstract class Calls extends LocalFunctions {
       const text = callee.getText();
       if (OBSERVERS.has(text)) return { k: "call", fn: { k: "opaque", text }, args: e.arguments.map((a) => this.expr(a)), ty, pos: p };
       const recv = this.expr(callee.expression);
-      return { k: "call", fn: { k: "opaque", text: `.${method}()` }, args: [recv, ...e.arguments.map((a) => this.expr(a))], ty, pos: p };
+      // (Should it carry a derivative, the refusal says what kind of function this is.)
+      const decl = this.env.checker.getSymbolAtLocation(callee.name)?.valueDeclaration;
+      const why = decl && ts.isObjectLiteralExpression(decl.parent) ? `a method of an object literal, which adc does not differentiate; declare '${method}' as a function, or the object as a class` : undefined;
+      return { k: "call", fn: why ? { k: "opaque", text: `.${method}()`, why } : { k: "opaque", text: `.${method}()` }, args: [recv, ...e.arguments.map((a) => this.expr(a))], ty, pos: p };
     }
     if (ts.isIdentifier(callee)) {
       if (this.localName(callee))
