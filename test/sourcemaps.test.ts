@@ -97,3 +97,27 @@ describe("source maps of generated code", () => {
     expect(run.stderr).toMatch(/maps\.ts:6:\d+/);
   });
 });
+
+describe("source maps of code inlined from another module", () => {
+  const LIB = "export type P = { w: number[]; b: number };\n\nexport function model(p: P, x: number): number {\n  const a = p.b * x;\n  const z = a + p.w[0] * x;\n  return Math.tanh(z);\n}\n";
+  const APP = 'import { grad } from "adc";\nimport { model, type P } from "./lib";\n\nfunction loss(p: P, x: number): number {\n  let acc = 0;\n  for (let i = 0; i < 3; i++) acc += model(p, x + i) ** 2;\n  return acc;\n}\n\nconst d = grad(loss);\nd({ b: 0.1 } as unknown as P, 1);\n';
+
+  it("a throw inside the inlined helper names the helper's file and statement (the CLI and the esbuild plugin)", async () => {
+    const dir = join(tmp, "inlined");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "lib.ts"), LIB);
+    writeFileSync(join(dir, "app.ts"), APP);
+    const out = join(dir, "out");
+    const b = spawnSync(process.execPath, [join(root, "dist/cli/main.js"), "build", join(dir, "app.ts"), "--outdir", out, "--sourcemap"], { cwd: root, encoding: "utf8" });
+    expect(b.stderr).toBe("");
+    // The helper is inlined: app's gradient holds its statements, lib.ts's output has no derivative.
+    expect(readFileSync(join(out, "app.js"), "utf8")).toMatch(/z_model = /);
+    const run = spawnSync(process.execPath, ["--enable-source-maps", join(out, "app.js")], { cwd: root, encoding: "utf8" });
+    expect(run.stderr).toContain("Cannot read properties of undefined");
+    expect(run.stderr).toMatch(/at loss_grad\w* \(.*lib\.ts:5:\d+\)/);
+    const outfile = join(dir, "bundle.mjs");
+    await build({ entryPoints: [join(dir, "app.ts")], bundle: true, format: "esm", platform: "node", outfile, sourcemap: "linked", alias: ALIASES, logLevel: "silent", plugins: [adc()] });
+    const run2 = spawnSync(process.execPath, ["--enable-source-maps", outfile], { cwd: root, encoding: "utf8" });
+    expect(run2.stderr).toMatch(/at loss_grad\w* \(.*lib\.ts:5:\d+\)/);
+  });
+});

@@ -8,6 +8,7 @@
 import { encode, type SourceMapSegment } from "@jridgewell/sourcemap-codec";
 import { ts } from "ts-morph";
 import { RT } from "./names.js";
+import { placeOf } from "../ir/origins.js";
 
 export interface Insertion {
   /** Offset after which the text goes (the end of a top-level statement). */
@@ -17,20 +18,18 @@ export interface Insertion {
   readonly origins?: readonly (number | undefined)[];
 }
 
-/** A version 3 source map with one source, the user's file (and its text). */
+/**
+ * A version 3 source map: the user's file (and its text) first, then each file whose code was
+ * inlined into this one's derivatives.
+ */
 export class SourceMap {
   readonly version = 3;
   readonly names: string[] = [];
-  readonly sources: string[];
-  readonly sourcesContent: string[];
   constructor(
-    source: string,
-    content: string,
+    readonly sources: string[],
+    readonly sourcesContent: string[],
     readonly mappings: string,
-  ) {
-    this.sources = [source];
-    this.sourcesContent = [content];
-  }
+  ) {}
   toString(): string {
     return JSON.stringify({ version: this.version, sources: this.sources, sourcesContent: this.sourcesContent, names: this.names, mappings: this.mappings });
   }
@@ -127,7 +126,7 @@ export function splice(
   }
   copyTo(source.length);
   flushAdded(source.length);
-  return { code: out.code(), map: new SourceMap(sf.fileName, source, encode(out.lines)) };
+  return { code: out.code(), map: new SourceMap([sf.fileName, ...out.others.keys()], [source, ...[...out.others.values()].map((o) => o.text)], encode(out.lines)) };
 }
 
 function compare(a: string, b: string): number {
@@ -142,28 +141,27 @@ class Output {
   private readonly lineStarts: number[];
 
   constructor(private readonly source: string) {
-    this.lineStarts = [0];
-    for (let k = 0; k < source.length; k++) if (source.charCodeAt(k) === 10) this.lineStarts.push(k + 1);
+    this.lineStarts = lineStarts(source);
   }
 
   code(): string {
     return this.parts.join("");
   }
 
-  /** [line, column] of a source offset. */
-  private locate(offset: number): [number, number] {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return [lo, offset - this.lineStarts[lo]];
-  }
+
+  /** Other files mapped to (code inlined from them), in order of first use: source 1, 2, ... */
+  readonly others = new Map<string, { readonly index: number; readonly text: string; readonly lineStarts: number[] }>();
 
   private map(offset: number): void {
-    const [line, col] = this.locate(Math.min(Math.max(0, offset), this.source.length));
+    const place = offset < 0 ? placeOf(offset) : undefined;
+    if (place) {
+      let o = this.others.get(place.file);
+      if (!o) this.others.set(place.file, (o = { index: this.others.size + 1, text: place.text, lineStarts: lineStarts(place.text) }));
+      const [line, col] = locate(o.lineStarts, Math.min(place.start, place.text.length));
+      this.lines[this.lines.length - 1].push([this.column, o.index, line, col]);
+      return;
+    }
+    const [line, col] = locate(this.lineStarts, Math.min(Math.max(0, offset), this.source.length));
     this.lines[this.lines.length - 1].push([this.column, 0, line, col]);
   }
 
@@ -212,4 +210,22 @@ class Output {
       } else this.write(l);
     });
   }
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let k = 0; k < text.length; k++) if (text.charCodeAt(k) === 10) starts.push(k + 1);
+  return starts;
+}
+
+/** [line, column] of a source offset, given the offsets where lines start. */
+function locate(starts: readonly number[], offset: number): [number, number] {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return [lo, offset - starts[lo]];
 }

@@ -251,7 +251,7 @@ function inlineWithin(
     else if (resultName) stmts.push({ k: "let", name: resultName, ty: g.ret, isConst: false, pos });
     stmts.push(...(jumps ? [{ k: "block", label: exit, body: flat(inner), pos } as Stmt] : flat(inner)));
     // Statements from another file keep positions in that file's text: they are placed at the call.
-    return { stmts: g.id.file === fn.id.file ? stmts : relocate(stmts, pos, g.id.file), result: resultName ? { k: "var", name: resultName, ty: g.ret, pos } : null };
+    return { stmts: g.id.file === fn.id.file ? stmts : relocate(stmts, pos, g.id.file, g.source), result: resultName ? { k: "var", name: resultName, ty: g.ret, pos } : null };
   };
 
   /**
@@ -386,8 +386,8 @@ export type { Ty };
  * The statements with every position (statements, their origins, targets and expressions) moved
  * to `pos`, each remembering where in `file` it was (ir/origins.ts).
  */
-function relocate(stmts: readonly Stmt[], pos: Pos, file: string): Stmt[] {
-  const at = (p: Pos): Pos => relocated(pos, p, file);
+function relocate(stmts: readonly Stmt[], pos: Pos, file: string, text?: string): Stmt[] {
+  const at = (p: Pos): Pos => relocated(pos, p, file, text);
   const ex = (e: Expr): Expr => foldExpr(e, (x) => ({ ...x, pos: at(x.pos) }) as Expr);
   const target = (t: Target): Target => (t.k === "var" ? { ...t, pos: at(t.pos) } : { ...t, idx: ex(t.idx), pos: at(t.pos) });
   return stmts.map((s): Stmt => {
@@ -398,14 +398,14 @@ function relocate(stmts: readonly Stmt[], pos: Pos, file: string): Stmt[] {
       case "assign":
         return { ...moved, target: target(moved.target), value: ex(moved.value) };
       case "if":
-        return { ...moved, cond: ex(moved.cond), then: relocate(moved.then, pos, file), else: relocate(moved.else, pos, file) };
+        return { ...moved, cond: ex(moved.cond), then: relocate(moved.then, pos, file, text), else: relocate(moved.else, pos, file, text) };
       case "loop":
         return {
-          ...moved, cond: moved.cond && ex(moved.cond), init: relocate(moved.init, pos, file), body: relocate(moved.body, pos, file), update: relocate(moved.update, pos, file),
+          ...moved, cond: moved.cond && ex(moved.cond), init: relocate(moved.init, pos, file, text), body: relocate(moved.body, pos, file, text), update: relocate(moved.update, pos, file, text),
           counter: moved.counter && { ...moved.counter, init: ex(moved.counter.init) },
         } as Loop;
       case "block":
-        return { ...moved, body: relocate(moved.body, pos, file) };
+        return { ...moved, body: relocate(moved.body, pos, file, text) };
       case "return":
         return { ...moved, value: moved.value && ex(moved.value) };
       case "expr":

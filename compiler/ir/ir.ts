@@ -234,10 +234,15 @@ export interface GenFunction {
   readonly pos: Pos;
 }
 
-/** The source offset a statement's derivative code comes from: the user statement it normalizes. */
+/**
+ * The source offset a statement's derivative code comes from: the user statement it normalizes
+ * (a negative handle when that statement was inlined from another file, ir/origins.ts).
+ */
 export function originOf(s: Stmt): number {
-  return ("origin" in s && s.origin ? s.origin : s.pos).start;
+  return mapOffset("origin" in s && s.origin ? s.origin : s.pos);
 }
+
+import { mapOffset } from "./origins.js";
 
 /** For the default of a switch over IR kinds: a kind added to the IR and not handled is a type error. */
 export function assertNever(x: never, what = "IR node"): never {
