@@ -279,6 +279,10 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
   };
   const optionsAt = kind === "grad" || kind === "valueAndGrad" ? [1, 2].find((k) => { const a = bare(call.arguments[k]); return !!a && ts.isObjectLiteralExpression(a); }) : undefined;
   const optionsArg = optionsAt === undefined ? undefined : (bare(call.arguments[optionsAt]) as ts.ObjectLiteralExpression);
+  // (Only grad and valueAndGrad take options; JAX's jacrev/jacfwd has_aux is not made.)
+  const takesArgnums = kind === "hessian" || JACOBIAN_KINDS.has(kind);
+  const stray = takesArgnums ? call.arguments.slice(1).find((a) => { const b = bare(a); return !!b && ts.isObjectLiteralExpression(b); }) : undefined;
+  if (stray) return report("ADC1006", stray, `${kind} takes no options object: argnums is its second argument, and hasAux is for grad and valueAndGrad only`, `write ${kind}(f, 1), or differentiate the value alone`);
   if (optionsArg) {
     if (optionsAt === 1 && call.arguments[2]) return report("ADC1006", call.arguments[2], "argnums goes in the options object or before it, not after");
     if (optionsAt === 1) second = undefined;
@@ -305,7 +309,7 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
     let k = 0;
     if (a) {
       const lit = literalArgnum(a);
-      if (lit === undefined) return report("ADC1006", a, "an inner grad must name one parameter with a literal number, so its result is one value", "write grad(f) or grad(f, 1)");
+      if (lit === undefined) return report("ADC1006", a, `${kind} of grad(f, ${a.getText()}) is not supported: the grad that is differentiated again must name one parameter with a literal number, so its result is one value`, "differentiate grad(f, i) for one parameter i at a time, e.g. grad(f, 1)");
       k = lit;
     }
     inner.unshift(k);
