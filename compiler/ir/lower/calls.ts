@@ -219,7 +219,10 @@ export abstract class Calls extends LocalFunctions {
       const recv = this.expr(callee.expression);
       // (Should it carry a derivative, the refusal says what kind of function this is.)
       const decl = this.env.checker.getSymbolAtLocation(callee.name)?.valueDeclaration;
-      const why = decl && ts.isObjectLiteralExpression(decl.parent) ? `a method of an object literal, which adc does not differentiate; declare '${method}' as a function, or the object as a class` : undefined;
+      const why = !decl ? undefined
+        : ts.isObjectLiteralExpression(decl.parent) ? `a method of an object literal, which adc does not differentiate; declare '${method}' as a function, or the object as a class`
+        : ts.isInterfaceDeclaration(decl.parent) || ts.isTypeLiteralNode(decl.parent) ? `a method of an interface or object type, which adc cannot follow to the code that runs; type the value with a class (an abstract base class works)`
+        : undefined;
       return { k: "call", fn: why ? { k: "opaque", text: `.${method}()`, why } : { k: "opaque", text: `.${method}()` }, args: [recv, ...e.arguments.map((a) => this.expr(a))], ty, pos: p };
     }
     if (ts.isIdentifier(callee)) {

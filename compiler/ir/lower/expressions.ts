@@ -4,7 +4,7 @@ import { ts } from "ts-morph";
 import { BOOL, NUM, VOID, type BinOp, type Expr, type Pos, type Stmt, type Ty, type UnOp } from "../ir.js";
 import { MATH_CONSTANTS } from "../../rules/scalar.js";
 import { ASSIGN_OPS, BIN_OPS, COMPARISONS, INT_OPS } from "./tables.js";
-import { syntaxName } from "./helpers.js";
+import { interfaceListWhy, syntaxName } from "./helpers.js";
 import { LowerBase } from "./base.js";
 
 export abstract class Expressions extends LowerBase {
@@ -75,7 +75,8 @@ export abstract class Expressions extends LowerBase {
       if (t.k === "list") return { k: "field", obj: arr, name: "[]", idx: this.withPre(this.pre, () => this.expr(e.argumentExpression)), ty: t.elem, pos: p };
       if (t.k !== "arr") {
         if (t.k === "obj" || t.k === "nd") this.refuse("ADC1012", e, "indexing this value is not supported", "index number arrays or Float64Array");
-        return this.opaque(e);
+        // A list of values adc does not differentiate: say why, should one carry a derivative.
+        return this.opaque(e, interfaceListWhy(this.env.checker.getTypeAtLocation(e.expression), this.env.checker));
       }
       return { k: "index", arr, idx: this.withPre(this.pre, () => this.expr(e.argumentExpression)), pos: p };
     }
@@ -206,10 +207,13 @@ export abstract class Expressions extends LowerBase {
   }
 
   /** An expression adc prints as written and never differentiates (fenced by activity analysis). */
-  protected opaque(e: ts.Expression): Expr {
+  protected opaque(e: ts.Expression, why?: string): Expr {
     // Its free names must still be the function's own names: refuse if it reads a renamed local.
     const reads: Expr[] = [];
     const visit = (n: ts.Node): void => {
+      // Generated code lives outside the class, where `this` is not the object.
+      if (n.kind === ts.SyntaxKind.ThisKeyword && this.thisName)
+        this.refuse("ADC1001", e, `'${shortSource(e)}' reads 'this' in a form adc keeps as written, which generated code (outside the class) cannot`, "read the part you need into a local first, e.g. const layers = this.layers");
       if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n)) {
         const name = this.localName(n);
         if (name) {
@@ -219,7 +223,7 @@ export abstract class Expressions extends LowerBase {
       }
     };
     forEachNode(e, visit);
-    return { k: "call", fn: { k: "opaque", text: `@${e.getText()}` }, args: reads, ty: this.typeOf(e), pos: this.pos(e) };
+    return { k: "call", fn: why ? { k: "opaque", text: `@${e.getText()}`, why } : { k: "opaque", text: `@${e.getText()}` }, args: reads, ty: this.typeOf(e), pos: this.pos(e) };
   }
 }
 
@@ -248,4 +252,9 @@ export function isAny(t: Ty): boolean {
 /** An expression adc knows to be a number: a literal, an element of a number array, a number variable or operation. */
 export function isNumeric(x: Expr): boolean {
   return x.k === "num" || x.k === "index" || ("ty" in x && x.ty.k === "num");
+}
+
+function shortSource(e: ts.Node): string {
+  const t = e.getText().replace(/\s+/g, " ");
+  return t.length > 40 ? t.slice(0, 37) + "..." : t;
 }

@@ -115,3 +115,14 @@ export function countedLoop(idx: string, start: number, end: Expr, body: Stmt[],
     counter: { name: idx, init, step: 1 },
   };
 }
+
+/**
+ * Why adc cannot follow what a list's elements do, when they are of an interface or object type
+ * (`Layer[]` with `interface Layer { forward(x): ... }`): said in the refusal should an element
+ * carry a derivative.
+ */
+export function interfaceListWhy(list: ts.Type, checker: ts.TypeChecker): string | undefined {
+  const elem = checker.isArrayType(list) ? checker.getTypeArguments(list as ts.TypeReference)[0] : undefined;
+  if (!elem?.getSymbol()?.declarations?.some((d) => ts.isInterfaceDeclaration(d) || ts.isTypeLiteralNode(d))) return undefined;
+  return `a list of '${checker.typeToString(elem)}', an interface or object type adc cannot follow to the code that runs; type the list with a class (an abstract base class works)`;
+}

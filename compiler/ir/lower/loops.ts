@@ -2,7 +2,7 @@
 import { someNode } from "../../ast-walk.js";
 import { ts } from "ts-morph";
 import { BOOL, NUM, VOID, type Counter, type Expr, type Stmt } from "../ir.js";
-import { assigns, endsAbruptly, countedLoop } from "./helpers.js";
+import { assigns, endsAbruptly, countedLoop, interfaceListWhy } from "./helpers.js";
 import { Destructuring } from "./destructuring.js";
 
 export abstract class Loops extends Destructuring {
@@ -63,7 +63,7 @@ export abstract class Loops extends Destructuring {
       if (!ts.isIdentifier(binding)) this.unpack(binding, { k: "var", name: elemName, ty: elemTy, pos: ep }, elemTy, !!(decl.flags & ts.NodeFlags.Const), decl, parts);
       const elem: Expr =
         arrTy.k === "list" ? { k: "field", obj: arr, name: "[]", idx: idxVar, ty: elemTy, pos: ep }
-        : otherArray ? { k: "call", fn: { k: "opaque", text: "[]" }, args: [arr, idxVar], ty: elemTy, pos: ep }
+        : otherArray ? { k: "call", fn: { k: "opaque", text: "[]", ...withWhy(interfaceListWhy(tsTy, this.env.checker)) }, args: [arr, idxVar], ty: elemTy, pos: ep }
         : { k: "index", arr, idx: idxVar, pos: ep };
       const len: Expr = otherArray ? { k: "call", fn: { k: "opaque", text: ".length" }, args: [arr], ty: NUM, pos: ep } : { k: "len", arr, pos: ep };
       const body: Stmt[] = [
@@ -148,3 +148,5 @@ export abstract class Loops extends Destructuring {
     out.push({ k: "block", label, body: chain, pos: p });
   }
 }
+
+const withWhy = (why: string | undefined): { why?: string } => (why ? { why } : {});
