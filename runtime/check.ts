@@ -138,7 +138,9 @@ function rebuild(x: unknown, values: readonly number[]): unknown {
     if (v instanceof Float64Array) return Float64Array.from(v, () => values[k++]);
     if (Array.isArray(v)) return v.map(go);
     if (typeof v === "object" && v !== null && !ArrayBuffer.isView(v)) {
-      const o: Record<string, unknown> = {};
+      // (A class instance stays one: f may call its methods.)
+      const proto = Object.getPrototypeOf(v) as object | null;
+      const o: Record<string, unknown> = proto === Object.prototype || proto === null ? {} : Object.create(proto);
       for (const key of Object.keys(v)) o[key] = go((v as Record<string, unknown>)[key]);
       return o;
     }

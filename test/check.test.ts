@@ -30,6 +30,12 @@ export function writes(a: number[]) { return checkGrads(scale, [a, 3]); }
 const hidden = (x: number) => stopGradient(x) * x;
 export const wrong = (modes: ("fwd" | "rev")[]) => checkGrads(hidden, [2], { modes });
 export const order2 = () => checkGrads(f, [1, [1]], { order: 2 });
+class Dense {
+  constructor(public W: NDArray, public b: number) {}
+  forward(x: NDArray): NDArray { return np.add(np.matmul(x, this.W), this.b); }
+}
+const model = (n: Dense, x: NDArray) => np.sum(np.tanh(n.forward(x))).item();
+export const classArg = (argnums?: number[]) => checkGrads(model, [new Dense(np.array([[0.3, -0.2], [0.5, 0.1]]), 0.2), np.array([[1, 2]])], argnums ? { argnums } : {});
 `;
 
 describe("checkGrads", () => {
@@ -47,6 +53,11 @@ describe("checkGrads", () => {
     const a = [1, 2];
     m.writes(a);
     expect(a).toEqual([1, 2]); // every call gets copies: the caller's array is untouched
+  });
+
+  it("takes a class instance (a model) as an argument, perturbed or not: the copies it evaluates are instances of the class", async () => {
+    const m = await load(compile(program, { fileName: "check.ts" }).code, "check.ts");
+    for (const r of [m.classArg(), m.classArg([1])]) expect(r.checks.map((c: { mode: string }) => c.mode)).toEqual(["value", "fwd", "value", "rev"]);
   });
 
   it("fails, naming the mode, where a derivative is not the function's (stopGradient hides a dependence)", async () => {
