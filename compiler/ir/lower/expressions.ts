@@ -100,8 +100,14 @@ export abstract class Expressions extends LowerBase {
       return { k: "arrlit", ctor: "Array", elems: e.elements.map((x) => this.expr(x)), pos: p };
     }
     if (ts.isNewExpression(e)) return this.newExpr(e);
-    if (ts.isArrowFunction(e) || ts.isFunctionExpression(e))
+    if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) {
+      // The callback of map, reduce or forEach over something other than numbers gets here too.
+      const p = e.parent;
+      const method = ts.isCallExpression(p) && ts.isPropertyAccessExpression(p.expression) ? p.expression.name.text : undefined;
+      if (method === "map" || method === "reduce" || method === "forEach")
+        this.refuse("ADC1016", e, `${method} with a callback is supported over number arrays and Float64Array, not over '${this.env.checker.typeToString(this.env.checker.getTypeAtLocation((p as ts.CallExpression & { expression: ts.PropertyAccessExpression }).expression.expression))}'`, "write it as a loop over the elements");
       this.refuse("ADC1016", e, "a function value inside a differentiated function is supported only as the callback of map, reduce or forEach", "declare the function at module level and call it");
+    }
     if (ts.isTemplateExpression(e)) return this.opaque(e);
     if (ts.isTypeOfExpression(e)) return this.opaque(e);
     if (ts.isObjectLiteralExpression(e)) {
