@@ -58,6 +58,7 @@ export function syntaxName(n: ts.Node): string {
     case ts.SyntaxKind.ImportKeyword: return "import()";
     case ts.SyntaxKind.MetaProperty: return "new.target / import.meta";
     case ts.SyntaxKind.VoidExpression: return "void";
+    case ts.SyntaxKind.NullKeyword: return "null (for a value that may be missing, keep a boolean flag beside it)";
     default: {
       // CamelCase kind name to words: "ConditionalExpression" -> "conditional expression".
       const words = ts.SyntaxKind[n.kind].replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
