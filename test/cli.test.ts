@@ -23,6 +23,25 @@ function adc(args: string[], cwd = root) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+/**
+ * `adc` run as a watcher in `cwd`: its output so far, and `until`, which waits for what a step
+ * expects (a watcher may report one write as two changes), failing after 20 s with the output.
+ */
+function watching(args: readonly string[], cwd: string) {
+  const child = spawn(process.execPath, [cli, ...args], { cwd });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (out += d));
+  const log = (): string => out;
+  const until = async (what: string, ok: () => boolean): Promise<void> => {
+    for (let waited = 0; !ok(); waited += 100) {
+      if (waited > 20000) throw new Error(`${what}: not seen after 20 s:\n${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  return { child, until, log };
+}
+
 describe("adc command line", () => {
   it("prints help and version, exit 0", () => {
     const h = adc(["--help"]);
@@ -301,17 +320,7 @@ describe("adc command line", () => {
     const lib = join(dir, "src", "lib.ts");
     writeFileSync(lib, "export function sq(x: number): number { return x * x; }\n");
     writeFileSync(join(dir, "src", "main.ts"), 'import { grad } from "adc";\nimport { sq } from "./lib";\nconsole.log(grad((x: number) => sq(x))(3));\n');
-    const child = spawn(process.execPath, [cli, "build", "src/main.ts", "--outdir", "out", "--watch"], { cwd: dir });
-    let log = "";
-    child.stdout.on("data", (d) => (log += d));
-    child.stderr.on("data", (d) => (log += d));
-    // Each step waits for what it expects (a watcher may report one write as two changes).
-    const until = async (what: string, ok: () => boolean): Promise<void> => {
-      for (let waited = 0; !ok(); waited += 100) {
-        if (waited > 20000) throw new Error(`${what}: not seen after 20 s:\n${log}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
+    const { child, until, log } = watching(["build", "src/main.ts", "--outdir", "out", "--watch"], dir);
     const run = (): string => {
       try {
         return execFileSync(process.execPath, [join(dir, "out", "main.js")], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
@@ -323,17 +332,17 @@ describe("adc command line", () => {
       await until("first build", () => run() === "6");
       writeFileSync(lib, "export function sq(x: number): number { return x * x * x; }\n");
       await until("rebuild with the new sq", () => run() === "27");
-      const mark = log.length;
+      const mark = log().length;
       writeFileSync(lib, "export function sq(x: number): number { return x * Math.random(); }\n");
-      await until("the refusal", () => /lib\.ts\(1,52\): error ADC1003: Math\.random\(\)[^]*Build failed\. Watching/.test(log.slice(mark)));
+      await until("the refusal", () => /lib\.ts\(1,52\): error ADC1003: Math\.random\(\)[^]*Build failed\. Watching/.test(log().slice(mark)));
       expect(run()).toBe("27"); // a failed build writes nothing
       writeFileSync(lib, "export function sq(x: number): number { return 2 * x; }\n");
       await until("rebuild after the fix", () => run() === "2");
-      expect(log).toMatch(/^\[[\d:]+\] Starting compilation in watch mode\.\.\./);
+      expect(log()).toMatch(/^\[[\d:]+\] Starting compilation in watch mode\.\.\./);
       // Deleted (the build fails: it cannot find it), then written again: still watched.
-      const before = log.length;
+      const before = log().length;
       rmSync(lib);
-      await until("the failed build", () => /Build failed\. Watching/.test(log.slice(before)));
+      await until("the failed build", () => /Build failed\. Watching/.test(log().slice(before)));
       writeFileSync(lib, "export function sq(x: number): number { return 5 * x; }\n");
       await until("rebuild once the module is back", () => run() === "5");
     } finally {
@@ -348,16 +357,7 @@ describe("adc command line", () => {
     const lib = join(dir, "src", "lib.ts");
     writeFileSync(lib, "export function sq(x: number): number { return x * x; }\n");
     writeFileSync(join(dir, "src", "main.ts"), 'import { grad } from "adc";\nimport { sq } from "./lib";\nconsole.log(grad((x: number) => sq(x))(3));\n');
-    const child = spawn(process.execPath, [cli, "build", "-p", ".", "--watch"], { cwd: dir });
-    let log = "";
-    child.stdout.on("data", (d) => (log += d));
-    child.stderr.on("data", (d) => (log += d));
-    const until = async (what: string, ok: () => boolean): Promise<void> => {
-      for (let waited = 0; !ok(); waited += 100) {
-        if (waited > 20000) throw new Error(`${what}: not seen after 20 s:\n${log}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
+    const { child, until, log } = watching(["build", "-p", ".", "--watch"], dir);
     const run = (file: string): string => {
       try {
         return execFileSync(process.execPath, [join(dir, "dist", file)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
@@ -370,7 +370,7 @@ describe("adc command line", () => {
       writeFileSync(join(dir, "src", "extra.ts"), 'import { grad } from "adc";\nconsole.log(grad((x: number) => x * x * x)(2));\n');
       await until("the added file built", () => run("extra.js") === "12");
       rmSync(lib);
-      await until("the failed build", () => /Build failed\. Watching/.test(log));
+      await until("the failed build", () => /Build failed\. Watching/.test(log()));
       writeFileSync(lib, "export function sq(x: number): number { return x * x * x; }\n");
       await until("rebuild once the module is back", () => run("main.js") === "27");
     } finally {
