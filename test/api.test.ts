@@ -296,6 +296,25 @@ describe("the user API", () => {
     expect(m.layerGrad[0].w).toEqual([expect.closeTo(d * 1.5, 14), expect.closeTo(d * -0.5, 14)]);
   });
 
+  it("a const exponent (literal type) and undefined passed for a defaulted parameter: first and second derivatives, and the output type-checks under strict", async () => {
+    const source = `
+      import { grad, jvp } from "adc";
+      export function s(x: number): number { const k = 2; return x ** k; }
+      const K = 3;
+      export function s3(x: number): number { return x ** K; }
+      export const d3 = grad(s3);
+      function g(x: number, k = 3): number { return x ** k; }
+      export function h(x: number): number { return g(x, undefined) * 2; }
+      export const d = grad(s), t = (x: number) => jvp(s, [x], [1])[1], dh = grad(h), ddh = grad(grad(h));
+    `;
+    const r = compile(source, { fileName: "literal-types.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(strictErrors({ "literal-types-in.ts": source, "literal-types-out.ts": r.code })).toEqual([]);
+    const m = await load(r.code, "literal-types.ts");
+    expect([m.d(0.3), m.t(0.3), m.d3(0.3)]).toEqual([expect.closeTo(0.6, 14), expect.closeTo(0.6, 14), expect.closeTo(0.27, 14)]);
+    expect([m.dh(0.7), m.ddh(0.7)]).toEqual([expect.closeTo(6 * 0.49, 13), expect.closeTo(12 * 0.7, 13)]);
+  });
+
   it("a number | undefined local with ??: first and second derivatives, and the output type-checks under strict", async () => {
     const source = `
       import { grad } from "adc";

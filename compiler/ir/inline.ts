@@ -421,8 +421,12 @@ export function isLiteral(e: Expr): boolean {
   return e.k === "num" || e.k === "bool" || e.k === "str";
 }
 
-/** `a ?? d` for a parameter's literal default d (a number parameter is never null). */
+/** `a ?? d` for a parameter's literal default d (a number parameter is never null); d for `undefined` itself. */
 function withDefault(a: Expr, p: Param): Expr {
   const d: Expr = p.ty.k === "num" ? num(Number(p.init)) : free(p.init!, p.ty);
-  return { k: "bin", op: "??", l: a, r: d, ty: p.ty, pos: a.pos };
+  return isUndefined(a) ? d : { k: "bin", op: "??", l: a, r: d, ty: p.ty, pos: a.pos };
+}
+
+export function isUndefined(e: Expr): boolean {
+  return e.k === "free" && e.text === "undefined";
 }

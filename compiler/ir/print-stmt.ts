@@ -7,7 +7,7 @@
  * an update) rewrite the loop first. `if` chains print as `else if`.
  */
 import { Code } from "../emit/code.js";
-import { assertNever, originOf, type Expr, type GenFunction, type Loop, type Stmt } from "./ir.js";
+import { assertNever, NUM, originOf, type Expr, type GenFunction, type Loop, type Stmt } from "./ir.js";
 import { printExpr, printTy } from "./print.js";
 
 /** `export function name(params): ret { body }`, placed at the user function. */
@@ -109,7 +109,9 @@ export function letText(s: Extract<Stmt, { k: "let" }>): string {
   if (!s.init) return s.annot ? `let ${s.name}: ${printTy(s.annot, undefined, true)}` : `let ${s.name}!: ${printTy(s.ty, undefined, true)}`;
   // A reassignable array is declared with its wide type: TypeScript infers `new Float64Array(n)`
   // as Float64Array<ArrayBuffer>, and later assignments may bring any buffer.
-  const annot = s.annot ?? (!s.isConst && s.ty.k === "arr" ? s.ty : undefined);
+  // (A `const k = 2` of the user's has the literal type 2, which a derivative's test `k === 0`
+  // may not compare: generated code declares it a number.)
+  const annot = s.annot ?? (!s.isConst && s.ty.k === "arr" ? s.ty : s.isConst && s.init.k === "num" && !s.name.startsWith("_") ? NUM : undefined);
   // A number taken from a `number | undefined` (`a ?? b` starts as a, replaced if missing): the
   // variable is a number to TypeScript, as the value it ends with is.
   const init = s.init;

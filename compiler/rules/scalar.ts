@@ -12,7 +12,7 @@
  * tied operands, sqrt'(0) = +Infinity, d(x ** y)/dy = 0 at x = 0; hypot and atan2 at the origin
  * have derivative 0 (JAX gives NaN for atan2 there).
  */
-import type { Expr } from "../ir/ir.js";
+import { NUM, type Expr } from "../ir/ir.js";
 import { bin, cond, free, math, neg, num } from "../ir/make.js";
 
 /** A rule's view of one application: operand and result expressions, each read recorded. */
@@ -52,7 +52,9 @@ const div = (a: Expr, b: Expr): Expr => bin("/", a, b);
 const add = (a: Expr, b: Expr): Expr => bin("+", a, b);
 const sub = (a: Expr, b: Expr): Expr => bin("-", a, b);
 const sq = (a: Expr): Expr => mul(a, a);
-const isZero = (a: Expr): Expr => bin("===", a, num(0));
+// (`+K`: a module's `const K = 2` has the literal type 2, which TypeScript will not compare with
+// 0; a local one is declared `: number` where generated code declares it, print-stmt.ts.)
+const isZero = (a: Expr): Expr => bin("===", a.k === "free" && /^[A-Za-z_$][\w$]*$/.test(a.text) ? { k: "un", op: "+", e: a, ty: NUM, pos: a.pos } : a, num(0));
 
 // Arithmetic operators.
 def("+", 2, () => num(1));

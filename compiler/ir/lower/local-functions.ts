@@ -6,7 +6,7 @@
  * does at that moment, so nothing is captured and nothing escapes. A local function used any
  * other way (passed, returned, stored) or calling itself is refused.
  */
-import { isLiteral } from "../inline.js";
+import { isLiteral, isUndefined } from "../inline.js";
 import { ts } from "ts-morph";
 import { tyOf } from "../anf.js";
 import { VOID, type Expr, type Pos, type Stmt, type Ty } from "../ir.js";
@@ -90,7 +90,7 @@ export abstract class LocalFunctions extends Expressions {
       const fallback = (): Expr => (q.initializer ? this.withPre(out, () => this.expr(q.initializer!)) : { k: "free", text: "undefined", ty: VOID, pos: p });
       // An argument that is undefined takes the default, as the call would (a type without
       // undefined in it proves nothing where strictNullChecks is off).
-      const value = args[k] === undefined ? fallback() : q.initializer && !isLiteral(args[k]) ? { k: "bin", op: "??", l: args[k], r: fallback(), ty, pos: args[k].pos } as Expr : args[k];
+      const value = args[k] === undefined || (q.initializer && isUndefined(args[k])) ? fallback() : q.initializer && !isLiteral(args[k]) ? { k: "bin", op: "??", l: args[k], r: fallback(), ty, pos: args[k].pos } as Expr : args[k];
       // An array (or object) passed in is the caller's, as in JavaScript: the parameter names the
       // argument's variable itself (a second name would be an alias), unless the body assigns it.
       const sym = this.env.checker.getSymbolAtLocation(q.name);
