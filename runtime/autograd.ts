@@ -18,7 +18,7 @@
  * computation overlaps theirs, which the compiler lists), and going through a freed output again
  * is an error that names `retainGraph`.
  */
-import { NDArray, autogradHooks } from "./ndarray/ndarray.js";
+import { NDArray, autogradHooks, versionOf } from "./ndarray/ndarray.js";
 import { accumulate, onesLikeOperand, zerosLikeOperand } from "./ndarray/registry.js";
 import type { Operand } from "./ndarray/types.js";
 import { checkCotangent } from "./pytree.js";
@@ -44,6 +44,8 @@ class Block {
     readonly tape: GradientTape | null,
     /** Per output, the outputs whose graphs overlap its own (itself only when absent). */
     readonly shares: readonly (readonly number[])[] | null,
+    /** The input arrays' assign counts when the block ran (see versionOf). */
+    readonly versions: ReadonlyMap<NDArray, number> = new Map(),
   ) {
     this.freed = outputs.map(() => false);
   }
@@ -143,7 +145,7 @@ export function record(
       seen.add(o);
       return o;
     });
-    const block = new Block(inputs, outputs, pullback, tape, shares);
+    const block = new Block(inputs, outputs, pullback, tape, shares, ndVersions(inputs));
     outputs.forEach((o, index) => {
       // Arrays that had a gradient attached inside the block are leaves.
       if (o instanceof NDArray && !meta.get(o)?.gradReq) {
@@ -238,6 +240,7 @@ function propagate(y: NDArray, head: NDArray | null, retainGraph: boolean, sourc
       );
       const savedConstants = constantInputs.current;
       constantInputs.current = constant;
+      checkNdVersions(b.versions, "backward() through a record() block");
       let inBars: unknown[];
       try {
         inBars = b.pullback(bars.map((g, k) => g ?? (b.outputs[k] instanceof NDArray ? (zerosLikeOperand(b.outputs[k] as NDArray) as NDArray) : 0)));
@@ -264,6 +267,20 @@ function propagate(y: NDArray, head: NDArray | null, retainGraph: boolean, sourc
     deposits.current = saved;
   }
   return finish(leafBars, sources);
+}
+
+/** The assign counts of every NDArray in `values` (arrays, objects and lists of them). */
+export function ndVersions(values: readonly unknown[]): Map<NDArray, number> {
+  const out = new Map<NDArray, number>();
+  for (const v of values) forEachArray(v, null, (a) => out.set(a, versionOf(a)));
+  return out;
+}
+
+/** Throws if an array of `noted` was changed with assign since (its derivative would be wrong). */
+export function checkNdVersions(noted: ReadonlyMap<NDArray, number>, what: string): void {
+  for (const [a, v] of noted)
+    if (versionOf(a) !== v)
+      throw new Error(`adc: ${what}: an input array was changed with assign() after the values were recorded, so the derivative would be taken at the new values; record (or call vjp) again after changing it, or change a copy (x.copy())`);
 }
 
 /**

@@ -13,7 +13,7 @@ export { barOf, fillBar, addTree, copyArrays, type Bar } from "./pytree.js";
 export { checkCotangent } from "./cotangent.js";
 export { keepArrays, restoreArrays, checkDistinct } from "./arrays.js";
 export { hessianOfNd, jacobianRows, jacobianColumns, jacobianInto, jacobianSpace, jacobianIndexError, jacobianFromBlock } from "./jacobian.js";
-export { record, GradientTape, isTraining, checkUntracked, pauseEnter, pauseLeave } from "./autograd.js";
+export { record, GradientTape, isTraining, checkUntracked, pauseEnter, pauseLeave, ndVersions, checkNdVersions } from "./autograd.js";
 export { checkGrads } from "./check.js";
 export { customVjpOf, customJvpOf, customJvpTranspose, zeroTangent } from "./custom.js";
 export { attachDerivatives, instanceOfLate, gradValue, vjpValue, jvpValue, jacrevValue, jacfwdValue, jacrevIntoValue, jacfwdIntoValue } from "./dynamic.js";

@@ -319,6 +319,42 @@ describe("Math.random", () => {
   });
 });
 
+describe("an input changed with assign after its values were recorded", () => {
+  it("backward, a tape's gradient and a vjp pullback refuse to run (their derivatives belong to the old values); after recording again they are right", async () => {
+    const m = await build(`
+      import { np, NDArray, record, GradientTape, vjp } from "adc";
+      const f = (v: NDArray) => np.mul(v, v);
+      export function viaBackward(change: boolean): number[] {
+        const x = np.array([1, 2, 3]);
+        x.attachGrad();
+        let y!: NDArray;
+        record(() => { y = np.mul(x, x); });
+        if (change) x.assign(np.array([10, 20, 30]));
+        y.backward();
+        return Array.from(x.grad.data);
+      }
+      export function viaTape(change: boolean): number[] {
+        const z = np.array([1, 2]);
+        const t = new GradientTape({ persistent: true });
+        let y!: NDArray;
+        t.record(() => { y = np.mul(z, z).sum(); });
+        if (change) z.assign(np.array([5, 5]));
+        return Array.from(t.gradient(y, z).data);
+      }
+      export function viaVjp(change: boolean): number[] {
+        const x = np.array([1, 2, 3]);
+        const [, pull] = vjp(f, x);
+        if (change) x.assign(np.array([10, 20, 30]));
+        return Array.from(pull(np.array([1, 1, 1]))[0].data);
+      }
+    `);
+    expect(m.viaBackward(false)).toEqual([2, 4, 6]);
+    expect(m.viaTape(false)).toEqual([2, 4]);
+    expect(m.viaVjp(false)).toEqual([2, 4, 6]);
+    for (const run of [m.viaBackward, m.viaTape, m.viaVjp]) expect(() => run(true)).toThrow(/changed with assign\(\) after the values were recorded/);
+  });
+});
+
 describe("the imperative API", () => {
   it("a backward frees what it went through inside a block as across blocks (MXNet); independent outputs stay usable", async () => {
     const m = await build(`

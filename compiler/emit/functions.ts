@@ -201,7 +201,12 @@ export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: str
   c.line(`const ${mark} = ${RT}.tape.mark();`);
   c.line(`const ${out} = ${names.fwd}(${fn.params.map((q) => q.name).join(", ")});`);
   c.line(`const ${seg} = ${RT}.tape.cut(${mark});`);
+  // The pullback reads the NDArrays it was given: one changed with assign since is refused.
+  const nds = fn.params.filter((q) => q.ty.k === "nd" || isTree(q.ty));
+  const versions = namer.fresh("_versions", false);
+  if (nds.length) c.line(`const ${versions} = ${RT}.ndVersions([${nds.map((q) => q.name).join(", ")}]);`);
   c.open(`const pullback = (${outBar}: ${retTy}): ${ctTy} =>`);
+  if (nds.length) c.line(`${RT}.checkNdVersions(${versions}, ${JSON.stringify(`the pullback of ${fn.id.name}`)});`);
   if (resultActive) c.line(`${RT}.checkCotangent(${outBar}, ${out}, ${JSON.stringify(`the pullback of ${fn.id.name}`)});`);
   c.line(`${RT}.tape.paste(${seg});`);
   const args: string[] = [];

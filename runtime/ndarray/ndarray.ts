@@ -116,6 +116,7 @@ export class NDArray {
   assign(value: Operand): this {
     if (this.dtype === "bool") throw new TypeError("assign: a bool array cannot be assigned numbers");
     this.data.set(broadcastTo(value, this.shape).data);
+    versions.set(this, versionOf(this) + 1);
     return this;
   }
 
@@ -214,4 +215,15 @@ export class NDArray {
   notEqual(b: Operand): NDArray { return cmp.notEqual(this, b); }
   all(): boolean { return cmp.all(this); }
   any(): boolean { return cmp.any(this); }
+}
+
+/**
+ * How many times each array was changed in place (assign). A record block or a pullback notes
+ * its inputs' counts and refuses to run after one changed: its derivatives were recorded at the
+ * old values, and reading the new ones would give the derivative of a different point.
+ */
+const versions = new WeakMap<NDArray, number>();
+
+export function versionOf(a: NDArray): number {
+  return versions.get(a) ?? 0;
 }
