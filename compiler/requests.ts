@@ -163,8 +163,12 @@ export class Requests {
     } else {
       if (!diff.some(Boolean)) return this.host.refuse("ADC1012", file, call, `'${f.id.name}' has no parameter adc can differentiate`);
       if (!isDiffTy(ir.ret)) return this.host.refuse("ADC1007", file, call, "checkGrads needs a function that returns a number, an array or an NDArray");
-      jvpName = want("fwd") ? this.host.enqueue({ kind: "jvpPair", key, mask: diff })[0] : null;
-      vjpName = want("rev") ? this.host.enqueue({ kind: "vjp", key, mask: diff })[0] : null;
+      // With literal argnums only those arguments carry tangents: a fixed one's zero tangent
+      // could still meet an infinite partial (0 * log of a negative base is NaN).
+      const argnums = literalArgnumsOption(call.arguments[2]);
+      const checked = argnums && diff.some((d, k) => d && argnums.includes(k)) ? diff.map((d, k) => d && argnums.includes(k)) : diff;
+      jvpName = want("fwd") ? this.host.enqueue({ kind: "jvpPair", key, mask: checked })[0] : null;
+      vjpName = want("rev") ? this.host.enqueue({ kind: "vjp", key, mask: checked })[0] : null;
       fText = fnArg.getText();
     }
     const jvp = jvpName && this.host.importName(file, f, jvpName);
@@ -323,6 +327,17 @@ export class Requests {
     visit(block, true);
     return [...found.values()];
   }
+}
+
+/** The argnums a checkGrads options literal names (`{ argnums: [0] }`); undefined when not written as one. */
+function literalArgnumsOption(options: ts.Expression | undefined): readonly number[] | undefined {
+  while (options && (ts.isParenthesizedExpression(options) || ts.isAsExpression(options) || ts.isSatisfiesExpression(options))) options = options.expression;
+  if (!options || !ts.isObjectLiteralExpression(options)) return undefined;
+  const prop = options.properties.find((q) => ts.isPropertyAssignment(q) && q.name.getText() === "argnums");
+  let list = prop && ts.isPropertyAssignment(prop) ? prop.initializer : undefined;
+  while (list && (ts.isAsExpression(list) || ts.isParenthesizedExpression(list))) list = list.expression;
+  if (!list || !ts.isArrayLiteralExpression(list) || !list.elements.every(ts.isNumericLiteral)) return undefined;
+  return list.elements.map((e) => Number((e as ts.NumericLiteral).text));
 }
 
 /** The modes a checkGrads options literal names (`{ modes: ["rev"] }`); undefined when not written as one. */
