@@ -250,6 +250,33 @@ describe("classes: an arrow inside a method, differentiated, reading this", () =
   });
 });
 
+describe("classes: subclasses chosen at run time, in generated TypeScript", () => {
+  it("fields of the chosen subclass are read and accumulated through base-typed variables; the output type-checks under strict", async () => {
+    const source = `
+      import { grad } from "adc";
+      export abstract class Layer { abstract forward(x: number): number; }
+      export function loss(ls: Layer[], x: number): number {
+        let h = x;
+        for (const l of ls) h = l.forward(h);
+        return h;
+      }
+      export class Sq extends Layer { constructor(public a: number) { super(); } forward(x: number): number { return this.a * x * x; } }
+      export class Lin extends Layer { constructor(public a: number, private b: number) { super(); } forward(x: number): number { return this.a * x + this.b; } }
+      export const dx = grad(loss, 1), dls = grad(loss, 0), ddx = grad(grad(loss, 1), 1);
+    `;
+    const r = compile(source, { fileName: "subclass-fields.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(strictErrors({ "subclass-fields-in.ts": source, "subclass-fields-out.ts": r.code })).toEqual([]);
+    const m = await load(r.code, "subclass-fields.ts");
+    const ls = [new m.Sq(2), new m.Lin(3, 0.5)];
+    // h1 = 2 x^2, h2 = 3 h1 + 0.5: d/dx = 12 x, d2 = 12; d/da(Sq) = 3 x^2, d/da(Lin) = h1, d/db = 1.
+    expect(m.dx(ls, 0.3)).toBeCloseTo(12 * 0.3, 13);
+    expect(m.ddx(ls, 0.3)).toBeCloseTo(12, 12);
+    const g = m.dls(ls, 0.3);
+    expect([g[0].a, g[1].a, g[1].b]).toEqual([expect.closeTo(0.27, 13), expect.closeTo(0.18, 13), 1]);
+  });
+});
+
 describe("classes: private and protected members", () => {
   it("derivative code (outside the class) reads them, and the output type-checks under strict", async () => {
     const source = `

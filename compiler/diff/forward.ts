@@ -168,7 +168,13 @@ export class Forward {
         if (value.fn.k === "user" && this.tangent) {
           // The primal call for the value, the callee's tangent function for the tangent.
           const mask = callMask(this.p, value.args);
-          const args = value.args.flatMap((a, i) => (mask[i] ? [a, this.dot(a)!] : [a]));
+          // (A method chosen by the receiver's class takes the receiver as that class.)
+          const callee = this.spec.callee(value.fn.fn);
+          const own = (a: Expr): Ty => (a.k === "var" ? this.p.fn.vars.get(a.name) ?? { k: "void" } : { k: "void" });
+          const args = value.args.flatMap((a, i) => {
+            const arg = i === 0 ? receiverCast(a, own(a), callee, false) : a;
+            return mask[i] ? [arg, this.dot(a)!] : [arg];
+          });
           return pair(value, { k: "call", fn: { k: "user", ...this.tangent.callee(value.fn.fn, mask) }, args, ty, pos });
         }
         if (value.fn.k === "user") {

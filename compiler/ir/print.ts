@@ -95,8 +95,13 @@ function print(e: Expr, rn: Rename): [string, number] {
       return [`${wrap(print(e.arr, rn), POSTFIX)}[${printExpr(e.idx, rn)}]`, POSTFIX];
     case "len":
       return [`${wrap(print(e.arr, rn), POSTFIX)}.length`, POSTFIX];
-    case "field":
-      return [`${wrap(print(e.obj, rn), POSTFIX)}${e.idx ? `[${printExpr(e.idx, rn)}]` : e.hidden ? `[${JSON.stringify(e.name)}]` : `.${e.name}`}`, POSTFIX];
+    case "field": {
+      // A subclass's field read through a variable of the base class (a method inlined for the
+      // receiver a branch on its class chose, which generated code does not narrow): through any.
+      const foreign = !e.idx && e.obj.k === "var" && e.obj.ty.k === "obj" && !e.obj.ty.fields.some(([n]) => n === e.name);
+      const obj = foreign ? `(${print(e.obj, rn)[0]} as any)` : wrap(print(e.obj, rn), POSTFIX);
+      return [`${obj}${e.idx ? `[${printExpr(e.idx, rn)}]` : e.hidden ? `[${JSON.stringify(e.name)}]` : `.${e.name}`}`, POSTFIX];
+    }
     case "cond": {
       const c = wrap(print(e.c, rn), COND + 0.5);
       return [`${c} ? ${printExpr(e.a, rn)} : ${printExpr(e.b, rn)}`, COND];

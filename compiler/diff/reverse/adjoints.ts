@@ -148,11 +148,14 @@ export abstract class Adjoints extends Liveness {
     const whole = this.bar(obj);
     // A private or protected member is missing from the adjoint's type (Bar<T> maps the public
     // keys): the adjoint object is read through `any` there.
-    const wholeExpr: Expr = part.hidden ? { k: "as", e: name(whole, this.ty(obj)), ty: { k: "other", text: "any" }, pos: this.here } : name(whole, this.ty(obj));
+    // (So is a subclass's field read through a variable of the base class, print.ts "field".)
+    const objTy = this.ty(obj);
+    const untyped = part.hidden || (!part.idx && objTy.k === "obj" && !objTy.fields.some(([n]) => n === part.name));
+    const wholeExpr: Expr = untyped ? { k: "as", e: name(whole, objTy), ty: { k: "other", text: "any" }, pos: this.here } : name(whole, objTy);
     const b: Expr = { ...part, obj: wholeExpr };
     // The part as a target: `p_bar.w` is written as a name (derivative code only; nothing
     // analyses it), `l_bar[i]` as an element.
-    const target = part.hidden ? `(${whole} as any).${part.name}` : `${whole}.${part.name}`;
+    const target = untyped ? `(${whole} as any).${part.name}` : `${whole}.${part.name}`;
     const set = (value: Expr, op?: "+"): Stmt => (part.idx ? assignAt(whole, part.idx, value, this.here, ty, op) : assign(target, value, this.here, ty, op));
     if (ty.k === "nd") c.push(set(rt("ndAcc", [b, contrib], ty)));
     else if (ty.k === "arr") c.push(exprStmt(rt("addInto", [b, contrib]), this.here));
