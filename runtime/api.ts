@@ -131,10 +131,10 @@ export function hessian(_f: AnyFn, _argnums?: number): never {
 type JacobianOf<Out, In> = Out extends NDArray ? NDArray : In extends NDArray ? NDArray
   : Out extends number
   ? In extends number ? number : In extends Float64Array ? Float64Array : In extends readonly number[] ? number[] : never
-  : In extends number ? Out
+  : In extends number ? (Out extends Float64Array ? Float64Array : number[])
   : In extends Float64Array ? Float64Array[] : In extends readonly number[] ? number[][] : never;
 
-type NumOrArrFn = (...args: any[]) => number | Float64Array | number[] | NDArray;
+type NumOrArrFn = (...args: any[]) => number | Float64Array | readonly number[] | NDArray;
 
 /** argnums as a list: a tuple of Jacobians, one per argument listed. */
 type JacobiansOf<F extends NumOrArrFn, A extends readonly number[]> = { -readonly [K in keyof A]: JacobianOf<ReturnType<F>, Arg<F, A[K]>> };

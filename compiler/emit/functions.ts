@@ -196,7 +196,8 @@ export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: str
   const ctTy = `[${user.map((q) => (active.has(q.name) ? printTy(q.ty) : "undefined")).join(", ")}]`;
   const retTy = printTy(fn.ret);
   const c = new Code().at(fn.pos.start);
-  c.open(`export function ${names.vjp}(${paramList(fn.params)}): [${retTy}, (${outBar}: ${retTy}) => ${ctTy}]`);
+  // (The cotangent is the caller's: a readonly result takes a readonly one.)
+  c.open(`export function ${names.vjp}(${paramList(fn.params)}): [${retTy}, (${outBar}: ${printTy(fn.ret, undefined, true)}) => ${ctTy}]`);
   guardDistinct(c, fn, user, written);
   c.line(`const ${mark} = ${RT}.tape.mark();`);
   c.line(`const ${out} = ${names.fwd}(${fn.params.map((q) => q.name).join(", ")});`);
@@ -205,7 +206,7 @@ export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: str
   const nds = fn.params.filter((q) => q.ty.k === "nd" || isTree(q.ty));
   const versions = namer.fresh("_versions", false);
   if (nds.length) c.line(`const ${versions} = ${RT}.ndVersions([${nds.map((q) => q.name).join(", ")}]);`);
-  c.open(`const pullback = (${outBar}: ${retTy}): ${ctTy} =>`);
+  c.open(`const pullback = (${outBar}: ${printTy(fn.ret, undefined, true)}): ${ctTy} =>`);
   if (nds.length) c.line(`${RT}.checkNdVersions(${versions}, ${JSON.stringify(`the pullback of ${fn.id.name}`)});`);
   if (resultActive) c.line(`${RT}.checkCotangent(${outBar}, ${out}, ${JSON.stringify(`the pullback of ${fn.id.name}`)});`);
   c.line(`${RT}.tape.paste(${seg});`);
@@ -215,7 +216,7 @@ export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: str
     if (isTree(q.ty)) c.line(`const ${bars.get(q.name)} = ${RT}.barOf(${q.name});`);
     if (barInPlace(q.ty)) args.push(bars.get(q.name)!);
   }
-  if (resultActive) args.push(outBar);
+  if (resultActive) args.push(fn.ret.k === "arr" && fn.ret.ro ? `${outBar} as ${printTy(fn.ret)}` : outBar);
   const returned = p.activeParams.filter((q) => !barInPlace(q.ty));
   if (returned.length === 1) c.line(`const ${bars.get(returned[0].name)} = ${names.rev}(${args.join(", ")});`);
   else {
