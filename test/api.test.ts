@@ -279,6 +279,9 @@ describe("the user API", () => {
         jacrev(v)([2, 3] as const), jacfwd(v)([2, 3] as const),
       ];
       export const layerGrad = grad(net)([{ w: [0.1, 0.2], b: 0 }], x);
+      type P = { w: number; b: number };
+      function rp(p: Readonly<P>, y: number): number { return p.w * y * y + p.b; }
+      export const readonlyObject = grad(rp)({ w: 2, b: 1 }, 0.5);
       function r(y: readonly number[]): readonly [number, number] { return [y[0] * y[1], Math.sin(y[0])] as const; }
       const u = [1, -2] as const;
       export const readonlyResult = [vjp(r, x)[1](u)[0], jacrev(r)(x)];
@@ -297,6 +300,7 @@ describe("the user API", () => {
     const z = 0.1 * 1.5 + 0.2 * -0.5;
     const d = 1 - Math.tanh(z) ** 2;
     expect(m.layerGrad[0].w).toEqual([expect.closeTo(d * 1.5, 14), expect.closeTo(d * -0.5, 14)]);
+    expect(m.readonlyObject).toEqual({ w: 0.25, b: 1 });
     const [ct, Jr] = m.readonlyResult;
     expect(ct).toEqual([expect.closeTo(-0.5 - 2 * Math.cos(1.5), 14), 1.5]);
     expect(Jr).toEqual([[-0.5, 1.5], [expect.closeTo(Math.cos(1.5), 14), 0]]);

@@ -56,7 +56,9 @@ export function classifyType(t: ts.Type, checker: ts.TypeChecker, depth = 0): Ty
   }
   if (f & ts.TypeFlags.Object && !(t as ts.ObjectType).getCallSignatures().length && !checker.isArrayType(t) && !checker.isTupleType(t)) {
     const props = t.getProperties();
-    if (props.length > 0 && props.every((p) => p.valueDeclaration && ts.isPropertySignature(p.valueDeclaration) || (p.valueDeclaration && ts.isPropertyAssignment(p.valueDeclaration)))) {
+    // (A mapped type's properties, `Readonly<P>`, are declared by P's.)
+    const declOf = (p: ts.Symbol): ts.Declaration | undefined => p.valueDeclaration ?? p.declarations?.[0];
+    if (props.length > 0 && props.every((p) => { const d = declOf(p); return !!d && (ts.isPropertySignature(d) || ts.isPropertyAssignment(d)); })) {
       const fields: [string, Ty][] = [];
       for (const p of props) {
         const pt = checker.getTypeOfSymbol(p);
