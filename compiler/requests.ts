@@ -329,24 +329,24 @@ export class Requests {
   }
 }
 
-/** The argnums a checkGrads options literal names (`{ argnums: [0] }`); undefined when not written as one. */
-function literalArgnumsOption(options: ts.Expression | undefined): readonly number[] | undefined {
+/** The list a checkGrads options literal gives for `key`, when written as a literal list of such elements. */
+function literalOption<T extends ts.Expression>(options: ts.Expression | undefined, key: string, isElem: (e: ts.Expression) => e is T): readonly T[] | undefined {
   while (options && (ts.isParenthesizedExpression(options) || ts.isAsExpression(options) || ts.isSatisfiesExpression(options))) options = options.expression;
   if (!options || !ts.isObjectLiteralExpression(options)) return undefined;
-  const prop = options.properties.find((q) => ts.isPropertyAssignment(q) && q.name.getText() === "argnums");
+  const prop = options.properties.find((q) => ts.isPropertyAssignment(q) && q.name.getText() === key);
   let list = prop && ts.isPropertyAssignment(prop) ? prop.initializer : undefined;
   while (list && (ts.isAsExpression(list) || ts.isParenthesizedExpression(list))) list = list.expression;
-  if (!list || !ts.isArrayLiteralExpression(list) || !list.elements.every(ts.isNumericLiteral)) return undefined;
-  return list.elements.map((e) => Number((e as ts.NumericLiteral).text));
+  if (!list || !ts.isArrayLiteralExpression(list) || !list.elements.every(isElem)) return undefined;
+  return list.elements as unknown as readonly T[];
 }
 
-/** The modes a checkGrads options literal names (`{ modes: ["rev"] }`); undefined when not written as one. */
+/** The argnums a checkGrads options literal names (`{ argnums: [0] }`). */
+function literalArgnumsOption(options: ts.Expression | undefined): readonly number[] | undefined {
+  return literalOption(options, "argnums", ts.isNumericLiteral)?.map((e) => Number(e.text));
+}
+
+/** The modes a checkGrads options literal names (`{ modes: ["rev"] }`). */
 function literalModes(options: ts.Expression | undefined): ReadonlySet<string> | undefined {
-  while (options && (ts.isParenthesizedExpression(options) || ts.isAsExpression(options) || ts.isSatisfiesExpression(options))) options = options.expression;
-  if (!options || !ts.isObjectLiteralExpression(options)) return undefined;
-  const prop = options.properties.find((q) => ts.isPropertyAssignment(q) && q.name.getText() === "modes");
-  let list = prop && ts.isPropertyAssignment(prop) ? prop.initializer : undefined;
-  while (list && (ts.isAsExpression(list) || ts.isParenthesizedExpression(list))) list = list.expression;
-  if (!list || !ts.isArrayLiteralExpression(list) || !list.elements.every(ts.isStringLiteral)) return undefined;
-  return new Set(list.elements.map((e) => (e as ts.StringLiteral).text));
+  const list = literalOption(options, "modes", ts.isStringLiteral);
+  return list && new Set(list.map((e) => e.text));
 }
