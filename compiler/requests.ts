@@ -88,7 +88,10 @@ export class Requests {
       return;
     }
     const kind = site.kind === "vjp" ? "vjp" : "jvpPair";
-    const [name] = this.host.enqueue({ kind, key, mask: diffParams });
+    // vjp(f, x, y) of f(x, y, s = 2): the defaulted s is not an argument here, so it gets no
+    // cotangent (the pullback returns one per argument given, as JAX's).
+    const mask = site.kind === "vjp" ? diffParams.map((d, i) => d && i < given) : diffParams;
+    const [name] = this.host.enqueue({ kind, key, mask });
     this.replaceCallee(site, f, name);
   }
 

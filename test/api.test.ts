@@ -359,6 +359,7 @@ describe("the user API", () => {
       export function scaled(x: number, k = 2): number { return k * x * x; }
       export const dk: number = grad(scaled, 1)(3);
       export const [dx2, dk2]: [number, number] = grad(scaled, [0, 1])(3);
+      export const pullScaled = (x: number, k?: number) => (k === undefined ? vjp(scaled, x) : vjp(scaled, x, k));
     `;
     const r = compile(source, { fileName: "optional.ts" });
     expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
@@ -367,6 +368,10 @@ describe("the user API", () => {
     expect(m.values).toEqual([3, 13, 4]);
     expect([m.dk, m.dx2, m.dk2]).toEqual([9, 12, 9]);
     expect(m.pull(1.5)[1](1)[0]).toBe(3);
+    // One cotangent per argument given, as JAX's vjp: none for the parameter left out.
+    expect(m.pull(1.5)[1](1)).toEqual([3]);
+    expect(m.pullScaled(3)[1](1)).toEqual([12]);
+    expect(m.pullScaled(3, 2)[1](1)).toEqual([12, 9]);
     expect(m.tangent(1.5)).toEqual([2.25, 3]);
     // Given a value, an optional number would have a derivative adc does not make: refused.
     const r2 = compile(`import { vjp, jvp } from "adc";

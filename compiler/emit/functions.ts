@@ -184,14 +184,18 @@ export function emitBlockVjp(p: Prepared, names: { fwd: string; rev: string; vjp
 /** `f_vjp(params)`: runs the recording version and returns the value with a pullback owning its records. */
 export function emitVjp(p: Prepared, names: { fwd: string; rev: string; vjp: string }, resultActive: boolean, written: ReadonlySet<number>, captured = 0): Generated {
   const fn = p.fn;
-  // A closure's captured locals are trailing parameters: passed along, given no cotangent.
-  const user = fn.params.slice(0, fn.params.length - captured);
+  // A closure's captured locals are trailing parameters: passed along, given no cotangent. So are
+  // defaulted or optional parameters the call leaves out (after the last active one).
+  const active = new Set(p.activeParams.map((q) => q.name));
+  const declared = fn.params.slice(0, fn.params.length - captured);
+  let given = declared.filter((q) => q.init === undefined && !q.optional).length;
+  declared.forEach((q, i) => { if (active.has(q.name)) given = Math.max(given, i + 1); });
+  const user = declared.slice(0, given);
   const namer = new Namer(fn.reserved);
   const out = namer.fresh("out", false);
   const mark = namer.fresh("_mark", false);
   const seg = namer.fresh("_seg", false);
   const outBar = namer.fresh("out_bar", false);
-  const active = new Set(p.activeParams.map((q) => q.name));
   const bars = new Map(fn.params.map((q) => [q.name, namer.fresh(`${q.name}_bar`, false)]));
   const ctTy = `[${user.map((q) => (active.has(q.name) ? printTy(q.ty) : "undefined")).join(", ")}]`;
   const retTy = printTy(fn.ret);
