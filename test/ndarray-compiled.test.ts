@@ -83,6 +83,24 @@ describe("NDArray in compiled code", () => {
     }
   });
 
+  it("size, ndim and shape of an active NDArray are constants: first and second derivatives match the analytic ones", async () => {
+    // f(x) = (sum x^2) / size + ndim * shape[0] * x0: grad 2x/size + e0 * ndim * rows; Hessian 2I/size.
+    const m = await build(`
+      import { grad, jvp, hessian, np, NDArray } from "adc";
+      function f(x: NDArray): number {
+        return x.square().sum().item() / x.size + x.ndim * x.shape[0] * x.get(0).item();
+      }
+      export const x = np.array([0.5, -1.5, 2]);
+      export const g = grad(f)(x);
+      export const t = jvp(f, [x], [np.array([1, 0, 1])])[1];
+      export const H = hessian(f)(x);
+    `);
+    const g = arr(m.g) as number[];
+    [0.5 * 2 / 3 + 3, -1.5 * 2 / 3, 2 * 2 / 3].forEach((v, i) => expect(g[i]).toBeCloseTo(v, 13));
+    expect(m.t).toBeCloseTo(g[0] + g[2], 13);
+    expect(arr(m.H)).toEqual([[2 / 3, 0, 0], [0, 2 / 3, 0], [0, 0, 2 / 3]].map((r) => r.map((v) => expect.closeTo(v, 13))));
+  });
+
   it("stopGradient on an NDArray treats it as a constant (the chapter's detach)", async () => {
     const m = await build(`
       import { grad, np, NDArray, stopGradient } from "adc";

@@ -122,6 +122,9 @@ export abstract class Calls extends LocalFunctions {
       const nd = this.env.ndOp(e);
       if (nd) return this.ndCall(nd.op, nd.args, ty, e);
     }
+    // Any other NDArray method (toArray, toString, attachGrad) is adc's runtime, not code to differentiate.
+    if (ts.isPropertyAccessExpression(callee) && this.typeOf(callee.expression).k === "nd")
+      this.refuse("ADC1002", e, `'.${callee.name.text}()' of an NDArray has no derivative in adc: only NDArray operations (np.*, their methods, .get, .item) carry derivatives`, callee.name.text === "toArray" ? "read entries with a.get(i).item(), or keep the computation in NDArray operations (wrap a value that needs no derivative in stopGradient)" : "call it outside the differentiated code");
     if (ts.isPropertyAccessExpression(callee) && ts.isPrivateIdentifier(callee.name))
       this.refuse("ADC1012", e, `the private method '${callee.name.text}' cannot be called by derivative code, which lives outside the class`, `declare it without '#' (TypeScript's 'private ${callee.name.text.slice(1)}' is fine)`);
     const resolved = ts.isPropertyAccessExpression(callee) && this.env.resolveMethod ? this.env.resolveMethod(callee, this.receiverType(callee.expression)) : undefined;

@@ -185,12 +185,15 @@ export abstract class Expressions extends LowerBase {
       const nd = this.env.ndOp(e);
       if (nd) return this.ndCall(nd.op, nd.args, this.typeOf(e), e);
     }
+    // An NDArray's shape facts are constants of its derivative (adc's own getters, not the user's).
+    if (objTy.k === "nd" && ND_SHAPE_FACTS.has(name)) return { k: "stop", e: { k: "call", fn: { k: "opaque", text: `.${name}` }, args: [obj], ty: this.typeOf(e), pos: p }, ty: this.typeOf(e), pos: p };
     // A getter written in the program runs code adc does not see, which may change state; the
     // generated code may evaluate it a different number of times than the source does.
     const sym = this.env.checker.getSymbolAtLocation(e.name);
     if (sym && sym.flags & ts.SymbolFlags.GetAccessor && sym.declarations?.some((d) => !d.getSourceFile().isDeclarationFile))
       this.refuse("ADC1002", e, `'${e.getText()}' is a getter, code adc does not see`, "read it into a variable outside the differentiated function and pass the value in");
     // Some other property (a field of a non-numeric object): read as it is.
+    if (objTy.k === "nd" && name === "data") return { k: "call", fn: { k: "opaque", text: `.${name}`, why: "an NDArray's storage carries no derivative; read entries with a.get(i).item() or use NDArray operations" }, args: [obj], ty: this.typeOf(e), pos: p };
     return { k: "call", fn: { k: "opaque", text: `.${name}` }, args: [obj], ty: this.typeOf(e), pos: p };
   }
 
@@ -264,3 +267,6 @@ function shortSource(e: ts.Node): string {
   const t = e.getText().replace(/\s+/g, " ");
   return t.length > 40 ? t.slice(0, 37) + "..." : t;
 }
+
+/** NDArray properties that describe its shape, never its values. */
+const ND_SHAPE_FACTS = new Set(["size", "ndim", "shape", "dtype"]);
