@@ -8,7 +8,7 @@ export { retF, retO, zerosLike, addInto, EMPTY_F64 } from "./scratch.js";
 export { zerosF64 } from "./alloc.js";
 export { NDArray } from "./ndarray/ndarray.js";
 export { np } from "./ndarray/np.js";
-export { ndPrimal, ndJvp, ndVjp, ndVjpNum, ndAcc, ndOrZeros, ndZerosLike, scalarSeed } from "./nd-ad.js";
+export { ndPrimal, ndJvp, ndVjp, ndVjpNum, ndVjpInto, ndAcc, ndOrZeros, ndZerosLike, scalarSeed } from "./nd-ad.js";
 export { barOf, fillBar, addTree, copyArrays, type Bar } from "./pytree.js";
 export { checkCotangent } from "./cotangent.js";
 export { keepArrays, restoreArrays, checkDistinct } from "./arrays.js";

@@ -78,6 +78,16 @@ export function jacobianColumns(jvp: (t: never, last: boolean) => readonly [unkn
   // The output's shape, when there is no column to learn it from.
   const sample = cols.length ? cols[0] : call(e, true)[1];
   if (typeof sample === "number") return rowOf(cols as number[], like);
+  // An NDArray output (np.array(xs) inside f): one NDArray of shape out.shape ++ [n].
+  if (sample instanceof NDArray) {
+    const m = sample.size;
+    const block = new Float64Array(m * n);
+    cols.forEach((c, j) => {
+      const col = entries(c, m);
+      for (let i = 0; i < m; i++) block[i * n + j] = col[i];
+    });
+    return new NDArray(block, [...sample.shape, n]);
+  }
   const m = (sample as Arr).length;
   const rows: Arr[] = [];
   for (let i = 0; i < m; i++) rows.push(rowOf(cols.map((c) => (c as Arr)[i]), like));

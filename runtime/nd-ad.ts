@@ -16,7 +16,7 @@ function op(name: string) {
 
 /** Every op's primal by name, for ops generated code cannot reach through `np`. */
 export const ndPrimal: Readonly<Record<string, (...args: any[]) => any>> = Object.fromEntries(
-  Object.keys(ndOps).concat(["attachGrad"]).map((k) => [k, anyOp(k)!.primal]),
+  Object.keys(ndOps).concat(["attachGrad", "fromArray"]).map((k) => [k, anyOp(k)!.primal]),
 );
 
 /** The tangent of `out = name(...args)` given tangents per argument (null: inactive). */
@@ -53,6 +53,13 @@ export function ndVjp(name: string, i: number, g: Operand | null, args: readonly
   if (constants !== null && constants.has(elem === undefined ? args[i] : (args[i] as readonly unknown[])[elem])) return null;
   const r = op(name).vjp(i, g, args, out);
   return (elem === undefined ? r : (r as unknown as Operand[])[elem]) as NDArray;
+}
+
+/** The same for a plain array argument (np.array(xs)): its adjoint added into the array's, `bar`. */
+export function ndVjpInto(bar: Float64Array | number[], name: string, i: number, g: Operand | null, args: readonly unknown[], out: unknown): void {
+  if (g === null) return;
+  const r = op(name).vjp(i, g, args, out) as unknown as Float64Array;
+  for (let k = 0; k < r.length; k++) bar[k] += r[k];
 }
 
 /** The same for a number argument (a scalar broadcast into the op). */

@@ -70,6 +70,8 @@ const TABLE: Record<string, Row> = {
   pick: { expr: "x.pick([2, 0], 1)" },
   concat: { expr: "np.concat([x, x.sin(), C23], 0)" },
   stack: { expr: "np.stack([x, C23, x.square()])" },
+  // np.array of a Float64Array whose entries carry derivatives (filled from x, entry by entry).
+  fromArray: { expr: "np.array(entriesOf(x)).reshape([2, 3]).mul(x.sum())" },
 };
 
 const OPS = Object.keys(TABLE);
@@ -77,7 +79,7 @@ const X = [[0.3, -0.7, 1.1], [0.5, 0.9, -0.4]];
 const XP = [[0.3, 0.7, 1.1], [0.5, 0.9, 1.4]];
 
 function source(): string {
-  const lines = ['import { grad, hessian, jvp, vjp, np, NDArray } from "adc";', "const C21 = np.array([[0.4], [-0.6]]);", "const C23 = np.array([[0.2, -0.5, 0.8], [-0.3, 0.6, 0.1]]);", "const Z = np.array([[0, 2, 1.5], [0.5, 0, 3]]);"];
+  const lines = ['import { grad, hessian, jvp, vjp, np, NDArray } from "adc";', "const C21 = np.array([[0.4], [-0.6]]);", "const C23 = np.array([[0.2, -0.5, 0.8], [-0.3, 0.6, 0.1]]);", "const Z = np.array([[0, 2, 1.5], [0.5, 0, 3]]);", "function entriesOf(x: NDArray): Float64Array { const a = new Float64Array(6); const f = x.reshape([6]); for (let i = 0; i < 6; i++) a[i] = f.get(i).item(); return a; }"];
   OPS.forEach((op, k) => {
     lines.push(
       `function s${k}(x: NDArray): number { const o = ${TABLE[op].expr}; return np.sin(o).sum().item() + np.square(o).sum().item() * 0.3; }`,

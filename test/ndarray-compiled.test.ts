@@ -6,6 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { compile, formatDiagnostic } from "../compiler/index.js";
 import { load, type Loaded } from "./helpers/load.js";
+import { strictErrors } from "./helpers/strict.js";
+import type { NDArray } from "../runtime/index.js";
 
 async function build(source: string): Promise<Loaded> {
   const r = compile(source, { fileName: "nd-test.ts" });
@@ -99,6 +101,62 @@ describe("NDArray in compiled code", () => {
     [0.5 * 2 / 3 + 3, -1.5 * 2 / 3, 2 * 2 / 3].forEach((v, i) => expect(g[i]).toBeCloseTo(v, 13));
     expect(m.t).toBeCloseTo(g[0] + g[2], 13);
     expect(arr(m.H)).toEqual([[2 / 3, 0, 0], [0, 2 / 3, 0], [0, 0, 2 / 3]].map((r) => r.map((v) => expect.closeTo(v, 13))));
+  });
+
+  it("np.array of a number[] or Float64Array that carries derivatives (and of an NDArray): grad, jvp, vjp, jacfwd, jacrev and hessian against finite differences; strict types", async () => {
+    const source = `
+      import { grad, jvp, vjp, jacfwd, jacrev, hessian, np, NDArray } from "adc";
+      export function f(xs: number[]): number {
+        const a = np.array(xs);
+        return a.mul(a).sum().item() + a.sin().mul(np.array([1, 2, 3])).sum().item();
+      }
+      export function h(w: Float64Array): number {
+        const W = np.array(w).reshape([2, 2]);
+        return np.matmul(W, np.array(W)).tanh().sum().item();
+      }
+      // Called from a loop, so it is differentiated as a function of its own (split mode).
+      function layer(w: Float64Array, x: NDArray): NDArray {
+        return np.matmul(np.array(w).reshape([2, 2]), x).tanh();
+      }
+      export function deep(w: Float64Array, x: NDArray): number {
+        let y = x;
+        for (let i = 0; i < 3; i++) y = layer(w, y).add(y.mul(0.5));
+        return y.square().sum().item();
+      }
+      export function vec(xs: number[]): NDArray { return np.array(xs).exp().mul(xs[0]); }
+      export const df = grad(f), dh = grad(h), ddeep = grad(deep);
+      export const tf = (x: number[], t: number[]) => jvp(f, [x], [t])[1];
+      export const pb = (w: Float64Array) => vjp(h, w)[1](1)[0];
+      export const Jf = jacfwd(vec), Jr = jacrev(vec), Hf = hessian(f);
+      export { np };
+    `;
+    const r = compile(source, { fileName: "nd-from-array.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(strictErrors({ "nd-from-array-in.ts": source, "nd-from-array-out.ts": r.code })).toEqual([]);
+    const m = await load(r.code, "nd-from-array.ts");
+    const fd = (fn: (v: number[]) => number, x: readonly number[]): number[] =>
+      x.map((_, i) => { const u = [...x], d = [...x]; u[i] += 1e-6; d[i] -= 1e-6; return (fn(u) - fn(d)) / 2e-6; });
+    const close = (got: ArrayLike<number>, want: readonly number[]) => want.forEach((v, i) => expect(Math.abs(got[i] - v)).toBeLessThan(1e-7 * (1 + Math.abs(v))));
+    const f = m.f as (x: number[]) => number, h = m.h as (w: Float64Array) => number;
+    const x = [0.3, -1.2, 2], w = [0.1, -0.2, 0.3, 0.4];
+    const gf = fd(f, x);
+    close(m.df(x) as number[], gf);
+    expect(m.tf(x, [1, 0, -1])).toBeCloseTo(gf[0] - gf[2], 7);
+    const gh = fd((v) => h(Float64Array.from(v)), w);
+    close(m.dh(Float64Array.from(w)) as Float64Array, gh);
+    close(m.pb(Float64Array.from(w)) as Float64Array, gh);
+    const npm = m.np as { array(v: unknown): NDArray };
+    const X = npm.array([0.5, -1]);
+    close(m.ddeep(Float64Array.from(w), X) as Float64Array, fd((v) => (m.deep as (w: Float64Array, x: NDArray) => number)(Float64Array.from(v), X), w));
+    // f's Hessian is diagonal: 2 - k sin(x_k).
+    const H = m.Hf(x) as number[][];
+    H.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(i === j ? 2 - (i + 1) * Math.sin(x[i]) : 0, 12)));
+    // vec(x) = x0 exp(x): J = diag(x0 exp(x)) + exp(x) e0^T, by both modes, shape [3, 3].
+    for (const J of [m.Jf(x), m.Jr(x)] as NDArray[]) {
+      expect(J.shape).toEqual([3, 3]);
+      const want = x.flatMap((xi, i) => x.map((_, j) => (i === j ? x[0] * Math.exp(xi) : 0) + (j === 0 ? Math.exp(xi) : 0)));
+      close(J.data, want);
+    }
   });
 
   it("stopGradient on an NDArray treats it as a constant (the chapter's detach)", async () => {

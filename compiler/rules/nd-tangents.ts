@@ -172,6 +172,7 @@ const rules: Record<string, Rule> = {
   squeeze: linear,
   astype: linear,
   copy: linear,
+  fromArray: linear,
   slice: linear,
   index: linear,
   item: linear,

@@ -20,6 +20,7 @@ import { shapeOps } from "./ops/shape.js";
 import { indexingOps } from "./ops/indexing.js";
 import { joinOps } from "./ops/join.js";
 import { attachOps } from "./ops/attach.js";
+import { bridgeOps } from "./ops/bridge.js";
 import { momentOps } from "./ops/moments.js";
 import { softmaxOps } from "./ops/softmax.js";
 import { clipOps } from "./ops/clip.js";
@@ -62,9 +63,12 @@ export const ndOps: Readonly<Record<string, NdOp>> = collect([
  */
 export const autogradOps: Readonly<Record<string, NdOp>> = collect([attachOps]);
 
-/** An op of either table, by name. */
+/** Ops taking a plain JS array of numbers (np.array(xs) in differentiated code), also kept out of `ndOps`. */
+export const bridgeOpTable: Readonly<Record<string, NdOp>> = collect([bridgeOps]);
+
+/** An op of any table, by name. */
 export function anyOp(name: string): NdOp | undefined {
-  return ndOps[name] ?? autogradOps[name];
+  return ndOps[name] ?? autogradOps[name] ?? bridgeOpTable[name];
 }
 
 /** NDArray members that reach an op under another spelling: a.get(i) is index; a.T is transpose(). */

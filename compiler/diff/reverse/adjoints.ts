@@ -96,6 +96,11 @@ export abstract class Adjoints extends Liveness {
             const n = (a as { name: string }).name;
             // A list element's adjoint is element k of operand 0's adjoint.
             const [at, elem] = list === undefined ? [i, undefined] : i < list ? [0, i] : [i - list + 1, undefined];
+            // A plain array operand (np.array(xs)): its adjoint is added into xs_bar in place.
+            if (this.ty(n).k === "arr") {
+              c.push(exprStmt(rt("ndVjpInto", [name(this.bar(n), this.ty(n)), op, num(at), gv, args, name(v, this.ty(v))]), this.here));
+              return;
+            }
             const fn = this.ty(n).k === "num" ? "ndVjpNum" : "ndVjp";
             this.accumulate(c, n, rt(fn, [op, num(at), gv, args, name(v, this.ty(v)), ...(elem === undefined ? [] : [num(elem)])], this.ty(n)));
           });

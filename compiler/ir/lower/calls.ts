@@ -408,13 +408,19 @@ export abstract class Calls extends LocalFunctions {
   /**
    * Creating arrays inside differentiated code. `np.array([a * b, a + b])` of computed numbers
    * (nested lists too) is np.stack of its elements, so the numbers' derivatives flow into the
-   * array; a list of literals stays a plain np.array call. The shape-only creations
+   * array; a list of literals stays a plain np.array call, and np.array of a number[] or
+   * Float64Array is the registry's fromArray (runtime/ndarray/ops/bridge.ts). The shape-only creations
    * (`np.zerosLike(x)`, `np.ones(shape)`) read no values: their arguments carry no derivative.
    */
   protected npCreation(e: ts.CallExpression, name: string, ty: Ty): Expr | undefined {
     const p = this.pos(e);
     const [first] = e.arguments;
     if (name === "array" && e.arguments.length === 1 && first && ts.isArrayLiteralExpression(first) && !literalList(first)) return this.stacked(first, ty);
+    // np.array(xs) of a number[] or Float64Array: a 1-D array of its entries; of an NDArray: a copy.
+    if (name === "array" && e.arguments.length === 1 && first && !ts.isArrayLiteralExpression(first)) {
+      const k = this.typeOf(first).k;
+      if (k === "arr" || k === "nd") return this.ndCall(k === "arr" ? "fromArray" : "copy", [first], ty, e);
+    }
     if (!SHAPE_ONLY.has(name)) return undefined;
     const callee = e.expression as ts.PropertyAccessExpression;
     const args = e.arguments.map((a): Expr => ({ k: "stop", e: this.expr(a), ty: this.typeOf(a), pos: this.pos(a) }));
