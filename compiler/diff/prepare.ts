@@ -3,6 +3,7 @@
  * activity, then A-normal form. The result also owns the function's Namer, so the names of
  * one generated function never collide.
  */
+import { copyHarmlessAliases } from "../analysis/aliases.js";
 import { analyzeActivity, type NdInfo } from "../analysis/activity.js";
 import { fnKey, type Mutations } from "../analysis/summaries.js";
 import { Namer } from "../emit/names.js";
@@ -42,7 +43,8 @@ export interface Specializer {
 export function prepare(original: IrFunction, activeParams: ReadonlySet<string>, spec: Specializer): Prepared {
   const namer = new Namer(original.reserved);
   for (const v of original.vars.keys()) namer.reserve(v);
-  const fn = inlineSmallCalls(original, (id) => spec.callee(id), (base) => namer.fresh(base, false));
+  const inlined = inlineSmallCalls(original, (id) => spec.callee(id), (base) => namer.fresh(base, false));
+  const fn = copyHarmlessAliases(inlined, (id) => spec.mutations.get(fnKey(id)));
   const what = `${original.id.name} (active: ${[...activeParams].join(", ") || "none"})`;
   dump("inline", what, fn.body);
   const act = analyzeActivity(fn, activeParams, spec.mutations, spec.nd);
