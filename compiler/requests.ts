@@ -208,7 +208,8 @@ export class Requests {
     const q = ir.params[i];
     if (ir.ret.k !== "num" && ir.ret.k !== "nd") return this.host.refuse("ADC1007", file, site.call, `hessian needs a function that returns a number or a one-element NDArray; '${f.id.name}' does not`);
     if (q.ty.k === "num" && this.diffParams(f)[i]) return this.site({ ...site, kind: "grad", inner: [i], argnums: [i], tuple: false });
-    if ((q.ty.k !== "arr" && q.ty.k !== "nd") || !this.diffParams(f)[i]) return this.host.refuse("ADC1012", file, site.call, `hessian needs parameter '${q.name}' of '${f.id.name}' to be a number, number[], Float64Array or NDArray`);
+    if ((q.ty.k !== "arr" && q.ty.k !== "nd") || !this.diffParams(f)[i])
+      return this.host.refuse("ADC1012", file, site.call, `hessian needs parameter '${q.name}' of '${f.id.name}' to be a number, number[], Float64Array or NDArray`, isTree(q.ty) ? `for a parameter object, take Hessian-vector products: jvp(grad(${f.id.name}), [${q.name}], [v]) with v shaped like ${q.name}` : undefined);
     const mask = ir.params.map((_, k) => k === i);
     const tangent = this.host.tangent(fnKey(f.id), mask, false, `${f.id.name}_tangent`);
     if (tangent === null) return;
@@ -245,7 +246,7 @@ export class Requests {
     const ir = f.ir!;
     const diff = this.diffParams(f);
     if (ir.ret.k !== "num") return this.host.refuse("ADC1007", file, site.call, `grad needs a function that returns a number; '${f0.id.name}' does not`);
-    if (!diff[i] || (ir.params[i].ty.k !== "num" && ir.params[i].ty.k !== "arr" && ir.params[i].ty.k !== "nd")) return this.host.refuse("ADC1012", file, site.call, `${site.kind} of grad needs parameter '${ir.params[i].name}' to be a number, number[], Float64Array or NDArray`);
+    if (!diff[i] || (ir.params[i].ty.k !== "num" && ir.params[i].ty.k !== "arr" && ir.params[i].ty.k !== "nd" && !isTree(ir.params[i].ty))) return this.host.refuse("ADC1012", file, site.call, `${site.kind} of grad needs parameter '${ir.params[i].name}' to be a number, number[], Float64Array or NDArray`);
     const key = fnKey(f.id);
     const directed = site.kind === "jvp" ? diff : ir.params.map((_, k) => k === i);
     const tangent = this.host.tangent(key, directed, false, `${f.id.name}_tangent`);

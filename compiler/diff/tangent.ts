@@ -15,8 +15,8 @@
  *   the directional derivative <grad f(x), v>, whose gradient in x is the Hessian times v.
  *
  * A callee that writes into an array it is given would run twice (for its value and inside its
- * tangent function): those calls are refused (tangentRefusals), as are NDArrays, objects and
- * lists for now.
+ * tangent function): those calls are refused (tangentRefusals). Objects and lists of numbers,
+ * arrays and NDArrays (pytrees) are parameters like any other: their tangents have their shape.
  */
 import type { Expr, FnId, IrFunction, Param, Pos, Stmt, Ty } from "../ir/ir.js";
 import { fnKey } from "../analysis/summaries.js";
@@ -70,10 +70,6 @@ function zero(q: Param): Expr {
  */
 export function tangentRefusals(p: Prepared, spec: Specializer): { pos: Pos; message: string }[] {
   const out: { pos: Pos; message: string }[] = [];
-  for (const [v, t] of p.vars) if ((t.k === "obj" || t.k === "list") && p.isActive(v)) {
-    out.push({ pos: declaredAt(p, v), message: `higher derivatives of functions of objects and lists are not supported yet ('${v}' is one)` });
-    break;
-  }
   forEachStmt(p.body, (s) => {
     for (const e of stmtExprs(s))
       forEachExpr(e, (x: Expr) => {
@@ -98,17 +94,6 @@ export function tangentRefusals(p: Prepared, spec: Specializer): { pos: Pos; mes
       });
   });
   return out;
-}
-
-/** Where `name` is declared (a parameter or the first `let`), for a diagnostic. */
-function declaredAt(p: Prepared, name: string): Pos {
-  const param = p.fn.params.find((q) => q.name === name);
-  if (param) return param.pos;
-  let pos: Pos | undefined;
-  forEachStmt(p.body, (s) => {
-    if (pos === undefined && s.k === "let" && s.name === name) pos = s.pos;
-  });
-  return pos ?? p.fn.pos;
 }
 
 /**
