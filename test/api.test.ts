@@ -385,6 +385,21 @@ export const t = jvp(opt, [0.7, 2], [0, 1]);
     ]);
   });
 
+  it("optional chaining and optional fields of objects that are not differentiated are read as written", async () => {
+    const m = await build(`
+      import { grad } from "adc";
+      type Q = { w?: number };
+      function g(q: Q | undefined, x: number): number {
+        const w = q?.w ?? 1;
+        return w * x * x;
+      }
+      type P = { w: number; v?: number[] };
+      function f(p: P, x: number): number { return p.w * x + p.v![0] * x * x; }
+      export const values = [grad(g, 1)(undefined, 0.5), grad(g, 1)({ w: 3 }, 0.5), grad(g, 1)({}, 2), grad(f, 1)({ w: 2, v: [3] }, 0.5)];
+    `);
+    expect(m.values).toEqual([1, 3, 4, 5]);
+  });
+
   it("generic helpers: a type parameter constrained to number is a number, in parameters and results", async () => {
     const m = await build(`
       import { grad } from "adc";

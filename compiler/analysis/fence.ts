@@ -96,6 +96,10 @@ export function fence(
             return report("ADC1002", e, `adc cannot differentiate through '${shortText(text)}'`, "use Math functions and functions declared in this build, or wrap a constant in stopGradient");
           }
         }
+        // An optional field (`v?: number[]`) of a differentiated object: its adjoint would have no
+        // place in the gradient's structure, which follows the declared fields.
+        if (e.k === "field" && e.ty.k === "other" && !stopped.has(e) && isVaried(e.obj) && /\bundefined\b/.test(e.ty.text) && /\b(number|Float64Array|NDArray)\b/.test(e.ty.text))
+          return report("ADC1012", e, `the optional field '${e.name}' (${e.ty.text}) of a differentiated object is not supported`, `declare it without '?', or pass its value as an argument of its own`);
         if (e.k === "bin" && e.ty.k === "other" && !stopped.has(e) && (isVaried(e.l) || isVaried(e.r))) {
           if (/string/.test(e.ty.text))
             report("ADC1004", e, "a differentiated value is combined with a string", "keep differentiated values as numbers; format them outside the differentiated function");

@@ -167,6 +167,10 @@ export abstract class Expressions extends LowerBase {
     if (ts.isPrivateIdentifier(e.name))
       this.refuse("ADC1012", e, `the private member '${e.name.text}' cannot be read by derivative code, which lives outside the class`, `declare it without '#' (TypeScript's 'private ${e.name.text.slice(1)}' is fine)`);
     const name = e.name.text;
+    // `p?.w` (the outermost access of an optional chain): evaluated as written, short-circuit
+    // included; a value that carries a derivative cannot pass through it (the fence says so).
+    if (ts.isOptionalChain(e) && !(ts.isPropertyAccessExpression(e.parent) && e.parent.expression === e && ts.isOptionalChain(e.parent)))
+      return this.opaque(e, "optional chaining (?.) is kept as written, which carries no derivative; test for undefined with an if, or pass the value as a number");
     if (ts.isIdentifier(e.expression) && e.expression.text === "Math" && !this.localName(e.expression)) {
       if (MATH_CONSTANTS.has(name)) return { k: "free", text: `Math.${name}`, ty: NUM, pos: p };
       this.refuse("ADC1001", e, `Math.${name} used as a value is not supported`, "call it directly");
