@@ -1,5 +1,5 @@
 /**
- * Second names for arrays that nothing writes through: copies.
+ * Second names for arrays that nothing writes through while they share: copies.
  *
  * adc's derivatives give each array variable its own adjoint, which is right only while no two
  * live names share one array that is written (the fence refuses those, ADC1011). The pattern
@@ -14,7 +14,9 @@
  * - h is never written through (an element assignment, or a call that writes that argument), and
  * - a is never written through, or a is a local declared with a new array in the same statement
  *   list before the handover, has no other definition, and is written through only between its
- *   declaration and the handover (each pass through that list fills a new array).
+ *   declaration and the handover (each pass through that list fills a new array); or
+ * - a is given another array later in the same list, with no write through a or h and no jump
+ *   in between (a swap of buffers, by destructuring or through a temporary).
  * Anything else stays as written, for the fence to judge.
  */
 import type { Expr, FnId, IrFunction, Stmt } from "../ir/ir.js";
@@ -32,7 +34,8 @@ export function copyHarmlessAliases(fn: IrFunction, writesOf: (id: FnId) => Read
   const visit = (list: readonly Stmt[]): Stmt[] =>
     list.map((s, at) => {
       const alias = aliasOf(s);
-      if (alias && !written.has(alias.name) && harmlessSource(alias.source, list, at, written, defs, writesOf)) {
+      const harmless = alias && !written.has(alias.name) && harmlessSource(alias.source, list, at, written, defs, writesOf);
+      if (alias && (harmless || handedOver(alias, list, at, writesOf))) {
         changed = true;
         const copy: Expr = { k: "copy", ctor: alias.ctor, e: alias.source, pos: alias.source.pos };
         return s.k === "let" ? { ...s, init: copy } : { ...(s as Extract<Stmt, { k: "assign" }>), value: copy };
@@ -44,6 +47,34 @@ export function copyHarmlessAliases(fn: IrFunction, writesOf: (id: FnId) => Read
 }
 
 type ArrayVar = Extract<Expr, { k: "var" }>;
+
+/**
+ * `b = a` just before a is given another array (a swap: `[u, v] = [v, u]` is `t0 = v; t1 = u;
+ * u = t0; v = t1`, or `t = u; u = v; v = t`): a is rebound later in the same list and nothing
+ * writes through a or b in between, so afterwards b is the array's one name and a copy in b
+ * reads as the handover does (with no jump in between, after which both names could live on).
+ * (`u = t0`, a temporary read nowhere else that holds a new array, is a move the fence accepts.)
+ */
+function handedOver(alias: { name: string; source: ArrayVar }, list: readonly Stmt[], at: number, writesOf: (id: FnId) => ReadonlySet<number> | undefined): boolean {
+  const a = alias.source.name;
+  const rebound = list.findIndex((s, k) => k > at && s.k === "assign" && s.target.k === "var" && s.target.name === a);
+  if (rebound < 0) return false;
+  const gap = list.slice(at + 1, rebound);
+  // (A jump in between could leave the loop or function with both names on one array.)
+  let jumps = false;
+  forEachStmt(gap, (s) => void (jumps ||= s.k === "break" || s.k === "continue" || s.k === "return"));
+  const between = writtenThrough(gap, writesOf);
+  return !jumps && !between.has(a) && !between.has(alias.name);
+}
+
+/** How many times each variable is read (mentioned in an expression) in the statements. */
+export function readsOf(stmts: readonly Stmt[]): Map<string, number> {
+  const n = new Map<string, number>();
+  forEachStmt(stmts, (s) => {
+    for (const e of stmtExprs(s)) forEachExpr(e, (x) => void (x.k === "var" && n.set(x.name, (n.get(x.name) ?? 0) + 1)));
+  });
+  return n;
+}
 
 /** `h = a` of array variables: the name given, the array it is given, and its constructor. */
 function aliasOf(s: Stmt): { name: string; source: ArrayVar; ctor: "Array" | "Float64Array" } | undefined {
@@ -65,7 +96,7 @@ function harmlessSource(a: ArrayVar, list: readonly Stmt[], at: number, written:
 }
 
 /** How many statements write through each array variable (element assignments, writing calls, unknown calls). */
-function writtenThrough(stmts: readonly Stmt[], writesOf: (id: FnId) => ReadonlySet<number> | undefined): Map<string, number> {
+export function writtenThrough(stmts: readonly Stmt[], writesOf: (id: FnId) => ReadonlySet<number> | undefined): Map<string, number> {
   const out = new Map<string, number>();
   const add = (n: string): void => void out.set(n, (out.get(n) ?? 0) + 1);
   forEachStmt(stmts, (s) => {

@@ -8,6 +8,7 @@ import { assertNever, type Expr, type FnId, type IrFunction, type Stmt } from ".
 import { printExpr } from "../ir/print.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
 import { views } from "./summaries.js";
+import { readsOf, writtenThrough } from "./aliases.js";
 
 const OBSERVERS = new Set(["console.log", "console.info", "console.warn", "console.error", "console.debug"]);
 /** Properties that describe a value without carrying its derivative (shapes, sizes). */
@@ -20,6 +21,14 @@ export function fence(
   writes: (callee: FnId) => ReadonlySet<number> | undefined = () => undefined,
 ): void {
   const params = new Set(fn.params.map((p) => p.name));
+  const readCount = readsOf(fn.body);
+  const written = writtenThrough(fn.body, writes);
+  const inits = new Map<string, (Expr | undefined)[]>();
+  forEachStmt(fn.body, (s) => {
+    const n = s.k === "let" ? s.name : s.k === "assign" && s.target.k === "var" ? s.target.name : undefined;
+    if (n !== undefined) (inits.get(n) ?? inits.set(n, []).get(n)!).push(s.k === "let" ? s.init : (s as Extract<Stmt, { k: "assign" }>).value);
+  });
+  const freshOnly = (n: string): boolean => inits.get(n)?.length === 1 && ["copy", "alloc", "arrlit"].includes(inits.get(n)![0]?.k ?? "");
   const viewed = views(fn);
   const roots = new Map([...viewed].map(([v, { root }]) => [v, root]));
   forEachStmt(fn.body, (s) => {
@@ -96,9 +105,10 @@ export function fence(
             return report("ADC1002", e, `adc cannot differentiate through '${shortText(text)}'`, "use Math functions and functions declared in this build, or wrap a constant in stopGradient");
           }
         }
-        // An optional field (`v?: number[]`) of a differentiated object: its adjoint would have no
-        // place in the gradient's structure, which follows the declared fields.
-        if (e.k === "field" && e.ty.k === "other" && !stopped.has(e) && isVaried(e.obj) && /\bundefined\b/.test(e.ty.text) && /\b(number|Float64Array|NDArray)\b/.test(e.ty.text))
+        // An optional array field (`v?: number[]`) of a differentiated object: its adjoint would
+        // have no place in the gradient's structure, which follows the declared fields. (An
+        // optional number is differentiated where the object has it.)
+        if (e.k === "field" && e.ty.k === "other" && !stopped.has(e) && isVaried(e.obj) && /\bundefined\b/.test(e.ty.text) && /\b(Float64Array|NDArray)\b|number\[\]/.test(e.ty.text))
           return report("ADC1012", e, `the optional field '${e.name}' (${e.ty.text}) of a differentiated object is not supported`, `declare it without '?', or pass its value as an argument of its own`);
         if (e.k === "bin" && e.ty.k === "other" && !stopped.has(e) && (isVaried(e.l) || isVaried(e.r))) {
           if (/string/.test(e.ty.text))
@@ -113,7 +123,9 @@ export function fence(
       const name = s.k === "let" ? s.name : (s.target as { name: string }).name;
       const value = s.k === "let" ? s.init! : s.value;
       const ty = s.k === "let" ? s.ty : (s.target as { ty: import("../ir/ir.js").Ty }).ty;
-      const aliased = ty.k === "arr" ? arrayNames(value) : [];
+      // (`b = t` where t holds a new array and is read nowhere else hands the array over: a move.)
+      const moved = value.k === "var" && !params.has(value.name) && readCount.get(value.name) === 1 && !written.has(value.name) && freshOnly(value.name);
+      const aliased = ty.k === "arr" && !moved ? arrayNames(value) : [];
       if (aliased.length && (aliased.some((a) => isVaried(a)) || isActive(name))) {
         const first = aliased[0].name;
         const which = value.k === "var" ? `the array '${first}'` : `one of the arrays ${aliased.map((a) => `'${a.name}'`).join(", ")}`;
