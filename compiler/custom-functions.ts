@@ -19,6 +19,7 @@ import type { Job } from "./jobs.js";
 import { captureText } from "./record.js";
 import type { Capture } from "./record.js";
 import { isModuleScoped } from "./scopes.js";
+import { forEachExpr, forEachStmt, stmtExprs } from "./ir/walk.js";
 import { functionOf, type CustomFn } from "./targets.js";
 import type { FnInfo } from "./tangents.js";
 
@@ -189,17 +190,20 @@ export class CustomFunctions {
     if (!isDiffTy(ir.ret)) return this.host.refuse("ADC1007", f.sf.fileName, f.node, `a @differentiable function must return a number, an array or an NDArray; '${name}' does not`);
     const key = fnKey(f.id);
     const [vjp] = this.host.enqueue({ kind: "vjp", key, mask });
-    const [pair] = this.host.enqueue({ kind: "jvpPair", key, mask });
-    const wrtText = wrt ? `, [${mask.flatMap((b, i) => (b ? [i] : [])).join(", ")}]` : "";
+    // A customVjp rule on the way gives no forward mode (as in JAX): the function carries its
+    // reverse-mode derivatives, and jvp of it says why it has no others when it runs.
+    const reverseOnly = this.customVjpReached(f);
+    const [pair] = reverseOnly ? [`${JSON.stringify(`'${name}' calls '${reverseOnly}', whose customVjp rule gives no forward-mode derivative; define it with customJvp for jvp and jacfwd`)}`] : this.host.enqueue({ kind: "jvpPair", key, mask });
+    const wrtText = wrt ? `, [${mask.flatMap((b, i) => (b ? [i] : [])).join(", ")}]` : reverseOnly ? ", undefined" : "";
     if (local) {
       // A closure: its derivatives take the locals it captures after its own arguments, read when
       // they are called (as the closure reads them).
       const file = f.sf.fileName;
       const caps = (this.host.capturesFor(f) ?? []).map(captureText);
       const tail = caps.map((x) => `, ${x}`).join("");
-      const [v, p] = [this.host.importName(file, f, vjp), this.host.importName(file, f, pair)];
+      const [v, p] = [this.host.importName(file, f, vjp), reverseOnly ? pair : this.host.importName(file, f, pair)];
       const text = caps.length
-        ? `${RT}.attachDerivatives(${name}, (...args: any[]) => ${v}(...(args as Parameters<typeof ${name}>)${tail}), (primals: any, tangents: any) => ${p}(primals, tangents${tail})${wrtText});`
+        ? `${RT}.attachDerivatives(${name}, (...args: any[]) => ${v}(...(args as Parameters<typeof ${name}>)${tail}), ${reverseOnly ? p : `(primals: any, tangents: any) => ${p}(primals, tangents${tail})`}${wrtText});`
         : `${RT}.attachDerivatives(${name}, ${v}, ${p}${wrtText});`;
       this.host.edit(file, local.getEnd(), local.getEnd(), ` ${text}`);
       return;
@@ -207,5 +211,22 @@ export class CustomFunctions {
     const c = new TextCode().at(f.node.getStart());
     c.line(`${RT}.attachDerivatives(${name}, ${vjp}, ${pair}${wrtText});`);
     this.host.insert(f, generated(c));
+  }
+
+  /** The name of a customVjp function f's body reaches through its calls, if any. */
+  private customVjpReached(f: FnInfo): string | undefined {
+    const seen = new Set<string>();
+    const visit = (g: FnInfo): string | undefined => {
+      const key = fnKey(g.id);
+      if (seen.has(key) || !g.ir) return undefined;
+      seen.add(key);
+      if (g.ir.custom?.kind === "vjp") return g.ir.custom.name;
+      let found: string | undefined;
+      forEachStmt(g.ir.body, (st) => {
+        for (const e of stmtExprs(st)) forEachExpr(e, (x) => { if (!found && x.k === "call" && x.fn.k === "user") found = visit(this.host.info(x.fn.fn)); });
+      });
+      return found;
+    };
+    return visit(f);
   }
 }

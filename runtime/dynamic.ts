@@ -25,8 +25,10 @@ interface Attached {
 const derivatives = new WeakMap<AnyFn, Attached>();
 
 /** Attaches a `@differentiable` function's generated derivatives to it. */
-export function attachDerivatives(f: AnyFn, vjp: Vjp, jvpPair: JvpPair, wrt?: readonly number[]): void {
-  derivatives.set(f, wrt ? { vjp, jvpPair, wrt } : { vjp, jvpPair });
+/** `jvpPair` is a message instead when f has reverse-mode derivatives only (it calls a customVjp function). */
+export function attachDerivatives(f: AnyFn, vjp: Vjp, jvpPair: JvpPair | string, wrt?: readonly number[]): void {
+  const pair: JvpPair = typeof jvpPair === "string" ? () => { throw new Error(`adc: jvp/jacfwd: ${jvpPair}`); } : jvpPair;
+  derivatives.set(f, wrt ? { vjp, jvpPair: pair, wrt } : { vjp, jvpPair: pair });
 }
 
 const nameOf = (f: unknown): string => (typeof f === "function" && f.name ? `'${f.name}'` : "this function value");

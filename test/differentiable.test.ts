@@ -176,6 +176,29 @@ export const apply = (f: (x: number) => number, x: number) => grad(f)(x);
     expect(m.apply(m.cube, 3)).toBe(27);
   });
 
+  it("a @differentiable function that calls a customVjp function carries its reverse-mode derivatives; jvp of it says why it has no other", async () => {
+    const src = `import { grad, jvp, customVjp } from "adc";
+export const clip = customVjp(
+  (x: number) => x,
+  (x: number) => [x, null] as const,
+  (_: null, g: number) => [Math.max(-1, Math.min(1, g))] as [number],
+);
+/** @differentiable */
+export function model(x: number): number { return clip(x * x) * 3; }
+/** @differentiable */
+export function outer(x: number): number { return model(x) + x; }
+export const apply = (f: (x: number) => number, x: number) => grad(f)(x);
+export const tangent = (f: (x: number) => number, x: number) => jvp(f, [x], [1]);
+`;
+    const r = compile(src, { fileName: "reverse-only.ts" });
+    expect(r.diagnostics.map((d) => formatDiagnostic(d))).toEqual([]);
+    const m = await load(r.code, "reverse-only.ts");
+    // d/dx 3 clip(x^2) with the cotangent 3 clipped to 1 on its way into x^2: 2x.
+    expect(m.apply(m.model, 0.2)).toBeCloseTo(0.4, 14);
+    expect(m.apply(m.outer, 0.2)).toBeCloseTo(1.4, 14);
+    expect(() => m.tangent(m.outer, 0.2)).toThrow(/'outer' calls 'clip', whose customVjp rule gives no forward-mode derivative/);
+  });
+
   it("a closure marked @differentiable carries derivatives that read its captured locals when called", async () => {
     const src = `import { grad, valueAndGrad, vjp, jvp, jacrev } from "adc";
 /** A factory: each loss closes over its own data and target. */
