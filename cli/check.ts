@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { inspect } from "node:util";
-import { compileFiles, findConfig, formatDiagnostic, governs, readConfig, type UserConfig } from "../compiler/index.js";
+import { compileFiles, findConfig, formatDiagnostic, governs, readConfig, type Diagnostic, type UserConfig } from "../compiler/index.js";
 import { collect } from "./build.js";
 import { tagError, targetsOf, type Target } from "./check-tags.js";
 import { compiledModules, isTsSource, runtimeEntry } from "./emit.js";
@@ -132,8 +132,19 @@ async function checkFile(file: string, all: readonly Target[], color: Color, con
       refused.add(t);
     }
     if (others.length) {
-      for (const d of others) process.stderr.write(color(formatDiagnostic({ ...d, file: relative(process.cwd(), d.file) || d.file }), "red") + "\n");
-      return undefined;
+      // Reported elsewhere (where a function a tag checks calls something the check needs and
+      // cannot have): each tag alone finds which, unless the file itself does not compile.
+      const blamed = others.length && !refused.size ? blame(file, source, targets, config) : undefined;
+      if (!blamed?.size) {
+        for (const d of others) process.stderr.write(color(formatDiagnostic({ ...d, file: relative(process.cwd(), d.file) || d.file }), "red") + "\n");
+        return undefined;
+      }
+      for (const [t, d] of blamed) {
+        const where = `${relative(process.cwd(), d.file) || d.file}(${d.line},${d.column})`;
+        const hint = /no forward-mode derivative/.test(d.message) ? ` - check reverse mode only: add { modes: ["rev"] } to the tag` : d.hint ? ` - ${d.hint}` : "";
+        failures.set(t, tagFailure(t, 0, d.code, `${d.message} (at ${where})${hint}`, color));
+        refused.add(t);
+      }
     }
     if (!refused.size) break;
     targets = targets.filter((t) => !refused.has(t));
@@ -143,6 +154,21 @@ async function checkFile(file: string, all: readonly Target[], color: Color, con
   if (!ran) return undefined;
   for (const r of ran) failures.set(targets[r.k], { target: targets[r.k], report: r.report, error: r.error });
   return all.filter((t) => failures.has(t)).map((t) => failures.get(t)!);
+}
+
+/** The tags whose check alone does not compile, each with its first diagnostic; empty when the file alone does not. */
+function blame(file: string, source: string, targets: readonly Target[], config: UserConfig | undefined): Map<Target, Diagnostic> {
+  const out = new Map<Target, Diagnostic>();
+  const compileWith = (calls: readonly Target[]) => {
+    const lines = ["", 'import { checkGrads as __adc_checkGrads } from "adc";', ...calls.map((t) => `__adc_checkGrads(${t.name}, ${t.call});`)];
+    return compileFiles([file], new Map([[file, source + lines.join("\n") + "\n"]]), { resolution: config?.resolution }).diagnostics;
+  };
+  if (compileWith([]).length) return out;
+  for (const t of targets) {
+    const [d] = compileWith([t]);
+    if (d) out.set(t, d);
+  }
+  return out;
 }
 
 /** Bundles the compiled module with the runtime and runs it: its checks' rows, by index. */

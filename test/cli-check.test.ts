@@ -109,6 +109,30 @@ describe("adc check", () => {
     expect(r.out).toMatch(/\n3 passed, 4 failed\n$/);
   });
 
+  it("a tag whose function calls something the check cannot use (forward mode through a customVjp) fails at the tag, naming where and what to do; the other tags still run", () => {
+    const dir = project("reached", {
+      "c.ts": [
+        'import { customVjp } from "adc";',
+        "/** @checkGrads [0.5] */",
+        "export function good(x: number): number { return Math.sin(x) * x; }",
+        "export const sq = customVjp(",
+        "  (x: number) => x * x,",
+        "  (x: number) => [x * x, x] as const,",
+        "  (x: number, g: number) => [2 * x * g] as [number],",
+        ");",
+        "/** @checkGrads [0.7] */",
+        "export function usesSq(x: number): number { return sq(x) + x; }",
+        '/** @checkGrads [0.7], { modes: ["rev"] } */',
+        "export function usesSqRev(x: number): number { return sq(x) + x; }",
+      ].join("\n") + "\n",
+    });
+    const r = adc(["check", "c.ts"], dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`c.ts(9,17): error ADC1026: 'sq' has a customVjp rule, which gives no forward-mode derivative (jvp, jacfwd, second derivatives), as in JAX (at c.ts(4,14)) - check reverse mode only: add { modes: ["rev"] } to the tag (in a @checkGrads tag)`);
+    const rows = r.out.split("\n").filter((l) => / (ok|FAIL)$/.test(l)).map((l) => l.split(/\s{2,}/).filter((c) => !/e-?\d+$/.test(c)).join(" "));
+    expect(rows).toEqual(["good [0.5] fwd ok", "good [0.5] rev ok", "usesSq [0.7] FAIL", 'usesSqRev [0.7], { modes: ["rev"] } rev ok']);
+  });
+
   it("a tag whose argument has no derivative to check (a string) fails naming the argument, the function and the tag's place", () => {
     const dir = project("string-arg", { "t.ts": '\n/** @checkGrads ["a"] */\nexport function strArg(x: number): number { return x * x; }\n' });
     const r = adc(["check", "t.ts"], dir);
