@@ -119,14 +119,23 @@ export function uniform(low = 0, high = 1, size?: number | readonly number[]): N
   return sized(size, () => low + (high - low) * shared.nextDouble());
 }
 
-/** numpy's rand(d0, d1, ...): samples of U[0, 1) of that shape; no dimensions give a 0-d array. */
-export function rand(...shape: number[]): NDArray {
-  return sized(shape, () => shared.nextDouble());
+/** The dimensions as given, `rand(5, 4)`, or as one list, `rand([5, 4])` (the shape other creators take). */
+function dims(args: readonly (number | readonly number[])[]): readonly number[] {
+  return args.length === 1 && Array.isArray(args[0]) ? (args[0] as readonly number[]) : (args as readonly number[]);
 }
 
-/** numpy's randn(d0, d1, ...): standard normal samples of that shape. */
-export function randn(...shape: number[]): NDArray {
-  return sized(shape, () => shared.nextNormal());
+/** numpy's rand(d0, d1, ...): samples of U[0, 1) of that shape; no dimensions give a 0-d array. */
+export function rand(shape: readonly number[]): NDArray;
+export function rand(...shape: number[]): NDArray;
+export function rand(...shape: (number | readonly number[])[]): NDArray {
+  return sized(dims(shape), () => shared.nextDouble());
+}
+
+/** numpy's randn(d0, d1, ...): standard normal samples of that shape (or randn([d0, d1])). */
+export function randn(shape: readonly number[]): NDArray;
+export function randn(...shape: number[]): NDArray;
+export function randn(...shape: (number | readonly number[])[]): NDArray {
+  return sized(dims(shape), () => shared.nextNormal());
 }
 
 export const random = { seed, normal, uniform, rand, randn };

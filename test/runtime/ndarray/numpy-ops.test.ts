@@ -157,6 +157,12 @@ describe("np.random integer draws", () => {
     expect(() => np.random.randint(3, 3)).toThrow(/low >= high/);
     expect(np.random.rand(2, 3).shape).toEqual([2, 3]);
     expect(np.random.randn().shape).toEqual([]);
+    // The shape as one list too, as the other creators take it; the same draws either way.
+    np.random.seed(5);
+    const listed = np.random.randn([5, 4]);
+    np.random.seed(5);
+    expect(listed.toArray()).toEqual(np.random.randn(5, 4).toArray());
+    expect(np.random.rand([2, 3]).shape).toEqual([2, 3]);
     np.random.seed(3);
     expect(np.random.randint(2, 5, [1000]).toArray()).toEqual(a.toArray());
   });
