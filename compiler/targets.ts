@@ -170,11 +170,12 @@ export function functionOf(e: ts.Expression, checker: ts.TypeChecker, depth = 0)
  * undefined.
  */
 export function namespaceMember(e: ts.Expression, checker: ts.TypeChecker): ts.Symbol | undefined {
-  if (!ts.isPropertyAccessExpression(e) || !ts.isIdentifier(e.expression)) return undefined;
-  // (`import * as ops`, or `export * as ops from` re-exported and imported by name.)
+  if (!ts.isPropertyAccessExpression(e) || !(ts.isIdentifier(e.expression) || ts.isPropertyAccessExpression(e.expression))) return undefined;
+  // (`import * as ops`, or `export * as ops from` re-exported and imported by name; or a
+  // TypeScript `namespace Util { export function act ... }`, nested ones too: `Util.Inner.sq`.)
   const ns = checker.getSymbolAtLocation(e.expression);
   const target = ns && ns.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(ns) : ns;
-  const isModule = (s: ts.Symbol | undefined): boolean => !!s?.declarations?.some((d) => ts.isNamespaceImport(d) || ts.isNamespaceExport(d) || ts.isSourceFile(d));
+  const isModule = (s: ts.Symbol | undefined): boolean => !!s?.declarations?.some((d) => ts.isNamespaceImport(d) || ts.isNamespaceExport(d) || ts.isSourceFile(d) || ts.isModuleDeclaration(d));
   if (!isModule(ns) && !isModule(target)) return undefined;
   return checker.getSymbolAtLocation(e.name);
 }

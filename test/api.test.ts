@@ -385,6 +385,41 @@ export const t = jvp(opt, [0.7, 2], [0, 1]);
     ]);
   });
 
+  it("functions of a TypeScript namespace (nested too, inlined or not) and fields read with a literal key: gradients against finite differences", async () => {
+    const m = await build(`
+      import { grad, jvp } from "adc";
+      namespace Util {
+        export function act(x: number): number { return Math.tanh(x); }
+        export namespace Inner { export function sq(x: number): number { return x * x; } }
+      }
+      namespace Layers {
+        export function dense(w: number[], h: number[]): number[] {
+          const out: number[] = new Array(h.length).fill(0);
+          for (let i = 0; i < h.length; i++) out[i] = Math.tanh(w[i] * h[i] + w[(i + 1) % h.length]);
+          return out;
+        }
+      }
+      export function f(x: number): number { return Util.act(x) * 2 + Util.Inner.sq(x); }
+      export function g(w: number[], x: number[]): number {
+        let s = 0;
+        for (let l = 0; l < 3; l++) { const o = Layers.dense(w, x); s += o[0] * o[1] * (l + 1); }
+        return s;
+      }
+      type P = { w: number; b: number };
+      export function h(p: P, x: number): number { return p["w"] * x * x + p[\`b\`] * x; }
+      export const df = grad(f), dg = grad(g), dh = grad(h, [0, 1]);
+      export const tg = (w: number[], x: number[], v: number[]) => jvp(g, [w, x], [v, [0, 0]])[1];
+    `);
+    const fd = (fn: (t: number) => number, t: number) => (fn(t + 1e-6) - fn(t - 1e-6)) / 2e-6;
+    const f = m.f as (x: number) => number, g = m.g as (w: number[], x: number[]) => number;
+    expect(m.df(0.4)).toBeCloseTo(fd(f, 0.4), 8);
+    const w = [0.3, -0.2], x = [0.5, 0.7];
+    const gw = m.dg(w, x) as number[];
+    gw.forEach((v, i) => expect(v).toBeCloseTo(fd((t) => g(w.map((a, j) => (j === i ? t : a)), x), w[i]), 8));
+    expect(m.tg(w, x, [1, -1])).toBeCloseTo(gw[0] - gw[1], 12);
+    expect(m.dh({ w: 2, b: 1 }, 3)).toEqual([{ w: 9, b: 3 }, 13]);
+  });
+
   it("optional chaining and optional fields of objects that are not differentiated are read as written", async () => {
     const m = await build(`
       import { grad } from "adc";

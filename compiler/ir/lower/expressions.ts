@@ -74,7 +74,13 @@ export abstract class Expressions extends LowerBase {
       const t = arr.k === "var" || arr.k === "free" ? arr.ty : this.typeOf(e.expression);
       if (t.k === "list") return { k: "field", obj: arr, name: "[]", idx: this.withPre(this.pre, () => this.expr(e.argumentExpression)), ty: t.elem, pos: p };
       if (t.k !== "arr") {
-        if (t.k === "obj" || t.k === "nd") this.refuse("ADC1012", e, "indexing this value is not supported", "index number arrays or Float64Array");
+        // `p["w"]` with a literal key is the field p.w.
+        const key = e.argumentExpression;
+        if (t.k === "obj" && (ts.isStringLiteral(key) || ts.isNoSubstitutionTemplateLiteral(key))) {
+          const f = t.fields.find(([n]) => n === key.text);
+          if (f) return { k: "field", obj: arr, name: key.text, ty: f[1], pos: p };
+        }
+        if (t.k === "obj" || t.k === "nd") this.refuse("ADC1012", e, t.k === "obj" ? "indexing an object by a computed key is not supported" : "indexing an NDArray with [] is not supported", t.k === "obj" ? "read the field by name (p.w, or p[\"w\"] with a literal key)" : "read entries with a.get(i) (a.get(i).item() for a number)");
         // A list of values adc does not differentiate: say why, should one carry a derivative.
         return this.opaque(e, interfaceListWhy(this.env.checker.getTypeAtLocation(e.expression), this.env.checker));
       }
