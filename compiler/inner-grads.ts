@@ -67,7 +67,7 @@ export class InnerGrads {
     let key = fnKey(g.id);
     let name = g.id.name;
     const params = chain.fn.parameters;
-    const arrays = chain.inner.filter((i) => params[i] && classifyType(this.host.checker.getTypeAtLocation(params[i]), this.host.checker).k === "arr");
+    const arrays = chain.inner.filter((i) => params[i] && isArrayLike(classifyType(this.host.checker.getTypeAtLocation(params[i]), this.host.checker).k));
     if (arrays.length && chain.inner.length > 1) return `a derivative of grad of '${name}' along an array inside a differentiated function is not supported yet`;
     if (arrays.length) {
       // G = grad_w g, whose derivatives are Hessian-vector products (emit/inner-grad.ts).
@@ -123,7 +123,7 @@ export class InnerGrads {
       for (let k = given.length; k < params.length && params[k].initializer; k++) given.push(params[k].initializer!);
       if (given.length < params.length) return `valueAndGrad(${fnArg.text}) inside a differentiated function needs an argument for '${params[given.length].name.getText()}'`;
       valueArgs = tangentArgs = given;
-      if (classifyType(checker.getTypeAtLocation(params[i]), checker).k === "arr") {
+      if (isArrayLike(classifyType(checker.getTypeAtLocation(params[i]), checker).k)) {
         // Along an array: g's gradient G (emit/inner-grad.ts), not a tangent function.
         const G = this.arrayGrad(g, i, params[i].name.getText(), file, call, params.length);
         return { value: { fn: g.id, text: fnArg.text }, valueArgs, tangent: { fn: G.id, text: this.host.primalName(file, fnKey(G.id)) }, tangentArgs };
@@ -243,6 +243,11 @@ export class InnerGrads {
     }
     return out;
   }
+}
+
+/** Parameters whose inner gradient is an array of their shape (G, emit/inner-grad.ts): arrays and NDArrays. */
+function isArrayLike(k: string): boolean {
+  return k === "arr" || k === "nd";
 }
 
 /** The name a function is declared with in the user's code (generated names may add `_2`). */

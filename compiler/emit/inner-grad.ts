@@ -1,6 +1,6 @@
 /**
- * `grad(g)(w)` inside a differentiated function, where w is an array (a step of gradient descent
- * inside a loss, as in meta-learning). The call is a function G(w, c, ...) = grad_w g, with no
+ * `grad(g)(w)` inside a differentiated function, where w is an array or an NDArray (a step of
+ * gradient descent inside a loss, as in meta-learning). The call is a function G(w, c, ...) = grad_w g, with no
  * body in IR (custom kind "grad"); its primal is g's gradient, and its derivatives are
  * Hessian-vector products, each the gradient of g's directed tangent function T(g) (higher.ts):
  *   G        the gradient itself (g_grad)
@@ -50,7 +50,9 @@ export function emitInnerGradSplit(ir: IrFunction, i: number, mask: readonly boo
   c.open(`export function ${names.rev}${head}`);
   c.line(`const [${args}] = ${RT}.tape.popO<[${ir.params.map((q) => printTy(q.ty)).join(", ")}]>();`);
   const hv = namer.fresh("_hv", false);
-  c.line(`const ${hv} = ${hvp}(${tangentArgs(ir, (k) => (k === i ? "out_bar" : undefined))});`);
+  // (An NDArray cotangent may be a symbolic zero, null: the direction is then zeros of w's shape.)
+  const u = ir.params[i].ty.k === "nd" ? `${RT}.ndOrZeros(out_bar, ${ir.params[i].name})` : "out_bar";
+  c.line(`const ${hv} = ${hvp}(${tangentArgs(ir, (k) => (k === i ? u : undefined))});`);
   const active = ir.params.filter((_, k) => mask[k]);
   handBack(c, inPlace, returned, (q) => (active.length === 1 ? hv : `${hv}[${active.indexOf(q)}]`));
   c.close();
