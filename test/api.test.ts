@@ -420,6 +420,30 @@ export const t = jvp(opt, [0.7, 2], [0, 1]);
     expect(m.dh({ w: 2, b: 1 }, 3)).toEqual([{ w: 9, b: 3 }, 13]);
   });
 
+  it("enum members, literal arguments and static readonly constants inlined into tests: values right, output type-checks under strict", async () => {
+    const source = `
+      import { grad } from "adc";
+      enum Act { Tanh, Sig }
+      function act(k: Act, x: number): number {
+        if (k === Act.Tanh) return Math.tanh(x);
+        return 1 / (1 + Math.exp(-x));
+      }
+      function act2(k: number, x: number): number {
+        if (k === 0) return Math.tanh(x);
+        return x * x;
+      }
+      class Poly { static readonly ORDER = 3; }
+      export function f(x: number): number { return act(Act.Sig, x) + act2(1, x) + x ** Poly.ORDER; }
+      export const df = grad(f);
+    `;
+    const r = compile(source, { fileName: "literals.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(strictErrors({ "literals-in.ts": source, "literals-out.ts": r.code })).toEqual([]);
+    const m = await load(r.code, "literals.ts");
+    const s = 1 / (1 + Math.exp(-0.4));
+    expect(m.df(0.4)).toBeCloseTo(s * (1 - s) + 0.8 + 3 * 0.16, 14);
+  });
+
   it("optional chaining and optional fields of objects that are not differentiated are read as written", async () => {
     const m = await build(`
       import { grad } from "adc";

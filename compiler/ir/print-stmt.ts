@@ -111,12 +111,25 @@ export function letText(s: Extract<Stmt, { k: "let" }>): string {
   // as Float64Array<ArrayBuffer>, and later assignments may bring any buffer.
   // (A `const k = 2` of the user's has the literal type 2, which a derivative's test `k === 0`
   // may not compare: generated code declares it a number.)
-  const annot = s.annot ?? (!s.isConst && s.ty.k === "arr" ? s.ty : s.isConst && s.init.k === "num" && !s.name.startsWith("_") ? NUM : undefined);
+  // (So is a const of a constant the program names, `Poly.ORDER` or an enum member `Act.Sig`:
+  // declared with its declared type, not the member's literal type.)
+  const named = s.isConst && namedConstant(s.init);
+  const annot = s.annot ?? (!s.isConst && s.ty.k === "arr" ? s.ty
+    : s.isConst && s.init.k === "num" && !s.name.startsWith("_") ? NUM
+    : named && s.ty.k === "num" ? NUM
+    : named && s.ty.k === "other" && /^[A-Za-z_$][\w$.]*$/.test(s.ty.text) && !/^(undefined|null|any|unknown)$/.test(s.ty.text) ? s.ty
+    : undefined);
   // A number taken from a `number | undefined` (`a ?? b` starts as a, replaced if missing): the
   // variable is a number to TypeScript, as the value it ends with is.
   const init = s.init;
   const bang = s.ty.k === "num" && !annot && init.k === "var" && init.ty.k === "other" && /\bundefined\b/.test(init.ty.text) ? "!" : "";
   return `${s.isConst ? "const" : "let"} ${s.name}${annot ? `: ${printTy(annot, undefined, true)}` : ""} = ${printExpr(init)}${bang}`;
+}
+
+/** `Poly.ORDER`, `Act.Sig`: a member read off a name the program declares (a class, an enum, a namespace). */
+function namedConstant(e: Expr): boolean {
+  if (e.k === "free") return /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$/.test(e.text);
+  return e.k === "call" && e.fn.k === "opaque" && /^\.[A-Za-z_$][\w$]*$/.test(e.fn.text) && e.args.length === 1 && (e.args[0].k === "free" || namedConstant(e.args[0]));
 }
 
 /**

@@ -18,6 +18,12 @@ const COND = 0.5;
 /** `e as T` binds like a relational operator. */
 const AS = 8;
 
+/** Comparisons of two number literals, folded when printed. */
+const LITERAL_TESTS: Partial<Record<BinOp, (a: number, b: number) => boolean>> = {
+  "===": (a, b) => a === b, "!==": (a, b) => a !== b, "==": (a, b) => a === b, "!=": (a, b) => a !== b,
+  "<": (a, b) => a < b, "<=": (a, b) => a <= b, ">": (a, b) => a > b, ">=": (a, b) => a >= b,
+};
+
 export type Rename = (name: string) => string;
 
 /** How generated code calls an NDArray op's primal (set by the NDArray rules module). */
@@ -55,6 +61,9 @@ function print(e: Expr, rn: Rename): [string, number] {
     case "free":
       return [e.text, POSTFIX];
     case "bin": {
+      // Two literals compared (an inlined argument against the callee's test: `1 === 0`): the
+      // result, which TypeScript would otherwise call a comparison of types with no overlap.
+      if (e.l.k === "num" && e.r.k === "num" && e.op in LITERAL_TESTS) return [`${LITERAL_TESTS[e.op]!(e.l.v, e.r.v)}`, POSTFIX];
       const p = PREC[e.op];
       // `**` is right-associative and its left operand may not be a unary expression.
       const lp = e.op === "**" ? p + 1 : p;
