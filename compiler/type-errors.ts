@@ -16,9 +16,15 @@ export function typeErrorsBehindRefusals(sink: DiagnosticSink, program: ts.Progr
     if (!sf) continue;
     const read = fns.filter((f) => f.sf === sf).map((f) => [f.node.getStart(), f.node.getEnd()] as const);
     for (const d of program.getSemanticDiagnostics(sf)) {
+      // (A global the compile's libraries do not declare, `console` or `process` without the
+      // DOM or Node's types: no refusal comes from it.)
+      if (ENVIRONMENT_NAMES.has(d.code)) continue;
       const at = d.start ?? -1;
       if (!read.some(([a, b]) => at >= a && at < b)) continue;
       sink.reportTs(d.code, file, at, at + (d.length ?? 0), ts.flattenDiagnosticMessageText(d.messageText, "\n"));
     }
   }
 }
+
+/** Cannot find name 'console' (change the lib), 'process'/'require' (install @types/node), and their variants. */
+const ENVIRONMENT_NAMES = new Set([2580, 2581, 2582, 2583, 2584, 2591, 2592, 2593]);
