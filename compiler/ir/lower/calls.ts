@@ -223,6 +223,8 @@ export abstract class Calls extends LocalFunctions {
       // (Should it carry a derivative, the refusal says what kind of function this is.)
       const decl = this.env.checker.getSymbolAtLocation(callee.name)?.valueDeclaration;
       const why = !decl ? undefined
+        // (A list of arrays or objects, `rows.push(r)`: refused should a derivative pass through it.)
+        : objTy.k === "list" && IN_PLACE_ARRAY_METHODS.has(method) ? `the array method ${method} changes the list in place, which adc does not follow; build the list as a literal, or keep the rows in one flat array written by a loop`
         : ts.isObjectLiteralExpression(decl.parent) ? `a method of an object literal, which adc does not differentiate; declare '${method}' as a function, or the object as a class`
         : ts.isInterfaceDeclaration(decl.parent) || ts.isTypeLiteralNode(decl.parent) ? `a method of an interface or object type, which adc cannot follow to the code that runs; type the value with a class (an abstract base class works)`
         : undefined;
