@@ -30,7 +30,7 @@ import type { FnId } from "./ir/ir.js";
 import { reportAtOrigin } from "./ir/origins.js";
 import { lowerFunction, type FunctionNode, type LowerEnv } from "./ir/lower/index.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "./ir/walk.js";
-import { adcExportName, customOf, findCallSites, functionOf, namespaceMember, type CallSite, type DynamicSite } from "./targets.js";
+import { adcExportName, customOf, findCallSites, functionOf, userCallee, type CallSite, type DynamicSite } from "./targets.js";
 import { dynamicEdits, findAnnotated } from "./annotated.js";
 import { ndInfo, ndOpOf } from "./rules/ndarray.js";
 import { ModuleNames } from "./emit/names.js";
@@ -359,8 +359,9 @@ class Build {
         },
         thisType: f.thisType,
         aux: f.aux,
-        resolveUser: (callee) => {
-          if (!ts.isIdentifier(callee) && !namespaceMember(callee, this.checker)) return undefined;
+        resolveUser: (written) => {
+          const callee = userCallee(written, this.checker);
+          if (!callee) return undefined;
           const custom = customOf(callee, this.checker);
           if (custom) {
             const made = this.custom.functions(custom);

@@ -131,7 +131,8 @@ export function functionOf(e: ts.Expression, checker: ts.TypeChecker, depth = 0)
   const member = namespaceMember(e, checker);
   if (!ts.isIdentifier(e) && !member) return "adc differentiates a named function or an inline arrow";
   const text = e.getText();
-  let sym = member ?? checker.getSymbolAtLocation(e);
+  // (The name of a shorthand property, `{ cube }`, stands for the value it names.)
+  let sym = member ?? (ts.isShorthandPropertyAssignment(e.parent) && e.parent.name === e ? checker.getShorthandAssignmentValueSymbol(e.parent) : checker.getSymbolAtLocation(e));
   if (!sym) return `cannot resolve '${text}'`;
   if (sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
   const decl = sym.valueDeclaration ?? sym.declarations?.[0];
@@ -180,6 +181,34 @@ export function namespaceMember(e: ts.Expression, checker: ts.TypeChecker): ts.S
   return checker.getSymbolAtLocation(e.name);
 }
 
+/**
+ * What a call's callee names for resolving it to a function of the build: a name, a namespace's
+ * member, or the function a const object literal's property gives (`acts.tanh` of
+ * `const acts = { tanh: myTanh }`); undefined for anything else.
+ */
+export function userCallee(callee: ts.Expression, checker: ts.TypeChecker): ts.Expression | undefined {
+  if (ts.isIdentifier(callee) || namespaceMember(callee, checker)) return callee;
+  const member = objectMember(callee, checker);
+  return member && (ts.isIdentifier(member) || ts.isArrowFunction(member) || ts.isFunctionExpression(member)) ? member : undefined;
+}
+
+/** `acts.tanh` where acts is a const bound to an object literal: the expression the property is given, else undefined. */
+function objectMember(e: ts.Expression, checker: ts.TypeChecker): ts.Expression | undefined {
+  if (!ts.isPropertyAccessExpression(e) || !ts.isIdentifier(e.expression)) return undefined;
+  let sym = checker.getSymbolAtLocation(e.expression);
+  if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+  const decl = sym?.valueDeclaration;
+  if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !(decl.parent.flags & ts.NodeFlags.Const)) return undefined;
+  let init = decl.initializer;
+  while (ts.isParenthesizedExpression(init) || ts.isAsExpression(init) || ts.isSatisfiesExpression(init)) init = init.expression;
+  if (!ts.isObjectLiteralExpression(init)) return undefined;
+  for (const p of init.properties) {
+    if (ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && p.name.text === e.name.text) return p.initializer;
+    if (ts.isShorthandPropertyAssignment(p) && p.name.text === e.name.text) return p.name;
+  }
+  return undefined;
+}
+
 /** A function with a custom derivative rule: a `const` bound to `customVjp(f, fwd, bwd)`, `customJvp(f, rule)` or `checkpoint(f)`. */
 export interface CustomFn {
   /** customVjp, customJvp, or checkpoint (whose rule is its function's own derivative, recomputed). */
@@ -189,7 +218,7 @@ export interface CustomFn {
 }
 
 /** If `e` names a customVjp/customJvp function (through imports), its definition. */
-export function customOf(e: ts.Expression, checker: ts.TypeChecker): CustomFn | undefined {
+export function customOf(e: ts.Expression, checker: ts.TypeChecker, depth = 0): CustomFn | undefined {
   while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
   if (!ts.isIdentifier(e)) return undefined;
   let sym = checker.getSymbolAtLocation(e);
@@ -198,6 +227,8 @@ export function customOf(e: ts.Expression, checker: ts.TypeChecker): CustomFn | 
   if (!decl || !ts.isVariableDeclaration(decl) || !ts.isIdentifier(decl.name) || !decl.initializer || !(decl.parent.flags & ts.NodeFlags.Const)) return undefined;
   let init: ts.Expression = decl.initializer;
   while (ts.isParenthesizedExpression(init) || ts.isAsExpression(init)) init = init.expression;
+  // `const c2 = c`: the custom function c names.
+  if (ts.isIdentifier(init) && depth < 8) return customOf(init, checker, depth + 1);
   if (!ts.isCallExpression(init)) return undefined;
   const name = adcExportName(init.expression, checker);
   if (name !== "customVjp" && name !== "customJvp" && name !== "checkpoint") return undefined;
@@ -219,8 +250,11 @@ export interface DynamicSite {
 /** Whether e is a function value only known when the program runs (not a builtin or a reassignable name). */
 function dynamicValue(e: ts.Expression, checker: ts.TypeChecker): boolean {
   while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
-  if (checker.getTypeAtLocation(e).getCallSignatures().length === 0) return false;
+  // (`map.get(k)!` is typed with the undefined the assertion removed.)
+  if (checker.getNonNullableType(checker.getTypeAtLocation(e)).getCallSignatures().length === 0) return false;
   if (ts.isCallExpression(e)) return true;
+  // `table[i]`, `c ? a : b`, `acts.tanh`: a value picked when the program runs.
+  if (pickedValue(e, checker)) return true;
   if (!ts.isIdentifier(e)) return false;
   let sym = checker.getSymbolAtLocation(e);
   if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
@@ -231,9 +265,19 @@ function dynamicValue(e: ts.Expression, checker: ts.TypeChecker): boolean {
   if (ts.isVariableDeclaration(decl) && decl.parent.flags & ts.NodeFlags.Const && decl.initializer) {
     let init = decl.initializer;
     while (ts.isParenthesizedExpression(init) || ts.isAsExpression(init)) init = init.expression;
-    return ts.isCallExpression(init) && !adcExportName(init.expression, checker);
+    return (ts.isCallExpression(init) && !adcExportName(init.expression, checker)) || pickedValue(init, checker);
   }
   return false;
+}
+
+/** An element of a table, a choice between functions, or a field of an object of the program's. */
+function pickedValue(e: ts.Expression, checker: ts.TypeChecker): boolean {
+  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
+  if (ts.isElementAccessExpression(e) || ts.isConditionalExpression(e)) return true;
+  if (!ts.isPropertyAccessExpression(e) || namespaceMember(e, checker)) return false;
+  // (Not a builtin's member, Math.sin: that carries no derivatives, and the refusal says so now.)
+  const decl = checker.getSymbolAtLocation(e.name)?.valueDeclaration;
+  return !!decl && !decl.getSourceFile().isDeclarationFile && (ts.isPropertyAssignment(decl) || ts.isShorthandPropertyAssignment(decl) || ts.isPropertySignature(decl) || ts.isPropertyDeclaration(decl));
 }
 
 /** Every adc API call in a file, in source order. Bad arguments are reported to the sink. */

@@ -199,6 +199,33 @@ export const tangent = (f: (x: number) => number, x: number) => jvp(f, [x], [1])
     expect(() => m.tangent(m.outer, 0.2)).toThrow(/'outer' calls 'clip', whose customVjp rule gives no forward-mode derivative/);
   });
 
+  it("function values picked when the program runs (a table's element, a Map's entry, a choice, an object's field) and functions reached through a const object or an alias of a checkpoint", async () => {
+    const src = `import { grad, jvp, checkpoint } from "adc";
+/** @differentiable */
+function sq(x: number): number { return x * x; }
+/** @differentiable */
+function cube(x: number): number { return x * x * x; }
+const table: ((x: number) => number)[] = [sq, cube];
+const registry = new Map<string, (x: number) => number>([["sq", sq]]);
+const acts = { cube, sq: sq } as const;
+export const f1 = table[1];
+export const picked = (k: number) => [grad(f1)(2), grad(table[k])(2), grad(registry.get("sq")!)(3), grad(k > 0 ? cube : sq)(2), jvp(acts.cube, [2], [1])[1]];
+export function viaObject(x: number): number { return acts.cube(x) + acts.sq(x); }
+function blk(y: number): number { return Math.sin(y) * 2; }
+const c = checkpoint(blk);
+const c2 = c;
+export function run(x: number): number { return c2(c(x)); }
+export const dObject = grad(viaObject), dRun = grad(run);
+`;
+    const r = compile(src, { fileName: "picked.ts" });
+    expect(r.diagnostics.map((d) => formatDiagnostic(d))).toEqual([]);
+    const m = await load(r.code, "picked.ts");
+    expect(m.picked(0)).toEqual([12, 4, 6, 4, 12]);
+    expect(m.picked(1)).toEqual([12, 12, 6, 12, 12]);
+    expect(m.dObject(0.5)).toBeCloseTo(3 * 0.25 + 1, 14);
+    expect(m.dRun(0.3)).toBeCloseTo(2 * Math.cos(2 * Math.sin(0.3)) * 2 * Math.cos(0.3), 14);
+  });
+
   it("a closure marked @differentiable carries derivatives that read its captured locals when called", async () => {
     const src = `import { grad, valueAndGrad, vjp, jvp, jacrev } from "adc";
 /** A factory: each loss closes over its own data and target. */
