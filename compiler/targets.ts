@@ -183,8 +183,8 @@ export function namespaceMember(e: ts.Expression, checker: ts.TypeChecker): ts.S
 
 /**
  * What a call's callee names for resolving it to a function of the build: a name, a namespace's
- * member, or the function a const object literal's property gives (`acts.tanh` of
- * `const acts = { tanh: myTanh }`); undefined for anything else.
+ * member, or the function a frozen const object literal's property gives (`acts.tanh` of
+ * `const acts = { tanh: myTanh } as const`); undefined for anything else.
  */
 export function userCallee(callee: ts.Expression, checker: ts.TypeChecker): ts.Expression | undefined {
   if (ts.isIdentifier(callee) || namespaceMember(callee, checker)) return callee;
@@ -192,16 +192,25 @@ export function userCallee(callee: ts.Expression, checker: ts.TypeChecker): ts.E
   return member && (ts.isIdentifier(member) || ts.isArrowFunction(member) || ts.isFunctionExpression(member)) ? member : undefined;
 }
 
-/** `acts.tanh` where acts is a const bound to an object literal: the expression the property is given, else undefined. */
+/** `acts.tanh` where acts is a const bound to a frozen object literal: the expression the property is given, else undefined. */
 function objectMember(e: ts.Expression, checker: ts.TypeChecker): ts.Expression | undefined {
   if (!ts.isPropertyAccessExpression(e) || !ts.isIdentifier(e.expression)) return undefined;
   let sym = checker.getSymbolAtLocation(e.expression);
   if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
   const decl = sym?.valueDeclaration;
   if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !(decl.parent.flags & ts.NodeFlags.Const)) return undefined;
+  // Only a frozen object (`as const`, Object.freeze): another one's property may be given another function.
   let init = decl.initializer;
-  while (ts.isParenthesizedExpression(init) || ts.isAsExpression(init) || ts.isSatisfiesExpression(init)) init = init.expression;
-  if (!ts.isObjectLiteralExpression(init)) return undefined;
+  let frozen = false;
+  for (;;) {
+    if (ts.isAsExpression(init) && init.type.getText() === "const") frozen = true;
+    if (ts.isCallExpression(init) && init.expression.getText() === "Object.freeze" && init.arguments.length === 1) {
+      frozen = true;
+      init = init.arguments[0];
+    } else if (ts.isParenthesizedExpression(init) || ts.isAsExpression(init) || ts.isSatisfiesExpression(init)) init = init.expression;
+    else break;
+  }
+  if (!frozen || !ts.isObjectLiteralExpression(init)) return undefined;
   for (const p of init.properties) {
     if (ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && p.name.text === e.name.text) return p.initializer;
     if (ts.isShorthandPropertyAssignment(p) && p.name.text === e.name.text) return p.name;

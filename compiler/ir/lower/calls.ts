@@ -225,6 +225,7 @@ export abstract class Calls extends LocalFunctions {
       const why = !decl ? undefined
         // (A list of arrays or objects, `rows.push(r)`: refused should a derivative pass through it.)
         : objTy.k === "list" && IN_PLACE_ARRAY_METHODS.has(method) ? `the array method ${method} changes the list in place, which adc does not follow; build the list as a literal, or keep the rows in one flat array written by a loop`
+        : ts.isObjectLiteralExpression(decl.parent) && !ts.isMethodDeclaration(decl) ? `a function held by an object that may be given another one; declare the object 'as const' (adc then calls the function '${method}' names), or call the function by its own name`
         : ts.isObjectLiteralExpression(decl.parent) ? `a method of an object literal, which adc does not differentiate; declare '${method}' as a function, or the object as a class`
         : ts.isInterfaceDeclaration(decl.parent) || ts.isTypeLiteralNode(decl.parent) ? `a method of an interface or object type, which adc cannot follow to the code that runs; type the value with a class (an abstract base class works)`
         : undefined;
