@@ -123,6 +123,10 @@ export function countedLoop(idx: string, start: number, end: Expr, body: Stmt[],
  * carry a derivative.
  */
 export function interfaceListWhy(list: ts.Type, checker: ts.TypeChecker): string | undefined {
+  // `T extends number[] | Float64Array`: one of several array types, known only when it runs.
+  const apparent = list.flags & ts.TypeFlags.TypeParameter ? checker.getBaseConstraintOfType(list) ?? list : list;
+  if (apparent.isUnion() && apparent.types.every((u) => checker.isArrayType(u) || u.getSymbol()?.getName() === "Float64Array"))
+    return `an array that may be ${apparent.types.map((u) => checker.typeToString(u).replace(/<ArrayBufferLike>$/, "")).join(" or ")}, known only when the program runs; adc differentiates one array type per parameter: declare it number[] or Float64Array (a function for each, if both are needed)`;
   const elem = checker.isArrayType(list) ? checker.getTypeArguments(list as ts.TypeReference)[0] : undefined;
   if (!elem?.getSymbol()?.declarations?.some((d) => ts.isInterfaceDeclaration(d) || ts.isTypeLiteralNode(d))) return undefined;
   return `a list of '${checker.typeToString(elem)}', an interface or object type adc cannot follow to the code that runs; type the list with a class (an abstract base class works)`;
