@@ -444,6 +444,24 @@ export const t = jvp(opt, [0.7, 2], [0, 1]);
     expect(m.df(0.4)).toBeCloseTo(s * (1 - s) + 0.8 + 3 * 0.16, 14);
   });
 
+  it("an optional number field of a differentiated object: its gradient where the object has it, none where not; the output type-checks under strict", async () => {
+    const source = `
+      import { grad, jvp } from "adc";
+      interface Cfg { alpha: number; beta?: number }
+      function f(x: number, cfg: Cfg): number { return x * cfg.alpha + x * x * (cfg.beta ?? 1); }
+      export const g = (c: Cfg) => grad(f, 1)(0.5, c);
+      export const t = (c: Cfg, d: Cfg) => jvp(f, [0.5, c], [0, d])[1];
+    `;
+    const r = compile(source, { fileName: "optional-field.ts" });
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(strictErrors({ "optional-field-in.ts": source, "optional-field-out.ts": r.code })).toEqual([]);
+    const m = await load(r.code, "optional-field.ts");
+    expect(m.g({ alpha: 2, beta: 4 })).toEqual({ alpha: 0.5, beta: 0.25 });
+    expect(m.g({ alpha: 2 })).toEqual({ alpha: 0.5 });
+    expect(m.t({ alpha: 2, beta: 4 }, { alpha: 1, beta: 1 })).toBe(0.75);
+    expect(m.t({ alpha: 2 }, { alpha: 1 })).toBe(0.5);
+  });
+
   it("optional chaining and optional fields of objects that are not differentiated are read as written", async () => {
     const m = await build(`
       import { grad } from "adc";

@@ -122,7 +122,7 @@ export function letText(s: Extract<Stmt, { k: "let" }>): string {
   // A number taken from a `number | undefined` (`a ?? b` starts as a, replaced if missing): the
   // variable is a number to TypeScript, as the value it ends with is.
   const init = s.init;
-  const bang = s.ty.k === "num" && !annot && init.k === "var" && init.ty.k === "other" && /\bundefined\b/.test(init.ty.text) ? "!" : "";
+  const bang = s.ty.k === "num" && !annot && (init.k === "var" || init.k === "field") && init.ty.k === "other" && /\bundefined\b/.test(init.ty.text) ? "!" : "";
   return `${s.isConst ? "const" : "let"} ${s.name}${annot ? `: ${printTy(annot, undefined, true)}` : ""} = ${printExpr(init)}${bang}`;
 }
 

@@ -160,7 +160,9 @@ export abstract class Adjoints extends Liveness {
     const b: Expr = { ...part, obj: wholeExpr };
     // The part as a target: `p_bar.w` is written as a name (derivative code only; nothing
     // analyses it), `l_bar[i]` as an element.
-    const target = untyped ? `(${whole} as any).${part.name}` : `${whole}.${part.name}`;
+    // (An optional number field, `beta?: number`, is added to where the object has it: `!`.)
+    const optional = ty.k === "other" && /\bundefined\b/.test(ty.text) ? "!" : "";
+    const target = untyped ? `(${whole} as any).${part.name}` : `${whole}.${part.name}${optional}`;
     const set = (value: Expr, op?: "+"): Stmt => (part.idx ? assignAt(whole, part.idx, value, this.here, ty, op) : assign(target, value, this.here, ty, op));
     if (ty.k === "nd") c.push(set(rt("ndAcc", [b, contrib], ty)));
     else if (ty.k === "arr") c.push(exprStmt(rt("addInto", [b, contrib]), this.here));
