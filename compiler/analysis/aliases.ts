@@ -11,7 +11,8 @@
  * copies there, and the sharing the fence refuses does not arise.
  *
  * `h = a` (a `let` or an assignment of an array variable) becomes `h = copy(a)` when
- * - h is never written through (an element assignment, or a call that writes that argument), and
+ * - h is never written through (an element assignment, or a call that writes that argument), nor
+ *   is any name the array can move on to from h or a (`v = h` in a swap, and so on), and
  * - a is never written through, or a is a local declared with a new array in the same statement
  *   list before the handover, has no other definition, and is written through only between its
  *   declaration and the handover (each pass through that list fills a new array); or
@@ -30,11 +31,14 @@ export function copyHarmlessAliases(fn: IrFunction, writesOf: (id: FnId) => Read
     if (n !== undefined) defs.set(n, (defs.get(n) ?? 0) + 1);
   });
   for (const q of fn.params) defs.set(q.name, (defs.get(q.name) ?? 0) + 1);
+  const onward = handovers(fn.body);
   let changed = false;
   const visit = (list: readonly Stmt[]): Stmt[] =>
     list.map((s, at) => {
       const alias = aliasOf(s);
-      const harmless = alias && !written.has(alias.name) && harmlessSource(alias.source, list, at, written, defs, writesOf);
+      // (The array may move on to other names, `v = u` in a swap: none of those may write it either.)
+      const reach = alias && reachable([alias.name, alias.source.name], onward);
+      const harmless = alias && reach && [...reach].every((n) => n === alias.source.name || !written.has(n)) && harmlessSource(alias.source, list, at, written, defs, writesOf);
       if (alias && (harmless || handedOver(alias, list, at, writesOf))) {
         changed = true;
         const copy: Expr = { k: "copy", ctor: alias.ctor, e: alias.source, pos: alias.source.pos };
@@ -47,6 +51,33 @@ export function copyHarmlessAliases(fn: IrFunction, writesOf: (id: FnId) => Read
 }
 
 type ArrayVar = Extract<Expr, { k: "var" }>;
+
+/** For each array variable, the variables that are given its array somewhere (`b = a`, `b = c ? a : d`). */
+function handovers(body: readonly Stmt[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  forEachStmt(body, (s) => {
+    const [name, value] = s.k === "let" ? [s.name, s.init] : s.k === "assign" && s.target.k === "var" ? [s.target.name, s.value] : [undefined, undefined];
+    if (name === undefined || !value) return;
+    for (const a of arrayVars(value)) (out.get(a) ?? out.set(a, new Set()).get(a)!).add(name);
+  });
+  return out;
+}
+
+/** The array variables an expression may evaluate to without copying. */
+function arrayVars(e: Expr): string[] {
+  if (e.k === "var") return e.ty.k === "arr" ? [e.name] : [];
+  if (e.k === "cond") return [...arrayVars(e.a), ...arrayVars(e.b)];
+  if (e.k === "bin" && (e.op === "&&" || e.op === "||" || e.op === "??")) return [...arrayVars(e.l), ...arrayVars(e.r)];
+  return [];
+}
+
+/** The names from which an array can reach others through handovers, closed. */
+function reachable(start: readonly string[], onward: ReadonlyMap<string, ReadonlySet<string>>): Set<string> {
+  const seen = new Set(start);
+  const work = [...start];
+  while (work.length) for (const n of onward.get(work.pop()!) ?? []) if (!seen.has(n)) (seen.add(n), work.push(n));
+  return seen;
+}
 
 /**
  * `b = a` just before a is given another array (a swap: `[u, v] = [v, u]` is `t0 = v; t1 = u;
