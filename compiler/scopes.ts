@@ -26,7 +26,7 @@ export function enclosingScope(n: ts.Node): ts.Node | undefined {
 
 /** A declaration visible at module level (where generated code lives): no need to capture it. */
 export function isModuleScoped(decl: ts.Node): boolean {
-  if (ts.isFunctionDeclaration(decl) || ts.isClassDeclaration(decl)) return ts.isSourceFile(decl.parent);
+  if (ts.isFunctionDeclaration(decl) || ts.isClassDeclaration(decl) || ts.isModuleDeclaration(decl) || ts.isEnumDeclaration(decl)) return ts.isSourceFile(decl.parent);
   if (ts.isVariableDeclaration(decl)) return ts.isVariableDeclarationList(decl.parent) && ts.isVariableStatement(decl.parent.parent) && ts.isSourceFile(decl.parent.parent.parent);
   return false;
 }

@@ -148,7 +148,7 @@ export function functionOf(e: ts.Expression, checker: ts.TypeChecker, depth = 0)
   }
   if (ts.isFunctionDeclaration(decl)) {
     if (!decl.body) return `'${text}' has no body`;
-    return decl;
+    return namespaceLocal(decl, checker) ?? decl;
   }
   if (ts.isVariableDeclaration(decl) && decl.initializer) {
     const init = decl.initializer;
@@ -164,6 +164,32 @@ export function functionOf(e: ts.Expression, checker: ts.TypeChecker, depth = 0)
     return `'${text}' is not bound to a function adc can read`;
   }
   return `'${text}' is not a function adc can read`;
+}
+
+/**
+ * A function of a TypeScript namespace that reads another member of a namespace by its bare name
+ * (`k`, `helper(x)`): derivative code lives at module level, where that name is not in scope or
+ * names something else. The reason, or undefined when it reads none.
+ */
+function namespaceLocal(fn: ts.FunctionDeclaration, checker: ts.TypeChecker): string | undefined {
+  const ns = ts.findAncestor(fn.parent, ts.isModuleDeclaration);
+  if (!ns) return undefined;
+  let found: string | undefined;
+  const visit = (n: ts.Node): void => {
+    if (found) return;
+    if (ts.isIdentifier(n) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) && !(ts.isPropertyAssignment(n.parent) && n.parent.name === n)) {
+      const d = checker.getSymbolAtLocation(n)?.valueDeclaration;
+      if (d && !d.getSourceFile().isDeclarationFile && !isInside(d, fn) && ts.findAncestor(d.parent, ts.isModuleDeclaration))
+        found = `'${fn.name?.text}' reads '${n.text}', declared in namespace '${ns.name.getText()}', which derivative code (generated outside the namespace) cannot name; declare the namespace's functions and values at module level (or in a module of their own, imported with import * as)`;
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(fn.body!);
+  return found;
+}
+
+function isInside(n: ts.Node, outer: ts.Node): boolean {
+  return n.pos >= outer.pos && n.end <= outer.end && n.getSourceFile() === outer.getSourceFile();
 }
 
 /**
@@ -391,7 +417,7 @@ function callSite(call: ts.CallExpression, kind: ApiKind, checker: ts.TypeChecke
     return undefined;
   }
   if (typeof fnNode === "string")
-    return report("ADC1008", fnArg, `${kind}: ${fnNode}`, "pass a function declared with `function` or a `const` arrow, or an inline arrow");
+    return report("ADC1008", fnArg, `${kind}: ${fnNode}`, fnNode.includes("declared in namespace") ? undefined : "pass a function declared with `function` or a `const` arrow, or an inline arrow");
   const paramCount = custom ? (checker.getTypeAtLocation(custom.decl.name).getCallSignatures()[0]?.getParameters().length ?? 0) : fnNode.parameters.length;
   if (paramCount === 0) return report("ADC1010", fnArg, `${kind} needs a function with at least one parameter to differentiate with respect to`);
   let argnums: number[] | null = null;

@@ -390,7 +390,7 @@ export const t = jvp(opt, [0.7, 2], [0, 1]);
       import { grad, jvp } from "adc";
       namespace Util {
         export function act(x: number): number { return Math.tanh(x); }
-        export namespace Inner { export function sq(x: number): number { return x * x; } }
+        export namespace Inner { export function sq(x: number): number { return x * x * Util.act(0.5); } }
       }
       namespace Layers {
         export function dense(w: number[], h: number[]): number[] {
