@@ -148,7 +148,7 @@ export function functionOf(e: ts.Expression, checker: ts.TypeChecker, depth = 0)
   }
   if (ts.isFunctionDeclaration(decl)) {
     if (!decl.body) return `'${text}' has no body`;
-    return namespaceLocal(decl, checker) ?? decl;
+    return namespaceLocal(decl, e, checker) ?? decl;
   }
   if (ts.isVariableDeclaration(decl) && decl.initializer) {
     const init = decl.initializer;
@@ -167,13 +167,14 @@ export function functionOf(e: ts.Expression, checker: ts.TypeChecker, depth = 0)
 }
 
 /**
- * A function of a TypeScript namespace that reads another member of a namespace by its bare name
- * (`k`, `helper(x)`): derivative code lives at module level, where that name is not in scope or
- * names something else. The reason, or undefined when it reads none.
+ * A function of a TypeScript namespace, named from outside it, that reads another member of a
+ * namespace by its bare name (`k`, `helper(x)`): derivative code lives at module level, where
+ * that name is not in scope or names something else. The reason, or undefined when it reads none.
  */
-function namespaceLocal(fn: ts.FunctionDeclaration, checker: ts.TypeChecker): string | undefined {
+function namespaceLocal(fn: ts.FunctionDeclaration, site: ts.Node, checker: ts.TypeChecker): string | undefined {
   const ns = ts.findAncestor(fn.parent, ts.isModuleDeclaration);
-  if (!ns) return undefined;
+  // (Named inside the namespace, its members are the locals a closure captures, passed along.)
+  if (!ns || isInside(site, ns)) return undefined;
   let found: string | undefined;
   const visit = (n: ts.Node): void => {
     if (found) return;

@@ -31,11 +31,16 @@ export function fence(
   const freshOnly = (n: string): boolean => inits.get(n)?.length === 1 && ["copy", "alloc", "arrlit"].includes(inits.get(n)![0]?.k ?? "");
   const viewed = views(fn);
   const roots = new Map([...viewed].map(([v, { root }]) => [v, root]));
+  const parts = localParts(fn, params);
   forEachStmt(fn.body, (s) => {
     // A write into part of a parameter object: its adjoint would have to reach the parameter's
     // through the view, which adc does not follow.
     if (s.k === "assign" && s.target.k === "index" && roots.has(s.target.arr) && (isVaried(s.value) || isVaried({ k: "var", name: s.target.arr, ty: s.target.arrTy, pos: s.pos })))
       report("ADC1011", s, `'${s.target.arr}' is part of the parameter '${roots.get(s.target.arr)}'; writing into it is not supported in differentiated code`, `copy it first: const ${s.target.arr} = ... .slice()`);
+    // The same for a row of a local list (`const row = M[1]; row[0] = ...`, `for (const r of rows)`):
+    // the list's adjoint would not see the write.
+    else if (s.k === "assign" && s.target.k === "index" && parts.has(s.target.arr) && (isVaried(s.value) || isVaried({ k: "var", name: s.target.arr, ty: s.target.arrTy, pos: s.pos })))
+      report("ADC1011", s, `'${s.target.arr}' is part of '${parts.get(s.target.arr)}'; writing into it is not supported in differentiated code`, `keep the rows in one flat array (${parts.get(s.target.arr)}[i * n + j]), or copy the row first: .slice()`);
     for (const root of stmtExprs(s))
       forEachExpr(root, (e) => {
         if (e.k !== "call" || e.fn.k !== "user") return;
@@ -137,6 +142,19 @@ export function fence(
     if (s.k === "return" && s.value?.k === "var" && fn.ret.k === "arr" && params.has(s.value.name) && isVaried(s.value))
       report("ADC1011", s, `returning the parameter array '${s.value.name}' makes the result alias the argument`, `return a copy: ${s.value.name}.slice()`);
   });
+}
+
+/** Locals that name a part of a local list or object (`const row = M[1]`), with that local's name. */
+function localParts(fn: IrFunction, params: ReadonlySet<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  const rootOf = (e: Expr): string | undefined => (e.k === "var" ? (params.has(e.name) ? undefined : out.get(e.name) ?? e.name) : e.k === "field" ? rootOf(e.obj) : undefined);
+  forEachStmt(fn.body, (s) => {
+    const [name, value] = s.k === "let" && s.init ? [s.name, s.init] : s.k === "assign" && s.target.k === "var" ? [s.target.name, s.value] : [undefined, undefined];
+    if (name === undefined || value?.k !== "field" || (fn.vars.get(name)?.k !== "arr")) return;
+    const root = rootOf(value.obj);
+    if (root !== undefined) out.set(name, root);
+  });
+  return out;
 }
 
 /** The array variables an expression may evaluate to without copying (`c ? a : b`, `a ?? b`). */
