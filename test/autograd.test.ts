@@ -102,6 +102,40 @@ describe("the imperative API", () => {
     expect(dzdx[0]).toBeCloseTo(2 * Math.sin(0.3) * Math.cos(0.3), 14);
   });
 
+  it("parameters gathered by shorthand ({ w, b }, also from a factory) or in a tuple, read inside record and a GradientTape, get their gradients", async () => {
+    const m = await build(`
+      import { np, NDArray, record, GradientTape, grad } from "adc";
+      export const w = np.array([1, 2, 3]);
+      export const b = np.array([0.5]);
+      w.attachGrad(); b.attachGrad();
+      const params = { w, b };
+      export const X = np.array([[1, 0, 2], [0, 1, 1]]);
+      function forward(p: { w: NDArray; b: NDArray }, X: NDArray): NDArray { return np.add(np.dot(X, p.w), p.b); }
+      let l!: NDArray;
+      record(() => { l = np.sum(np.square(forward(params, X))); });
+      l.backward();
+      export const shorthand = [w.grad, b.grad];
+      const t = new GradientTape();
+      t.record(() => { l = np.sum(np.exp(params.w)); });
+      export const taped = t.gradient(l, w);
+      function initParams(): [NDArray, NDArray] {
+        const w = np.array([1, 2, 3]), b = np.array([0.5]);
+        w.attachGrad(); b.attachGrad();
+        return [w, b];
+      }
+      export const tuple = initParams();
+      record(() => { l = np.sum(np.square(np.add(np.dot(X, tuple[0]), tuple[1]))); });
+      l.backward();
+      export const viaGrad = grad((p: [NDArray, NDArray]) => np.sum(np.square(np.add(np.dot(X, p[0]), p[1]))).item())(tuple);
+    `);
+    // l = sum((Xw + b)^2): dl/dw = 2 X^T r, dl/db = 2 sum(r) for r = Xw + b = [7.5, 5.5].
+    const want = [[15, 11, 41], [26]];
+    expect(m.shorthand.map(arr)).toEqual(want);
+    expect(arr(m.taped)).toEqual([1, 2, 3].map((v) => expect.closeTo(Math.exp(v), 12)));
+    expect(m.tuple.map((p: { grad: unknown }) => arr(p.grad))).toEqual(want);
+    expect(m.viaGrad.map(arr)).toEqual(want);
+  });
+
   it("attachGrad('add') accumulates over backward calls; control flow inside record follows the values", async () => {
     const m = await build(`
       import { np, NDArray, record, isTraining } from "adc";

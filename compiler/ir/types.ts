@@ -39,6 +39,8 @@ export function classifyType(t: ts.Type, checker: ts.TypeChecker, depth = 0): Ty
     // derivatives are typed number[] in generated code).
     const elems = checker.getTypeArguments(t as ts.TypeReference);
     if (elems.length && elems.every((e) => classifyType(e, checker, depth + 1).k === "num")) return (t as ts.TupleTypeReference).target.readonly ? RO_NUMARR : NUMARR;
+    // A tuple of NDArrays ([w, b] as const): a list of them, as NDArray[] is.
+    if (elems.length && elems.every((e) => classifyType(e, checker, depth + 1).k === "nd")) return { k: "list", elem: ND, text: checker.typeToString(t, undefined, ts.TypeFormatFlags.NoTruncation) };
   }
   if (isClassInstance(t)) {
     // A class instance (a model): its data fields are the parts, as a pytree; methods live on
@@ -58,7 +60,8 @@ export function classifyType(t: ts.Type, checker: ts.TypeChecker, depth = 0): Ty
     const props = t.getProperties();
     // (A mapped type's properties, `Readonly<P>`, are declared by P's.)
     const declOf = (p: ts.Symbol): ts.Declaration | undefined => p.valueDeclaration ?? p.declarations?.[0];
-    if (props.length > 0 && props.every((p) => { const d = declOf(p); return !!d && (ts.isPropertySignature(d) || ts.isPropertyAssignment(d)); })) {
+    // (`{ w, b }` declares its properties by shorthand.)
+    if (props.length > 0 && props.every((p) => { const d = declOf(p); return !!d && (ts.isPropertySignature(d) || ts.isPropertyAssignment(d) || ts.isShorthandPropertyAssignment(d)); })) {
       const fields: [string, Ty][] = [];
       for (const p of props) {
         const pt = checker.getTypeOfSymbol(p);
