@@ -21,7 +21,7 @@ import { ts } from "ts-morph";
 import { deepestNesting, isStackOverflow, tooDeepDiagnostics } from "./depth.js";
 import { DiagnosticSink, Refusal, sortDiagnostics, type Code, type Diagnostic } from "./diagnostics.js";
 import { fence } from "./analysis/fence.js";
-import { computeMutations, fnKey, type Mutations } from "./analysis/summaries.js";
+import { computeMutations, fnKey, returnedParts, type Mutations } from "./analysis/summaries.js";
 import type { NdInfo } from "./analysis/activity.js";
 import { prepare, type Prepared, type Specializer } from "./diff/prepare.js";
 import { capturesOf, closureCaptures, findRecordSites, valueSymbol, type Capture } from "./record.js";
@@ -528,7 +528,7 @@ class Build {
       p = prepare(ir, active, this.specializer(f));
       // The function as differentiated: with the small callees inlined into it (whose own
       // derivatives are then never made, so their refusals must be found here).
-      fence(p.fn, p.isVaried, p.isActive, reportAtOrigin(this.sink, f.sf.fileName), (id) => this.mutations.get(fnKey(id)));
+      fence(p.fn, p.isVaried, p.isActive, reportAtOrigin(this.sink, f.sf.fileName), (id) => this.mutations.get(fnKey(id)), (id) => returnedParts(this.mutations, fnKey(id)));
       this.prepared.set(pk, p);
     }
     return p;

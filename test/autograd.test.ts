@@ -130,9 +130,9 @@ describe("the imperative API", () => {
     `);
     // l = sum((Xw + b)^2): dl/dw = 2 X^T r, dl/db = 2 sum(r) for r = Xw + b = [7.5, 5.5].
     const want = [[15, 11, 41], [26]];
-    expect(m.shorthand.map(arr)).toEqual(want);
+    expect((m.shorthand as { toArray(): unknown }[]).map(arr)).toEqual(want);
     expect(arr(m.taped)).toEqual([1, 2, 3].map((v) => expect.closeTo(Math.exp(v), 12)));
-    expect(m.tuple.map((p: { grad: unknown }) => arr(p.grad))).toEqual(want);
+    expect((m.tuple as { grad: { toArray(): unknown } }[]).map((p) => arr(p.grad))).toEqual(want);
     expect(m.viaGrad.map(arr)).toEqual(want);
   });
 

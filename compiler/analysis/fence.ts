@@ -19,6 +19,8 @@ export type Report = (code: Code, e: { pos: { start: number; end: number } }, me
 export function fence(
   fn: IrFunction, isVaried: (e: Expr) => boolean, isActive: (n: string) => boolean, report: Report,
   writes: (callee: FnId) => ReadonlySet<number> | undefined = () => undefined,
+  /** The parameters whose array (or part) a callee returns (summaries.ts returnedParts). */
+  returned: (callee: FnId) => ReadonlySet<number> | undefined = () => undefined,
 ): void {
   const params = new Set(fn.params.map((p) => p.name));
   const readCount = readsOf(fn.body);
@@ -29,9 +31,9 @@ export function fence(
     if (n !== undefined) (inits.get(n) ?? inits.set(n, []).get(n)!).push(s.k === "let" ? s.init : (s as Extract<Stmt, { k: "assign" }>).value);
   });
   const freshOnly = (n: string): boolean => inits.get(n)?.length === 1 && ["copy", "alloc", "arrlit"].includes(inits.get(n)![0]?.k ?? "");
-  const viewed = views(fn);
+  const viewed = views(fn, returned);
   const roots = new Map([...viewed].map(([v, { root }]) => [v, root]));
-  const parts = localParts(fn, params);
+  const parts = localParts(fn, params, returned);
   forEachStmt(fn.body, (s) => {
     // A write into part of a parameter object: its adjoint would have to reach the parameter's
     // through the view, which adc does not follow.
@@ -145,13 +147,23 @@ export function fence(
 }
 
 /** Locals that name a part of a local list or object (`const row = M[1]`), with that local's name. */
-function localParts(fn: IrFunction, params: ReadonlySet<string>): Map<string, string> {
+function localParts(fn: IrFunction, params: ReadonlySet<string>, returned: (callee: FnId) => ReadonlySet<number> | undefined): Map<string, string> {
   const out = new Map<string, string>();
   const rootOf = (e: Expr): string | undefined => (e.k === "var" ? (params.has(e.name) ? undefined : out.get(e.name) ?? e.name) : e.k === "field" ? rootOf(e.obj) : undefined);
+  // (`row(M, 0)` of a callee returning a part of its parameter: a part of the argument.)
+  const partOf = (v: Expr): string | undefined => {
+    if (v.k === "field") return rootOf(v.obj);
+    if (v.k !== "call" || v.fn.k !== "user") return undefined;
+    for (const j of returned(v.fn.fn) ?? []) {
+      const r = v.args[j] && rootOf(v.args[j]);
+      if (r !== undefined && fn.vars.get(r)?.k !== "arr") return r;
+    }
+    return undefined;
+  };
   forEachStmt(fn.body, (s) => {
     const [name, value] = s.k === "let" && s.init ? [s.name, s.init] : s.k === "assign" && s.target.k === "var" ? [s.target.name, s.value] : [undefined, undefined];
-    if (name === undefined || value?.k !== "field" || (fn.vars.get(name)?.k !== "arr")) return;
-    const root = rootOf(value.obj);
+    if (name === undefined || !value || (fn.vars.get(name)?.k !== "arr")) return;
+    const root = partOf(value);
     if (root !== undefined) out.set(name, root);
   });
   return out;

@@ -12,8 +12,18 @@ export const fnKey = (id: FnId): string => `${id.file}:${id.pos}${id.variant ? `
 
 export type Mutations = ReadonlyMap<string, ReadonlySet<number>>;
 
+/** Parameters whose array (or a part of it) each function returns, by the build's mutations (see computeMutations). */
+const returnedByBuild = new WeakMap<Mutations, ReadonlyMap<string, ReadonlySet<number>>>();
+
+/** The parameters whose array (or a part of it, `return p.w`) the function returns: its result is a view of them. */
+export function returnedParts(m: Mutations, key: string): ReadonlySet<number> | undefined {
+  return returnedByBuild.get(m)?.get(key);
+}
+
 /** Fixpoint over the call graph: param i of f is mutated if f writes p_i[...] or passes p_i to a mutating position. */
 export function computeMutations(fns: ReadonlyMap<string, IrFunction>): Mutations {
+  const parts = computeReturnedParts(fns);
+  const partsOf = (id: FnId): ReadonlySet<number> | undefined => parts.get(fnKey(id));
   const result = new Map<string, Set<number>>();
   for (const k of fns.keys()) result.set(k, new Set());
   let changed = true;
@@ -22,7 +32,7 @@ export function computeMutations(fns: ReadonlyMap<string, IrFunction>): Mutation
     for (const [key, fn] of fns) {
       const mine = result.get(key)!;
       const paramIndex = new Map(fn.params.map((p, i) => [p.name, i]));
-      const roots = viewRoots(fn);
+      const roots = viewRoots(fn, partsOf);
       const mark = (name: string): void => {
         const i = paramIndex.get(roots.get(name) ?? name);
         if (i !== undefined && !mine.has(i)) {
@@ -44,7 +54,34 @@ export function computeMutations(fns: ReadonlyMap<string, IrFunction>): Mutation
       });
     }
   }
+  returnedByBuild.set(result, parts);
   return result;
+}
+
+/** Fixpoint: parameter i is returned by f if f returns it, a part of it, or a callee's view of it. */
+function computeReturnedParts(fns: ReadonlyMap<string, IrFunction>): Map<string, Set<number>> {
+  const parts = new Map<string, Set<number>>([...fns.keys()].map((k) => [k, new Set<number>()]));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [key, fn] of fns) {
+      if (fn.ret.k !== "arr" && fn.ret.k !== "obj" && fn.ret.k !== "list") continue;
+      const mine = parts.get(key)!;
+      const index = new Map(fn.params.map((p, i) => [p.name, i]));
+      const found = views(fn, (id) => parts.get(fnKey(id)));
+      forEachStmt(fn.body, (s) => {
+        if (s.k !== "return" || !s.value || (s.value.k !== "var" && s.value.k !== "field")) return;
+        const root = s.value.k === "var" ? (index.has(s.value.name) ? s.value.name : found.get(s.value.name)?.root) : rootName(s.value, found);
+        const i = root === undefined ? undefined : index.get(root);
+        if (i !== undefined && !mine.has(i)) (mine.add(i), (changed = true));
+      });
+    }
+  }
+  return parts;
+}
+
+function rootName(e: Expr, found: ReadonlyMap<string, { root: string }>): string | undefined {
+  if (e.k === "var") return found.get(e.name)?.root ?? e.name;
+  return e.k === "field" ? rootName(e.obj, found) : undefined;
 }
 
 /**
@@ -52,7 +89,7 @@ export function computeMutations(fns: ReadonlyMap<string, IrFunction>): Mutation
  * view of a view), with that parameter and the part's path from it (`p.w`). Writing through a
  * view writes the parameter.
  */
-export function views(fn: IrFunction): Map<string, { readonly root: string; readonly path: string }> {
+export function views(fn: IrFunction, returned?: (callee: FnId) => ReadonlySet<number> | undefined): Map<string, { readonly root: string; readonly path: string }> {
   const params = new Set(fn.params.map((q) => q.name));
   const found = new Map<string, { root: string; path: string }>();
   const pathOf = (e: Expr): { root: string; path: string } | undefined => {
@@ -60,6 +97,14 @@ export function views(fn: IrFunction): Map<string, { readonly root: string; read
     if (e.k === "field") {
       const base = pathOf(e.obj);
       return base && { root: base.root, path: `${base.path}${e.idx ? `[${printExpr(e.idx)}]` : `.${e.name}`}` };
+    }
+    // `getW(p)` of a callee that returns (a part of) its parameter: a view of the argument.
+    if (e.k === "call" && e.fn.k === "user" && returned) {
+      const callee = e.fn.fn;
+      for (const j of returned(callee) ?? []) {
+        const base = e.args[j] && pathOf(e.args[j]);
+        if (base) return { root: base.root, path: `${callee.name}(${base.path})` };
+      }
     }
     return undefined;
   };
@@ -72,7 +117,7 @@ export function views(fn: IrFunction): Map<string, { readonly root: string; read
       if (!ty || ty.k === "num" || ty.k === "bool" || ty.k === "nd") return;
       // A part (`p.w`, `l[i]`), a copy of a view, or another name for a whole parameter object;
       // another name for a whole array parameter is an alias, which the fence refuses.
-      const view = value.k === "field" ? pathOf(value) : value.k === "var" && (found.has(value.name) || isTree(ty)) ? pathOf(value) : undefined;
+      const view = value.k === "field" || value.k === "call" ? pathOf(value) : value.k === "var" && (found.has(value.name) || isTree(ty)) ? pathOf(value) : undefined;
       if (view) {
         found.set(name, view);
         changed = true;
@@ -83,6 +128,6 @@ export function views(fn: IrFunction): Map<string, { readonly root: string; read
 }
 
 /** Each view's parameter. */
-export function viewRoots(fn: IrFunction): Map<string, string> {
-  return new Map([...views(fn)].map(([v, { root }]) => [v, root]));
+export function viewRoots(fn: IrFunction, returned?: (callee: FnId) => ReadonlySet<number> | undefined): Map<string, string> {
+  return new Map([...views(fn, returned)].map(([v, { root }]) => [v, root]));
 }
