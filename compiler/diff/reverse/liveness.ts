@@ -184,11 +184,11 @@ export abstract class Liveness extends Facts {
           }
           if (st.k === "if") {
             const inner = [visit(st.then), visit(st.else)].some(Boolean);
-            if ((inner || this.hasWork(st)) && addReads(st.cond)) changed = true;
+            if ((inner || this.hasWork(st) || this.stmtNeeded(st)) && addReads(st.cond)) changed = true;
             any ||= inner;
           } else if (st.k === "loop") {
             const inner = [visit(st.init), visit(st.body), visit(st.update)].some(Boolean);
-            if ((inner || this.hasWork(st)) && addReads(st.cond)) changed = true;
+            if ((inner || this.hasWork(st) || this.stmtNeeded(st)) && addReads(st.cond)) changed = true;
             any ||= inner;
           } else if (st.k === "block") any = visit(st.body) || any;
         }
@@ -211,6 +211,10 @@ export abstract class Liveness extends Facts {
         return true;
       case "return":
         return this.needValue || this.mode === "split";
+      // A call in a condition may write an array a kept statement reads (`while (f0(w) < 1)`).
+      case "if":
+      case "loop":
+        return hasUserCall(st.cond);
       default:
         return false;
     }
