@@ -221,7 +221,8 @@ export function userCallee(callee: ts.Expression, checker: ts.TypeChecker): ts.E
 
 /** `acts.tanh` where acts is a const bound to a frozen object literal: the expression the property is given, else undefined. */
 function objectMember(e: ts.Expression, checker: ts.TypeChecker): ts.Expression | undefined {
-  if (!ts.isPropertyAccessExpression(e) || !ts.isIdentifier(e.expression)) return undefined;
+  // (adc's own objects, np, are its runtime: their calls are operations or creations.)
+  if (!ts.isPropertyAccessExpression(e) || !ts.isIdentifier(e.expression) || adcExportName(e.expression, checker)) return undefined;
   let sym = checker.getSymbolAtLocation(e.expression);
   if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
   const decl = sym?.valueDeclaration;

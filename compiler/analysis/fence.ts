@@ -125,6 +125,14 @@ export function fence(
         }
       });
     }
+    // A differentiated value kept in a variable of a type adc does not differentiate (`let t:
+    // NDArray | undefined`, `any`, a bare `let y;`): its adjoint would have no type to follow.
+    const stored = s.k === "let" && s.init ? { name: s.name, ty: s.ty, value: s.init } : s.k === "assign" && s.target.k === "var" ? { name: s.target.name, ty: s.target.ty, value: s.value } : undefined;
+    // (`number | undefined` is differentiated where it holds a number: a ?? b, docs/semantics.md.)
+    const maybeNumber = stored?.ty.k === "other" && stored.ty.text.split("|").map((t) => t.trim()).filter((t) => t !== "undefined" && t !== "null").join("|") === "number";
+    const loose = stored?.ty.k === "other" && (/^(any|unknown)$/.test(stored.ty.text) || (/\b(undefined|null)\b/.test(stored.ty.text) && /\b(NDArray|Float64Array|number)\b/.test(stored.ty.text)));
+    if (stored && stored.ty.k === "other" && loose && !maybeNumber && isVaried(stored.value) && !stored.name.startsWith("_"))
+      report("ADC1012", s, `'${stored.name}' is declared '${stored.ty.text}', a type adc does not differentiate, and is given a value that carries a derivative`, `declare it with the value's own type (let ${stored.name}: NDArray, assigned on every path before it is read; or number, Float64Array, ...)`);
     // Array aliasing: two names for one differentiated array.
     if ((s.k === "let" && s.init) || (s.k === "assign" && s.target.k === "var")) {
       const name = s.k === "let" ? s.name : (s.target as { name: string }).name;
