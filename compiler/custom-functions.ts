@@ -20,6 +20,7 @@ import { captureText } from "./record.js";
 import type { Capture } from "./record.js";
 import { isModuleScoped } from "./scopes.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "./ir/walk.js";
+import { drawsRandom } from "./analysis/fence.js";
 import { functionOf, type CustomFn } from "./targets.js";
 import type { FnInfo } from "./tangents.js";
 
@@ -113,6 +114,7 @@ export class CustomFunctions {
       // checkpoint(h): the target's own split pair (or jvp), called from the checkpoint's.
       const target = this.host.info(rule.target);
       if (this.host.mutations(fnKey(rule.target))?.size) return refuse(`checkpoint of '${target.id.name}', which writes into its array arguments, is not supported (recomputing it would write them again)`);
+      if (target.ir && drawsRandom(target.ir.body)) return refuse(`the checkpoint '${rule.name}' draws from np.random, which is not supported (recomputing it would draw other numbers than the value used)`, "draw the numbers outside and pass them in as an argument");
       const file = f.sf.fileName;
       if (job.kind === "split") {
         const [fwd, rev] = this.host.enqueue({ kind: "split", key: fnKey(rule.target), mask: job.mask }).map((n) => this.host.importName(file, target, n));

@@ -154,6 +154,19 @@ export function fence(
   });
 }
 
+/**
+ * Whether the statements draw from np.random: each evaluation draws anew, so code that evaluates
+ * a function again (checkpoint's recomputation, second derivatives) would differentiate other
+ * numbers than the value was computed with, as Math.random would everywhere.
+ */
+export function drawsRandom(stmts: readonly Stmt[]): boolean {
+  let found = false;
+  forEachStmt(stmts, (s) => {
+    for (const e of stmtExprs(s)) forEachExpr(e, (x) => void (found ||= x.k === "call" && x.fn.k === "opaque" && /\bnp\.random\.\w+\(/.test(printExpr(x))));
+  });
+  return found;
+}
+
 /** Locals that name a part of a local list or object (`const row = M[1]`), with that local's name. */
 function localParts(fn: IrFunction, params: ReadonlySet<string>, returned: (callee: FnId) => ReadonlySet<number> | undefined): Map<string, string> {
   const out = new Map<string, string>();

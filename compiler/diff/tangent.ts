@@ -26,6 +26,7 @@ import { cleanup } from "../optimize/cleanup.js";
 import { Forward, type TangentCalls } from "./forward.js";
 import { ndTangentRefusal } from "../rules/nd-tangents.js";
 import { ndDiffPositions } from "../rules/ndarray.js";
+import { drawsRandom } from "../analysis/fence.js";
 import type { Prepared, Specializer } from "./prepare.js";
 
 export function tangentFunction(prepared: Prepared, spec: Specializer, id: FnId, unit: boolean, calls: TangentCalls): IrFunction {
@@ -70,6 +71,8 @@ function zero(q: Param): Expr {
  */
 export function tangentRefusals(p: Prepared, spec: Specializer): { pos: Pos; message: string }[] {
   const out: { pos: Pos; message: string }[] = [];
+  // (The value and the derivative of a second derivative are separate evaluations.)
+  if (drawsRandom(p.body)) out.push({ pos: p.fn.pos, message: `a higher derivative of '${p.fn.id.name}', which draws from np.random, is not supported (each evaluation would draw other numbers); draw them outside and pass them in as an argument` });
   forEachStmt(p.body, (s) => {
     for (const e of stmtExprs(s))
       forEachExpr(e, (x: Expr) => {

@@ -214,7 +214,7 @@ export abstract class Liveness extends Facts {
       // A call in a condition may write an array a kept statement reads (`while (f0(w) < 1)`).
       case "if":
       case "loop":
-        return hasUserCall(st.cond);
+        return !!st.cond && hasUserCall(st.cond);
       default:
         return false;
     }
