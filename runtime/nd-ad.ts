@@ -20,7 +20,7 @@ export const ndPrimal: Readonly<Record<string, (...args: any[]) => any>> = Objec
 );
 
 /** The tangent of `out = name(...args)` given tangents per argument (null: inactive). */
-export function ndJvp(name: string, args: readonly unknown[], dots: readonly (Operand | readonly (Operand | null)[] | null)[], out: unknown): Operand {
+export function ndJvp(name: string, args: readonly unknown[], dots: readonly (Operand | readonly (Operand | null)[] | ArrayLike<number> | null)[], out: unknown): Operand {
   const o = op(name);
   let acc: Operand | null = null;
   for (const i of o.diff) {

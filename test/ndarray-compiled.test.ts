@@ -127,6 +127,7 @@ describe("NDArray in compiled code", () => {
       export const df = grad(f), dh = grad(h), ddeep = grad(deep);
       export const tf = (x: number[], t: number[]) => jvp(f, [x], [t])[1];
       export const pb = (w: Float64Array) => vjp(h, w)[1](1)[0];
+      export const th = (w: Float64Array, v: Float64Array) => jvp(h, [w], [v])[1];
       export const Jf = jacfwd(vec), Jr = jacrev(vec), Hf = hessian(f);
       export { np };
     `;
@@ -145,6 +146,7 @@ describe("NDArray in compiled code", () => {
     const gh = fd((v) => h(Float64Array.from(v)), w);
     close(m.dh(Float64Array.from(w)) as Float64Array, gh);
     close(m.pb(Float64Array.from(w)) as Float64Array, gh);
+    expect(m.th(Float64Array.from(w), Float64Array.from([1, 0, 0, -1]))).toBeCloseTo(gh[0] - gh[3], 7);
     const npm = m.np as { array(v: unknown): NDArray };
     const X = npm.array([0.5, -1]);
     close(m.ddeep(Float64Array.from(w), X) as Float64Array, fd((v) => (m.deep as (w: Float64Array, x: NDArray) => number)(Float64Array.from(v), X), w));
