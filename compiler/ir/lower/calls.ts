@@ -79,6 +79,9 @@ export abstract class Calls extends LocalFunctions {
       this.refuse("ADC1023", e, `${callee.name.text}() inside recorded or differentiated code is not supported`, "call it after the record block");
     if (ts.isPropertyAccessExpression(callee) && callee.name.text === "assign" && this.typeOf(callee.expression).k === "nd")
       this.refuse("ADC1022", e, "assigning into an NDArray in place is not supported in recorded or differentiated code (derivatives rely on arrays not changing)", "compute a new array (np.sub(w, ...)); update parameters in place after the record block, with w.assign(...)");
+    // A tape inside a block (TensorFlow's nested tapes for a second derivative): not followed.
+    if (ts.isPropertyAccessExpression(callee) && (callee.name.text === "record" || callee.name.text === "gradient") && this.env.checker.getTypeAtLocation(callee.expression).getSymbol()?.getName() === "GradientTape")
+      this.refuse("ADC1023", e, `a GradientTape's ${callee.name.text}() inside recorded or differentiated code is not supported (nested tapes)`, "take second derivatives with grad(grad(f)), jvp(grad(f), [x], [v]) or hessian(f)");
     if (this.env.isAdcApi(callee, "pause")) return this.inlinePause(e);
     if (this.env.isAdcApi(callee, "record"))
       this.refuse("ADC1023", e, "record() cannot be nested inside recorded or differentiated code", "end the record block first");
