@@ -58,16 +58,16 @@ function handovers(body: readonly Stmt[]): Map<string, Set<string>> {
   forEachStmt(body, (s) => {
     const [name, value] = s.k === "let" ? [s.name, s.init] : s.k === "assign" && s.target.k === "var" ? [s.target.name, s.value] : [undefined, undefined];
     if (name === undefined || !value) return;
-    for (const a of arrayVars(value)) (out.get(a) ?? out.set(a, new Set()).get(a)!).add(name);
+    for (const a of arrayNames(value)) if (a.ty.k === "arr") (out.get(a.name) ?? out.set(a.name, new Set()).get(a.name)!).add(name);
   });
   return out;
 }
 
-/** The array variables an expression may evaluate to without copying. */
-function arrayVars(e: Expr): string[] {
-  if (e.k === "var") return e.ty.k === "arr" ? [e.name] : [];
-  if (e.k === "cond") return [...arrayVars(e.a), ...arrayVars(e.b)];
-  if (e.k === "bin" && (e.op === "&&" || e.op === "||" || e.op === "??")) return [...arrayVars(e.l), ...arrayVars(e.r)];
+/** The array variables an expression may evaluate to without copying (`c ? a : b`, `a ?? b`). */
+export function arrayNames(e: Expr): Extract<Expr, { k: "var" }>[] {
+  if (e.k === "var") return [e];
+  if (e.k === "cond") return [...arrayNames(e.a), ...arrayNames(e.b)];
+  if (e.k === "bin" && (e.op === "&&" || e.op === "||" || e.op === "??")) return [...arrayNames(e.l), ...arrayNames(e.r)];
   return [];
 }
 

@@ -8,7 +8,7 @@ import { assertNever, type Expr, type FnId, type IrFunction, type Stmt } from ".
 import { printExpr } from "../ir/print.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
 import { views } from "./summaries.js";
-import { readsOf, writtenThrough } from "./aliases.js";
+import { arrayNames, readsOf, writtenThrough } from "./aliases.js";
 
 const OBSERVERS = new Set(["console.log", "console.info", "console.warn", "console.error", "console.debug"]);
 /** Properties that describe a value without carrying its derivative (shapes, sizes). */
@@ -190,13 +190,6 @@ function localParts(fn: IrFunction, params: ReadonlySet<string>, returned: (call
   return out;
 }
 
-/** The array variables an expression may evaluate to without copying (`c ? a : b`, `a ?? b`). */
-function arrayNames(e: Expr): Extract<Expr, { k: "var" }>[] {
-  if (e.k === "var") return [e];
-  if (e.k === "cond") return [...arrayNames(e.a), ...arrayNames(e.b)];
-  if (e.k === "bin" && (e.op === "&&" || e.op === "||" || e.op === "??")) return [...arrayNames(e.l), ...arrayNames(e.r)];
-  return [];
-}
 
 function definesActive(s: Stmt, isActive: (n: string) => boolean): boolean {
   if (s.k === "let") return isActive(s.name);
