@@ -6,7 +6,7 @@
 import type { Code } from "../diagnostics.js";
 import { assertNever, type Expr, type FnId, type IrFunction, type Stmt } from "../ir/ir.js";
 import { printExpr } from "../ir/print.js";
-import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
+import { forEachExpr, forEachStmt, stmtExprs, stmtLists } from "../ir/walk.js";
 import { views } from "./summaries.js";
 import { arrayNames, readsOf, writtenThrough } from "./aliases.js";
 
@@ -31,6 +31,27 @@ export function fence(
     if (n !== undefined) (inits.get(n) ?? inits.set(n, []).get(n)!).push(s.k === "let" ? s.init : (s as Extract<Stmt, { k: "assign" }>).value);
   });
   const freshOnly = (n: string): boolean => inits.get(n)?.length === 1 && ["copy", "alloc", "arrlit"].includes(inits.get(n)![0]?.k ?? "");
+  // Where each statement sits: its list and index.
+  const place = new Map<Stmt, { list: readonly Stmt[]; at: number }>();
+  const index = (list: readonly Stmt[]): void => list.forEach((st, at) => (place.set(st, { list, at }), stmtLists(st).forEach(index)));
+  index(fn.body);
+  // Whether one statement (its own expressions and target, not the statements it holds) names n.
+  const names = (x: Stmt, n: string): boolean => {
+    let hit = (x.k === "let" && x.name === n) || (x.k === "assign" && (x.target.k === "var" ? x.target.name : x.target.arr) === n);
+    for (const e of stmtExprs(x)) forEachExpr(e, (y) => void (hit ||= y.k === "var" && y.name === n));
+    return hit;
+  };
+  const count = (stmts: readonly Stmt[], n: string): number => {
+    let k = 0;
+    forEachStmt(stmts, (x) => void (names(x, n) && k++));
+    return k;
+  };
+  const deadAfter = (t: string, move: Stmt): boolean => {
+    const p = place.get(move);
+    if (!p || !freshOnly(t)) return false;
+    const decl = p.list.findIndex((st, k) => k < p.at && st.k === "let" && st.name === t);
+    return decl >= 0 && count(fn.body, t) === count(p.list.slice(decl, p.at + 1), t);
+  };
   const viewed = views(fn, returned);
   const roots = new Map([...viewed].map(([v, { root }]) => [v, root]));
   const parts = localParts(fn, params, returned);
@@ -139,7 +160,9 @@ export function fence(
       const value = s.k === "let" ? s.init! : s.value;
       const ty = s.k === "let" ? s.ty : (s.target as { ty: import("../ir/ir.js").Ty }).ty;
       // (`b = t` where t holds a new array and is read nowhere else hands the array over: a move.)
-      const moved = value.k === "var" && !params.has(value.name) && readCount.get(value.name) === 1 && !written.has(value.name) && freshOnly(value.name);
+      // Or t is a new array declared earlier in the same list and used only up to here (the
+      // layer's `out`, filled and then handed to h): t is dead after the handover.
+      const moved = value.k === "var" && !params.has(value.name) && ((readCount.get(value.name) === 1 && !written.has(value.name) && freshOnly(value.name)) || deadAfter(value.name, s));
       const aliased = ty.k === "arr" && !moved ? arrayNames(value) : [];
       if (aliased.length && (aliased.some((a) => isVaried(a)) || isActive(name))) {
         const first = aliased[0].name;
