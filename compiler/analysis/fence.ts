@@ -152,7 +152,7 @@ export function fence(
     // (`number | undefined` is differentiated where it holds a number: a ?? b, docs/semantics.md.)
     const maybeNumber = stored?.ty.k === "other" && stored.ty.text.split("|").map((t) => t.trim()).filter((t) => t !== "undefined" && t !== "null").join("|") === "number";
     const loose = stored?.ty.k === "other" && (/^(any|unknown)$/.test(stored.ty.text) || (/\b(undefined|null)\b/.test(stored.ty.text) && /\b(NDArray|Float64Array|number)\b/.test(stored.ty.text)));
-    if (stored && stored.ty.k === "other" && loose && !maybeNumber && isVaried(stored.value) && !stored.name.startsWith("_"))
+    if (stored && stored.ty.k === "other" && loose && !maybeNumber && isVaried(stored.value))
       report("ADC1012", s, `'${stored.name}' is declared '${stored.ty.text}', a type adc does not differentiate, and is given a value that carries a derivative`, `declare it with the value's own type (let ${stored.name}: NDArray, assigned on every path before it is read; or number, Float64Array, ...)`);
     // Array aliasing: two names for one differentiated array.
     if ((s.k === "let" && s.init) || (s.k === "assign" && s.target.k === "var")) {

@@ -138,7 +138,8 @@ export abstract class Destructuring extends Calls {
         const v = this.withPre(out, () => this.expr(x));
         if (!targets[k]) return;
         const ty = this.typeOf(x);
-        const declTy: Ty = ty.k === "other" && (v.k === "arrlit" || v.k === "alloc" || v.k === "copy") ? { k: "arr", ctor: v.ctor } : ty;
+        // (TypeScript may type the element any[] where adc knows the array: `new Array(2).fill(0)`.)
+        const declTy: Ty = ty.k === "other" && (v.k === "arrlit" || v.k === "alloc" || v.k === "copy") ? { k: "arr", ctor: v.ctor } : ty.k === "other" && v.k === "var" ? v.ty : ty;
         const name = this.temp("_d", declTy);
         out.push({ k: "let", name, ty: declTy, init: v, isConst: true, pos: this.pos(x) });
         values[k] = { k: "var", name, ty: declTy, pos: this.pos(x) };
