@@ -7,6 +7,7 @@
 import { isTree, type Expr, type FnId, type IrFunction } from "../ir/ir.js";
 import { printExpr } from "../ir/print.js";
 import { forEachExpr, forEachStmt, stmtExprs } from "../ir/walk.js";
+import { arrayNames } from "./aliases.js";
 
 export const fnKey = (id: FnId): string => `${id.file}:${id.pos}${id.variant ? `#${id.variant}` : ""}`;
 
@@ -68,11 +69,27 @@ function computeReturnedParts(fns: ReadonlyMap<string, IrFunction>): Map<string,
       const mine = parts.get(key)!;
       const index = new Map(fn.params.map((p, i) => [p.name, i]));
       const found = views(fn, (id) => parts.get(fnKey(id)));
+      // Other names for a parameter's array (`const r = a`, `c ? a : b`, `a ?? b`), to any depth.
+      const names = new Map<string, Set<string>>();
+      const rootsOf = (e: Expr): string[] => {
+        if (e.k === "field") return [rootName(e, found)].filter((r): r is string => r !== undefined);
+        return arrayNames(e).flatMap((v) => (index.has(v.name) ? [v.name] : found.has(v.name) ? [found.get(v.name)!.root] : [...(names.get(v.name) ?? [])]));
+      };
+      for (let grew = true; grew; ) {
+        grew = false;
+        forEachStmt(fn.body, (s) => {
+          const [n, value] = s.k === "let" && s.init ? [s.name, s.init] : s.k === "assign" && s.target.k === "var" ? [s.target.name, s.value] : [undefined, undefined];
+          if (n === undefined || !value) return;
+          const set = names.get(n) ?? names.set(n, new Set()).get(n)!;
+          for (const r of rootsOf(value)) if (!set.has(r)) (set.add(r), (grew = true));
+        });
+      }
       forEachStmt(fn.body, (s) => {
-        if (s.k !== "return" || !s.value || (s.value.k !== "var" && s.value.k !== "field")) return;
-        const root = s.value.k === "var" ? (index.has(s.value.name) ? s.value.name : found.get(s.value.name)?.root) : rootName(s.value, found);
-        const i = root === undefined ? undefined : index.get(root);
-        if (i !== undefined && !mine.has(i)) (mine.add(i), (changed = true));
+        if (s.k !== "return" || !s.value) return;
+        for (const root of rootsOf(s.value)) {
+          const i = index.get(root);
+          if (i !== undefined && !mine.has(i)) (mine.add(i), (changed = true));
+        }
       });
     }
   }
