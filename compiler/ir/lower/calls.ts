@@ -446,7 +446,10 @@ export abstract class Calls extends LocalFunctions {
    * in which its result carries no derivative, so the gradient would silently lose the path.
    */
   private untypedResult(e: ts.CallExpression, decl: ts.SignatureDeclaration, name: string, ty: Ty): void {
-    const loose = this.env.checker.getTypeAtLocation(e).flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown);
+    const called = this.env.checker.getTypeAtLocation(e);
+    // (`any[]` too: a helper returning `new Array(n).fill(0)` without a declared result type.)
+    const anyElements = this.env.checker.isArrayType(called) && (this.env.checker.getTypeArguments(called as ts.TypeReference)[0]?.flags ?? 0) & (ts.TypeFlags.Any | ts.TypeFlags.Unknown);
+    const loose = called.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown) || anyElements;
     // (Or a result mixing numbers with what adc does not differentiate: `[loss, { acc }] as const`.)
     const mixed = ty.k === "other" && this.env.checker.isTupleType(this.env.checker.getTypeAtLocation(e)) && /\b(number|Float64Array|NDArray)\b/.test(ty.text);
     if ((!isDiffTy(ty) && !loose && !mixed) || !e.arguments.some((a) => isDiffTy(this.typeOf(a)))) return;
