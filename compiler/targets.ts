@@ -257,8 +257,10 @@ export interface CustomFn {
 /** If `e` names a customVjp/customJvp function (through imports), its definition. */
 export function customOf(e: ts.Expression, checker: ts.TypeChecker, depth = 0): CustomFn | undefined {
   while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
-  if (!ts.isIdentifier(e)) return undefined;
-  let sym = checker.getSymbolAtLocation(e);
+  // (Through a namespace import too: `C.softplus(x)` of `import * as C`.)
+  const member = ts.isIdentifier(e) ? undefined : namespaceMember(e, checker);
+  if (!ts.isIdentifier(e) && !member) return undefined;
+  let sym = member ?? checker.getSymbolAtLocation(e);
   if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
   const decl = sym?.valueDeclaration;
   if (!decl || !ts.isVariableDeclaration(decl) || !ts.isIdentifier(decl.name) || !decl.initializer || !(decl.parent.flags & ts.NodeFlags.Const)) return undefined;

@@ -199,6 +199,31 @@ export const tangent = (f: (x: number) => number, x: number) => jvp(f, [x], [1])
     expect(() => m.tangent(m.outer, 0.2)).toThrow(/'outer' calls 'clip', whose customVjp rule gives no forward-mode derivative/);
   });
 
+  it("a custom rule called through a namespace import (C.softplus2(x)) is the rule, as through a named import", async () => {
+    const dir = resolve(".vitest-tmp", "custom-namespace");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "custom.ts"), `import { customJvp } from "adc";
+export const softplus2 = customJvp(
+  (x: number) => Math.log(1 + Math.exp(x)),
+  ([x]: [number], [t]: [number]): [number, number] => [Math.log(1 + Math.exp(x)), t / (1 + Math.exp(-x))],
+);
+`);
+    writeFileSync(join(dir, "main.ts"), `import { grad, jvp } from "adc";
+import * as C from "./custom.js";
+import { softplus2 } from "./custom.js";
+export const named = grad((x: number) => softplus2(x * x));
+export const viaNamespace = grad((x: number) => C.softplus2(x * x));
+export const tangent = (x: number) => jvp((y: number) => C.softplus2(y * y), [x], [1])[1];
+`);
+    const r = compileFiles([join(dir, "main.ts")]);
+    expect(r.diagnostics.map((d) => formatDiagnostic(d))).toEqual([]);
+    const m = await load(r.outputs.get(join(dir, "main.ts"))!.code, join(dir, "main.ts"), new Map([[join(dir, "custom.ts"), r.outputs.get(join(dir, "custom.ts"))!.code]]));
+    const want = (2 * 0.6) / (1 + Math.exp(-0.36));
+    expect(m.named(0.6)).toBeCloseTo(want, 14);
+    expect(m.viaNamespace(0.6)).toBeCloseTo(want, 14);
+    expect(m.tangent(0.6)).toBeCloseTo(want, 14);
+  });
+
   it("function values picked when the program runs (a table's element, a Map's entry, a choice, an object's field) and functions reached through a const object or an alias of a checkpoint", async () => {
     const src = `import { grad, jvp, checkpoint } from "adc";
 /** @differentiable */
