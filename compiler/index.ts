@@ -7,7 +7,7 @@
  * `code` is empty when there are diagnostics: adc never returns derivative code it refused.
  */
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { isStackOverflow, tooDeepDiagnostics } from "./depth.js";
 import { build } from "./build.js";
 import type { Diagnostic } from "./diagnostics.js";
@@ -91,6 +91,13 @@ function compileText(source: string, options: CompileOptions): CompileResult {
   const extra = options.dump ? { dump } : {};
   if (result.diagnostics.length) return { code: "", map: null, diagnostics: result.diagnostics.map((d) => ({ ...d, file: options.fileName ?? d.file })), ...extra };
   const out = result.outputs.get(sf.getFilePath()) ?? result.outputs.get(path);
+  // Derivatives of an imported module's functions are generated into that module, which compile()
+  // does not return: the code would import names its neighbour never defines.
+  const elsewhere = [...result.outputs.keys()].filter((k) => k !== sf.getFilePath() && k !== path);
+  if (elsewhere.length) {
+    const message = `compile() returns one module, and this program's derivatives are also generated into ${elsewhere.map((k) => relative(dirname(path), k)).join(", ")}, which it does not return`;
+    return { code: "", map: null, diagnostics: [{ code: "ADC1008", message, hint: "compile the program with compileFiles([paths]), which returns every module it changes", file: options.fileName ?? path, line: 1, column: 1, start: 0, length: 0 }], ...extra };
+  }
   return { code: out?.code ?? source, map: out?.map ?? null, diagnostics: [], ...extra };
 }
 

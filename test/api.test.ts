@@ -420,6 +420,23 @@ export const t = jvp(opt, [0.7, 2], [0, 1]);
     expect(m.dh({ w: 2, b: 1 }, 3)).toEqual([{ w: 9, b: 3 }, 13]);
   });
 
+  it("compile() of a module whose derivatives are generated into another module says to use compileFiles, rather than code that does not link", () => {
+    const dir = mkdtempSync(join(tmpdir(), "adc-compile-one-"));
+    try {
+      writeFileSync(join(dir, "lib.ts"), "export function f(x: number): number { let s = 0; for (let i = 0; i < 70; i++) s += Math.sin(x * i); return s; }\n");
+      const main = 'import { grad } from "adc";\nimport { f } from "./lib.js";\nexport const d = grad(f)(0.3);\n';
+      const r = compile(main, { fileName: join(dir, "main.ts") });
+      expect(r.code).toBe("");
+      expect(r.diagnostics.map(formatDiagnostic)).toEqual([`${join(dir, "main.ts")}(1,1): error ADC1008: compile() returns one module, and this program's derivatives are also generated into lib.ts, which it does not return - compile the program with compileFiles([paths]), which returns every module it changes`]);
+      writeFileSync(join(dir, "main.ts"), main);
+      const all = compileFiles([join(dir, "main.ts")]);
+      expect(all.diagnostics).toEqual([]);
+      expect(all.outputs.get(join(dir, "lib.ts"))!.code).toContain("export function f_grad");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("enum members, literal arguments and static readonly constants inlined into tests: values right, output type-checks under strict", async () => {
     const source = `
       import { grad } from "adc";
