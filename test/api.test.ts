@@ -437,6 +437,20 @@ export const t = jvp(opt, [0.7, 2], [0, 1]);
     }
   });
 
+  it("a Math function bound to a const in another module (export const sin = Math.sin) is followed to it, imported by name or through a namespace", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "adc-math-alias-"));
+    try {
+      writeFileSync(join(dir, "m.ts"), "export const sin = Math.sin;\nexport const ex = Math.exp;\n");
+      writeFileSync(join(dir, "main.ts"), 'import { grad } from "adc";\nimport { sin } from "./m.js";\nimport * as M from "./m.js";\nexport const d = grad((x: number) => sin(x) * M.ex(x));\n');
+      const r = compileFiles([join(dir, "main.ts")]);
+      expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+      const m = await load(r.outputs.get(join(dir, "main.ts"))!.code, join(dir, "main.ts"), new Map([[join(dir, "m.ts"), "export const sin = Math.sin;\nexport const ex = Math.exp;\n"]]));
+      expect(m.d(0.3)).toBeCloseTo((Math.cos(0.3) + Math.sin(0.3)) * Math.exp(0.3), 14);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("enum members, literal arguments and static readonly constants inlined into tests: values right, output type-checks under strict", async () => {
     const source = `
       import { grad } from "adc";

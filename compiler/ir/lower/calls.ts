@@ -249,8 +249,13 @@ export abstract class Calls extends LocalFunctions {
   protected mathFunction(callee: ts.Expression, depth = 0): string | undefined {
     if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math" && !this.localName(callee.expression))
       return callee.name.text;
-    if (!ts.isIdentifier(callee) || this.localName(callee) || depth > 8) return undefined;
-    const decl = this.env.checker.getSymbolAtLocation(callee)?.valueDeclaration;
+    // (A name, imported too: `import { sin } from "./math.js"` of `export const sin = Math.sin`,
+    // or a namespace import's member, `M.sin`.)
+    const member = ts.isIdentifier(callee) ? undefined : namespaceMember(callee, this.env.checker);
+    if ((!ts.isIdentifier(callee) && !member) || (ts.isIdentifier(callee) && this.localName(callee)) || depth > 8) return undefined;
+    let sym = member ?? this.env.checker.getSymbolAtLocation(callee);
+    if (sym && sym.flags & ts.SymbolFlags.Alias) sym = this.env.checker.getAliasedSymbol(sym);
+    const decl = sym?.valueDeclaration;
     if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !ts.isVariableDeclarationList(decl.parent)) return undefined;
     if ((decl.parent.flags & ts.NodeFlags.Const) === 0) return undefined;
     return this.mathFunction(decl.initializer, depth + 1);
